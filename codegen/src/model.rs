@@ -342,6 +342,8 @@ pub struct ProfileModule {
     pub extensions: Vec<ExtensionStruct>,
     /// Code enums of extension values bound to a listable value set (`BirthSex`).
     pub code_enums: Vec<CodeEnum>,
+    /// Coding enums of sub-extension `Coding` values bound to a listable value set (`OmbRaceCategories`).
+    pub coding_enums: Vec<CodingEnum>,
     /// Names of extension structs and code enums this module re-exports from the version's shared profile items
     /// ([`VersionModel::profile_shared`]) instead of generating its own copy.
     pub shared: Vec<String>,
@@ -356,6 +358,8 @@ pub struct SharedProfileItems {
     pub extensions: Vec<Shared<ExtensionStruct>>,
     /// Code enums, each with the features of the modules using it.
     pub code_enums: Vec<Shared<CodeEnum>>,
+    /// Coding enums, each with the features of the modules using it.
+    pub coding_enums: Vec<Shared<CodingEnum>>,
 }
 
 /// An item several profile modules share, with the features of the modules using it.
@@ -365,6 +369,33 @@ pub struct Shared<T> {
     pub item: T,
     /// The cargo features of the modules that use it (compiled with any of them).
     pub features: Vec<String>,
+}
+
+/// An enum of the codings of a value set a `Coding` is bound to (required), for a sub-extension value
+/// (`OmbRaceCategories`): one variant per coding (system and code), and one holding any other `Coding` whole.
+#[derive(Debug, Clone)]
+pub struct CodingEnum {
+    /// Rust name.
+    pub name: String,
+    /// Value set canonical URL.
+    pub value_set: String,
+    /// Value set title or description.
+    pub doc: String,
+    /// The codings, in the value set's order.
+    pub codes: Vec<CodingValue>,
+}
+
+/// One coding of a [`CodingEnum`].
+#[derive(Debug, Clone)]
+pub struct CodingValue {
+    /// The code system, when the value set names one.
+    pub system: Option<String>,
+    /// The code.
+    pub code: String,
+    /// Variant name.
+    pub variant: String,
+    /// The value set's display text, when it has one.
+    pub display: Option<String>,
 }
 
 /// One profile (a StructureDefinition with `derivation: constraint` on a resource): a checked view of its base
@@ -572,6 +603,8 @@ pub enum Accessor {
     Slice {
         /// Method name.
         method: String,
+        /// FHIR path of the slice, as violations name it (`ExplanationOfBenefit.adjudication:denialreason`).
+        path: String,
         /// Doc text.
         doc: String,
         /// The owning struct for nested lists (`ExplanationOfBenefitItem`), `None` on the resource itself.
@@ -629,4 +662,6 @@ pub struct ExtensionField {
     pub variant: String,
     /// Its type.
     pub ty: FieldType,
+    /// For a `Coding` bound (required) to a listable value set: the generated [`CodingEnum`].
+    pub coding_enum: Option<String>,
 }

@@ -94,6 +94,14 @@ pub fn slice_accessor(owner: Option<&str>, field_json: &str, slice_name: &str) -
     field(&format!("{prefix}{elem}_{slice}"))
 }
 
+/// A write accessor of a profile view from its read accessor and a verb (`set` + `race` → `set_race`, `add` +
+/// `adjudication_denialreason` → `add_adjudication_denialreason`; a raw or escaped name loses its escape).
+pub fn write_accessor(verb: &str, read_accessor: &str) -> String {
+    let base = read_accessor.strip_prefix("r#").unwrap_or(read_accessor);
+    let base = if NOT_RAW.iter().any(|k| base.strip_suffix('_') == Some(k)) { base.trim_end_matches('_') } else { base };
+    format!("{verb}_{base}")
+}
+
 /// Rust module / file name for a type (`ExplanationOfBenefit` → `explanation_of_benefit`).
 pub fn module(type_name: &str) -> String {
     let snake = type_name.to_snake_case();

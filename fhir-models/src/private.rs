@@ -44,7 +44,10 @@ pub use crate::primitives::CodeEnum;
 /// ```
 pub use crate::json::{Choice, Reader, Writer};
 #[cfg(feature = "profile")]
-pub use crate::profile::{Checker, Nonconformant, ProfileCheck, ProfileError, ProfileJsonError};
+pub use crate::profile::{
+    coding_index, not_in_slice, push_slice_item, replace_items, template as profile_template, Checker, Nonconformant, ProfileCheck, ProfileError,
+    ProfileJsonError,
+};
 #[cfg(feature = "profile")]
 pub use crate::__profile_view as profile_view;
 /// The `serde` crate, for the serde impls `profile_view!` gives views when this crate has its `serde` feature

@@ -7,6 +7,18 @@
 //! With the `validate` feature the views check with the validator instead (`fhir-validate`, see
 //! [`crate::validation`]): the violations are then the validator's issues ([`ViolationKind::Issue`]), the same
 //! answer `fhir validate --profile` gives.
+//!
+//! Views are built and written too, never into a resource that breaks the profile:
+//!
+//! - `new(...)` (e.g. `UsCorePatient::new(identifier, name, gender)`) starts from the profile's *template*: a
+//!   resource holding `meta.profile` (`url|version`) and the fixed and pattern values of the profile's required
+//!   elements (`Observation.code` of a smoking status, the `category` slices of a vital sign). It takes the
+//!   profile's other required elements as arguments, in element order (`REQUIRED_ARGS` names them) and checks the
+//!   result like `TryFrom` does.
+//! - Write accessors (`set_race`, `clear_birth_sex`, `add_adjudication_denialreason`, ...) change exactly the
+//!   extension or slice they name, check the profile again and, on a violation, undo the change and return the
+//!   [`ProfileError`]: a view always conforms. `modify` is the escape hatch for other changes (it hands the
+//!   resource back when the change breaks the profile); `Deref` stays read-only.
 
 use crate::json::ParseError;
 use std::fmt;
@@ -80,6 +92,10 @@ pub enum ViolationKind {
         /// The allowed types.
         allowed: String,
     },
+    /// A value written into a slice (`add_adjudication_denialreason`) is not an item of that slice (its
+    /// discriminator, such as the category code, does not match).
+    #[error("not an item of this slice")]
+    NotInSlice,
     /// A reference to a resource type the profile does not allow.
     #[error("reference to a `{found}` not allowed (allowed: {allowed})")]
     WrongReferenceTarget {
@@ -288,6 +304,71 @@ impl Checker {
     }
 }
 
+/// Replaces the items of `list` that `is_item` picks by `new`, placed where the first of them was (appended when
+/// there was none); the other items keep their order.
+#[doc(hidden)]
+pub fn replace_items<T>(list: &mut Vec<T>, is_item: impl Fn(&T) -> bool, new: impl IntoIterator<Item = T>) {
+    // No item before `at` is picked, so removing the picked ones keeps `at` in place.
+    let at = list.iter().position(&is_item).unwrap_or(list.len());
+    list.retain(|x| !is_item(x));
+    list.splice(at..at, new);
+}
+
+/// Changes one part of a resource (`slot`: its extensions, one sliced list) and checks the profile again; on a
+/// violation the part is put back as it was.
+#[doc(hidden)]
+pub fn write_checked<R, L: Clone>(
+    resource: &mut R,
+    slot: fn(&mut R) -> &mut L,
+    write: impl FnOnce(&mut L),
+    check: impl Fn(&R) -> Result<(), ProfileError>,
+) -> Result<(), ProfileError> {
+    let saved = slot(resource).clone();
+    write(slot(resource));
+    check(resource).inspect_err(|_| *slot(resource) = saved)
+}
+
+/// Pushes `item` onto `list` when it is an item of the slice at `path` (`is`).
+#[doc(hidden)]
+pub fn push_slice_item<T>(profile: &'static str, path: &str, list: &mut Vec<T>, is: fn(&T) -> bool, item: T) -> Result<(), ProfileError> {
+    if !is(&item) {
+        return Err(not_in_slice(profile, path));
+    }
+    list.push(item);
+    Ok(())
+}
+
+/// The error of writing a value that is not an item of the slice at `path` into it.
+#[doc(hidden)]
+pub fn not_in_slice(profile: &'static str, path: &str) -> ProfileError {
+    ProfileError { profile, violations: vec![Violation { path: path.to_owned(), kind: ViolationKind::NotInSlice }] }
+}
+
+/// The resource a profile's constructor starts from, read from the JSON the generator wrote for it (its
+/// `meta.profile` and required fixed values). Every template is read in the tests; it is generated data, not
+/// input, so a failure here is a generator bug and panics with the profile's name.
+#[doc(hidden)]
+pub fn template<T: crate::json::FhirJson>(profile: &str, json: &str) -> T {
+    T::from_json(json).unwrap_or_else(|e| panic!("fhir-codegen wrote a template for {profile} that does not read: {e}"))
+}
+
+/// Finds the entry of a coding enum's table (`(system, code, display)`) that a `Coding` is: same system and
+/// code, a display that is absent or the table's, and nothing else (id, extensions, version, `userSelected`),
+/// so that writing the entry back loses nothing but may add the display.
+#[doc(hidden)]
+pub fn coding_index(
+    system: Option<&str>,
+    code: Option<&str>,
+    display: Option<&str>,
+    bare: bool,
+    table: &[(Option<&str>, &str, Option<&str>)],
+) -> Option<usize> {
+    if !bare {
+        return None;
+    }
+    table.iter().position(|(s, c, d)| *s == system && Some(*c) == code && (display.is_none() || display == *d))
+}
+
 /// The resource type named by a literal reference, when it names one.
 pub fn reference_type(reference: &str) -> Option<&str> {
     if reference.starts_with('#') || reference.starts_with("urn:") {
@@ -380,6 +461,47 @@ macro_rules! __profile_view {
             /// The resource as compact JSON.
             pub fn to_json(&self) -> String {
                 $crate::json::FhirJson::to_json(&self.0)
+            }
+
+            /// Writes one part of the resource (see [`write_checked`]($crate::profile::write_checked)).
+            #[doc(hidden)]
+            fn write_part<L: Clone>(
+                &mut self,
+                slot: fn(&mut $base) -> &mut L,
+                write: impl FnOnce(&mut L),
+            ) -> Result<&mut Self, $crate::profile::ProfileError> {
+                $crate::profile::write_checked(&mut self.0, slot, write, Self::check)?;
+                Ok(self)
+            }
+
+            /// Adds an item to a slice (`is`) of a list and checks the profile again.
+            #[doc(hidden)]
+            fn add_slice_item<T: Clone>(
+                &mut self,
+                slot: fn(&mut $base) -> &mut Vec<T>,
+                is: fn(&T) -> bool,
+                path: &str,
+                item: T,
+            ) -> Result<&mut Self, $crate::profile::ProfileError> {
+                if !is(&item) {
+                    return Err($crate::profile::not_in_slice($url, path));
+                }
+                self.write_part(slot, |list| list.push(item))
+            }
+
+            /// Replaces the items of a slice (`is`) of a list and checks the profile again.
+            #[doc(hidden)]
+            fn set_slice_items<T: Clone>(
+                &mut self,
+                slot: fn(&mut $base) -> &mut Vec<T>,
+                is: fn(&T) -> bool,
+                path: &str,
+                items: Vec<T>,
+            ) -> Result<&mut Self, $crate::profile::ProfileError> {
+                if !items.iter().all(is) {
+                    return Err($crate::profile::not_in_slice($url, path));
+                }
+                self.write_part(slot, |list| $crate::profile::replace_items(list, is, items))
             }
         }
 

@@ -8,6 +8,7 @@
 //! never emitted elsewhere), and the in-crate paths keep those files shorter; changing them would rewrite every
 //! generated file for no user-visible effect.
 
+mod profile_build;
 mod profiles;
 pub use profiles::{profile_module, Layout};
 mod search;

@@ -2,7 +2,7 @@
 //! runtime's `profile_view!`), its checks as a list of calls into `fhir_models::profile::Checker`, and its
 //! typed accessors; the module root holds the extension structs, code enums and coding helpers.
 
-use super::{doc, format_file, ident, types, EmitError, GeneratedFile, FHIR_MODELS_VERSION};
+use super::{doc, format_file, ident, profile_build, types, EmitError, GeneratedFile, FHIR_MODELS_VERSION};
 use crate::model::*;
 use proc_macro2::{Ident, TokenStream};
 use heck::ToShoutySnakeCase;
@@ -50,7 +50,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         let f = ident(&p.file);
         quote! { mod #f; pub use #f::*; }
     });
-    let enums = m.code_enums.iter().map(|e| types::code_enum(model, e));
+    let enums = m.code_enums.iter().map(|e| types::code_enum(model, e)).chain(m.coding_enums.iter().map(profile_build::coding_enum));
     let exts = m.extensions.iter().map(|x| extension_struct(&cx, x));
     let shared = m.shared.iter().map(|n| ident(n));
     let shared = match layout {
@@ -60,6 +60,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
             let ps = &model.profile_shared;
             let exts = ps.extensions.iter().filter(|x| m.shared.contains(&x.item.name)).map(|x| extension_struct(&cx, &x.item));
             let enums = ps.code_enums.iter().filter(|e| m.shared.contains(&e.item.name)).map(|e| types::code_enum(model, &e.item));
+            let enums = enums.chain(ps.coding_enums.iter().filter(|e| m.shared.contains(&e.item.name)).map(|e| profile_build::coding_enum(&e.item)));
             quote! { #(#exts)* #(#enums)* }
         }
     };
@@ -67,7 +68,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         " Profiles of {} over the FHIR {} ({}) core types: checked views, with typed accessors of their extensions and slices.\n\n \
          Behind the `{}` feature. See [`crate::profile`] for what the checks report.",
         m.package, model.marker, model.fhir_version, m.feature
-    );
+    ) + &profile_build::module_example(model, m);
     let version_module = ident(&model.module);
     let (attrs, uses) = match layout {
         Layout::InModels => (
@@ -94,6 +95,10 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         let (url, version) = (&p.url, &p.version);
         quote! { (#url, #version) }
     });
+    let constructors = m.profiles.iter().map(|p| {
+        let n = ident(&p.name);
+        quote! { (#n::PROFILE_URL, #n::TEMPLATE_JSON, #n::REQUIRED_ARGS) }
+    });
     let arms = m.profiles.iter().map(|p| {
         let (url, version, n, b) = (&p.url, &p.version, ident(&p.name), ident(&p.base));
         quote! { (#url, Resource::#b(r)) if version.is_none() || version == Some(#version) => Some(#n::check(r)), }
@@ -108,7 +113,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         #attrs
         #uses
         #[allow(unused_imports)]
-        use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
+        use ::fhir_models::__private::{profile_view, Checker, CodeEnum, ProfileError};
 
         #(#mods)*
         #(#inline)*
@@ -119,6 +124,11 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
 
         /// The profiles of this module: canonical URL and the version generated.
         pub const PROFILES: &[(&str, &str)] = &[#(#listed),*];
+
+        /// The constructor of every profile of this module as data, for tools that build resources generically:
+        /// canonical URL, the template's JSON and the FHIR paths of the constructor's arguments (each view's
+        /// `PROFILE_URL`, `TEMPLATE_JSON` and `REQUIRED_ARGS`).
+        pub const CONSTRUCTORS: &[(&str, &str, &[&str])] = &[#(#constructors),*];
 
         /// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
         /// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
@@ -138,6 +148,12 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         #(#enums)*
         #(#exts)*
         #(#vs_consts)*
+
+        /// Replaces the extensions of `url` by `new`, where the first of them was (the view setters).
+        #[allow(dead_code)]
+        fn set_extensions(list: &mut Vec<Extension>, url: &str, new: Vec<Extension>) {
+            ::fhir_models::__private::replace_items(list, |e| e.url.as_deref() == Some(url), new)
+        }
 
         /// Whether a coding has the system and code (each when given).
         #[allow(dead_code)]
@@ -176,7 +192,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
 /// each once, compiled with any of them.
 pub fn shared_items(model: &VersionModel, header: &str) -> Result<Option<GeneratedFile>, EmitError> {
     let shared = &model.profile_shared;
-    if shared.extensions.is_empty() && shared.code_enums.is_empty() {
+    if shared.extensions.is_empty() && shared.code_enums.is_empty() && shared.coding_enums.is_empty() {
         return Ok(None);
     }
     let cx = Cx { ext_choice: extension_choice(model) };
@@ -185,6 +201,7 @@ pub fn shared_items(model: &VersionModel, header: &str) -> Result<Option<Generat
         .iter()
         .map(|x| (x.item.name.as_str(), &x.features, extension_struct(&cx, &x.item)))
         .chain(shared.code_enums.iter().map(|e| (e.item.name.as_str(), &e.features, types::code_enum(model, &e.item))))
+        .chain(shared.coding_enums.iter().map(|e| (e.item.name.as_str(), &e.features, profile_build::coding_enum(&e.item))))
         .map(|(name, features, body)| {
             let m = ident(&crate::naming::module(name));
             quote! {
@@ -397,7 +414,7 @@ fn type_name(ty: &FieldType) -> &str {
 }
 
 /// Whether item `v` (a value of `field`) belongs to the slice.
-fn predicate(p: &SlicePredicate, field: &FieldRef, v: &Ident) -> TokenStream {
+pub(super) fn predicate(p: &SlicePredicate, field: &FieldRef, v: &Ident) -> TokenStream {
     let z = format_ident!("z");
     match p {
         SlicePredicate::Url(url) => quote!(#v.url.as_deref() == Some(#url)),
@@ -598,6 +615,8 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
     let body = node(&p.root, &r, 0);
     let version = &p.version;
     let accessors = p.accessors.iter().map(|a| accessor(cx, model, a));
+    let writers = p.accessors.iter().map(|a| profile_build::writers(&cx.ext_choice, a));
+    let constructor = profile_build::constructor(model, p);
     quote! {
         #d
         #[derive(Debug, Clone, PartialEq)]
@@ -609,7 +628,9 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
         impl #name {
             /// The profile's checks, reported into `c`.
             fn check_into(r: &#base, c: &mut Checker) { #body }
+            #constructor
             #(#accessors)*
+            #(#writers)*
         }
     }
 }
@@ -661,7 +682,7 @@ fn types_value(ty: &FieldType) -> TokenStream {
     }
 }
 
-fn prim(p: Prim) -> TokenStream {
+pub(super) fn prim(p: Prim) -> TokenStream {
     match p {
         Prim::Bool => quote!(bool),
         Prim::Integer => quote!(i32),
@@ -705,26 +726,34 @@ fn accessor(cx: &Cx, _model: &VersionModel, a: &Accessor) -> TokenStream {
                 }
             }
         }
-        Accessor::Slice { method, doc: text, owner, field, item, predicate: p } => {
+        Accessor::Slice { method, doc: text, owner, field, item, predicate: p, .. } => {
             let m = ident(method);
             let item = ident(item);
             let v = format_ident!("v");
             let pred = predicate(p, field, &v);
             let d = doc(text);
+            // The slice's test, once: the read accessor and the writers (`profile_build::writers`) use it.
+            let is = ident(&crate::naming::write_accessor("is", method));
+            let is_fn = quote! {
+                /// Whether an item belongs to the slice.
+                fn #is(#v: &#item) -> bool { #pred }
+            };
             match owner {
                 None => {
                     let it = values(field, &format_ident!("r"));
                     quote! {
+                        #is_fn
                         #d
-                        pub fn #m(&self) -> Vec<&#item> { let r = &self.0; #it.filter(|#v| #pred).collect() }
+                        pub fn #m(&self) -> Vec<&#item> { let r = &self.0; #it.filter(|v| Self::#is(v)).collect() }
                     }
                 }
                 Some(o) => {
                     let o = ident(o);
                     let it = values(field, &format_ident!("parent"));
                     quote! {
+                        #is_fn
                         #d
-                        pub fn #m(parent: &#o) -> Vec<&#item> { #it.filter(|#v| #pred).collect() }
+                        pub fn #m(parent: &#o) -> Vec<&#item> { #it.filter(|v| Self::#is(v)).collect() }
                     }
                 }
             }
@@ -737,14 +766,15 @@ fn extension_struct(cx: &Cx, x: &ExtensionStruct) -> TokenStream {
     let e = ident(&cx.ext_choice);
     let url = &x.url;
     let intro = doc(&x.doc);
-    let link = format!(" Read from the extension <{url}> by [`{}::from_extension`].", x.name);
+    let link = format!(
+        " Read from the extension <{url}> by [`{0}::from_extension`], written by [`{0}::to_extension`] (or a view's setter).",
+        x.name
+    );
     let d = quote! { #intro #[doc = " "] #[doc = #link] };
-    let value_ty = |f: &ExtensionField| match &f.ty {
-        FieldType::Primitive(p) => prim(*p),
-        other => types_value(other),
-    };
+    let value_ty = profile_build::extension_field_type;
     let plain = |f: &ExtensionField| {
-        matches!(f.ty, FieldType::Complex(_) | FieldType::Primitive(Prim::String | Prim::Bool | Prim::Integer | Prim::Unsigned))
+        f.coding_enum.is_none()
+            && matches!(f.ty, FieldType::Complex(_) | FieldType::Primitive(Prim::String | Prim::Bool | Prim::Integer | Prim::Unsigned))
     };
     let fields = x.fields.iter().map(|f| {
         let n = ident(&f.rust);
@@ -759,12 +789,17 @@ fn extension_struct(cx: &Cx, x: &ExtensionStruct) -> TokenStream {
         let d = doc(&format!("{} (sub-extension `{}`)", f.doc, f.url));
         quote! { #d pub #n: #ty, }
     });
+    let writes = profile_build::extension_struct_writes(&cx.ext_choice, x, plain);
     let arms = x.fields.iter().map(|f| {
         let n = ident(&f.rust);
         let vn = ident(&f.variant);
         let sub_url = &f.url;
-        let val = match &f.ty {
-            FieldType::Primitive(_) => quote!(v.value.clone()),
+        let val = match (&f.coding_enum, &f.ty) {
+            (Some(ce), _) => {
+                let ce = ident(ce);
+                quote!(Some(#ce::from_coding(v)))
+            }
+            (None, FieldType::Primitive(_)) => quote!(v.value.clone()),
             _ => quote!(Some((**v).clone())),
         };
         let store = if f.cardinality.is_many() {
@@ -796,6 +831,8 @@ fn extension_struct(cx: &Cx, x: &ExtensionStruct) -> TokenStream {
                 }
                 out
             }
+
+            #writes
         }
     }
 }

@@ -303,7 +303,13 @@ fn share_profile_items(modules: &mut [ProfileModule]) -> Result<SharedProfileIte
     }
     let extensions = share(modules, |m| &mut m.extensions, |x: &ExtensionStruct| &x.name);
     let code_enums = share(modules, |m| &mut m.code_enums, |e: &CodeEnum| &e.name);
-    let mut names: Vec<&str> = extensions.iter().map(|x| x.item.name.as_str()).chain(code_enums.iter().map(|e| e.item.name.as_str())).collect();
+    let coding_enums = share(modules, |m| &mut m.coding_enums, |e: &CodingEnum| &e.name);
+    let mut names: Vec<&str> = extensions
+        .iter()
+        .map(|x| x.item.name.as_str())
+        .chain(code_enums.iter().map(|e| e.item.name.as_str()))
+        .chain(coding_enums.iter().map(|e| e.item.name.as_str()))
+        .collect();
     names.sort();
     // Two different definitions of one name, each shared by some modules, would clash in the shared module.
     if let Some(w) = names.windows(2).find(|w| w[0] == w[1]) {
@@ -312,7 +318,7 @@ fn share_profile_items(modules: &mut [ProfileModule]) -> Result<SharedProfileIte
     for m in modules.iter_mut() {
         m.shared.sort();
     }
-    Ok(SharedProfileItems { extensions, code_enums })
+    Ok(SharedProfileItems { extensions, code_enums, coding_enums })
 }
 
 /// IG packages and their dependencies, each read once, by `id#version`.

@@ -116,6 +116,7 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
         profiles: Vec::new(),
         extensions: Vec::new(),
         code_enums: Vec::new(),
+        coding_enums: Vec::new(),
         shared: Vec::new(),
     };
     let mut sds: Vec<&Value> = ig
@@ -701,6 +702,7 @@ impl Walker<'_, '_> {
         let method = naming::slice_accessor(owner_field, &el.field.json, sname);
         self.accessors.push(Accessor::Slice {
             method,
+            path: format!("{}:{sname}", el.path),
             doc: format!("The `{sname}` slice of `{}`: {}", el.path, el.e["short"].as_str().unwrap_or_default()),
             owner,
             field: el.field.clone(),
@@ -833,6 +835,13 @@ impl Walker<'_, '_> {
                 let [code] = codes.as_slice() else { continue };
                 let Some((variant, ty)) = self.extension_variant(code) else { continue };
                 let max = max_of(e["max"].as_str());
+                // The binding may be on the type slice (`value[x]:valueCoding`).
+                let value_prefix = format!("{id}.value[x]");
+                let bound = elements
+                    .iter()
+                    .find(|e| e["id"].as_str().is_some_and(|i| i.starts_with(&value_prefix)) && e["binding"].is_object())
+                    .unwrap_or(v);
+                let coding_enum = if *code == "Coding" { self.coding_enum_for(bound) } else { None };
                 fields.push(ExtensionField {
                     rust: naming::field(&sub.to_snake_case()),
                     url: sub_url,
@@ -840,6 +849,7 @@ impl Walker<'_, '_> {
                     cardinality: Cardinality::new(max != Some(1), e["min"].as_u64().unwrap_or(0) >= 1),
                     variant,
                     ty,
+                    coding_enum,
                 });
             }
             if !self.module.extensions.iter().any(|x| x.name == struct_name) {
@@ -911,6 +921,44 @@ impl Walker<'_, '_> {
             usage: CodeEnumUsage::Always,
         });
         Some(CodeEnumName::new(name))
+    }
+}
+
+/// Most codings a generated coding enum may have: the OMB categories (7 and 2, with the null flavors) are enums,
+/// the detailed race and ethnicity value sets (900+ and 41 CDC codes) stay `Coding`s, whose enums would cost
+/// compile time in every crate that uses the module for values hardly anyone names in code.
+const MAX_CODING_ENUM: usize = 20;
+
+impl Walker<'_, '_> {
+    /// A coding enum for a sub-extension's `Coding` value bound (required) to a value set whose codings can be
+    /// listed (US Core 3.1.1's OMB race categories; US Core 8.0.0 binds VSAC value sets the package does not
+    /// hold, so its values stay `Coding`s), made once per module.
+    fn coding_enum_for(&mut self, e: &Value) -> Option<String> {
+        if e["binding"]["strength"].as_str() != Some("required") {
+            return None;
+        }
+        let url = strip_version(e["binding"]["valueSet"].as_str()?).to_owned();
+        if let Some(found) = self.module.coding_enums.iter().find(|c| c.value_set == url) {
+            return Some(found.name.clone());
+        }
+        let listed = self.cx.term.list(&url).filter(|l| l.concepts.len() <= MAX_CODING_ENUM)?;
+        let mut name = naming::code_enum(&listed.name);
+        if self.ix.core_names.contains(&name) || self.module.profiles.iter().any(|p| p.name == name) {
+            name.push_str("Code");
+        }
+        let mut used = vec!["Other".to_owned()];
+        let codes = listed
+            .concepts
+            .iter()
+            .map(|c| CodingValue {
+                system: c.system.clone(),
+                code: c.code.clone(),
+                variant: naming::code_variant(&c.code, c.display.as_deref(), &mut used),
+                display: c.display.clone(),
+            })
+            .collect();
+        self.module.coding_enums.push(CodingEnum { name: name.clone(), value_set: url, doc: listed.doc, codes });
+        Some(name)
     }
 }
 

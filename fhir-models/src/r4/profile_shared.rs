@@ -6,25 +6,18 @@
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
 use ::fhir_models::__private::CodeEnum;
-#[cfg(
-    any(
-        feature = "r4-us-core",
-        feature = "r4-us-core-v8",
-        feature = "r4-carin-bb",
-        feature = "r4-carin-bb-v2"
-    )
-)]
+#[cfg(any(feature = "r4-us-core", feature = "r4-carin-bb", feature = "r4-carin-bb-v2"))]
 mod us_core_ethnicity {
     use super::*;
     /// US Core Ethnicity Extension
     ///
     /// The `ethnicity` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity>).
     ///
-    /// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> by [`UsCoreEthnicity::from_extension`].
+    /// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> by [`UsCoreEthnicity::from_extension`], written by [`UsCoreEthnicity::to_extension`] (or a view's setter).
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct UsCoreEthnicity {
         /// Hispanic or Latino|Not Hispanic or Latino (sub-extension `ombCategory`)
-        pub omb_category: Option<Coding>,
+        pub omb_category: Option<OmbEthnicityCategories>,
         /// Extended ethnicity codes (sub-extension `detailed`)
         pub detailed: Vec<Coding>,
         /// ethnicity Text (sub-extension `text`)
@@ -41,7 +34,9 @@ mod us_core_ethnicity {
                 match sub.url.as_deref() {
                     Some("ombCategory") => {
                         if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                            out.omb_category = Some((**v).clone());
+                            out.omb_category = Some(
+                                OmbEthnicityCategories::from_coding(v),
+                            );
                         }
                     }
                     Some("detailed") => {
@@ -61,36 +56,70 @@ mod us_core_ethnicity {
             }
             out
         }
+        /// A value with the required sub-extensions (`text`); add the others by the fields.
+        pub fn new(text: impl Into<String>) -> Self {
+            Self {
+                text: text.into(),
+                ..Default::default()
+            }
+        }
+        /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+        pub fn to_extension(&self) -> Extension {
+            let mut x = Extension {
+                url: Some(Self::URL.to_owned()),
+                ..Default::default()
+            };
+            x.extension
+                .extend(
+                    self
+                        .omb_category
+                        .iter()
+                        .map(|v| Extension {
+                            url: Some("ombCategory".to_owned()),
+                            value: Some(ExtensionValue::Coding(Box::new(v.to_coding()))),
+                            ..Default::default()
+                        }),
+                );
+            x.extension
+                .extend(
+                    self
+                        .detailed
+                        .iter()
+                        .map(|v| Extension {
+                            url: Some("detailed".to_owned()),
+                            value: Some(ExtensionValue::Coding(Box::new(v.clone()))),
+                            ..Default::default()
+                        }),
+                );
+            x.extension
+                .extend(
+                    std::iter::once(&self.text)
+                        .map(|v| Extension {
+                            url: Some("text".to_owned()),
+                            value: Some(
+                                ExtensionValue::String(Primitive::new(v.clone())),
+                            ),
+                            ..Default::default()
+                        }),
+                );
+            x
+        }
     }
 }
-#[cfg(
-    any(
-        feature = "r4-us-core",
-        feature = "r4-us-core-v8",
-        feature = "r4-carin-bb",
-        feature = "r4-carin-bb-v2"
-    )
-)]
+#[cfg(any(feature = "r4-us-core", feature = "r4-carin-bb", feature = "r4-carin-bb-v2"))]
 pub use us_core_ethnicity::*;
-#[cfg(
-    any(
-        feature = "r4-us-core",
-        feature = "r4-us-core-v8",
-        feature = "r4-carin-bb",
-        feature = "r4-carin-bb-v2"
-    )
-)]
+#[cfg(any(feature = "r4-us-core", feature = "r4-carin-bb", feature = "r4-carin-bb-v2"))]
 mod us_core_race {
     use super::*;
     /// US Core Race Extension
     ///
     /// The `race` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-race>).
     ///
-    /// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> by [`UsCoreRace::from_extension`].
+    /// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> by [`UsCoreRace::from_extension`], written by [`UsCoreRace::to_extension`] (or a view's setter).
     #[derive(Debug, Clone, PartialEq, Default)]
     pub struct UsCoreRace {
         /// American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White (sub-extension `ombCategory`)
-        pub omb_category: Vec<Coding>,
+        pub omb_category: Vec<OmbRaceCategories>,
         /// Extended race codes (sub-extension `detailed`)
         pub detailed: Vec<Coding>,
         /// Race Text (sub-extension `text`)
@@ -107,7 +136,8 @@ mod us_core_race {
                 match sub.url.as_deref() {
                     Some("ombCategory") => {
                         if let Some(ExtensionValue::Coding(v)) = &sub.value {
-                            out.omb_category.extend(Some((**v).clone()));
+                            out.omb_category
+                                .extend(Some(OmbRaceCategories::from_coding(v)));
                         }
                     }
                     Some("detailed") => {
@@ -127,16 +157,57 @@ mod us_core_race {
             }
             out
         }
+        /// A value with the required sub-extensions (`text`); add the others by the fields.
+        pub fn new(text: impl Into<String>) -> Self {
+            Self {
+                text: text.into(),
+                ..Default::default()
+            }
+        }
+        /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+        pub fn to_extension(&self) -> Extension {
+            let mut x = Extension {
+                url: Some(Self::URL.to_owned()),
+                ..Default::default()
+            };
+            x.extension
+                .extend(
+                    self
+                        .omb_category
+                        .iter()
+                        .map(|v| Extension {
+                            url: Some("ombCategory".to_owned()),
+                            value: Some(ExtensionValue::Coding(Box::new(v.to_coding()))),
+                            ..Default::default()
+                        }),
+                );
+            x.extension
+                .extend(
+                    self
+                        .detailed
+                        .iter()
+                        .map(|v| Extension {
+                            url: Some("detailed".to_owned()),
+                            value: Some(ExtensionValue::Coding(Box::new(v.clone()))),
+                            ..Default::default()
+                        }),
+                );
+            x.extension
+                .extend(
+                    std::iter::once(&self.text)
+                        .map(|v| Extension {
+                            url: Some("text".to_owned()),
+                            value: Some(
+                                ExtensionValue::String(Primitive::new(v.clone())),
+                            ),
+                            ..Default::default()
+                        }),
+                );
+            x
+        }
     }
 }
-#[cfg(
-    any(
-        feature = "r4-us-core",
-        feature = "r4-us-core-v8",
-        feature = "r4-carin-bb",
-        feature = "r4-carin-bb-v2"
-    )
-)]
+#[cfg(any(feature = "r4-us-core", feature = "r4-carin-bb", feature = "r4-carin-bb-v2"))]
 pub use us_core_race::*;
 #[cfg(any(feature = "r4-us-core", feature = "r4-carin-bb", feature = "r4-carin-bb-v2"))]
 mod birth_sex {
@@ -198,3 +269,286 @@ mod birth_sex {
 }
 #[cfg(any(feature = "r4-us-core", feature = "r4-carin-bb", feature = "r4-carin-bb-v2"))]
 pub use birth_sex::*;
+#[cfg(any(feature = "r4-us-core", feature = "r4-carin-bb", feature = "r4-carin-bb-v2"))]
+mod omb_ethnicity_categories {
+    use super::*;
+    /// OMB Ethnicity Categories
+    ///
+    /// The codings of the value set <http://hl7.org/fhir/us/core/ValueSet/omb-ethnicity-category> (a required binding), each with its system, code and display. A `Coding` is read as a variant when it has exactly that system and code and nothing else but the display (absent or the value set's); any other `Coding` is kept whole in `Other`, so that reading and writing back lose nothing. Writing a variant writes the value set's display.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum OmbEthnicityCategories {
+        /// `2135-2` (urn:oid:2.16.840.1.113883.6.238): Hispanic or Latino
+        HispanicOrLatino,
+        /// `2186-5` (urn:oid:2.16.840.1.113883.6.238): Non Hispanic or Latino
+        NonHispanicOrLatino,
+        /// A coding outside the value set (or with more than its system, code and display), kept whole.
+        Other(Coding),
+    }
+    impl OmbEthnicityCategories {
+        /// The value set's canonical URL.
+        pub const VALUE_SET: &'static str = "http://hl7.org/fhir/us/core/ValueSet/omb-ethnicity-category";
+        /// System, code and display of each variant, in order.
+        const TABLE: &'static [(
+            Option<&'static str>,
+            &'static str,
+            Option<&'static str>,
+        )] = &[
+            (
+                Some("urn:oid:2.16.840.1.113883.6.238"),
+                "2135-2",
+                Some("Hispanic or Latino"),
+            ),
+            (
+                Some("urn:oid:2.16.840.1.113883.6.238"),
+                "2186-5",
+                Some("Non Hispanic or Latino"),
+            ),
+        ];
+        const ALL: &'static [Self] = &[
+            Self::HispanicOrLatino,
+            Self::NonHispanicOrLatino,
+        ];
+        fn index(&self) -> Option<usize> {
+            match self {
+                Self::HispanicOrLatino => Some(0usize),
+                Self::NonHispanicOrLatino => Some(1usize),
+                Self::Other(_) => None,
+            }
+        }
+        /// The variant a coding is (see the type's docs).
+        pub fn from_coding(c: &Coding) -> Self {
+            fn text(p: &Option<Primitive<String>>) -> Option<&str> {
+                p.as_ref().and_then(|p| p.value.as_deref())
+            }
+            let bare = c.id.is_none() && c.extension.is_empty() && c.version.is_none()
+                && c.user_selected.is_none()
+                && [&c.system, &c.code, &c.display]
+                    .iter()
+                    .all(|p| p.as_ref().map_or(true, |p| p.element.is_none()));
+            match ::fhir_models::__private::coding_index(
+                text(&c.system),
+                text(&c.code),
+                text(&c.display),
+                bare,
+                Self::TABLE,
+            ) {
+                Some(i) => Self::ALL[i].clone(),
+                None => Self::Other(c.clone()),
+            }
+        }
+        /// The coding: the value set's system, code and display, or the `Other` coding as it was.
+        pub fn to_coding(&self) -> Coding {
+            match (self.index(), self) {
+                (Some(i), _) => {
+                    let (system, code, display) = Self::TABLE[i];
+                    Coding {
+                        system: system.map(|s| Primitive::new(s.to_owned())),
+                        code: Some(Primitive::new(code.to_owned())),
+                        display: display.map(|d| Primitive::new(d.to_owned())),
+                        ..Default::default()
+                    }
+                }
+                (None, Self::Other(c)) => c.clone(),
+                (None, _) => Coding::default(),
+            }
+        }
+        /// The code system.
+        pub fn system(&self) -> Option<&str> {
+            match (self.index(), self) {
+                (Some(i), _) => Self::TABLE[i].0,
+                (None, Self::Other(c)) => {
+                    c.system.as_ref().and_then(|p| p.value.as_deref())
+                }
+                (None, _) => None,
+            }
+        }
+        /// The code, as on the wire.
+        pub fn code(&self) -> Option<&str> {
+            match (self.index(), self) {
+                (Some(i), _) => Some(Self::TABLE[i].1),
+                (None, Self::Other(c)) => {
+                    c.code.as_ref().and_then(|p| p.value.as_deref())
+                }
+                (None, _) => None,
+            }
+        }
+        /// The display: the value set's, or the `Other` coding's.
+        pub fn display(&self) -> Option<&str> {
+            match (self.index(), self) {
+                (Some(i), _) => Self::TABLE[i].2,
+                (None, Self::Other(c)) => {
+                    c.display.as_ref().and_then(|p| p.value.as_deref())
+                }
+                (None, _) => None,
+            }
+        }
+    }
+    /// The code, as on the wire (nothing for an `Other` coding without a code).
+    impl core::fmt::Display for OmbEthnicityCategories {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str(self.code().unwrap_or_default())
+        }
+    }
+}
+#[cfg(any(feature = "r4-us-core", feature = "r4-carin-bb", feature = "r4-carin-bb-v2"))]
+pub use omb_ethnicity_categories::*;
+#[cfg(any(feature = "r4-us-core", feature = "r4-carin-bb", feature = "r4-carin-bb-v2"))]
+mod omb_race_categories {
+    use super::*;
+    /// OMB Race Categories
+    ///
+    /// The codings of the value set <http://hl7.org/fhir/us/core/ValueSet/omb-race-category> (a required binding), each with its system, code and display. A `Coding` is read as a variant when it has exactly that system and code and nothing else but the display (absent or the value set's); any other `Coding` is kept whole in `Other`, so that reading and writing back lose nothing. Writing a variant writes the value set's display.
+    #[derive(Debug, Clone, PartialEq)]
+    pub enum OmbRaceCategories {
+        /// `1002-5` (urn:oid:2.16.840.1.113883.6.238): American Indian or Alaska Native
+        AmericanIndianOrAlaskaNative,
+        /// `2028-9` (urn:oid:2.16.840.1.113883.6.238): Asian
+        Asian,
+        /// `2054-5` (urn:oid:2.16.840.1.113883.6.238): Black or African American
+        BlackOrAfricanAmerican,
+        /// `2076-8` (urn:oid:2.16.840.1.113883.6.238): Native Hawaiian or Other Pacific Islander
+        NativeHawaiianOrOtherPacificIslander,
+        /// `2106-3` (urn:oid:2.16.840.1.113883.6.238): White
+        White,
+        /// `UNK` (<http://terminology.hl7.org/CodeSystem/v3-NullFlavor>): Unknown
+        Unk,
+        /// `ASKU` (<http://terminology.hl7.org/CodeSystem/v3-NullFlavor>): Asked but no answer
+        Asku,
+        /// A coding outside the value set (or with more than its system, code and display), kept whole.
+        Other(Coding),
+    }
+    impl OmbRaceCategories {
+        /// The value set's canonical URL.
+        pub const VALUE_SET: &'static str = "http://hl7.org/fhir/us/core/ValueSet/omb-race-category";
+        /// System, code and display of each variant, in order.
+        const TABLE: &'static [(
+            Option<&'static str>,
+            &'static str,
+            Option<&'static str>,
+        )] = &[
+            (
+                Some("urn:oid:2.16.840.1.113883.6.238"),
+                "1002-5",
+                Some("American Indian or Alaska Native"),
+            ),
+            (Some("urn:oid:2.16.840.1.113883.6.238"), "2028-9", Some("Asian")),
+            (
+                Some("urn:oid:2.16.840.1.113883.6.238"),
+                "2054-5",
+                Some("Black or African American"),
+            ),
+            (
+                Some("urn:oid:2.16.840.1.113883.6.238"),
+                "2076-8",
+                Some("Native Hawaiian or Other Pacific Islander"),
+            ),
+            (Some("urn:oid:2.16.840.1.113883.6.238"), "2106-3", Some("White")),
+            (
+                Some("http://terminology.hl7.org/CodeSystem/v3-NullFlavor"),
+                "UNK",
+                Some("Unknown"),
+            ),
+            (
+                Some("http://terminology.hl7.org/CodeSystem/v3-NullFlavor"),
+                "ASKU",
+                Some("Asked but no answer"),
+            ),
+        ];
+        const ALL: &'static [Self] = &[
+            Self::AmericanIndianOrAlaskaNative,
+            Self::Asian,
+            Self::BlackOrAfricanAmerican,
+            Self::NativeHawaiianOrOtherPacificIslander,
+            Self::White,
+            Self::Unk,
+            Self::Asku,
+        ];
+        fn index(&self) -> Option<usize> {
+            match self {
+                Self::AmericanIndianOrAlaskaNative => Some(0usize),
+                Self::Asian => Some(1usize),
+                Self::BlackOrAfricanAmerican => Some(2usize),
+                Self::NativeHawaiianOrOtherPacificIslander => Some(3usize),
+                Self::White => Some(4usize),
+                Self::Unk => Some(5usize),
+                Self::Asku => Some(6usize),
+                Self::Other(_) => None,
+            }
+        }
+        /// The variant a coding is (see the type's docs).
+        pub fn from_coding(c: &Coding) -> Self {
+            fn text(p: &Option<Primitive<String>>) -> Option<&str> {
+                p.as_ref().and_then(|p| p.value.as_deref())
+            }
+            let bare = c.id.is_none() && c.extension.is_empty() && c.version.is_none()
+                && c.user_selected.is_none()
+                && [&c.system, &c.code, &c.display]
+                    .iter()
+                    .all(|p| p.as_ref().map_or(true, |p| p.element.is_none()));
+            match ::fhir_models::__private::coding_index(
+                text(&c.system),
+                text(&c.code),
+                text(&c.display),
+                bare,
+                Self::TABLE,
+            ) {
+                Some(i) => Self::ALL[i].clone(),
+                None => Self::Other(c.clone()),
+            }
+        }
+        /// The coding: the value set's system, code and display, or the `Other` coding as it was.
+        pub fn to_coding(&self) -> Coding {
+            match (self.index(), self) {
+                (Some(i), _) => {
+                    let (system, code, display) = Self::TABLE[i];
+                    Coding {
+                        system: system.map(|s| Primitive::new(s.to_owned())),
+                        code: Some(Primitive::new(code.to_owned())),
+                        display: display.map(|d| Primitive::new(d.to_owned())),
+                        ..Default::default()
+                    }
+                }
+                (None, Self::Other(c)) => c.clone(),
+                (None, _) => Coding::default(),
+            }
+        }
+        /// The code system.
+        pub fn system(&self) -> Option<&str> {
+            match (self.index(), self) {
+                (Some(i), _) => Self::TABLE[i].0,
+                (None, Self::Other(c)) => {
+                    c.system.as_ref().and_then(|p| p.value.as_deref())
+                }
+                (None, _) => None,
+            }
+        }
+        /// The code, as on the wire.
+        pub fn code(&self) -> Option<&str> {
+            match (self.index(), self) {
+                (Some(i), _) => Some(Self::TABLE[i].1),
+                (None, Self::Other(c)) => {
+                    c.code.as_ref().and_then(|p| p.value.as_deref())
+                }
+                (None, _) => None,
+            }
+        }
+        /// The display: the value set's, or the `Other` coding's.
+        pub fn display(&self) -> Option<&str> {
+            match (self.index(), self) {
+                (Some(i), _) => Self::TABLE[i].2,
+                (None, Self::Other(c)) => {
+                    c.display.as_ref().and_then(|p| p.value.as_deref())
+                }
+                (None, _) => None,
+            }
+        }
+    }
+    /// The code, as on the wire (nothing for an `Other` coding without a code).
+    impl core::fmt::Display for OmbRaceCategories {
+        fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
+            f.write_str(self.code().unwrap_or_default())
+        }
+    }
+}
+#[cfg(any(feature = "r4-us-core", feature = "r4-carin-bb", feature = "r4-carin-bb-v2"))]
+pub use omb_race_categories::*;

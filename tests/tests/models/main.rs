@@ -9,6 +9,7 @@ mod ig_pairs;
 mod json_dstu2;
 mod json_entry_points;
 mod json_r4;
+mod profile_build;
 mod profiles;
 mod roundtrip_dstu2;
 mod roundtrip_r4;

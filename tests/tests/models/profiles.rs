@@ -100,12 +100,13 @@ fn us_core_patient_race_ethnicity_birth_sex() {
     let text = example("hl7.fhir.us.core#3.1.1", "Patient-example.json");
     let p = UsCorePatient::from_json(&text).expect("the US Core example patient conforms");
     let race = p.race().expect("race");
-    let omb: Vec<&str> = race.omb_category.iter().filter_map(|c| c.code.as_ref()?.value.as_deref()).collect();
+    let omb: Vec<&str> = race.omb_category.iter().filter_map(|c| c.code()).collect();
     assert_eq!(omb, ["2106-3", "1002-5", "2028-9"]);
-    assert_eq!(race.omb_category[0].system.as_ref().and_then(|s| s.value.as_deref()), Some("urn:oid:2.16.840.1.113883.6.238"));
+    assert_eq!(race.omb_category[0], us_core::OmbRaceCategories::White);
+    assert_eq!(race.omb_category[0].system(), Some("urn:oid:2.16.840.1.113883.6.238"));
     assert_eq!(race.text, "Mixed");
     let ethnicity = p.ethnicity().expect("ethnicity");
-    assert_eq!(ethnicity.omb_category.as_ref().and_then(|c| c.code.as_ref()?.value.as_deref()), Some("2135-2"));
+    assert_eq!(ethnicity.omb_category.as_ref().and_then(|c| c.code()), Some("2135-2"));
     assert_eq!(p.birth_sex(), Some(BirthSex::F));
     // Deref: the core type's fields, read-only.
     assert_eq!(p.id.as_deref(), Some("example"));

@@ -114,38 +114,124 @@ impl C4bbCoverage {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Coverage\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage|1.1.0\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "status",
+        "subscriberId",
+        "beneficiary",
+        "relationship",
+        "payor",
+        "meta.lastUpdated",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Coverage {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Coverage.status`, `Coverage.subscriberId`, `Coverage.beneficiary`, `Coverage.relationship`, `Coverage.payor`, `Coverage.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        status: impl Into<Primitive<FinancialResourceStatusCodes>>,
+        subscriber_id: impl Into<Primitive<String>>,
+        beneficiary: Reference,
+        relationship: CodeableConcept,
+        payor: Vec<Reference>,
+        meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Coverage>> {
+        let mut r = Self::template();
+        r.status = Some(status.into());
+        r.subscriber_id = Some(subscriber_id.into());
+        r.beneficiary = Some(beneficiary);
+        r.relationship = Some(relationship);
+        r.payor = payor;
+        r.meta.get_or_insert_with(Default::default).last_updated = Some(
+            meta_last_updated.into(),
+        );
+        Self::try_from(r)
+    }
+    /// Whether an item belongs to the slice.
+    fn is_class_group(v: &CoverageClass) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
+                Some("group"),
+            ))
+    }
     /// The `group` slice of `Coverage.class`: Additional coverage classifications
     pub fn class_group(&self) -> Vec<&CoverageClass> {
         let r = &self.0;
-        r.class
+        r.class.iter().filter(|v| Self::is_class_group(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_class_plan(v: &CoverageClass) -> bool {
+        v.r#type
             .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                        Some("group"),
-                    ))
-            })
-            .collect()
+            .any(|z| concept_has(
+                z,
+                Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
+                Some("plan"),
+            ))
     }
     /// The `plan` slice of `Coverage.class`: Additional coverage classifications
     pub fn class_plan(&self) -> Vec<&CoverageClass> {
         let r = &self.0;
-        r.class
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/coverage-class"),
-                        Some("plan"),
-                    ))
-            })
-            .collect()
+        r.class.iter().filter(|v| Self::is_class_plan(v)).collect()
+    }
+    /// Adds an item to the slice `Coverage.class:group` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_class_group(
+        &mut self,
+        item: CoverageClass,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.class,
+            Self::is_class_group,
+            "Coverage.class:group",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Coverage.class:group` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_class_group(
+        &mut self,
+        items: Vec<CoverageClass>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.class,
+            Self::is_class_group,
+            "Coverage.class:group",
+            items,
+        )
+    }
+    /// Adds an item to the slice `Coverage.class:plan` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_class_plan(
+        &mut self,
+        item: CoverageClass,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.class,
+            Self::is_class_plan,
+            "Coverage.class:plan",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Coverage.class:plan` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_class_plan(
+        &mut self,
+        items: Vec<CoverageClass>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.class,
+            Self::is_class_plan,
+            "Coverage.class:plan",
+            items,
+        )
     }
 }

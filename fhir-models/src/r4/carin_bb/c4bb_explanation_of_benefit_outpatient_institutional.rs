@@ -786,6 +786,74 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"ExplanationOfBenefit\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Outpatient-Institutional|1.1.0\"]},\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/claim-type\",\"code\":\"institutional\"}]},\"subType\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType\",\"code\":\"outpatient\"}]},\"use\":\"claim\",\"total\":[{\"category\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/adjudication\",\"code\":\"submitted\"}]}},{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBPayerAdjudicationStatus\",\"code\":\"innetwork\"}]}}]}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "identifier",
+        "status",
+        "patient",
+        "created",
+        "insurer",
+        "provider",
+        "outcome",
+        "diagnosis",
+        "insurance",
+        "meta.lastUpdated",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> ExplanationOfBenefit {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `ExplanationOfBenefit.identifier`, `ExplanationOfBenefit.status`, `ExplanationOfBenefit.patient`, `ExplanationOfBenefit.created`, `ExplanationOfBenefit.insurer`, `ExplanationOfBenefit.provider`, `ExplanationOfBenefit.outcome`, `ExplanationOfBenefit.diagnosis`, `ExplanationOfBenefit.insurance`, `ExplanationOfBenefit.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        identifier: Vec<Identifier>,
+        status: impl Into<Primitive<ExplanationOfBenefitStatus>>,
+        patient: Reference,
+        created: impl Into<Primitive<::fhir_models::DateTime>>,
+        insurer: Reference,
+        provider: Reference,
+        outcome: impl Into<Primitive<ClaimProcessingCodes>>,
+        diagnosis: Vec<ExplanationOfBenefitDiagnosis>,
+        insurance: Vec<ExplanationOfBenefitInsurance>,
+        meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<ExplanationOfBenefit>> {
+        let mut r = Self::template();
+        r.identifier = identifier;
+        r.status = Some(status.into());
+        r.patient = Some(patient);
+        r.created = Some(created.into());
+        r.insurer = Some(insurer);
+        r.provider = Some(provider);
+        r.outcome = Some(outcome.into());
+        r.diagnosis = diagnosis;
+        r.insurance = insurance;
+        r.meta.get_or_insert_with(Default::default).last_updated = Some(
+            meta_last_updated.into(),
+        );
+        Self::try_from(r)
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_billingnetworkcontractingstatus(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("billingnetworkcontractingstatus"),
+            ))
+    }
     /// The `billingnetworkcontractingstatus` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_billingnetworkcontractingstatus(
         &self,
@@ -793,19 +861,20 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("billingnetworkcontractingstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_billingnetworkcontractingstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_clmrecvddate(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("clmrecvddate"),
+            ))
     }
     /// The `clmrecvddate` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_clmrecvddate(
@@ -814,19 +883,20 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("clmrecvddate"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_clmrecvddate(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_typeofbill(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("typeofbill"),
+            ))
     }
     /// The `typeofbill` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_typeofbill(
@@ -835,19 +905,20 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("typeofbill"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_typeofbill(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_pointoforigin(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("pointoforigin"),
+            ))
     }
     /// The `pointoforigin` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_pointoforigin(
@@ -856,38 +927,42 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("pointoforigin"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_pointoforigin(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_admtype(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("admtype"),
+            ))
     }
     /// The `admtype` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_admtype(&self) -> Vec<&ExplanationOfBenefitSupportingInfo> {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("admtype"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_admtype(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_discharge_status(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("discharge-status"),
+            ))
     }
     /// The `discharge-status` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_discharge_status(
@@ -896,19 +971,22 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("discharge-status"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_discharge_status(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_medicalrecordnumber(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("medicalrecordnumber"),
+            ))
     }
     /// The `medicalrecordnumber` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_medicalrecordnumber(
@@ -917,19 +995,22 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("medicalrecordnumber"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_medicalrecordnumber(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_patientaccountnumber(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("patientaccountnumber"),
+            ))
     }
     /// The `patientaccountnumber` slice of `ExplanationOfBenefit.supportingInfo`: Supporting information
     pub fn supporting_info_patientaccountnumber(
@@ -938,19 +1019,14 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("patientaccountnumber"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_patientaccountnumber(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_amounttype(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.item.adjudication`: Adjudication details
     pub fn item_adjudication_amounttype(
@@ -959,8 +1035,22 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         parent
             .adjudication
             .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
+            .filter(|v| Self::is_item_adjudication_amounttype(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_denialreason(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("denialreason"),
+            ))
     }
     /// The `denialreason` slice of `ExplanationOfBenefit.item.adjudication`: Adjudication details
     pub fn item_adjudication_denialreason(
@@ -969,19 +1059,22 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         parent
             .adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("denialreason"),
-                    ))
-            })
+            .filter(|v| Self::is_item_adjudication_denialreason(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_allowedunits(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("allowedunits"),
+            ))
     }
     /// The `allowedunits` slice of `ExplanationOfBenefit.item.adjudication`: Adjudication details
     pub fn item_adjudication_allowedunits(
@@ -990,68 +1083,380 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         parent
             .adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("allowedunits"),
-                    ))
-            })
+            .filter(|v| Self::is_item_adjudication_allowedunits(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_adjudication_amounttype(v: &ExplanationOfBenefitItemAdjudication) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.adjudication`: Header-level adjudication
     pub fn adjudication_amounttype(&self) -> Vec<&ExplanationOfBenefitItemAdjudication> {
         let r = &self.0;
-        r.adjudication
+        r.adjudication.iter().filter(|v| Self::is_adjudication_amounttype(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_adjudication_denialreason(v: &ExplanationOfBenefitItemAdjudication) -> bool {
+        v.category
             .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
-            .collect()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("denialreason"),
+            ))
     }
     /// The `denialreason` slice of `ExplanationOfBenefit.adjudication`: Header-level adjudication
     pub fn adjudication_denialreason(
         &self,
     ) -> Vec<&ExplanationOfBenefitItemAdjudication> {
         let r = &self.0;
-        r.adjudication
-            .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("denialreason"),
-                    ))
-            })
-            .collect()
+        r.adjudication.iter().filter(|v| Self::is_adjudication_denialreason(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_total_adjudicationamounttype(v: &ExplanationOfBenefitTotal) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.total`: Adjudication totals
     pub fn total_adjudicationamounttype(&self) -> Vec<&ExplanationOfBenefitTotal> {
         let r = &self.0;
-        r.total
-            .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
-            .collect()
+        r.total.iter().filter(|v| Self::is_total_adjudicationamounttype(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_total_benefitpaymentstatus(v: &ExplanationOfBenefitTotal) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS))
     }
     /// The `benefitpaymentstatus` slice of `ExplanationOfBenefit.total`: Adjudication totals
     pub fn total_benefitpaymentstatus(&self) -> Vec<&ExplanationOfBenefitTotal> {
         let r = &self.0;
-        r.total
-            .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_in(z, VS_C4BB_PAYER_BENEFIT_PAYMENT_STATUS))
-            })
-            .collect()
+        r.total.iter().filter(|v| Self::is_total_benefitpaymentstatus(v)).collect()
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_billingnetworkcontractingstatus(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_billingnetworkcontractingstatus,
+            "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_billingnetworkcontractingstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_billingnetworkcontractingstatus,
+            "ExplanationOfBenefit.supportingInfo:billingnetworkcontractingstatus",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_clmrecvddate(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_clmrecvddate(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:typeofbill` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_typeofbill(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_typeofbill,
+            "ExplanationOfBenefit.supportingInfo:typeofbill",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:typeofbill` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_typeofbill(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_typeofbill,
+            "ExplanationOfBenefit.supportingInfo:typeofbill",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:pointoforigin` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_pointoforigin(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_pointoforigin,
+            "ExplanationOfBenefit.supportingInfo:pointoforigin",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:pointoforigin` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_pointoforigin(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_pointoforigin,
+            "ExplanationOfBenefit.supportingInfo:pointoforigin",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:admtype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_admtype(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_admtype,
+            "ExplanationOfBenefit.supportingInfo:admtype",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:admtype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_admtype(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_admtype,
+            "ExplanationOfBenefit.supportingInfo:admtype",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:discharge-status` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_discharge_status(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_discharge_status,
+            "ExplanationOfBenefit.supportingInfo:discharge-status",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:discharge-status` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_discharge_status(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_discharge_status,
+            "ExplanationOfBenefit.supportingInfo:discharge-status",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:medicalrecordnumber` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_medicalrecordnumber(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_medicalrecordnumber,
+            "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:medicalrecordnumber` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_medicalrecordnumber(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_medicalrecordnumber,
+            "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:patientaccountnumber` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_patientaccountnumber(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_patientaccountnumber,
+            "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:patientaccountnumber` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_patientaccountnumber(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_patientaccountnumber,
+            "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:adjudicationamounttype` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_amounttype(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:adjudicationamounttype",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_amounttype,
+            item,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:denialreason` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_denialreason(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:denialreason",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_denialreason,
+            item,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:allowedunits` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_allowedunits(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:allowedunits",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_allowedunits,
+            item,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:adjudicationamounttype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_amounttype(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_amounttype,
+            "ExplanationOfBenefit.adjudication:adjudicationamounttype",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:adjudicationamounttype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_amounttype(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_amounttype,
+            "ExplanationOfBenefit.adjudication:adjudicationamounttype",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:denialreason` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_denialreason(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_denialreason,
+            "ExplanationOfBenefit.adjudication:denialreason",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:denialreason` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_denialreason(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_denialreason,
+            "ExplanationOfBenefit.adjudication:denialreason",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.total:adjudicationamounttype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_total_adjudicationamounttype(
+        &mut self,
+        item: ExplanationOfBenefitTotal,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.total,
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.total:adjudicationamounttype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_total_adjudicationamounttype(
+        &mut self,
+        items: Vec<ExplanationOfBenefitTotal>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.total,
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.total:benefitpaymentstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_total_benefitpaymentstatus(
+        &mut self,
+        item: ExplanationOfBenefitTotal,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.total,
+            Self::is_total_benefitpaymentstatus,
+            "ExplanationOfBenefit.total:benefitpaymentstatus",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.total:benefitpaymentstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_total_benefitpaymentstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitTotal>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.total,
+            Self::is_total_benefitpaymentstatus,
+            "ExplanationOfBenefit.total:benefitpaymentstatus",
+            items,
+        )
     }
 }

@@ -193,23 +193,103 @@ impl C4bbExplanationOfBenefit {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"ExplanationOfBenefit\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit|2.0.0\"]},\"identifier\":[{\"type\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType\",\"code\":\"uc\"}]}}],\"use\":\"claim\"}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "status",
+        "type",
+        "patient",
+        "billablePeriod",
+        "created",
+        "insurer",
+        "provider",
+        "outcome",
+        "insurance",
+        "item",
+        "total",
+        "meta.lastUpdated",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> ExplanationOfBenefit {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `ExplanationOfBenefit.status`, `ExplanationOfBenefit.type`, `ExplanationOfBenefit.patient`, `ExplanationOfBenefit.billablePeriod`, `ExplanationOfBenefit.created`, `ExplanationOfBenefit.insurer`, `ExplanationOfBenefit.provider`, `ExplanationOfBenefit.outcome`, `ExplanationOfBenefit.insurance`, `ExplanationOfBenefit.item`, `ExplanationOfBenefit.total`, `ExplanationOfBenefit.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        status: impl Into<Primitive<ExplanationOfBenefitStatus>>,
+        r#type: CodeableConcept,
+        patient: Reference,
+        billable_period: Period,
+        created: impl Into<Primitive<::fhir_models::DateTime>>,
+        insurer: Reference,
+        provider: Reference,
+        outcome: impl Into<Primitive<ClaimProcessingCodes>>,
+        insurance: Vec<ExplanationOfBenefitInsurance>,
+        item: Vec<ExplanationOfBenefitItem>,
+        total: Vec<ExplanationOfBenefitTotal>,
+        meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<ExplanationOfBenefit>> {
+        let mut r = Self::template();
+        r.status = Some(status.into());
+        r.r#type = Some(r#type);
+        r.patient = Some(patient);
+        r.billable_period = Some(billable_period);
+        r.created = Some(created.into());
+        r.insurer = Some(insurer);
+        r.provider = Some(provider);
+        r.outcome = Some(outcome.into());
+        r.insurance = insurance;
+        r.item = item;
+        r.total = total;
+        r.meta.get_or_insert_with(Default::default).last_updated = Some(
+            meta_last_updated.into(),
+        );
+        Self::try_from(r)
+    }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_uniqueclaimid(v: &Identifier) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType"),
+                Some("uc"),
+            ))
+    }
     /// The `uniqueclaimid` slice of `ExplanationOfBenefit.identifier`: Unique Claim Identifier
     pub fn identifier_uniqueclaimid(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                        ),
-                        Some("uc"),
-                    ))
-            })
-            .collect()
+        r.identifier.iter().filter(|v| Self::is_identifier_uniqueclaimid(v)).collect()
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.identifier:uniqueclaimid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_uniqueclaimid(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_uniqueclaimid,
+            "ExplanationOfBenefit.identifier:uniqueclaimid",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.identifier:uniqueclaimid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_uniqueclaimid(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_uniqueclaimid,
+            "ExplanationOfBenefit.identifier:uniqueclaimid",
+            items,
+        )
     }
 }

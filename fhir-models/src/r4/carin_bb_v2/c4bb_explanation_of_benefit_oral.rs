@@ -948,24 +948,83 @@ impl C4bbExplanationOfBenefitOral {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"ExplanationOfBenefit\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Oral|2.0.0\"]},\"identifier\":[{\"type\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType\",\"code\":\"uc\"}]}}],\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/claim-type\",\"code\":\"oral\"}]},\"use\":\"claim\",\"adjudication\":[{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator\",\"code\":\"renderingnetworkstatus\"}]}},{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator\",\"code\":\"benefitpaymentstatus\"}]}}],\"total\":[{\"category\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/adjudication\",\"code\":\"submitted\"}]}}],\"item\":[{\"adjudication\":[{\"category\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/adjudication\",\"code\":\"submitted\"}]}},{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator\",\"code\":\"benefitpaymentstatus\"}]}}]}]}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "status",
+        "patient",
+        "billablePeriod",
+        "created",
+        "insurer",
+        "provider",
+        "outcome",
+        "insurance",
+        "meta.lastUpdated",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> ExplanationOfBenefit {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `ExplanationOfBenefit.status`, `ExplanationOfBenefit.patient`, `ExplanationOfBenefit.billablePeriod`, `ExplanationOfBenefit.created`, `ExplanationOfBenefit.insurer`, `ExplanationOfBenefit.provider`, `ExplanationOfBenefit.outcome`, `ExplanationOfBenefit.insurance`, `ExplanationOfBenefit.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        status: impl Into<Primitive<ExplanationOfBenefitStatus>>,
+        patient: Reference,
+        billable_period: Period,
+        created: impl Into<Primitive<::fhir_models::DateTime>>,
+        insurer: Reference,
+        provider: Reference,
+        outcome: impl Into<Primitive<ClaimProcessingCodes>>,
+        insurance: Vec<ExplanationOfBenefitInsurance>,
+        meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<ExplanationOfBenefit>> {
+        let mut r = Self::template();
+        r.status = Some(status.into());
+        r.patient = Some(patient);
+        r.billable_period = Some(billable_period);
+        r.created = Some(created.into());
+        r.insurer = Some(insurer);
+        r.provider = Some(provider);
+        r.outcome = Some(outcome.into());
+        r.insurance = insurance;
+        r.meta.get_or_insert_with(Default::default).last_updated = Some(
+            meta_last_updated.into(),
+        );
+        Self::try_from(r)
+    }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_uniqueclaimid(v: &Identifier) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType"),
+                Some("uc"),
+            ))
+    }
     /// The `uniqueclaimid` slice of `ExplanationOfBenefit.identifier`: Unique Claim Identifier
     pub fn identifier_uniqueclaimid(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
+        r.identifier.iter().filter(|v| Self::is_identifier_uniqueclaimid(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_clmrecvddate(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
             .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                        ),
-                        Some("uc"),
-                    ))
-            })
-            .collect()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("clmrecvddate"),
+            ))
     }
     /// The `clmrecvddate` slice of `ExplanationOfBenefit.supportingInfo`: Claim received date
     pub fn supporting_info_clmrecvddate(
@@ -974,19 +1033,22 @@ impl C4bbExplanationOfBenefitOral {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("clmrecvddate"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_clmrecvddate(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_servicefacility(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("servicefacility"),
+            ))
     }
     /// The `servicefacility` slice of `ExplanationOfBenefit.supportingInfo`: Service facility
     pub fn supporting_info_servicefacility(
@@ -995,19 +1057,20 @@ impl C4bbExplanationOfBenefitOral {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("servicefacility"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_servicefacility(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_orthodontics(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("orthodontics"),
+            ))
     }
     /// The `orthodontics` slice of `ExplanationOfBenefit.supportingInfo`: Orthodontics treatment indicator
     pub fn supporting_info_orthodontics(
@@ -1016,19 +1079,20 @@ impl C4bbExplanationOfBenefitOral {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("orthodontics"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_orthodontics(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_prosthesis(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("prosthesis"),
+            ))
     }
     /// The `prosthesis` slice of `ExplanationOfBenefit.supportingInfo`: Prosthesis
     pub fn supporting_info_prosthesis(
@@ -1037,19 +1101,22 @@ impl C4bbExplanationOfBenefitOral {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("prosthesis"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_prosthesis(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_additionalbodysite(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("additionalbodysite"),
+            ))
     }
     /// The `additionalbodysite` slice of `ExplanationOfBenefit.supportingInfo`: Additional tooth number or oral cavity code
     pub fn supporting_info_additionalbodysite(
@@ -1058,19 +1125,22 @@ impl C4bbExplanationOfBenefitOral {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("additionalbodysite"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_additionalbodysite(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_missingtoothnumber(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("missingtoothnumber"),
+            ))
     }
     /// The `missingtoothnumber` slice of `ExplanationOfBenefit.supportingInfo`: Missing tooth number
     pub fn supporting_info_missingtoothnumber(
@@ -1079,19 +1149,22 @@ impl C4bbExplanationOfBenefitOral {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("missingtoothnumber"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_missingtoothnumber(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_medicalrecordnumber(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("medicalrecordnumber"),
+            ))
     }
     /// The `medicalrecordnumber` slice of `ExplanationOfBenefit.supportingInfo`: Medical record number
     pub fn supporting_info_medicalrecordnumber(
@@ -1100,19 +1173,22 @@ impl C4bbExplanationOfBenefitOral {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("medicalrecordnumber"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_medicalrecordnumber(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_patientaccountnumber(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("patientaccountnumber"),
+            ))
     }
     /// The `patientaccountnumber` slice of `ExplanationOfBenefit.supportingInfo`: Patient account number
     pub fn supporting_info_patientaccountnumber(
@@ -1121,19 +1197,14 @@ impl C4bbExplanationOfBenefitOral {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("patientaccountnumber"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_patientaccountnumber(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_amounttype(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.item.adjudication`: Amounts
     pub fn item_adjudication_amounttype(
@@ -1142,8 +1213,22 @@ impl C4bbExplanationOfBenefitOral {
         parent
             .adjudication
             .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
+            .filter(|v| Self::is_item_adjudication_amounttype(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_adjustmentreason(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("adjustmentreason"),
+            ))
     }
     /// The `adjustmentreason` slice of `ExplanationOfBenefit.item.adjudication`: Reason codes used to interpret the Non-Covered Amount (92)
     pub fn item_adjudication_adjustmentreason(
@@ -1152,19 +1237,22 @@ impl C4bbExplanationOfBenefitOral {
         parent
             .adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("adjustmentreason"),
-                    ))
-            })
+            .filter(|v| Self::is_item_adjudication_adjustmentreason(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_benefitpaymentstatus(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("benefitpaymentstatus"),
+            ))
     }
     /// The `benefitpaymentstatus` slice of `ExplanationOfBenefit.item.adjudication`: Indicates the in network or out of network payment status of the claim. (142)
     pub fn item_adjudication_benefitpaymentstatus(
@@ -1173,19 +1261,22 @@ impl C4bbExplanationOfBenefitOral {
         parent
             .adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("benefitpaymentstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_item_adjudication_benefitpaymentstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_allowedunits(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("allowedunits"),
+            ))
     }
     /// The `allowedunits` slice of `ExplanationOfBenefit.item.adjudication`: The quantity of units, times, days, visits, services, or treatments for the service described by the HCPCS code, revenue code or procedure code, submitted by the provider.  (149)
     pub fn item_adjudication_allowedunits(
@@ -1194,19 +1285,22 @@ impl C4bbExplanationOfBenefitOral {
         parent
             .adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("allowedunits"),
-                    ))
-            })
+            .filter(|v| Self::is_item_adjudication_allowedunits(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_adjudication_billingnetworkstatus(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("billingnetworkstatus"),
+            ))
     }
     /// The `billingnetworkstatus` slice of `ExplanationOfBenefit.adjudication`: Billing provider network status
     pub fn adjudication_billingnetworkstatus(
@@ -1215,19 +1309,22 @@ impl C4bbExplanationOfBenefitOral {
         let r = &self.0;
         r.adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("billingnetworkstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_adjudication_billingnetworkstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_adjudication_renderingnetworkstatus(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("renderingnetworkstatus"),
+            ))
     }
     /// The `renderingnetworkstatus` slice of `ExplanationOfBenefit.adjudication`: Rendering provider network status
     pub fn adjudication_renderingnetworkstatus(
@@ -1236,19 +1333,22 @@ impl C4bbExplanationOfBenefitOral {
         let r = &self.0;
         r.adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("renderingnetworkstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_adjudication_renderingnetworkstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_adjudication_benefitpaymentstatus(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("benefitpaymentstatus"),
+            ))
     }
     /// The `benefitpaymentstatus` slice of `ExplanationOfBenefit.adjudication`: Indicates the in network or out of network payment status of the claim. (142)
     pub fn adjudication_benefitpaymentstatus(
@@ -1257,26 +1357,380 @@ impl C4bbExplanationOfBenefitOral {
         let r = &self.0;
         r.adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("benefitpaymentstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_adjudication_benefitpaymentstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_total_adjudicationamounttype(v: &ExplanationOfBenefitTotal) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.total`: Total adjudication type and amount
     pub fn total_adjudicationamounttype(&self) -> Vec<&ExplanationOfBenefitTotal> {
         let r = &self.0;
-        r.total
-            .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
-            .collect()
+        r.total.iter().filter(|v| Self::is_total_adjudicationamounttype(v)).collect()
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.identifier:uniqueclaimid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_uniqueclaimid(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_uniqueclaimid,
+            "ExplanationOfBenefit.identifier:uniqueclaimid",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.identifier:uniqueclaimid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_uniqueclaimid(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_uniqueclaimid,
+            "ExplanationOfBenefit.identifier:uniqueclaimid",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_clmrecvddate(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_clmrecvddate(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:servicefacility` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_servicefacility(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_servicefacility,
+            "ExplanationOfBenefit.supportingInfo:servicefacility",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:servicefacility` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_servicefacility(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_servicefacility,
+            "ExplanationOfBenefit.supportingInfo:servicefacility",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:orthodontics` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_orthodontics(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_orthodontics,
+            "ExplanationOfBenefit.supportingInfo:orthodontics",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:orthodontics` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_orthodontics(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_orthodontics,
+            "ExplanationOfBenefit.supportingInfo:orthodontics",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:prosthesis` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_prosthesis(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_prosthesis,
+            "ExplanationOfBenefit.supportingInfo:prosthesis",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:prosthesis` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_prosthesis(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_prosthesis,
+            "ExplanationOfBenefit.supportingInfo:prosthesis",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:additionalbodysite` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_additionalbodysite(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_additionalbodysite,
+            "ExplanationOfBenefit.supportingInfo:additionalbodysite",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:additionalbodysite` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_additionalbodysite(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_additionalbodysite,
+            "ExplanationOfBenefit.supportingInfo:additionalbodysite",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:missingtoothnumber` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_missingtoothnumber(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_missingtoothnumber,
+            "ExplanationOfBenefit.supportingInfo:missingtoothnumber",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:missingtoothnumber` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_missingtoothnumber(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_missingtoothnumber,
+            "ExplanationOfBenefit.supportingInfo:missingtoothnumber",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:medicalrecordnumber` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_medicalrecordnumber(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_medicalrecordnumber,
+            "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:medicalrecordnumber` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_medicalrecordnumber(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_medicalrecordnumber,
+            "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:patientaccountnumber` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_patientaccountnumber(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_patientaccountnumber,
+            "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:patientaccountnumber` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_patientaccountnumber(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_patientaccountnumber,
+            "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:adjudicationamounttype` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_amounttype(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:adjudicationamounttype",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_amounttype,
+            item,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:adjustmentreason` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_adjustmentreason(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:adjustmentreason",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_adjustmentreason,
+            item,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:benefitpaymentstatus` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_benefitpaymentstatus(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:benefitpaymentstatus",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_benefitpaymentstatus,
+            item,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:allowedunits` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_allowedunits(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:allowedunits",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_allowedunits,
+            item,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:billingnetworkstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_billingnetworkstatus(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_billingnetworkstatus,
+            "ExplanationOfBenefit.adjudication:billingnetworkstatus",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:billingnetworkstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_billingnetworkstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_billingnetworkstatus,
+            "ExplanationOfBenefit.adjudication:billingnetworkstatus",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:renderingnetworkstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_renderingnetworkstatus(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_renderingnetworkstatus,
+            "ExplanationOfBenefit.adjudication:renderingnetworkstatus",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:renderingnetworkstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_renderingnetworkstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_renderingnetworkstatus,
+            "ExplanationOfBenefit.adjudication:renderingnetworkstatus",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:benefitpaymentstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_benefitpaymentstatus(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_benefitpaymentstatus,
+            "ExplanationOfBenefit.adjudication:benefitpaymentstatus",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:benefitpaymentstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_benefitpaymentstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_benefitpaymentstatus,
+            "ExplanationOfBenefit.adjudication:benefitpaymentstatus",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.total:adjudicationamounttype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_total_adjudicationamounttype(
+        &mut self,
+        item: ExplanationOfBenefitTotal,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.total,
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.total:adjudicationamounttype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_total_adjudicationamounttype(
+        &mut self,
+        items: Vec<ExplanationOfBenefitTotal>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.total,
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            items,
+        )
     }
 }

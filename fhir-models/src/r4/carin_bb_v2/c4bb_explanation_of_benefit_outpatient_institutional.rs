@@ -826,24 +826,89 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"ExplanationOfBenefit\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Outpatient-Institutional|2.0.0\"]},\"identifier\":[{\"type\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType\",\"code\":\"uc\"}]}}],\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/claim-type\",\"code\":\"institutional\"}]},\"subType\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBInstitutionalClaimSubType\",\"code\":\"outpatient\"}]},\"use\":\"claim\",\"adjudication\":[{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator\",\"code\":\"benefitpaymentstatus\"}]}}],\"total\":[{\"category\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/adjudication\",\"code\":\"submitted\"}]}}]}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "status",
+        "patient",
+        "billablePeriod",
+        "created",
+        "insurer",
+        "provider",
+        "outcome",
+        "diagnosis",
+        "insurance",
+        "item",
+        "meta.lastUpdated",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> ExplanationOfBenefit {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `ExplanationOfBenefit.status`, `ExplanationOfBenefit.patient`, `ExplanationOfBenefit.billablePeriod`, `ExplanationOfBenefit.created`, `ExplanationOfBenefit.insurer`, `ExplanationOfBenefit.provider`, `ExplanationOfBenefit.outcome`, `ExplanationOfBenefit.diagnosis`, `ExplanationOfBenefit.insurance`, `ExplanationOfBenefit.item`, `ExplanationOfBenefit.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        status: impl Into<Primitive<ExplanationOfBenefitStatus>>,
+        patient: Reference,
+        billable_period: Period,
+        created: impl Into<Primitive<::fhir_models::DateTime>>,
+        insurer: Reference,
+        provider: Reference,
+        outcome: impl Into<Primitive<ClaimProcessingCodes>>,
+        diagnosis: Vec<ExplanationOfBenefitDiagnosis>,
+        insurance: Vec<ExplanationOfBenefitInsurance>,
+        item: Vec<ExplanationOfBenefitItem>,
+        meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<ExplanationOfBenefit>> {
+        let mut r = Self::template();
+        r.status = Some(status.into());
+        r.patient = Some(patient);
+        r.billable_period = Some(billable_period);
+        r.created = Some(created.into());
+        r.insurer = Some(insurer);
+        r.provider = Some(provider);
+        r.outcome = Some(outcome.into());
+        r.diagnosis = diagnosis;
+        r.insurance = insurance;
+        r.item = item;
+        r.meta.get_or_insert_with(Default::default).last_updated = Some(
+            meta_last_updated.into(),
+        );
+        Self::try_from(r)
+    }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_uniqueclaimid(v: &Identifier) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType"),
+                Some("uc"),
+            ))
+    }
     /// The `uniqueclaimid` slice of `ExplanationOfBenefit.identifier`: Unique Claim Identifier
     pub fn identifier_uniqueclaimid(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
+        r.identifier.iter().filter(|v| Self::is_identifier_uniqueclaimid(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_clmrecvddate(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
             .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                        ),
-                        Some("uc"),
-                    ))
-            })
-            .collect()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("clmrecvddate"),
+            ))
     }
     /// The `clmrecvddate` slice of `ExplanationOfBenefit.supportingInfo`: Claim received date
     pub fn supporting_info_clmrecvddate(
@@ -852,19 +917,20 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("clmrecvddate"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_clmrecvddate(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_typeofbill(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("typeofbill"),
+            ))
     }
     /// The `typeofbill` slice of `ExplanationOfBenefit.supportingInfo`: Type of bill
     pub fn supporting_info_typeofbill(
@@ -873,19 +939,20 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("typeofbill"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_typeofbill(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_pointoforigin(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("pointoforigin"),
+            ))
     }
     /// The `pointoforigin` slice of `ExplanationOfBenefit.supportingInfo`: Point of origin for admission or visit
     pub fn supporting_info_pointoforigin(
@@ -894,38 +961,42 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("pointoforigin"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_pointoforigin(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_admtype(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("admtype"),
+            ))
     }
     /// The `admtype` slice of `ExplanationOfBenefit.supportingInfo`: Admission type
     pub fn supporting_info_admtype(&self) -> Vec<&ExplanationOfBenefitSupportingInfo> {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("admtype"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_admtype(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_discharge_status(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("discharge-status"),
+            ))
     }
     /// The `discharge-status` slice of `ExplanationOfBenefit.supportingInfo`: Discharge status
     pub fn supporting_info_discharge_status(
@@ -934,19 +1005,22 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("discharge-status"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_discharge_status(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_medicalrecordnumber(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("medicalrecordnumber"),
+            ))
     }
     /// The `medicalrecordnumber` slice of `ExplanationOfBenefit.supportingInfo`: Medical record number
     pub fn supporting_info_medicalrecordnumber(
@@ -955,19 +1029,22 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("medicalrecordnumber"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_medicalrecordnumber(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_patientaccountnumber(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("patientaccountnumber"),
+            ))
     }
     /// The `patientaccountnumber` slice of `ExplanationOfBenefit.supportingInfo`: Patient account number
     pub fn supporting_info_patientaccountnumber(
@@ -976,19 +1053,14 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("patientaccountnumber"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_patientaccountnumber(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_amounttype(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.item.adjudication`: Line level adjudication type and amount
     pub fn item_adjudication_amounttype(
@@ -997,8 +1069,22 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         parent
             .adjudication
             .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
+            .filter(|v| Self::is_item_adjudication_amounttype(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_adjustmentreason(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("adjustmentreason"),
+            ))
     }
     /// The `adjustmentreason` slice of `ExplanationOfBenefit.item.adjudication`: Reason codes used to interpret the Non-Covered Amount (92)
     pub fn item_adjudication_adjustmentreason(
@@ -1007,19 +1093,22 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         parent
             .adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("adjustmentreason"),
-                    ))
-            })
+            .filter(|v| Self::is_item_adjudication_adjustmentreason(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_allowedunits(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("allowedunits"),
+            ))
     }
     /// The `allowedunits` slice of `ExplanationOfBenefit.item.adjudication`: The quantity of units, times, days, visits, services, or treatments for the service described by the HCPCS code, revenue code or procedure code, submitted by the provider.  (149)
     pub fn item_adjudication_allowedunits(
@@ -1028,19 +1117,22 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         parent
             .adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("allowedunits"),
-                    ))
-            })
+            .filter(|v| Self::is_item_adjudication_allowedunits(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_adjudication_billingnetworkstatus(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("billingnetworkstatus"),
+            ))
     }
     /// The `billingnetworkstatus` slice of `ExplanationOfBenefit.adjudication`: Billing provider networking status
     pub fn adjudication_billingnetworkstatus(
@@ -1049,19 +1141,22 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("billingnetworkstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_adjudication_billingnetworkstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_adjudication_benefitpaymentstatus(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("benefitpaymentstatus"),
+            ))
     }
     /// The `benefitpaymentstatus` slice of `ExplanationOfBenefit.adjudication`: Indicates the in network or out of network payment status of the claim. (142)
     pub fn adjudication_benefitpaymentstatus(
@@ -1070,27 +1165,31 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("benefitpaymentstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_adjudication_benefitpaymentstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_adjudication_amounttype(v: &ExplanationOfBenefitItemAdjudication) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.adjudication`: Claim level adjudication type and amount
     pub fn adjudication_amounttype(&self) -> Vec<&ExplanationOfBenefitItemAdjudication> {
         let r = &self.0;
-        r.adjudication
+        r.adjudication.iter().filter(|v| Self::is_adjudication_amounttype(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_adjudication_adjustmentreason(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
             .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
-            .collect()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("adjustmentreason"),
+            ))
     }
     /// The `adjustmentreason` slice of `ExplanationOfBenefit.adjudication`: Reason codes used to interpret the Non-Covered Amount (92)
     pub fn adjudication_adjustmentreason(
@@ -1099,26 +1198,367 @@ impl C4bbExplanationOfBenefitOutpatientInstitutional {
         let r = &self.0;
         r.adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("adjustmentreason"),
-                    ))
-            })
+            .filter(|v| Self::is_adjudication_adjustmentreason(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_total_adjudicationamounttype(v: &ExplanationOfBenefitTotal) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.total`: Total adjudication type and amount
     pub fn total_adjudicationamounttype(&self) -> Vec<&ExplanationOfBenefitTotal> {
         let r = &self.0;
-        r.total
-            .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
-            .collect()
+        r.total.iter().filter(|v| Self::is_total_adjudicationamounttype(v)).collect()
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.identifier:uniqueclaimid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_uniqueclaimid(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_uniqueclaimid,
+            "ExplanationOfBenefit.identifier:uniqueclaimid",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.identifier:uniqueclaimid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_uniqueclaimid(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_uniqueclaimid,
+            "ExplanationOfBenefit.identifier:uniqueclaimid",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_clmrecvddate(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_clmrecvddate(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:typeofbill` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_typeofbill(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_typeofbill,
+            "ExplanationOfBenefit.supportingInfo:typeofbill",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:typeofbill` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_typeofbill(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_typeofbill,
+            "ExplanationOfBenefit.supportingInfo:typeofbill",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:pointoforigin` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_pointoforigin(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_pointoforigin,
+            "ExplanationOfBenefit.supportingInfo:pointoforigin",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:pointoforigin` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_pointoforigin(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_pointoforigin,
+            "ExplanationOfBenefit.supportingInfo:pointoforigin",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:admtype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_admtype(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_admtype,
+            "ExplanationOfBenefit.supportingInfo:admtype",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:admtype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_admtype(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_admtype,
+            "ExplanationOfBenefit.supportingInfo:admtype",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:discharge-status` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_discharge_status(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_discharge_status,
+            "ExplanationOfBenefit.supportingInfo:discharge-status",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:discharge-status` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_discharge_status(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_discharge_status,
+            "ExplanationOfBenefit.supportingInfo:discharge-status",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:medicalrecordnumber` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_medicalrecordnumber(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_medicalrecordnumber,
+            "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:medicalrecordnumber` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_medicalrecordnumber(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_medicalrecordnumber,
+            "ExplanationOfBenefit.supportingInfo:medicalrecordnumber",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:patientaccountnumber` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_patientaccountnumber(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_patientaccountnumber,
+            "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:patientaccountnumber` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_patientaccountnumber(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_patientaccountnumber,
+            "ExplanationOfBenefit.supportingInfo:patientaccountnumber",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:adjudicationamounttype` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_amounttype(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:adjudicationamounttype",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_amounttype,
+            item,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:adjustmentreason` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_adjustmentreason(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:adjustmentreason",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_adjustmentreason,
+            item,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:allowedunits` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_allowedunits(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:allowedunits",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_allowedunits,
+            item,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:billingnetworkstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_billingnetworkstatus(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_billingnetworkstatus,
+            "ExplanationOfBenefit.adjudication:billingnetworkstatus",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:billingnetworkstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_billingnetworkstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_billingnetworkstatus,
+            "ExplanationOfBenefit.adjudication:billingnetworkstatus",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:benefitpaymentstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_benefitpaymentstatus(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_benefitpaymentstatus,
+            "ExplanationOfBenefit.adjudication:benefitpaymentstatus",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:benefitpaymentstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_benefitpaymentstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_benefitpaymentstatus,
+            "ExplanationOfBenefit.adjudication:benefitpaymentstatus",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:adjudicationamounttype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_amounttype(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_amounttype,
+            "ExplanationOfBenefit.adjudication:adjudicationamounttype",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:adjudicationamounttype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_amounttype(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_amounttype,
+            "ExplanationOfBenefit.adjudication:adjudicationamounttype",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:adjustmentreason` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_adjustmentreason(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_adjustmentreason,
+            "ExplanationOfBenefit.adjudication:adjustmentreason",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:adjustmentreason` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_adjustmentreason(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_adjustmentreason,
+            "ExplanationOfBenefit.adjudication:adjustmentreason",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.total:adjudicationamounttype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_total_adjudicationamounttype(
+        &mut self,
+        item: ExplanationOfBenefitTotal,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.total,
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.total:adjudicationamounttype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_total_adjudicationamounttype(
+        &mut self,
+        items: Vec<ExplanationOfBenefitTotal>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.total,
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            items,
+        )
     }
 }

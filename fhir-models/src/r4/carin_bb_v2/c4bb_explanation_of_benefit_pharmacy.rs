@@ -785,24 +785,83 @@ impl C4bbExplanationOfBenefitPharmacy {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"ExplanationOfBenefit\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-ExplanationOfBenefit-Pharmacy|2.0.0\"]},\"identifier\":[{\"type\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType\",\"code\":\"uc\"}]}}],\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/claim-type\",\"code\":\"pharmacy\"}]},\"use\":\"claim\",\"supportingInfo\":[{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType\",\"code\":\"dayssupply\"}]}},{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType\",\"code\":\"dawcode\"}]}},{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType\",\"code\":\"refillnum\"}]}},{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType\",\"code\":\"refillsauthorized\"}]}}],\"adjudication\":[{\"category\":{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator\",\"code\":\"benefitpaymentstatus\"}]}}],\"total\":[{\"category\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/adjudication\",\"code\":\"submitted\"}]}}],\"item\":[{\"adjudication\":[{\"category\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/adjudication\",\"code\":\"submitted\"}]}}]}]}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "status",
+        "patient",
+        "billablePeriod",
+        "created",
+        "insurer",
+        "provider",
+        "outcome",
+        "insurance",
+        "meta.lastUpdated",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> ExplanationOfBenefit {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `ExplanationOfBenefit.status`, `ExplanationOfBenefit.patient`, `ExplanationOfBenefit.billablePeriod`, `ExplanationOfBenefit.created`, `ExplanationOfBenefit.insurer`, `ExplanationOfBenefit.provider`, `ExplanationOfBenefit.outcome`, `ExplanationOfBenefit.insurance`, `ExplanationOfBenefit.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        status: impl Into<Primitive<ExplanationOfBenefitStatus>>,
+        patient: Reference,
+        billable_period: Period,
+        created: impl Into<Primitive<::fhir_models::DateTime>>,
+        insurer: Reference,
+        provider: Reference,
+        outcome: impl Into<Primitive<ClaimProcessingCodes>>,
+        insurance: Vec<ExplanationOfBenefitInsurance>,
+        meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<ExplanationOfBenefit>> {
+        let mut r = Self::template();
+        r.status = Some(status.into());
+        r.patient = Some(patient);
+        r.billable_period = Some(billable_period);
+        r.created = Some(created.into());
+        r.insurer = Some(insurer);
+        r.provider = Some(provider);
+        r.outcome = Some(outcome.into());
+        r.insurance = insurance;
+        r.meta.get_or_insert_with(Default::default).last_updated = Some(
+            meta_last_updated.into(),
+        );
+        Self::try_from(r)
+    }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_uniqueclaimid(v: &Identifier) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType"),
+                Some("uc"),
+            ))
+    }
     /// The `uniqueclaimid` slice of `ExplanationOfBenefit.identifier`: Unique Claim Identifier
     pub fn identifier_uniqueclaimid(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
+        r.identifier.iter().filter(|v| Self::is_identifier_uniqueclaimid(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_dayssupply(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
             .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                        ),
-                        Some("uc"),
-                    ))
-            })
-            .collect()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("dayssupply"),
+            ))
     }
     /// The `dayssupply` slice of `ExplanationOfBenefit.supportingInfo`: Days supply
     pub fn supporting_info_dayssupply(
@@ -811,57 +870,62 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("dayssupply"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_dayssupply(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_dawcode(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("dawcode"),
+            ))
     }
     /// The `dawcode` slice of `ExplanationOfBenefit.supportingInfo`: Dispense and written product selection code
     pub fn supporting_info_dawcode(&self) -> Vec<&ExplanationOfBenefitSupportingInfo> {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("dawcode"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_dawcode(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_refillnum(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("refillnum"),
+            ))
     }
     /// The `refillNum` slice of `ExplanationOfBenefit.supportingInfo`: The number fill of the claim dispensed supply
     pub fn supporting_info_refillnum(&self) -> Vec<&ExplanationOfBenefitSupportingInfo> {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("refillnum"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_refillnum(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_refillsauthorized(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("refillsauthorized"),
+            ))
     }
     /// The `refillsAuthorized` slice of `ExplanationOfBenefit.supportingInfo`: Number or refills authorized by prescriber
     pub fn supporting_info_refillsauthorized(
@@ -870,19 +934,22 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("refillsauthorized"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_refillsauthorized(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_brandgenericindicator(
+        v: &ExplanationOfBenefitSupportingInfo,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("brandgenericindicator"),
+            ))
     }
     /// The `brandgenericindicator` slice of `ExplanationOfBenefit.supportingInfo`: Plan reported brand or generic drug indicator
     pub fn supporting_info_brandgenericindicator(
@@ -891,19 +958,20 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("brandgenericindicator"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_brandgenericindicator(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_rxorigincode(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("rxorigincode"),
+            ))
     }
     /// The `rxoriginCode` slice of `ExplanationOfBenefit.supportingInfo`: Prescription origin code
     pub fn supporting_info_rxorigincode(
@@ -912,19 +980,20 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("rxorigincode"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_rxorigincode(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_clmrecvddate(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("clmrecvddate"),
+            ))
     }
     /// The `clmrecvddate` slice of `ExplanationOfBenefit.supportingInfo`: Claim received date
     pub fn supporting_info_clmrecvddate(
@@ -933,19 +1002,20 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("clmrecvddate"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_clmrecvddate(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_supporting_info_compoundcode(v: &ExplanationOfBenefitSupportingInfo) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
+                ),
+                Some("compoundcode"),
+            ))
     }
     /// The `compoundcode` slice of `ExplanationOfBenefit.supportingInfo`: Code indicating whether or not the prescription is a compound
     pub fn supporting_info_compoundcode(
@@ -954,19 +1024,14 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.supporting_info
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBSupportingInfoType",
-                        ),
-                        Some("compoundcode"),
-                    ))
-            })
+            .filter(|v| Self::is_supporting_info_compoundcode(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_amounttype(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.item.adjudication`: Line level adjudication type and amount
     pub fn item_adjudication_amounttype(
@@ -975,8 +1040,22 @@ impl C4bbExplanationOfBenefitPharmacy {
         parent
             .adjudication
             .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
+            .filter(|v| Self::is_item_adjudication_amounttype(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_item_adjudication_rejectreason(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("rejectreason"),
+            ))
     }
     /// The `rejectreason` slice of `ExplanationOfBenefit.item.adjudication`: Reason codes used to interpret the Non-Covered Amount (92)
     pub fn item_adjudication_rejectreason(
@@ -985,19 +1064,22 @@ impl C4bbExplanationOfBenefitPharmacy {
         parent
             .adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("rejectreason"),
-                    ))
-            })
+            .filter(|v| Self::is_item_adjudication_rejectreason(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_adjudication_billingnetworkstatus(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("billingnetworkstatus"),
+            ))
     }
     /// The `billingnetworkstatus` slice of `ExplanationOfBenefit.adjudication`: Billing provider networking status
     pub fn adjudication_billingnetworkstatus(
@@ -1006,19 +1088,22 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("billingnetworkstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_adjudication_billingnetworkstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_adjudication_benefitpaymentstatus(
+        v: &ExplanationOfBenefitItemAdjudication,
+    ) -> bool {
+        v.category
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
+                ),
+                Some("benefitpaymentstatus"),
+            ))
     }
     /// The `benefitpaymentstatus` slice of `ExplanationOfBenefit.adjudication`: Indicates the in network or out of network payment status of the claim. (142)
     pub fn adjudication_benefitpaymentstatus(
@@ -1027,26 +1112,330 @@ impl C4bbExplanationOfBenefitPharmacy {
         let r = &self.0;
         r.adjudication
             .iter()
-            .filter(|v| {
-                v
-                    .category
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBAdjudicationDiscriminator",
-                        ),
-                        Some("benefitpaymentstatus"),
-                    ))
-            })
+            .filter(|v| Self::is_adjudication_benefitpaymentstatus(v))
             .collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_total_adjudicationamounttype(v: &ExplanationOfBenefitTotal) -> bool {
+        v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION))
     }
     /// The `adjudicationamounttype` slice of `ExplanationOfBenefit.total`: Total adjudication type and amount
     pub fn total_adjudicationamounttype(&self) -> Vec<&ExplanationOfBenefitTotal> {
         let r = &self.0;
-        r.total
-            .iter()
-            .filter(|v| v.category.iter().any(|z| concept_in(z, VS_C4BB_ADJUDICATION)))
-            .collect()
+        r.total.iter().filter(|v| Self::is_total_adjudicationamounttype(v)).collect()
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.identifier:uniqueclaimid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_uniqueclaimid(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_uniqueclaimid,
+            "ExplanationOfBenefit.identifier:uniqueclaimid",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.identifier:uniqueclaimid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_uniqueclaimid(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_uniqueclaimid,
+            "ExplanationOfBenefit.identifier:uniqueclaimid",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:dayssupply` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_dayssupply(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_dayssupply,
+            "ExplanationOfBenefit.supportingInfo:dayssupply",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:dayssupply` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_dayssupply(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_dayssupply,
+            "ExplanationOfBenefit.supportingInfo:dayssupply",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:dawcode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_dawcode(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_dawcode,
+            "ExplanationOfBenefit.supportingInfo:dawcode",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:dawcode` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_dawcode(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_dawcode,
+            "ExplanationOfBenefit.supportingInfo:dawcode",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:refillNum` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_refillnum(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_refillnum,
+            "ExplanationOfBenefit.supportingInfo:refillNum",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:refillNum` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_refillnum(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_refillnum,
+            "ExplanationOfBenefit.supportingInfo:refillNum",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:refillsAuthorized` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_refillsauthorized(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_refillsauthorized,
+            "ExplanationOfBenefit.supportingInfo:refillsAuthorized",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:refillsAuthorized` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_refillsauthorized(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_refillsauthorized,
+            "ExplanationOfBenefit.supportingInfo:refillsAuthorized",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:brandgenericindicator` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_brandgenericindicator(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_brandgenericindicator,
+            "ExplanationOfBenefit.supportingInfo:brandgenericindicator",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:brandgenericindicator` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_brandgenericindicator(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_brandgenericindicator,
+            "ExplanationOfBenefit.supportingInfo:brandgenericindicator",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:rxoriginCode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_rxorigincode(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_rxorigincode,
+            "ExplanationOfBenefit.supportingInfo:rxoriginCode",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:rxoriginCode` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_rxorigincode(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_rxorigincode,
+            "ExplanationOfBenefit.supportingInfo:rxoriginCode",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_clmrecvddate(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:clmrecvddate` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_clmrecvddate(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_clmrecvddate,
+            "ExplanationOfBenefit.supportingInfo:clmrecvddate",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.supportingInfo:compoundcode` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_supporting_info_compoundcode(
+        &mut self,
+        item: ExplanationOfBenefitSupportingInfo,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_compoundcode,
+            "ExplanationOfBenefit.supportingInfo:compoundcode",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.supportingInfo:compoundcode` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_supporting_info_compoundcode(
+        &mut self,
+        items: Vec<ExplanationOfBenefitSupportingInfo>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.supporting_info,
+            Self::is_supporting_info_compoundcode,
+            "ExplanationOfBenefit.supportingInfo:compoundcode",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:adjudicationamounttype` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_amounttype(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:adjudicationamounttype",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_amounttype,
+            item,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.item.adjudication:rejectreason` of `parent` (an element to put into a resource of this profile, by `modify` or a constructor), when it is one of the slice (see its accessor).
+    pub fn add_item_adjudication_rejectreason(
+        parent: &mut ExplanationOfBenefitItem,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<(), ProfileError> {
+        ::fhir_models::__private::push_slice_item(
+            Self::PROFILE_URL,
+            "ExplanationOfBenefit.item.adjudication:rejectreason",
+            &mut parent.adjudication,
+            Self::is_item_adjudication_rejectreason,
+            item,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:billingnetworkstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_billingnetworkstatus(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_billingnetworkstatus,
+            "ExplanationOfBenefit.adjudication:billingnetworkstatus",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:billingnetworkstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_billingnetworkstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_billingnetworkstatus,
+            "ExplanationOfBenefit.adjudication:billingnetworkstatus",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.adjudication:benefitpaymentstatus` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_adjudication_benefitpaymentstatus(
+        &mut self,
+        item: ExplanationOfBenefitItemAdjudication,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_benefitpaymentstatus,
+            "ExplanationOfBenefit.adjudication:benefitpaymentstatus",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.adjudication:benefitpaymentstatus` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_adjudication_benefitpaymentstatus(
+        &mut self,
+        items: Vec<ExplanationOfBenefitItemAdjudication>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.adjudication,
+            Self::is_adjudication_benefitpaymentstatus,
+            "ExplanationOfBenefit.adjudication:benefitpaymentstatus",
+            items,
+        )
+    }
+    /// Adds an item to the slice `ExplanationOfBenefit.total:adjudicationamounttype` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_total_adjudicationamounttype(
+        &mut self,
+        item: ExplanationOfBenefitTotal,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.total,
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `ExplanationOfBenefit.total:adjudicationamounttype` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_total_adjudicationamounttype(
+        &mut self,
+        items: Vec<ExplanationOfBenefitTotal>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.total,
+            Self::is_total_adjudicationamounttype,
+            "ExplanationOfBenefit.total:adjudicationamounttype",
+            items,
+        )
     }
 }

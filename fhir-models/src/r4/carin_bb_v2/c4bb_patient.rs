@@ -367,6 +367,39 @@ impl C4bbPatient {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Patient\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient|2.0.0\"]},\"identifier\":[{\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v2-0203\",\"code\":\"MB\"}]}}]}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "name",
+        "gender",
+        "meta.lastUpdated",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Patient {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Patient.name`, `Patient.gender`, `Patient.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        name: Vec<HumanName>,
+        gender: impl Into<Primitive<AdministrativeGender>>,
+        meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Patient>> {
+        let mut r = Self::template();
+        r.name = name;
+        r.gender = Some(gender.into());
+        r.meta.get_or_insert_with(Default::default).last_updated = Some(
+            meta_last_updated.into(),
+        );
+        Self::try_from(r)
+    }
     /// US Core Race Extension
     ///
     /// The `race` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-race>).
@@ -422,40 +455,160 @@ impl C4bbPatient {
                 _ => None,
             })
     }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_memberid(v: &Identifier) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
+                Some("MB"),
+            ))
+    }
     /// The `memberid` slice of `Patient.identifier`: Member ID
     pub fn identifier_memberid(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
+        r.identifier.iter().filter(|v| Self::is_identifier_memberid(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_uniquememberid(v: &Identifier) -> bool {
+        v.r#type
             .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/v2-0203"),
-                        Some("MB"),
-                    ))
-            })
-            .collect()
+            .any(|z| concept_has(
+                z,
+                Some("http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType"),
+                Some("um"),
+            ))
     }
     /// The `uniquememberid` slice of `Patient.identifier`: Unique Member ID
     pub fn identifier_uniquememberid(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/carin-bb/CodeSystem/C4BBIdentifierType",
-                        ),
-                        Some("um"),
-                    ))
-            })
-            .collect()
+        r.identifier.iter().filter(|v| Self::is_identifier_uniquememberid(v)).collect()
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_race(&mut self, value: UsCoreRace) -> Result<&mut Self, ProfileError> {
+        let new = vec![value.to_extension()];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> and checks the profile again (it may require the extension).
+    pub fn clear_race(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
+                Vec::new(),
+            ),
+        )
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_ethnicity(
+        &mut self,
+        value: UsCoreEthnicity,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![value.to_extension()];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> and checks the profile again (it may require the extension).
+    pub fn clear_ethnicity(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
+                Vec::new(),
+            ),
+        )
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_birth_sex(&mut self, value: BirthSex) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
+            .to_owned()), value :
+            Some(ExtensionValue::Code(Primitive::new(CodeEnum::code(& value)
+            .to_owned()))), ..Default::default() }
+        ];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex> and checks the profile again (it may require the extension).
+    pub fn clear_birth_sex(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
+                Vec::new(),
+            ),
+        )
+    }
+    /// Adds an item to the slice `Patient.identifier:memberid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_memberid(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_memberid,
+            "Patient.identifier:memberid",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Patient.identifier:memberid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_memberid(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_memberid,
+            "Patient.identifier:memberid",
+            items,
+        )
+    }
+    /// Adds an item to the slice `Patient.identifier:uniquememberid` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_uniquememberid(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_uniquememberid,
+            "Patient.identifier:uniquememberid",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Patient.identifier:uniquememberid` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_uniquememberid(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_uniquememberid,
+            "Patient.identifier:uniquememberid",
+            items,
+        )
     }
 }

@@ -3,11 +3,35 @@
 
 /*! Profiles of hl7.fhir.us.carin-bb#2.0.0 over the FHIR R4 (4.0.1) core types: checked views, with typed accessors of their extensions and slices.
 
- Behind the `r4-carin-bb-v2` feature. See [`crate::profile`] for what the checks report.*/
+ Behind the `r4-carin-bb-v2` feature. See [`crate::profile`] for what the checks report.
+
+ # Example
+
+ ```
+ # fn main() -> Result<(), Box<dyn std::error::Error>> {
+ use fhir_models::FhirJson;
+ use fhir_models::r4::{carin_bb_v2::{C4bbCoverage}, Coverage, Resource};
+
+ // Build: the template holds `meta.profile` (with the version) and the profile's fixed and pattern values of its
+ // required elements; `C4bbCoverage::new` takes the others (`C4bbCoverage::REQUIRED_ARGS`) and checks the result like `TryFrom`.
+ let template: Coverage = C4bbCoverage::template();
+ assert_eq!(template.meta.as_ref().unwrap().profile[0].value.as_deref(), Some("http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage|2.0.0"));
+
+ // Check: a resource against a profile named as in `meta.profile`; every violation has its FHIR path.
+ let resource = Resource::from_json(C4bbCoverage::TEMPLATE_JSON).unwrap();
+ let check = fhir_models::r4::check_profile("http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage|2.0.0", &resource);
+ assert!(check.was_checked());
+ match C4bbCoverage::try_from(template) {
+     Ok(view) => assert!(C4bbCoverage::from_json(&view.to_json()).is_ok()),
+     Err(e) => assert!(e.error.violations.iter().all(|v| v.path.starts_with("Coverage."))),
+ }
+ # Ok(())
+ # }
+ ```*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
 #[allow(unused_imports)]
-use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum, ProfileError};
 mod c4bb_coverage;
 pub use c4bb_coverage::*;
 mod c4bb_explanation_of_benefit;
@@ -30,7 +54,9 @@ mod c4bb_practitioner;
 pub use c4bb_practitioner::*;
 mod c4bb_related_person;
 pub use c4bb_related_person::*;
-pub use super::profile_shared::{BirthSex, UsCoreEthnicity, UsCoreRace};
+pub use super::profile_shared::{
+    BirthSex, OmbEthnicityCategories, OmbRaceCategories, UsCoreEthnicity, UsCoreRace,
+};
 /// Canonical URLs of the profiles of this module.
 pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Coverage",
@@ -76,6 +102,62 @@ pub const PROFILES: &[(&str, &str)] = &[
     ("http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Patient", "2.0.0"),
     ("http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-Practitioner", "2.0.0"),
     ("http://hl7.org/fhir/us/carin-bb/StructureDefinition/C4BB-RelatedPerson", "2.0.0"),
+];
+/// The constructor of every profile of this module as data, for tools that build resources generically:
+/// canonical URL, the template's JSON and the FHIR paths of the constructor's arguments (each view's
+/// `PROFILE_URL`, `TEMPLATE_JSON` and `REQUIRED_ARGS`).
+pub const CONSTRUCTORS: &[(&str, &str, &[&str])] = &[
+    (
+        C4bbCoverage::PROFILE_URL,
+        C4bbCoverage::TEMPLATE_JSON,
+        C4bbCoverage::REQUIRED_ARGS,
+    ),
+    (
+        C4bbExplanationOfBenefit::PROFILE_URL,
+        C4bbExplanationOfBenefit::TEMPLATE_JSON,
+        C4bbExplanationOfBenefit::REQUIRED_ARGS,
+    ),
+    (
+        C4bbExplanationOfBenefitInpatientInstitutional::PROFILE_URL,
+        C4bbExplanationOfBenefitInpatientInstitutional::TEMPLATE_JSON,
+        C4bbExplanationOfBenefitInpatientInstitutional::REQUIRED_ARGS,
+    ),
+    (
+        C4bbExplanationOfBenefitOral::PROFILE_URL,
+        C4bbExplanationOfBenefitOral::TEMPLATE_JSON,
+        C4bbExplanationOfBenefitOral::REQUIRED_ARGS,
+    ),
+    (
+        C4bbExplanationOfBenefitOutpatientInstitutional::PROFILE_URL,
+        C4bbExplanationOfBenefitOutpatientInstitutional::TEMPLATE_JSON,
+        C4bbExplanationOfBenefitOutpatientInstitutional::REQUIRED_ARGS,
+    ),
+    (
+        C4bbExplanationOfBenefitPharmacy::PROFILE_URL,
+        C4bbExplanationOfBenefitPharmacy::TEMPLATE_JSON,
+        C4bbExplanationOfBenefitPharmacy::REQUIRED_ARGS,
+    ),
+    (
+        C4bbExplanationOfBenefitProfessionalNonClinician::PROFILE_URL,
+        C4bbExplanationOfBenefitProfessionalNonClinician::TEMPLATE_JSON,
+        C4bbExplanationOfBenefitProfessionalNonClinician::REQUIRED_ARGS,
+    ),
+    (
+        C4bbOrganization::PROFILE_URL,
+        C4bbOrganization::TEMPLATE_JSON,
+        C4bbOrganization::REQUIRED_ARGS,
+    ),
+    (C4bbPatient::PROFILE_URL, C4bbPatient::TEMPLATE_JSON, C4bbPatient::REQUIRED_ARGS),
+    (
+        C4bbPractitioner::PROFILE_URL,
+        C4bbPractitioner::TEMPLATE_JSON,
+        C4bbPractitioner::REQUIRED_ARGS,
+    ),
+    (
+        C4bbRelatedPerson::PROFILE_URL,
+        C4bbRelatedPerson::TEMPLATE_JSON,
+        C4bbRelatedPerson::REQUIRED_ARGS,
+    ),
 ];
 /// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
 /// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
@@ -478,6 +560,11 @@ const VS_SUBSCRIBER_RELATIONSHIP: &[(Option<&str>, Option<&str>)] = &[
         Some("injured"),
     ),
 ];
+/// Replaces the extensions of `url` by `new`, where the first of them was (the view setters).
+#[allow(dead_code)]
+fn set_extensions(list: &mut Vec<Extension>, url: &str, new: Vec<Extension>) {
+    ::fhir_models::__private::replace_items(list, |e| e.url.as_deref() == Some(url), new)
+}
 /// Whether a coding has the system and code (each when given).
 #[allow(dead_code)]
 fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {

@@ -3,11 +3,35 @@
 
 /*! Profiles of hl7.fhir.us.davinci-drug-formulary#2.0.1 over the FHIR R4 (4.0.1) core types: checked views, with typed accessors of their extensions and slices.
 
- Behind the `r4-drug-formulary` feature. See [`crate::profile`] for what the checks report.*/
+ Behind the `r4-drug-formulary` feature. See [`crate::profile`] for what the checks report.
+
+ # Example
+
+ ```
+ # fn main() -> Result<(), Box<dyn std::error::Error>> {
+ use fhir_models::FhirJson;
+ use fhir_models::r4::{drug_formulary::{Formulary}, InsurancePlan, Resource};
+
+ // Build: the template holds `meta.profile` (with the version) and the profile's fixed and pattern values of its
+ // required elements; `Formulary::new` takes the others (`Formulary::REQUIRED_ARGS`) and checks the result like `TryFrom`.
+ let template: InsurancePlan = Formulary::template();
+ assert_eq!(template.meta.as_ref().unwrap().profile[0].value.as_deref(), Some("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-Formulary|2.0.1"));
+
+ // Check: a resource against a profile named as in `meta.profile`; every violation has its FHIR path.
+ let resource = Resource::from_json(Formulary::TEMPLATE_JSON).unwrap();
+ let check = fhir_models::r4::check_profile("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-Formulary|2.0.1", &resource);
+ assert!(check.was_checked());
+ match Formulary::try_from(template) {
+     Ok(view) => assert!(Formulary::from_json(&view.to_json()).is_ok()),
+     Err(e) => assert!(e.error.violations.iter().all(|v| v.path.starts_with("InsurancePlan."))),
+ }
+ # Ok(())
+ # }
+ ```*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
 #[allow(unused_imports)]
-use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum, ProfileError};
 mod formulary;
 pub use formulary::*;
 mod formulary_bulk_data_graph_definition;
@@ -61,6 +85,42 @@ pub const PROFILES: &[(&str, &str)] = &[
     (
         "http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlanBulkDataGraphDefinition",
         "2.0.1",
+    ),
+];
+/// The constructor of every profile of this module as data, for tools that build resources generically:
+/// canonical URL, the template's JSON and the FHIR paths of the constructor's arguments (each view's
+/// `PROFILE_URL`, `TEMPLATE_JSON` and `REQUIRED_ARGS`).
+pub const CONSTRUCTORS: &[(&str, &str, &[&str])] = &[
+    (Formulary::PROFILE_URL, Formulary::TEMPLATE_JSON, Formulary::REQUIRED_ARGS),
+    (
+        FormularyBulkDataGraphDefinition::PROFILE_URL,
+        FormularyBulkDataGraphDefinition::TEMPLATE_JSON,
+        FormularyBulkDataGraphDefinition::REQUIRED_ARGS,
+    ),
+    (
+        FormularyDrug::PROFILE_URL,
+        FormularyDrug::TEMPLATE_JSON,
+        FormularyDrug::REQUIRED_ARGS,
+    ),
+    (
+        FormularyItem::PROFILE_URL,
+        FormularyItem::TEMPLATE_JSON,
+        FormularyItem::REQUIRED_ARGS,
+    ),
+    (
+        InsurancePlanLocation::PROFILE_URL,
+        InsurancePlanLocation::TEMPLATE_JSON,
+        InsurancePlanLocation::REQUIRED_ARGS,
+    ),
+    (
+        PayerInsurancePlan::PROFILE_URL,
+        PayerInsurancePlan::TEMPLATE_JSON,
+        PayerInsurancePlan::REQUIRED_ARGS,
+    ),
+    (
+        PayerInsurancePlanBulkDataGraphDefinition::PROFILE_URL,
+        PayerInsurancePlanBulkDataGraphDefinition::TEMPLATE_JSON,
+        PayerInsurancePlanBulkDataGraphDefinition::REQUIRED_ARGS,
     ),
 ];
 /// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
@@ -123,7 +183,7 @@ pub fn check_profile(
 ///
 /// The `usdf-QuantityLimitDetail-extension` extension (<http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimitDetail-extension>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimitDetail-extension> by [`QuantityLimitDetail::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-QuantityLimitDetail-extension> by [`QuantityLimitDetail::from_extension`], written by [`QuantityLimitDetail::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QuantityLimitDetail {
     /// A human readable description of quantity limits. (sub-extension `Description`)
@@ -168,6 +228,62 @@ impl QuantityLimitDetail {
             }
         }
         out
+    }
+    /// A value without sub-extensions (add them by the fields).
+    pub fn new() -> Self {
+        Self { ..Default::default() }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                self
+                    .description
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("Description".to_owned()),
+                        value: Some(ExtensionValue::String(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .rolling
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("Rolling".to_owned()),
+                        value: Some(ExtensionValue::Timing(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .maximum_daily
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("MaximumDaily".to_owned()),
+                        value: Some(ExtensionValue::Quantity(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .days_supply
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("DaysSupply".to_owned()),
+                        value: Some(ExtensionValue::Timing(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
     }
 }
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-drug-formulary/ValueSet/CoinsuranceOptionVS> (a required binding).
@@ -256,6 +372,11 @@ const VS_COPAY_OPTION_VS: &[(Option<&str>, Option<&str>)] = &[
         Some("deductible-waived"),
     ),
 ];
+/// Replaces the extensions of `url` by `new`, where the first of them was (the view setters).
+#[allow(dead_code)]
+fn set_extensions(list: &mut Vec<Extension>, url: &str, new: Vec<Extension>) {
+    ::fhir_models::__private::replace_items(list, |e| e.url.as_deref() == Some(url), new)
+}
 /// Whether a coding has the system and code (each when given).
 #[allow(dead_code)]
 fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {

@@ -343,40 +343,118 @@ impl PayerInsurancePlan {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"InsurancePlan\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlan|2.0.1\"]},\"coverage\":[{\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/v3-ActCode\",\"code\":\"DRUGPOL\"}]},\"extension\":[{\"url\":\"http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension\"}],\"benefit\":[{\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/insurance-plan-type\",\"code\":\"drug\"}]}}]}],\"plan\":[{\"type\":{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/insurance-plan-type\",\"code\":\"drug\"}]}}]}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "identifier",
+        "status",
+        "type",
+        "meta.lastUpdated",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> InsurancePlan {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `InsurancePlan.identifier`, `InsurancePlan.status`, `InsurancePlan.type`, `InsurancePlan.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        identifier: Vec<Identifier>,
+        status: impl Into<Primitive<PublicationStatus>>,
+        r#type: Vec<CodeableConcept>,
+        meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<InsurancePlan>> {
+        let mut r = Self::template();
+        r.identifier = identifier;
+        r.status = Some(status.into());
+        r.r#type = r#type;
+        r.meta.get_or_insert_with(Default::default).last_updated = Some(
+            meta_last_updated.into(),
+        );
+        Self::try_from(r)
+    }
+    /// Whether an item belongs to the slice.
+    fn is_coverage_drug_coverage(v: &InsurancePlanCoverage) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some("http://terminology.hl7.org/CodeSystem/v3-ActCode"),
+                Some("DRUGPOL"),
+            ))
+    }
     /// The `drug-coverage` slice of `InsurancePlan.coverage`: Coverage details
     pub fn coverage_drug_coverage(&self) -> Vec<&InsurancePlanCoverage> {
         let r = &self.0;
-        r.coverage
+        r.coverage.iter().filter(|v| Self::is_coverage_drug_coverage(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_plan_drug_plan(v: &InsurancePlanPlan) -> bool {
+        v.r#type
             .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some("http://terminology.hl7.org/CodeSystem/v3-ActCode"),
-                        Some("DRUGPOL"),
-                    ))
-            })
-            .collect()
+            .any(|z| concept_has(
+                z,
+                Some("http://terminology.hl7.org/CodeSystem/insurance-plan-type"),
+                Some("drug"),
+            ))
     }
     /// The `drug-plan` slice of `InsurancePlan.plan`: Drug plan
     pub fn plan_drug_plan(&self) -> Vec<&InsurancePlanPlan> {
         let r = &self.0;
-        r.plan
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://terminology.hl7.org/CodeSystem/insurance-plan-type",
-                        ),
-                        Some("drug"),
-                    ))
-            })
-            .collect()
+        r.plan.iter().filter(|v| Self::is_plan_drug_plan(v)).collect()
+    }
+    /// Adds an item to the slice `InsurancePlan.coverage:drug-coverage` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_coverage_drug_coverage(
+        &mut self,
+        item: InsurancePlanCoverage,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.coverage,
+            Self::is_coverage_drug_coverage,
+            "InsurancePlan.coverage:drug-coverage",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `InsurancePlan.coverage:drug-coverage` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_coverage_drug_coverage(
+        &mut self,
+        items: Vec<InsurancePlanCoverage>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.coverage,
+            Self::is_coverage_drug_coverage,
+            "InsurancePlan.coverage:drug-coverage",
+            items,
+        )
+    }
+    /// Adds an item to the slice `InsurancePlan.plan:drug-plan` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_plan_drug_plan(
+        &mut self,
+        item: InsurancePlanPlan,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.plan,
+            Self::is_plan_drug_plan,
+            "InsurancePlan.plan:drug-plan",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `InsurancePlan.plan:drug-plan` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_plan_drug_plan(
+        &mut self,
+        items: Vec<InsurancePlanPlan>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.plan,
+            Self::is_plan_drug_plan,
+            "InsurancePlan.plan:drug-plan",
+            items,
+        )
     }
 }

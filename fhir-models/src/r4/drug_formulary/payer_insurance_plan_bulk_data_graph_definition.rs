@@ -168,35 +168,100 @@ impl PayerInsurancePlanBulkDataGraphDefinition {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"GraphDefinition\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-PayerInsurancePlanBulkDataGraphDefinition|2.0.1\"]},\"name\":\"PayerInsurancePlanGraphDefinition\",\"status\":\"active\",\"start\":\"InsurancePlan\"}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> GraphDefinition {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// It takes no arguments: the profile requires nothing else. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new() -> Result<
+        Self,
+        ::fhir_models::__private::Nonconformant<GraphDefinition>,
+    > {
+        let r = Self::template();
+        Self::try_from(r)
+    }
+    /// Whether an item belongs to the slice.
+    fn is_link_location(v: &GraphDefinitionLink) -> bool {
+        v.path.iter().any(|z| z.value.as_deref() == Some("InsurancePlan.coverageArea"))
+    }
     /// The `location` slice of `GraphDefinition.link`: Links this graph makes rules about
     pub fn link_location(&self) -> Vec<&GraphDefinitionLink> {
         let r = &self.0;
-        r.link
+        r.link.iter().filter(|v| Self::is_link_location(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_link_formulary(v: &GraphDefinitionLink) -> bool {
+        v.path
             .iter()
-            .filter(|v| {
-                v
-                    .path
-                    .iter()
-                    .any(|z| z.value.as_deref() == Some("InsurancePlan.coverageArea"))
+            .any(|z| {
+                z.value.as_deref()
+                    == Some(
+                        "InsurancePlan.coverage.extension.where(url=http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension).valueReference",
+                    )
             })
-            .collect()
     }
     /// The `formulary` slice of `GraphDefinition.link`: Links this graph makes rules about
     pub fn link_formulary(&self) -> Vec<&GraphDefinitionLink> {
         let r = &self.0;
-        r.link
-            .iter()
-            .filter(|v| {
-                v
-                    .path
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref()
-                            == Some(
-                                "InsurancePlan.coverage.extension.where(url=http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-FormularyReference-extension).valueReference",
-                            )
-                    })
-            })
-            .collect()
+        r.link.iter().filter(|v| Self::is_link_formulary(v)).collect()
+    }
+    /// Adds an item to the slice `GraphDefinition.link:location` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_link_location(
+        &mut self,
+        item: GraphDefinitionLink,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.link,
+            Self::is_link_location,
+            "GraphDefinition.link:location",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `GraphDefinition.link:location` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_link_location(
+        &mut self,
+        items: Vec<GraphDefinitionLink>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.link,
+            Self::is_link_location,
+            "GraphDefinition.link:location",
+            items,
+        )
+    }
+    /// Adds an item to the slice `GraphDefinition.link:formulary` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_link_formulary(
+        &mut self,
+        item: GraphDefinitionLink,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.link,
+            Self::is_link_formulary,
+            "GraphDefinition.link:formulary",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `GraphDefinition.link:formulary` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_link_formulary(
+        &mut self,
+        items: Vec<GraphDefinitionLink>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.link,
+            Self::is_link_formulary,
+            "GraphDefinition.link:formulary",
+            items,
+        )
     }
 }

@@ -3,11 +3,35 @@
 
 /*! Profiles of hl7.fhir.us.davinci-pdex-plan-net#1.1.0 over the FHIR R4 (4.0.1) core types: checked views, with typed accessors of their extensions and slices.
 
- Behind the `r4-plan-net` feature. See [`crate::profile`] for what the checks report.*/
+ Behind the `r4-plan-net` feature. See [`crate::profile`] for what the checks report.
+
+ # Example
+
+ ```
+ # fn main() -> Result<(), Box<dyn std::error::Error>> {
+ use fhir_models::FhirJson;
+ use fhir_models::r4::{plan_net::{PlanNetEndpoint}, Endpoint, Resource};
+
+ // Build: the template holds `meta.profile` (with the version) and the profile's fixed and pattern values of its
+ // required elements; `PlanNetEndpoint::new` takes the others (`PlanNetEndpoint::REQUIRED_ARGS`) and checks the result like `TryFrom`.
+ let template: Endpoint = PlanNetEndpoint::template();
+ assert_eq!(template.meta.as_ref().unwrap().profile[0].value.as_deref(), Some("http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint|1.1.0"));
+
+ // Check: a resource against a profile named as in `meta.profile`; every violation has its FHIR path.
+ let resource = Resource::from_json(PlanNetEndpoint::TEMPLATE_JSON).unwrap();
+ let check = fhir_models::r4::check_profile("http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint|1.1.0", &resource);
+ assert!(check.was_checked());
+ match PlanNetEndpoint::try_from(template) {
+     Ok(view) => assert!(PlanNetEndpoint::from_json(&view.to_json()).is_ok()),
+     Err(e) => assert!(e.error.violations.iter().all(|v| v.path.starts_with("Endpoint."))),
+ }
+ # Ok(())
+ # }
+ ```*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
 #[allow(unused_imports)]
-use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum, ProfileError};
 mod plan_net_endpoint;
 pub use plan_net_endpoint::*;
 mod plan_net_healthcare_service;
@@ -75,6 +99,56 @@ pub const PROFILES: &[(&str, &str)] = &[
     (
         "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-PractitionerRole",
         "1.1.0",
+    ),
+];
+/// The constructor of every profile of this module as data, for tools that build resources generically:
+/// canonical URL, the template's JSON and the FHIR paths of the constructor's arguments (each view's
+/// `PROFILE_URL`, `TEMPLATE_JSON` and `REQUIRED_ARGS`).
+pub const CONSTRUCTORS: &[(&str, &str, &[&str])] = &[
+    (
+        PlanNetEndpoint::PROFILE_URL,
+        PlanNetEndpoint::TEMPLATE_JSON,
+        PlanNetEndpoint::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetHealthcareService::PROFILE_URL,
+        PlanNetHealthcareService::TEMPLATE_JSON,
+        PlanNetHealthcareService::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetInsurancePlan::PROFILE_URL,
+        PlanNetInsurancePlan::TEMPLATE_JSON,
+        PlanNetInsurancePlan::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetLocation::PROFILE_URL,
+        PlanNetLocation::TEMPLATE_JSON,
+        PlanNetLocation::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetNetwork::PROFILE_URL,
+        PlanNetNetwork::TEMPLATE_JSON,
+        PlanNetNetwork::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetOrganization::PROFILE_URL,
+        PlanNetOrganization::TEMPLATE_JSON,
+        PlanNetOrganization::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetOrganizationAffiliation::PROFILE_URL,
+        PlanNetOrganizationAffiliation::TEMPLATE_JSON,
+        PlanNetOrganizationAffiliation::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetPractitioner::PROFILE_URL,
+        PlanNetPractitioner::TEMPLATE_JSON,
+        PlanNetPractitioner::REQUIRED_ARGS,
+    ),
+    (
+        PlanNetPractitionerRole::PROFILE_URL,
+        PlanNetPractitionerRole::TEMPLATE_JSON,
+        PlanNetPractitionerRole::REQUIRED_ARGS,
     ),
 ];
 /// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
@@ -151,7 +225,7 @@ pub fn check_profile(
 ///
 /// The `endpoint-usecase` extension (<http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase> by [`EndpointUsecase::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase> by [`EndpointUsecase::from_extension`], written by [`EndpointUsecase::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct EndpointUsecase {
     /// An indication of the type of services supported by the endpoint (sub-extension `type`)
@@ -185,12 +259,49 @@ impl EndpointUsecase {
         }
         out
     }
+    /// A value with the required sub-extensions (`type`); add the others by the fields.
+    pub fn new(r#type: CodeableConcept) -> Self {
+        Self {
+            r#type,
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                std::iter::once(&self.r#type)
+                    .map(|v| Extension {
+                        url: Some("type".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .standard
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("standard".to_owned()),
+                        value: Some(ExtensionValue::Uri(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
+    }
 }
 /// New Patients
 ///
 /// The `newpatients` extension (<http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients> by [`NewPatients::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/newpatients> by [`NewPatients::from_extension`], written by [`NewPatients::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct NewPatients {
     /// Accepting Patients (sub-extension `acceptingPatients`)
@@ -231,12 +342,60 @@ impl NewPatients {
         }
         out
     }
+    /// A value with the required sub-extensions (`acceptingPatients`); add the others by the fields.
+    pub fn new(accepting_patients: CodeableConcept) -> Self {
+        Self {
+            accepting_patients,
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                std::iter::once(&self.accepting_patients)
+                    .map(|v| Extension {
+                        url: Some("acceptingPatients".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .from_network
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("fromNetwork".to_owned()),
+                        value: Some(ExtensionValue::Reference(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .characteristics
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("characteristics".to_owned()),
+                        value: Some(ExtensionValue::String(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
+    }
 }
 /// Delivery Method
 ///
 /// The `deliverymethod` extension (<http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method> by [`DeliveryMethod::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/delivery-method> by [`DeliveryMethod::from_extension`], written by [`DeliveryMethod::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct DeliveryMethod {
     /// Physical or Virtual Service Delivery (sub-extension `type`)
@@ -270,12 +429,51 @@ impl DeliveryMethod {
         }
         out
     }
+    /// A value with the required sub-extensions (`type`); add the others by the fields.
+    pub fn new(r#type: CodeableConcept) -> Self {
+        Self {
+            r#type,
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                std::iter::once(&self.r#type)
+                    .map(|v| Extension {
+                        url: Some("type".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .virtual_modalities
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("virtualModalities".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x
+    }
 }
 /// Qualification
 ///
 /// The `qualification` extension (<http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification> by [`Qualification::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification> by [`Qualification::from_extension`], written by [`Qualification::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Qualification {
     /// Extension (sub-extension `identifier`)
@@ -331,6 +529,75 @@ impl Qualification {
             }
         }
         out
+    }
+    /// A value with the required sub-extensions (`code`, `status`); add the others by the fields.
+    pub fn new(code: CodeableConcept, status: impl Into<String>) -> Self {
+        Self {
+            code,
+            status: status.into(),
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                self
+                    .identifier
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("identifier".to_owned()),
+                        value: Some(ExtensionValue::Identifier(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                std::iter::once(&self.code)
+                    .map(|v| Extension {
+                        url: Some("code".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .issuer
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("issuer".to_owned()),
+                        value: Some(ExtensionValue::Reference(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                std::iter::once(&self.status)
+                    .map(|v| Extension {
+                        url: Some("status".to_owned()),
+                        value: Some(ExtensionValue::Code(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .period
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("period".to_owned()),
+                        value: Some(ExtensionValue::Period(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
     }
 }
 /// The codings of the value set <http://hl7.org/fhir/us/davinci-pdex-plan-net/ValueSet/IndividualAndGroupSpecialtiesVS> (a required binding).
@@ -2053,6 +2320,11 @@ const VS_SPECIALTIES_VS: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://nucc.org/provider-taxonomy"), Some("347D00000X")),
     (Some("http://nucc.org/provider-taxonomy"), Some("347E00000X")),
 ];
+/// Replaces the extensions of `url` by `new`, where the first of them was (the view setters).
+#[allow(dead_code)]
+fn set_extensions(list: &mut Vec<Extension>, url: &str, new: Vec<Extension>) {
+    ::fhir_models::__private::replace_items(list, |e| e.url.as_deref() == Some(url), new)
+}
 /// Whether a coding has the system and code (each when given).
 #[allow(dead_code)]
 fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {

@@ -108,6 +108,42 @@ impl PlanNetEndpoint {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Endpoint\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Endpoint|1.1.0\"]},\"status\":\"active\"}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "connectionType",
+        "payloadType",
+        "address",
+        "meta.lastUpdated",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Endpoint {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Endpoint.connectionType`, `Endpoint.payloadType`, `Endpoint.address`, `Endpoint.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        connection_type: Coding,
+        payload_type: Vec<CodeableConcept>,
+        address: impl Into<Primitive<String>>,
+        meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Endpoint>> {
+        let mut r = Self::template();
+        r.connection_type = Some(connection_type);
+        r.payload_type = payload_type;
+        r.address = Some(address.into());
+        r.meta.get_or_insert_with(Default::default).last_updated = Some(
+            meta_last_updated.into(),
+        );
+        Self::try_from(r)
+    }
     /// Endpoint Usecase
     ///
     /// The `endpoint-usecase` extension (<http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase>).
@@ -123,5 +159,31 @@ impl PlanNetEndpoint {
             })
             .filter_map(|x| Some(EndpointUsecase::from_extension(x)))
             .collect()
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase> to these values, in order, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_endpoint_usecase(
+        &mut self,
+        values: Vec<EndpointUsecase>,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = values.into_iter().map(|value| value.to_extension()).collect();
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase> and checks the profile again (it may require the extension).
+    pub fn clear_endpoint_usecase(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/endpoint-usecase",
+                Vec::new(),
+            ),
+        )
     }
 }

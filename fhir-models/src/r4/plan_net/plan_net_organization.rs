@@ -759,6 +759,42 @@ impl PlanNetOrganization {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Organization\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/plannet-Organization|1.1.0\"]},\"active\":true}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "type",
+        "name",
+        "address",
+        "meta.lastUpdated",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Organization {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Organization.type`, `Organization.name`, `Organization.address`, `Organization.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        r#type: Vec<CodeableConcept>,
+        name: impl Into<Primitive<String>>,
+        address: Vec<Address>,
+        meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Organization>> {
+        let mut r = Self::template();
+        r.r#type = r#type;
+        r.name = Some(name.into());
+        r.address = address;
+        r.meta.get_or_insert_with(Default::default).last_updated = Some(
+            meta_last_updated.into(),
+        );
+        Self::try_from(r)
+    }
     /// Qualification
     ///
     /// The `qualification` extension (<http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification>).
@@ -793,32 +829,131 @@ impl PlanNetOrganization {
                 _ => None,
             })
     }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_npi(v: &Identifier) -> bool {
+        v.system
+            .iter()
+            .any(|z| z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi"))
+    }
     /// The `NPI` slice of `Organization.identifier`: National Provider Identifier (NPI)
     pub fn identifier_npi(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
+        r.identifier.iter().filter(|v| Self::is_identifier_npi(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_clia(v: &Identifier) -> bool {
+        v.system
             .iter()
-            .filter(|v| {
-                v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                    })
-            })
-            .collect()
+            .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.7"))
     }
     /// The `CLIA` slice of `Organization.identifier`: Clinical Laboratory Improvement Amendments (CLIA) Number for laboratories
     pub fn identifier_clia(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                v
-                    .system
-                    .iter()
-                    .any(|z| z.value.as_deref() == Some("urn:oid:2.16.840.1.113883.4.7"))
-            })
-            .collect()
+        r.identifier.iter().filter(|v| Self::is_identifier_clia(v)).collect()
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification> to these values, in order, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_qualification(
+        &mut self,
+        values: Vec<Qualification>,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = values.into_iter().map(|value| value.to_extension()).collect();
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification> and checks the profile again (it may require the extension).
+    pub fn clear_qualification(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/qualification",
+                Vec::new(),
+            ),
+        )
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/org-description> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_org_description(
+        &mut self,
+        value: impl Into<Primitive<String>>,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/org-description"
+            .to_owned()), value : Some(ExtensionValue::String(value.into())),
+            ..Default::default() }
+        ];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/org-description",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/org-description> and checks the profile again (it may require the extension).
+    pub fn clear_org_description(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/org-description",
+                Vec::new(),
+            ),
+        )
+    }
+    /// Adds an item to the slice `Organization.identifier:NPI` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_npi(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_npi,
+            "Organization.identifier:NPI",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Organization.identifier:NPI` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_npi(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_npi,
+            "Organization.identifier:NPI",
+            items,
+        )
+    }
+    /// Adds an item to the slice `Organization.identifier:CLIA` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_clia(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_clia,
+            "Organization.identifier:CLIA",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Organization.identifier:CLIA` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_clia(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_clia,
+            "Organization.identifier:CLIA",
+            items,
+        )
     }
 }

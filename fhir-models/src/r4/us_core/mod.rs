@@ -3,11 +3,46 @@
 
 /*! Profiles of hl7.fhir.us.core#3.1.1 over the FHIR R4 (4.0.1) core types: checked views, with typed accessors of their extensions and slices.
 
- Behind the `r4-us-core` feature. See [`crate::profile`] for what the checks report.*/
+ Behind the `r4-us-core` feature. See [`crate::profile`] for what the checks report.
+
+ # Example
+
+ ```
+ # fn main() -> Result<(), Box<dyn std::error::Error>> {
+ use fhir_models::FhirJson;
+ use fhir_models::r4::{us_core::{UsCoreAllergyIntolerance, UsCorePatient, UsCoreRace, OmbRaceCategories}, AllergyIntolerance, Resource};
+
+ // Build: the template holds `meta.profile` (with the version) and the profile's fixed and pattern values of its
+ // required elements; `UsCoreAllergyIntolerance::new` takes the others (`UsCoreAllergyIntolerance::REQUIRED_ARGS`) and checks the result like `TryFrom`.
+ let template: AllergyIntolerance = UsCoreAllergyIntolerance::template();
+ assert_eq!(template.meta.as_ref().unwrap().profile[0].value.as_deref(), Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance|3.1.1"));
+
+ // Check: a resource against a profile named as in `meta.profile`; every violation has its FHIR path.
+ let resource = Resource::from_json(UsCoreAllergyIntolerance::TEMPLATE_JSON).unwrap();
+ let check = fhir_models::r4::check_profile("http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance|3.1.1", &resource);
+ assert!(check.was_checked());
+ match UsCoreAllergyIntolerance::try_from(template) {
+     Ok(view) => assert!(UsCoreAllergyIntolerance::from_json(&view.to_json()).is_ok()),
+     Err(e) => assert!(e.error.violations.iter().all(|v| v.path.starts_with("AllergyIntolerance."))),
+ }
+
+ // Write: `new` with the required elements, then typed setters of the extensions; each write checks the
+ // profile again and changes nothing when it would break it.
+ use fhir_models::r4::{AdministrativeGender, Coding, HumanName, Identifier};
+ let mut patient = UsCorePatient::new(vec![Identifier { system: Some("http://hospital.example.org".into()), value: Some("12345".into()), ..Default::default() }], vec![HumanName { family: Some("Shaw".into()), given: vec!["Amy".into()], ..Default::default() }], AdministrativeGender::Female)?;
+ let mut race = UsCoreRace::new("Mixed");
+ race.omb_category = vec![OmbRaceCategories::AmericanIndianOrAlaskaNative, OmbRaceCategories::Asian];
+ patient.set_race(race.clone())?;
+ assert_eq!(patient.race(), Some(race));
+ let read = UsCorePatient::from_json(&patient.to_json())?;
+ assert_eq!(read, patient);
+ # Ok(())
+ # }
+ ```*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
 #[allow(unused_imports)]
-use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum, ProfileError};
 mod us_core_allergy_intolerance;
 pub use us_core_allergy_intolerance::*;
 mod us_core_care_plan;
@@ -60,7 +95,9 @@ mod us_core_smoking_status;
 pub use us_core_smoking_status::*;
 mod us_core_pediatric_head_occipital_frontal_circumference_percentile;
 pub use us_core_pediatric_head_occipital_frontal_circumference_percentile::*;
-pub use super::profile_shared::{BirthSex, UsCoreEthnicity, UsCoreRace};
+pub use super::profile_shared::{
+    BirthSex, OmbEthnicityCategories, OmbRaceCategories, UsCoreEthnicity, UsCoreRace,
+};
 /// Canonical URLs of the profiles of this module.
 pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance",
@@ -144,6 +181,137 @@ pub const PROFILES: &[(&str, &str)] = &[
     (
         "http://hl7.org/fhir/us/core/StructureDefinition/head-occipital-frontal-circumference-percentile",
         "3.1.1",
+    ),
+];
+/// The constructor of every profile of this module as data, for tools that build resources generically:
+/// canonical URL, the template's JSON and the FHIR paths of the constructor's arguments (each view's
+/// `PROFILE_URL`, `TEMPLATE_JSON` and `REQUIRED_ARGS`).
+pub const CONSTRUCTORS: &[(&str, &str, &[&str])] = &[
+    (
+        UsCoreAllergyIntolerance::PROFILE_URL,
+        UsCoreAllergyIntolerance::TEMPLATE_JSON,
+        UsCoreAllergyIntolerance::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreCarePlan::PROFILE_URL,
+        UsCoreCarePlan::TEMPLATE_JSON,
+        UsCoreCarePlan::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreCareTeam::PROFILE_URL,
+        UsCoreCareTeam::TEMPLATE_JSON,
+        UsCoreCareTeam::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreCondition::PROFILE_URL,
+        UsCoreCondition::TEMPLATE_JSON,
+        UsCoreCondition::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreDiagnosticReportProfileLaboratoryReporting::PROFILE_URL,
+        UsCoreDiagnosticReportProfileLaboratoryReporting::TEMPLATE_JSON,
+        UsCoreDiagnosticReportProfileLaboratoryReporting::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreDiagnosticReportProfileNoteExchange::PROFILE_URL,
+        UsCoreDiagnosticReportProfileNoteExchange::TEMPLATE_JSON,
+        UsCoreDiagnosticReportProfileNoteExchange::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreDocumentReference::PROFILE_URL,
+        UsCoreDocumentReference::TEMPLATE_JSON,
+        UsCoreDocumentReference::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreEncounter::PROFILE_URL,
+        UsCoreEncounter::TEMPLATE_JSON,
+        UsCoreEncounter::REQUIRED_ARGS,
+    ),
+    (UsCoreGoal::PROFILE_URL, UsCoreGoal::TEMPLATE_JSON, UsCoreGoal::REQUIRED_ARGS),
+    (
+        UsCoreImmunization::PROFILE_URL,
+        UsCoreImmunization::TEMPLATE_JSON,
+        UsCoreImmunization::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreImplantableDevice::PROFILE_URL,
+        UsCoreImplantableDevice::TEMPLATE_JSON,
+        UsCoreImplantableDevice::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreLaboratoryResultObservation::PROFILE_URL,
+        UsCoreLaboratoryResultObservation::TEMPLATE_JSON,
+        UsCoreLaboratoryResultObservation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreLocation::PROFILE_URL,
+        UsCoreLocation::TEMPLATE_JSON,
+        UsCoreLocation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreMedication::PROFILE_URL,
+        UsCoreMedication::TEMPLATE_JSON,
+        UsCoreMedication::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreMedicationRequest::PROFILE_URL,
+        UsCoreMedicationRequest::TEMPLATE_JSON,
+        UsCoreMedicationRequest::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreOrganization::PROFILE_URL,
+        UsCoreOrganization::TEMPLATE_JSON,
+        UsCoreOrganization::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePatient::PROFILE_URL,
+        UsCorePatient::TEMPLATE_JSON,
+        UsCorePatient::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePediatricBmiForAgeObservation::PROFILE_URL,
+        UsCorePediatricBmiForAgeObservation::TEMPLATE_JSON,
+        UsCorePediatricBmiForAgeObservation::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePediatricWeightForHeightObservation::PROFILE_URL,
+        UsCorePediatricWeightForHeightObservation::TEMPLATE_JSON,
+        UsCorePediatricWeightForHeightObservation::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePractitioner::PROFILE_URL,
+        UsCorePractitioner::TEMPLATE_JSON,
+        UsCorePractitioner::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePractitionerRole::PROFILE_URL,
+        UsCorePractitionerRole::TEMPLATE_JSON,
+        UsCorePractitionerRole::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreProcedure::PROFILE_URL,
+        UsCoreProcedure::TEMPLATE_JSON,
+        UsCoreProcedure::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreProvenance::PROFILE_URL,
+        UsCoreProvenance::TEMPLATE_JSON,
+        UsCoreProvenance::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePulseOximetry::PROFILE_URL,
+        UsCorePulseOximetry::TEMPLATE_JSON,
+        UsCorePulseOximetry::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreSmokingStatus::PROFILE_URL,
+        UsCoreSmokingStatus::TEMPLATE_JSON,
+        UsCoreSmokingStatus::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePediatricHeadOccipitalFrontalCircumferencePercentile::PROFILE_URL,
+        UsCorePediatricHeadOccipitalFrontalCircumferencePercentile::TEMPLATE_JSON,
+        UsCorePediatricHeadOccipitalFrontalCircumferencePercentile::REQUIRED_ARGS,
     ),
 ];
 /// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
@@ -315,6 +483,11 @@ pub fn check_profile(
         }
         _ => None,
     }
+}
+/// Replaces the extensions of `url` by `new`, where the first of them was (the view setters).
+#[allow(dead_code)]
+fn set_extensions(list: &mut Vec<Extension>, url: &str, new: Vec<Extension>) {
+    ::fhir_models::__private::replace_items(list, |e| e.url.as_deref() == Some(url), new)
 }
 /// Whether a coding has the system and code (each when given).
 #[allow(dead_code)]

@@ -26,4 +26,29 @@ impl UsCoreAllergyIntolerance {
     fn check_into(r: &AllergyIntolerance, c: &mut Checker) {
         c.count("code", usize::from(r.code.is_some()), 1u32, 1u32);
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"AllergyIntolerance\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-allergyintolerance|3.1.1\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &["code", "patient"];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> AllergyIntolerance {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `AllergyIntolerance.code`, `AllergyIntolerance.patient`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        code: CodeableConcept,
+        patient: Reference,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<AllergyIntolerance>> {
+        let mut r = Self::template();
+        r.code = Some(code);
+        r.patient = Some(patient);
+        Self::try_from(r)
+    }
 }

@@ -64,16 +64,75 @@ impl UsCoreCarePlan {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"CarePlan\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-careplan|3.1.1\"]},\"category\":[{\"coding\":[{\"system\":\"http://hl7.org/fhir/us/core/CodeSystem/careplan-category\",\"code\":\"assess-plan\"}]}]}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "text",
+        "status",
+        "intent",
+        "subject",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> CarePlan {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `CarePlan.text`, `CarePlan.status`, `CarePlan.intent`, `CarePlan.subject`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        text: Narrative,
+        status: impl Into<Primitive<RequestStatus>>,
+        intent: impl Into<Primitive<CarePlanIntent>>,
+        subject: Reference,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<CarePlan>> {
+        let mut r = Self::template();
+        r.text = Some(text);
+        r.status = Some(status.into());
+        r.intent = Some(intent.into());
+        r.subject = Some(subject);
+        Self::try_from(r)
+    }
+    /// Whether an item belongs to the slice.
+    fn is_category_assessplan(v: &CodeableConcept) -> bool {
+        concept_has(
+            v,
+            Some("http://hl7.org/fhir/us/core/CodeSystem/careplan-category"),
+            Some("assess-plan"),
+        )
+    }
     /// The `AssessPlan` slice of `CarePlan.category`: Type of plan
     pub fn category_assessplan(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
-        r.category
-            .iter()
-            .filter(|v| concept_has(
-                v,
-                Some("http://hl7.org/fhir/us/core/CodeSystem/careplan-category"),
-                Some("assess-plan"),
-            ))
-            .collect()
+        r.category.iter().filter(|v| Self::is_category_assessplan(v)).collect()
+    }
+    /// Adds an item to the slice `CarePlan.category:AssessPlan` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_category_assessplan(
+        &mut self,
+        item: CodeableConcept,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.category,
+            Self::is_category_assessplan,
+            "CarePlan.category:AssessPlan",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `CarePlan.category:AssessPlan` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_category_assessplan(
+        &mut self,
+        items: Vec<CodeableConcept>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.category,
+            Self::is_category_assessplan,
+            "CarePlan.category:AssessPlan",
+            items,
+        )
     }
 }

@@ -26,4 +26,41 @@ impl UsCoreImmunization {
     fn check_into(r: &Immunization, c: &mut Checker) {
         c.count("primarySource", usize::from(r.primary_source.is_some()), 1u32, 1u32);
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Immunization\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-immunization|3.1.1\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "status",
+        "vaccineCode",
+        "patient",
+        "occurrence[x]",
+        "primarySource",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Immunization {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Immunization.status`, `Immunization.vaccineCode`, `Immunization.patient`, `Immunization.occurrence[x]`, `Immunization.primarySource`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        status: impl Into<Primitive<ImmunizationStatusCodes>>,
+        vaccine_code: CodeableConcept,
+        patient: Reference,
+        occurrence: ImmunizationOccurrence,
+        primary_source: impl Into<Primitive<bool>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Immunization>> {
+        let mut r = Self::template();
+        r.status = Some(status.into());
+        r.vaccine_code = Some(vaccine_code);
+        r.patient = Some(patient);
+        r.occurrence = Some(occurrence);
+        r.primary_source = Some(primary_source.into());
+        Self::try_from(r)
+    }
 }

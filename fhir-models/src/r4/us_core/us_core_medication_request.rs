@@ -52,4 +52,44 @@ impl UsCoreMedicationRequest {
             );
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"MedicationRequest\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest|3.1.1\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "status",
+        "intent",
+        "medication[x]",
+        "subject",
+        "authoredOn",
+        "requester",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> MedicationRequest {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `MedicationRequest.status`, `MedicationRequest.intent`, `MedicationRequest.medication[x]`, `MedicationRequest.subject`, `MedicationRequest.authoredOn`, `MedicationRequest.requester`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        status: impl Into<Primitive<MedicationrequestStatus>>,
+        intent: impl Into<Primitive<MedicationRequestIntent>>,
+        medication: MedicationRequestMedication,
+        subject: Reference,
+        authored_on: impl Into<Primitive<::fhir_models::DateTime>>,
+        requester: Reference,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<MedicationRequest>> {
+        let mut r = Self::template();
+        r.status = Some(status.into());
+        r.intent = Some(intent.into());
+        r.medication = Some(medication);
+        r.subject = Some(subject);
+        r.authored_on = Some(authored_on.into());
+        r.requester = Some(requester);
+        Self::try_from(r)
+    }
 }

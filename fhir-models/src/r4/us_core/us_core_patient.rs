@@ -293,6 +293,33 @@ impl UsCorePatient {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Patient\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|3.1.1\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &["identifier", "name", "gender"];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Patient {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Patient.identifier`, `Patient.name`, `Patient.gender`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        identifier: Vec<Identifier>,
+        name: Vec<HumanName>,
+        gender: impl Into<Primitive<AdministrativeGender>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Patient>> {
+        let mut r = Self::template();
+        r.identifier = identifier;
+        r.name = name;
+        r.gender = Some(gender.into());
+        Self::try_from(r)
+    }
     /// US Core Race Extension
     ///
     /// The `race` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-race>).
@@ -347,5 +374,83 @@ impl UsCorePatient {
                 }
                 _ => None,
             })
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_race(&mut self, value: UsCoreRace) -> Result<&mut Self, ProfileError> {
+        let new = vec![value.to_extension()];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> and checks the profile again (it may require the extension).
+    pub fn clear_race(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
+                Vec::new(),
+            ),
+        )
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_ethnicity(
+        &mut self,
+        value: UsCoreEthnicity,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![value.to_extension()];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> and checks the profile again (it may require the extension).
+    pub fn clear_ethnicity(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
+                Vec::new(),
+            ),
+        )
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_birth_sex(&mut self, value: BirthSex) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
+            .to_owned()), value :
+            Some(ExtensionValue::Code(Primitive::new(CodeEnum::code(& value)
+            .to_owned()))), ..Default::default() }
+        ];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex> and checks the profile again (it may require the extension).
+    pub fn clear_birth_sex(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex",
+                Vec::new(),
+            ),
+        )
     }
 }

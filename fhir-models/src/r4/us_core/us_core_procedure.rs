@@ -46,4 +46,38 @@ impl UsCoreProcedure {
             );
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Procedure\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-procedure|3.1.1\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "status",
+        "code",
+        "subject",
+        "performed[x]",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Procedure {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Procedure.status`, `Procedure.code`, `Procedure.subject`, `Procedure.performed[x]`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        status: impl Into<Primitive<EventStatus>>,
+        code: CodeableConcept,
+        subject: Reference,
+        performed: ProcedurePerformed,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Procedure>> {
+        let mut r = Self::template();
+        r.status = Some(status.into());
+        r.code = Some(code);
+        r.subject = Some(subject);
+        r.performed = Some(performed);
+        Self::try_from(r)
+    }
 }

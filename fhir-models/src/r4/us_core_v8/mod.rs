@@ -3,11 +3,46 @@
 
 /*! Profiles of hl7.fhir.us.core#8.0.0 over the FHIR R4 (4.0.1) core types: checked views, with typed accessors of their extensions and slices.
 
- Behind the `r4-us-core-v8` feature. See [`crate::profile`] for what the checks report.*/
+ Behind the `r4-us-core-v8` feature. See [`crate::profile`] for what the checks report.
+
+ # Example
+
+ ```
+ # fn main() -> Result<(), Box<dyn std::error::Error>> {
+ use fhir_models::FhirJson;
+ use fhir_models::r4::{us_core_v8::{UsCoreAdiDocumentReference, UsCorePatient, UsCoreRace}, DocumentReference, Resource};
+
+ // Build: the template holds `meta.profile` (with the version) and the profile's fixed and pattern values of its
+ // required elements; `UsCoreAdiDocumentReference::new` takes the others (`UsCoreAdiDocumentReference::REQUIRED_ARGS`) and checks the result like `TryFrom`.
+ let template: DocumentReference = UsCoreAdiDocumentReference::template();
+ assert_eq!(template.meta.as_ref().unwrap().profile[0].value.as_deref(), Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-adi-documentreference|8.0.0"));
+
+ // Check: a resource against a profile named as in `meta.profile`; every violation has its FHIR path.
+ let resource = Resource::from_json(UsCoreAdiDocumentReference::TEMPLATE_JSON).unwrap();
+ let check = fhir_models::r4::check_profile("http://hl7.org/fhir/us/core/StructureDefinition/us-core-adi-documentreference|8.0.0", &resource);
+ assert!(check.was_checked());
+ match UsCoreAdiDocumentReference::try_from(template) {
+     Ok(view) => assert!(UsCoreAdiDocumentReference::from_json(&view.to_json()).is_ok()),
+     Err(e) => assert!(e.error.violations.iter().all(|v| v.path.starts_with("DocumentReference."))),
+ }
+
+ // Write: `new` with the required elements, then typed setters of the extensions; each write checks the
+ // profile again and changes nothing when it would break it.
+ use fhir_models::r4::{AdministrativeGender, Coding, HumanName, Identifier};
+ let mut patient = UsCorePatient::new(vec![Identifier { system: Some("http://hospital.example.org".into()), value: Some("12345".into()), ..Default::default() }], vec![HumanName { family: Some("Shaw".into()), given: vec!["Amy".into()], ..Default::default() }])?;
+ let mut race = UsCoreRace::new("Mixed");
+ race.omb_category.push(Coding { system: Some("urn:oid:2.16.840.1.113883.6.238".into()), code: Some("2106-3".into()), ..Default::default() });
+ patient.set_race(race.clone())?;
+ assert_eq!(patient.race(), Some(race));
+ let read = UsCorePatient::from_json(&patient.to_json())?;
+ assert_eq!(read, patient);
+ # Ok(())
+ # }
+ ```*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
 #[allow(unused_imports)]
-use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum, ProfileError};
 mod us_core_adi_document_reference;
 pub use us_core_adi_document_reference::*;
 mod us_core_allergy_intolerance;
@@ -116,7 +151,6 @@ mod us_core_treatment_intervention_preference;
 pub use us_core_treatment_intervention_preference::*;
 mod us_core_vital_signs;
 pub use us_core_vital_signs::*;
-pub use super::profile_shared::{UsCoreEthnicity, UsCoreRace};
 /// Canonical URLs of the profiles of this module.
 pub const PROFILE_URLS: &[&str] = &[
     "http://hl7.org/fhir/us/core/StructureDefinition/us-core-adi-documentreference",
@@ -314,6 +348,273 @@ pub const PROFILES: &[(&str, &str)] = &[
         "8.0.0",
     ),
     ("http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs", "8.0.0"),
+];
+/// The constructor of every profile of this module as data, for tools that build resources generically:
+/// canonical URL, the template's JSON and the FHIR paths of the constructor's arguments (each view's
+/// `PROFILE_URL`, `TEMPLATE_JSON` and `REQUIRED_ARGS`).
+pub const CONSTRUCTORS: &[(&str, &str, &[&str])] = &[
+    (
+        UsCoreAdiDocumentReference::PROFILE_URL,
+        UsCoreAdiDocumentReference::TEMPLATE_JSON,
+        UsCoreAdiDocumentReference::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreAllergyIntolerance::PROFILE_URL,
+        UsCoreAllergyIntolerance::TEMPLATE_JSON,
+        UsCoreAllergyIntolerance::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreAverageBloodPressure::PROFILE_URL,
+        UsCoreAverageBloodPressure::TEMPLATE_JSON,
+        UsCoreAverageBloodPressure::REQUIRED_ARGS,
+    ),
+    (UsCoreBmi::PROFILE_URL, UsCoreBmi::TEMPLATE_JSON, UsCoreBmi::REQUIRED_ARGS),
+    (
+        UsCoreBloodPressure::PROFILE_URL,
+        UsCoreBloodPressure::TEMPLATE_JSON,
+        UsCoreBloodPressure::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreBodyHeight::PROFILE_URL,
+        UsCoreBodyHeight::TEMPLATE_JSON,
+        UsCoreBodyHeight::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreBodyTemperature::PROFILE_URL,
+        UsCoreBodyTemperature::TEMPLATE_JSON,
+        UsCoreBodyTemperature::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreBodyWeight::PROFILE_URL,
+        UsCoreBodyWeight::TEMPLATE_JSON,
+        UsCoreBodyWeight::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreCareExperiencePreference::PROFILE_URL,
+        UsCoreCareExperiencePreference::TEMPLATE_JSON,
+        UsCoreCareExperiencePreference::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreCarePlan::PROFILE_URL,
+        UsCoreCarePlan::TEMPLATE_JSON,
+        UsCoreCarePlan::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreCareTeam::PROFILE_URL,
+        UsCoreCareTeam::TEMPLATE_JSON,
+        UsCoreCareTeam::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreConditionEncounterDiagnosis::PROFILE_URL,
+        UsCoreConditionEncounterDiagnosis::TEMPLATE_JSON,
+        UsCoreConditionEncounterDiagnosis::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreConditionProblemsHealthConcerns::PROFILE_URL,
+        UsCoreConditionProblemsHealthConcerns::TEMPLATE_JSON,
+        UsCoreConditionProblemsHealthConcerns::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreCoverage::PROFILE_URL,
+        UsCoreCoverage::TEMPLATE_JSON,
+        UsCoreCoverage::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreDiagnosticReportProfileLaboratoryReporting::PROFILE_URL,
+        UsCoreDiagnosticReportProfileLaboratoryReporting::TEMPLATE_JSON,
+        UsCoreDiagnosticReportProfileLaboratoryReporting::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreDiagnosticReportProfileNoteExchange::PROFILE_URL,
+        UsCoreDiagnosticReportProfileNoteExchange::TEMPLATE_JSON,
+        UsCoreDiagnosticReportProfileNoteExchange::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreDocumentReference::PROFILE_URL,
+        UsCoreDocumentReference::TEMPLATE_JSON,
+        UsCoreDocumentReference::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreEncounter::PROFILE_URL,
+        UsCoreEncounter::TEMPLATE_JSON,
+        UsCoreEncounter::REQUIRED_ARGS,
+    ),
+    (UsCoreGoal::PROFILE_URL, UsCoreGoal::TEMPLATE_JSON, UsCoreGoal::REQUIRED_ARGS),
+    (
+        UsCoreHeadCircumference::PROFILE_URL,
+        UsCoreHeadCircumference::TEMPLATE_JSON,
+        UsCoreHeadCircumference::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreHeartRate::PROFILE_URL,
+        UsCoreHeartRate::TEMPLATE_JSON,
+        UsCoreHeartRate::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreImmunization::PROFILE_URL,
+        UsCoreImmunization::TEMPLATE_JSON,
+        UsCoreImmunization::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreImplantableDevice::PROFILE_URL,
+        UsCoreImplantableDevice::TEMPLATE_JSON,
+        UsCoreImplantableDevice::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreLaboratoryResultObservation::PROFILE_URL,
+        UsCoreLaboratoryResultObservation::TEMPLATE_JSON,
+        UsCoreLaboratoryResultObservation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreLocation::PROFILE_URL,
+        UsCoreLocation::TEMPLATE_JSON,
+        UsCoreLocation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreMedicationDispense::PROFILE_URL,
+        UsCoreMedicationDispense::TEMPLATE_JSON,
+        UsCoreMedicationDispense::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreMedication::PROFILE_URL,
+        UsCoreMedication::TEMPLATE_JSON,
+        UsCoreMedication::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreMedicationRequest::PROFILE_URL,
+        UsCoreMedicationRequest::TEMPLATE_JSON,
+        UsCoreMedicationRequest::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationAdiDocumentation::PROFILE_URL,
+        UsCoreObservationAdiDocumentation::TEMPLATE_JSON,
+        UsCoreObservationAdiDocumentation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationClinicalResult::PROFILE_URL,
+        UsCoreObservationClinicalResult::TEMPLATE_JSON,
+        UsCoreObservationClinicalResult::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationOccupation::PROFILE_URL,
+        UsCoreObservationOccupation::TEMPLATE_JSON,
+        UsCoreObservationOccupation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationPregnancyIntent::PROFILE_URL,
+        UsCoreObservationPregnancyIntent::TEMPLATE_JSON,
+        UsCoreObservationPregnancyIntent::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationPregnancyStatus::PROFILE_URL,
+        UsCoreObservationPregnancyStatus::TEMPLATE_JSON,
+        UsCoreObservationPregnancyStatus::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationScreeningAssessment::PROFILE_URL,
+        UsCoreObservationScreeningAssessment::TEMPLATE_JSON,
+        UsCoreObservationScreeningAssessment::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreObservationSexualOrientation::PROFILE_URL,
+        UsCoreObservationSexualOrientation::TEMPLATE_JSON,
+        UsCoreObservationSexualOrientation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreOrganization::PROFILE_URL,
+        UsCoreOrganization::TEMPLATE_JSON,
+        UsCoreOrganization::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePatient::PROFILE_URL,
+        UsCorePatient::TEMPLATE_JSON,
+        UsCorePatient::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePediatricBmiForAgeObservation::PROFILE_URL,
+        UsCorePediatricBmiForAgeObservation::TEMPLATE_JSON,
+        UsCorePediatricBmiForAgeObservation::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePediatricHeadOccipitalFrontalCircumferencePercentile::PROFILE_URL,
+        UsCorePediatricHeadOccipitalFrontalCircumferencePercentile::TEMPLATE_JSON,
+        UsCorePediatricHeadOccipitalFrontalCircumferencePercentile::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePediatricWeightForHeightObservation::PROFILE_URL,
+        UsCorePediatricWeightForHeightObservation::TEMPLATE_JSON,
+        UsCorePediatricWeightForHeightObservation::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePractitioner::PROFILE_URL,
+        UsCorePractitioner::TEMPLATE_JSON,
+        UsCorePractitioner::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePractitionerRole::PROFILE_URL,
+        UsCorePractitionerRole::TEMPLATE_JSON,
+        UsCorePractitionerRole::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreProcedure::PROFILE_URL,
+        UsCoreProcedure::TEMPLATE_JSON,
+        UsCoreProcedure::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreProvenance::PROFILE_URL,
+        UsCoreProvenance::TEMPLATE_JSON,
+        UsCoreProvenance::REQUIRED_ARGS,
+    ),
+    (
+        UsCorePulseOximetry::PROFILE_URL,
+        UsCorePulseOximetry::TEMPLATE_JSON,
+        UsCorePulseOximetry::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreQuestionnaireResponse::PROFILE_URL,
+        UsCoreQuestionnaireResponse::TEMPLATE_JSON,
+        UsCoreQuestionnaireResponse::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreRelatedPerson::PROFILE_URL,
+        UsCoreRelatedPerson::TEMPLATE_JSON,
+        UsCoreRelatedPerson::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreRespiratoryRate::PROFILE_URL,
+        UsCoreRespiratoryRate::TEMPLATE_JSON,
+        UsCoreRespiratoryRate::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreServiceRequest::PROFILE_URL,
+        UsCoreServiceRequest::TEMPLATE_JSON,
+        UsCoreServiceRequest::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreSimpleObservation::PROFILE_URL,
+        UsCoreSimpleObservation::TEMPLATE_JSON,
+        UsCoreSimpleObservation::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreSmokingStatus::PROFILE_URL,
+        UsCoreSmokingStatus::TEMPLATE_JSON,
+        UsCoreSmokingStatus::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreSpecimen::PROFILE_URL,
+        UsCoreSpecimen::TEMPLATE_JSON,
+        UsCoreSpecimen::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreTreatmentInterventionPreference::PROFILE_URL,
+        UsCoreTreatmentInterventionPreference::TEMPLATE_JSON,
+        UsCoreTreatmentInterventionPreference::REQUIRED_ARGS,
+    ),
+    (
+        UsCoreVitalSigns::PROFILE_URL,
+        UsCoreVitalSigns::TEMPLATE_JSON,
+        UsCoreVitalSigns::REQUIRED_ARGS,
+    ),
 ];
 /// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
 /// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
@@ -655,7 +956,7 @@ pub fn check_profile(
 ///
 /// The `medicationAdherence` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence> by [`UsCoreMedicationAdherence::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence> by [`UsCoreMedicationAdherence::from_extension`], written by [`UsCoreMedicationAdherence::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UsCoreMedicationAdherence {
     /// Medication adherence code (sub-extension `medicationAdherence`)
@@ -696,12 +997,246 @@ impl UsCoreMedicationAdherence {
         }
         out
     }
+    /// A value with the required sub-extensions (`medicationAdherence`); add the others by the fields.
+    pub fn new(medication_adherence: CodeableConcept) -> Self {
+        Self {
+            medication_adherence,
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                std::iter::once(&self.medication_adherence)
+                    .map(|v| Extension {
+                        url: Some("medicationAdherence".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .date_asserted
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("dateAsserted".to_owned()),
+                        value: Some(ExtensionValue::DateTime(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .information_source
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("informationSource".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x
+    }
+}
+/// US Core Race Extension
+///
+/// The `race` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-race>).
+///
+/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> by [`UsCoreRace::from_extension`], written by [`UsCoreRace::to_extension`] (or a view's setter).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UsCoreRace {
+    /// American Indian or Alaska Native|Asian|Black or African American|Native Hawaiian or Other Pacific Islander|White (sub-extension `ombCategory`)
+    pub omb_category: Vec<Coding>,
+    /// Extended race codes (sub-extension `detailed`)
+    pub detailed: Vec<Coding>,
+    /// Race Text (sub-extension `text`)
+    pub text: String,
+}
+impl UsCoreRace {
+    /// The extension's URL.
+    pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race";
+    /// Reads the sub-extensions of the extension (unknown ones are ignored; the profile check reports
+    /// them when they break its cardinalities).
+    pub fn from_extension(x: &Extension) -> Self {
+        let mut out = Self::default();
+        for sub in &x.extension {
+            match sub.url.as_deref() {
+                Some("ombCategory") => {
+                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
+                        out.omb_category.extend(Some((**v).clone()));
+                    }
+                }
+                Some("detailed") => {
+                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
+                        out.detailed.extend(Some((**v).clone()));
+                    }
+                }
+                Some("text") => {
+                    if let Some(ExtensionValue::String(v)) = &sub.value {
+                        if let Some(v) = v.value.clone() {
+                            out.text = v;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+    /// A value with the required sub-extensions (`text`); add the others by the fields.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                self
+                    .omb_category
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("ombCategory".to_owned()),
+                        value: Some(ExtensionValue::Coding(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .detailed
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("detailed".to_owned()),
+                        value: Some(ExtensionValue::Coding(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                std::iter::once(&self.text)
+                    .map(|v| Extension {
+                        url: Some("text".to_owned()),
+                        value: Some(ExtensionValue::String(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
+    }
+}
+/// US Core Ethnicity Extension
+///
+/// The `ethnicity` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity>).
+///
+/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> by [`UsCoreEthnicity::from_extension`], written by [`UsCoreEthnicity::to_extension`] (or a view's setter).
+#[derive(Debug, Clone, PartialEq, Default)]
+pub struct UsCoreEthnicity {
+    /// Hispanic or Latino|Not Hispanic or Latino (sub-extension `ombCategory`)
+    pub omb_category: Option<Coding>,
+    /// Extended ethnicity codes (sub-extension `detailed`)
+    pub detailed: Vec<Coding>,
+    /// ethnicity Text (sub-extension `text`)
+    pub text: String,
+}
+impl UsCoreEthnicity {
+    /// The extension's URL.
+    pub const URL: &'static str = "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity";
+    /// Reads the sub-extensions of the extension (unknown ones are ignored; the profile check reports
+    /// them when they break its cardinalities).
+    pub fn from_extension(x: &Extension) -> Self {
+        let mut out = Self::default();
+        for sub in &x.extension {
+            match sub.url.as_deref() {
+                Some("ombCategory") => {
+                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
+                        out.omb_category = Some((**v).clone());
+                    }
+                }
+                Some("detailed") => {
+                    if let Some(ExtensionValue::Coding(v)) = &sub.value {
+                        out.detailed.extend(Some((**v).clone()));
+                    }
+                }
+                Some("text") => {
+                    if let Some(ExtensionValue::String(v)) = &sub.value {
+                        if let Some(v) = v.value.clone() {
+                            out.text = v;
+                        }
+                    }
+                }
+                _ => {}
+            }
+        }
+        out
+    }
+    /// A value with the required sub-extensions (`text`); add the others by the fields.
+    pub fn new(text: impl Into<String>) -> Self {
+        Self {
+            text: text.into(),
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                self
+                    .omb_category
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("ombCategory".to_owned()),
+                        value: Some(ExtensionValue::Coding(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .detailed
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("detailed".to_owned()),
+                        value: Some(ExtensionValue::Coding(Box::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                std::iter::once(&self.text)
+                    .map(|v| Extension {
+                        url: Some("text".to_owned()),
+                        value: Some(ExtensionValue::String(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
+    }
 }
 /// US Core Tribal Affiliation Extension
 ///
 /// The `tribalAffiliation` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation>).
 ///
-/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation> by [`UsCoreTribalAffiliation::from_extension`].
+/// Read from the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation> by [`UsCoreTribalAffiliation::from_extension`], written by [`UsCoreTribalAffiliation::to_extension`] (or a view's setter).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct UsCoreTribalAffiliation {
     /// Affiliated tribe or band name (sub-extension `tribalAffiliation`)
@@ -735,6 +1270,48 @@ impl UsCoreTribalAffiliation {
         }
         out
     }
+    /// A value with the required sub-extensions (`tribalAffiliation`); add the others by the fields.
+    pub fn new(tribal_affiliation: CodeableConcept) -> Self {
+        Self {
+            tribal_affiliation,
+            ..Default::default()
+        }
+    }
+    /// The extension: one sub-extension per value, in field order (what `from_extension` reads back).
+    pub fn to_extension(&self) -> Extension {
+        let mut x = Extension {
+            url: Some(Self::URL.to_owned()),
+            ..Default::default()
+        };
+        x.extension
+            .extend(
+                std::iter::once(&self.tribal_affiliation)
+                    .map(|v| Extension {
+                        url: Some("tribalAffiliation".to_owned()),
+                        value: Some(
+                            ExtensionValue::CodeableConcept(Box::new(v.clone())),
+                        ),
+                        ..Default::default()
+                    }),
+            );
+        x.extension
+            .extend(
+                self
+                    .is_enrolled
+                    .iter()
+                    .map(|v| Extension {
+                        url: Some("isEnrolled".to_owned()),
+                        value: Some(ExtensionValue::Boolean(Primitive::new(v.clone()))),
+                        ..Default::default()
+                    }),
+            );
+        x
+    }
+}
+/// Replaces the extensions of `url` by `new`, where the first of them was (the view setters).
+#[allow(dead_code)]
+fn set_extensions(list: &mut Vec<Extension>, url: &str, new: Vec<Extension>) {
+    ::fhir_models::__private::replace_items(list, |e| e.url.as_deref() == Some(url), new)
 }
 /// Whether a coding has the system and code (each when given).
 #[allow(dead_code)]

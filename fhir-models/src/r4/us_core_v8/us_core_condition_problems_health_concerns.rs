@@ -73,6 +73,33 @@ impl UsCoreConditionProblemsHealthConcerns {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Condition\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-condition-problems-health-concerns|8.0.0\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &["category", "code", "subject"];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Condition {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Condition.category`, `Condition.code`, `Condition.subject`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        category: Vec<CodeableConcept>,
+        code: CodeableConcept,
+        subject: Reference,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Condition>> {
+        let mut r = Self::template();
+        r.category = category;
+        r.code = Some(code);
+        r.subject = Some(subject);
+        Self::try_from(r)
+    }
     /// assertedDate
     ///
     /// The `assertedDate` extension (<http://hl7.org/fhir/StructureDefinition/condition-assertedDate>).
@@ -90,5 +117,36 @@ impl UsCoreConditionProblemsHealthConcerns {
                 Some(ExtensionValue::DateTime(p)) => Some(p),
                 _ => None,
             })
+    }
+    /// Sets the extension <http://hl7.org/fhir/StructureDefinition/condition-assertedDate> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_asserted_date(
+        &mut self,
+        value: impl Into<Primitive<::fhir_models::DateTime>>,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/StructureDefinition/condition-assertedDate"
+            .to_owned()), value : Some(ExtensionValue::DateTime(value.into())),
+            ..Default::default() }
+        ];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/StructureDefinition/condition-assertedDate",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/StructureDefinition/condition-assertedDate> and checks the profile again (it may require the extension).
+    pub fn clear_asserted_date(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/StructureDefinition/condition-assertedDate",
+                Vec::new(),
+            ),
+        )
     }
 }

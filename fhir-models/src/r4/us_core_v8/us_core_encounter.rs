@@ -71,6 +71,40 @@ impl UsCoreEncounter {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Encounter\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-encounter|8.0.0\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "status",
+        "class",
+        "type",
+        "subject",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Encounter {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Encounter.status`, `Encounter.class`, `Encounter.type`, `Encounter.subject`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        status: impl Into<Primitive<EncounterStatus>>,
+        class: Coding,
+        r#type: Vec<CodeableConcept>,
+        subject: Reference,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Encounter>> {
+        let mut r = Self::template();
+        r.status = Some(status.into());
+        r.class = Some(class);
+        r.r#type = r#type;
+        r.subject = Some(subject);
+        Self::try_from(r)
+    }
     /// US Core Interpreter Needed Extension
     ///
     /// The `interpreterRequired` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed>).
@@ -88,5 +122,36 @@ impl UsCoreEncounter {
                 Some(ExtensionValue::Coding(b)) => Some(b.as_ref()),
                 _ => None,
             })
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_interpreter_required(
+        &mut self,
+        value: Coding,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed"
+            .to_owned()), value : Some(ExtensionValue::Coding(Box::new(value))),
+            ..Default::default() }
+        ];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed> and checks the profile again (it may require the extension).
+    pub fn clear_interpreter_required(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed",
+                Vec::new(),
+            ),
+        )
     }
 }

@@ -24,4 +24,35 @@ profile_view!(
 impl UsCoreGoal {
     /// The profile's checks, reported into `c`.
     fn check_into(r: &Goal, c: &mut Checker) {}
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Goal\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-goal|8.0.0\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "lifecycleStatus",
+        "description",
+        "subject",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Goal {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Goal.lifecycleStatus`, `Goal.description`, `Goal.subject`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        lifecycle_status: impl Into<Primitive<GoalLifecycleStatus>>,
+        description: CodeableConcept,
+        subject: Reference,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Goal>> {
+        let mut r = Self::template();
+        r.lifecycle_status = Some(lifecycle_status.into());
+        r.description = Some(description);
+        r.subject = Some(subject);
+        Self::try_from(r)
+    }
 }

@@ -116,6 +116,40 @@ impl UsCoreMedicationRequest {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"MedicationRequest\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-medicationrequest|8.0.0\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "status",
+        "intent",
+        "medication[x]",
+        "subject",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> MedicationRequest {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `MedicationRequest.status`, `MedicationRequest.intent`, `MedicationRequest.medication[x]`, `MedicationRequest.subject`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        status: impl Into<Primitive<MedicationrequestStatus>>,
+        intent: impl Into<Primitive<MedicationRequestIntent>>,
+        medication: MedicationRequestMedication,
+        subject: Reference,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<MedicationRequest>> {
+        let mut r = Self::template();
+        r.status = Some(status.into());
+        r.intent = Some(intent.into());
+        r.medication = Some(medication);
+        r.subject = Some(subject);
+        Self::try_from(r)
+    }
     /// US Core Medication Adherence Extension
     ///
     /// The `medicationAdherence` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence>).
@@ -131,5 +165,31 @@ impl UsCoreMedicationRequest {
             })
             .filter_map(|x| Some(UsCoreMedicationAdherence::from_extension(x)))
             .collect()
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence> to these values, in order, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_medication_adherence(
+        &mut self,
+        values: Vec<UsCoreMedicationAdherence>,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = values.into_iter().map(|value| value.to_extension()).collect();
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence> and checks the profile again (it may require the extension).
+    pub fn clear_medication_adherence(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-medication-adherence",
+                Vec::new(),
+            ),
+        )
     }
 }

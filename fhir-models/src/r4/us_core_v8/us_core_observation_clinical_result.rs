@@ -33,4 +33,38 @@ impl UsCoreObservationClinicalResult {
         c.count("category", r.category.len(), 1u32, u32::MAX);
         c.count("subject", usize::from(r.subject.is_some()), 1u32, 1u32);
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Observation\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-observation-clinical-result|8.0.0\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "status",
+        "category",
+        "code",
+        "subject",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Observation {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Observation.status`, `Observation.category`, `Observation.code`, `Observation.subject`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        status: impl Into<Primitive<ObservationStatus>>,
+        category: Vec<CodeableConcept>,
+        code: CodeableConcept,
+        subject: Reference,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Observation>> {
+        let mut r = Self::template();
+        r.status = Some(status.into());
+        r.category = category;
+        r.code = Some(code);
+        r.subject = Some(subject);
+        Self::try_from(r)
+    }
 }

@@ -387,6 +387,31 @@ impl UsCorePatient {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Patient\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-patient|8.0.0\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &["identifier", "name"];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Patient {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Patient.identifier`, `Patient.name`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        identifier: Vec<Identifier>,
+        name: Vec<HumanName>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Patient>> {
+        let mut r = Self::template();
+        r.identifier = identifier;
+        r.name = name;
+        Self::try_from(r)
+    }
     /// US Core Race Extension
     ///
     /// The `race` extension (<http://hl7.org/fhir/us/core/StructureDefinition/us-core-race>).
@@ -468,5 +493,139 @@ impl UsCorePatient {
                 Some(ExtensionValue::Coding(b)) => Some(b.as_ref()),
                 _ => None,
             })
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_race(&mut self, value: UsCoreRace) -> Result<&mut Self, ProfileError> {
+        let new = vec![value.to_extension()];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-race> and checks the profile again (it may require the extension).
+    pub fn clear_race(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-race",
+                Vec::new(),
+            ),
+        )
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_ethnicity(
+        &mut self,
+        value: UsCoreEthnicity,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![value.to_extension()];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity> and checks the profile again (it may require the extension).
+    pub fn clear_ethnicity(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-ethnicity",
+                Vec::new(),
+            ),
+        )
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation> to these values, in order, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_tribal_affiliation(
+        &mut self,
+        values: Vec<UsCoreTribalAffiliation>,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = values.into_iter().map(|value| value.to_extension()).collect();
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation> and checks the profile again (it may require the extension).
+    pub fn clear_tribal_affiliation(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-tribal-affiliation",
+                Vec::new(),
+            ),
+        )
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-sex> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_sex(&mut self, value: Coding) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-sex"
+            .to_owned()), value : Some(ExtensionValue::Coding(Box::new(value))),
+            ..Default::default() }
+        ];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-sex",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-sex> and checks the profile again (it may require the extension).
+    pub fn clear_sex(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-sex",
+                Vec::new(),
+            ),
+        )
+    }
+    /// Sets the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_interpreter_required(
+        &mut self,
+        value: Coding,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed"
+            .to_owned()), value : Some(ExtensionValue::Coding(Box::new(value))),
+            ..Default::default() }
+        ];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed> and checks the profile again (it may require the extension).
+    pub fn clear_interpreter_required(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/us/core/StructureDefinition/us-core-interpreter-needed",
+                Vec::new(),
+            ),
+        )
     }
 }

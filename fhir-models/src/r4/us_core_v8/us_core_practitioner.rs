@@ -63,19 +63,64 @@ impl UsCorePractitioner {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Practitioner\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-practitioner|8.0.0\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &["identifier", "name"];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Practitioner {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Practitioner.identifier`, `Practitioner.name`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        identifier: Vec<Identifier>,
+        name: Vec<HumanName>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Practitioner>> {
+        let mut r = Self::template();
+        r.identifier = identifier;
+        r.name = name;
+        Self::try_from(r)
+    }
+    /// Whether an item belongs to the slice.
+    fn is_identifier_npi(v: &Identifier) -> bool {
+        v.system
+            .iter()
+            .any(|z| z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi"))
+    }
     /// The `NPI` slice of `Practitioner.identifier`: An identifier for the person as this agent
     pub fn identifier_npi(&self) -> Vec<&Identifier> {
         let r = &self.0;
-        r.identifier
-            .iter()
-            .filter(|v| {
-                v
-                    .system
-                    .iter()
-                    .any(|z| {
-                        z.value.as_deref() == Some("http://hl7.org/fhir/sid/us-npi")
-                    })
-            })
-            .collect()
+        r.identifier.iter().filter(|v| Self::is_identifier_npi(v)).collect()
+    }
+    /// Adds an item to the slice `Practitioner.identifier:NPI` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_identifier_npi(
+        &mut self,
+        item: Identifier,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.identifier,
+            Self::is_identifier_npi,
+            "Practitioner.identifier:NPI",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Practitioner.identifier:NPI` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_identifier_npi(
+        &mut self,
+        items: Vec<Identifier>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.identifier,
+            Self::is_identifier_npi,
+            "Practitioner.identifier:NPI",
+            items,
+        )
     }
 }

@@ -90,42 +90,113 @@ impl UsCoreProvenance {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Provenance\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-provenance|8.0.0\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &["target", "recorded", "agent"];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Provenance {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Provenance.target`, `Provenance.recorded`, `Provenance.agent`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        target: Vec<Reference>,
+        recorded: impl Into<Primitive<::fhir_models::Instant>>,
+        agent: Vec<ProvenanceAgent>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Provenance>> {
+        let mut r = Self::template();
+        r.target = target;
+        r.recorded = Some(recorded.into());
+        r.agent = agent;
+        Self::try_from(r)
+    }
+    /// Whether an item belongs to the slice.
+    fn is_agent_provenanceauthor(v: &ProvenanceAgent) -> bool {
+        v.r#type
+            .iter()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
+                ),
+                Some("author"),
+            ))
+    }
     /// The `ProvenanceAuthor` slice of `Provenance.agent`: Actor involved
     pub fn agent_provenanceauthor(&self) -> Vec<&ProvenanceAgent> {
         let r = &self.0;
-        r.agent
+        r.agent.iter().filter(|v| Self::is_agent_provenanceauthor(v)).collect()
+    }
+    /// Whether an item belongs to the slice.
+    fn is_agent_provenancetransmitter(v: &ProvenanceAgent) -> bool {
+        v.r#type
             .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://terminology.hl7.org/CodeSystem/provenance-participant-type",
-                        ),
-                        Some("author"),
-                    ))
-            })
-            .collect()
+            .any(|z| concept_has(
+                z,
+                Some(
+                    "http://hl7.org/fhir/us/core/CodeSystem/us-core-provenance-participant-type",
+                ),
+                Some("transmitter"),
+            ))
     }
     /// The `ProvenanceTransmitter` slice of `Provenance.agent`: Actor involved
     pub fn agent_provenancetransmitter(&self) -> Vec<&ProvenanceAgent> {
         let r = &self.0;
-        r.agent
-            .iter()
-            .filter(|v| {
-                v
-                    .r#type
-                    .iter()
-                    .any(|z| concept_has(
-                        z,
-                        Some(
-                            "http://hl7.org/fhir/us/core/CodeSystem/us-core-provenance-participant-type",
-                        ),
-                        Some("transmitter"),
-                    ))
-            })
-            .collect()
+        r.agent.iter().filter(|v| Self::is_agent_provenancetransmitter(v)).collect()
+    }
+    /// Adds an item to the slice `Provenance.agent:ProvenanceAuthor` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_agent_provenanceauthor(
+        &mut self,
+        item: ProvenanceAgent,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.agent,
+            Self::is_agent_provenanceauthor,
+            "Provenance.agent:ProvenanceAuthor",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Provenance.agent:ProvenanceAuthor` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_agent_provenanceauthor(
+        &mut self,
+        items: Vec<ProvenanceAgent>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.agent,
+            Self::is_agent_provenanceauthor,
+            "Provenance.agent:ProvenanceAuthor",
+            items,
+        )
+    }
+    /// Adds an item to the slice `Provenance.agent:ProvenanceTransmitter` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_agent_provenancetransmitter(
+        &mut self,
+        item: ProvenanceAgent,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.agent,
+            Self::is_agent_provenancetransmitter,
+            "Provenance.agent:ProvenanceTransmitter",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Provenance.agent:ProvenanceTransmitter` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_agent_provenancetransmitter(
+        &mut self,
+        items: Vec<ProvenanceAgent>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.agent,
+            Self::is_agent_provenancetransmitter,
+            "Provenance.agent:ProvenanceTransmitter",
+            items,
+        )
     }
 }

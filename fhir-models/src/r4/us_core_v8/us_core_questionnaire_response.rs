@@ -198,6 +198,40 @@ impl UsCoreQuestionnaireResponse {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"QuestionnaireResponse\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-questionnaireresponse|8.0.0\"]}}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "questionnaire",
+        "status",
+        "subject",
+        "authored",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> QuestionnaireResponse {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `QuestionnaireResponse.questionnaire`, `QuestionnaireResponse.status`, `QuestionnaireResponse.subject`, `QuestionnaireResponse.authored`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        questionnaire: impl Into<Primitive<String>>,
+        status: impl Into<Primitive<QuestionnaireResponseStatus>>,
+        subject: Reference,
+        authored: impl Into<Primitive<::fhir_models::DateTime>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<QuestionnaireResponse>> {
+        let mut r = Self::template();
+        r.questionnaire = Some(questionnaire.into());
+        r.status = Some(status.into());
+        r.subject = Some(subject);
+        r.authored = Some(authored.into());
+        Self::try_from(r)
+    }
     /// Represents a wet or electronic signature for either the form overall or for the question or item it's associated with.
     ///
     /// The `signature` extension (<http://hl7.org/fhir/StructureDefinition/questionnaireresponse-signature>).
@@ -234,5 +268,72 @@ impl UsCoreQuestionnaireResponse {
                 Some(ExtensionValue::CodeableConcept(b)) => Some(b.as_ref()),
                 _ => None,
             })
+    }
+    /// Sets the extension <http://hl7.org/fhir/StructureDefinition/questionnaireresponse-signature> to these values, in order, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_signature(
+        &mut self,
+        values: Vec<Signature>,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = values
+            .into_iter()
+            .map(|value| Extension {
+                url: Some(
+                    "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-signature"
+                        .to_owned(),
+                ),
+                value: Some(ExtensionValue::Signature(Box::new(value))),
+                ..Default::default()
+            })
+            .collect();
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-signature",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/StructureDefinition/questionnaireresponse-signature> and checks the profile again (it may require the extension).
+    pub fn clear_signature(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-signature",
+                Vec::new(),
+            ),
+        )
+    }
+    /// Sets the extension <http://hl7.org/fhir/StructureDefinition/questionnaireresponse-completionMode> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_completion_mode(
+        &mut self,
+        value: CodeableConcept,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://hl7.org/fhir/StructureDefinition/questionnaireresponse-completionMode"
+            .to_owned()), value : Some(ExtensionValue::CodeableConcept(Box::new(value))),
+            ..Default::default() }
+        ];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-completionMode",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://hl7.org/fhir/StructureDefinition/questionnaireresponse-completionMode> and checks the profile again (it may require the extension).
+    pub fn clear_completion_mode(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://hl7.org/fhir/StructureDefinition/questionnaireresponse-completionMode",
+                Vec::new(),
+            ),
+        )
     }
 }

@@ -97,16 +97,75 @@ impl UsCoreVitalSigns {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Observation\",\"meta\":{\"profile\":[\"http://hl7.org/fhir/us/core/StructureDefinition/us-core-vital-signs|8.0.0\"]},\"category\":[{\"coding\":[{\"system\":\"http://terminology.hl7.org/CodeSystem/observation-category\",\"code\":\"vital-signs\"}]}]}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &[
+        "status",
+        "code",
+        "subject",
+        "effective[x]",
+    ];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Observation {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Observation.status`, `Observation.code`, `Observation.subject`, `Observation.effective[x]`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        status: impl Into<Primitive<ObservationStatus>>,
+        code: CodeableConcept,
+        subject: Reference,
+        effective: ObservationEffective,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Observation>> {
+        let mut r = Self::template();
+        r.status = Some(status.into());
+        r.code = Some(code);
+        r.subject = Some(subject);
+        r.effective = Some(effective);
+        Self::try_from(r)
+    }
+    /// Whether an item belongs to the slice.
+    fn is_category_vscat(v: &CodeableConcept) -> bool {
+        concept_has(
+            v,
+            Some("http://terminology.hl7.org/CodeSystem/observation-category"),
+            Some("vital-signs"),
+        )
+    }
     /// The `VSCat` slice of `Observation.category`: Classification of  type of observation
     pub fn category_vscat(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
-        r.category
-            .iter()
-            .filter(|v| concept_has(
-                v,
-                Some("http://terminology.hl7.org/CodeSystem/observation-category"),
-                Some("vital-signs"),
-            ))
-            .collect()
+        r.category.iter().filter(|v| Self::is_category_vscat(v)).collect()
+    }
+    /// Adds an item to the slice `Observation.category:VSCat` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_category_vscat(
+        &mut self,
+        item: CodeableConcept,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(
+            |r| &mut r.category,
+            Self::is_category_vscat,
+            "Observation.category:VSCat",
+            item,
+        )
+    }
+    /// Replaces the items of the slice `Observation.category:VSCat` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_category_vscat(
+        &mut self,
+        items: Vec<CodeableConcept>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(
+            |r| &mut r.category,
+            Self::is_category_vscat,
+            "Observation.category:VSCat",
+            items,
+        )
     }
 }

@@ -80,6 +80,29 @@ impl GoldenPet {
             c.leave(m);
         }
     }
+    /// The template of [`Self::new`] as FHIR JSON.
+    pub const TEMPLATE_JSON: &'static str = "{\"resourceType\":\"Pet\",\"meta\":{\"profile\":[\"http://golden.example/ig/StructureDefinition/golden-pet|1.0.0\"]},\"tag\":[{\"coding\":[{\"system\":\"http://golden.example/kinds\",\"code\":\"cat\"}]}]}";
+    /// The FHIR paths (below the resource) of the arguments of [`Self::new`], in order.
+    pub const REQUIRED_ARGS: &'static [&'static str] = &["name"];
+    /// The resource every new one of this profile starts from: `meta.profile` (`url|version`) and the fixed and
+    /// pattern values of the profile's required elements and slices. It does not conform yet when the profile
+    /// requires more (see [`Self::REQUIRED_ARGS`]).
+    pub fn template() -> Pet {
+        ::fhir_models::__private::profile_template(
+            Self::PROFILE_URL,
+            Self::TEMPLATE_JSON,
+        )
+    }
+    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    ///
+    /// The arguments are the profile's other required elements, in element order: `Pet.name`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
+    pub fn new(
+        name: impl Into<Primitive<String>>,
+    ) -> Result<Self, ::fhir_models::__private::Nonconformant<Pet>> {
+        let mut r = Self::template();
+        r.name = Some(name.into());
+        Self::try_from(r)
+    }
     /// Pet mood
     ///
     /// The `mood` extension (<http://golden.example/ig/StructureDefinition/pet-mood>).
@@ -96,12 +119,57 @@ impl GoldenPet {
                 _ => None,
             })
     }
+    /// Whether an item belongs to the slice.
+    fn is_tag_kind(v: &CodeableConcept) -> bool {
+        v.coding.iter().any(|z| coding_in(z, VS_PET_KINDS))
+    }
     /// The `kind` slice of `Pet.tag`:
     pub fn tag_kind(&self) -> Vec<&CodeableConcept> {
         let r = &self.0;
-        r.tag
-            .iter()
-            .filter(|v| v.coding.iter().any(|z| coding_in(z, VS_PET_KINDS)))
-            .collect()
+        r.tag.iter().filter(|v| Self::is_tag_kind(v)).collect()
+    }
+    /// Sets the extension <http://golden.example/ig/StructureDefinition/pet-mood> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
+    pub fn set_mood(
+        &mut self,
+        value: impl Into<Primitive<String>>,
+    ) -> Result<&mut Self, ProfileError> {
+        let new = vec![
+            Extension { url :
+            Some("http://golden.example/ig/StructureDefinition/pet-mood".to_owned()),
+            value : Some(ExtensionValue::String(value.into())), ..Default::default() }
+        ];
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://golden.example/ig/StructureDefinition/pet-mood",
+                new,
+            ),
+        )
+    }
+    /// Removes the extension <http://golden.example/ig/StructureDefinition/pet-mood> and checks the profile again (it may require the extension).
+    pub fn clear_mood(&mut self) -> Result<&mut Self, ProfileError> {
+        self.write_part(
+            |r| &mut r.extension,
+            |list| set_extensions(
+                list,
+                "http://golden.example/ig/StructureDefinition/pet-mood",
+                Vec::new(),
+            ),
+        )
+    }
+    /// Adds an item to the slice `Pet.tag:kind` and checks the profile again; an item that is not one of the slice (see its accessor) or that breaks the profile changes nothing, and the error says why.
+    pub fn add_tag_kind(
+        &mut self,
+        item: CodeableConcept,
+    ) -> Result<&mut Self, ProfileError> {
+        self.add_slice_item(|r| &mut r.tag, Self::is_tag_kind, "Pet.tag:kind", item)
+    }
+    /// Replaces the items of the slice `Pet.tag:kind` by these (where the first one was; the list's other items are kept) and checks the profile again; on a violation nothing is changed.
+    pub fn set_tag_kind(
+        &mut self,
+        items: Vec<CodeableConcept>,
+    ) -> Result<&mut Self, ProfileError> {
+        self.set_slice_items(|r| &mut r.tag, Self::is_tag_kind, "Pet.tag:kind", items)
     }
 }

@@ -3,11 +3,35 @@
 
 /*! Profiles of golden.ig#1.0.0 over the FHIR Golden (4.0.1) core types: checked views, with typed accessors of their extensions and slices.
 
- Behind the `golden-golden-ig` feature. See [`crate::profile`] for what the checks report.*/
+ Behind the `golden-golden-ig` feature. See [`crate::profile`] for what the checks report.
+
+ # Example
+
+ ```
+ # fn main() -> Result<(), Box<dyn std::error::Error>> {
+ use fhir_models::FhirJson;
+ use fhir_models::golden::{golden_ig::{GoldenPet}, Pet, Resource};
+
+ // Build: the template holds `meta.profile` (with the version) and the profile's fixed and pattern values of its
+ // required elements; `GoldenPet::new` takes the others (`GoldenPet::REQUIRED_ARGS`) and checks the result like `TryFrom`.
+ let template: Pet = GoldenPet::template();
+ assert_eq!(template.meta.as_ref().unwrap().profile[0].value.as_deref(), Some("http://golden.example/ig/StructureDefinition/golden-pet|1.0.0"));
+
+ // Check: a resource against a profile named as in `meta.profile`; every violation has its FHIR path.
+ let resource = Resource::from_json(GoldenPet::TEMPLATE_JSON).unwrap();
+ let check = fhir_models::golden::check_profile("http://golden.example/ig/StructureDefinition/golden-pet|1.0.0", &resource);
+ assert!(check.was_checked());
+ match GoldenPet::try_from(template) {
+     Ok(view) => assert!(GoldenPet::from_json(&view.to_json()).is_ok()),
+     Err(e) => assert!(e.error.violations.iter().all(|v| v.path.starts_with("Pet."))),
+ }
+ # Ok(())
+ # }
+ ```*/
 #![allow(unused_imports, dead_code, clippy::all)]
 use super::*;
 #[allow(unused_imports)]
-use ::fhir_models::__private::{profile_view, Checker, CodeEnum};
+use ::fhir_models::__private::{profile_view, Checker, CodeEnum, ProfileError};
 mod golden_pet;
 pub use golden_pet::*;
 /// Canonical URLs of the profiles of this module.
@@ -17,6 +41,12 @@ pub const PROFILE_URLS: &[&str] = &[
 /// The profiles of this module: canonical URL and the version generated.
 pub const PROFILES: &[(&str, &str)] = &[
     ("http://golden.example/ig/StructureDefinition/golden-pet", "1.0.0"),
+];
+/// The constructor of every profile of this module as data, for tools that build resources generically:
+/// canonical URL, the template's JSON and the FHIR paths of the constructor's arguments (each view's
+/// `PROFILE_URL`, `TEMPLATE_JSON` and `REQUIRED_ARGS`).
+pub const CONSTRUCTORS: &[(&str, &str, &[&str])] = &[
+    (GoldenPet::PROFILE_URL, GoldenPet::TEMPLATE_JSON, GoldenPet::REQUIRED_ARGS),
 ];
 /// Checks any resource against a profile of this module named by its canonical URL, as in `meta.profile`:
 /// `None` when the URL is not one of [`PROFILE_URLS`], when it claims another version (`url|version`)
@@ -44,6 +74,11 @@ const VS_PET_KINDS: &[(Option<&str>, Option<&str>)] = &[
     (Some("http://golden.example/kinds"), Some("cat")),
     (Some("http://golden.example/kinds"), Some("dog")),
 ];
+/// Replaces the extensions of `url` by `new`, where the first of them was (the view setters).
+#[allow(dead_code)]
+fn set_extensions(list: &mut Vec<Extension>, url: &str, new: Vec<Extension>) {
+    ::fhir_models::__private::replace_items(list, |e| e.url.as_deref() == Some(url), new)
+}
 /// Whether a coding has the system and code (each when given).
 #[allow(dead_code)]
 fn coding_is(c: &Coding, system: Option<&str>, code: Option<&str>) -> bool {
