@@ -113,7 +113,7 @@ fn type_name(ty: &FieldType) -> &str {
 
 /// One value of `f`, put into an object (as a list when `f` is one).
 fn put_field(members: &mut Vec<(String, Json)>, f: &FieldRef, value: Json) {
-    let value = if f.many { Json::Arr(vec![value]) } else { value };
+    let value = if f.cardinality.is_many() { Json::Arr(vec![value]) } else { value };
     Json::put(members, &f.json, value);
 }
 
@@ -121,24 +121,24 @@ fn put_field(members: &mut Vec<(String, Json)>, f: &FieldRef, value: Json) {
 fn slice_item(p: &SlicePredicate) -> Option<Json> {
     Some(match p {
         SlicePredicate::Url(url) => Json::Obj(vec![("url".to_owned(), Json::Str(url.clone()))]),
-        SlicePredicate::FieldEquals(f, v) => {
+        SlicePredicate::FieldEquals { field: f, value: v } => {
             let mut m = Vec::new();
             put_field(&mut m, f, scalar(&f.ty, v)?);
             Json::Obj(m)
         }
-        SlicePredicate::FieldCodings(f, codings) => {
+        SlicePredicate::FieldCodings { field: f, codings } => {
             let mut m = Vec::new();
             put_field(&mut m, f, pattern(type_name(&f.ty), codings)?);
             Json::Obj(m)
         }
         // A slice discriminated by a value set: its first coding.
-        SlicePredicate::FieldCodingIn(f, _, codings) => {
+        SlicePredicate::FieldCodingIn { field: f, codings, .. } => {
             let mut m = Vec::new();
             put_field(&mut m, f, pattern(type_name(&f.ty), &codings[..codings.len().min(1)])?);
             Json::Obj(m)
         }
         SlicePredicate::SelfEquals(v) => Json::Str(v.clone()),
-        SlicePredicate::SelfCodings(ty, codings) => pattern(ty, codings)?,
+        SlicePredicate::SelfCodings { type_name: ty, codings } => pattern(ty, codings)?,
         SlicePredicate::All(parts) => {
             let mut m = Vec::new();
             for part in parts {
@@ -164,7 +164,7 @@ impl<'m> Structs<'m> {
     /// Whether the core (`base`, the struct of the node) or the profile (`n`) requires the element `json`.
     fn required(&self, n: &CheckNode, base: &str, json: &str) -> bool {
         n.checks.iter().any(|c| c.field.json == json && matches!(c.kind, CheckKind::Count { slice: None, min, .. } if min >= 1))
-            || self.get(base).is_some_and(|s| s.fields.iter().any(|f| f.json == json && f.required))
+            || self.get(base).is_some_and(|s| s.fields.iter().any(|f| f.json == json && f.cardinality.is_required()))
     }
 
     /// The fixed and pattern values of the required elements of a node (of struct `base`), its required slices (each
@@ -178,12 +178,12 @@ impl<'m> Structs<'m> {
                         put_field(members, &c.field, j);
                     }
                 }
-                CheckKind::Pattern(ty, codings) if self.required(n, base, &c.field.json) => {
+                CheckKind::Pattern { type_name: ty, codings } if self.required(n, base, &c.field.json) => {
                     if let Some(j) = pattern(ty, codings) {
                         put_field(members, &c.field, j);
                     }
                 }
-                CheckKind::Count { slice: Some(p), min, .. } if *min >= 1 && c.field.many => {
+                CheckKind::Count { slice: Some(p), min, .. } if *min >= 1 && c.field.cardinality.is_many() => {
                     let child = n.children.iter().find(|ch| ch.label == c.label);
                     for _ in 0..*min {
                         let Some(mut item) = slice_item(p) else { break };
@@ -214,7 +214,7 @@ impl<'m> Structs<'m> {
         s.fields
             .iter()
             .filter(|f| self.required(n, base, &f.json) && !members.iter().any(|(k, _)| *k == f.json))
-            .map(|f| FieldRef { json: f.json.clone(), rust: f.rust.clone(), path_name: f.path_name.clone(), many: f.many, boxed: f.boxed, ty: f.ty.clone() })
+            .map(|f| FieldRef { json: f.json.clone(), rust: f.rust.clone(), path_name: f.path_name.clone(), cardinality: f.cardinality, storage: f.storage, ty: f.ty.clone() })
             .collect()
     }
 }
@@ -274,14 +274,18 @@ fn param(f: &FieldRef, x: &Ident) -> (TokenStream, TokenStream) {
             let n = ident(n);
             quote!(Primitive<#n>)
         }
-        FieldType::Complex(n) | FieldType::Choice(n) => {
+        FieldType::Complex(n) => {
+            let n = ident(n);
+            quote!(#n)
+        }
+        FieldType::Choice(n) => {
             let n = ident(n);
             quote!(#n)
         }
         FieldType::Resource => quote!(Resource),
     };
     let primitive = matches!(f.ty, FieldType::PlainString | FieldType::Primitive(_) | FieldType::Code(_));
-    match (f.many, primitive, f.boxed) {
+    match (f.cardinality.is_many(), primitive, f.storage == Storage::Boxed) {
         (true, _, _) => (quote!(Vec<#value>), quote!(#x)),
         (false, true, false) => (quote!(impl Into<#value>), quote!(Some(#x.into()))),
         (false, true, true) => (quote!(impl Into<#value>), quote!(Some(Box::new(#x.into())))),
@@ -350,7 +354,7 @@ pub fn constructor(model: &VersionModel, p: &ProfileDef) -> TokenStream {
 
 /// The Rust type of a value of an extension and the expression making the version's `Extension.value[x]` of
 /// `x`; `None` for values written by no accessor (a `code` without an enum).
-fn extension_value_of(ext_choice: &Ident, variant: &str, ty: &FieldType, code_enum: &Option<String>, x: &Ident) -> Option<(TokenStream, TokenStream)> {
+fn extension_value_of(ext_choice: &Ident, variant: &str, ty: &FieldType, code_enum: &Option<CodeEnumName>, x: &Ident) -> Option<(TokenStream, TokenStream)> {
     let vn = ident(variant);
     Some(match (ty, code_enum) {
         (_, Some(ce)) => {
@@ -375,7 +379,7 @@ pub fn writers(ext_choice: &str, a: &Accessor) -> TokenStream {
     let e = ident(ext_choice);
     let err = quote!(ProfileError);
     match a {
-        Accessor::Extension { method, url, many, value, .. } => {
+        Accessor::Extension { method, url, cardinality, value, .. } => {
             let x = format_ident!("value");
             let (ty, make) = match value {
                 ExtensionValueKind::Value { variant, ty, code_enum } => match extension_value_of(&e, variant, ty, code_enum, &x) {
@@ -388,7 +392,7 @@ pub fn writers(ext_choice: &str, a: &Accessor) -> TokenStream {
                 }
             };
             let (set, clear) = (ident(&crate::naming::write_accessor("set", method)), ident(&crate::naming::write_accessor("clear", method)));
-            let (param, new, what) = if *many {
+            let (param, new, what) = if cardinality.is_many() {
                 (quote!(values: Vec<#ty>), quote!(values.into_iter().map(|#x| #make).collect()), "these values, in order")
             } else {
                 (quote!(#x: #ty), quote!(vec![#make]), "this value")
@@ -410,7 +414,7 @@ pub fn writers(ext_choice: &str, a: &Accessor) -> TokenStream {
                 }
             }
         }
-        Accessor::Slice { method, path, owner, field, item, .. } if field.many => {
+        Accessor::Slice { method, path, owner, field, item, .. } if field.cardinality.is_many() => {
             let item = ident(item);
             let f = ident(&field.rust);
             let is = ident(&crate::naming::write_accessor("is", method));
@@ -463,7 +467,11 @@ pub fn extension_field_type(f: &ExtensionField) -> TokenStream {
             quote!(#ce)
         }
         (None, FieldType::Primitive(p)) => prim(*p),
-        (None, FieldType::Complex(n) | FieldType::Code(n)) => {
+        (None, FieldType::Complex(n)) => {
+            let n = ident(n);
+            quote!(#n)
+        }
+        (None, FieldType::Code(n)) => {
             let n = ident(n);
             quote!(#n)
         }
@@ -474,7 +482,7 @@ pub fn extension_field_type(f: &ExtensionField) -> TokenStream {
 /// `new` (the required sub-extensions) and `to_extension` of an extension struct.
 pub fn extension_struct_writes(ext_choice: &str, x: &ExtensionStruct, plain: impl Fn(&ExtensionField) -> bool) -> TokenStream {
     let e = ident(ext_choice);
-    let required: Vec<&ExtensionField> = x.fields.iter().filter(|f| !f.many && f.required && plain(f)).collect();
+    let required: Vec<&ExtensionField> = x.fields.iter().filter(|f| f.cardinality == Cardinality::Required && plain(f)).collect();
     let params = required.iter().map(|f| {
         let n = ident(&f.rust);
         match f.ty {
@@ -501,7 +509,7 @@ pub fn extension_struct_writes(ext_choice: &str, x: &ExtensionStruct, plain: imp
             (None, FieldType::Primitive(_)) => quote!(#e::#vn(Primitive::new(v.clone()))),
             _ => quote!(#e::#vn(Box::new(v.clone()))),
         };
-        let values = if !f.many && f.required && plain(f) { quote!(std::iter::once(&self.#n)) } else { quote!(self.#n.iter()) };
+        let values = if f.cardinality == Cardinality::Required && plain(f) { quote!(std::iter::once(&self.#n)) } else { quote!(self.#n.iter()) };
         quote! {
             x.extension.extend(#values.map(|v| Extension { url: Some(#sub_url.to_owned()), value: Some(#value), ..Default::default() }));
         }
@@ -649,7 +657,7 @@ pub fn coding_enum(e: &CodingEnum) -> TokenStream {
 /// An example value for a constructor argument of a patient view (the US Core and CARIN patients), when its type
 /// is one of the few a patient requires; `None` otherwise (the example then shows no patient).
 fn example_arg(a: &Arg) -> Option<String> {
-    Some(match (&a.field.ty, a.field.many) {
+    Some(match (&a.field.ty, a.field.cardinality.is_many()) {
         (FieldType::Complex(n), true) if n == "Identifier" => {
             "vec![Identifier { system: Some(\"http://hospital.example.org\".into()), value: Some(\"12345\".into()), ..Default::default() }]".to_owned()
         }
@@ -669,7 +677,7 @@ pub fn module_example(model: &VersionModel, m: &ProfileModule) -> String {
     let (ver, module) = (&model.module, &m.module);
     let race = |p: &ProfileDef| {
         p.accessors.iter().find_map(|a| match a {
-            Accessor::Extension { method, value: ExtensionValueKind::Complex(s), many: false, .. } if method == "race" => Some(s.clone()),
+            Accessor::Extension { method, value: ExtensionValueKind::Complex(s), cardinality: Cardinality::Optional | Cardinality::Required, .. } if method == "race" => Some(s.clone()),
             _ => None,
         })
     };
@@ -682,7 +690,7 @@ pub fn module_example(model: &VersionModel, m: &ProfileModule) -> String {
             return None;
         }
         let values = args.iter().map(example_arg).collect::<Option<Vec<_>>>()?;
-        let x = m.extensions.iter().chain(model.profile_shared.extensions.iter().map(|(x, _)| x)).find(|x| x.name == s)?;
+        let x = m.extensions.iter().chain(model.profile_shared.extensions.iter().map(|x| &x.item)).find(|x| x.name == s)?;
         Some((p, x, values))
     });
     let (v, base, claim) = (&first.name, &first.base, format!("{}|{}", first.url, first.version));
@@ -718,13 +726,13 @@ pub fn module_example(model: &VersionModel, m: &ProfileModule) -> String {
         let new_args: Vec<String> = x
             .fields
             .iter()
-            .filter(|f| !f.many && f.required && f.coding_enum.is_none() && matches!(f.ty, FieldType::Primitive(Prim::String)))
+            .filter(|f| f.cardinality == Cardinality::Required && f.coding_enum.is_none() && matches!(f.ty, FieldType::Primitive(Prim::String)))
             .map(|_| "\"Mixed\"".to_owned())
             .collect();
-        let omb = x.fields.iter().find(|f| f.url == "ombCategory" && f.many);
+        let omb = x.fields.iter().find(|f| f.url == "ombCategory" && f.cardinality.is_many());
         let categories = match omb.map(|f| (f, &f.coding_enum)) {
             Some((f, Some(ce))) => {
-                let e = m.coding_enums.iter().chain(model.profile_shared.coding_enums.iter().map(|(e, _)| e)).find(|e| &e.name == ce);
+                let e = m.coding_enums.iter().chain(model.profile_shared.coding_enums.iter().map(|e| &e.item)).find(|e| &e.name == ce);
                 let vars: Vec<String> = e.into_iter().flat_map(|e| e.codes.iter().take(2)).map(|c| format!("{ce}::{}", c.variant)).collect();
                 uses.push(ce.clone());
                 format!(" race.{} = vec![{}];\n", f.rust, vars.join(", "))
