@@ -176,8 +176,8 @@ fn only_the_configured_resources_are_generated() {
     let paths: Vec<&str> = files.iter().map(|f| f.path.as_str()).collect();
     assert!(paths.contains(&"src/golden/widget.rs") && !paths.contains(&"src/golden/gauge.rs"), "{paths:?}");
     let root = &files.iter().find(|f| f.path == "src/golden/mod.rs").unwrap().content;
-    assert!(root.contains("Widget(Box<Widget>)") && root.contains("Pet(Box<Pet>)"), "{root}");
-    assert!(!root.contains("Gauge(Box<Gauge>)") && !root.contains("Lamp(Box<Lamp>)"), "{root}");
+    assert!(root.contains("Widget(crate::ResourceBox<Widget>)") && root.contains("Pet(crate::ResourceBox<Pet>)"), "{root}");
+    assert!(!root.contains("Gauge(crate::ResourceBox<Gauge>)") && !root.contains("Lamp(crate::ResourceBox<Lamp>)"), "{root}");
     // Left-out types are still resource types of the version: read into `Resource::Other`, not rejected.
     assert!(root.contains(r#"&["Gauge", "Lamp", "Pet", "Widget"]"#), "{root}");
     let features = fhir_codegen::emit::features(std::slice::from_ref(&model));

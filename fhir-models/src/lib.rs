@@ -14,7 +14,10 @@
 //! assert_eq!(patient.to_json(), r#"{"resourceType":"Patient","id":"p1","birthDate":"1974-12"}"#);
 //! # }
 //! ```
-#![forbid(unsafe_code)]
+// docs.rs (`--cfg docsrs`, nightly): every item gated by a feature shows the feature it needs, from its `cfg`.
+#![cfg_attr(docsrs, feature(doc_cfg))]
+// `unsafe` only where a module allows it and says why (`resource_box`).
+#![deny(unsafe_code)]
 
 // Generated code names the runtime by absolute paths (`::fhir_models::__private`), in this crate as in users'.
 extern crate self as fhir_models;
@@ -32,6 +35,7 @@ mod dates;
 pub mod helpers;
 pub mod primitives;
 mod raw;
+mod resource_box;
 pub mod reference;
 #[cfg(feature = "profile")]
 pub mod profile;
@@ -48,6 +52,7 @@ pub use primitives::{CodeEnum, Date, ElementParts, DateTime, Decimal, Instant, P
 pub use dates::DateConversionError;
 pub use helpers::{PrimitiveStrExt, PrimitiveValueExt};
 pub use raw::RawResource;
+pub use resource_box::ResourceBox;
 pub use version::{FhirResource, FhirVersion};
 #[cfg(feature = "serde")]
 pub use serde_support::{Fhir, FhirLenient};

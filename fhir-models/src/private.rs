@@ -26,6 +26,8 @@ pub const fn is_version(version: &str) -> bool {
 }
 
 pub use crate::primitives::CodeEnum;
+pub use crate::resource_box::BoxedResource;
+pub use crate::__boxed_resource as boxed_resource;
 
 /// The element-level JSON reader and writer: generated `read_json`/`write_json` drive them through their
 /// element-level methods (`complex`, `primitive`, `choice`, `begin_object`, `key`, ...), which are hidden from the

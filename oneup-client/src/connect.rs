@@ -212,7 +212,7 @@ impl Connect {
             .entry
             .into_iter()
             .filter_map(|e| match e.resource? {
-                Resource::Organization(o) => Some(Provider::from_organization(*o)),
+                Resource::Organization(o) => Some(Provider::from_organization(o.into_inner())),
                 _ => None,
             })
             .collect())

@@ -295,17 +295,18 @@ fn resource_impl(model: &VersionModel, t: &TypeDef) -> TokenStream {
     };
     quote! {
         impl From<#name> for Resource {
-            fn from(resource: #name) -> Self { Resource::#name(Box::new(resource)) }
+            fn from(resource: #name) -> Self { Resource::#name(crate::ResourceBox::new(resource)) }
         }
         impl crate::FhirResource for #name {
             type Version = #marker;
             const RESOURCE_TYPE: &'static str = #rt;
             fn resource_id(&self) -> Option<&str> { #id_expr }
-            fn into_resource(self) -> Resource { Resource::#name(Box::new(self)) }
+            fn into_resource(self) -> Resource { Resource::#name(crate::ResourceBox::new(self)) }
             fn from_resource(resource: Resource) -> Result<Self, Resource> {
-                match resource { Resource::#name(x) => Ok(*x), other => Err(other) }
+                match resource { Resource::#name(x) => Ok(x.into_inner()), other => Err(other) }
             }
         }
+        crate::__private::boxed_resource!(#name);
     }
 }
 
@@ -547,11 +548,11 @@ fn resource_enum(model: &VersionModel) -> TokenStream {
     };
     let variants = arms(&|t, n| {
         let d = doc(&format!("A `{}` resource.", t.name));
-        quote! { #d #n(Box<#n>), }
+        quote! { #d #n(crate::ResourceBox<#n>), }
     });
     let reads = arms(&|t, n| {
         let rt = &t.name;
-        quote! { #rt => { r.enter_resource(#rt); r.read_boxed::<#n>()?.map(Self::#n) } }
+        quote! { #rt => { r.enter_resource(#rt); r.read_boxed::<#n>()?.map(|x| Self::#n(crate::ResourceBox::from_box(x))) } }
     });
     let writes = arms(&|_, n| quote! { Self::#n(x) => x.write_json(w), });
     let types = arms(&|t, n| {

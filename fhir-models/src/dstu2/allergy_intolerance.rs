@@ -254,7 +254,7 @@ impl FhirJson for AllergyIntoleranceReaction {
 }
 impl From<AllergyIntolerance> for Resource {
     fn from(resource: AllergyIntolerance) -> Self {
-        Resource::AllergyIntolerance(Box::new(resource))
+        Resource::AllergyIntolerance(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for AllergyIntolerance {
@@ -264,15 +264,16 @@ impl crate::FhirResource for AllergyIntolerance {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::AllergyIntolerance(Box::new(self))
+        Resource::AllergyIntolerance(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::AllergyIntolerance(x) => Ok(*x),
+            Resource::AllergyIntolerance(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(AllergyIntolerance);
 /// Search builder for `AllergyIntolerance` resources: one method per search parameter of AllergyIntolerance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AllergyIntoleranceSearch = crate::search::Search<AllergyIntolerance>;
 impl crate::search::Searchable for AllergyIntolerance {

@@ -220,7 +220,7 @@ impl FhirJson for AppointmentParticipant {
 }
 impl From<Appointment> for Resource {
     fn from(resource: Appointment) -> Self {
-        Resource::Appointment(Box::new(resource))
+        Resource::Appointment(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Appointment {
@@ -230,15 +230,16 @@ impl crate::FhirResource for Appointment {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Appointment(Box::new(self))
+        Resource::Appointment(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Appointment(x) => Ok(*x),
+            Resource::Appointment(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Appointment);
 /// Search builder for `Appointment` resources: one method per search parameter of Appointment (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AppointmentSearch = crate::search::Search<Appointment>;
 impl crate::search::Searchable for Appointment {

@@ -113,7 +113,7 @@ impl FhirJson for BodySite {
 }
 impl From<BodySite> for Resource {
     fn from(resource: BodySite) -> Self {
-        Resource::BodySite(Box::new(resource))
+        Resource::BodySite(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for BodySite {
@@ -123,15 +123,16 @@ impl crate::FhirResource for BodySite {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::BodySite(Box::new(self))
+        Resource::BodySite(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::BodySite(x) => Ok(*x),
+            Resource::BodySite(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(BodySite);
 /// Search builder for `BodySite` resources: one method per search parameter of BodySite (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BodySiteSearch = crate::search::Search<BodySite>;
 impl crate::search::Searchable for BodySite {

@@ -369,7 +369,7 @@ impl FhirJson for CompositionSection {
 }
 impl From<Composition> for Resource {
     fn from(resource: Composition) -> Self {
-        Resource::Composition(Box::new(resource))
+        Resource::Composition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Composition {
@@ -379,15 +379,16 @@ impl crate::FhirResource for Composition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Composition(Box::new(self))
+        Resource::Composition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Composition(x) => Ok(*x),
+            Resource::Composition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Composition);
 /// Search builder for `Composition` resources: one method per search parameter of Composition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CompositionSearch = crate::search::Search<Composition>;
 impl crate::search::Searchable for Composition {

@@ -1382,7 +1382,7 @@ impl FhirJson for ConformanceDocument {
 }
 impl From<Conformance> for Resource {
     fn from(resource: Conformance) -> Self {
-        Resource::Conformance(Box::new(resource))
+        Resource::Conformance(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Conformance {
@@ -1392,15 +1392,16 @@ impl crate::FhirResource for Conformance {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Conformance(Box::new(self))
+        Resource::Conformance(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Conformance(x) => Ok(*x),
+            Resource::Conformance(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Conformance);
 /// Search builder for `Conformance` resources: one method per search parameter of Conformance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ConformanceSearch = crate::search::Search<Conformance>;
 impl crate::search::Searchable for Conformance {

@@ -286,7 +286,7 @@ impl FhirJson for DataElementMapping {
 }
 impl From<DataElement> for Resource {
     fn from(resource: DataElement) -> Self {
-        Resource::DataElement(Box::new(resource))
+        Resource::DataElement(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for DataElement {
@@ -296,15 +296,16 @@ impl crate::FhirResource for DataElement {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::DataElement(Box::new(self))
+        Resource::DataElement(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::DataElement(x) => Ok(*x),
+            Resource::DataElement(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(DataElement);
 /// Search builder for `DataElement` resources: one method per search parameter of DataElement (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DataElementSearch = crate::search::Search<DataElement>;
 impl crate::search::Searchable for DataElement {

@@ -192,7 +192,7 @@ impl FhirJson for DetectedIssueMitigation {
 }
 impl From<DetectedIssue> for Resource {
     fn from(resource: DetectedIssue) -> Self {
-        Resource::DetectedIssue(Box::new(resource))
+        Resource::DetectedIssue(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for DetectedIssue {
@@ -202,15 +202,16 @@ impl crate::FhirResource for DetectedIssue {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::DetectedIssue(Box::new(self))
+        Resource::DetectedIssue(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::DetectedIssue(x) => Ok(*x),
+            Resource::DetectedIssue(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(DetectedIssue);
 /// Search builder for `DetectedIssue` resources: one method per search parameter of DetectedIssue (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DetectedIssueSearch = crate::search::Search<DetectedIssue>;
 impl crate::search::Searchable for DetectedIssue {

@@ -167,7 +167,7 @@ impl FhirJson for Device {
 }
 impl From<Device> for Resource {
     fn from(resource: Device) -> Self {
-        Resource::Device(Box::new(resource))
+        Resource::Device(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Device {
@@ -177,15 +177,16 @@ impl crate::FhirResource for Device {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Device(Box::new(self))
+        Resource::Device(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Device(x) => Ok(*x),
+            Resource::Device(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Device);
 /// Search builder for `Device` resources: one method per search parameter of Device (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceSearch = crate::search::Search<Device>;
 impl crate::search::Searchable for Device {

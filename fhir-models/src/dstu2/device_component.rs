@@ -227,7 +227,7 @@ impl FhirJson for DeviceComponentProductionSpecification {
 }
 impl From<DeviceComponent> for Resource {
     fn from(resource: DeviceComponent) -> Self {
-        Resource::DeviceComponent(Box::new(resource))
+        Resource::DeviceComponent(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for DeviceComponent {
@@ -237,15 +237,16 @@ impl crate::FhirResource for DeviceComponent {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::DeviceComponent(Box::new(self))
+        Resource::DeviceComponent(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::DeviceComponent(x) => Ok(*x),
+            Resource::DeviceComponent(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(DeviceComponent);
 /// Search builder for `DeviceComponent` resources: one method per search parameter of DeviceComponent (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceComponentSearch = crate::search::Search<DeviceComponent>;
 impl crate::search::Searchable for DeviceComponent {

@@ -267,7 +267,7 @@ impl Choice for DeviceUseRequestTiming {
 }
 impl From<DeviceUseRequest> for Resource {
     fn from(resource: DeviceUseRequest) -> Self {
-        Resource::DeviceUseRequest(Box::new(resource))
+        Resource::DeviceUseRequest(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for DeviceUseRequest {
@@ -277,15 +277,16 @@ impl crate::FhirResource for DeviceUseRequest {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::DeviceUseRequest(Box::new(self))
+        Resource::DeviceUseRequest(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::DeviceUseRequest(x) => Ok(*x),
+            Resource::DeviceUseRequest(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(DeviceUseRequest);
 /// Search builder for `DeviceUseRequest` resources: one method per search parameter of DeviceUseRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceUseRequestSearch = crate::search::Search<DeviceUseRequest>;
 impl crate::search::Searchable for DeviceUseRequest {

@@ -236,7 +236,7 @@ impl Choice for DeviceUseStatementTiming {
 }
 impl From<DeviceUseStatement> for Resource {
     fn from(resource: DeviceUseStatement) -> Self {
-        Resource::DeviceUseStatement(Box::new(resource))
+        Resource::DeviceUseStatement(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for DeviceUseStatement {
@@ -246,15 +246,16 @@ impl crate::FhirResource for DeviceUseStatement {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::DeviceUseStatement(Box::new(self))
+        Resource::DeviceUseStatement(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::DeviceUseStatement(x) => Ok(*x),
+            Resource::DeviceUseStatement(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(DeviceUseStatement);
 /// Search builder for `DeviceUseStatement` resources: one method per search parameter of DeviceUseStatement (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceUseStatementSearch = crate::search::Search<DeviceUseStatement>;
 impl crate::search::Searchable for DeviceUseStatement {

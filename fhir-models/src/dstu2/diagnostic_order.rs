@@ -284,7 +284,7 @@ impl FhirJson for DiagnosticOrderItem {
 }
 impl From<DiagnosticOrder> for Resource {
     fn from(resource: DiagnosticOrder) -> Self {
-        Resource::DiagnosticOrder(Box::new(resource))
+        Resource::DiagnosticOrder(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for DiagnosticOrder {
@@ -294,15 +294,16 @@ impl crate::FhirResource for DiagnosticOrder {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::DiagnosticOrder(Box::new(self))
+        Resource::DiagnosticOrder(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::DiagnosticOrder(x) => Ok(*x),
+            Resource::DiagnosticOrder(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(DiagnosticOrder);
 /// Search builder for `DiagnosticOrder` resources: one method per search parameter of DiagnosticOrder (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DiagnosticOrderSearch = crate::search::Search<DiagnosticOrder>;
 impl crate::search::Searchable for DiagnosticOrder {

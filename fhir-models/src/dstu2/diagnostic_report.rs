@@ -303,7 +303,7 @@ impl Choice for DiagnosticReportEffective {
 }
 impl From<DiagnosticReport> for Resource {
     fn from(resource: DiagnosticReport) -> Self {
-        Resource::DiagnosticReport(Box::new(resource))
+        Resource::DiagnosticReport(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for DiagnosticReport {
@@ -313,15 +313,16 @@ impl crate::FhirResource for DiagnosticReport {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::DiagnosticReport(Box::new(self))
+        Resource::DiagnosticReport(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::DiagnosticReport(x) => Ok(*x),
+            Resource::DiagnosticReport(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(DiagnosticReport);
 /// Search builder for `DiagnosticReport` resources: one method per search parameter of DiagnosticReport (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DiagnosticReportSearch = crate::search::Search<DiagnosticReport>;
 impl crate::search::Searchable for DiagnosticReport {

@@ -431,7 +431,7 @@ impl FhirJson for DocumentReferenceContextRelated {
 }
 impl From<DocumentReference> for Resource {
     fn from(resource: DocumentReference) -> Self {
-        Resource::DocumentReference(Box::new(resource))
+        Resource::DocumentReference(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for DocumentReference {
@@ -441,15 +441,16 @@ impl crate::FhirResource for DocumentReference {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::DocumentReference(Box::new(self))
+        Resource::DocumentReference(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::DocumentReference(x) => Ok(*x),
+            Resource::DocumentReference(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(DocumentReference);
 /// Search builder for `DocumentReference` resources: one method per search parameter of DocumentReference (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DocumentReferenceSearch = crate::search::Search<DocumentReference>;
 impl crate::search::Searchable for DocumentReference {

@@ -115,7 +115,7 @@ impl FhirJson for EligibilityRequest {
 }
 impl From<EligibilityRequest> for Resource {
     fn from(resource: EligibilityRequest) -> Self {
-        Resource::EligibilityRequest(Box::new(resource))
+        Resource::EligibilityRequest(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for EligibilityRequest {
@@ -125,15 +125,16 @@ impl crate::FhirResource for EligibilityRequest {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::EligibilityRequest(Box::new(self))
+        Resource::EligibilityRequest(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::EligibilityRequest(x) => Ok(*x),
+            Resource::EligibilityRequest(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(EligibilityRequest);
 /// Search builder for `EligibilityRequest` resources: one method per search parameter of EligibilityRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EligibilityRequestSearch = crate::search::Search<EligibilityRequest>;
 impl crate::search::Searchable for EligibilityRequest {

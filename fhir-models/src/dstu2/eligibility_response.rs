@@ -135,7 +135,7 @@ impl FhirJson for EligibilityResponse {
 }
 impl From<EligibilityResponse> for Resource {
     fn from(resource: EligibilityResponse) -> Self {
-        Resource::EligibilityResponse(Box::new(resource))
+        Resource::EligibilityResponse(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for EligibilityResponse {
@@ -145,15 +145,16 @@ impl crate::FhirResource for EligibilityResponse {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::EligibilityResponse(Box::new(self))
+        Resource::EligibilityResponse(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::EligibilityResponse(x) => Ok(*x),
+            Resource::EligibilityResponse(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(EligibilityResponse);
 /// Search builder for `EligibilityResponse` resources: one method per search parameter of EligibilityResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EligibilityResponseSearch = crate::search::Search<EligibilityResponse>;
 impl crate::search::Searchable for EligibilityResponse {

@@ -133,7 +133,7 @@ impl FhirJson for EnrollmentRequest {
 }
 impl From<EnrollmentRequest> for Resource {
     fn from(resource: EnrollmentRequest) -> Self {
-        Resource::EnrollmentRequest(Box::new(resource))
+        Resource::EnrollmentRequest(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for EnrollmentRequest {
@@ -143,15 +143,16 @@ impl crate::FhirResource for EnrollmentRequest {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::EnrollmentRequest(Box::new(self))
+        Resource::EnrollmentRequest(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::EnrollmentRequest(x) => Ok(*x),
+            Resource::EnrollmentRequest(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(EnrollmentRequest);
 /// Search builder for `EnrollmentRequest` resources: one method per search parameter of EnrollmentRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EnrollmentRequestSearch = crate::search::Search<EnrollmentRequest>;
 impl crate::search::Searchable for EnrollmentRequest {

@@ -135,7 +135,7 @@ impl FhirJson for ExplanationOfBenefit {
 }
 impl From<ExplanationOfBenefit> for Resource {
     fn from(resource: ExplanationOfBenefit) -> Self {
-        Resource::ExplanationOfBenefit(Box::new(resource))
+        Resource::ExplanationOfBenefit(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ExplanationOfBenefit {
@@ -145,15 +145,16 @@ impl crate::FhirResource for ExplanationOfBenefit {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ExplanationOfBenefit(Box::new(self))
+        Resource::ExplanationOfBenefit(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ExplanationOfBenefit(x) => Ok(*x),
+            Resource::ExplanationOfBenefit(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ExplanationOfBenefit);
 /// Search builder for `ExplanationOfBenefit` resources: one method per search parameter of ExplanationOfBenefit (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ExplanationOfBenefitSearch = crate::search::Search<ExplanationOfBenefit>;
 impl crate::search::Searchable for ExplanationOfBenefit {

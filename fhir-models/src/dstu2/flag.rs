@@ -123,7 +123,7 @@ impl FhirJson for Flag {
 }
 impl From<Flag> for Resource {
     fn from(resource: Flag) -> Self {
-        Resource::Flag(Box::new(resource))
+        Resource::Flag(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Flag {
@@ -133,15 +133,16 @@ impl crate::FhirResource for Flag {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Flag(Box::new(self))
+        Resource::Flag(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Flag(x) => Ok(*x),
+            Resource::Flag(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Flag);
 /// Search builder for `Flag` resources: one method per search parameter of Flag (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type FlagSearch = crate::search::Search<Flag>;
 impl crate::search::Searchable for Flag {

@@ -344,7 +344,7 @@ impl Choice for GroupCharacteristicValue {
 }
 impl From<Group> for Resource {
     fn from(resource: Group) -> Self {
-        Resource::Group(Box::new(resource))
+        Resource::Group(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Group {
@@ -354,15 +354,16 @@ impl crate::FhirResource for Group {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Group(Box::new(self))
+        Resource::Group(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Group(x) => Ok(*x),
+            Resource::Group(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Group);
 /// Search builder for `Group` resources: one method per search parameter of Group (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type GroupSearch = crate::search::Search<Group>;
 impl crate::search::Searchable for Group {

@@ -406,7 +406,7 @@ impl FhirJson for ImagingObjectSelectionStudySeriesInstanceFrames {
 }
 impl From<ImagingObjectSelection> for Resource {
     fn from(resource: ImagingObjectSelection) -> Self {
-        Resource::ImagingObjectSelection(Box::new(resource))
+        Resource::ImagingObjectSelection(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ImagingObjectSelection {
@@ -416,15 +416,16 @@ impl crate::FhirResource for ImagingObjectSelection {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ImagingObjectSelection(Box::new(self))
+        Resource::ImagingObjectSelection(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ImagingObjectSelection(x) => Ok(*x),
+            Resource::ImagingObjectSelection(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ImagingObjectSelection);
 /// Search builder for `ImagingObjectSelection` resources: one method per search parameter of ImagingObjectSelection (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImagingObjectSelectionSearch = crate::search::Search<ImagingObjectSelection>;
 impl crate::search::Searchable for ImagingObjectSelection {

@@ -420,7 +420,7 @@ impl FhirJson for ImmunizationVaccinationProtocol {
 }
 impl From<Immunization> for Resource {
     fn from(resource: Immunization) -> Self {
-        Resource::Immunization(Box::new(resource))
+        Resource::Immunization(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Immunization {
@@ -430,15 +430,16 @@ impl crate::FhirResource for Immunization {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Immunization(Box::new(self))
+        Resource::Immunization(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Immunization(x) => Ok(*x),
+            Resource::Immunization(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Immunization);
 /// Search builder for `Immunization` resources: one method per search parameter of Immunization (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImmunizationSearch = crate::search::Search<Immunization>;
 impl crate::search::Searchable for Immunization {

@@ -346,7 +346,7 @@ impl FhirJson for ImmunizationRecommendationRecommendationProtocol {
 }
 impl From<ImmunizationRecommendation> for Resource {
     fn from(resource: ImmunizationRecommendation) -> Self {
-        Resource::ImmunizationRecommendation(Box::new(resource))
+        Resource::ImmunizationRecommendation(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ImmunizationRecommendation {
@@ -356,15 +356,16 @@ impl crate::FhirResource for ImmunizationRecommendation {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ImmunizationRecommendation(Box::new(self))
+        Resource::ImmunizationRecommendation(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ImmunizationRecommendation(x) => Ok(*x),
+            Resource::ImmunizationRecommendation(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ImmunizationRecommendation);
 /// Search builder for `ImmunizationRecommendation` resources: one method per search parameter of ImmunizationRecommendation (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImmunizationRecommendationSearch = crate::search::Search<
     ImmunizationRecommendation,

@@ -211,7 +211,7 @@ impl FhirJson for LocationPosition {
 }
 impl From<Location> for Resource {
     fn from(resource: Location) -> Self {
-        Resource::Location(Box::new(resource))
+        Resource::Location(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Location {
@@ -221,15 +221,16 @@ impl crate::FhirResource for Location {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Location(Box::new(self))
+        Resource::Location(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Location(x) => Ok(*x),
+            Resource::Location(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Location);
 /// Search builder for `Location` resources: one method per search parameter of Location (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type LocationSearch = crate::search::Search<Location>;
 impl crate::search::Searchable for Location {

@@ -144,7 +144,7 @@ impl FhirJson for Media {
 }
 impl From<Media> for Resource {
     fn from(resource: Media) -> Self {
-        Resource::Media(Box::new(resource))
+        Resource::Media(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Media {
@@ -154,15 +154,16 @@ impl crate::FhirResource for Media {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Media(Box::new(self))
+        Resource::Media(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Media(x) => Ok(*x),
+            Resource::Media(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Media);
 /// Search builder for `Media` resources: one method per search parameter of Media (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MediaSearch = crate::search::Search<Media>;
 impl crate::search::Searchable for Media {

@@ -399,7 +399,7 @@ impl FhirJson for MedicationPackageContent {
 }
 impl From<Medication> for Resource {
     fn from(resource: Medication) -> Self {
-        Resource::Medication(Box::new(resource))
+        Resource::Medication(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Medication {
@@ -409,15 +409,16 @@ impl crate::FhirResource for Medication {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Medication(Box::new(self))
+        Resource::Medication(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Medication(x) => Ok(*x),
+            Resource::Medication(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Medication);
 /// Search builder for `Medication` resources: one method per search parameter of Medication (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationSearch = crate::search::Search<Medication>;
 impl crate::search::Searchable for Medication {

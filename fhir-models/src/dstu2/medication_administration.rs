@@ -440,7 +440,7 @@ impl Choice for MedicationAdministrationDosageRate {
 }
 impl From<MedicationAdministration> for Resource {
     fn from(resource: MedicationAdministration) -> Self {
-        Resource::MedicationAdministration(Box::new(resource))
+        Resource::MedicationAdministration(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicationAdministration {
@@ -450,15 +450,16 @@ impl crate::FhirResource for MedicationAdministration {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicationAdministration(Box::new(self))
+        Resource::MedicationAdministration(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicationAdministration(x) => Ok(*x),
+            Resource::MedicationAdministration(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicationAdministration);
 /// Search builder for `MedicationAdministration` resources: one method per search parameter of MedicationAdministration (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationAdministrationSearch = crate::search::Search<
     MedicationAdministration,

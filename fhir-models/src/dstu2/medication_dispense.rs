@@ -584,7 +584,7 @@ impl Choice for MedicationDispenseDosageInstructionRate {
 }
 impl From<MedicationDispense> for Resource {
     fn from(resource: MedicationDispense) -> Self {
-        Resource::MedicationDispense(Box::new(resource))
+        Resource::MedicationDispense(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicationDispense {
@@ -594,15 +594,16 @@ impl crate::FhirResource for MedicationDispense {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicationDispense(Box::new(self))
+        Resource::MedicationDispense(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicationDispense(x) => Ok(*x),
+            Resource::MedicationDispense(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicationDispense);
 /// Search builder for `MedicationDispense` resources: one method per search parameter of MedicationDispense (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationDispenseSearch = crate::search::Search<MedicationDispense>;
 impl crate::search::Searchable for MedicationDispense {

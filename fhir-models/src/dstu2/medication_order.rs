@@ -751,7 +751,7 @@ impl Choice for MedicationOrderDispenseRequestMedication {
 }
 impl From<MedicationOrder> for Resource {
     fn from(resource: MedicationOrder) -> Self {
-        Resource::MedicationOrder(Box::new(resource))
+        Resource::MedicationOrder(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicationOrder {
@@ -761,15 +761,16 @@ impl crate::FhirResource for MedicationOrder {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicationOrder(Box::new(self))
+        Resource::MedicationOrder(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicationOrder(x) => Ok(*x),
+            Resource::MedicationOrder(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicationOrder);
 /// Search builder for `MedicationOrder` resources: one method per search parameter of MedicationOrder (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationOrderSearch = crate::search::Search<MedicationOrder>;
 impl crate::search::Searchable for MedicationOrder {

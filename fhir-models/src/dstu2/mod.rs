@@ -417,284 +417,284 @@ crate::impl_fhir_version!(Dstu2, "dstu2");
 pub enum Resource {
     #[cfg(feature = "dstu2-account")]
     /// A `Account` resource.
-    Account(Box<Account>),
+    Account(crate::ResourceBox<Account>),
     #[cfg(feature = "dstu2-allergy-intolerance")]
     /// A `AllergyIntolerance` resource.
-    AllergyIntolerance(Box<AllergyIntolerance>),
+    AllergyIntolerance(crate::ResourceBox<AllergyIntolerance>),
     #[cfg(feature = "dstu2-appointment")]
     /// A `Appointment` resource.
-    Appointment(Box<Appointment>),
+    Appointment(crate::ResourceBox<Appointment>),
     #[cfg(feature = "dstu2-appointment-response")]
     /// A `AppointmentResponse` resource.
-    AppointmentResponse(Box<AppointmentResponse>),
+    AppointmentResponse(crate::ResourceBox<AppointmentResponse>),
     #[cfg(feature = "dstu2-audit-event")]
     /// A `AuditEvent` resource.
-    AuditEvent(Box<AuditEvent>),
+    AuditEvent(crate::ResourceBox<AuditEvent>),
     #[cfg(feature = "dstu2-basic")]
     /// A `Basic` resource.
-    Basic(Box<Basic>),
+    Basic(crate::ResourceBox<Basic>),
     #[cfg(feature = "dstu2-binary")]
     /// A `Binary` resource.
-    Binary(Box<Binary>),
+    Binary(crate::ResourceBox<Binary>),
     #[cfg(feature = "dstu2-body-site")]
     /// A `BodySite` resource.
-    BodySite(Box<BodySite>),
+    BodySite(crate::ResourceBox<BodySite>),
     /// A `Bundle` resource.
-    Bundle(Box<Bundle>),
+    Bundle(crate::ResourceBox<Bundle>),
     #[cfg(feature = "dstu2-care-plan")]
     /// A `CarePlan` resource.
-    CarePlan(Box<CarePlan>),
+    CarePlan(crate::ResourceBox<CarePlan>),
     #[cfg(feature = "dstu2-claim")]
     /// A `Claim` resource.
-    Claim(Box<Claim>),
+    Claim(crate::ResourceBox<Claim>),
     #[cfg(feature = "dstu2-claim-response")]
     /// A `ClaimResponse` resource.
-    ClaimResponse(Box<ClaimResponse>),
+    ClaimResponse(crate::ResourceBox<ClaimResponse>),
     #[cfg(feature = "dstu2-clinical-impression")]
     /// A `ClinicalImpression` resource.
-    ClinicalImpression(Box<ClinicalImpression>),
+    ClinicalImpression(crate::ResourceBox<ClinicalImpression>),
     #[cfg(feature = "dstu2-communication")]
     /// A `Communication` resource.
-    Communication(Box<Communication>),
+    Communication(crate::ResourceBox<Communication>),
     #[cfg(feature = "dstu2-communication-request")]
     /// A `CommunicationRequest` resource.
-    CommunicationRequest(Box<CommunicationRequest>),
+    CommunicationRequest(crate::ResourceBox<CommunicationRequest>),
     #[cfg(feature = "dstu2-composition")]
     /// A `Composition` resource.
-    Composition(Box<Composition>),
+    Composition(crate::ResourceBox<Composition>),
     #[cfg(feature = "dstu2-concept-map")]
     /// A `ConceptMap` resource.
-    ConceptMap(Box<ConceptMap>),
+    ConceptMap(crate::ResourceBox<ConceptMap>),
     #[cfg(feature = "dstu2-condition")]
     /// A `Condition` resource.
-    Condition(Box<Condition>),
+    Condition(crate::ResourceBox<Condition>),
     #[cfg(feature = "dstu2-conformance")]
     /// A `Conformance` resource.
-    Conformance(Box<Conformance>),
+    Conformance(crate::ResourceBox<Conformance>),
     #[cfg(feature = "dstu2-contract")]
     /// A `Contract` resource.
-    Contract(Box<Contract>),
+    Contract(crate::ResourceBox<Contract>),
     #[cfg(feature = "dstu2-coverage")]
     /// A `Coverage` resource.
-    Coverage(Box<Coverage>),
+    Coverage(crate::ResourceBox<Coverage>),
     #[cfg(feature = "dstu2-data-element")]
     /// A `DataElement` resource.
-    DataElement(Box<DataElement>),
+    DataElement(crate::ResourceBox<DataElement>),
     #[cfg(feature = "dstu2-detected-issue")]
     /// A `DetectedIssue` resource.
-    DetectedIssue(Box<DetectedIssue>),
+    DetectedIssue(crate::ResourceBox<DetectedIssue>),
     #[cfg(feature = "dstu2-device")]
     /// A `Device` resource.
-    Device(Box<Device>),
+    Device(crate::ResourceBox<Device>),
     #[cfg(feature = "dstu2-device-component")]
     /// A `DeviceComponent` resource.
-    DeviceComponent(Box<DeviceComponent>),
+    DeviceComponent(crate::ResourceBox<DeviceComponent>),
     #[cfg(feature = "dstu2-device-metric")]
     /// A `DeviceMetric` resource.
-    DeviceMetric(Box<DeviceMetric>),
+    DeviceMetric(crate::ResourceBox<DeviceMetric>),
     #[cfg(feature = "dstu2-device-use-request")]
     /// A `DeviceUseRequest` resource.
-    DeviceUseRequest(Box<DeviceUseRequest>),
+    DeviceUseRequest(crate::ResourceBox<DeviceUseRequest>),
     #[cfg(feature = "dstu2-device-use-statement")]
     /// A `DeviceUseStatement` resource.
-    DeviceUseStatement(Box<DeviceUseStatement>),
+    DeviceUseStatement(crate::ResourceBox<DeviceUseStatement>),
     #[cfg(feature = "dstu2-diagnostic-order")]
     /// A `DiagnosticOrder` resource.
-    DiagnosticOrder(Box<DiagnosticOrder>),
+    DiagnosticOrder(crate::ResourceBox<DiagnosticOrder>),
     #[cfg(feature = "dstu2-diagnostic-report")]
     /// A `DiagnosticReport` resource.
-    DiagnosticReport(Box<DiagnosticReport>),
+    DiagnosticReport(crate::ResourceBox<DiagnosticReport>),
     #[cfg(feature = "dstu2-document-manifest")]
     /// A `DocumentManifest` resource.
-    DocumentManifest(Box<DocumentManifest>),
+    DocumentManifest(crate::ResourceBox<DocumentManifest>),
     #[cfg(feature = "dstu2-document-reference")]
     /// A `DocumentReference` resource.
-    DocumentReference(Box<DocumentReference>),
+    DocumentReference(crate::ResourceBox<DocumentReference>),
     #[cfg(feature = "dstu2-eligibility-request")]
     /// A `EligibilityRequest` resource.
-    EligibilityRequest(Box<EligibilityRequest>),
+    EligibilityRequest(crate::ResourceBox<EligibilityRequest>),
     #[cfg(feature = "dstu2-eligibility-response")]
     /// A `EligibilityResponse` resource.
-    EligibilityResponse(Box<EligibilityResponse>),
+    EligibilityResponse(crate::ResourceBox<EligibilityResponse>),
     #[cfg(feature = "dstu2-encounter")]
     /// A `Encounter` resource.
-    Encounter(Box<Encounter>),
+    Encounter(crate::ResourceBox<Encounter>),
     #[cfg(feature = "dstu2-enrollment-request")]
     /// A `EnrollmentRequest` resource.
-    EnrollmentRequest(Box<EnrollmentRequest>),
+    EnrollmentRequest(crate::ResourceBox<EnrollmentRequest>),
     #[cfg(feature = "dstu2-enrollment-response")]
     /// A `EnrollmentResponse` resource.
-    EnrollmentResponse(Box<EnrollmentResponse>),
+    EnrollmentResponse(crate::ResourceBox<EnrollmentResponse>),
     #[cfg(feature = "dstu2-episode-of-care")]
     /// A `EpisodeOfCare` resource.
-    EpisodeOfCare(Box<EpisodeOfCare>),
+    EpisodeOfCare(crate::ResourceBox<EpisodeOfCare>),
     #[cfg(feature = "dstu2-explanation-of-benefit")]
     /// A `ExplanationOfBenefit` resource.
-    ExplanationOfBenefit(Box<ExplanationOfBenefit>),
+    ExplanationOfBenefit(crate::ResourceBox<ExplanationOfBenefit>),
     #[cfg(feature = "dstu2-family-member-history")]
     /// A `FamilyMemberHistory` resource.
-    FamilyMemberHistory(Box<FamilyMemberHistory>),
+    FamilyMemberHistory(crate::ResourceBox<FamilyMemberHistory>),
     #[cfg(feature = "dstu2-flag")]
     /// A `Flag` resource.
-    Flag(Box<Flag>),
+    Flag(crate::ResourceBox<Flag>),
     #[cfg(feature = "dstu2-goal")]
     /// A `Goal` resource.
-    Goal(Box<Goal>),
+    Goal(crate::ResourceBox<Goal>),
     #[cfg(feature = "dstu2-group")]
     /// A `Group` resource.
-    Group(Box<Group>),
+    Group(crate::ResourceBox<Group>),
     #[cfg(feature = "dstu2-healthcare-service")]
     /// A `HealthcareService` resource.
-    HealthcareService(Box<HealthcareService>),
+    HealthcareService(crate::ResourceBox<HealthcareService>),
     #[cfg(feature = "dstu2-imaging-object-selection")]
     /// A `ImagingObjectSelection` resource.
-    ImagingObjectSelection(Box<ImagingObjectSelection>),
+    ImagingObjectSelection(crate::ResourceBox<ImagingObjectSelection>),
     #[cfg(feature = "dstu2-imaging-study")]
     /// A `ImagingStudy` resource.
-    ImagingStudy(Box<ImagingStudy>),
+    ImagingStudy(crate::ResourceBox<ImagingStudy>),
     #[cfg(feature = "dstu2-immunization")]
     /// A `Immunization` resource.
-    Immunization(Box<Immunization>),
+    Immunization(crate::ResourceBox<Immunization>),
     #[cfg(feature = "dstu2-immunization-recommendation")]
     /// A `ImmunizationRecommendation` resource.
-    ImmunizationRecommendation(Box<ImmunizationRecommendation>),
+    ImmunizationRecommendation(crate::ResourceBox<ImmunizationRecommendation>),
     #[cfg(feature = "dstu2-implementation-guide")]
     /// A `ImplementationGuide` resource.
-    ImplementationGuide(Box<ImplementationGuide>),
+    ImplementationGuide(crate::ResourceBox<ImplementationGuide>),
     #[cfg(feature = "dstu2-list")]
     /// A `List` resource.
-    List(Box<List>),
+    List(crate::ResourceBox<List>),
     #[cfg(feature = "dstu2-location")]
     /// A `Location` resource.
-    Location(Box<Location>),
+    Location(crate::ResourceBox<Location>),
     #[cfg(feature = "dstu2-media")]
     /// A `Media` resource.
-    Media(Box<Media>),
+    Media(crate::ResourceBox<Media>),
     #[cfg(feature = "dstu2-medication")]
     /// A `Medication` resource.
-    Medication(Box<Medication>),
+    Medication(crate::ResourceBox<Medication>),
     #[cfg(feature = "dstu2-medication-administration")]
     /// A `MedicationAdministration` resource.
-    MedicationAdministration(Box<MedicationAdministration>),
+    MedicationAdministration(crate::ResourceBox<MedicationAdministration>),
     #[cfg(feature = "dstu2-medication-dispense")]
     /// A `MedicationDispense` resource.
-    MedicationDispense(Box<MedicationDispense>),
+    MedicationDispense(crate::ResourceBox<MedicationDispense>),
     #[cfg(feature = "dstu2-medication-order")]
     /// A `MedicationOrder` resource.
-    MedicationOrder(Box<MedicationOrder>),
+    MedicationOrder(crate::ResourceBox<MedicationOrder>),
     #[cfg(feature = "dstu2-medication-statement")]
     /// A `MedicationStatement` resource.
-    MedicationStatement(Box<MedicationStatement>),
+    MedicationStatement(crate::ResourceBox<MedicationStatement>),
     #[cfg(feature = "dstu2-message-header")]
     /// A `MessageHeader` resource.
-    MessageHeader(Box<MessageHeader>),
+    MessageHeader(crate::ResourceBox<MessageHeader>),
     #[cfg(feature = "dstu2-naming-system")]
     /// A `NamingSystem` resource.
-    NamingSystem(Box<NamingSystem>),
+    NamingSystem(crate::ResourceBox<NamingSystem>),
     #[cfg(feature = "dstu2-nutrition-order")]
     /// A `NutritionOrder` resource.
-    NutritionOrder(Box<NutritionOrder>),
+    NutritionOrder(crate::ResourceBox<NutritionOrder>),
     #[cfg(feature = "dstu2-observation")]
     /// A `Observation` resource.
-    Observation(Box<Observation>),
+    Observation(crate::ResourceBox<Observation>),
     #[cfg(feature = "dstu2-operation-definition")]
     /// A `OperationDefinition` resource.
-    OperationDefinition(Box<OperationDefinition>),
+    OperationDefinition(crate::ResourceBox<OperationDefinition>),
     /// A `OperationOutcome` resource.
-    OperationOutcome(Box<OperationOutcome>),
+    OperationOutcome(crate::ResourceBox<OperationOutcome>),
     #[cfg(feature = "dstu2-order")]
     /// A `Order` resource.
-    Order(Box<Order>),
+    Order(crate::ResourceBox<Order>),
     #[cfg(feature = "dstu2-order-response")]
     /// A `OrderResponse` resource.
-    OrderResponse(Box<OrderResponse>),
+    OrderResponse(crate::ResourceBox<OrderResponse>),
     #[cfg(feature = "dstu2-organization")]
     /// A `Organization` resource.
-    Organization(Box<Organization>),
+    Organization(crate::ResourceBox<Organization>),
     #[cfg(feature = "dstu2-parameters")]
     /// A `Parameters` resource.
-    Parameters(Box<Parameters>),
+    Parameters(crate::ResourceBox<Parameters>),
     #[cfg(feature = "dstu2-patient")]
     /// A `Patient` resource.
-    Patient(Box<Patient>),
+    Patient(crate::ResourceBox<Patient>),
     #[cfg(feature = "dstu2-payment-notice")]
     /// A `PaymentNotice` resource.
-    PaymentNotice(Box<PaymentNotice>),
+    PaymentNotice(crate::ResourceBox<PaymentNotice>),
     #[cfg(feature = "dstu2-payment-reconciliation")]
     /// A `PaymentReconciliation` resource.
-    PaymentReconciliation(Box<PaymentReconciliation>),
+    PaymentReconciliation(crate::ResourceBox<PaymentReconciliation>),
     #[cfg(feature = "dstu2-person")]
     /// A `Person` resource.
-    Person(Box<Person>),
+    Person(crate::ResourceBox<Person>),
     #[cfg(feature = "dstu2-practitioner")]
     /// A `Practitioner` resource.
-    Practitioner(Box<Practitioner>),
+    Practitioner(crate::ResourceBox<Practitioner>),
     #[cfg(feature = "dstu2-procedure")]
     /// A `Procedure` resource.
-    Procedure(Box<Procedure>),
+    Procedure(crate::ResourceBox<Procedure>),
     #[cfg(feature = "dstu2-procedure-request")]
     /// A `ProcedureRequest` resource.
-    ProcedureRequest(Box<ProcedureRequest>),
+    ProcedureRequest(crate::ResourceBox<ProcedureRequest>),
     #[cfg(feature = "dstu2-process-request")]
     /// A `ProcessRequest` resource.
-    ProcessRequest(Box<ProcessRequest>),
+    ProcessRequest(crate::ResourceBox<ProcessRequest>),
     #[cfg(feature = "dstu2-process-response")]
     /// A `ProcessResponse` resource.
-    ProcessResponse(Box<ProcessResponse>),
+    ProcessResponse(crate::ResourceBox<ProcessResponse>),
     #[cfg(feature = "dstu2-provenance")]
     /// A `Provenance` resource.
-    Provenance(Box<Provenance>),
+    Provenance(crate::ResourceBox<Provenance>),
     #[cfg(feature = "dstu2-questionnaire")]
     /// A `Questionnaire` resource.
-    Questionnaire(Box<Questionnaire>),
+    Questionnaire(crate::ResourceBox<Questionnaire>),
     #[cfg(feature = "dstu2-questionnaire-response")]
     /// A `QuestionnaireResponse` resource.
-    QuestionnaireResponse(Box<QuestionnaireResponse>),
+    QuestionnaireResponse(crate::ResourceBox<QuestionnaireResponse>),
     #[cfg(feature = "dstu2-referral-request")]
     /// A `ReferralRequest` resource.
-    ReferralRequest(Box<ReferralRequest>),
+    ReferralRequest(crate::ResourceBox<ReferralRequest>),
     #[cfg(feature = "dstu2-related-person")]
     /// A `RelatedPerson` resource.
-    RelatedPerson(Box<RelatedPerson>),
+    RelatedPerson(crate::ResourceBox<RelatedPerson>),
     #[cfg(feature = "dstu2-risk-assessment")]
     /// A `RiskAssessment` resource.
-    RiskAssessment(Box<RiskAssessment>),
+    RiskAssessment(crate::ResourceBox<RiskAssessment>),
     #[cfg(feature = "dstu2-schedule")]
     /// A `Schedule` resource.
-    Schedule(Box<Schedule>),
+    Schedule(crate::ResourceBox<Schedule>),
     #[cfg(feature = "dstu2-search-parameter")]
     /// A `SearchParameter` resource.
-    SearchParameter(Box<SearchParameter>),
+    SearchParameter(crate::ResourceBox<SearchParameter>),
     #[cfg(feature = "dstu2-slot")]
     /// A `Slot` resource.
-    Slot(Box<Slot>),
+    Slot(crate::ResourceBox<Slot>),
     #[cfg(feature = "dstu2-specimen")]
     /// A `Specimen` resource.
-    Specimen(Box<Specimen>),
+    Specimen(crate::ResourceBox<Specimen>),
     #[cfg(feature = "dstu2-structure-definition")]
     /// A `StructureDefinition` resource.
-    StructureDefinition(Box<StructureDefinition>),
+    StructureDefinition(crate::ResourceBox<StructureDefinition>),
     #[cfg(feature = "dstu2-subscription")]
     /// A `Subscription` resource.
-    Subscription(Box<Subscription>),
+    Subscription(crate::ResourceBox<Subscription>),
     #[cfg(feature = "dstu2-substance")]
     /// A `Substance` resource.
-    Substance(Box<Substance>),
+    Substance(crate::ResourceBox<Substance>),
     #[cfg(feature = "dstu2-supply-delivery")]
     /// A `SupplyDelivery` resource.
-    SupplyDelivery(Box<SupplyDelivery>),
+    SupplyDelivery(crate::ResourceBox<SupplyDelivery>),
     #[cfg(feature = "dstu2-supply-request")]
     /// A `SupplyRequest` resource.
-    SupplyRequest(Box<SupplyRequest>),
+    SupplyRequest(crate::ResourceBox<SupplyRequest>),
     #[cfg(feature = "dstu2-test-script")]
     /// A `TestScript` resource.
-    TestScript(Box<TestScript>),
+    TestScript(crate::ResourceBox<TestScript>),
     #[cfg(feature = "dstu2-value-set")]
     /// A `ValueSet` resource.
-    ValueSet(Box<ValueSet>),
+    ValueSet(crate::ResourceBox<ValueSet>),
     #[cfg(feature = "dstu2-vision-prescription")]
     /// A `VisionPrescription` resource.
-    VisionPrescription(Box<VisionPrescription>),
+    VisionPrescription(crate::ResourceBox<VisionPrescription>),
     /// A resource whose type is not compiled in (its cargo feature is off), kept as its JSON text; or,
     /// in lenient reading only, a `resourceType` this version does not define (reported). Parse it
     /// later with [`RawResource::parse`](crate::RawResource::parse).
@@ -806,477 +806,612 @@ impl FhirJson for Resource {
                 #[cfg(feature = "dstu2-account")]
                 "Account" => {
                     r.enter_resource("Account");
-                    r.read_boxed::<Account>()?.map(Self::Account)
+                    r.read_boxed::<Account>()?
+                        .map(|x| Self::Account(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-allergy-intolerance")]
                 "AllergyIntolerance" => {
                     r.enter_resource("AllergyIntolerance");
-                    r.read_boxed::<AllergyIntolerance>()?.map(Self::AllergyIntolerance)
+                    r.read_boxed::<AllergyIntolerance>()?
+                        .map(|x| Self::AllergyIntolerance(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-appointment")]
                 "Appointment" => {
                     r.enter_resource("Appointment");
-                    r.read_boxed::<Appointment>()?.map(Self::Appointment)
+                    r.read_boxed::<Appointment>()?
+                        .map(|x| Self::Appointment(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-appointment-response")]
                 "AppointmentResponse" => {
                     r.enter_resource("AppointmentResponse");
-                    r.read_boxed::<AppointmentResponse>()?.map(Self::AppointmentResponse)
+                    r.read_boxed::<AppointmentResponse>()?
+                        .map(|x| Self::AppointmentResponse(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-audit-event")]
                 "AuditEvent" => {
                     r.enter_resource("AuditEvent");
-                    r.read_boxed::<AuditEvent>()?.map(Self::AuditEvent)
+                    r.read_boxed::<AuditEvent>()?
+                        .map(|x| Self::AuditEvent(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-basic")]
                 "Basic" => {
                     r.enter_resource("Basic");
-                    r.read_boxed::<Basic>()?.map(Self::Basic)
+                    r.read_boxed::<Basic>()?
+                        .map(|x| Self::Basic(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-binary")]
                 "Binary" => {
                     r.enter_resource("Binary");
-                    r.read_boxed::<Binary>()?.map(Self::Binary)
+                    r.read_boxed::<Binary>()?
+                        .map(|x| Self::Binary(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-body-site")]
                 "BodySite" => {
                     r.enter_resource("BodySite");
-                    r.read_boxed::<BodySite>()?.map(Self::BodySite)
+                    r.read_boxed::<BodySite>()?
+                        .map(|x| Self::BodySite(crate::ResourceBox::from_box(x)))
                 }
                 "Bundle" => {
                     r.enter_resource("Bundle");
-                    r.read_boxed::<Bundle>()?.map(Self::Bundle)
+                    r.read_boxed::<Bundle>()?
+                        .map(|x| Self::Bundle(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-care-plan")]
                 "CarePlan" => {
                     r.enter_resource("CarePlan");
-                    r.read_boxed::<CarePlan>()?.map(Self::CarePlan)
+                    r.read_boxed::<CarePlan>()?
+                        .map(|x| Self::CarePlan(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-claim")]
                 "Claim" => {
                     r.enter_resource("Claim");
-                    r.read_boxed::<Claim>()?.map(Self::Claim)
+                    r.read_boxed::<Claim>()?
+                        .map(|x| Self::Claim(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-claim-response")]
                 "ClaimResponse" => {
                     r.enter_resource("ClaimResponse");
-                    r.read_boxed::<ClaimResponse>()?.map(Self::ClaimResponse)
+                    r.read_boxed::<ClaimResponse>()?
+                        .map(|x| Self::ClaimResponse(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-clinical-impression")]
                 "ClinicalImpression" => {
                     r.enter_resource("ClinicalImpression");
-                    r.read_boxed::<ClinicalImpression>()?.map(Self::ClinicalImpression)
+                    r.read_boxed::<ClinicalImpression>()?
+                        .map(|x| Self::ClinicalImpression(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-communication")]
                 "Communication" => {
                     r.enter_resource("Communication");
-                    r.read_boxed::<Communication>()?.map(Self::Communication)
+                    r.read_boxed::<Communication>()?
+                        .map(|x| Self::Communication(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-communication-request")]
                 "CommunicationRequest" => {
                     r.enter_resource("CommunicationRequest");
                     r.read_boxed::<CommunicationRequest>()?
-                        .map(Self::CommunicationRequest)
+                        .map(|x| Self::CommunicationRequest(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-composition")]
                 "Composition" => {
                     r.enter_resource("Composition");
-                    r.read_boxed::<Composition>()?.map(Self::Composition)
+                    r.read_boxed::<Composition>()?
+                        .map(|x| Self::Composition(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-concept-map")]
                 "ConceptMap" => {
                     r.enter_resource("ConceptMap");
-                    r.read_boxed::<ConceptMap>()?.map(Self::ConceptMap)
+                    r.read_boxed::<ConceptMap>()?
+                        .map(|x| Self::ConceptMap(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-condition")]
                 "Condition" => {
                     r.enter_resource("Condition");
-                    r.read_boxed::<Condition>()?.map(Self::Condition)
+                    r.read_boxed::<Condition>()?
+                        .map(|x| Self::Condition(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-conformance")]
                 "Conformance" => {
                     r.enter_resource("Conformance");
-                    r.read_boxed::<Conformance>()?.map(Self::Conformance)
+                    r.read_boxed::<Conformance>()?
+                        .map(|x| Self::Conformance(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-contract")]
                 "Contract" => {
                     r.enter_resource("Contract");
-                    r.read_boxed::<Contract>()?.map(Self::Contract)
+                    r.read_boxed::<Contract>()?
+                        .map(|x| Self::Contract(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-coverage")]
                 "Coverage" => {
                     r.enter_resource("Coverage");
-                    r.read_boxed::<Coverage>()?.map(Self::Coverage)
+                    r.read_boxed::<Coverage>()?
+                        .map(|x| Self::Coverage(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-data-element")]
                 "DataElement" => {
                     r.enter_resource("DataElement");
-                    r.read_boxed::<DataElement>()?.map(Self::DataElement)
+                    r.read_boxed::<DataElement>()?
+                        .map(|x| Self::DataElement(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-detected-issue")]
                 "DetectedIssue" => {
                     r.enter_resource("DetectedIssue");
-                    r.read_boxed::<DetectedIssue>()?.map(Self::DetectedIssue)
+                    r.read_boxed::<DetectedIssue>()?
+                        .map(|x| Self::DetectedIssue(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-device")]
                 "Device" => {
                     r.enter_resource("Device");
-                    r.read_boxed::<Device>()?.map(Self::Device)
+                    r.read_boxed::<Device>()?
+                        .map(|x| Self::Device(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-device-component")]
                 "DeviceComponent" => {
                     r.enter_resource("DeviceComponent");
-                    r.read_boxed::<DeviceComponent>()?.map(Self::DeviceComponent)
+                    r.read_boxed::<DeviceComponent>()?
+                        .map(|x| Self::DeviceComponent(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-device-metric")]
                 "DeviceMetric" => {
                     r.enter_resource("DeviceMetric");
-                    r.read_boxed::<DeviceMetric>()?.map(Self::DeviceMetric)
+                    r.read_boxed::<DeviceMetric>()?
+                        .map(|x| Self::DeviceMetric(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-device-use-request")]
                 "DeviceUseRequest" => {
                     r.enter_resource("DeviceUseRequest");
-                    r.read_boxed::<DeviceUseRequest>()?.map(Self::DeviceUseRequest)
+                    r.read_boxed::<DeviceUseRequest>()?
+                        .map(|x| Self::DeviceUseRequest(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-device-use-statement")]
                 "DeviceUseStatement" => {
                     r.enter_resource("DeviceUseStatement");
-                    r.read_boxed::<DeviceUseStatement>()?.map(Self::DeviceUseStatement)
+                    r.read_boxed::<DeviceUseStatement>()?
+                        .map(|x| Self::DeviceUseStatement(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-diagnostic-order")]
                 "DiagnosticOrder" => {
                     r.enter_resource("DiagnosticOrder");
-                    r.read_boxed::<DiagnosticOrder>()?.map(Self::DiagnosticOrder)
+                    r.read_boxed::<DiagnosticOrder>()?
+                        .map(|x| Self::DiagnosticOrder(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-diagnostic-report")]
                 "DiagnosticReport" => {
                     r.enter_resource("DiagnosticReport");
-                    r.read_boxed::<DiagnosticReport>()?.map(Self::DiagnosticReport)
+                    r.read_boxed::<DiagnosticReport>()?
+                        .map(|x| Self::DiagnosticReport(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-document-manifest")]
                 "DocumentManifest" => {
                     r.enter_resource("DocumentManifest");
-                    r.read_boxed::<DocumentManifest>()?.map(Self::DocumentManifest)
+                    r.read_boxed::<DocumentManifest>()?
+                        .map(|x| Self::DocumentManifest(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-document-reference")]
                 "DocumentReference" => {
                     r.enter_resource("DocumentReference");
-                    r.read_boxed::<DocumentReference>()?.map(Self::DocumentReference)
+                    r.read_boxed::<DocumentReference>()?
+                        .map(|x| Self::DocumentReference(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-eligibility-request")]
                 "EligibilityRequest" => {
                     r.enter_resource("EligibilityRequest");
-                    r.read_boxed::<EligibilityRequest>()?.map(Self::EligibilityRequest)
+                    r.read_boxed::<EligibilityRequest>()?
+                        .map(|x| Self::EligibilityRequest(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-eligibility-response")]
                 "EligibilityResponse" => {
                     r.enter_resource("EligibilityResponse");
-                    r.read_boxed::<EligibilityResponse>()?.map(Self::EligibilityResponse)
+                    r.read_boxed::<EligibilityResponse>()?
+                        .map(|x| Self::EligibilityResponse(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-encounter")]
                 "Encounter" => {
                     r.enter_resource("Encounter");
-                    r.read_boxed::<Encounter>()?.map(Self::Encounter)
+                    r.read_boxed::<Encounter>()?
+                        .map(|x| Self::Encounter(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-enrollment-request")]
                 "EnrollmentRequest" => {
                     r.enter_resource("EnrollmentRequest");
-                    r.read_boxed::<EnrollmentRequest>()?.map(Self::EnrollmentRequest)
+                    r.read_boxed::<EnrollmentRequest>()?
+                        .map(|x| Self::EnrollmentRequest(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-enrollment-response")]
                 "EnrollmentResponse" => {
                     r.enter_resource("EnrollmentResponse");
-                    r.read_boxed::<EnrollmentResponse>()?.map(Self::EnrollmentResponse)
+                    r.read_boxed::<EnrollmentResponse>()?
+                        .map(|x| Self::EnrollmentResponse(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-episode-of-care")]
                 "EpisodeOfCare" => {
                     r.enter_resource("EpisodeOfCare");
-                    r.read_boxed::<EpisodeOfCare>()?.map(Self::EpisodeOfCare)
+                    r.read_boxed::<EpisodeOfCare>()?
+                        .map(|x| Self::EpisodeOfCare(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-explanation-of-benefit")]
                 "ExplanationOfBenefit" => {
                     r.enter_resource("ExplanationOfBenefit");
                     r.read_boxed::<ExplanationOfBenefit>()?
-                        .map(Self::ExplanationOfBenefit)
+                        .map(|x| Self::ExplanationOfBenefit(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-family-member-history")]
                 "FamilyMemberHistory" => {
                     r.enter_resource("FamilyMemberHistory");
-                    r.read_boxed::<FamilyMemberHistory>()?.map(Self::FamilyMemberHistory)
+                    r.read_boxed::<FamilyMemberHistory>()?
+                        .map(|x| Self::FamilyMemberHistory(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-flag")]
                 "Flag" => {
                     r.enter_resource("Flag");
-                    r.read_boxed::<Flag>()?.map(Self::Flag)
+                    r.read_boxed::<Flag>()?
+                        .map(|x| Self::Flag(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-goal")]
                 "Goal" => {
                     r.enter_resource("Goal");
-                    r.read_boxed::<Goal>()?.map(Self::Goal)
+                    r.read_boxed::<Goal>()?
+                        .map(|x| Self::Goal(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-group")]
                 "Group" => {
                     r.enter_resource("Group");
-                    r.read_boxed::<Group>()?.map(Self::Group)
+                    r.read_boxed::<Group>()?
+                        .map(|x| Self::Group(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-healthcare-service")]
                 "HealthcareService" => {
                     r.enter_resource("HealthcareService");
-                    r.read_boxed::<HealthcareService>()?.map(Self::HealthcareService)
+                    r.read_boxed::<HealthcareService>()?
+                        .map(|x| Self::HealthcareService(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-imaging-object-selection")]
                 "ImagingObjectSelection" => {
                     r.enter_resource("ImagingObjectSelection");
                     r.read_boxed::<ImagingObjectSelection>()?
-                        .map(Self::ImagingObjectSelection)
+                        .map(|x| Self::ImagingObjectSelection(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-imaging-study")]
                 "ImagingStudy" => {
                     r.enter_resource("ImagingStudy");
-                    r.read_boxed::<ImagingStudy>()?.map(Self::ImagingStudy)
+                    r.read_boxed::<ImagingStudy>()?
+                        .map(|x| Self::ImagingStudy(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-immunization")]
                 "Immunization" => {
                     r.enter_resource("Immunization");
-                    r.read_boxed::<Immunization>()?.map(Self::Immunization)
+                    r.read_boxed::<Immunization>()?
+                        .map(|x| Self::Immunization(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-immunization-recommendation")]
                 "ImmunizationRecommendation" => {
                     r.enter_resource("ImmunizationRecommendation");
                     r.read_boxed::<ImmunizationRecommendation>()?
-                        .map(Self::ImmunizationRecommendation)
+                        .map(|x| Self::ImmunizationRecommendation(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-implementation-guide")]
                 "ImplementationGuide" => {
                     r.enter_resource("ImplementationGuide");
-                    r.read_boxed::<ImplementationGuide>()?.map(Self::ImplementationGuide)
+                    r.read_boxed::<ImplementationGuide>()?
+                        .map(|x| Self::ImplementationGuide(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-list")]
                 "List" => {
                     r.enter_resource("List");
-                    r.read_boxed::<List>()?.map(Self::List)
+                    r.read_boxed::<List>()?
+                        .map(|x| Self::List(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-location")]
                 "Location" => {
                     r.enter_resource("Location");
-                    r.read_boxed::<Location>()?.map(Self::Location)
+                    r.read_boxed::<Location>()?
+                        .map(|x| Self::Location(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-media")]
                 "Media" => {
                     r.enter_resource("Media");
-                    r.read_boxed::<Media>()?.map(Self::Media)
+                    r.read_boxed::<Media>()?
+                        .map(|x| Self::Media(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-medication")]
                 "Medication" => {
                     r.enter_resource("Medication");
-                    r.read_boxed::<Medication>()?.map(Self::Medication)
+                    r.read_boxed::<Medication>()?
+                        .map(|x| Self::Medication(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-medication-administration")]
                 "MedicationAdministration" => {
                     r.enter_resource("MedicationAdministration");
                     r.read_boxed::<MedicationAdministration>()?
-                        .map(Self::MedicationAdministration)
+                        .map(|x| Self::MedicationAdministration(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-medication-dispense")]
                 "MedicationDispense" => {
                     r.enter_resource("MedicationDispense");
-                    r.read_boxed::<MedicationDispense>()?.map(Self::MedicationDispense)
+                    r.read_boxed::<MedicationDispense>()?
+                        .map(|x| Self::MedicationDispense(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-medication-order")]
                 "MedicationOrder" => {
                     r.enter_resource("MedicationOrder");
-                    r.read_boxed::<MedicationOrder>()?.map(Self::MedicationOrder)
+                    r.read_boxed::<MedicationOrder>()?
+                        .map(|x| Self::MedicationOrder(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-medication-statement")]
                 "MedicationStatement" => {
                     r.enter_resource("MedicationStatement");
-                    r.read_boxed::<MedicationStatement>()?.map(Self::MedicationStatement)
+                    r.read_boxed::<MedicationStatement>()?
+                        .map(|x| Self::MedicationStatement(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-message-header")]
                 "MessageHeader" => {
                     r.enter_resource("MessageHeader");
-                    r.read_boxed::<MessageHeader>()?.map(Self::MessageHeader)
+                    r.read_boxed::<MessageHeader>()?
+                        .map(|x| Self::MessageHeader(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-naming-system")]
                 "NamingSystem" => {
                     r.enter_resource("NamingSystem");
-                    r.read_boxed::<NamingSystem>()?.map(Self::NamingSystem)
+                    r.read_boxed::<NamingSystem>()?
+                        .map(|x| Self::NamingSystem(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-nutrition-order")]
                 "NutritionOrder" => {
                     r.enter_resource("NutritionOrder");
-                    r.read_boxed::<NutritionOrder>()?.map(Self::NutritionOrder)
+                    r.read_boxed::<NutritionOrder>()?
+                        .map(|x| Self::NutritionOrder(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-observation")]
                 "Observation" => {
                     r.enter_resource("Observation");
-                    r.read_boxed::<Observation>()?.map(Self::Observation)
+                    r.read_boxed::<Observation>()?
+                        .map(|x| Self::Observation(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-operation-definition")]
                 "OperationDefinition" => {
                     r.enter_resource("OperationDefinition");
-                    r.read_boxed::<OperationDefinition>()?.map(Self::OperationDefinition)
+                    r.read_boxed::<OperationDefinition>()?
+                        .map(|x| Self::OperationDefinition(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 "OperationOutcome" => {
                     r.enter_resource("OperationOutcome");
-                    r.read_boxed::<OperationOutcome>()?.map(Self::OperationOutcome)
+                    r.read_boxed::<OperationOutcome>()?
+                        .map(|x| Self::OperationOutcome(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-order")]
                 "Order" => {
                     r.enter_resource("Order");
-                    r.read_boxed::<Order>()?.map(Self::Order)
+                    r.read_boxed::<Order>()?
+                        .map(|x| Self::Order(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-order-response")]
                 "OrderResponse" => {
                     r.enter_resource("OrderResponse");
-                    r.read_boxed::<OrderResponse>()?.map(Self::OrderResponse)
+                    r.read_boxed::<OrderResponse>()?
+                        .map(|x| Self::OrderResponse(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-organization")]
                 "Organization" => {
                     r.enter_resource("Organization");
-                    r.read_boxed::<Organization>()?.map(Self::Organization)
+                    r.read_boxed::<Organization>()?
+                        .map(|x| Self::Organization(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-parameters")]
                 "Parameters" => {
                     r.enter_resource("Parameters");
-                    r.read_boxed::<Parameters>()?.map(Self::Parameters)
+                    r.read_boxed::<Parameters>()?
+                        .map(|x| Self::Parameters(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-patient")]
                 "Patient" => {
                     r.enter_resource("Patient");
-                    r.read_boxed::<Patient>()?.map(Self::Patient)
+                    r.read_boxed::<Patient>()?
+                        .map(|x| Self::Patient(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-payment-notice")]
                 "PaymentNotice" => {
                     r.enter_resource("PaymentNotice");
-                    r.read_boxed::<PaymentNotice>()?.map(Self::PaymentNotice)
+                    r.read_boxed::<PaymentNotice>()?
+                        .map(|x| Self::PaymentNotice(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-payment-reconciliation")]
                 "PaymentReconciliation" => {
                     r.enter_resource("PaymentReconciliation");
                     r.read_boxed::<PaymentReconciliation>()?
-                        .map(Self::PaymentReconciliation)
+                        .map(|x| Self::PaymentReconciliation(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-person")]
                 "Person" => {
                     r.enter_resource("Person");
-                    r.read_boxed::<Person>()?.map(Self::Person)
+                    r.read_boxed::<Person>()?
+                        .map(|x| Self::Person(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-practitioner")]
                 "Practitioner" => {
                     r.enter_resource("Practitioner");
-                    r.read_boxed::<Practitioner>()?.map(Self::Practitioner)
+                    r.read_boxed::<Practitioner>()?
+                        .map(|x| Self::Practitioner(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-procedure")]
                 "Procedure" => {
                     r.enter_resource("Procedure");
-                    r.read_boxed::<Procedure>()?.map(Self::Procedure)
+                    r.read_boxed::<Procedure>()?
+                        .map(|x| Self::Procedure(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-procedure-request")]
                 "ProcedureRequest" => {
                     r.enter_resource("ProcedureRequest");
-                    r.read_boxed::<ProcedureRequest>()?.map(Self::ProcedureRequest)
+                    r.read_boxed::<ProcedureRequest>()?
+                        .map(|x| Self::ProcedureRequest(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-process-request")]
                 "ProcessRequest" => {
                     r.enter_resource("ProcessRequest");
-                    r.read_boxed::<ProcessRequest>()?.map(Self::ProcessRequest)
+                    r.read_boxed::<ProcessRequest>()?
+                        .map(|x| Self::ProcessRequest(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-process-response")]
                 "ProcessResponse" => {
                     r.enter_resource("ProcessResponse");
-                    r.read_boxed::<ProcessResponse>()?.map(Self::ProcessResponse)
+                    r.read_boxed::<ProcessResponse>()?
+                        .map(|x| Self::ProcessResponse(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-provenance")]
                 "Provenance" => {
                     r.enter_resource("Provenance");
-                    r.read_boxed::<Provenance>()?.map(Self::Provenance)
+                    r.read_boxed::<Provenance>()?
+                        .map(|x| Self::Provenance(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-questionnaire")]
                 "Questionnaire" => {
                     r.enter_resource("Questionnaire");
-                    r.read_boxed::<Questionnaire>()?.map(Self::Questionnaire)
+                    r.read_boxed::<Questionnaire>()?
+                        .map(|x| Self::Questionnaire(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-questionnaire-response")]
                 "QuestionnaireResponse" => {
                     r.enter_resource("QuestionnaireResponse");
                     r.read_boxed::<QuestionnaireResponse>()?
-                        .map(Self::QuestionnaireResponse)
+                        .map(|x| Self::QuestionnaireResponse(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-referral-request")]
                 "ReferralRequest" => {
                     r.enter_resource("ReferralRequest");
-                    r.read_boxed::<ReferralRequest>()?.map(Self::ReferralRequest)
+                    r.read_boxed::<ReferralRequest>()?
+                        .map(|x| Self::ReferralRequest(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-related-person")]
                 "RelatedPerson" => {
                     r.enter_resource("RelatedPerson");
-                    r.read_boxed::<RelatedPerson>()?.map(Self::RelatedPerson)
+                    r.read_boxed::<RelatedPerson>()?
+                        .map(|x| Self::RelatedPerson(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-risk-assessment")]
                 "RiskAssessment" => {
                     r.enter_resource("RiskAssessment");
-                    r.read_boxed::<RiskAssessment>()?.map(Self::RiskAssessment)
+                    r.read_boxed::<RiskAssessment>()?
+                        .map(|x| Self::RiskAssessment(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-schedule")]
                 "Schedule" => {
                     r.enter_resource("Schedule");
-                    r.read_boxed::<Schedule>()?.map(Self::Schedule)
+                    r.read_boxed::<Schedule>()?
+                        .map(|x| Self::Schedule(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-search-parameter")]
                 "SearchParameter" => {
                     r.enter_resource("SearchParameter");
-                    r.read_boxed::<SearchParameter>()?.map(Self::SearchParameter)
+                    r.read_boxed::<SearchParameter>()?
+                        .map(|x| Self::SearchParameter(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-slot")]
                 "Slot" => {
                     r.enter_resource("Slot");
-                    r.read_boxed::<Slot>()?.map(Self::Slot)
+                    r.read_boxed::<Slot>()?
+                        .map(|x| Self::Slot(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-specimen")]
                 "Specimen" => {
                     r.enter_resource("Specimen");
-                    r.read_boxed::<Specimen>()?.map(Self::Specimen)
+                    r.read_boxed::<Specimen>()?
+                        .map(|x| Self::Specimen(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-structure-definition")]
                 "StructureDefinition" => {
                     r.enter_resource("StructureDefinition");
-                    r.read_boxed::<StructureDefinition>()?.map(Self::StructureDefinition)
+                    r.read_boxed::<StructureDefinition>()?
+                        .map(|x| Self::StructureDefinition(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "dstu2-subscription")]
                 "Subscription" => {
                     r.enter_resource("Subscription");
-                    r.read_boxed::<Subscription>()?.map(Self::Subscription)
+                    r.read_boxed::<Subscription>()?
+                        .map(|x| Self::Subscription(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-substance")]
                 "Substance" => {
                     r.enter_resource("Substance");
-                    r.read_boxed::<Substance>()?.map(Self::Substance)
+                    r.read_boxed::<Substance>()?
+                        .map(|x| Self::Substance(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-supply-delivery")]
                 "SupplyDelivery" => {
                     r.enter_resource("SupplyDelivery");
-                    r.read_boxed::<SupplyDelivery>()?.map(Self::SupplyDelivery)
+                    r.read_boxed::<SupplyDelivery>()?
+                        .map(|x| Self::SupplyDelivery(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-supply-request")]
                 "SupplyRequest" => {
                     r.enter_resource("SupplyRequest");
-                    r.read_boxed::<SupplyRequest>()?.map(Self::SupplyRequest)
+                    r.read_boxed::<SupplyRequest>()?
+                        .map(|x| Self::SupplyRequest(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-test-script")]
                 "TestScript" => {
                     r.enter_resource("TestScript");
-                    r.read_boxed::<TestScript>()?.map(Self::TestScript)
+                    r.read_boxed::<TestScript>()?
+                        .map(|x| Self::TestScript(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-value-set")]
                 "ValueSet" => {
                     r.enter_resource("ValueSet");
-                    r.read_boxed::<ValueSet>()?.map(Self::ValueSet)
+                    r.read_boxed::<ValueSet>()?
+                        .map(|x| Self::ValueSet(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "dstu2-vision-prescription")]
                 "VisionPrescription" => {
                     r.enter_resource("VisionPrescription");
-                    r.read_boxed::<VisionPrescription>()?.map(Self::VisionPrescription)
+                    r.read_boxed::<VisionPrescription>()?
+                        .map(|x| Self::VisionPrescription(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 other => {
                     let known = RESOURCE_TYPES.binary_search(&other).is_ok();

@@ -288,7 +288,7 @@ impl FhirJson for NamingSystemUniqueId {
 }
 impl From<NamingSystem> for Resource {
     fn from(resource: NamingSystem) -> Self {
-        Resource::NamingSystem(Box::new(resource))
+        Resource::NamingSystem(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for NamingSystem {
@@ -298,15 +298,16 @@ impl crate::FhirResource for NamingSystem {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::NamingSystem(Box::new(self))
+        Resource::NamingSystem(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::NamingSystem(x) => Ok(*x),
+            Resource::NamingSystem(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(NamingSystem);
 /// Search builder for `NamingSystem` resources: one method per search parameter of NamingSystem (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type NamingSystemSearch = crate::search::Search<NamingSystem>;
 impl crate::search::Searchable for NamingSystem {

@@ -659,7 +659,7 @@ impl Choice for NutritionOrderEnteralFormulaAdministrationRate {
 }
 impl From<NutritionOrder> for Resource {
     fn from(resource: NutritionOrder) -> Self {
-        Resource::NutritionOrder(Box::new(resource))
+        Resource::NutritionOrder(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for NutritionOrder {
@@ -669,15 +669,16 @@ impl crate::FhirResource for NutritionOrder {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::NutritionOrder(Box::new(self))
+        Resource::NutritionOrder(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::NutritionOrder(x) => Ok(*x),
+            Resource::NutritionOrder(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(NutritionOrder);
 /// Search builder for `NutritionOrder` resources: one method per search parameter of NutritionOrder (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type NutritionOrderSearch = crate::search::Search<NutritionOrder>;
 impl crate::search::Searchable for NutritionOrder {

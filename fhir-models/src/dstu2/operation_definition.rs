@@ -435,7 +435,7 @@ impl FhirJson for OperationDefinitionParameterBinding {
 pub type OperationDefinitionParameterBindingValueSet = ElementDefinitionBindingValueSet;
 impl From<OperationDefinition> for Resource {
     fn from(resource: OperationDefinition) -> Self {
-        Resource::OperationDefinition(Box::new(resource))
+        Resource::OperationDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for OperationDefinition {
@@ -445,15 +445,16 @@ impl crate::FhirResource for OperationDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::OperationDefinition(Box::new(self))
+        Resource::OperationDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::OperationDefinition(x) => Ok(*x),
+            Resource::OperationDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(OperationDefinition);
 /// Search builder for `OperationDefinition` resources: one method per search parameter of OperationDefinition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OperationDefinitionSearch = crate::search::Search<OperationDefinition>;
 impl crate::search::Searchable for OperationDefinition {

@@ -169,7 +169,7 @@ impl FhirJson for OperationOutcomeIssue {
 }
 impl From<OperationOutcome> for Resource {
     fn from(resource: OperationOutcome) -> Self {
-        Resource::OperationOutcome(Box::new(resource))
+        Resource::OperationOutcome(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for OperationOutcome {
@@ -179,15 +179,16 @@ impl crate::FhirResource for OperationOutcome {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::OperationOutcome(Box::new(self))
+        Resource::OperationOutcome(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::OperationOutcome(x) => Ok(*x),
+            Resource::OperationOutcome(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(OperationOutcome);
 /// Search builder for `OperationOutcome` resources: one method per search parameter of OperationOutcome (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OperationOutcomeSearch = crate::search::Search<OperationOutcome>;
 impl crate::search::Searchable for OperationOutcome {

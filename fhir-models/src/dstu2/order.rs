@@ -222,7 +222,7 @@ impl Choice for OrderReason {
 }
 impl From<Order> for Resource {
     fn from(resource: Order) -> Self {
-        Resource::Order(Box::new(resource))
+        Resource::Order(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Order {
@@ -232,15 +232,16 @@ impl crate::FhirResource for Order {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Order(Box::new(self))
+        Resource::Order(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Order(x) => Ok(*x),
+            Resource::Order(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Order);
 /// Search builder for `Order` resources: one method per search parameter of Order (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OrderSearch = crate::search::Search<Order>;
 impl crate::search::Searchable for Order {

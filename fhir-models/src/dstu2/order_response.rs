@@ -125,7 +125,7 @@ impl FhirJson for OrderResponse {
 }
 impl From<OrderResponse> for Resource {
     fn from(resource: OrderResponse) -> Self {
-        Resource::OrderResponse(Box::new(resource))
+        Resource::OrderResponse(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for OrderResponse {
@@ -135,15 +135,16 @@ impl crate::FhirResource for OrderResponse {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::OrderResponse(Box::new(self))
+        Resource::OrderResponse(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::OrderResponse(x) => Ok(*x),
+            Resource::OrderResponse(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(OrderResponse);
 /// Search builder for `OrderResponse` resources: one method per search parameter of OrderResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OrderResponseSearch = crate::search::Search<OrderResponse>;
 impl crate::search::Searchable for OrderResponse {

@@ -183,7 +183,7 @@ impl FhirJson for OrganizationContact {
 }
 impl From<Organization> for Resource {
     fn from(resource: Organization) -> Self {
-        Resource::Organization(Box::new(resource))
+        Resource::Organization(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Organization {
@@ -193,15 +193,16 @@ impl crate::FhirResource for Organization {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Organization(Box::new(self))
+        Resource::Organization(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Organization(x) => Ok(*x),
+            Resource::Organization(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Organization);
 /// Search builder for `Organization` resources: one method per search parameter of Organization (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OrganizationSearch = crate::search::Search<Organization>;
 impl crate::search::Searchable for Organization {

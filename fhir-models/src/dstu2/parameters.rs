@@ -144,7 +144,7 @@ impl FhirJson for ParametersParameter {
 pub type ParametersParameterValue = ElementDefinitionDefaultValue;
 impl From<Parameters> for Resource {
     fn from(resource: Parameters) -> Self {
-        Resource::Parameters(Box::new(resource))
+        Resource::Parameters(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Parameters {
@@ -154,15 +154,16 @@ impl crate::FhirResource for Parameters {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Parameters(Box::new(self))
+        Resource::Parameters(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Parameters(x) => Ok(*x),
+            Resource::Parameters(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Parameters);
 /// Search builder for `Parameters` resources: one method per search parameter of Parameters (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ParametersSearch = crate::search::Search<Parameters>;
 impl crate::search::Searchable for Parameters {

@@ -295,7 +295,7 @@ impl FhirJson for PaymentReconciliationNote {
 }
 impl From<PaymentReconciliation> for Resource {
     fn from(resource: PaymentReconciliation) -> Self {
-        Resource::PaymentReconciliation(Box::new(resource))
+        Resource::PaymentReconciliation(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for PaymentReconciliation {
@@ -305,15 +305,16 @@ impl crate::FhirResource for PaymentReconciliation {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::PaymentReconciliation(Box::new(self))
+        Resource::PaymentReconciliation(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::PaymentReconciliation(x) => Ok(*x),
+            Resource::PaymentReconciliation(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(PaymentReconciliation);
 /// Search builder for `PaymentReconciliation` resources: one method per search parameter of PaymentReconciliation (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PaymentReconciliationSearch = crate::search::Search<PaymentReconciliation>;
 impl crate::search::Searchable for PaymentReconciliation {

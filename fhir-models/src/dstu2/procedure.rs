@@ -421,7 +421,7 @@ impl Choice for ProcedurePerformed {
 }
 impl From<Procedure> for Resource {
     fn from(resource: Procedure) -> Self {
-        Resource::Procedure(Box::new(resource))
+        Resource::Procedure(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Procedure {
@@ -431,15 +431,16 @@ impl crate::FhirResource for Procedure {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Procedure(Box::new(self))
+        Resource::Procedure(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Procedure(x) => Ok(*x),
+            Resource::Procedure(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Procedure);
 /// Search builder for `Procedure` resources: one method per search parameter of Procedure (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ProcedureSearch = crate::search::Search<Procedure>;
 impl crate::search::Searchable for Procedure {

@@ -341,7 +341,7 @@ impl Choice for ProcedureRequestAsNeeded {
 }
 impl From<ProcedureRequest> for Resource {
     fn from(resource: ProcedureRequest) -> Self {
-        Resource::ProcedureRequest(Box::new(resource))
+        Resource::ProcedureRequest(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ProcedureRequest {
@@ -351,15 +351,16 @@ impl crate::FhirResource for ProcedureRequest {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ProcedureRequest(Box::new(self))
+        Resource::ProcedureRequest(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ProcedureRequest(x) => Ok(*x),
+            Resource::ProcedureRequest(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ProcedureRequest);
 /// Search builder for `ProcedureRequest` resources: one method per search parameter of ProcedureRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ProcedureRequestSearch = crate::search::Search<ProcedureRequest>;
 impl crate::search::Searchable for ProcedureRequest {

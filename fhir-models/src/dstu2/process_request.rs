@@ -218,7 +218,7 @@ impl FhirJson for ProcessRequestItem {
 }
 impl From<ProcessRequest> for Resource {
     fn from(resource: ProcessRequest) -> Self {
-        Resource::ProcessRequest(Box::new(resource))
+        Resource::ProcessRequest(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ProcessRequest {
@@ -228,15 +228,16 @@ impl crate::FhirResource for ProcessRequest {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ProcessRequest(Box::new(self))
+        Resource::ProcessRequest(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ProcessRequest(x) => Ok(*x),
+            Resource::ProcessRequest(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ProcessRequest);
 /// Search builder for `ProcessRequest` resources: one method per search parameter of ProcessRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ProcessRequestSearch = crate::search::Search<ProcessRequest>;
 impl crate::search::Searchable for ProcessRequest {

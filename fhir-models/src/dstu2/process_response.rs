@@ -204,7 +204,7 @@ impl FhirJson for ProcessResponseNotes {
 }
 impl From<ProcessResponse> for Resource {
     fn from(resource: ProcessResponse) -> Self {
-        Resource::ProcessResponse(Box::new(resource))
+        Resource::ProcessResponse(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ProcessResponse {
@@ -214,15 +214,16 @@ impl crate::FhirResource for ProcessResponse {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ProcessResponse(Box::new(self))
+        Resource::ProcessResponse(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ProcessResponse(x) => Ok(*x),
+            Resource::ProcessResponse(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ProcessResponse);
 /// Search builder for `ProcessResponse` resources: one method per search parameter of ProcessResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ProcessResponseSearch = crate::search::Search<ProcessResponse>;
 impl crate::search::Searchable for ProcessResponse {

@@ -339,7 +339,7 @@ impl FhirJson for ProvenanceEntity {
 }
 impl From<Provenance> for Resource {
     fn from(resource: Provenance) -> Self {
-        Resource::Provenance(Box::new(resource))
+        Resource::Provenance(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Provenance {
@@ -349,15 +349,16 @@ impl crate::FhirResource for Provenance {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Provenance(Box::new(self))
+        Resource::Provenance(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Provenance(x) => Ok(*x),
+            Resource::Provenance(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Provenance);
 /// Search builder for `Provenance` resources: one method per search parameter of Provenance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ProvenanceSearch = crate::search::Search<Provenance>;
 impl crate::search::Searchable for Provenance {

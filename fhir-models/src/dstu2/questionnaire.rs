@@ -305,7 +305,7 @@ impl FhirJson for QuestionnaireGroupQuestion {
 }
 impl From<Questionnaire> for Resource {
     fn from(resource: Questionnaire) -> Self {
-        Resource::Questionnaire(Box::new(resource))
+        Resource::Questionnaire(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Questionnaire {
@@ -315,15 +315,16 @@ impl crate::FhirResource for Questionnaire {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Questionnaire(Box::new(self))
+        Resource::Questionnaire(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Questionnaire(x) => Ok(*x),
+            Resource::Questionnaire(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Questionnaire);
 /// Search builder for `Questionnaire` resources: one method per search parameter of Questionnaire (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type QuestionnaireSearch = crate::search::Search<Questionnaire>;
 impl crate::search::Searchable for Questionnaire {

@@ -581,7 +581,7 @@ impl Choice for QuestionnaireResponseGroupQuestionAnswerValue {
 }
 impl From<QuestionnaireResponse> for Resource {
     fn from(resource: QuestionnaireResponse) -> Self {
-        Resource::QuestionnaireResponse(Box::new(resource))
+        Resource::QuestionnaireResponse(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for QuestionnaireResponse {
@@ -591,15 +591,16 @@ impl crate::FhirResource for QuestionnaireResponse {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::QuestionnaireResponse(Box::new(self))
+        Resource::QuestionnaireResponse(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::QuestionnaireResponse(x) => Ok(*x),
+            Resource::QuestionnaireResponse(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(QuestionnaireResponse);
 /// Search builder for `QuestionnaireResponse` resources: one method per search parameter of QuestionnaireResponse (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type QuestionnaireResponseSearch = crate::search::Search<QuestionnaireResponse>;
 impl crate::search::Searchable for QuestionnaireResponse {

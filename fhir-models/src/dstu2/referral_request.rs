@@ -165,7 +165,7 @@ impl FhirJson for ReferralRequest {
 }
 impl From<ReferralRequest> for Resource {
     fn from(resource: ReferralRequest) -> Self {
-        Resource::ReferralRequest(Box::new(resource))
+        Resource::ReferralRequest(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ReferralRequest {
@@ -175,15 +175,16 @@ impl crate::FhirResource for ReferralRequest {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ReferralRequest(Box::new(self))
+        Resource::ReferralRequest(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ReferralRequest(x) => Ok(*x),
+            Resource::ReferralRequest(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ReferralRequest);
 /// Search builder for `ReferralRequest` resources: one method per search parameter of ReferralRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ReferralRequestSearch = crate::search::Search<ReferralRequest>;
 impl crate::search::Searchable for ReferralRequest {

@@ -109,7 +109,7 @@ impl FhirJson for Schedule {
 }
 impl From<Schedule> for Resource {
     fn from(resource: Schedule) -> Self {
-        Resource::Schedule(Box::new(resource))
+        Resource::Schedule(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Schedule {
@@ -119,15 +119,16 @@ impl crate::FhirResource for Schedule {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Schedule(Box::new(self))
+        Resource::Schedule(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Schedule(x) => Ok(*x),
+            Resource::Schedule(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Schedule);
 /// Search builder for `Schedule` resources: one method per search parameter of Schedule (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ScheduleSearch = crate::search::Search<Schedule>;
 impl crate::search::Searchable for Schedule {

@@ -240,7 +240,7 @@ impl FhirJson for SearchParameterContact {
 }
 impl From<SearchParameter> for Resource {
     fn from(resource: SearchParameter) -> Self {
-        Resource::SearchParameter(Box::new(resource))
+        Resource::SearchParameter(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for SearchParameter {
@@ -250,15 +250,16 @@ impl crate::FhirResource for SearchParameter {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::SearchParameter(Box::new(self))
+        Resource::SearchParameter(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::SearchParameter(x) => Ok(*x),
+            Resource::SearchParameter(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(SearchParameter);
 /// Search builder for `SearchParameter` resources: one method per search parameter of SearchParameter (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SearchParameterSearch = crate::search::Search<SearchParameter>;
 impl crate::search::Searchable for SearchParameter {

@@ -133,7 +133,7 @@ impl FhirJson for Slot {
 }
 impl From<Slot> for Resource {
     fn from(resource: Slot) -> Self {
-        Resource::Slot(Box::new(resource))
+        Resource::Slot(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Slot {
@@ -143,15 +143,16 @@ impl crate::FhirResource for Slot {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Slot(Box::new(self))
+        Resource::Slot(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Slot(x) => Ok(*x),
+            Resource::Slot(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Slot);
 /// Search builder for `Slot` resources: one method per search parameter of Slot (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SlotSearch = crate::search::Search<Slot>;
 impl crate::search::Searchable for Slot {

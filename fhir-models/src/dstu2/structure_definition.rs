@@ -469,7 +469,7 @@ impl FhirJson for StructureDefinitionDifferential {
 }
 impl From<StructureDefinition> for Resource {
     fn from(resource: StructureDefinition) -> Self {
-        Resource::StructureDefinition(Box::new(resource))
+        Resource::StructureDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for StructureDefinition {
@@ -479,15 +479,16 @@ impl crate::FhirResource for StructureDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::StructureDefinition(Box::new(self))
+        Resource::StructureDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::StructureDefinition(x) => Ok(*x),
+            Resource::StructureDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(StructureDefinition);
 /// Search builder for `StructureDefinition` resources: one method per search parameter of StructureDefinition (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type StructureDefinitionSearch = crate::search::Search<StructureDefinition>;
 impl crate::search::Searchable for StructureDefinition {

@@ -234,7 +234,7 @@ impl FhirJson for SubstanceIngredient {
 }
 impl From<Substance> for Resource {
     fn from(resource: Substance) -> Self {
-        Resource::Substance(Box::new(resource))
+        Resource::Substance(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Substance {
@@ -244,15 +244,16 @@ impl crate::FhirResource for Substance {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Substance(Box::new(self))
+        Resource::Substance(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Substance(x) => Ok(*x),
+            Resource::Substance(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Substance);
 /// Search builder for `Substance` resources: one method per search parameter of Substance (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstanceSearch = crate::search::Search<Substance>;
 impl crate::search::Searchable for Substance {

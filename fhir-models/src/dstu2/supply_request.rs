@@ -229,7 +229,7 @@ impl Choice for SupplyRequestReason {
 }
 impl From<SupplyRequest> for Resource {
     fn from(resource: SupplyRequest) -> Self {
-        Resource::SupplyRequest(Box::new(resource))
+        Resource::SupplyRequest(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for SupplyRequest {
@@ -239,15 +239,16 @@ impl crate::FhirResource for SupplyRequest {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::SupplyRequest(Box::new(self))
+        Resource::SupplyRequest(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::SupplyRequest(x) => Ok(*x),
+            Resource::SupplyRequest(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(SupplyRequest);
 /// Search builder for `SupplyRequest` resources: one method per search parameter of SupplyRequest (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SupplyRequestSearch = crate::search::Search<SupplyRequest>;
 impl crate::search::Searchable for SupplyRequest {

@@ -1095,7 +1095,7 @@ impl Choice for ValueSetExpansionParameterValue {
 }
 impl From<ValueSet> for Resource {
     fn from(resource: ValueSet) -> Self {
-        Resource::ValueSet(Box::new(resource))
+        Resource::ValueSet(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ValueSet {
@@ -1105,15 +1105,16 @@ impl crate::FhirResource for ValueSet {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ValueSet(Box::new(self))
+        Resource::ValueSet(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ValueSet(x) => Ok(*x),
+            Resource::ValueSet(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ValueSet);
 /// Search builder for `ValueSet` resources: one method per search parameter of ValueSet (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ValueSetSearch = crate::search::Search<ValueSet>;
 impl crate::search::Searchable for ValueSet {

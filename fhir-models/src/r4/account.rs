@@ -243,7 +243,7 @@ impl FhirJson for AccountGuarantor {
 }
 impl From<Account> for Resource {
     fn from(resource: Account) -> Self {
-        Resource::Account(Box::new(resource))
+        Resource::Account(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Account {
@@ -253,15 +253,16 @@ impl crate::FhirResource for Account {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Account(Box::new(self))
+        Resource::Account(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Account(x) => Ok(*x),
+            Resource::Account(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Account);
 /// Search builder for `Account` resources: one method per search parameter of Account (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AccountSearch = crate::search::Search<Account>;
 impl crate::search::Searchable for Account {

@@ -590,7 +590,7 @@ impl Choice for ActivityDefinitionProduct {
 }
 impl From<ActivityDefinition> for Resource {
     fn from(resource: ActivityDefinition) -> Self {
-        Resource::ActivityDefinition(Box::new(resource))
+        Resource::ActivityDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ActivityDefinition {
@@ -600,15 +600,16 @@ impl crate::FhirResource for ActivityDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ActivityDefinition(Box::new(self))
+        Resource::ActivityDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ActivityDefinition(x) => Ok(*x),
+            Resource::ActivityDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ActivityDefinition);
 /// Search builder for `ActivityDefinition` resources: one method per search parameter of ActivityDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ActivityDefinitionSearch = crate::search::Search<ActivityDefinition>;
 impl crate::search::Searchable for ActivityDefinition {

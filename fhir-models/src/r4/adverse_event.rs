@@ -309,7 +309,7 @@ impl FhirJson for AdverseEventSuspectEntityCausality {
 }
 impl From<AdverseEvent> for Resource {
     fn from(resource: AdverseEvent) -> Self {
-        Resource::AdverseEvent(Box::new(resource))
+        Resource::AdverseEvent(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for AdverseEvent {
@@ -319,15 +319,16 @@ impl crate::FhirResource for AdverseEvent {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::AdverseEvent(Box::new(self))
+        Resource::AdverseEvent(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::AdverseEvent(x) => Ok(*x),
+            Resource::AdverseEvent(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(AdverseEvent);
 /// Search builder for `AdverseEvent` resources: one method per search parameter of AdverseEvent (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AdverseEventSearch = crate::search::Search<AdverseEvent>;
 impl crate::search::Searchable for AdverseEvent {

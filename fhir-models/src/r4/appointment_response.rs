@@ -127,7 +127,7 @@ impl FhirJson for AppointmentResponse {
 }
 impl From<AppointmentResponse> for Resource {
     fn from(resource: AppointmentResponse) -> Self {
-        Resource::AppointmentResponse(Box::new(resource))
+        Resource::AppointmentResponse(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for AppointmentResponse {
@@ -137,15 +137,16 @@ impl crate::FhirResource for AppointmentResponse {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::AppointmentResponse(Box::new(self))
+        Resource::AppointmentResponse(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::AppointmentResponse(x) => Ok(*x),
+            Resource::AppointmentResponse(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(AppointmentResponse);
 /// Search builder for `AppointmentResponse` resources: one method per search parameter of AppointmentResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AppointmentResponseSearch = crate::search::Search<AppointmentResponse>;
 impl crate::search::Searchable for AppointmentResponse {

@@ -541,7 +541,7 @@ impl Choice for AuditEventEntityDetailValue {
 }
 impl From<AuditEvent> for Resource {
     fn from(resource: AuditEvent) -> Self {
-        Resource::AuditEvent(Box::new(resource))
+        Resource::AuditEvent(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for AuditEvent {
@@ -551,15 +551,16 @@ impl crate::FhirResource for AuditEvent {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::AuditEvent(Box::new(self))
+        Resource::AuditEvent(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::AuditEvent(x) => Ok(*x),
+            Resource::AuditEvent(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(AuditEvent);
 /// Search builder for `AuditEvent` resources: one method per search parameter of AuditEvent (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type AuditEventSearch = crate::search::Search<AuditEvent>;
 impl crate::search::Searchable for AuditEvent {

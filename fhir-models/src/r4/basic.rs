@@ -101,7 +101,7 @@ impl FhirJson for Basic {
 }
 impl From<Basic> for Resource {
     fn from(resource: Basic) -> Self {
-        Resource::Basic(Box::new(resource))
+        Resource::Basic(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Basic {
@@ -111,15 +111,16 @@ impl crate::FhirResource for Basic {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Basic(Box::new(self))
+        Resource::Basic(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Basic(x) => Ok(*x),
+            Resource::Basic(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Basic);
 /// Search builder for `Basic` resources: one method per search parameter of Basic (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BasicSearch = crate::search::Search<Basic>;
 impl crate::search::Searchable for Basic {

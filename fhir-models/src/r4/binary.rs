@@ -77,7 +77,7 @@ impl FhirJson for Binary {
 }
 impl From<Binary> for Resource {
     fn from(resource: Binary) -> Self {
-        Resource::Binary(Box::new(resource))
+        Resource::Binary(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Binary {
@@ -87,15 +87,16 @@ impl crate::FhirResource for Binary {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Binary(Box::new(self))
+        Resource::Binary(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Binary(x) => Ok(*x),
+            Resource::Binary(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Binary);
 /// Search builder for `Binary` resources: one method per search parameter of Binary (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BinarySearch = crate::search::Search<Binary>;
 impl crate::search::Searchable for Binary {

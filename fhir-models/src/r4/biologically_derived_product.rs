@@ -556,7 +556,7 @@ impl Choice for BiologicallyDerivedProductManipulationTime {
 }
 impl From<BiologicallyDerivedProduct> for Resource {
     fn from(resource: BiologicallyDerivedProduct) -> Self {
-        Resource::BiologicallyDerivedProduct(Box::new(resource))
+        Resource::BiologicallyDerivedProduct(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for BiologicallyDerivedProduct {
@@ -566,15 +566,16 @@ impl crate::FhirResource for BiologicallyDerivedProduct {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::BiologicallyDerivedProduct(Box::new(self))
+        Resource::BiologicallyDerivedProduct(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::BiologicallyDerivedProduct(x) => Ok(*x),
+            Resource::BiologicallyDerivedProduct(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(BiologicallyDerivedProduct);
 /// Search builder for `BiologicallyDerivedProduct` resources: one method per search parameter of BiologicallyDerivedProduct (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BiologicallyDerivedProductSearch = crate::search::Search<
     BiologicallyDerivedProduct,

@@ -121,7 +121,7 @@ impl FhirJson for BodyStructure {
 }
 impl From<BodyStructure> for Resource {
     fn from(resource: BodyStructure) -> Self {
-        Resource::BodyStructure(Box::new(resource))
+        Resource::BodyStructure(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for BodyStructure {
@@ -131,15 +131,16 @@ impl crate::FhirResource for BodyStructure {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::BodyStructure(Box::new(self))
+        Resource::BodyStructure(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::BodyStructure(x) => Ok(*x),
+            Resource::BodyStructure(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(BodyStructure);
 /// Search builder for `BodyStructure` resources: one method per search parameter of BodyStructure (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BodyStructureSearch = crate::search::Search<BodyStructure>;
 impl crate::search::Searchable for BodyStructure {

@@ -426,7 +426,7 @@ impl FhirJson for BundleEntryResponse {
 }
 impl From<Bundle> for Resource {
     fn from(resource: Bundle) -> Self {
-        Resource::Bundle(Box::new(resource))
+        Resource::Bundle(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Bundle {
@@ -436,15 +436,16 @@ impl crate::FhirResource for Bundle {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Bundle(Box::new(self))
+        Resource::Bundle(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Bundle(x) => Ok(*x),
+            Resource::Bundle(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Bundle);
 /// Search builder for `Bundle` resources: one method per search parameter of Bundle (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type BundleSearch = crate::search::Search<Bundle>;
 impl crate::search::Searchable for Bundle {

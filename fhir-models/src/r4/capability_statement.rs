@@ -1216,7 +1216,7 @@ impl FhirJson for CapabilityStatementDocument {
 }
 impl From<CapabilityStatement> for Resource {
     fn from(resource: CapabilityStatement) -> Self {
-        Resource::CapabilityStatement(Box::new(resource))
+        Resource::CapabilityStatement(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for CapabilityStatement {
@@ -1226,15 +1226,16 @@ impl crate::FhirResource for CapabilityStatement {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::CapabilityStatement(Box::new(self))
+        Resource::CapabilityStatement(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::CapabilityStatement(x) => Ok(*x),
+            Resource::CapabilityStatement(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(CapabilityStatement);
 /// Search builder for `CapabilityStatement` resources: one method per search parameter of CapabilityStatement (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CapabilityStatementSearch = crate::search::Search<CapabilityStatement>;
 impl crate::search::Searchable for CapabilityStatement {

@@ -505,7 +505,7 @@ impl Choice for CarePlanActivityDetailScheduled {
 pub type CarePlanActivityDetailProduct = DataRequirementSubject;
 impl From<CarePlan> for Resource {
     fn from(resource: CarePlan) -> Self {
-        Resource::CarePlan(Box::new(resource))
+        Resource::CarePlan(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for CarePlan {
@@ -515,15 +515,16 @@ impl crate::FhirResource for CarePlan {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::CarePlan(Box::new(self))
+        Resource::CarePlan(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::CarePlan(x) => Ok(*x),
+            Resource::CarePlan(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(CarePlan);
 /// Search builder for `CarePlan` resources: one method per search parameter of CarePlan (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CarePlanSearch = crate::search::Search<CarePlan>;
 impl crate::search::Searchable for CarePlan {

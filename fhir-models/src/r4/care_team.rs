@@ -200,7 +200,7 @@ impl FhirJson for CareTeamParticipant {
 }
 impl From<CareTeam> for Resource {
     fn from(resource: CareTeam) -> Self {
-        Resource::CareTeam(Box::new(resource))
+        Resource::CareTeam(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for CareTeam {
@@ -210,15 +210,16 @@ impl crate::FhirResource for CareTeam {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::CareTeam(Box::new(self))
+        Resource::CareTeam(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::CareTeam(x) => Ok(*x),
+            Resource::CareTeam(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(CareTeam);
 /// Search builder for `CareTeam` resources: one method per search parameter of CareTeam (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CareTeamSearch = crate::search::Search<CareTeam>;
 impl crate::search::Searchable for CareTeam {

@@ -223,7 +223,7 @@ impl FhirJson for CatalogEntryRelatedEntry {
 }
 impl From<CatalogEntry> for Resource {
     fn from(resource: CatalogEntry) -> Self {
-        Resource::CatalogEntry(Box::new(resource))
+        Resource::CatalogEntry(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for CatalogEntry {
@@ -233,15 +233,16 @@ impl crate::FhirResource for CatalogEntry {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::CatalogEntry(Box::new(self))
+        Resource::CatalogEntry(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::CatalogEntry(x) => Ok(*x),
+            Resource::CatalogEntry(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(CatalogEntry);
 /// Search builder for `CatalogEntry` resources: one method per search parameter of CatalogEntry (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CatalogEntrySearch = crate::search::Search<CatalogEntry>;
 impl crate::search::Searchable for CatalogEntry {

@@ -413,7 +413,7 @@ impl Choice for ChargeItemProduct {
 }
 impl From<ChargeItem> for Resource {
     fn from(resource: ChargeItem) -> Self {
-        Resource::ChargeItem(Box::new(resource))
+        Resource::ChargeItem(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ChargeItem {
@@ -423,15 +423,16 @@ impl crate::FhirResource for ChargeItem {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ChargeItem(Box::new(self))
+        Resource::ChargeItem(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ChargeItem(x) => Ok(*x),
+            Resource::ChargeItem(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ChargeItem);
 /// Search builder for `ChargeItem` resources: one method per search parameter of ChargeItem (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ChargeItemSearch = crate::search::Search<ChargeItem>;
 impl crate::search::Searchable for ChargeItem {

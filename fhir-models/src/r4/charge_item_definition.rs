@@ -395,7 +395,7 @@ impl FhirJson for ChargeItemDefinitionPropertyGroupPriceComponent {
 }
 impl From<ChargeItemDefinition> for Resource {
     fn from(resource: ChargeItemDefinition) -> Self {
-        Resource::ChargeItemDefinition(Box::new(resource))
+        Resource::ChargeItemDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ChargeItemDefinition {
@@ -405,15 +405,16 @@ impl crate::FhirResource for ChargeItemDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ChargeItemDefinition(Box::new(self))
+        Resource::ChargeItemDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ChargeItemDefinition(x) => Ok(*x),
+            Resource::ChargeItemDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ChargeItemDefinition);
 /// Search builder for `ChargeItemDefinition` resources: one method per search parameter of ChargeItemDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ChargeItemDefinitionSearch = crate::search::Search<ChargeItemDefinition>;
 impl crate::search::Searchable for ChargeItemDefinition {

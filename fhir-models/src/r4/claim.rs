@@ -1479,7 +1479,7 @@ impl Choice for ClaimItemLocation {
 }
 impl From<Claim> for Resource {
     fn from(resource: Claim) -> Self {
-        Resource::Claim(Box::new(resource))
+        Resource::Claim(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Claim {
@@ -1489,15 +1489,16 @@ impl crate::FhirResource for Claim {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Claim(Box::new(self))
+        Resource::Claim(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Claim(x) => Ok(*x),
+            Resource::Claim(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Claim);
 /// Search builder for `Claim` resources: one method per search parameter of Claim (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ClaimSearch = crate::search::Search<Claim>;
 impl crate::search::Searchable for Claim {

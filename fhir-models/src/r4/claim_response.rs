@@ -1313,7 +1313,7 @@ impl Choice for ClaimResponseAddItemLocation {
 }
 impl From<ClaimResponse> for Resource {
     fn from(resource: ClaimResponse) -> Self {
-        Resource::ClaimResponse(Box::new(resource))
+        Resource::ClaimResponse(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ClaimResponse {
@@ -1323,15 +1323,16 @@ impl crate::FhirResource for ClaimResponse {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ClaimResponse(Box::new(self))
+        Resource::ClaimResponse(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ClaimResponse(x) => Ok(*x),
+            Resource::ClaimResponse(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ClaimResponse);
 /// Search builder for `ClaimResponse` resources: one method per search parameter of ClaimResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ClaimResponseSearch = crate::search::Search<ClaimResponse>;
 impl crate::search::Searchable for ClaimResponse {

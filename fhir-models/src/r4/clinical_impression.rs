@@ -369,7 +369,7 @@ impl Choice for ClinicalImpressionEffective {
 }
 impl From<ClinicalImpression> for Resource {
     fn from(resource: ClinicalImpression) -> Self {
-        Resource::ClinicalImpression(Box::new(resource))
+        Resource::ClinicalImpression(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ClinicalImpression {
@@ -379,15 +379,16 @@ impl crate::FhirResource for ClinicalImpression {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ClinicalImpression(Box::new(self))
+        Resource::ClinicalImpression(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ClinicalImpression(x) => Ok(*x),
+            Resource::ClinicalImpression(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ClinicalImpression);
 /// Search builder for `ClinicalImpression` resources: one method per search parameter of ClinicalImpression (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ClinicalImpressionSearch = crate::search::Search<ClinicalImpression>;
 impl crate::search::Searchable for ClinicalImpression {

@@ -720,7 +720,7 @@ impl Choice for CodeSystemConceptPropertyValue {
 }
 impl From<CodeSystem> for Resource {
     fn from(resource: CodeSystem) -> Self {
-        Resource::CodeSystem(Box::new(resource))
+        Resource::CodeSystem(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for CodeSystem {
@@ -730,15 +730,16 @@ impl crate::FhirResource for CodeSystem {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::CodeSystem(Box::new(self))
+        Resource::CodeSystem(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::CodeSystem(x) => Ok(*x),
+            Resource::CodeSystem(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(CodeSystem);
 /// Search builder for `CodeSystem` resources: one method per search parameter of CodeSystem (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CodeSystemSearch = crate::search::Search<CodeSystem>;
 impl crate::search::Searchable for CodeSystem {

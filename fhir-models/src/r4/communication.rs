@@ -317,7 +317,7 @@ impl Choice for CommunicationPayloadContent {
 }
 impl From<Communication> for Resource {
     fn from(resource: Communication) -> Self {
-        Resource::Communication(Box::new(resource))
+        Resource::Communication(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Communication {
@@ -327,15 +327,16 @@ impl crate::FhirResource for Communication {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Communication(Box::new(self))
+        Resource::Communication(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Communication(x) => Ok(*x),
+            Resource::Communication(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Communication);
 /// Search builder for `Communication` resources: one method per search parameter of Communication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CommunicationSearch = crate::search::Search<Communication>;
 impl crate::search::Searchable for Communication {

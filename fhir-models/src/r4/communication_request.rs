@@ -370,7 +370,7 @@ impl Choice for CommunicationRequestOccurrence {
 }
 impl From<CommunicationRequest> for Resource {
     fn from(resource: CommunicationRequest) -> Self {
-        Resource::CommunicationRequest(Box::new(resource))
+        Resource::CommunicationRequest(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for CommunicationRequest {
@@ -380,15 +380,16 @@ impl crate::FhirResource for CommunicationRequest {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::CommunicationRequest(Box::new(self))
+        Resource::CommunicationRequest(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::CommunicationRequest(x) => Ok(*x),
+            Resource::CommunicationRequest(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(CommunicationRequest);
 /// Search builder for `CommunicationRequest` resources: one method per search parameter of CommunicationRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CommunicationRequestSearch = crate::search::Search<CommunicationRequest>;
 impl crate::search::Searchable for CommunicationRequest {

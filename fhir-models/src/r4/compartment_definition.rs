@@ -225,7 +225,7 @@ impl FhirJson for CompartmentDefinitionResource {
 }
 impl From<CompartmentDefinition> for Resource {
     fn from(resource: CompartmentDefinition) -> Self {
-        Resource::CompartmentDefinition(Box::new(resource))
+        Resource::CompartmentDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for CompartmentDefinition {
@@ -235,15 +235,16 @@ impl crate::FhirResource for CompartmentDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::CompartmentDefinition(Box::new(self))
+        Resource::CompartmentDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::CompartmentDefinition(x) => Ok(*x),
+            Resource::CompartmentDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(CompartmentDefinition);
 /// Search builder for `CompartmentDefinition` resources: one method per search parameter of CompartmentDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CompartmentDefinitionSearch = crate::search::Search<CompartmentDefinition>;
 impl crate::search::Searchable for CompartmentDefinition {

@@ -626,7 +626,7 @@ impl Choice for ConceptMapTarget {
 }
 impl From<ConceptMap> for Resource {
     fn from(resource: ConceptMap) -> Self {
-        Resource::ConceptMap(Box::new(resource))
+        Resource::ConceptMap(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ConceptMap {
@@ -636,15 +636,16 @@ impl crate::FhirResource for ConceptMap {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ConceptMap(Box::new(self))
+        Resource::ConceptMap(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ConceptMap(x) => Ok(*x),
+            Resource::ConceptMap(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ConceptMap);
 /// Search builder for `ConceptMap` resources: one method per search parameter of ConceptMap (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ConceptMapSearch = crate::search::Search<ConceptMap>;
 impl crate::search::Searchable for ConceptMap {

@@ -477,7 +477,7 @@ impl Choice for ConditionAbatement {
 }
 impl From<Condition> for Resource {
     fn from(resource: Condition) -> Self {
-        Resource::Condition(Box::new(resource))
+        Resource::Condition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Condition {
@@ -487,15 +487,16 @@ impl crate::FhirResource for Condition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Condition(Box::new(self))
+        Resource::Condition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Condition(x) => Ok(*x),
+            Resource::Condition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Condition);
 /// Search builder for `Condition` resources: one method per search parameter of Condition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ConditionSearch = crate::search::Search<Condition>;
 impl crate::search::Searchable for Condition {

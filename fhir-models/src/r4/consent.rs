@@ -501,7 +501,7 @@ impl Choice for ConsentSource {
 }
 impl From<Consent> for Resource {
     fn from(resource: Consent) -> Self {
-        Resource::Consent(Box::new(resource))
+        Resource::Consent(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Consent {
@@ -511,15 +511,16 @@ impl crate::FhirResource for Consent {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Consent(Box::new(self))
+        Resource::Consent(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Consent(x) => Ok(*x),
+            Resource::Consent(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Consent);
 /// Search builder for `Consent` resources: one method per search parameter of Consent (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ConsentSearch = crate::search::Search<Consent>;
 impl crate::search::Searchable for Consent {

@@ -1932,7 +1932,7 @@ impl Choice for ContractLegallyBinding {
 }
 impl From<Contract> for Resource {
     fn from(resource: Contract) -> Self {
-        Resource::Contract(Box::new(resource))
+        Resource::Contract(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Contract {
@@ -1942,15 +1942,16 @@ impl crate::FhirResource for Contract {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Contract(Box::new(self))
+        Resource::Contract(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Contract(x) => Ok(*x),
+            Resource::Contract(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Contract);
 /// Search builder for `Contract` resources: one method per search parameter of Contract (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ContractSearch = crate::search::Search<Contract>;
 impl crate::search::Searchable for Contract {

@@ -382,7 +382,7 @@ impl Choice for CoverageCostToBeneficiaryValue {
 }
 impl From<Coverage> for Resource {
     fn from(resource: Coverage) -> Self {
-        Resource::Coverage(Box::new(resource))
+        Resource::Coverage(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Coverage {
@@ -392,15 +392,16 @@ impl crate::FhirResource for Coverage {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Coverage(Box::new(self))
+        Resource::Coverage(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Coverage(x) => Ok(*x),
+            Resource::Coverage(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Coverage);
 /// Search builder for `Coverage` resources: one method per search parameter of Coverage (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CoverageSearch = crate::search::Search<Coverage>;
 impl crate::search::Searchable for Coverage {

@@ -497,7 +497,7 @@ impl Choice for CoverageEligibilityRequestServiced {
 pub type CoverageEligibilityRequestItemDiagnosisDiagnosis = DataRequirementSubject;
 impl From<CoverageEligibilityRequest> for Resource {
     fn from(resource: CoverageEligibilityRequest) -> Self {
-        Resource::CoverageEligibilityRequest(Box::new(resource))
+        Resource::CoverageEligibilityRequest(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for CoverageEligibilityRequest {
@@ -507,15 +507,16 @@ impl crate::FhirResource for CoverageEligibilityRequest {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::CoverageEligibilityRequest(Box::new(self))
+        Resource::CoverageEligibilityRequest(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::CoverageEligibilityRequest(x) => Ok(*x),
+            Resource::CoverageEligibilityRequest(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(CoverageEligibilityRequest);
 /// Search builder for `CoverageEligibilityRequest` resources: one method per search parameter of CoverageEligibilityRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CoverageEligibilityRequestSearch = crate::search::Search<
     CoverageEligibilityRequest,

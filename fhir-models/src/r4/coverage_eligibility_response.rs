@@ -687,7 +687,7 @@ impl Choice for CoverageEligibilityResponseInsuranceItemBenefitUsed {
 }
 impl From<CoverageEligibilityResponse> for Resource {
     fn from(resource: CoverageEligibilityResponse) -> Self {
-        Resource::CoverageEligibilityResponse(Box::new(resource))
+        Resource::CoverageEligibilityResponse(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for CoverageEligibilityResponse {
@@ -697,15 +697,16 @@ impl crate::FhirResource for CoverageEligibilityResponse {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::CoverageEligibilityResponse(Box::new(self))
+        Resource::CoverageEligibilityResponse(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::CoverageEligibilityResponse(x) => Ok(*x),
+            Resource::CoverageEligibilityResponse(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(CoverageEligibilityResponse);
 /// Search builder for `CoverageEligibilityResponse` resources: one method per search parameter of CoverageEligibilityResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type CoverageEligibilityResponseSearch = crate::search::Search<
     CoverageEligibilityResponse,

@@ -311,7 +311,7 @@ impl Choice for DetectedIssueIdentified {
 }
 impl From<DetectedIssue> for Resource {
     fn from(resource: DetectedIssue) -> Self {
-        Resource::DetectedIssue(Box::new(resource))
+        Resource::DetectedIssue(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for DetectedIssue {
@@ -321,15 +321,16 @@ impl crate::FhirResource for DetectedIssue {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::DetectedIssue(Box::new(self))
+        Resource::DetectedIssue(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::DetectedIssue(x) => Ok(*x),
+            Resource::DetectedIssue(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(DetectedIssue);
 /// Search builder for `DetectedIssue` resources: one method per search parameter of DetectedIssue (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DetectedIssueSearch = crate::search::Search<DetectedIssue>;
 impl crate::search::Searchable for DetectedIssue {

@@ -634,7 +634,7 @@ impl Choice for DeviceDefinitionManufacturer {
 }
 impl From<DeviceDefinition> for Resource {
     fn from(resource: DeviceDefinition) -> Self {
-        Resource::DeviceDefinition(Box::new(resource))
+        Resource::DeviceDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for DeviceDefinition {
@@ -644,15 +644,16 @@ impl crate::FhirResource for DeviceDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::DeviceDefinition(Box::new(self))
+        Resource::DeviceDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::DeviceDefinition(x) => Ok(*x),
+            Resource::DeviceDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(DeviceDefinition);
 /// Search builder for `DeviceDefinition` resources: one method per search parameter of DeviceDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceDefinitionSearch = crate::search::Search<DeviceDefinition>;
 impl crate::search::Searchable for DeviceDefinition {

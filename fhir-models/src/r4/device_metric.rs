@@ -194,7 +194,7 @@ impl FhirJson for DeviceMetricCalibration {
 }
 impl From<DeviceMetric> for Resource {
     fn from(resource: DeviceMetric) -> Self {
-        Resource::DeviceMetric(Box::new(resource))
+        Resource::DeviceMetric(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for DeviceMetric {
@@ -204,15 +204,16 @@ impl crate::FhirResource for DeviceMetric {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::DeviceMetric(Box::new(self))
+        Resource::DeviceMetric(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::DeviceMetric(x) => Ok(*x),
+            Resource::DeviceMetric(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(DeviceMetric);
 /// Search builder for `DeviceMetric` resources: one method per search parameter of DeviceMetric (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceMetricSearch = crate::search::Search<DeviceMetric>;
 impl crate::search::Searchable for DeviceMetric {

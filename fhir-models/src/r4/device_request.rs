@@ -475,7 +475,7 @@ impl Choice for DeviceRequestOccurrence {
 }
 impl From<DeviceRequest> for Resource {
     fn from(resource: DeviceRequest) -> Self {
-        Resource::DeviceRequest(Box::new(resource))
+        Resource::DeviceRequest(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for DeviceRequest {
@@ -485,15 +485,16 @@ impl crate::FhirResource for DeviceRequest {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::DeviceRequest(Box::new(self))
+        Resource::DeviceRequest(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::DeviceRequest(x) => Ok(*x),
+            Resource::DeviceRequest(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(DeviceRequest);
 /// Search builder for `DeviceRequest` resources: one method per search parameter of DeviceRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DeviceRequestSearch = crate::search::Search<DeviceRequest>;
 impl crate::search::Searchable for DeviceRequest {

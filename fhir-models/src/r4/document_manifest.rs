@@ -189,7 +189,7 @@ impl FhirJson for DocumentManifestRelated {
 }
 impl From<DocumentManifest> for Resource {
     fn from(resource: DocumentManifest) -> Self {
-        Resource::DocumentManifest(Box::new(resource))
+        Resource::DocumentManifest(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for DocumentManifest {
@@ -199,15 +199,16 @@ impl crate::FhirResource for DocumentManifest {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::DocumentManifest(Box::new(self))
+        Resource::DocumentManifest(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::DocumentManifest(x) => Ok(*x),
+            Resource::DocumentManifest(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(DocumentManifest);
 /// Search builder for `DocumentManifest` resources: one method per search parameter of DocumentManifest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DocumentManifestSearch = crate::search::Search<DocumentManifest>;
 impl crate::search::Searchable for DocumentManifest {

@@ -663,7 +663,7 @@ impl FhirJson for EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
 }
 impl From<EffectEvidenceSynthesis> for Resource {
     fn from(resource: EffectEvidenceSynthesis) -> Self {
-        Resource::EffectEvidenceSynthesis(Box::new(resource))
+        Resource::EffectEvidenceSynthesis(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for EffectEvidenceSynthesis {
@@ -673,15 +673,16 @@ impl crate::FhirResource for EffectEvidenceSynthesis {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::EffectEvidenceSynthesis(Box::new(self))
+        Resource::EffectEvidenceSynthesis(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::EffectEvidenceSynthesis(x) => Ok(*x),
+            Resource::EffectEvidenceSynthesis(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(EffectEvidenceSynthesis);
 /// Search builder for `EffectEvidenceSynthesis` resources: one method per search parameter of EffectEvidenceSynthesis (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EffectEvidenceSynthesisSearch = crate::search::Search<EffectEvidenceSynthesis>;
 impl crate::search::Searchable for EffectEvidenceSynthesis {

@@ -575,7 +575,7 @@ impl FhirJson for EncounterLocation {
 }
 impl From<Encounter> for Resource {
     fn from(resource: Encounter) -> Self {
-        Resource::Encounter(Box::new(resource))
+        Resource::Encounter(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Encounter {
@@ -585,15 +585,16 @@ impl crate::FhirResource for Encounter {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Encounter(Box::new(self))
+        Resource::Encounter(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Encounter(x) => Ok(*x),
+            Resource::Encounter(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Encounter);
 /// Search builder for `Encounter` resources: one method per search parameter of Encounter (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EncounterSearch = crate::search::Search<Encounter>;
 impl crate::search::Searchable for Encounter {

@@ -151,7 +151,7 @@ impl FhirJson for Endpoint {
 }
 impl From<Endpoint> for Resource {
     fn from(resource: Endpoint) -> Self {
-        Resource::Endpoint(Box::new(resource))
+        Resource::Endpoint(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Endpoint {
@@ -161,15 +161,16 @@ impl crate::FhirResource for Endpoint {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Endpoint(Box::new(self))
+        Resource::Endpoint(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Endpoint(x) => Ok(*x),
+            Resource::Endpoint(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Endpoint);
 /// Search builder for `Endpoint` resources: one method per search parameter of Endpoint (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EndpointSearch = crate::search::Search<Endpoint>;
 impl crate::search::Searchable for Endpoint {

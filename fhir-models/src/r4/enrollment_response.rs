@@ -118,7 +118,7 @@ impl FhirJson for EnrollmentResponse {
 }
 impl From<EnrollmentResponse> for Resource {
     fn from(resource: EnrollmentResponse) -> Self {
-        Resource::EnrollmentResponse(Box::new(resource))
+        Resource::EnrollmentResponse(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for EnrollmentResponse {
@@ -128,15 +128,16 @@ impl crate::FhirResource for EnrollmentResponse {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::EnrollmentResponse(Box::new(self))
+        Resource::EnrollmentResponse(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::EnrollmentResponse(x) => Ok(*x),
+            Resource::EnrollmentResponse(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(EnrollmentResponse);
 /// Search builder for `EnrollmentResponse` resources: one method per search parameter of EnrollmentResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EnrollmentResponseSearch = crate::search::Search<EnrollmentResponse>;
 impl crate::search::Searchable for EnrollmentResponse {

@@ -254,7 +254,7 @@ impl FhirJson for EpisodeOfCareDiagnosis {
 }
 impl From<EpisodeOfCare> for Resource {
     fn from(resource: EpisodeOfCare) -> Self {
-        Resource::EpisodeOfCare(Box::new(resource))
+        Resource::EpisodeOfCare(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for EpisodeOfCare {
@@ -264,15 +264,16 @@ impl crate::FhirResource for EpisodeOfCare {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::EpisodeOfCare(Box::new(self))
+        Resource::EpisodeOfCare(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::EpisodeOfCare(x) => Ok(*x),
+            Resource::EpisodeOfCare(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(EpisodeOfCare);
 /// Search builder for `EpisodeOfCare` resources: one method per search parameter of EpisodeOfCare (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EpisodeOfCareSearch = crate::search::Search<EpisodeOfCare>;
 impl crate::search::Searchable for EpisodeOfCare {

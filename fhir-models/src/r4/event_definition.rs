@@ -235,7 +235,7 @@ impl FhirJson for EventDefinition {
 pub type EventDefinitionSubject = DataRequirementSubject;
 impl From<EventDefinition> for Resource {
     fn from(resource: EventDefinition) -> Self {
-        Resource::EventDefinition(Box::new(resource))
+        Resource::EventDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for EventDefinition {
@@ -245,15 +245,16 @@ impl crate::FhirResource for EventDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::EventDefinition(Box::new(self))
+        Resource::EventDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::EventDefinition(x) => Ok(*x),
+            Resource::EventDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(EventDefinition);
 /// Search builder for `EventDefinition` resources: one method per search parameter of EventDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EventDefinitionSearch = crate::search::Search<EventDefinition>;
 impl crate::search::Searchable for EventDefinition {

@@ -229,7 +229,7 @@ impl FhirJson for Evidence {
 }
 impl From<Evidence> for Resource {
     fn from(resource: Evidence) -> Self {
-        Resource::Evidence(Box::new(resource))
+        Resource::Evidence(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Evidence {
@@ -239,15 +239,16 @@ impl crate::FhirResource for Evidence {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Evidence(Box::new(self))
+        Resource::Evidence(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Evidence(x) => Ok(*x),
+            Resource::Evidence(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Evidence);
 /// Search builder for `Evidence` resources: one method per search parameter of Evidence (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EvidenceSearch = crate::search::Search<Evidence>;
 impl crate::search::Searchable for Evidence {

@@ -518,7 +518,7 @@ impl Choice for EvidenceVariableCharacteristicParticipantEffective {
 }
 impl From<EvidenceVariable> for Resource {
     fn from(resource: EvidenceVariable) -> Self {
-        Resource::EvidenceVariable(Box::new(resource))
+        Resource::EvidenceVariable(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for EvidenceVariable {
@@ -528,15 +528,16 @@ impl crate::FhirResource for EvidenceVariable {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::EvidenceVariable(Box::new(self))
+        Resource::EvidenceVariable(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::EvidenceVariable(x) => Ok(*x),
+            Resource::EvidenceVariable(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(EvidenceVariable);
 /// Search builder for `EvidenceVariable` resources: one method per search parameter of EvidenceVariable (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type EvidenceVariableSearch = crate::search::Search<EvidenceVariable>;
 impl crate::search::Searchable for EvidenceVariable {

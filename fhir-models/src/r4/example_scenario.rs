@@ -742,7 +742,7 @@ impl FhirJson for ExampleScenarioProcessStepAlternative {
 }
 impl From<ExampleScenario> for Resource {
     fn from(resource: ExampleScenario) -> Self {
-        Resource::ExampleScenario(Box::new(resource))
+        Resource::ExampleScenario(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ExampleScenario {
@@ -752,15 +752,16 @@ impl crate::FhirResource for ExampleScenario {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ExampleScenario(Box::new(self))
+        Resource::ExampleScenario(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ExampleScenario(x) => Ok(*x),
+            Resource::ExampleScenario(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ExampleScenario);
 /// Search builder for `ExampleScenario` resources: one method per search parameter of ExampleScenario (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ExampleScenarioSearch = crate::search::Search<ExampleScenario>;
 impl crate::search::Searchable for ExampleScenario {

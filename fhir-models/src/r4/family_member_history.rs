@@ -611,7 +611,7 @@ impl Choice for FamilyMemberHistoryConditionOnset {
 }
 impl From<FamilyMemberHistory> for Resource {
     fn from(resource: FamilyMemberHistory) -> Self {
-        Resource::FamilyMemberHistory(Box::new(resource))
+        Resource::FamilyMemberHistory(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for FamilyMemberHistory {
@@ -621,15 +621,16 @@ impl crate::FhirResource for FamilyMemberHistory {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::FamilyMemberHistory(Box::new(self))
+        Resource::FamilyMemberHistory(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::FamilyMemberHistory(x) => Ok(*x),
+            Resource::FamilyMemberHistory(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(FamilyMemberHistory);
 /// Search builder for `FamilyMemberHistory` resources: one method per search parameter of FamilyMemberHistory (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type FamilyMemberHistorySearch = crate::search::Search<FamilyMemberHistory>;
 impl crate::search::Searchable for FamilyMemberHistory {

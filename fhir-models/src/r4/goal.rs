@@ -485,7 +485,7 @@ impl Choice for GoalTargetDue {
 }
 impl From<Goal> for Resource {
     fn from(resource: Goal) -> Self {
-        Resource::Goal(Box::new(resource))
+        Resource::Goal(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Goal {
@@ -495,15 +495,16 @@ impl crate::FhirResource for Goal {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Goal(Box::new(self))
+        Resource::Goal(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Goal(x) => Ok(*x),
+            Resource::Goal(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Goal);
 /// Search builder for `Goal` resources: one method per search parameter of Goal (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type GoalSearch = crate::search::Search<Goal>;
 impl crate::search::Searchable for Goal {

@@ -383,7 +383,7 @@ impl FhirJson for GraphDefinitionLinkTargetCompartment {
 }
 impl From<GraphDefinition> for Resource {
     fn from(resource: GraphDefinition) -> Self {
-        Resource::GraphDefinition(Box::new(resource))
+        Resource::GraphDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for GraphDefinition {
@@ -393,15 +393,16 @@ impl crate::FhirResource for GraphDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::GraphDefinition(Box::new(self))
+        Resource::GraphDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::GraphDefinition(x) => Ok(*x),
+            Resource::GraphDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(GraphDefinition);
 /// Search builder for `GraphDefinition` resources: one method per search parameter of GraphDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type GraphDefinitionSearch = crate::search::Search<GraphDefinition>;
 impl crate::search::Searchable for GraphDefinition {

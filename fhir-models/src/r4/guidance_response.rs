@@ -235,7 +235,7 @@ impl Choice for GuidanceResponseModule {
 }
 impl From<GuidanceResponse> for Resource {
     fn from(resource: GuidanceResponse) -> Self {
-        Resource::GuidanceResponse(Box::new(resource))
+        Resource::GuidanceResponse(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for GuidanceResponse {
@@ -245,15 +245,16 @@ impl crate::FhirResource for GuidanceResponse {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::GuidanceResponse(Box::new(self))
+        Resource::GuidanceResponse(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::GuidanceResponse(x) => Ok(*x),
+            Resource::GuidanceResponse(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(GuidanceResponse);
 /// Search builder for `GuidanceResponse` resources: one method per search parameter of GuidanceResponse (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type GuidanceResponseSearch = crate::search::Search<GuidanceResponse>;
 impl crate::search::Searchable for GuidanceResponse {

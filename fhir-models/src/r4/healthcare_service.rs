@@ -415,7 +415,7 @@ impl FhirJson for HealthcareServiceNotAvailable {
 }
 impl From<HealthcareService> for Resource {
     fn from(resource: HealthcareService) -> Self {
-        Resource::HealthcareService(Box::new(resource))
+        Resource::HealthcareService(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for HealthcareService {
@@ -425,15 +425,16 @@ impl crate::FhirResource for HealthcareService {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::HealthcareService(Box::new(self))
+        Resource::HealthcareService(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::HealthcareService(x) => Ok(*x),
+            Resource::HealthcareService(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(HealthcareService);
 /// Search builder for `HealthcareService` resources: one method per search parameter of HealthcareService (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type HealthcareServiceSearch = crate::search::Search<HealthcareService>;
 impl crate::search::Searchable for HealthcareService {

@@ -416,7 +416,7 @@ impl FhirJson for ImagingStudySeriesInstance {
 }
 impl From<ImagingStudy> for Resource {
     fn from(resource: ImagingStudy) -> Self {
-        Resource::ImagingStudy(Box::new(resource))
+        Resource::ImagingStudy(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ImagingStudy {
@@ -426,15 +426,16 @@ impl crate::FhirResource for ImagingStudy {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ImagingStudy(Box::new(self))
+        Resource::ImagingStudy(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ImagingStudy(x) => Ok(*x),
+            Resource::ImagingStudy(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ImagingStudy);
 /// Search builder for `ImagingStudy` resources: one method per search parameter of ImagingStudy (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImagingStudySearch = crate::search::Search<ImagingStudy>;
 impl crate::search::Searchable for ImagingStudy {

@@ -322,7 +322,7 @@ impl Choice for ImmunizationEvaluationSeriesDoses {
 }
 impl From<ImmunizationEvaluation> for Resource {
     fn from(resource: ImmunizationEvaluation) -> Self {
-        Resource::ImmunizationEvaluation(Box::new(resource))
+        Resource::ImmunizationEvaluation(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ImmunizationEvaluation {
@@ -332,15 +332,16 @@ impl crate::FhirResource for ImmunizationEvaluation {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ImmunizationEvaluation(Box::new(self))
+        Resource::ImmunizationEvaluation(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ImmunizationEvaluation(x) => Ok(*x),
+            Resource::ImmunizationEvaluation(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ImmunizationEvaluation);
 /// Search builder for `ImmunizationEvaluation` resources: one method per search parameter of ImmunizationEvaluation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImmunizationEvaluationSearch = crate::search::Search<ImmunizationEvaluation>;
 impl crate::search::Searchable for ImmunizationEvaluation {

@@ -1099,7 +1099,7 @@ impl Choice for ImplementationGuideManifestResourceExample {
 }
 impl From<ImplementationGuide> for Resource {
     fn from(resource: ImplementationGuide) -> Self {
-        Resource::ImplementationGuide(Box::new(resource))
+        Resource::ImplementationGuide(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ImplementationGuide {
@@ -1109,15 +1109,16 @@ impl crate::FhirResource for ImplementationGuide {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ImplementationGuide(Box::new(self))
+        Resource::ImplementationGuide(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ImplementationGuide(x) => Ok(*x),
+            Resource::ImplementationGuide(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ImplementationGuide);
 /// Search builder for `ImplementationGuide` resources: one method per search parameter of ImplementationGuide (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ImplementationGuideSearch = crate::search::Search<ImplementationGuide>;
 impl crate::search::Searchable for ImplementationGuide {

@@ -673,7 +673,7 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefitCost {
 }
 impl From<InsurancePlan> for Resource {
     fn from(resource: InsurancePlan) -> Self {
-        Resource::InsurancePlan(Box::new(resource))
+        Resource::InsurancePlan(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for InsurancePlan {
@@ -683,15 +683,16 @@ impl crate::FhirResource for InsurancePlan {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::InsurancePlan(Box::new(self))
+        Resource::InsurancePlan(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::InsurancePlan(x) => Ok(*x),
+            Resource::InsurancePlan(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(InsurancePlan);
 /// Search builder for `InsurancePlan` resources: one method per search parameter of InsurancePlan (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type InsurancePlanSearch = crate::search::Search<InsurancePlan>;
 impl crate::search::Searchable for InsurancePlan {

@@ -390,7 +390,7 @@ impl Choice for InvoiceLineItemChargeItem {
 }
 impl From<Invoice> for Resource {
     fn from(resource: Invoice) -> Self {
-        Resource::Invoice(Box::new(resource))
+        Resource::Invoice(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Invoice {
@@ -400,15 +400,16 @@ impl crate::FhirResource for Invoice {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Invoice(Box::new(self))
+        Resource::Invoice(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Invoice(x) => Ok(*x),
+            Resource::Invoice(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Invoice);
 /// Search builder for `Invoice` resources: one method per search parameter of Invoice (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type InvoiceSearch = crate::search::Search<Invoice>;
 impl crate::search::Searchable for Invoice {

@@ -249,7 +249,7 @@ impl FhirJson for Library {
 pub type LibrarySubject = DataRequirementSubject;
 impl From<Library> for Resource {
     fn from(resource: Library) -> Self {
-        Resource::Library(Box::new(resource))
+        Resource::Library(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Library {
@@ -259,15 +259,16 @@ impl crate::FhirResource for Library {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Library(Box::new(self))
+        Resource::Library(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Library(x) => Ok(*x),
+            Resource::Library(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Library);
 /// Search builder for `Library` resources: one method per search parameter of Library (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type LibrarySearch = crate::search::Search<Library>;
 impl crate::search::Searchable for Library {

@@ -149,7 +149,7 @@ impl FhirJson for LinkageItem {
 }
 impl From<Linkage> for Resource {
     fn from(resource: Linkage) -> Self {
-        Resource::Linkage(Box::new(resource))
+        Resource::Linkage(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Linkage {
@@ -159,15 +159,16 @@ impl crate::FhirResource for Linkage {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Linkage(Box::new(self))
+        Resource::Linkage(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Linkage(x) => Ok(*x),
+            Resource::Linkage(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Linkage);
 /// Search builder for `Linkage` resources: one method per search parameter of Linkage (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type LinkageSearch = crate::search::Search<Linkage>;
 impl crate::search::Searchable for Linkage {

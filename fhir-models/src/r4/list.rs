@@ -201,7 +201,7 @@ impl FhirJson for ListEntry {
 }
 impl From<List> for Resource {
     fn from(resource: List) -> Self {
-        Resource::List(Box::new(resource))
+        Resource::List(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for List {
@@ -211,15 +211,16 @@ impl crate::FhirResource for List {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::List(Box::new(self))
+        Resource::List(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::List(x) => Ok(*x),
+            Resource::List(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(List);
 /// Search builder for `List` resources: one method per search parameter of List (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ListSearch = crate::search::Search<List>;
 impl crate::search::Searchable for List {

@@ -630,7 +630,7 @@ impl FhirJson for MeasureSupplementalData {
 pub type MeasureSubject = DataRequirementSubject;
 impl From<Measure> for Resource {
     fn from(resource: Measure) -> Self {
-        Resource::Measure(Box::new(resource))
+        Resource::Measure(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Measure {
@@ -640,15 +640,16 @@ impl crate::FhirResource for Measure {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Measure(Box::new(self))
+        Resource::Measure(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Measure(x) => Ok(*x),
+            Resource::Measure(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Measure);
 /// Search builder for `Measure` resources: one method per search parameter of Measure (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MeasureSearch = crate::search::Search<Measure>;
 impl crate::search::Searchable for Measure {

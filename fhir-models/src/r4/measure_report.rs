@@ -481,7 +481,7 @@ impl FhirJson for MeasureReportGroupStratifierStratumPopulation {
 }
 impl From<MeasureReport> for Resource {
     fn from(resource: MeasureReport) -> Self {
-        Resource::MeasureReport(Box::new(resource))
+        Resource::MeasureReport(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MeasureReport {
@@ -491,15 +491,16 @@ impl crate::FhirResource for MeasureReport {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MeasureReport(Box::new(self))
+        Resource::MeasureReport(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MeasureReport(x) => Ok(*x),
+            Resource::MeasureReport(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MeasureReport);
 /// Search builder for `MeasureReport` resources: one method per search parameter of MeasureReport (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MeasureReportSearch = crate::search::Search<MeasureReport>;
 impl crate::search::Searchable for MeasureReport {

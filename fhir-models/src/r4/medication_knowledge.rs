@@ -1253,7 +1253,7 @@ impl Choice for MedicationKnowledgeDrugCharacteristicValue {
 }
 impl From<MedicationKnowledge> for Resource {
     fn from(resource: MedicationKnowledge) -> Self {
-        Resource::MedicationKnowledge(Box::new(resource))
+        Resource::MedicationKnowledge(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicationKnowledge {
@@ -1263,15 +1263,16 @@ impl crate::FhirResource for MedicationKnowledge {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicationKnowledge(Box::new(self))
+        Resource::MedicationKnowledge(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicationKnowledge(x) => Ok(*x),
+            Resource::MedicationKnowledge(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicationKnowledge);
 /// Search builder for `MedicationKnowledge` resources: one method per search parameter of MedicationKnowledge (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationKnowledgeSearch = crate::search::Search<MedicationKnowledge>;
 impl crate::search::Searchable for MedicationKnowledge {

@@ -548,7 +548,7 @@ pub type MedicationRequestMedication = DataRequirementSubject;
 pub type MedicationRequestSubstitutionAllowed = DosageAsNeeded;
 impl From<MedicationRequest> for Resource {
     fn from(resource: MedicationRequest) -> Self {
-        Resource::MedicationRequest(Box::new(resource))
+        Resource::MedicationRequest(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicationRequest {
@@ -558,15 +558,16 @@ impl crate::FhirResource for MedicationRequest {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicationRequest(Box::new(self))
+        Resource::MedicationRequest(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicationRequest(x) => Ok(*x),
+            Resource::MedicationRequest(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicationRequest);
 /// Search builder for `MedicationRequest` resources: one method per search parameter of MedicationRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationRequestSearch = crate::search::Search<MedicationRequest>;
 impl crate::search::Searchable for MedicationRequest {

@@ -247,7 +247,7 @@ impl Choice for MedicationStatementEffective {
 }
 impl From<MedicationStatement> for Resource {
     fn from(resource: MedicationStatement) -> Self {
-        Resource::MedicationStatement(Box::new(resource))
+        Resource::MedicationStatement(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicationStatement {
@@ -257,15 +257,16 @@ impl crate::FhirResource for MedicationStatement {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicationStatement(Box::new(self))
+        Resource::MedicationStatement(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicationStatement(x) => Ok(*x),
+            Resource::MedicationStatement(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicationStatement);
 /// Search builder for `MedicationStatement` resources: one method per search parameter of MedicationStatement (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicationStatementSearch = crate::search::Search<MedicationStatement>;
 impl crate::search::Searchable for MedicationStatement {

@@ -578,7 +578,7 @@ impl FhirJson for MedicinalProductSpecialDesignation {
 pub type MedicinalProductSpecialDesignationIndication = DataRequirementSubject;
 impl From<MedicinalProduct> for Resource {
     fn from(resource: MedicinalProduct) -> Self {
-        Resource::MedicinalProduct(Box::new(resource))
+        Resource::MedicinalProduct(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicinalProduct {
@@ -588,15 +588,16 @@ impl crate::FhirResource for MedicinalProduct {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicinalProduct(Box::new(self))
+        Resource::MedicinalProduct(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicinalProduct(x) => Ok(*x),
+            Resource::MedicinalProduct(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicinalProduct);
 /// Search builder for `MedicinalProduct` resources: one method per search parameter of MedicinalProduct (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductSearch = crate::search::Search<MedicinalProduct>;
 impl crate::search::Searchable for MedicinalProduct {

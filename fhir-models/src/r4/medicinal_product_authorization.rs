@@ -386,7 +386,7 @@ impl Choice for MedicinalProductAuthorizationProcedureDate {
 }
 impl From<MedicinalProductAuthorization> for Resource {
     fn from(resource: MedicinalProductAuthorization) -> Self {
-        Resource::MedicinalProductAuthorization(Box::new(resource))
+        Resource::MedicinalProductAuthorization(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicinalProductAuthorization {
@@ -396,15 +396,16 @@ impl crate::FhirResource for MedicinalProductAuthorization {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicinalProductAuthorization(Box::new(self))
+        Resource::MedicinalProductAuthorization(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicinalProductAuthorization(x) => Ok(*x),
+            Resource::MedicinalProductAuthorization(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicinalProductAuthorization);
 /// Search builder for `MedicinalProductAuthorization` resources: one method per search parameter of MedicinalProductAuthorization (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductAuthorizationSearch = crate::search::Search<
     MedicinalProductAuthorization,

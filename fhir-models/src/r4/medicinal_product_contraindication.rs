@@ -190,7 +190,7 @@ impl FhirJson for MedicinalProductContraindicationOtherTherapy {
 pub type MedicinalProductContraindicationOtherTherapyMedication = DataRequirementSubject;
 impl From<MedicinalProductContraindication> for Resource {
     fn from(resource: MedicinalProductContraindication) -> Self {
-        Resource::MedicinalProductContraindication(Box::new(resource))
+        Resource::MedicinalProductContraindication(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicinalProductContraindication {
@@ -200,15 +200,16 @@ impl crate::FhirResource for MedicinalProductContraindication {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicinalProductContraindication(Box::new(self))
+        Resource::MedicinalProductContraindication(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicinalProductContraindication(x) => Ok(*x),
+            Resource::MedicinalProductContraindication(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicinalProductContraindication);
 /// Search builder for `MedicinalProductContraindication` resources: one method per search parameter of MedicinalProductContraindication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductContraindicationSearch = crate::search::Search<
     MedicinalProductContraindication,

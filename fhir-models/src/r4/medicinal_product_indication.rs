@@ -203,7 +203,7 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
 pub type MedicinalProductIndicationOtherTherapyMedication = DataRequirementSubject;
 impl From<MedicinalProductIndication> for Resource {
     fn from(resource: MedicinalProductIndication) -> Self {
-        Resource::MedicinalProductIndication(Box::new(resource))
+        Resource::MedicinalProductIndication(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicinalProductIndication {
@@ -213,15 +213,16 @@ impl crate::FhirResource for MedicinalProductIndication {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicinalProductIndication(Box::new(self))
+        Resource::MedicinalProductIndication(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicinalProductIndication(x) => Ok(*x),
+            Resource::MedicinalProductIndication(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicinalProductIndication);
 /// Search builder for `MedicinalProductIndication` resources: one method per search parameter of MedicinalProductIndication (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductIndicationSearch = crate::search::Search<
     MedicinalProductIndication,

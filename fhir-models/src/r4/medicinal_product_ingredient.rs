@@ -409,7 +409,7 @@ impl FhirJson for MedicinalProductIngredientSubstance {
 }
 impl From<MedicinalProductIngredient> for Resource {
     fn from(resource: MedicinalProductIngredient) -> Self {
-        Resource::MedicinalProductIngredient(Box::new(resource))
+        Resource::MedicinalProductIngredient(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicinalProductIngredient {
@@ -419,15 +419,16 @@ impl crate::FhirResource for MedicinalProductIngredient {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicinalProductIngredient(Box::new(self))
+        Resource::MedicinalProductIngredient(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicinalProductIngredient(x) => Ok(*x),
+            Resource::MedicinalProductIngredient(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicinalProductIngredient);
 /// Search builder for `MedicinalProductIngredient` resources: one method per search parameter of MedicinalProductIngredient (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductIngredientSearch = crate::search::Search<
     MedicinalProductIngredient,

@@ -206,7 +206,7 @@ impl Choice for MedicinalProductInteractionInteractantItem {
 }
 impl From<MedicinalProductInteraction> for Resource {
     fn from(resource: MedicinalProductInteraction) -> Self {
-        Resource::MedicinalProductInteraction(Box::new(resource))
+        Resource::MedicinalProductInteraction(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicinalProductInteraction {
@@ -216,15 +216,16 @@ impl crate::FhirResource for MedicinalProductInteraction {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicinalProductInteraction(Box::new(self))
+        Resource::MedicinalProductInteraction(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicinalProductInteraction(x) => Ok(*x),
+            Resource::MedicinalProductInteraction(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicinalProductInteraction);
 /// Search builder for `MedicinalProductInteraction` resources: one method per search parameter of MedicinalProductInteraction (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductInteractionSearch = crate::search::Search<
     MedicinalProductInteraction,

@@ -129,7 +129,7 @@ impl FhirJson for MedicinalProductManufactured {
 }
 impl From<MedicinalProductManufactured> for Resource {
     fn from(resource: MedicinalProductManufactured) -> Self {
-        Resource::MedicinalProductManufactured(Box::new(resource))
+        Resource::MedicinalProductManufactured(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicinalProductManufactured {
@@ -139,15 +139,16 @@ impl crate::FhirResource for MedicinalProductManufactured {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicinalProductManufactured(Box::new(self))
+        Resource::MedicinalProductManufactured(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicinalProductManufactured(x) => Ok(*x),
+            Resource::MedicinalProductManufactured(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicinalProductManufactured);
 /// Search builder for `MedicinalProductManufactured` resources: one method per search parameter of MedicinalProductManufactured (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductManufacturedSearch = crate::search::Search<
     MedicinalProductManufactured,

@@ -312,7 +312,7 @@ impl FhirJson for MedicinalProductPackagedPackageItem {
 }
 impl From<MedicinalProductPackaged> for Resource {
     fn from(resource: MedicinalProductPackaged) -> Self {
-        Resource::MedicinalProductPackaged(Box::new(resource))
+        Resource::MedicinalProductPackaged(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicinalProductPackaged {
@@ -322,15 +322,16 @@ impl crate::FhirResource for MedicinalProductPackaged {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicinalProductPackaged(Box::new(self))
+        Resource::MedicinalProductPackaged(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicinalProductPackaged(x) => Ok(*x),
+            Resource::MedicinalProductPackaged(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicinalProductPackaged);
 /// Search builder for `MedicinalProductPackaged` resources: one method per search parameter of MedicinalProductPackaged (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductPackagedSearch = crate::search::Search<
     MedicinalProductPackaged,

@@ -397,7 +397,7 @@ for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPe
 }
 impl From<MedicinalProductPharmaceutical> for Resource {
     fn from(resource: MedicinalProductPharmaceutical) -> Self {
-        Resource::MedicinalProductPharmaceutical(Box::new(resource))
+        Resource::MedicinalProductPharmaceutical(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicinalProductPharmaceutical {
@@ -407,15 +407,16 @@ impl crate::FhirResource for MedicinalProductPharmaceutical {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicinalProductPharmaceutical(Box::new(self))
+        Resource::MedicinalProductPharmaceutical(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicinalProductPharmaceutical(x) => Ok(*x),
+            Resource::MedicinalProductPharmaceutical(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicinalProductPharmaceutical);
 /// Search builder for `MedicinalProductPharmaceutical` resources: one method per search parameter of MedicinalProductPharmaceutical (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductPharmaceuticalSearch = crate::search::Search<
     MedicinalProductPharmaceutical,

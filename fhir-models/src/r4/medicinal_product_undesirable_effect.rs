@@ -112,7 +112,7 @@ impl FhirJson for MedicinalProductUndesirableEffect {
 }
 impl From<MedicinalProductUndesirableEffect> for Resource {
     fn from(resource: MedicinalProductUndesirableEffect) -> Self {
-        Resource::MedicinalProductUndesirableEffect(Box::new(resource))
+        Resource::MedicinalProductUndesirableEffect(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MedicinalProductUndesirableEffect {
@@ -122,15 +122,16 @@ impl crate::FhirResource for MedicinalProductUndesirableEffect {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MedicinalProductUndesirableEffect(Box::new(self))
+        Resource::MedicinalProductUndesirableEffect(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MedicinalProductUndesirableEffect(x) => Ok(*x),
+            Resource::MedicinalProductUndesirableEffect(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MedicinalProductUndesirableEffect);
 /// Search builder for `MedicinalProductUndesirableEffect` resources: one method per search parameter of MedicinalProductUndesirableEffect (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MedicinalProductUndesirableEffectSearch = crate::search::Search<
     MedicinalProductUndesirableEffect,

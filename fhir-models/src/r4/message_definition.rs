@@ -393,7 +393,7 @@ impl Choice for MessageDefinitionEvent {
 }
 impl From<MessageDefinition> for Resource {
     fn from(resource: MessageDefinition) -> Self {
-        Resource::MessageDefinition(Box::new(resource))
+        Resource::MessageDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MessageDefinition {
@@ -403,15 +403,16 @@ impl crate::FhirResource for MessageDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MessageDefinition(Box::new(self))
+        Resource::MessageDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MessageDefinition(x) => Ok(*x),
+            Resource::MessageDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MessageDefinition);
 /// Search builder for `MessageDefinition` resources: one method per search parameter of MessageDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MessageDefinitionSearch = crate::search::Search<MessageDefinition>;
 impl crate::search::Searchable for MessageDefinition {

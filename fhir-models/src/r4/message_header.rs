@@ -382,7 +382,7 @@ impl Choice for MessageHeaderEvent {
 }
 impl From<MessageHeader> for Resource {
     fn from(resource: MessageHeader) -> Self {
-        Resource::MessageHeader(Box::new(resource))
+        Resource::MessageHeader(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MessageHeader {
@@ -392,15 +392,16 @@ impl crate::FhirResource for MessageHeader {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MessageHeader(Box::new(self))
+        Resource::MessageHeader(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MessageHeader(x) => Ok(*x),
+            Resource::MessageHeader(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MessageHeader);
 /// Search builder for `MessageHeader` resources: one method per search parameter of MessageHeader (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MessageHeaderSearch = crate::search::Search<MessageHeader>;
 impl crate::search::Searchable for MessageHeader {

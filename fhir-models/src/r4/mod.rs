@@ -649,440 +649,444 @@ crate::impl_fhir_version!(R4, "r4");
 pub enum Resource {
     #[cfg(feature = "r4-account")]
     /// A `Account` resource.
-    Account(Box<Account>),
+    Account(crate::ResourceBox<Account>),
     #[cfg(feature = "r4-activity-definition")]
     /// A `ActivityDefinition` resource.
-    ActivityDefinition(Box<ActivityDefinition>),
+    ActivityDefinition(crate::ResourceBox<ActivityDefinition>),
     #[cfg(feature = "r4-adverse-event")]
     /// A `AdverseEvent` resource.
-    AdverseEvent(Box<AdverseEvent>),
+    AdverseEvent(crate::ResourceBox<AdverseEvent>),
     #[cfg(feature = "r4-allergy-intolerance")]
     /// A `AllergyIntolerance` resource.
-    AllergyIntolerance(Box<AllergyIntolerance>),
+    AllergyIntolerance(crate::ResourceBox<AllergyIntolerance>),
     #[cfg(feature = "r4-appointment")]
     /// A `Appointment` resource.
-    Appointment(Box<Appointment>),
+    Appointment(crate::ResourceBox<Appointment>),
     #[cfg(feature = "r4-appointment-response")]
     /// A `AppointmentResponse` resource.
-    AppointmentResponse(Box<AppointmentResponse>),
+    AppointmentResponse(crate::ResourceBox<AppointmentResponse>),
     #[cfg(feature = "r4-audit-event")]
     /// A `AuditEvent` resource.
-    AuditEvent(Box<AuditEvent>),
+    AuditEvent(crate::ResourceBox<AuditEvent>),
     #[cfg(feature = "r4-basic")]
     /// A `Basic` resource.
-    Basic(Box<Basic>),
+    Basic(crate::ResourceBox<Basic>),
     #[cfg(feature = "r4-binary")]
     /// A `Binary` resource.
-    Binary(Box<Binary>),
+    Binary(crate::ResourceBox<Binary>),
     #[cfg(feature = "r4-biologically-derived-product")]
     /// A `BiologicallyDerivedProduct` resource.
-    BiologicallyDerivedProduct(Box<BiologicallyDerivedProduct>),
+    BiologicallyDerivedProduct(crate::ResourceBox<BiologicallyDerivedProduct>),
     #[cfg(feature = "r4-body-structure")]
     /// A `BodyStructure` resource.
-    BodyStructure(Box<BodyStructure>),
+    BodyStructure(crate::ResourceBox<BodyStructure>),
     /// A `Bundle` resource.
-    Bundle(Box<Bundle>),
+    Bundle(crate::ResourceBox<Bundle>),
     #[cfg(feature = "r4-capability-statement")]
     /// A `CapabilityStatement` resource.
-    CapabilityStatement(Box<CapabilityStatement>),
+    CapabilityStatement(crate::ResourceBox<CapabilityStatement>),
     #[cfg(feature = "r4-care-plan")]
     /// A `CarePlan` resource.
-    CarePlan(Box<CarePlan>),
+    CarePlan(crate::ResourceBox<CarePlan>),
     #[cfg(feature = "r4-care-team")]
     /// A `CareTeam` resource.
-    CareTeam(Box<CareTeam>),
+    CareTeam(crate::ResourceBox<CareTeam>),
     #[cfg(feature = "r4-catalog-entry")]
     /// A `CatalogEntry` resource.
-    CatalogEntry(Box<CatalogEntry>),
+    CatalogEntry(crate::ResourceBox<CatalogEntry>),
     #[cfg(feature = "r4-charge-item")]
     /// A `ChargeItem` resource.
-    ChargeItem(Box<ChargeItem>),
+    ChargeItem(crate::ResourceBox<ChargeItem>),
     #[cfg(feature = "r4-charge-item-definition")]
     /// A `ChargeItemDefinition` resource.
-    ChargeItemDefinition(Box<ChargeItemDefinition>),
+    ChargeItemDefinition(crate::ResourceBox<ChargeItemDefinition>),
     #[cfg(feature = "r4-claim")]
     /// A `Claim` resource.
-    Claim(Box<Claim>),
+    Claim(crate::ResourceBox<Claim>),
     #[cfg(feature = "r4-claim-response")]
     /// A `ClaimResponse` resource.
-    ClaimResponse(Box<ClaimResponse>),
+    ClaimResponse(crate::ResourceBox<ClaimResponse>),
     #[cfg(feature = "r4-clinical-impression")]
     /// A `ClinicalImpression` resource.
-    ClinicalImpression(Box<ClinicalImpression>),
+    ClinicalImpression(crate::ResourceBox<ClinicalImpression>),
     #[cfg(feature = "r4-code-system")]
     /// A `CodeSystem` resource.
-    CodeSystem(Box<CodeSystem>),
+    CodeSystem(crate::ResourceBox<CodeSystem>),
     #[cfg(feature = "r4-communication")]
     /// A `Communication` resource.
-    Communication(Box<Communication>),
+    Communication(crate::ResourceBox<Communication>),
     #[cfg(feature = "r4-communication-request")]
     /// A `CommunicationRequest` resource.
-    CommunicationRequest(Box<CommunicationRequest>),
+    CommunicationRequest(crate::ResourceBox<CommunicationRequest>),
     #[cfg(feature = "r4-compartment-definition")]
     /// A `CompartmentDefinition` resource.
-    CompartmentDefinition(Box<CompartmentDefinition>),
+    CompartmentDefinition(crate::ResourceBox<CompartmentDefinition>),
     #[cfg(feature = "r4-composition")]
     /// A `Composition` resource.
-    Composition(Box<Composition>),
+    Composition(crate::ResourceBox<Composition>),
     #[cfg(feature = "r4-concept-map")]
     /// A `ConceptMap` resource.
-    ConceptMap(Box<ConceptMap>),
+    ConceptMap(crate::ResourceBox<ConceptMap>),
     #[cfg(feature = "r4-condition")]
     /// A `Condition` resource.
-    Condition(Box<Condition>),
+    Condition(crate::ResourceBox<Condition>),
     #[cfg(feature = "r4-consent")]
     /// A `Consent` resource.
-    Consent(Box<Consent>),
+    Consent(crate::ResourceBox<Consent>),
     #[cfg(feature = "r4-contract")]
     /// A `Contract` resource.
-    Contract(Box<Contract>),
+    Contract(crate::ResourceBox<Contract>),
     #[cfg(feature = "r4-coverage")]
     /// A `Coverage` resource.
-    Coverage(Box<Coverage>),
+    Coverage(crate::ResourceBox<Coverage>),
     #[cfg(feature = "r4-coverage-eligibility-request")]
     /// A `CoverageEligibilityRequest` resource.
-    CoverageEligibilityRequest(Box<CoverageEligibilityRequest>),
+    CoverageEligibilityRequest(crate::ResourceBox<CoverageEligibilityRequest>),
     #[cfg(feature = "r4-coverage-eligibility-response")]
     /// A `CoverageEligibilityResponse` resource.
-    CoverageEligibilityResponse(Box<CoverageEligibilityResponse>),
+    CoverageEligibilityResponse(crate::ResourceBox<CoverageEligibilityResponse>),
     #[cfg(feature = "r4-detected-issue")]
     /// A `DetectedIssue` resource.
-    DetectedIssue(Box<DetectedIssue>),
+    DetectedIssue(crate::ResourceBox<DetectedIssue>),
     #[cfg(feature = "r4-device")]
     /// A `Device` resource.
-    Device(Box<Device>),
+    Device(crate::ResourceBox<Device>),
     #[cfg(feature = "r4-device-definition")]
     /// A `DeviceDefinition` resource.
-    DeviceDefinition(Box<DeviceDefinition>),
+    DeviceDefinition(crate::ResourceBox<DeviceDefinition>),
     #[cfg(feature = "r4-device-metric")]
     /// A `DeviceMetric` resource.
-    DeviceMetric(Box<DeviceMetric>),
+    DeviceMetric(crate::ResourceBox<DeviceMetric>),
     #[cfg(feature = "r4-device-request")]
     /// A `DeviceRequest` resource.
-    DeviceRequest(Box<DeviceRequest>),
+    DeviceRequest(crate::ResourceBox<DeviceRequest>),
     #[cfg(feature = "r4-device-use-statement")]
     /// A `DeviceUseStatement` resource.
-    DeviceUseStatement(Box<DeviceUseStatement>),
+    DeviceUseStatement(crate::ResourceBox<DeviceUseStatement>),
     #[cfg(feature = "r4-diagnostic-report")]
     /// A `DiagnosticReport` resource.
-    DiagnosticReport(Box<DiagnosticReport>),
+    DiagnosticReport(crate::ResourceBox<DiagnosticReport>),
     #[cfg(feature = "r4-document-manifest")]
     /// A `DocumentManifest` resource.
-    DocumentManifest(Box<DocumentManifest>),
+    DocumentManifest(crate::ResourceBox<DocumentManifest>),
     #[cfg(feature = "r4-document-reference")]
     /// A `DocumentReference` resource.
-    DocumentReference(Box<DocumentReference>),
+    DocumentReference(crate::ResourceBox<DocumentReference>),
     #[cfg(feature = "r4-effect-evidence-synthesis")]
     /// A `EffectEvidenceSynthesis` resource.
-    EffectEvidenceSynthesis(Box<EffectEvidenceSynthesis>),
+    EffectEvidenceSynthesis(crate::ResourceBox<EffectEvidenceSynthesis>),
     #[cfg(feature = "r4-encounter")]
     /// A `Encounter` resource.
-    Encounter(Box<Encounter>),
+    Encounter(crate::ResourceBox<Encounter>),
     #[cfg(feature = "r4-endpoint")]
     /// A `Endpoint` resource.
-    Endpoint(Box<Endpoint>),
+    Endpoint(crate::ResourceBox<Endpoint>),
     #[cfg(feature = "r4-enrollment-request")]
     /// A `EnrollmentRequest` resource.
-    EnrollmentRequest(Box<EnrollmentRequest>),
+    EnrollmentRequest(crate::ResourceBox<EnrollmentRequest>),
     #[cfg(feature = "r4-enrollment-response")]
     /// A `EnrollmentResponse` resource.
-    EnrollmentResponse(Box<EnrollmentResponse>),
+    EnrollmentResponse(crate::ResourceBox<EnrollmentResponse>),
     #[cfg(feature = "r4-episode-of-care")]
     /// A `EpisodeOfCare` resource.
-    EpisodeOfCare(Box<EpisodeOfCare>),
+    EpisodeOfCare(crate::ResourceBox<EpisodeOfCare>),
     #[cfg(feature = "r4-event-definition")]
     /// A `EventDefinition` resource.
-    EventDefinition(Box<EventDefinition>),
+    EventDefinition(crate::ResourceBox<EventDefinition>),
     #[cfg(feature = "r4-evidence")]
     /// A `Evidence` resource.
-    Evidence(Box<Evidence>),
+    Evidence(crate::ResourceBox<Evidence>),
     #[cfg(feature = "r4-evidence-variable")]
     /// A `EvidenceVariable` resource.
-    EvidenceVariable(Box<EvidenceVariable>),
+    EvidenceVariable(crate::ResourceBox<EvidenceVariable>),
     #[cfg(feature = "r4-example-scenario")]
     /// A `ExampleScenario` resource.
-    ExampleScenario(Box<ExampleScenario>),
+    ExampleScenario(crate::ResourceBox<ExampleScenario>),
     #[cfg(feature = "r4-explanation-of-benefit")]
     /// A `ExplanationOfBenefit` resource.
-    ExplanationOfBenefit(Box<ExplanationOfBenefit>),
+    ExplanationOfBenefit(crate::ResourceBox<ExplanationOfBenefit>),
     #[cfg(feature = "r4-family-member-history")]
     /// A `FamilyMemberHistory` resource.
-    FamilyMemberHistory(Box<FamilyMemberHistory>),
+    FamilyMemberHistory(crate::ResourceBox<FamilyMemberHistory>),
     #[cfg(feature = "r4-flag")]
     /// A `Flag` resource.
-    Flag(Box<Flag>),
+    Flag(crate::ResourceBox<Flag>),
     #[cfg(feature = "r4-goal")]
     /// A `Goal` resource.
-    Goal(Box<Goal>),
+    Goal(crate::ResourceBox<Goal>),
     #[cfg(feature = "r4-graph-definition")]
     /// A `GraphDefinition` resource.
-    GraphDefinition(Box<GraphDefinition>),
+    GraphDefinition(crate::ResourceBox<GraphDefinition>),
     #[cfg(feature = "r4-group")]
     /// A `Group` resource.
-    Group(Box<Group>),
+    Group(crate::ResourceBox<Group>),
     #[cfg(feature = "r4-guidance-response")]
     /// A `GuidanceResponse` resource.
-    GuidanceResponse(Box<GuidanceResponse>),
+    GuidanceResponse(crate::ResourceBox<GuidanceResponse>),
     #[cfg(feature = "r4-healthcare-service")]
     /// A `HealthcareService` resource.
-    HealthcareService(Box<HealthcareService>),
+    HealthcareService(crate::ResourceBox<HealthcareService>),
     #[cfg(feature = "r4-imaging-study")]
     /// A `ImagingStudy` resource.
-    ImagingStudy(Box<ImagingStudy>),
+    ImagingStudy(crate::ResourceBox<ImagingStudy>),
     #[cfg(feature = "r4-immunization")]
     /// A `Immunization` resource.
-    Immunization(Box<Immunization>),
+    Immunization(crate::ResourceBox<Immunization>),
     #[cfg(feature = "r4-immunization-evaluation")]
     /// A `ImmunizationEvaluation` resource.
-    ImmunizationEvaluation(Box<ImmunizationEvaluation>),
+    ImmunizationEvaluation(crate::ResourceBox<ImmunizationEvaluation>),
     #[cfg(feature = "r4-immunization-recommendation")]
     /// A `ImmunizationRecommendation` resource.
-    ImmunizationRecommendation(Box<ImmunizationRecommendation>),
+    ImmunizationRecommendation(crate::ResourceBox<ImmunizationRecommendation>),
     #[cfg(feature = "r4-implementation-guide")]
     /// A `ImplementationGuide` resource.
-    ImplementationGuide(Box<ImplementationGuide>),
+    ImplementationGuide(crate::ResourceBox<ImplementationGuide>),
     #[cfg(feature = "r4-insurance-plan")]
     /// A `InsurancePlan` resource.
-    InsurancePlan(Box<InsurancePlan>),
+    InsurancePlan(crate::ResourceBox<InsurancePlan>),
     #[cfg(feature = "r4-invoice")]
     /// A `Invoice` resource.
-    Invoice(Box<Invoice>),
+    Invoice(crate::ResourceBox<Invoice>),
     #[cfg(feature = "r4-library")]
     /// A `Library` resource.
-    Library(Box<Library>),
+    Library(crate::ResourceBox<Library>),
     #[cfg(feature = "r4-linkage")]
     /// A `Linkage` resource.
-    Linkage(Box<Linkage>),
+    Linkage(crate::ResourceBox<Linkage>),
     #[cfg(feature = "r4-list")]
     /// A `List` resource.
-    List(Box<List>),
+    List(crate::ResourceBox<List>),
     #[cfg(feature = "r4-location")]
     /// A `Location` resource.
-    Location(Box<Location>),
+    Location(crate::ResourceBox<Location>),
     #[cfg(feature = "r4-measure")]
     /// A `Measure` resource.
-    Measure(Box<Measure>),
+    Measure(crate::ResourceBox<Measure>),
     #[cfg(feature = "r4-measure-report")]
     /// A `MeasureReport` resource.
-    MeasureReport(Box<MeasureReport>),
+    MeasureReport(crate::ResourceBox<MeasureReport>),
     #[cfg(feature = "r4-media")]
     /// A `Media` resource.
-    Media(Box<Media>),
+    Media(crate::ResourceBox<Media>),
     #[cfg(feature = "r4-medication")]
     /// A `Medication` resource.
-    Medication(Box<Medication>),
+    Medication(crate::ResourceBox<Medication>),
     #[cfg(feature = "r4-medication-administration")]
     /// A `MedicationAdministration` resource.
-    MedicationAdministration(Box<MedicationAdministration>),
+    MedicationAdministration(crate::ResourceBox<MedicationAdministration>),
     #[cfg(feature = "r4-medication-dispense")]
     /// A `MedicationDispense` resource.
-    MedicationDispense(Box<MedicationDispense>),
+    MedicationDispense(crate::ResourceBox<MedicationDispense>),
     #[cfg(feature = "r4-medication-knowledge")]
     /// A `MedicationKnowledge` resource.
-    MedicationKnowledge(Box<MedicationKnowledge>),
+    MedicationKnowledge(crate::ResourceBox<MedicationKnowledge>),
     #[cfg(feature = "r4-medication-request")]
     /// A `MedicationRequest` resource.
-    MedicationRequest(Box<MedicationRequest>),
+    MedicationRequest(crate::ResourceBox<MedicationRequest>),
     #[cfg(feature = "r4-medication-statement")]
     /// A `MedicationStatement` resource.
-    MedicationStatement(Box<MedicationStatement>),
+    MedicationStatement(crate::ResourceBox<MedicationStatement>),
     #[cfg(feature = "r4-medicinal-product")]
     /// A `MedicinalProduct` resource.
-    MedicinalProduct(Box<MedicinalProduct>),
+    MedicinalProduct(crate::ResourceBox<MedicinalProduct>),
     #[cfg(feature = "r4-medicinal-product-authorization")]
     /// A `MedicinalProductAuthorization` resource.
-    MedicinalProductAuthorization(Box<MedicinalProductAuthorization>),
+    MedicinalProductAuthorization(crate::ResourceBox<MedicinalProductAuthorization>),
     #[cfg(feature = "r4-medicinal-product-contraindication")]
     /// A `MedicinalProductContraindication` resource.
-    MedicinalProductContraindication(Box<MedicinalProductContraindication>),
+    MedicinalProductContraindication(
+        crate::ResourceBox<MedicinalProductContraindication>,
+    ),
     #[cfg(feature = "r4-medicinal-product-indication")]
     /// A `MedicinalProductIndication` resource.
-    MedicinalProductIndication(Box<MedicinalProductIndication>),
+    MedicinalProductIndication(crate::ResourceBox<MedicinalProductIndication>),
     #[cfg(feature = "r4-medicinal-product-ingredient")]
     /// A `MedicinalProductIngredient` resource.
-    MedicinalProductIngredient(Box<MedicinalProductIngredient>),
+    MedicinalProductIngredient(crate::ResourceBox<MedicinalProductIngredient>),
     #[cfg(feature = "r4-medicinal-product-interaction")]
     /// A `MedicinalProductInteraction` resource.
-    MedicinalProductInteraction(Box<MedicinalProductInteraction>),
+    MedicinalProductInteraction(crate::ResourceBox<MedicinalProductInteraction>),
     #[cfg(feature = "r4-medicinal-product-manufactured")]
     /// A `MedicinalProductManufactured` resource.
-    MedicinalProductManufactured(Box<MedicinalProductManufactured>),
+    MedicinalProductManufactured(crate::ResourceBox<MedicinalProductManufactured>),
     #[cfg(feature = "r4-medicinal-product-packaged")]
     /// A `MedicinalProductPackaged` resource.
-    MedicinalProductPackaged(Box<MedicinalProductPackaged>),
+    MedicinalProductPackaged(crate::ResourceBox<MedicinalProductPackaged>),
     #[cfg(feature = "r4-medicinal-product-pharmaceutical")]
     /// A `MedicinalProductPharmaceutical` resource.
-    MedicinalProductPharmaceutical(Box<MedicinalProductPharmaceutical>),
+    MedicinalProductPharmaceutical(crate::ResourceBox<MedicinalProductPharmaceutical>),
     #[cfg(feature = "r4-medicinal-product-undesirable-effect")]
     /// A `MedicinalProductUndesirableEffect` resource.
-    MedicinalProductUndesirableEffect(Box<MedicinalProductUndesirableEffect>),
+    MedicinalProductUndesirableEffect(
+        crate::ResourceBox<MedicinalProductUndesirableEffect>,
+    ),
     #[cfg(feature = "r4-message-definition")]
     /// A `MessageDefinition` resource.
-    MessageDefinition(Box<MessageDefinition>),
+    MessageDefinition(crate::ResourceBox<MessageDefinition>),
     #[cfg(feature = "r4-message-header")]
     /// A `MessageHeader` resource.
-    MessageHeader(Box<MessageHeader>),
+    MessageHeader(crate::ResourceBox<MessageHeader>),
     #[cfg(feature = "r4-molecular-sequence")]
     /// A `MolecularSequence` resource.
-    MolecularSequence(Box<MolecularSequence>),
+    MolecularSequence(crate::ResourceBox<MolecularSequence>),
     #[cfg(feature = "r4-naming-system")]
     /// A `NamingSystem` resource.
-    NamingSystem(Box<NamingSystem>),
+    NamingSystem(crate::ResourceBox<NamingSystem>),
     #[cfg(feature = "r4-nutrition-order")]
     /// A `NutritionOrder` resource.
-    NutritionOrder(Box<NutritionOrder>),
+    NutritionOrder(crate::ResourceBox<NutritionOrder>),
     #[cfg(feature = "r4-observation")]
     /// A `Observation` resource.
-    Observation(Box<Observation>),
+    Observation(crate::ResourceBox<Observation>),
     #[cfg(feature = "r4-observation-definition")]
     /// A `ObservationDefinition` resource.
-    ObservationDefinition(Box<ObservationDefinition>),
+    ObservationDefinition(crate::ResourceBox<ObservationDefinition>),
     #[cfg(feature = "r4-operation-definition")]
     /// A `OperationDefinition` resource.
-    OperationDefinition(Box<OperationDefinition>),
+    OperationDefinition(crate::ResourceBox<OperationDefinition>),
     /// A `OperationOutcome` resource.
-    OperationOutcome(Box<OperationOutcome>),
+    OperationOutcome(crate::ResourceBox<OperationOutcome>),
     #[cfg(feature = "r4-organization")]
     /// A `Organization` resource.
-    Organization(Box<Organization>),
+    Organization(crate::ResourceBox<Organization>),
     #[cfg(feature = "r4-organization-affiliation")]
     /// A `OrganizationAffiliation` resource.
-    OrganizationAffiliation(Box<OrganizationAffiliation>),
+    OrganizationAffiliation(crate::ResourceBox<OrganizationAffiliation>),
     #[cfg(feature = "r4-parameters")]
     /// A `Parameters` resource.
-    Parameters(Box<Parameters>),
+    Parameters(crate::ResourceBox<Parameters>),
     #[cfg(feature = "r4-patient")]
     /// A `Patient` resource.
-    Patient(Box<Patient>),
+    Patient(crate::ResourceBox<Patient>),
     #[cfg(feature = "r4-payment-notice")]
     /// A `PaymentNotice` resource.
-    PaymentNotice(Box<PaymentNotice>),
+    PaymentNotice(crate::ResourceBox<PaymentNotice>),
     #[cfg(feature = "r4-payment-reconciliation")]
     /// A `PaymentReconciliation` resource.
-    PaymentReconciliation(Box<PaymentReconciliation>),
+    PaymentReconciliation(crate::ResourceBox<PaymentReconciliation>),
     #[cfg(feature = "r4-person")]
     /// A `Person` resource.
-    Person(Box<Person>),
+    Person(crate::ResourceBox<Person>),
     #[cfg(feature = "r4-plan-definition")]
     /// A `PlanDefinition` resource.
-    PlanDefinition(Box<PlanDefinition>),
+    PlanDefinition(crate::ResourceBox<PlanDefinition>),
     #[cfg(feature = "r4-practitioner")]
     /// A `Practitioner` resource.
-    Practitioner(Box<Practitioner>),
+    Practitioner(crate::ResourceBox<Practitioner>),
     #[cfg(feature = "r4-practitioner-role")]
     /// A `PractitionerRole` resource.
-    PractitionerRole(Box<PractitionerRole>),
+    PractitionerRole(crate::ResourceBox<PractitionerRole>),
     #[cfg(feature = "r4-procedure")]
     /// A `Procedure` resource.
-    Procedure(Box<Procedure>),
+    Procedure(crate::ResourceBox<Procedure>),
     #[cfg(feature = "r4-provenance")]
     /// A `Provenance` resource.
-    Provenance(Box<Provenance>),
+    Provenance(crate::ResourceBox<Provenance>),
     #[cfg(feature = "r4-questionnaire")]
     /// A `Questionnaire` resource.
-    Questionnaire(Box<Questionnaire>),
+    Questionnaire(crate::ResourceBox<Questionnaire>),
     #[cfg(feature = "r4-questionnaire-response")]
     /// A `QuestionnaireResponse` resource.
-    QuestionnaireResponse(Box<QuestionnaireResponse>),
+    QuestionnaireResponse(crate::ResourceBox<QuestionnaireResponse>),
     #[cfg(feature = "r4-related-person")]
     /// A `RelatedPerson` resource.
-    RelatedPerson(Box<RelatedPerson>),
+    RelatedPerson(crate::ResourceBox<RelatedPerson>),
     #[cfg(feature = "r4-request-group")]
     /// A `RequestGroup` resource.
-    RequestGroup(Box<RequestGroup>),
+    RequestGroup(crate::ResourceBox<RequestGroup>),
     #[cfg(feature = "r4-research-definition")]
     /// A `ResearchDefinition` resource.
-    ResearchDefinition(Box<ResearchDefinition>),
+    ResearchDefinition(crate::ResourceBox<ResearchDefinition>),
     #[cfg(feature = "r4-research-element-definition")]
     /// A `ResearchElementDefinition` resource.
-    ResearchElementDefinition(Box<ResearchElementDefinition>),
+    ResearchElementDefinition(crate::ResourceBox<ResearchElementDefinition>),
     #[cfg(feature = "r4-research-study")]
     /// A `ResearchStudy` resource.
-    ResearchStudy(Box<ResearchStudy>),
+    ResearchStudy(crate::ResourceBox<ResearchStudy>),
     #[cfg(feature = "r4-research-subject")]
     /// A `ResearchSubject` resource.
-    ResearchSubject(Box<ResearchSubject>),
+    ResearchSubject(crate::ResourceBox<ResearchSubject>),
     #[cfg(feature = "r4-risk-assessment")]
     /// A `RiskAssessment` resource.
-    RiskAssessment(Box<RiskAssessment>),
+    RiskAssessment(crate::ResourceBox<RiskAssessment>),
     #[cfg(feature = "r4-risk-evidence-synthesis")]
     /// A `RiskEvidenceSynthesis` resource.
-    RiskEvidenceSynthesis(Box<RiskEvidenceSynthesis>),
+    RiskEvidenceSynthesis(crate::ResourceBox<RiskEvidenceSynthesis>),
     #[cfg(feature = "r4-schedule")]
     /// A `Schedule` resource.
-    Schedule(Box<Schedule>),
+    Schedule(crate::ResourceBox<Schedule>),
     #[cfg(feature = "r4-search-parameter")]
     /// A `SearchParameter` resource.
-    SearchParameter(Box<SearchParameter>),
+    SearchParameter(crate::ResourceBox<SearchParameter>),
     #[cfg(feature = "r4-service-request")]
     /// A `ServiceRequest` resource.
-    ServiceRequest(Box<ServiceRequest>),
+    ServiceRequest(crate::ResourceBox<ServiceRequest>),
     #[cfg(feature = "r4-slot")]
     /// A `Slot` resource.
-    Slot(Box<Slot>),
+    Slot(crate::ResourceBox<Slot>),
     #[cfg(feature = "r4-specimen")]
     /// A `Specimen` resource.
-    Specimen(Box<Specimen>),
+    Specimen(crate::ResourceBox<Specimen>),
     #[cfg(feature = "r4-specimen-definition")]
     /// A `SpecimenDefinition` resource.
-    SpecimenDefinition(Box<SpecimenDefinition>),
+    SpecimenDefinition(crate::ResourceBox<SpecimenDefinition>),
     #[cfg(feature = "r4-structure-definition")]
     /// A `StructureDefinition` resource.
-    StructureDefinition(Box<StructureDefinition>),
+    StructureDefinition(crate::ResourceBox<StructureDefinition>),
     #[cfg(feature = "r4-structure-map")]
     /// A `StructureMap` resource.
-    StructureMap(Box<StructureMap>),
+    StructureMap(crate::ResourceBox<StructureMap>),
     #[cfg(feature = "r4-subscription")]
     /// A `Subscription` resource.
-    Subscription(Box<Subscription>),
+    Subscription(crate::ResourceBox<Subscription>),
     #[cfg(feature = "r4-substance")]
     /// A `Substance` resource.
-    Substance(Box<Substance>),
+    Substance(crate::ResourceBox<Substance>),
     #[cfg(feature = "r4-substance-nucleic-acid")]
     /// A `SubstanceNucleicAcid` resource.
-    SubstanceNucleicAcid(Box<SubstanceNucleicAcid>),
+    SubstanceNucleicAcid(crate::ResourceBox<SubstanceNucleicAcid>),
     #[cfg(feature = "r4-substance-polymer")]
     /// A `SubstancePolymer` resource.
-    SubstancePolymer(Box<SubstancePolymer>),
+    SubstancePolymer(crate::ResourceBox<SubstancePolymer>),
     #[cfg(feature = "r4-substance-protein")]
     /// A `SubstanceProtein` resource.
-    SubstanceProtein(Box<SubstanceProtein>),
+    SubstanceProtein(crate::ResourceBox<SubstanceProtein>),
     #[cfg(feature = "r4-substance-reference-information")]
     /// A `SubstanceReferenceInformation` resource.
-    SubstanceReferenceInformation(Box<SubstanceReferenceInformation>),
+    SubstanceReferenceInformation(crate::ResourceBox<SubstanceReferenceInformation>),
     #[cfg(feature = "r4-substance-source-material")]
     /// A `SubstanceSourceMaterial` resource.
-    SubstanceSourceMaterial(Box<SubstanceSourceMaterial>),
+    SubstanceSourceMaterial(crate::ResourceBox<SubstanceSourceMaterial>),
     #[cfg(feature = "r4-substance-specification")]
     /// A `SubstanceSpecification` resource.
-    SubstanceSpecification(Box<SubstanceSpecification>),
+    SubstanceSpecification(crate::ResourceBox<SubstanceSpecification>),
     #[cfg(feature = "r4-supply-delivery")]
     /// A `SupplyDelivery` resource.
-    SupplyDelivery(Box<SupplyDelivery>),
+    SupplyDelivery(crate::ResourceBox<SupplyDelivery>),
     #[cfg(feature = "r4-supply-request")]
     /// A `SupplyRequest` resource.
-    SupplyRequest(Box<SupplyRequest>),
+    SupplyRequest(crate::ResourceBox<SupplyRequest>),
     #[cfg(feature = "r4-task")]
     /// A `Task` resource.
-    Task(Box<Task>),
+    Task(crate::ResourceBox<Task>),
     #[cfg(feature = "r4-terminology-capabilities")]
     /// A `TerminologyCapabilities` resource.
-    TerminologyCapabilities(Box<TerminologyCapabilities>),
+    TerminologyCapabilities(crate::ResourceBox<TerminologyCapabilities>),
     #[cfg(feature = "r4-test-report")]
     /// A `TestReport` resource.
-    TestReport(Box<TestReport>),
+    TestReport(crate::ResourceBox<TestReport>),
     #[cfg(feature = "r4-test-script")]
     /// A `TestScript` resource.
-    TestScript(Box<TestScript>),
+    TestScript(crate::ResourceBox<TestScript>),
     #[cfg(feature = "r4-value-set")]
     /// A `ValueSet` resource.
-    ValueSet(Box<ValueSet>),
+    ValueSet(crate::ResourceBox<ValueSet>),
     #[cfg(feature = "r4-verification-result")]
     /// A `VerificationResult` resource.
-    VerificationResult(Box<VerificationResult>),
+    VerificationResult(crate::ResourceBox<VerificationResult>),
     #[cfg(feature = "r4-vision-prescription")]
     /// A `VisionPrescription` resource.
-    VisionPrescription(Box<VisionPrescription>),
+    VisionPrescription(crate::ResourceBox<VisionPrescription>),
     /// A resource whose type is not compiled in (its cargo feature is off), kept as its JSON text; or,
     /// in lenient reading only, a `resourceType` this version does not define (reported). Parse it
     /// later with [`RawResource::parse`](crate::RawResource::parse).
@@ -1246,761 +1250,986 @@ impl FhirJson for Resource {
                 #[cfg(feature = "r4-account")]
                 "Account" => {
                     r.enter_resource("Account");
-                    r.read_boxed::<Account>()?.map(Self::Account)
+                    r.read_boxed::<Account>()?
+                        .map(|x| Self::Account(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-activity-definition")]
                 "ActivityDefinition" => {
                     r.enter_resource("ActivityDefinition");
-                    r.read_boxed::<ActivityDefinition>()?.map(Self::ActivityDefinition)
+                    r.read_boxed::<ActivityDefinition>()?
+                        .map(|x| Self::ActivityDefinition(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-adverse-event")]
                 "AdverseEvent" => {
                     r.enter_resource("AdverseEvent");
-                    r.read_boxed::<AdverseEvent>()?.map(Self::AdverseEvent)
+                    r.read_boxed::<AdverseEvent>()?
+                        .map(|x| Self::AdverseEvent(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-allergy-intolerance")]
                 "AllergyIntolerance" => {
                     r.enter_resource("AllergyIntolerance");
-                    r.read_boxed::<AllergyIntolerance>()?.map(Self::AllergyIntolerance)
+                    r.read_boxed::<AllergyIntolerance>()?
+                        .map(|x| Self::AllergyIntolerance(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-appointment")]
                 "Appointment" => {
                     r.enter_resource("Appointment");
-                    r.read_boxed::<Appointment>()?.map(Self::Appointment)
+                    r.read_boxed::<Appointment>()?
+                        .map(|x| Self::Appointment(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-appointment-response")]
                 "AppointmentResponse" => {
                     r.enter_resource("AppointmentResponse");
-                    r.read_boxed::<AppointmentResponse>()?.map(Self::AppointmentResponse)
+                    r.read_boxed::<AppointmentResponse>()?
+                        .map(|x| Self::AppointmentResponse(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-audit-event")]
                 "AuditEvent" => {
                     r.enter_resource("AuditEvent");
-                    r.read_boxed::<AuditEvent>()?.map(Self::AuditEvent)
+                    r.read_boxed::<AuditEvent>()?
+                        .map(|x| Self::AuditEvent(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-basic")]
                 "Basic" => {
                     r.enter_resource("Basic");
-                    r.read_boxed::<Basic>()?.map(Self::Basic)
+                    r.read_boxed::<Basic>()?
+                        .map(|x| Self::Basic(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-binary")]
                 "Binary" => {
                     r.enter_resource("Binary");
-                    r.read_boxed::<Binary>()?.map(Self::Binary)
+                    r.read_boxed::<Binary>()?
+                        .map(|x| Self::Binary(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-biologically-derived-product")]
                 "BiologicallyDerivedProduct" => {
                     r.enter_resource("BiologicallyDerivedProduct");
                     r.read_boxed::<BiologicallyDerivedProduct>()?
-                        .map(Self::BiologicallyDerivedProduct)
+                        .map(|x| Self::BiologicallyDerivedProduct(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-body-structure")]
                 "BodyStructure" => {
                     r.enter_resource("BodyStructure");
-                    r.read_boxed::<BodyStructure>()?.map(Self::BodyStructure)
+                    r.read_boxed::<BodyStructure>()?
+                        .map(|x| Self::BodyStructure(crate::ResourceBox::from_box(x)))
                 }
                 "Bundle" => {
                     r.enter_resource("Bundle");
-                    r.read_boxed::<Bundle>()?.map(Self::Bundle)
+                    r.read_boxed::<Bundle>()?
+                        .map(|x| Self::Bundle(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-capability-statement")]
                 "CapabilityStatement" => {
                     r.enter_resource("CapabilityStatement");
-                    r.read_boxed::<CapabilityStatement>()?.map(Self::CapabilityStatement)
+                    r.read_boxed::<CapabilityStatement>()?
+                        .map(|x| Self::CapabilityStatement(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-care-plan")]
                 "CarePlan" => {
                     r.enter_resource("CarePlan");
-                    r.read_boxed::<CarePlan>()?.map(Self::CarePlan)
+                    r.read_boxed::<CarePlan>()?
+                        .map(|x| Self::CarePlan(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-care-team")]
                 "CareTeam" => {
                     r.enter_resource("CareTeam");
-                    r.read_boxed::<CareTeam>()?.map(Self::CareTeam)
+                    r.read_boxed::<CareTeam>()?
+                        .map(|x| Self::CareTeam(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-catalog-entry")]
                 "CatalogEntry" => {
                     r.enter_resource("CatalogEntry");
-                    r.read_boxed::<CatalogEntry>()?.map(Self::CatalogEntry)
+                    r.read_boxed::<CatalogEntry>()?
+                        .map(|x| Self::CatalogEntry(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-charge-item")]
                 "ChargeItem" => {
                     r.enter_resource("ChargeItem");
-                    r.read_boxed::<ChargeItem>()?.map(Self::ChargeItem)
+                    r.read_boxed::<ChargeItem>()?
+                        .map(|x| Self::ChargeItem(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-charge-item-definition")]
                 "ChargeItemDefinition" => {
                     r.enter_resource("ChargeItemDefinition");
                     r.read_boxed::<ChargeItemDefinition>()?
-                        .map(Self::ChargeItemDefinition)
+                        .map(|x| Self::ChargeItemDefinition(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-claim")]
                 "Claim" => {
                     r.enter_resource("Claim");
-                    r.read_boxed::<Claim>()?.map(Self::Claim)
+                    r.read_boxed::<Claim>()?
+                        .map(|x| Self::Claim(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-claim-response")]
                 "ClaimResponse" => {
                     r.enter_resource("ClaimResponse");
-                    r.read_boxed::<ClaimResponse>()?.map(Self::ClaimResponse)
+                    r.read_boxed::<ClaimResponse>()?
+                        .map(|x| Self::ClaimResponse(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-clinical-impression")]
                 "ClinicalImpression" => {
                     r.enter_resource("ClinicalImpression");
-                    r.read_boxed::<ClinicalImpression>()?.map(Self::ClinicalImpression)
+                    r.read_boxed::<ClinicalImpression>()?
+                        .map(|x| Self::ClinicalImpression(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-code-system")]
                 "CodeSystem" => {
                     r.enter_resource("CodeSystem");
-                    r.read_boxed::<CodeSystem>()?.map(Self::CodeSystem)
+                    r.read_boxed::<CodeSystem>()?
+                        .map(|x| Self::CodeSystem(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-communication")]
                 "Communication" => {
                     r.enter_resource("Communication");
-                    r.read_boxed::<Communication>()?.map(Self::Communication)
+                    r.read_boxed::<Communication>()?
+                        .map(|x| Self::Communication(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-communication-request")]
                 "CommunicationRequest" => {
                     r.enter_resource("CommunicationRequest");
                     r.read_boxed::<CommunicationRequest>()?
-                        .map(Self::CommunicationRequest)
+                        .map(|x| Self::CommunicationRequest(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-compartment-definition")]
                 "CompartmentDefinition" => {
                     r.enter_resource("CompartmentDefinition");
                     r.read_boxed::<CompartmentDefinition>()?
-                        .map(Self::CompartmentDefinition)
+                        .map(|x| Self::CompartmentDefinition(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-composition")]
                 "Composition" => {
                     r.enter_resource("Composition");
-                    r.read_boxed::<Composition>()?.map(Self::Composition)
+                    r.read_boxed::<Composition>()?
+                        .map(|x| Self::Composition(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-concept-map")]
                 "ConceptMap" => {
                     r.enter_resource("ConceptMap");
-                    r.read_boxed::<ConceptMap>()?.map(Self::ConceptMap)
+                    r.read_boxed::<ConceptMap>()?
+                        .map(|x| Self::ConceptMap(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-condition")]
                 "Condition" => {
                     r.enter_resource("Condition");
-                    r.read_boxed::<Condition>()?.map(Self::Condition)
+                    r.read_boxed::<Condition>()?
+                        .map(|x| Self::Condition(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-consent")]
                 "Consent" => {
                     r.enter_resource("Consent");
-                    r.read_boxed::<Consent>()?.map(Self::Consent)
+                    r.read_boxed::<Consent>()?
+                        .map(|x| Self::Consent(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-contract")]
                 "Contract" => {
                     r.enter_resource("Contract");
-                    r.read_boxed::<Contract>()?.map(Self::Contract)
+                    r.read_boxed::<Contract>()?
+                        .map(|x| Self::Contract(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-coverage")]
                 "Coverage" => {
                     r.enter_resource("Coverage");
-                    r.read_boxed::<Coverage>()?.map(Self::Coverage)
+                    r.read_boxed::<Coverage>()?
+                        .map(|x| Self::Coverage(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-coverage-eligibility-request")]
                 "CoverageEligibilityRequest" => {
                     r.enter_resource("CoverageEligibilityRequest");
                     r.read_boxed::<CoverageEligibilityRequest>()?
-                        .map(Self::CoverageEligibilityRequest)
+                        .map(|x| Self::CoverageEligibilityRequest(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-coverage-eligibility-response")]
                 "CoverageEligibilityResponse" => {
                     r.enter_resource("CoverageEligibilityResponse");
                     r.read_boxed::<CoverageEligibilityResponse>()?
-                        .map(Self::CoverageEligibilityResponse)
+                        .map(|x| Self::CoverageEligibilityResponse(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-detected-issue")]
                 "DetectedIssue" => {
                     r.enter_resource("DetectedIssue");
-                    r.read_boxed::<DetectedIssue>()?.map(Self::DetectedIssue)
+                    r.read_boxed::<DetectedIssue>()?
+                        .map(|x| Self::DetectedIssue(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-device")]
                 "Device" => {
                     r.enter_resource("Device");
-                    r.read_boxed::<Device>()?.map(Self::Device)
+                    r.read_boxed::<Device>()?
+                        .map(|x| Self::Device(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-device-definition")]
                 "DeviceDefinition" => {
                     r.enter_resource("DeviceDefinition");
-                    r.read_boxed::<DeviceDefinition>()?.map(Self::DeviceDefinition)
+                    r.read_boxed::<DeviceDefinition>()?
+                        .map(|x| Self::DeviceDefinition(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-device-metric")]
                 "DeviceMetric" => {
                     r.enter_resource("DeviceMetric");
-                    r.read_boxed::<DeviceMetric>()?.map(Self::DeviceMetric)
+                    r.read_boxed::<DeviceMetric>()?
+                        .map(|x| Self::DeviceMetric(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-device-request")]
                 "DeviceRequest" => {
                     r.enter_resource("DeviceRequest");
-                    r.read_boxed::<DeviceRequest>()?.map(Self::DeviceRequest)
+                    r.read_boxed::<DeviceRequest>()?
+                        .map(|x| Self::DeviceRequest(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-device-use-statement")]
                 "DeviceUseStatement" => {
                     r.enter_resource("DeviceUseStatement");
-                    r.read_boxed::<DeviceUseStatement>()?.map(Self::DeviceUseStatement)
+                    r.read_boxed::<DeviceUseStatement>()?
+                        .map(|x| Self::DeviceUseStatement(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-diagnostic-report")]
                 "DiagnosticReport" => {
                     r.enter_resource("DiagnosticReport");
-                    r.read_boxed::<DiagnosticReport>()?.map(Self::DiagnosticReport)
+                    r.read_boxed::<DiagnosticReport>()?
+                        .map(|x| Self::DiagnosticReport(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-document-manifest")]
                 "DocumentManifest" => {
                     r.enter_resource("DocumentManifest");
-                    r.read_boxed::<DocumentManifest>()?.map(Self::DocumentManifest)
+                    r.read_boxed::<DocumentManifest>()?
+                        .map(|x| Self::DocumentManifest(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-document-reference")]
                 "DocumentReference" => {
                     r.enter_resource("DocumentReference");
-                    r.read_boxed::<DocumentReference>()?.map(Self::DocumentReference)
+                    r.read_boxed::<DocumentReference>()?
+                        .map(|x| Self::DocumentReference(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-effect-evidence-synthesis")]
                 "EffectEvidenceSynthesis" => {
                     r.enter_resource("EffectEvidenceSynthesis");
                     r.read_boxed::<EffectEvidenceSynthesis>()?
-                        .map(Self::EffectEvidenceSynthesis)
+                        .map(|x| Self::EffectEvidenceSynthesis(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-encounter")]
                 "Encounter" => {
                     r.enter_resource("Encounter");
-                    r.read_boxed::<Encounter>()?.map(Self::Encounter)
+                    r.read_boxed::<Encounter>()?
+                        .map(|x| Self::Encounter(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-endpoint")]
                 "Endpoint" => {
                     r.enter_resource("Endpoint");
-                    r.read_boxed::<Endpoint>()?.map(Self::Endpoint)
+                    r.read_boxed::<Endpoint>()?
+                        .map(|x| Self::Endpoint(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-enrollment-request")]
                 "EnrollmentRequest" => {
                     r.enter_resource("EnrollmentRequest");
-                    r.read_boxed::<EnrollmentRequest>()?.map(Self::EnrollmentRequest)
+                    r.read_boxed::<EnrollmentRequest>()?
+                        .map(|x| Self::EnrollmentRequest(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-enrollment-response")]
                 "EnrollmentResponse" => {
                     r.enter_resource("EnrollmentResponse");
-                    r.read_boxed::<EnrollmentResponse>()?.map(Self::EnrollmentResponse)
+                    r.read_boxed::<EnrollmentResponse>()?
+                        .map(|x| Self::EnrollmentResponse(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-episode-of-care")]
                 "EpisodeOfCare" => {
                     r.enter_resource("EpisodeOfCare");
-                    r.read_boxed::<EpisodeOfCare>()?.map(Self::EpisodeOfCare)
+                    r.read_boxed::<EpisodeOfCare>()?
+                        .map(|x| Self::EpisodeOfCare(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-event-definition")]
                 "EventDefinition" => {
                     r.enter_resource("EventDefinition");
-                    r.read_boxed::<EventDefinition>()?.map(Self::EventDefinition)
+                    r.read_boxed::<EventDefinition>()?
+                        .map(|x| Self::EventDefinition(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-evidence")]
                 "Evidence" => {
                     r.enter_resource("Evidence");
-                    r.read_boxed::<Evidence>()?.map(Self::Evidence)
+                    r.read_boxed::<Evidence>()?
+                        .map(|x| Self::Evidence(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-evidence-variable")]
                 "EvidenceVariable" => {
                     r.enter_resource("EvidenceVariable");
-                    r.read_boxed::<EvidenceVariable>()?.map(Self::EvidenceVariable)
+                    r.read_boxed::<EvidenceVariable>()?
+                        .map(|x| Self::EvidenceVariable(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-example-scenario")]
                 "ExampleScenario" => {
                     r.enter_resource("ExampleScenario");
-                    r.read_boxed::<ExampleScenario>()?.map(Self::ExampleScenario)
+                    r.read_boxed::<ExampleScenario>()?
+                        .map(|x| Self::ExampleScenario(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-explanation-of-benefit")]
                 "ExplanationOfBenefit" => {
                     r.enter_resource("ExplanationOfBenefit");
                     r.read_boxed::<ExplanationOfBenefit>()?
-                        .map(Self::ExplanationOfBenefit)
+                        .map(|x| Self::ExplanationOfBenefit(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-family-member-history")]
                 "FamilyMemberHistory" => {
                     r.enter_resource("FamilyMemberHistory");
-                    r.read_boxed::<FamilyMemberHistory>()?.map(Self::FamilyMemberHistory)
+                    r.read_boxed::<FamilyMemberHistory>()?
+                        .map(|x| Self::FamilyMemberHistory(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-flag")]
                 "Flag" => {
                     r.enter_resource("Flag");
-                    r.read_boxed::<Flag>()?.map(Self::Flag)
+                    r.read_boxed::<Flag>()?
+                        .map(|x| Self::Flag(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-goal")]
                 "Goal" => {
                     r.enter_resource("Goal");
-                    r.read_boxed::<Goal>()?.map(Self::Goal)
+                    r.read_boxed::<Goal>()?
+                        .map(|x| Self::Goal(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-graph-definition")]
                 "GraphDefinition" => {
                     r.enter_resource("GraphDefinition");
-                    r.read_boxed::<GraphDefinition>()?.map(Self::GraphDefinition)
+                    r.read_boxed::<GraphDefinition>()?
+                        .map(|x| Self::GraphDefinition(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-group")]
                 "Group" => {
                     r.enter_resource("Group");
-                    r.read_boxed::<Group>()?.map(Self::Group)
+                    r.read_boxed::<Group>()?
+                        .map(|x| Self::Group(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-guidance-response")]
                 "GuidanceResponse" => {
                     r.enter_resource("GuidanceResponse");
-                    r.read_boxed::<GuidanceResponse>()?.map(Self::GuidanceResponse)
+                    r.read_boxed::<GuidanceResponse>()?
+                        .map(|x| Self::GuidanceResponse(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-healthcare-service")]
                 "HealthcareService" => {
                     r.enter_resource("HealthcareService");
-                    r.read_boxed::<HealthcareService>()?.map(Self::HealthcareService)
+                    r.read_boxed::<HealthcareService>()?
+                        .map(|x| Self::HealthcareService(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-imaging-study")]
                 "ImagingStudy" => {
                     r.enter_resource("ImagingStudy");
-                    r.read_boxed::<ImagingStudy>()?.map(Self::ImagingStudy)
+                    r.read_boxed::<ImagingStudy>()?
+                        .map(|x| Self::ImagingStudy(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-immunization")]
                 "Immunization" => {
                     r.enter_resource("Immunization");
-                    r.read_boxed::<Immunization>()?.map(Self::Immunization)
+                    r.read_boxed::<Immunization>()?
+                        .map(|x| Self::Immunization(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-immunization-evaluation")]
                 "ImmunizationEvaluation" => {
                     r.enter_resource("ImmunizationEvaluation");
                     r.read_boxed::<ImmunizationEvaluation>()?
-                        .map(Self::ImmunizationEvaluation)
+                        .map(|x| Self::ImmunizationEvaluation(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-immunization-recommendation")]
                 "ImmunizationRecommendation" => {
                     r.enter_resource("ImmunizationRecommendation");
                     r.read_boxed::<ImmunizationRecommendation>()?
-                        .map(Self::ImmunizationRecommendation)
+                        .map(|x| Self::ImmunizationRecommendation(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-implementation-guide")]
                 "ImplementationGuide" => {
                     r.enter_resource("ImplementationGuide");
-                    r.read_boxed::<ImplementationGuide>()?.map(Self::ImplementationGuide)
+                    r.read_boxed::<ImplementationGuide>()?
+                        .map(|x| Self::ImplementationGuide(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-insurance-plan")]
                 "InsurancePlan" => {
                     r.enter_resource("InsurancePlan");
-                    r.read_boxed::<InsurancePlan>()?.map(Self::InsurancePlan)
+                    r.read_boxed::<InsurancePlan>()?
+                        .map(|x| Self::InsurancePlan(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-invoice")]
                 "Invoice" => {
                     r.enter_resource("Invoice");
-                    r.read_boxed::<Invoice>()?.map(Self::Invoice)
+                    r.read_boxed::<Invoice>()?
+                        .map(|x| Self::Invoice(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-library")]
                 "Library" => {
                     r.enter_resource("Library");
-                    r.read_boxed::<Library>()?.map(Self::Library)
+                    r.read_boxed::<Library>()?
+                        .map(|x| Self::Library(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-linkage")]
                 "Linkage" => {
                     r.enter_resource("Linkage");
-                    r.read_boxed::<Linkage>()?.map(Self::Linkage)
+                    r.read_boxed::<Linkage>()?
+                        .map(|x| Self::Linkage(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-list")]
                 "List" => {
                     r.enter_resource("List");
-                    r.read_boxed::<List>()?.map(Self::List)
+                    r.read_boxed::<List>()?
+                        .map(|x| Self::List(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-location")]
                 "Location" => {
                     r.enter_resource("Location");
-                    r.read_boxed::<Location>()?.map(Self::Location)
+                    r.read_boxed::<Location>()?
+                        .map(|x| Self::Location(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-measure")]
                 "Measure" => {
                     r.enter_resource("Measure");
-                    r.read_boxed::<Measure>()?.map(Self::Measure)
+                    r.read_boxed::<Measure>()?
+                        .map(|x| Self::Measure(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-measure-report")]
                 "MeasureReport" => {
                     r.enter_resource("MeasureReport");
-                    r.read_boxed::<MeasureReport>()?.map(Self::MeasureReport)
+                    r.read_boxed::<MeasureReport>()?
+                        .map(|x| Self::MeasureReport(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-media")]
                 "Media" => {
                     r.enter_resource("Media");
-                    r.read_boxed::<Media>()?.map(Self::Media)
+                    r.read_boxed::<Media>()?
+                        .map(|x| Self::Media(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-medication")]
                 "Medication" => {
                     r.enter_resource("Medication");
-                    r.read_boxed::<Medication>()?.map(Self::Medication)
+                    r.read_boxed::<Medication>()?
+                        .map(|x| Self::Medication(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-medication-administration")]
                 "MedicationAdministration" => {
                     r.enter_resource("MedicationAdministration");
                     r.read_boxed::<MedicationAdministration>()?
-                        .map(Self::MedicationAdministration)
+                        .map(|x| Self::MedicationAdministration(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-medication-dispense")]
                 "MedicationDispense" => {
                     r.enter_resource("MedicationDispense");
-                    r.read_boxed::<MedicationDispense>()?.map(Self::MedicationDispense)
+                    r.read_boxed::<MedicationDispense>()?
+                        .map(|x| Self::MedicationDispense(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-medication-knowledge")]
                 "MedicationKnowledge" => {
                     r.enter_resource("MedicationKnowledge");
-                    r.read_boxed::<MedicationKnowledge>()?.map(Self::MedicationKnowledge)
+                    r.read_boxed::<MedicationKnowledge>()?
+                        .map(|x| Self::MedicationKnowledge(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-medication-request")]
                 "MedicationRequest" => {
                     r.enter_resource("MedicationRequest");
-                    r.read_boxed::<MedicationRequest>()?.map(Self::MedicationRequest)
+                    r.read_boxed::<MedicationRequest>()?
+                        .map(|x| Self::MedicationRequest(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-medication-statement")]
                 "MedicationStatement" => {
                     r.enter_resource("MedicationStatement");
-                    r.read_boxed::<MedicationStatement>()?.map(Self::MedicationStatement)
+                    r.read_boxed::<MedicationStatement>()?
+                        .map(|x| Self::MedicationStatement(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-medicinal-product")]
                 "MedicinalProduct" => {
                     r.enter_resource("MedicinalProduct");
-                    r.read_boxed::<MedicinalProduct>()?.map(Self::MedicinalProduct)
+                    r.read_boxed::<MedicinalProduct>()?
+                        .map(|x| Self::MedicinalProduct(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-medicinal-product-authorization")]
                 "MedicinalProductAuthorization" => {
                     r.enter_resource("MedicinalProductAuthorization");
                     r.read_boxed::<MedicinalProductAuthorization>()?
-                        .map(Self::MedicinalProductAuthorization)
+                        .map(|x| Self::MedicinalProductAuthorization(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-medicinal-product-contraindication")]
                 "MedicinalProductContraindication" => {
                     r.enter_resource("MedicinalProductContraindication");
                     r.read_boxed::<MedicinalProductContraindication>()?
-                        .map(Self::MedicinalProductContraindication)
+                        .map(|x| Self::MedicinalProductContraindication(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-medicinal-product-indication")]
                 "MedicinalProductIndication" => {
                     r.enter_resource("MedicinalProductIndication");
                     r.read_boxed::<MedicinalProductIndication>()?
-                        .map(Self::MedicinalProductIndication)
+                        .map(|x| Self::MedicinalProductIndication(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-medicinal-product-ingredient")]
                 "MedicinalProductIngredient" => {
                     r.enter_resource("MedicinalProductIngredient");
                     r.read_boxed::<MedicinalProductIngredient>()?
-                        .map(Self::MedicinalProductIngredient)
+                        .map(|x| Self::MedicinalProductIngredient(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-medicinal-product-interaction")]
                 "MedicinalProductInteraction" => {
                     r.enter_resource("MedicinalProductInteraction");
                     r.read_boxed::<MedicinalProductInteraction>()?
-                        .map(Self::MedicinalProductInteraction)
+                        .map(|x| Self::MedicinalProductInteraction(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-medicinal-product-manufactured")]
                 "MedicinalProductManufactured" => {
                     r.enter_resource("MedicinalProductManufactured");
                     r.read_boxed::<MedicinalProductManufactured>()?
-                        .map(Self::MedicinalProductManufactured)
+                        .map(|x| Self::MedicinalProductManufactured(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-medicinal-product-packaged")]
                 "MedicinalProductPackaged" => {
                     r.enter_resource("MedicinalProductPackaged");
                     r.read_boxed::<MedicinalProductPackaged>()?
-                        .map(Self::MedicinalProductPackaged)
+                        .map(|x| Self::MedicinalProductPackaged(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-medicinal-product-pharmaceutical")]
                 "MedicinalProductPharmaceutical" => {
                     r.enter_resource("MedicinalProductPharmaceutical");
                     r.read_boxed::<MedicinalProductPharmaceutical>()?
-                        .map(Self::MedicinalProductPharmaceutical)
+                        .map(|x| Self::MedicinalProductPharmaceutical(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-medicinal-product-undesirable-effect")]
                 "MedicinalProductUndesirableEffect" => {
                     r.enter_resource("MedicinalProductUndesirableEffect");
                     r.read_boxed::<MedicinalProductUndesirableEffect>()?
-                        .map(Self::MedicinalProductUndesirableEffect)
+                        .map(|x| Self::MedicinalProductUndesirableEffect(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-message-definition")]
                 "MessageDefinition" => {
                     r.enter_resource("MessageDefinition");
-                    r.read_boxed::<MessageDefinition>()?.map(Self::MessageDefinition)
+                    r.read_boxed::<MessageDefinition>()?
+                        .map(|x| Self::MessageDefinition(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-message-header")]
                 "MessageHeader" => {
                     r.enter_resource("MessageHeader");
-                    r.read_boxed::<MessageHeader>()?.map(Self::MessageHeader)
+                    r.read_boxed::<MessageHeader>()?
+                        .map(|x| Self::MessageHeader(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-molecular-sequence")]
                 "MolecularSequence" => {
                     r.enter_resource("MolecularSequence");
-                    r.read_boxed::<MolecularSequence>()?.map(Self::MolecularSequence)
+                    r.read_boxed::<MolecularSequence>()?
+                        .map(|x| Self::MolecularSequence(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-naming-system")]
                 "NamingSystem" => {
                     r.enter_resource("NamingSystem");
-                    r.read_boxed::<NamingSystem>()?.map(Self::NamingSystem)
+                    r.read_boxed::<NamingSystem>()?
+                        .map(|x| Self::NamingSystem(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-nutrition-order")]
                 "NutritionOrder" => {
                     r.enter_resource("NutritionOrder");
-                    r.read_boxed::<NutritionOrder>()?.map(Self::NutritionOrder)
+                    r.read_boxed::<NutritionOrder>()?
+                        .map(|x| Self::NutritionOrder(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-observation")]
                 "Observation" => {
                     r.enter_resource("Observation");
-                    r.read_boxed::<Observation>()?.map(Self::Observation)
+                    r.read_boxed::<Observation>()?
+                        .map(|x| Self::Observation(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-observation-definition")]
                 "ObservationDefinition" => {
                     r.enter_resource("ObservationDefinition");
                     r.read_boxed::<ObservationDefinition>()?
-                        .map(Self::ObservationDefinition)
+                        .map(|x| Self::ObservationDefinition(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-operation-definition")]
                 "OperationDefinition" => {
                     r.enter_resource("OperationDefinition");
-                    r.read_boxed::<OperationDefinition>()?.map(Self::OperationDefinition)
+                    r.read_boxed::<OperationDefinition>()?
+                        .map(|x| Self::OperationDefinition(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 "OperationOutcome" => {
                     r.enter_resource("OperationOutcome");
-                    r.read_boxed::<OperationOutcome>()?.map(Self::OperationOutcome)
+                    r.read_boxed::<OperationOutcome>()?
+                        .map(|x| Self::OperationOutcome(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-organization")]
                 "Organization" => {
                     r.enter_resource("Organization");
-                    r.read_boxed::<Organization>()?.map(Self::Organization)
+                    r.read_boxed::<Organization>()?
+                        .map(|x| Self::Organization(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-organization-affiliation")]
                 "OrganizationAffiliation" => {
                     r.enter_resource("OrganizationAffiliation");
                     r.read_boxed::<OrganizationAffiliation>()?
-                        .map(Self::OrganizationAffiliation)
+                        .map(|x| Self::OrganizationAffiliation(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-parameters")]
                 "Parameters" => {
                     r.enter_resource("Parameters");
-                    r.read_boxed::<Parameters>()?.map(Self::Parameters)
+                    r.read_boxed::<Parameters>()?
+                        .map(|x| Self::Parameters(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-patient")]
                 "Patient" => {
                     r.enter_resource("Patient");
-                    r.read_boxed::<Patient>()?.map(Self::Patient)
+                    r.read_boxed::<Patient>()?
+                        .map(|x| Self::Patient(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-payment-notice")]
                 "PaymentNotice" => {
                     r.enter_resource("PaymentNotice");
-                    r.read_boxed::<PaymentNotice>()?.map(Self::PaymentNotice)
+                    r.read_boxed::<PaymentNotice>()?
+                        .map(|x| Self::PaymentNotice(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-payment-reconciliation")]
                 "PaymentReconciliation" => {
                     r.enter_resource("PaymentReconciliation");
                     r.read_boxed::<PaymentReconciliation>()?
-                        .map(Self::PaymentReconciliation)
+                        .map(|x| Self::PaymentReconciliation(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-person")]
                 "Person" => {
                     r.enter_resource("Person");
-                    r.read_boxed::<Person>()?.map(Self::Person)
+                    r.read_boxed::<Person>()?
+                        .map(|x| Self::Person(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-plan-definition")]
                 "PlanDefinition" => {
                     r.enter_resource("PlanDefinition");
-                    r.read_boxed::<PlanDefinition>()?.map(Self::PlanDefinition)
+                    r.read_boxed::<PlanDefinition>()?
+                        .map(|x| Self::PlanDefinition(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-practitioner")]
                 "Practitioner" => {
                     r.enter_resource("Practitioner");
-                    r.read_boxed::<Practitioner>()?.map(Self::Practitioner)
+                    r.read_boxed::<Practitioner>()?
+                        .map(|x| Self::Practitioner(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-practitioner-role")]
                 "PractitionerRole" => {
                     r.enter_resource("PractitionerRole");
-                    r.read_boxed::<PractitionerRole>()?.map(Self::PractitionerRole)
+                    r.read_boxed::<PractitionerRole>()?
+                        .map(|x| Self::PractitionerRole(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-procedure")]
                 "Procedure" => {
                     r.enter_resource("Procedure");
-                    r.read_boxed::<Procedure>()?.map(Self::Procedure)
+                    r.read_boxed::<Procedure>()?
+                        .map(|x| Self::Procedure(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-provenance")]
                 "Provenance" => {
                     r.enter_resource("Provenance");
-                    r.read_boxed::<Provenance>()?.map(Self::Provenance)
+                    r.read_boxed::<Provenance>()?
+                        .map(|x| Self::Provenance(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-questionnaire")]
                 "Questionnaire" => {
                     r.enter_resource("Questionnaire");
-                    r.read_boxed::<Questionnaire>()?.map(Self::Questionnaire)
+                    r.read_boxed::<Questionnaire>()?
+                        .map(|x| Self::Questionnaire(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-questionnaire-response")]
                 "QuestionnaireResponse" => {
                     r.enter_resource("QuestionnaireResponse");
                     r.read_boxed::<QuestionnaireResponse>()?
-                        .map(Self::QuestionnaireResponse)
+                        .map(|x| Self::QuestionnaireResponse(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-related-person")]
                 "RelatedPerson" => {
                     r.enter_resource("RelatedPerson");
-                    r.read_boxed::<RelatedPerson>()?.map(Self::RelatedPerson)
+                    r.read_boxed::<RelatedPerson>()?
+                        .map(|x| Self::RelatedPerson(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-request-group")]
                 "RequestGroup" => {
                     r.enter_resource("RequestGroup");
-                    r.read_boxed::<RequestGroup>()?.map(Self::RequestGroup)
+                    r.read_boxed::<RequestGroup>()?
+                        .map(|x| Self::RequestGroup(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-research-definition")]
                 "ResearchDefinition" => {
                     r.enter_resource("ResearchDefinition");
-                    r.read_boxed::<ResearchDefinition>()?.map(Self::ResearchDefinition)
+                    r.read_boxed::<ResearchDefinition>()?
+                        .map(|x| Self::ResearchDefinition(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-research-element-definition")]
                 "ResearchElementDefinition" => {
                     r.enter_resource("ResearchElementDefinition");
                     r.read_boxed::<ResearchElementDefinition>()?
-                        .map(Self::ResearchElementDefinition)
+                        .map(|x| Self::ResearchElementDefinition(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-research-study")]
                 "ResearchStudy" => {
                     r.enter_resource("ResearchStudy");
-                    r.read_boxed::<ResearchStudy>()?.map(Self::ResearchStudy)
+                    r.read_boxed::<ResearchStudy>()?
+                        .map(|x| Self::ResearchStudy(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-research-subject")]
                 "ResearchSubject" => {
                     r.enter_resource("ResearchSubject");
-                    r.read_boxed::<ResearchSubject>()?.map(Self::ResearchSubject)
+                    r.read_boxed::<ResearchSubject>()?
+                        .map(|x| Self::ResearchSubject(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-risk-assessment")]
                 "RiskAssessment" => {
                     r.enter_resource("RiskAssessment");
-                    r.read_boxed::<RiskAssessment>()?.map(Self::RiskAssessment)
+                    r.read_boxed::<RiskAssessment>()?
+                        .map(|x| Self::RiskAssessment(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-risk-evidence-synthesis")]
                 "RiskEvidenceSynthesis" => {
                     r.enter_resource("RiskEvidenceSynthesis");
                     r.read_boxed::<RiskEvidenceSynthesis>()?
-                        .map(Self::RiskEvidenceSynthesis)
+                        .map(|x| Self::RiskEvidenceSynthesis(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-schedule")]
                 "Schedule" => {
                     r.enter_resource("Schedule");
-                    r.read_boxed::<Schedule>()?.map(Self::Schedule)
+                    r.read_boxed::<Schedule>()?
+                        .map(|x| Self::Schedule(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-search-parameter")]
                 "SearchParameter" => {
                     r.enter_resource("SearchParameter");
-                    r.read_boxed::<SearchParameter>()?.map(Self::SearchParameter)
+                    r.read_boxed::<SearchParameter>()?
+                        .map(|x| Self::SearchParameter(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-service-request")]
                 "ServiceRequest" => {
                     r.enter_resource("ServiceRequest");
-                    r.read_boxed::<ServiceRequest>()?.map(Self::ServiceRequest)
+                    r.read_boxed::<ServiceRequest>()?
+                        .map(|x| Self::ServiceRequest(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-slot")]
                 "Slot" => {
                     r.enter_resource("Slot");
-                    r.read_boxed::<Slot>()?.map(Self::Slot)
+                    r.read_boxed::<Slot>()?
+                        .map(|x| Self::Slot(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-specimen")]
                 "Specimen" => {
                     r.enter_resource("Specimen");
-                    r.read_boxed::<Specimen>()?.map(Self::Specimen)
+                    r.read_boxed::<Specimen>()?
+                        .map(|x| Self::Specimen(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-specimen-definition")]
                 "SpecimenDefinition" => {
                     r.enter_resource("SpecimenDefinition");
-                    r.read_boxed::<SpecimenDefinition>()?.map(Self::SpecimenDefinition)
+                    r.read_boxed::<SpecimenDefinition>()?
+                        .map(|x| Self::SpecimenDefinition(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-structure-definition")]
                 "StructureDefinition" => {
                     r.enter_resource("StructureDefinition");
-                    r.read_boxed::<StructureDefinition>()?.map(Self::StructureDefinition)
+                    r.read_boxed::<StructureDefinition>()?
+                        .map(|x| Self::StructureDefinition(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-structure-map")]
                 "StructureMap" => {
                     r.enter_resource("StructureMap");
-                    r.read_boxed::<StructureMap>()?.map(Self::StructureMap)
+                    r.read_boxed::<StructureMap>()?
+                        .map(|x| Self::StructureMap(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-subscription")]
                 "Subscription" => {
                     r.enter_resource("Subscription");
-                    r.read_boxed::<Subscription>()?.map(Self::Subscription)
+                    r.read_boxed::<Subscription>()?
+                        .map(|x| Self::Subscription(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-substance")]
                 "Substance" => {
                     r.enter_resource("Substance");
-                    r.read_boxed::<Substance>()?.map(Self::Substance)
+                    r.read_boxed::<Substance>()?
+                        .map(|x| Self::Substance(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-substance-nucleic-acid")]
                 "SubstanceNucleicAcid" => {
                     r.enter_resource("SubstanceNucleicAcid");
                     r.read_boxed::<SubstanceNucleicAcid>()?
-                        .map(Self::SubstanceNucleicAcid)
+                        .map(|x| Self::SubstanceNucleicAcid(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-substance-polymer")]
                 "SubstancePolymer" => {
                     r.enter_resource("SubstancePolymer");
-                    r.read_boxed::<SubstancePolymer>()?.map(Self::SubstancePolymer)
+                    r.read_boxed::<SubstancePolymer>()?
+                        .map(|x| Self::SubstancePolymer(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-substance-protein")]
                 "SubstanceProtein" => {
                     r.enter_resource("SubstanceProtein");
-                    r.read_boxed::<SubstanceProtein>()?.map(Self::SubstanceProtein)
+                    r.read_boxed::<SubstanceProtein>()?
+                        .map(|x| Self::SubstanceProtein(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-substance-reference-information")]
                 "SubstanceReferenceInformation" => {
                     r.enter_resource("SubstanceReferenceInformation");
                     r.read_boxed::<SubstanceReferenceInformation>()?
-                        .map(Self::SubstanceReferenceInformation)
+                        .map(|x| Self::SubstanceReferenceInformation(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-substance-source-material")]
                 "SubstanceSourceMaterial" => {
                     r.enter_resource("SubstanceSourceMaterial");
                     r.read_boxed::<SubstanceSourceMaterial>()?
-                        .map(Self::SubstanceSourceMaterial)
+                        .map(|x| Self::SubstanceSourceMaterial(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-substance-specification")]
                 "SubstanceSpecification" => {
                     r.enter_resource("SubstanceSpecification");
                     r.read_boxed::<SubstanceSpecification>()?
-                        .map(Self::SubstanceSpecification)
+                        .map(|x| Self::SubstanceSpecification(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-supply-delivery")]
                 "SupplyDelivery" => {
                     r.enter_resource("SupplyDelivery");
-                    r.read_boxed::<SupplyDelivery>()?.map(Self::SupplyDelivery)
+                    r.read_boxed::<SupplyDelivery>()?
+                        .map(|x| Self::SupplyDelivery(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-supply-request")]
                 "SupplyRequest" => {
                     r.enter_resource("SupplyRequest");
-                    r.read_boxed::<SupplyRequest>()?.map(Self::SupplyRequest)
+                    r.read_boxed::<SupplyRequest>()?
+                        .map(|x| Self::SupplyRequest(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-task")]
                 "Task" => {
                     r.enter_resource("Task");
-                    r.read_boxed::<Task>()?.map(Self::Task)
+                    r.read_boxed::<Task>()?
+                        .map(|x| Self::Task(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-terminology-capabilities")]
                 "TerminologyCapabilities" => {
                     r.enter_resource("TerminologyCapabilities");
                     r.read_boxed::<TerminologyCapabilities>()?
-                        .map(Self::TerminologyCapabilities)
+                        .map(|x| Self::TerminologyCapabilities(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-test-report")]
                 "TestReport" => {
                     r.enter_resource("TestReport");
-                    r.read_boxed::<TestReport>()?.map(Self::TestReport)
+                    r.read_boxed::<TestReport>()?
+                        .map(|x| Self::TestReport(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-test-script")]
                 "TestScript" => {
                     r.enter_resource("TestScript");
-                    r.read_boxed::<TestScript>()?.map(Self::TestScript)
+                    r.read_boxed::<TestScript>()?
+                        .map(|x| Self::TestScript(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-value-set")]
                 "ValueSet" => {
                     r.enter_resource("ValueSet");
-                    r.read_boxed::<ValueSet>()?.map(Self::ValueSet)
+                    r.read_boxed::<ValueSet>()?
+                        .map(|x| Self::ValueSet(crate::ResourceBox::from_box(x)))
                 }
                 #[cfg(feature = "r4-verification-result")]
                 "VerificationResult" => {
                     r.enter_resource("VerificationResult");
-                    r.read_boxed::<VerificationResult>()?.map(Self::VerificationResult)
+                    r.read_boxed::<VerificationResult>()?
+                        .map(|x| Self::VerificationResult(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 #[cfg(feature = "r4-vision-prescription")]
                 "VisionPrescription" => {
                     r.enter_resource("VisionPrescription");
-                    r.read_boxed::<VisionPrescription>()?.map(Self::VisionPrescription)
+                    r.read_boxed::<VisionPrescription>()?
+                        .map(|x| Self::VisionPrescription(
+                            crate::ResourceBox::from_box(x),
+                        ))
                 }
                 other => {
                     let known = RESOURCE_TYPES.binary_search(&other).is_ok();

@@ -802,7 +802,7 @@ impl FhirJson for MolecularSequenceStructureVariantInner {
 }
 impl From<MolecularSequence> for Resource {
     fn from(resource: MolecularSequence) -> Self {
-        Resource::MolecularSequence(Box::new(resource))
+        Resource::MolecularSequence(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for MolecularSequence {
@@ -812,15 +812,16 @@ impl crate::FhirResource for MolecularSequence {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::MolecularSequence(Box::new(self))
+        Resource::MolecularSequence(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::MolecularSequence(x) => Ok(*x),
+            Resource::MolecularSequence(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(MolecularSequence);
 /// Search builder for `MolecularSequence` resources: one method per search parameter of MolecularSequence (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type MolecularSequenceSearch = crate::search::Search<MolecularSequence>;
 impl crate::search::Searchable for MolecularSequence {

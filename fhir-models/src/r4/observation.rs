@@ -840,7 +840,7 @@ impl Choice for ObservationComponentValue {
 }
 impl From<Observation> for Resource {
     fn from(resource: Observation) -> Self {
-        Resource::Observation(Box::new(resource))
+        Resource::Observation(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Observation {
@@ -850,15 +850,16 @@ impl crate::FhirResource for Observation {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Observation(Box::new(self))
+        Resource::Observation(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Observation(x) => Ok(*x),
+            Resource::Observation(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Observation);
 /// Search builder for `Observation` resources: one method per search parameter of Observation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ObservationSearch = crate::search::Search<Observation>;
 impl crate::search::Searchable for Observation {

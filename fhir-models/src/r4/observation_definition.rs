@@ -340,7 +340,7 @@ impl FhirJson for ObservationDefinitionQualifiedInterval {
 }
 impl From<ObservationDefinition> for Resource {
     fn from(resource: ObservationDefinition) -> Self {
-        Resource::ObservationDefinition(Box::new(resource))
+        Resource::ObservationDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ObservationDefinition {
@@ -350,15 +350,16 @@ impl crate::FhirResource for ObservationDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ObservationDefinition(Box::new(self))
+        Resource::ObservationDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ObservationDefinition(x) => Ok(*x),
+            Resource::ObservationDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ObservationDefinition);
 /// Search builder for `ObservationDefinition` resources: one method per search parameter of ObservationDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ObservationDefinitionSearch = crate::search::Search<ObservationDefinition>;
 impl crate::search::Searchable for ObservationDefinition {

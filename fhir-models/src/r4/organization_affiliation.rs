@@ -137,7 +137,7 @@ impl FhirJson for OrganizationAffiliation {
 }
 impl From<OrganizationAffiliation> for Resource {
     fn from(resource: OrganizationAffiliation) -> Self {
-        Resource::OrganizationAffiliation(Box::new(resource))
+        Resource::OrganizationAffiliation(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for OrganizationAffiliation {
@@ -147,15 +147,16 @@ impl crate::FhirResource for OrganizationAffiliation {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::OrganizationAffiliation(Box::new(self))
+        Resource::OrganizationAffiliation(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::OrganizationAffiliation(x) => Ok(*x),
+            Resource::OrganizationAffiliation(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(OrganizationAffiliation);
 /// Search builder for `OrganizationAffiliation` resources: one method per search parameter of OrganizationAffiliation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OrganizationAffiliationSearch = crate::search::Search<OrganizationAffiliation>;
 impl crate::search::Searchable for OrganizationAffiliation {

@@ -503,7 +503,7 @@ impl Choice for PatientMultipleBirth {
 }
 impl From<Patient> for Resource {
     fn from(resource: Patient) -> Self {
-        Resource::Patient(Box::new(resource))
+        Resource::Patient(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Patient {
@@ -513,15 +513,16 @@ impl crate::FhirResource for Patient {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Patient(Box::new(self))
+        Resource::Patient(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Patient(x) => Ok(*x),
+            Resource::Patient(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Patient);
 /// Search builder for `Patient` resources: one method per search parameter of Patient (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PatientSearch = crate::search::Search<Patient>;
 impl crate::search::Searchable for Patient {

@@ -143,7 +143,7 @@ impl FhirJson for PaymentNotice {
 }
 impl From<PaymentNotice> for Resource {
     fn from(resource: PaymentNotice) -> Self {
-        Resource::PaymentNotice(Box::new(resource))
+        Resource::PaymentNotice(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for PaymentNotice {
@@ -153,15 +153,16 @@ impl crate::FhirResource for PaymentNotice {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::PaymentNotice(Box::new(self))
+        Resource::PaymentNotice(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::PaymentNotice(x) => Ok(*x),
+            Resource::PaymentNotice(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(PaymentNotice);
 /// Search builder for `PaymentNotice` resources: one method per search parameter of PaymentNotice (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PaymentNoticeSearch = crate::search::Search<PaymentNotice>;
 impl crate::search::Searchable for PaymentNotice {

@@ -180,7 +180,7 @@ impl FhirJson for PersonLink {
 }
 impl From<Person> for Resource {
     fn from(resource: Person) -> Self {
-        Resource::Person(Box::new(resource))
+        Resource::Person(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Person {
@@ -190,15 +190,16 @@ impl crate::FhirResource for Person {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Person(Box::new(self))
+        Resource::Person(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Person(x) => Ok(*x),
+            Resource::Person(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Person);
 /// Search builder for `Person` resources: one method per search parameter of Person (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PersonSearch = crate::search::Search<Person>;
 impl crate::search::Searchable for Person {

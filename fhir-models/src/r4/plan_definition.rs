@@ -1071,7 +1071,7 @@ impl Choice for PlanDefinitionActionDefinition {
 }
 impl From<PlanDefinition> for Resource {
     fn from(resource: PlanDefinition) -> Self {
-        Resource::PlanDefinition(Box::new(resource))
+        Resource::PlanDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for PlanDefinition {
@@ -1081,15 +1081,16 @@ impl crate::FhirResource for PlanDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::PlanDefinition(Box::new(self))
+        Resource::PlanDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::PlanDefinition(x) => Ok(*x),
+            Resource::PlanDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(PlanDefinition);
 /// Search builder for `PlanDefinition` resources: one method per search parameter of PlanDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PlanDefinitionSearch = crate::search::Search<PlanDefinition>;
 impl crate::search::Searchable for PlanDefinition {

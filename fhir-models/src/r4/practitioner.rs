@@ -186,7 +186,7 @@ impl FhirJson for PractitionerQualification {
 }
 impl From<Practitioner> for Resource {
     fn from(resource: Practitioner) -> Self {
-        Resource::Practitioner(Box::new(resource))
+        Resource::Practitioner(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Practitioner {
@@ -196,15 +196,16 @@ impl crate::FhirResource for Practitioner {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Practitioner(Box::new(self))
+        Resource::Practitioner(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Practitioner(x) => Ok(*x),
+            Resource::Practitioner(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Practitioner);
 /// Search builder for `Practitioner` resources: one method per search parameter of Practitioner (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PractitionerSearch = crate::search::Search<Practitioner>;
 impl crate::search::Searchable for Practitioner {

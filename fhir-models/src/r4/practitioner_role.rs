@@ -295,7 +295,7 @@ impl FhirJson for PractitionerRoleNotAvailable {
 }
 impl From<PractitionerRole> for Resource {
     fn from(resource: PractitionerRole) -> Self {
-        Resource::PractitionerRole(Box::new(resource))
+        Resource::PractitionerRole(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for PractitionerRole {
@@ -305,15 +305,16 @@ impl crate::FhirResource for PractitionerRole {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::PractitionerRole(Box::new(self))
+        Resource::PractitionerRole(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::PractitionerRole(x) => Ok(*x),
+            Resource::PractitionerRole(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(PractitionerRole);
 /// Search builder for `PractitionerRole` resources: one method per search parameter of PractitionerRole (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PractitionerRoleSearch = crate::search::Search<PractitionerRole>;
 impl crate::search::Searchable for PractitionerRole {

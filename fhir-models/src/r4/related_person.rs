@@ -189,7 +189,7 @@ impl FhirJson for RelatedPersonCommunication {
 }
 impl From<RelatedPerson> for Resource {
     fn from(resource: RelatedPerson) -> Self {
-        Resource::RelatedPerson(Box::new(resource))
+        Resource::RelatedPerson(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for RelatedPerson {
@@ -199,15 +199,16 @@ impl crate::FhirResource for RelatedPerson {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::RelatedPerson(Box::new(self))
+        Resource::RelatedPerson(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::RelatedPerson(x) => Ok(*x),
+            Resource::RelatedPerson(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(RelatedPerson);
 /// Search builder for `RelatedPerson` resources: one method per search parameter of RelatedPerson (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type RelatedPersonSearch = crate::search::Search<RelatedPerson>;
 impl crate::search::Searchable for RelatedPerson {

@@ -610,7 +610,7 @@ impl Choice for RequestGroupActionTiming {
 }
 impl From<RequestGroup> for Resource {
     fn from(resource: RequestGroup) -> Self {
-        Resource::RequestGroup(Box::new(resource))
+        Resource::RequestGroup(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for RequestGroup {
@@ -620,15 +620,16 @@ impl crate::FhirResource for RequestGroup {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::RequestGroup(Box::new(self))
+        Resource::RequestGroup(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::RequestGroup(x) => Ok(*x),
+            Resource::RequestGroup(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(RequestGroup);
 /// Search builder for `RequestGroup` resources: one method per search parameter of RequestGroup (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type RequestGroupSearch = crate::search::Search<RequestGroup>;
 impl crate::search::Searchable for RequestGroup {

@@ -266,7 +266,7 @@ impl FhirJson for ResearchDefinition {
 pub type ResearchDefinitionSubject = DataRequirementSubject;
 impl From<ResearchDefinition> for Resource {
     fn from(resource: ResearchDefinition) -> Self {
-        Resource::ResearchDefinition(Box::new(resource))
+        Resource::ResearchDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ResearchDefinition {
@@ -276,15 +276,16 @@ impl crate::FhirResource for ResearchDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ResearchDefinition(Box::new(self))
+        Resource::ResearchDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ResearchDefinition(x) => Ok(*x),
+            Resource::ResearchDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ResearchDefinition);
 /// Search builder for `ResearchDefinition` resources: one method per search parameter of ResearchDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ResearchDefinitionSearch = crate::search::Search<ResearchDefinition>;
 impl crate::search::Searchable for ResearchDefinition {

@@ -707,7 +707,7 @@ impl Choice for ResearchElementDefinitionCharacteristicParticipantEffective {
 }
 impl From<ResearchElementDefinition> for Resource {
     fn from(resource: ResearchElementDefinition) -> Self {
-        Resource::ResearchElementDefinition(Box::new(resource))
+        Resource::ResearchElementDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ResearchElementDefinition {
@@ -717,15 +717,16 @@ impl crate::FhirResource for ResearchElementDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ResearchElementDefinition(Box::new(self))
+        Resource::ResearchElementDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ResearchElementDefinition(x) => Ok(*x),
+            Resource::ResearchElementDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ResearchElementDefinition);
 /// Search builder for `ResearchElementDefinition` resources: one method per search parameter of ResearchElementDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ResearchElementDefinitionSearch = crate::search::Search<
     ResearchElementDefinition,

@@ -305,7 +305,7 @@ impl FhirJson for ResearchStudyObjective {
 }
 impl From<ResearchStudy> for Resource {
     fn from(resource: ResearchStudy) -> Self {
-        Resource::ResearchStudy(Box::new(resource))
+        Resource::ResearchStudy(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ResearchStudy {
@@ -315,15 +315,16 @@ impl crate::FhirResource for ResearchStudy {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ResearchStudy(Box::new(self))
+        Resource::ResearchStudy(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ResearchStudy(x) => Ok(*x),
+            Resource::ResearchStudy(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ResearchStudy);
 /// Search builder for `ResearchStudy` resources: one method per search parameter of ResearchStudy (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ResearchStudySearch = crate::search::Search<ResearchStudy>;
 impl crate::search::Searchable for ResearchStudy {

@@ -121,7 +121,7 @@ impl FhirJson for ResearchSubject {
 }
 impl From<ResearchSubject> for Resource {
     fn from(resource: ResearchSubject) -> Self {
-        Resource::ResearchSubject(Box::new(resource))
+        Resource::ResearchSubject(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ResearchSubject {
@@ -131,15 +131,16 @@ impl crate::FhirResource for ResearchSubject {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ResearchSubject(Box::new(self))
+        Resource::ResearchSubject(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ResearchSubject(x) => Ok(*x),
+            Resource::ResearchSubject(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ResearchSubject);
 /// Search builder for `ResearchSubject` resources: one method per search parameter of ResearchSubject (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ResearchSubjectSearch = crate::search::Search<ResearchSubject>;
 impl crate::search::Searchable for ResearchSubject {

@@ -411,7 +411,7 @@ impl Choice for RiskAssessmentPredictionWhen {
 }
 impl From<RiskAssessment> for Resource {
     fn from(resource: RiskAssessment) -> Self {
-        Resource::RiskAssessment(Box::new(resource))
+        Resource::RiskAssessment(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for RiskAssessment {
@@ -421,15 +421,16 @@ impl crate::FhirResource for RiskAssessment {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::RiskAssessment(Box::new(self))
+        Resource::RiskAssessment(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::RiskAssessment(x) => Ok(*x),
+            Resource::RiskAssessment(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(RiskAssessment);
 /// Search builder for `RiskAssessment` resources: one method per search parameter of RiskAssessment (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type RiskAssessmentSearch = crate::search::Search<RiskAssessment>;
 impl crate::search::Searchable for RiskAssessment {

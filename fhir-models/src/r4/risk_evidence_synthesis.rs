@@ -580,7 +580,7 @@ impl FhirJson for RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
 }
 impl From<RiskEvidenceSynthesis> for Resource {
     fn from(resource: RiskEvidenceSynthesis) -> Self {
-        Resource::RiskEvidenceSynthesis(Box::new(resource))
+        Resource::RiskEvidenceSynthesis(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for RiskEvidenceSynthesis {
@@ -590,15 +590,16 @@ impl crate::FhirResource for RiskEvidenceSynthesis {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::RiskEvidenceSynthesis(Box::new(self))
+        Resource::RiskEvidenceSynthesis(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::RiskEvidenceSynthesis(x) => Ok(*x),
+            Resource::RiskEvidenceSynthesis(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(RiskEvidenceSynthesis);
 /// Search builder for `RiskEvidenceSynthesis` resources: one method per search parameter of RiskEvidenceSynthesis (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type RiskEvidenceSynthesisSearch = crate::search::Search<RiskEvidenceSynthesis>;
 impl crate::search::Searchable for RiskEvidenceSynthesis {

@@ -415,7 +415,7 @@ impl Choice for ServiceRequestOccurrence {
 pub type ServiceRequestAsNeeded = DosageAsNeeded;
 impl From<ServiceRequest> for Resource {
     fn from(resource: ServiceRequest) -> Self {
-        Resource::ServiceRequest(Box::new(resource))
+        Resource::ServiceRequest(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for ServiceRequest {
@@ -425,15 +425,16 @@ impl crate::FhirResource for ServiceRequest {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::ServiceRequest(Box::new(self))
+        Resource::ServiceRequest(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::ServiceRequest(x) => Ok(*x),
+            Resource::ServiceRequest(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(ServiceRequest);
 /// Search builder for `ServiceRequest` resources: one method per search parameter of ServiceRequest (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type ServiceRequestSearch = crate::search::Search<ServiceRequest>;
 impl crate::search::Searchable for ServiceRequest {

@@ -530,7 +530,7 @@ impl Choice for SpecimenProcessingTime {
 pub type SpecimenContainerAdditive = DataRequirementSubject;
 impl From<Specimen> for Resource {
     fn from(resource: Specimen) -> Self {
-        Resource::Specimen(Box::new(resource))
+        Resource::Specimen(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Specimen {
@@ -540,15 +540,16 @@ impl crate::FhirResource for Specimen {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Specimen(Box::new(self))
+        Resource::Specimen(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Specimen(x) => Ok(*x),
+            Resource::Specimen(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Specimen);
 /// Search builder for `Specimen` resources: one method per search parameter of Specimen (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SpecimenSearch = crate::search::Search<Specimen>;
 impl crate::search::Searchable for Specimen {

@@ -476,7 +476,7 @@ impl Choice for SpecimenDefinitionTypeTestedContainerMinimumVolume {
 pub type SpecimenDefinitionTypeTestedContainerAdditiveAdditive = DataRequirementSubject;
 impl From<SpecimenDefinition> for Resource {
     fn from(resource: SpecimenDefinition) -> Self {
-        Resource::SpecimenDefinition(Box::new(resource))
+        Resource::SpecimenDefinition(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for SpecimenDefinition {
@@ -486,15 +486,16 @@ impl crate::FhirResource for SpecimenDefinition {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::SpecimenDefinition(Box::new(self))
+        Resource::SpecimenDefinition(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::SpecimenDefinition(x) => Ok(*x),
+            Resource::SpecimenDefinition(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(SpecimenDefinition);
 /// Search builder for `SpecimenDefinition` resources: one method per search parameter of SpecimenDefinition (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SpecimenDefinitionSearch = crate::search::Search<SpecimenDefinition>;
 impl crate::search::Searchable for SpecimenDefinition {

@@ -919,7 +919,7 @@ impl Choice for StructureMapGroupRuleTargetParameterValue {
 }
 impl From<StructureMap> for Resource {
     fn from(resource: StructureMap) -> Self {
-        Resource::StructureMap(Box::new(resource))
+        Resource::StructureMap(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for StructureMap {
@@ -929,15 +929,16 @@ impl crate::FhirResource for StructureMap {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::StructureMap(Box::new(self))
+        Resource::StructureMap(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::StructureMap(x) => Ok(*x),
+            Resource::StructureMap(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(StructureMap);
 /// Search builder for `StructureMap` resources: one method per search parameter of StructureMap (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type StructureMapSearch = crate::search::Search<StructureMap>;
 impl crate::search::Searchable for StructureMap {

@@ -184,7 +184,7 @@ impl FhirJson for SubscriptionChannel {
 }
 impl From<Subscription> for Resource {
     fn from(resource: Subscription) -> Self {
-        Resource::Subscription(Box::new(resource))
+        Resource::Subscription(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Subscription {
@@ -194,15 +194,16 @@ impl crate::FhirResource for Subscription {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Subscription(Box::new(self))
+        Resource::Subscription(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Subscription(x) => Ok(*x),
+            Resource::Subscription(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Subscription);
 /// Search builder for `Subscription` resources: one method per search parameter of Subscription (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubscriptionSearch = crate::search::Search<Subscription>;
 impl crate::search::Searchable for Subscription {

@@ -329,7 +329,7 @@ impl FhirJson for SubstanceNucleicAcidSubunitSugar {
 }
 impl From<SubstanceNucleicAcid> for Resource {
     fn from(resource: SubstanceNucleicAcid) -> Self {
-        Resource::SubstanceNucleicAcid(Box::new(resource))
+        Resource::SubstanceNucleicAcid(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for SubstanceNucleicAcid {
@@ -339,15 +339,16 @@ impl crate::FhirResource for SubstanceNucleicAcid {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::SubstanceNucleicAcid(Box::new(self))
+        Resource::SubstanceNucleicAcid(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::SubstanceNucleicAcid(x) => Ok(*x),
+            Resource::SubstanceNucleicAcid(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(SubstanceNucleicAcid);
 /// Search builder for `SubstanceNucleicAcid` resources: one method per search parameter of SubstanceNucleicAcid (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstanceNucleicAcidSearch = crate::search::Search<SubstanceNucleicAcid>;
 impl crate::search::Searchable for SubstanceNucleicAcid {

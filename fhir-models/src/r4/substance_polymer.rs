@@ -503,7 +503,7 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
 }
 impl From<SubstancePolymer> for Resource {
     fn from(resource: SubstancePolymer) -> Self {
-        Resource::SubstancePolymer(Box::new(resource))
+        Resource::SubstancePolymer(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for SubstancePolymer {
@@ -513,15 +513,16 @@ impl crate::FhirResource for SubstancePolymer {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::SubstancePolymer(Box::new(self))
+        Resource::SubstancePolymer(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::SubstancePolymer(x) => Ok(*x),
+            Resource::SubstancePolymer(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(SubstancePolymer);
 /// Search builder for `SubstancePolymer` resources: one method per search parameter of SubstancePolymer (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstancePolymerSearch = crate::search::Search<SubstancePolymer>;
 impl crate::search::Searchable for SubstancePolymer {

@@ -225,7 +225,7 @@ impl FhirJson for SubstanceProteinSubunit {
 }
 impl From<SubstanceProtein> for Resource {
     fn from(resource: SubstanceProtein) -> Self {
-        Resource::SubstanceProtein(Box::new(resource))
+        Resource::SubstanceProtein(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for SubstanceProtein {
@@ -235,15 +235,16 @@ impl crate::FhirResource for SubstanceProtein {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::SubstanceProtein(Box::new(self))
+        Resource::SubstanceProtein(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::SubstanceProtein(x) => Ok(*x),
+            Resource::SubstanceProtein(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(SubstanceProtein);
 /// Search builder for `SubstanceProtein` resources: one method per search parameter of SubstanceProtein (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstanceProteinSearch = crate::search::Search<SubstanceProtein>;
 impl crate::search::Searchable for SubstanceProtein {

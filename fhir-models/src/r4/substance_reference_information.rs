@@ -362,7 +362,7 @@ impl FhirJson for SubstanceReferenceInformationTarget {
 pub type SubstanceReferenceInformationTargetAmount = SubstanceAmountAmount;
 impl From<SubstanceReferenceInformation> for Resource {
     fn from(resource: SubstanceReferenceInformation) -> Self {
-        Resource::SubstanceReferenceInformation(Box::new(resource))
+        Resource::SubstanceReferenceInformation(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for SubstanceReferenceInformation {
@@ -372,15 +372,16 @@ impl crate::FhirResource for SubstanceReferenceInformation {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::SubstanceReferenceInformation(Box::new(self))
+        Resource::SubstanceReferenceInformation(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::SubstanceReferenceInformation(x) => Ok(*x),
+            Resource::SubstanceReferenceInformation(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(SubstanceReferenceInformation);
 /// Search builder for `SubstanceReferenceInformation` resources: one method per search parameter of SubstanceReferenceInformation (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstanceReferenceInformationSearch = crate::search::Search<
     SubstanceReferenceInformation,

@@ -603,7 +603,7 @@ impl FhirJson for SubstanceSourceMaterialPartDescription {
 }
 impl From<SubstanceSourceMaterial> for Resource {
     fn from(resource: SubstanceSourceMaterial) -> Self {
-        Resource::SubstanceSourceMaterial(Box::new(resource))
+        Resource::SubstanceSourceMaterial(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for SubstanceSourceMaterial {
@@ -613,15 +613,16 @@ impl crate::FhirResource for SubstanceSourceMaterial {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::SubstanceSourceMaterial(Box::new(self))
+        Resource::SubstanceSourceMaterial(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::SubstanceSourceMaterial(x) => Ok(*x),
+            Resource::SubstanceSourceMaterial(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(SubstanceSourceMaterial);
 /// Search builder for `SubstanceSourceMaterial` resources: one method per search parameter of SubstanceSourceMaterial (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstanceSourceMaterialSearch = crate::search::Search<SubstanceSourceMaterial>;
 impl crate::search::Searchable for SubstanceSourceMaterial {

@@ -1190,7 +1190,7 @@ impl Choice for SubstanceSpecificationRelationshipAmount {
 }
 impl From<SubstanceSpecification> for Resource {
     fn from(resource: SubstanceSpecification) -> Self {
-        Resource::SubstanceSpecification(Box::new(resource))
+        Resource::SubstanceSpecification(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for SubstanceSpecification {
@@ -1200,15 +1200,16 @@ impl crate::FhirResource for SubstanceSpecification {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::SubstanceSpecification(Box::new(self))
+        Resource::SubstanceSpecification(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::SubstanceSpecification(x) => Ok(*x),
+            Resource::SubstanceSpecification(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(SubstanceSpecification);
 /// Search builder for `SubstanceSpecification` resources: one method per search parameter of SubstanceSpecification (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SubstanceSpecificationSearch = crate::search::Search<SubstanceSpecification>;
 impl crate::search::Searchable for SubstanceSpecification {

@@ -259,7 +259,7 @@ impl Choice for SupplyDeliveryOccurrence {
 }
 impl From<SupplyDelivery> for Resource {
     fn from(resource: SupplyDelivery) -> Self {
-        Resource::SupplyDelivery(Box::new(resource))
+        Resource::SupplyDelivery(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for SupplyDelivery {
@@ -269,15 +269,16 @@ impl crate::FhirResource for SupplyDelivery {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::SupplyDelivery(Box::new(self))
+        Resource::SupplyDelivery(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::SupplyDelivery(x) => Ok(*x),
+            Resource::SupplyDelivery(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(SupplyDelivery);
 /// Search builder for `SupplyDelivery` resources: one method per search parameter of SupplyDelivery (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type SupplyDeliverySearch = crate::search::Search<SupplyDelivery>;
 impl crate::search::Searchable for SupplyDelivery {

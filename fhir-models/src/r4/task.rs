@@ -434,7 +434,7 @@ pub type TaskInputValue = ElementDefinitionDefaultValue;
 pub type TaskOutputValue = ElementDefinitionDefaultValue;
 impl From<Task> for Resource {
     fn from(resource: Task) -> Self {
-        Resource::Task(Box::new(resource))
+        Resource::Task(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Task {
@@ -444,15 +444,16 @@ impl crate::FhirResource for Task {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Task(Box::new(self))
+        Resource::Task(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Task(x) => Ok(*x),
+            Resource::Task(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Task);
 /// Search builder for `Task` resources: one method per search parameter of Task (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type TaskSearch = crate::search::Search<Task>;
 impl crate::search::Searchable for Task {

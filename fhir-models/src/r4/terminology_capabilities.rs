@@ -798,7 +798,7 @@ impl FhirJson for TerminologyCapabilitiesClosure {
 }
 impl From<TerminologyCapabilities> for Resource {
     fn from(resource: TerminologyCapabilities) -> Self {
-        Resource::TerminologyCapabilities(Box::new(resource))
+        Resource::TerminologyCapabilities(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for TerminologyCapabilities {
@@ -808,15 +808,16 @@ impl crate::FhirResource for TerminologyCapabilities {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::TerminologyCapabilities(Box::new(self))
+        Resource::TerminologyCapabilities(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::TerminologyCapabilities(x) => Ok(*x),
+            Resource::TerminologyCapabilities(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(TerminologyCapabilities);
 /// Search builder for `TerminologyCapabilities` resources: one method per search parameter of TerminologyCapabilities (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type TerminologyCapabilitiesSearch = crate::search::Search<TerminologyCapabilities>;
 impl crate::search::Searchable for TerminologyCapabilities {

@@ -632,7 +632,7 @@ impl FhirJson for TestReportTeardownAction {
 }
 impl From<TestReport> for Resource {
     fn from(resource: TestReport) -> Self {
-        Resource::TestReport(Box::new(resource))
+        Resource::TestReport(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for TestReport {
@@ -642,15 +642,16 @@ impl crate::FhirResource for TestReport {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::TestReport(Box::new(self))
+        Resource::TestReport(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::TestReport(x) => Ok(*x),
+            Resource::TestReport(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(TestReport);
 /// Search builder for `TestReport` resources: one method per search parameter of TestReport (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type TestReportSearch = crate::search::Search<TestReport>;
 impl crate::search::Searchable for TestReport {

@@ -1392,7 +1392,7 @@ impl FhirJson for TestScriptTeardownAction {
 }
 impl From<TestScript> for Resource {
     fn from(resource: TestScript) -> Self {
-        Resource::TestScript(Box::new(resource))
+        Resource::TestScript(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for TestScript {
@@ -1402,15 +1402,16 @@ impl crate::FhirResource for TestScript {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::TestScript(Box::new(self))
+        Resource::TestScript(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::TestScript(x) => Ok(*x),
+            Resource::TestScript(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(TestScript);
 /// Search builder for `TestScript` resources: one method per search parameter of TestScript (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type TestScriptSearch = crate::search::Search<TestScript>;
 impl crate::search::Searchable for TestScript {

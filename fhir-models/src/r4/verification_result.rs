@@ -436,7 +436,7 @@ impl FhirJson for VerificationResultValidator {
 }
 impl From<VerificationResult> for Resource {
     fn from(resource: VerificationResult) -> Self {
-        Resource::VerificationResult(Box::new(resource))
+        Resource::VerificationResult(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for VerificationResult {
@@ -446,15 +446,16 @@ impl crate::FhirResource for VerificationResult {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::VerificationResult(Box::new(self))
+        Resource::VerificationResult(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::VerificationResult(x) => Ok(*x),
+            Resource::VerificationResult(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(VerificationResult);
 /// Search builder for `VerificationResult` resources: one method per search parameter of VerificationResult (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type VerificationResultSearch = crate::search::Search<VerificationResult>;
 impl crate::search::Searchable for VerificationResult {

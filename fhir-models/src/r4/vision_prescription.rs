@@ -302,7 +302,7 @@ impl FhirJson for VisionPrescriptionLensSpecificationPrism {
 }
 impl From<VisionPrescription> for Resource {
     fn from(resource: VisionPrescription) -> Self {
-        Resource::VisionPrescription(Box::new(resource))
+        Resource::VisionPrescription(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for VisionPrescription {
@@ -312,15 +312,16 @@ impl crate::FhirResource for VisionPrescription {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::VisionPrescription(Box::new(self))
+        Resource::VisionPrescription(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::VisionPrescription(x) => Ok(*x),
+            Resource::VisionPrescription(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(VisionPrescription);
 /// Search builder for `VisionPrescription` resources: one method per search parameter of VisionPrescription (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type VisionPrescriptionSearch = crate::search::Search<VisionPrescription>;
 impl crate::search::Searchable for VisionPrescription {

@@ -354,7 +354,7 @@ fn us_core_3_1_1_and_8_0_0_apply_their_own_race_rules() {
     us_core_v8::UsCorePatient::check(&patient).expect("8.0.0 allows six");
 
     // The same resource through versioned canonical claims.
-    let r = Resource::Patient(Box::new(patient));
+    let r = Resource::from(patient);
     let url = us_core::UsCorePatient::PROFILE_URL;
     assert!(matches!(fhir_models::r4::check_profile(&format!("{url}|3.1.1"), &r), ProfileCheck::Nonconformant(_)));
     assert_eq!(fhir_models::r4::check_profile(&format!("{url}|8.0.0"), &r), ProfileCheck::Conforms);

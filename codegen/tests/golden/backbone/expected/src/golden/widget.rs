@@ -106,7 +106,7 @@ impl FhirJson for WidgetPartDetail {
 }
 impl From<Widget> for Resource {
     fn from(resource: Widget) -> Self {
-        Resource::Widget(Box::new(resource))
+        Resource::Widget(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Widget {
@@ -116,15 +116,16 @@ impl crate::FhirResource for Widget {
         self.id.as_deref()
     }
     fn into_resource(self) -> Resource {
-        Resource::Widget(Box::new(self))
+        Resource::Widget(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Widget(x) => Ok(*x),
+            Resource::Widget(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Widget);
 /// Search builder for `Widget` resources: one method per search parameter of Widget (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type WidgetSearch = crate::search::Search<Widget>;
 impl crate::search::Searchable for Widget {

@@ -147,7 +147,7 @@ impl Choice for GaugeValue {
 }
 impl From<Gauge> for Resource {
     fn from(resource: Gauge) -> Self {
-        Resource::Gauge(Box::new(resource))
+        Resource::Gauge(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Gauge {
@@ -157,15 +157,16 @@ impl crate::FhirResource for Gauge {
         None
     }
     fn into_resource(self) -> Resource {
-        Resource::Gauge(Box::new(self))
+        Resource::Gauge(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Gauge(x) => Ok(*x),
+            Resource::Gauge(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Gauge);
 /// Search builder for `Gauge` resources: one method per search parameter of Gauge (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type GaugeSearch = crate::search::Search<Gauge>;
 impl crate::search::Searchable for Gauge {

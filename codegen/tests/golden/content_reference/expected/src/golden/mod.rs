@@ -49,7 +49,7 @@ crate::impl_fhir_version!(Golden, "golden");
 pub enum Resource {
     #[cfg(feature = "golden-outline")]
     /// A `Outline` resource.
-    Outline(Box<Outline>),
+    Outline(crate::ResourceBox<Outline>),
     /// A resource whose type is not compiled in (its cargo feature is off), kept as its JSON text; or,
     /// in lenient reading only, a `resourceType` this version does not define (reported). Parse it
     /// later with [`RawResource::parse`](crate::RawResource::parse).
@@ -66,7 +66,8 @@ impl FhirJson for Resource {
                 #[cfg(feature = "golden-outline")]
                 "Outline" => {
                     r.enter_resource("Outline");
-                    r.read_boxed::<Outline>()?.map(Self::Outline)
+                    r.read_boxed::<Outline>()?
+                        .map(|x| Self::Outline(crate::ResourceBox::from_box(x)))
                 }
                 other => {
                     let known = RESOURCE_TYPES.binary_search(&other).is_ok();

@@ -69,7 +69,7 @@ impl FhirJson for OutlineItem {
 }
 impl From<Outline> for Resource {
     fn from(resource: Outline) -> Self {
-        Resource::Outline(Box::new(resource))
+        Resource::Outline(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Outline {
@@ -79,15 +79,16 @@ impl crate::FhirResource for Outline {
         None
     }
     fn into_resource(self) -> Resource {
-        Resource::Outline(Box::new(self))
+        Resource::Outline(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Outline(x) => Ok(*x),
+            Resource::Outline(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Outline);
 /// Search builder for `Outline` resources: one method per search parameter of Outline (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type OutlineSearch = crate::search::Search<Outline>;
 impl crate::search::Searchable for Outline {

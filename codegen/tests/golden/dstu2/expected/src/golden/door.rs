@@ -85,7 +85,7 @@ impl FhirJson for DoorHinge {
 }
 impl From<Door> for Resource {
     fn from(resource: Door) -> Self {
-        Resource::Door(Box::new(resource))
+        Resource::Door(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Door {
@@ -95,15 +95,16 @@ impl crate::FhirResource for Door {
         None
     }
     fn into_resource(self) -> Resource {
-        Resource::Door(Box::new(self))
+        Resource::Door(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Door(x) => Ok(*x),
+            Resource::Door(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Door);
 /// Search builder for `Door` resources: one method per search parameter of Door (FHIR 1.0.2), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type DoorSearch = crate::search::Search<Door>;
 impl crate::search::Searchable for Door {

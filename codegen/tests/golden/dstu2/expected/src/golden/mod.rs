@@ -49,7 +49,7 @@ crate::impl_fhir_version!(Dstu2, "golden");
 pub enum Resource {
     #[cfg(feature = "golden-door")]
     /// A `Door` resource.
-    Door(Box<Door>),
+    Door(crate::ResourceBox<Door>),
     /// A resource whose type is not compiled in (its cargo feature is off), kept as its JSON text; or,
     /// in lenient reading only, a `resourceType` this version does not define (reported). Parse it
     /// later with [`RawResource::parse`](crate::RawResource::parse).
@@ -66,7 +66,8 @@ impl FhirJson for Resource {
                 #[cfg(feature = "golden-door")]
                 "Door" => {
                     r.enter_resource("Door");
-                    r.read_boxed::<Door>()?.map(Self::Door)
+                    r.read_boxed::<Door>()?
+                        .map(|x| Self::Door(crate::ResourceBox::from_box(x)))
                 }
                 other => {
                     let known = RESOURCE_TYPES.binary_search(&other).is_ok();

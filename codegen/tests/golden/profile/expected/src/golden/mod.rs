@@ -56,7 +56,7 @@ crate::impl_fhir_version!(Golden, "golden");
 pub enum Resource {
     #[cfg(feature = "golden-pet")]
     /// A `Pet` resource.
-    Pet(Box<Pet>),
+    Pet(crate::ResourceBox<Pet>),
     /// A resource whose type is not compiled in (its cargo feature is off), kept as its JSON text; or,
     /// in lenient reading only, a `resourceType` this version does not define (reported). Parse it
     /// later with [`RawResource::parse`](crate::RawResource::parse).
@@ -73,7 +73,8 @@ impl FhirJson for Resource {
                 #[cfg(feature = "golden-pet")]
                 "Pet" => {
                     r.enter_resource("Pet");
-                    r.read_boxed::<Pet>()?.map(Self::Pet)
+                    r.read_boxed::<Pet>()?
+                        .map(|x| Self::Pet(crate::ResourceBox::from_box(x)))
                 }
                 other => {
                     let known = RESOURCE_TYPES.binary_search(&other).is_ok();

@@ -49,7 +49,7 @@ impl FhirJson for Pet {
 }
 impl From<Pet> for Resource {
     fn from(resource: Pet) -> Self {
-        Resource::Pet(Box::new(resource))
+        Resource::Pet(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Pet {
@@ -59,15 +59,16 @@ impl crate::FhirResource for Pet {
         None
     }
     fn into_resource(self) -> Resource {
-        Resource::Pet(Box::new(self))
+        Resource::Pet(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Pet(x) => Ok(*x),
+            Resource::Pet(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Pet);
 /// Search builder for `Pet` resources: one method per search parameter of Pet (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type PetSearch = crate::search::Search<Pet>;
 impl crate::search::Searchable for Pet {

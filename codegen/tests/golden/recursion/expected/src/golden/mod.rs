@@ -49,7 +49,7 @@ crate::impl_fhir_version!(Golden, "golden");
 pub enum Resource {
     #[cfg(feature = "golden-tree")]
     /// A `Tree` resource.
-    Tree(Box<Tree>),
+    Tree(crate::ResourceBox<Tree>),
     /// A resource whose type is not compiled in (its cargo feature is off), kept as its JSON text; or,
     /// in lenient reading only, a `resourceType` this version does not define (reported). Parse it
     /// later with [`RawResource::parse`](crate::RawResource::parse).
@@ -66,7 +66,8 @@ impl FhirJson for Resource {
                 #[cfg(feature = "golden-tree")]
                 "Tree" => {
                     r.enter_resource("Tree");
-                    r.read_boxed::<Tree>()?.map(Self::Tree)
+                    r.read_boxed::<Tree>()?
+                        .map(|x| Self::Tree(crate::ResourceBox::from_box(x)))
                 }
                 other => {
                     let known = RESOURCE_TYPES.binary_search(&other).is_ok();

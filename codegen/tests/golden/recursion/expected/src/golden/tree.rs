@@ -38,7 +38,7 @@ impl FhirJson for Tree {
 }
 impl From<Tree> for Resource {
     fn from(resource: Tree) -> Self {
-        Resource::Tree(Box::new(resource))
+        Resource::Tree(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Tree {
@@ -48,15 +48,16 @@ impl crate::FhirResource for Tree {
         None
     }
     fn into_resource(self) -> Resource {
-        Resource::Tree(Box::new(self))
+        Resource::Tree(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Tree(x) => Ok(*x),
+            Resource::Tree(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Tree);
 /// Search builder for `Tree` resources: one method per search parameter of Tree (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type TreeSearch = crate::search::Search<Tree>;
 impl crate::search::Searchable for Tree {

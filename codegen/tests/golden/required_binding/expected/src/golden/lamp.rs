@@ -40,7 +40,7 @@ impl FhirJson for Lamp {
 }
 impl From<Lamp> for Resource {
     fn from(resource: Lamp) -> Self {
-        Resource::Lamp(Box::new(resource))
+        Resource::Lamp(crate::ResourceBox::new(resource))
     }
 }
 impl crate::FhirResource for Lamp {
@@ -50,15 +50,16 @@ impl crate::FhirResource for Lamp {
         None
     }
     fn into_resource(self) -> Resource {
-        Resource::Lamp(Box::new(self))
+        Resource::Lamp(crate::ResourceBox::new(self))
     }
     fn from_resource(resource: Resource) -> Result<Self, Resource> {
         match resource {
-            Resource::Lamp(x) => Ok(*x),
+            Resource::Lamp(x) => Ok(x.into_inner()),
             other => Err(other),
         }
     }
 }
+crate::__private::boxed_resource!(Lamp);
 /// Search builder for `Lamp` resources: one method per search parameter of Lamp (FHIR 4.0.1), each typed by its kind, plus the common parameters of every resource. See \[`crate::search`\].
 pub type LampSearch = crate::search::Search<Lamp>;
 impl crate::search::Searchable for Lamp {
