@@ -32,6 +32,7 @@ mod dates;
 pub mod helpers;
 pub mod primitives;
 mod raw;
+mod small_text;
 pub mod reference;
 #[cfg(feature = "profile")]
 pub mod profile;

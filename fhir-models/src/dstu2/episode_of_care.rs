@@ -57,8 +57,11 @@ pub struct EpisodeOfCare {
 }
 impl FhirJson for EpisodeOfCare {
     const TYPE_NAME: &'static str = "EpisodeOfCare";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -112,7 +115,10 @@ impl FhirJson for EpisodeOfCare {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -164,8 +170,11 @@ pub struct EpisodeOfCareStatusHistory {
 }
 impl FhirJson for EpisodeOfCareStatusHistory {
     const TYPE_NAME: &'static str = "EpisodeOfCare.statusHistory";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -189,7 +198,10 @@ impl FhirJson for EpisodeOfCareStatusHistory {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -224,8 +236,11 @@ pub struct EpisodeOfCareCareTeam {
 }
 impl FhirJson for EpisodeOfCareCareTeam {
     const TYPE_NAME: &'static str = "EpisodeOfCare.careTeam";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -249,7 +264,10 @@ impl FhirJson for EpisodeOfCareCareTeam {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

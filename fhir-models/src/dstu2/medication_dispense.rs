@@ -65,8 +65,11 @@ pub struct MedicationDispense {
 }
 impl FhirJson for MedicationDispense {
     const TYPE_NAME: &'static str = "MedicationDispense";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -144,7 +147,10 @@ impl FhirJson for MedicationDispense {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -213,8 +219,11 @@ pub struct MedicationDispenseDosageInstruction {
 }
 impl FhirJson for MedicationDispenseDosageInstruction {
     const TYPE_NAME: &'static str = "MedicationDispense.dosageInstruction";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -269,7 +278,10 @@ impl FhirJson for MedicationDispenseDosageInstruction {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -314,8 +326,11 @@ pub struct MedicationDispenseSubstitution {
 }
 impl FhirJson for MedicationDispenseSubstitution {
     const TYPE_NAME: &'static str = "MedicationDispense.substitution";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -341,7 +356,10 @@ impl FhirJson for MedicationDispenseSubstitution {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

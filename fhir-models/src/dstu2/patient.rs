@@ -65,8 +65,11 @@ pub struct Patient {
 }
 impl FhirJson for Patient {
     const TYPE_NAME: &'static str = "Patient";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -150,7 +153,10 @@ impl FhirJson for Patient {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -214,8 +220,11 @@ pub struct PatientContact {
 }
 impl FhirJson for PatientContact {
     const TYPE_NAME: &'static str = "Patient.contact";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -246,7 +255,10 @@ impl FhirJson for PatientContact {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -288,8 +300,11 @@ pub struct PatientAnimal {
 }
 impl FhirJson for PatientAnimal {
     const TYPE_NAME: &'static str = "Patient.animal";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -313,7 +328,10 @@ impl FhirJson for PatientAnimal {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -349,8 +367,11 @@ pub struct PatientCommunication {
 }
 impl FhirJson for PatientCommunication {
     const TYPE_NAME: &'static str = "Patient.communication";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -374,7 +395,10 @@ impl FhirJson for PatientCommunication {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -411,8 +435,11 @@ pub struct PatientLink {
 }
 impl FhirJson for PatientLink {
     const TYPE_NAME: &'static str = "Patient.link";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -436,7 +463,10 @@ impl FhirJson for PatientLink {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

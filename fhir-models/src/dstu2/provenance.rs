@@ -55,8 +55,11 @@ pub struct Provenance {
 }
 impl FhirJson for Provenance {
     const TYPE_NAME: &'static str = "Provenance";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -101,7 +104,10 @@ impl FhirJson for Provenance {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -154,8 +160,11 @@ pub struct ProvenanceAgent {
 }
 impl FhirJson for ProvenanceAgent {
     const TYPE_NAME: &'static str = "Provenance.agent";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -182,7 +191,10 @@ impl FhirJson for ProvenanceAgent {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -221,8 +233,11 @@ pub struct ProvenanceAgentRelatedAgent {
 }
 impl FhirJson for ProvenanceAgentRelatedAgent {
     const TYPE_NAME: &'static str = "Provenance.agent.relatedAgent";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -246,7 +261,10 @@ impl FhirJson for ProvenanceAgentRelatedAgent {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -291,8 +309,11 @@ pub struct ProvenanceEntity {
 }
 impl FhirJson for ProvenanceEntity {
     const TYPE_NAME: &'static str = "Provenance.entity";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -321,7 +342,10 @@ impl FhirJson for ProvenanceEntity {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -51,8 +51,11 @@ pub struct QuestionnaireResponse {
 }
 impl FhirJson for QuestionnaireResponse {
     const TYPE_NAME: &'static str = "QuestionnaireResponse";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -98,7 +101,10 @@ impl FhirJson for QuestionnaireResponse {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -152,8 +158,11 @@ pub struct QuestionnaireResponseGroup {
 }
 impl FhirJson for QuestionnaireResponseGroup {
     const TYPE_NAME: &'static str = "QuestionnaireResponse.group";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -183,7 +192,10 @@ impl FhirJson for QuestionnaireResponseGroup {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -222,8 +234,11 @@ pub struct QuestionnaireResponseGroupQuestion {
 }
 impl FhirJson for QuestionnaireResponseGroupQuestion {
     const TYPE_NAME: &'static str = "QuestionnaireResponse.group.question";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -249,7 +264,10 @@ impl FhirJson for QuestionnaireResponseGroupQuestion {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -283,8 +301,11 @@ pub struct QuestionnaireResponseGroupQuestionAnswer {
 }
 impl FhirJson for QuestionnaireResponseGroupQuestionAnswer {
     const TYPE_NAME: &'static str = "QuestionnaireResponse.group.question.answer";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -312,7 +333,10 @@ impl FhirJson for QuestionnaireResponseGroupQuestionAnswer {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

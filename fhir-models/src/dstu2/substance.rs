@@ -45,8 +45,11 @@ pub struct Substance {
 }
 impl FhirJson for Substance {
     const TYPE_NAME: &'static str = "Substance";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -88,7 +91,10 @@ impl FhirJson for Substance {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -133,8 +139,11 @@ pub struct SubstanceInstance {
 }
 impl FhirJson for SubstanceInstance {
     const TYPE_NAME: &'static str = "Substance.instance";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -159,7 +168,10 @@ impl FhirJson for SubstanceInstance {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -195,8 +207,11 @@ pub struct SubstanceIngredient {
 }
 impl FhirJson for SubstanceIngredient {
     const TYPE_NAME: &'static str = "Substance.ingredient";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -219,7 +234,10 @@ impl FhirJson for SubstanceIngredient {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -45,8 +45,11 @@ pub struct VisionPrescription {
 }
 impl FhirJson for VisionPrescription {
     const TYPE_NAME: &'static str = "VisionPrescription";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -91,7 +94,10 @@ impl FhirJson for VisionPrescription {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -163,8 +169,11 @@ pub struct VisionPrescriptionDispense {
 }
 impl FhirJson for VisionPrescriptionDispense {
     const TYPE_NAME: &'static str = "VisionPrescription.dispense";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -213,7 +222,10 @@ impl FhirJson for VisionPrescriptionDispense {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

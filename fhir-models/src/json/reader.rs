@@ -726,8 +726,7 @@ impl<'a> Reader<'a> {
             if slot.is_some() {
                 return r.duplicate();
             }
-            *slot = T::read_json(r)?;
-            Ok(())
+            T::read_json_into(r, slot)
         })
     }
 
@@ -757,6 +756,7 @@ impl<'a> Reader<'a> {
                     return r.wrong_type("an object");
                 }
                 if let Some(v) = T::read_json(r)? {
+                    reserve_one(slot);
                     slot.push(v);
                 }
                 Ok(())
@@ -953,6 +953,7 @@ impl<'a> Reader<'a> {
         self.with_name(name, |r| {
             r.read_array(&mut |r, i| {
                 if slot.len() <= i {
+                    reserve_one(slot);
                     slot.resize_with(i + 1, Primitive::default);
                 }
                 if r.is_null()? {
@@ -968,6 +969,16 @@ impl<'a> Reader<'a> {
     }
 }
 
+/// Makes room for one more item: exactly one for the first (most FHIR lists have a single item: one coding, one
+/// identifier, one extension), then doubling. `Vec`'s own first step is four items, which for large item
+/// types meant allocations several times the size of the data, and more work for the allocator.
+#[inline]
+fn reserve_one<T>(v: &mut Vec<T>) {
+    if v.len() == v.capacity() {
+        v.reserve_exact(v.len().max(1));
+    }
+}
+
 /// A primitive left with neither value nor id/extensions (`null`, or a part dropped in lenient mode) is no
 /// element at all: it would write nothing, so it is not kept.
 fn clear_if_empty<T, E>(slot: &mut Option<Primitive<T, E>>) {
@@ -979,7 +990,7 @@ fn clear_if_empty<T, E>(slot: &mut Option<Primitive<T, E>>) {
 /// The offset of the first byte at or after `at` that ends a plain run of string content: a quote, a backslash
 /// or a control character (or `b.len()`). Eight bytes are tested at a time (most FHIR strings have no escapes).
 #[inline]
-fn scan_string(b: &[u8], mut at: usize) -> usize {
+pub(crate) fn scan_string(b: &[u8], mut at: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = b.get(at..at + 8) {

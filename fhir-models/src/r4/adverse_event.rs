@@ -73,8 +73,11 @@ pub struct AdverseEvent {
 }
 impl FhirJson for AdverseEvent {
     const TYPE_NAME: &'static str = "AdverseEvent";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -151,7 +154,10 @@ impl FhirJson for AdverseEvent {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -207,8 +213,11 @@ pub struct AdverseEventSuspectEntity {
 }
 impl FhirJson for AdverseEventSuspectEntity {
     const TYPE_NAME: &'static str = "AdverseEvent.suspectEntity";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -228,7 +237,10 @@ impl FhirJson for AdverseEventSuspectEntity {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -262,8 +274,11 @@ pub struct AdverseEventSuspectEntityCausality {
 }
 impl FhirJson for AdverseEventSuspectEntityCausality {
     const TYPE_NAME: &'static str = "AdverseEvent.suspectEntity.causality";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -293,7 +308,10 @@ impl FhirJson for AdverseEventSuspectEntityCausality {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -91,8 +91,11 @@ pub struct CapabilityStatement {
 }
 impl FhirJson for CapabilityStatement {
     const TYPE_NAME: &'static str = "CapabilityStatement";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -196,7 +199,10 @@ impl FhirJson for CapabilityStatement {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -260,8 +266,11 @@ pub struct CapabilityStatementSoftware {
 }
 impl FhirJson for CapabilityStatementSoftware {
     const TYPE_NAME: &'static str = "CapabilityStatement.software";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -287,7 +296,10 @@ impl FhirJson for CapabilityStatementSoftware {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -322,8 +334,11 @@ pub struct CapabilityStatementImplementation {
 }
 impl FhirJson for CapabilityStatementImplementation {
     const TYPE_NAME: &'static str = "CapabilityStatement.implementation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -348,7 +363,10 @@ impl FhirJson for CapabilityStatementImplementation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -393,8 +411,11 @@ pub struct CapabilityStatementRest {
 }
 impl FhirJson for CapabilityStatementRest {
     const TYPE_NAME: &'static str = "CapabilityStatement.rest";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -435,7 +456,10 @@ impl FhirJson for CapabilityStatementRest {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -473,8 +497,11 @@ pub struct CapabilityStatementRestSecurity {
 }
 impl FhirJson for CapabilityStatementRestSecurity {
     const TYPE_NAME: &'static str = "CapabilityStatement.rest.security";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -499,7 +526,10 @@ impl FhirJson for CapabilityStatementRestSecurity {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -562,8 +592,11 @@ pub struct CapabilityStatementRestResource {
 }
 impl FhirJson for CapabilityStatementRestResource {
     const TYPE_NAME: &'static str = "CapabilityStatement.rest.resource";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -682,7 +715,10 @@ impl FhirJson for CapabilityStatementRestResource {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -729,8 +765,11 @@ pub struct CapabilityStatementRestResourceInteraction {
 }
 impl FhirJson for CapabilityStatementRestResourceInteraction {
     const TYPE_NAME: &'static str = "CapabilityStatement.rest.resource.interaction";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -756,7 +795,10 @@ impl FhirJson for CapabilityStatementRestResourceInteraction {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -794,8 +836,11 @@ pub struct CapabilityStatementRestResourceSearchParam {
 }
 impl FhirJson for CapabilityStatementRestResourceSearchParam {
     const TYPE_NAME: &'static str = "CapabilityStatement.rest.resource.searchParam";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -825,7 +870,10 @@ impl FhirJson for CapabilityStatementRestResourceSearchParam {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -863,8 +911,11 @@ pub struct CapabilityStatementRestResourceOperation {
 }
 impl FhirJson for CapabilityStatementRestResourceOperation {
     const TYPE_NAME: &'static str = "CapabilityStatement.rest.resource.operation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -892,7 +943,10 @@ impl FhirJson for CapabilityStatementRestResourceOperation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -925,8 +979,11 @@ pub struct CapabilityStatementRestInteraction {
 }
 impl FhirJson for CapabilityStatementRestInteraction {
     const TYPE_NAME: &'static str = "CapabilityStatement.rest.interaction";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -952,7 +1009,10 @@ impl FhirJson for CapabilityStatementRestInteraction {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -986,8 +1046,11 @@ pub struct CapabilityStatementMessaging {
 }
 impl FhirJson for CapabilityStatementMessaging {
     const TYPE_NAME: &'static str = "CapabilityStatement.messaging";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1021,7 +1084,10 @@ impl FhirJson for CapabilityStatementMessaging {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1057,8 +1123,11 @@ pub struct CapabilityStatementMessagingEndpoint {
 }
 impl FhirJson for CapabilityStatementMessagingEndpoint {
     const TYPE_NAME: &'static str = "CapabilityStatement.messaging.endpoint";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1079,7 +1148,10 @@ impl FhirJson for CapabilityStatementMessagingEndpoint {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1113,8 +1185,11 @@ pub struct CapabilityStatementMessagingSupportedMessage {
 }
 impl FhirJson for CapabilityStatementMessagingSupportedMessage {
     const TYPE_NAME: &'static str = "CapabilityStatement.messaging.supportedMessage";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1136,7 +1211,10 @@ impl FhirJson for CapabilityStatementMessagingSupportedMessage {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1172,8 +1250,11 @@ pub struct CapabilityStatementDocument {
 }
 impl FhirJson for CapabilityStatementDocument {
     const TYPE_NAME: &'static str = "CapabilityStatement.document";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1201,7 +1282,10 @@ impl FhirJson for CapabilityStatementDocument {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

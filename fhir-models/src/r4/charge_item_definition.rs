@@ -79,8 +79,11 @@ pub struct ChargeItemDefinition {
 }
 impl FhirJson for ChargeItemDefinition {
     const TYPE_NAME: &'static str = "ChargeItemDefinition";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -176,7 +179,10 @@ impl FhirJson for ChargeItemDefinition {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -235,8 +241,11 @@ pub struct ChargeItemDefinitionApplicability {
 }
 impl FhirJson for ChargeItemDefinitionApplicability {
     const TYPE_NAME: &'static str = "ChargeItemDefinition.applicability";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -262,7 +271,10 @@ impl FhirJson for ChargeItemDefinitionApplicability {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -293,8 +305,11 @@ pub struct ChargeItemDefinitionPropertyGroup {
 }
 impl FhirJson for ChargeItemDefinitionPropertyGroup {
     const TYPE_NAME: &'static str = "ChargeItemDefinition.propertyGroup";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -318,7 +333,10 @@ impl FhirJson for ChargeItemDefinitionPropertyGroup {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -354,8 +372,11 @@ pub struct ChargeItemDefinitionPropertyGroupPriceComponent {
 }
 impl FhirJson for ChargeItemDefinitionPropertyGroupPriceComponent {
     const TYPE_NAME: &'static str = "ChargeItemDefinition.propertyGroup.priceComponent";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -379,7 +400,10 @@ impl FhirJson for ChargeItemDefinitionPropertyGroupPriceComponent {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

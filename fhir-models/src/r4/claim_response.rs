@@ -97,8 +97,11 @@ pub struct ClaimResponse {
 }
 impl FhirJson for ClaimResponse {
     const TYPE_NAME: &'static str = "ClaimResponse";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -176,7 +179,10 @@ impl FhirJson for ClaimResponse {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -245,8 +251,11 @@ pub struct ClaimResponseItem {
 }
 impl FhirJson for ClaimResponseItem {
     const TYPE_NAME: &'static str = "ClaimResponse.item";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -280,7 +289,10 @@ impl FhirJson for ClaimResponseItem {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -318,8 +330,11 @@ pub struct ClaimResponseItemAdjudication {
 }
 impl FhirJson for ClaimResponseItemAdjudication {
     const TYPE_NAME: &'static str = "ClaimResponse.item.adjudication";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -342,7 +357,10 @@ impl FhirJson for ClaimResponseItemAdjudication {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -382,8 +400,11 @@ pub struct ClaimResponseItemDetail {
 }
 impl FhirJson for ClaimResponseItemDetail {
     const TYPE_NAME: &'static str = "ClaimResponse.item.detail";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -417,7 +438,10 @@ impl FhirJson for ClaimResponseItemDetail {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -453,8 +477,11 @@ pub struct ClaimResponseItemDetailSubDetail {
 }
 impl FhirJson for ClaimResponseItemDetailSubDetail {
     const TYPE_NAME: &'static str = "ClaimResponse.item.detail.subDetail";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -490,7 +517,10 @@ impl FhirJson for ClaimResponseItemDetailSubDetail {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -557,8 +587,11 @@ pub struct ClaimResponseAddItem {
 }
 impl FhirJson for ClaimResponseAddItem {
     const TYPE_NAME: &'static str = "ClaimResponse.addItem";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -637,7 +670,10 @@ impl FhirJson for ClaimResponseAddItem {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -701,8 +737,11 @@ pub struct ClaimResponseAddItemDetail {
 }
 impl FhirJson for ClaimResponseAddItemDetail {
     const TYPE_NAME: &'static str = "ClaimResponse.addItem.detail";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -739,7 +778,10 @@ impl FhirJson for ClaimResponseAddItemDetail {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -792,8 +834,11 @@ pub struct ClaimResponseAddItemDetailSubDetail {
 }
 impl FhirJson for ClaimResponseAddItemDetailSubDetail {
     const TYPE_NAME: &'static str = "ClaimResponse.addItem.detail.subDetail";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -829,7 +874,10 @@ impl FhirJson for ClaimResponseAddItemDetailSubDetail {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -869,8 +917,11 @@ pub struct ClaimResponseTotal {
 }
 impl FhirJson for ClaimResponseTotal {
     const TYPE_NAME: &'static str = "ClaimResponse.total";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -890,7 +941,10 @@ impl FhirJson for ClaimResponseTotal {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -932,8 +986,11 @@ pub struct ClaimResponsePayment {
 }
 impl FhirJson for ClaimResponsePayment {
     const TYPE_NAME: &'static str = "ClaimResponse.payment";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -960,7 +1017,10 @@ impl FhirJson for ClaimResponsePayment {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1000,8 +1060,11 @@ pub struct ClaimResponseProcessNote {
 }
 impl FhirJson for ClaimResponseProcessNote {
     const TYPE_NAME: &'static str = "ClaimResponse.processNote";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1026,7 +1089,10 @@ impl FhirJson for ClaimResponseProcessNote {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1070,8 +1136,11 @@ pub struct ClaimResponseInsurance {
 }
 impl FhirJson for ClaimResponseInsurance {
     const TYPE_NAME: &'static str = "ClaimResponse.insurance";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1109,7 +1178,10 @@ impl FhirJson for ClaimResponseInsurance {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1148,8 +1220,11 @@ pub struct ClaimResponseError {
 }
 impl FhirJson for ClaimResponseError {
     const TYPE_NAME: &'static str = "ClaimResponse.error";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1189,7 +1264,10 @@ impl FhirJson for ClaimResponseError {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -73,8 +73,11 @@ pub struct ClinicalImpression {
 }
 impl FhirJson for ClinicalImpression {
     const TYPE_NAME: &'static str = "ClinicalImpression";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -160,7 +163,10 @@ impl FhirJson for ClinicalImpression {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -216,8 +222,11 @@ pub struct ClinicalImpressionInvestigation {
 }
 impl FhirJson for ClinicalImpressionInvestigation {
     const TYPE_NAME: &'static str = "ClinicalImpression.investigation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -237,7 +246,10 @@ impl FhirJson for ClinicalImpressionInvestigation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -269,8 +281,11 @@ pub struct ClinicalImpressionFinding {
 }
 impl FhirJson for ClinicalImpressionFinding {
     const TYPE_NAME: &'static str = "ClinicalImpression.finding";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -299,7 +314,10 @@ impl FhirJson for ClinicalImpressionFinding {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

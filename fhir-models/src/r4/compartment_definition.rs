@@ -67,8 +67,11 @@ pub struct CompartmentDefinition {
 }
 impl FhirJson for CompartmentDefinition {
     const TYPE_NAME: &'static str = "CompartmentDefinition";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -129,7 +132,10 @@ impl FhirJson for CompartmentDefinition {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -181,8 +187,11 @@ pub struct CompartmentDefinitionResource {
 }
 impl FhirJson for CompartmentDefinitionResource {
     const TYPE_NAME: &'static str = "CompartmentDefinition.resource";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -210,7 +219,10 @@ impl FhirJson for CompartmentDefinitionResource {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -73,8 +73,11 @@ pub struct DeviceDefinition {
 }
 impl FhirJson for DeviceDefinition {
     const TYPE_NAME: &'static str = "DeviceDefinition";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -170,7 +173,10 @@ impl FhirJson for DeviceDefinition {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -234,8 +240,11 @@ pub struct DeviceDefinitionUdiDeviceIdentifier {
 }
 impl FhirJson for DeviceDefinitionUdiDeviceIdentifier {
     const TYPE_NAME: &'static str = "DeviceDefinition.udiDeviceIdentifier";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -267,7 +276,10 @@ impl FhirJson for DeviceDefinitionUdiDeviceIdentifier {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -302,8 +314,11 @@ pub struct DeviceDefinitionDeviceName {
 }
 impl FhirJson for DeviceDefinitionDeviceName {
     const TYPE_NAME: &'static str = "DeviceDefinition.deviceName";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -325,7 +340,10 @@ impl FhirJson for DeviceDefinitionDeviceName {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -357,8 +375,11 @@ pub struct DeviceDefinitionSpecialization {
 }
 impl FhirJson for DeviceDefinitionSpecialization {
     const TYPE_NAME: &'static str = "DeviceDefinition.specialization";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -382,7 +403,10 @@ impl FhirJson for DeviceDefinitionSpecialization {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -414,8 +438,11 @@ pub struct DeviceDefinitionCapability {
 }
 impl FhirJson for DeviceDefinitionCapability {
     const TYPE_NAME: &'static str = "DeviceDefinition.capability";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -437,7 +464,10 @@ impl FhirJson for DeviceDefinitionCapability {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -471,8 +501,11 @@ pub struct DeviceDefinitionProperty {
 }
 impl FhirJson for DeviceDefinitionProperty {
     const TYPE_NAME: &'static str = "DeviceDefinition.property";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -495,7 +528,10 @@ impl FhirJson for DeviceDefinitionProperty {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -530,8 +566,11 @@ pub struct DeviceDefinitionMaterial {
 }
 impl FhirJson for DeviceDefinitionMaterial {
     const TYPE_NAME: &'static str = "DeviceDefinition.material";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -564,7 +603,10 @@ impl FhirJson for DeviceDefinitionMaterial {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

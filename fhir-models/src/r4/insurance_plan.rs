@@ -57,8 +57,11 @@ pub struct InsurancePlan {
 }
 impl FhirJson for InsurancePlan {
     const TYPE_NAME: &'static str = "InsurancePlan";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -109,7 +112,10 @@ impl FhirJson for InsurancePlan {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -161,8 +167,11 @@ pub struct InsurancePlanContact {
 }
 impl FhirJson for InsurancePlanContact {
     const TYPE_NAME: &'static str = "InsurancePlan.contact";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -184,7 +193,10 @@ impl FhirJson for InsurancePlanContact {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -222,8 +234,11 @@ pub struct InsurancePlanCoverage {
 }
 impl FhirJson for InsurancePlanCoverage {
     const TYPE_NAME: &'static str = "InsurancePlan.coverage";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -244,7 +259,10 @@ impl FhirJson for InsurancePlanCoverage {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -279,8 +297,11 @@ pub struct InsurancePlanCoverageBenefit {
 }
 impl FhirJson for InsurancePlanCoverageBenefit {
     const TYPE_NAME: &'static str = "InsurancePlan.coverage.benefit";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -304,7 +325,10 @@ impl FhirJson for InsurancePlanCoverageBenefit {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -335,8 +359,11 @@ pub struct InsurancePlanCoverageBenefitLimit {
 }
 impl FhirJson for InsurancePlanCoverageBenefitLimit {
     const TYPE_NAME: &'static str = "InsurancePlan.coverage.benefit.limit";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -356,7 +383,10 @@ impl FhirJson for InsurancePlanCoverageBenefitLimit {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -394,8 +424,11 @@ pub struct InsurancePlanPlan {
 }
 impl FhirJson for InsurancePlanPlan {
     const TYPE_NAME: &'static str = "InsurancePlan.plan";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -425,7 +458,10 @@ impl FhirJson for InsurancePlanPlan {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -463,8 +499,11 @@ pub struct InsurancePlanPlanGeneralCost {
 }
 impl FhirJson for InsurancePlanPlanGeneralCost {
     const TYPE_NAME: &'static str = "InsurancePlan.plan.generalCost";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -488,7 +527,10 @@ impl FhirJson for InsurancePlanPlanGeneralCost {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -522,8 +564,11 @@ pub struct InsurancePlanPlanSpecificCost {
 }
 impl FhirJson for InsurancePlanPlanSpecificCost {
     const TYPE_NAME: &'static str = "InsurancePlan.plan.specificCost";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -543,7 +588,10 @@ impl FhirJson for InsurancePlanPlanSpecificCost {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -575,8 +623,11 @@ pub struct InsurancePlanPlanSpecificCostBenefit {
 }
 impl FhirJson for InsurancePlanPlanSpecificCostBenefit {
     const TYPE_NAME: &'static str = "InsurancePlan.plan.specificCost.benefit";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -596,7 +647,10 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefit {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -632,8 +686,11 @@ pub struct InsurancePlanPlanSpecificCostBenefitCost {
 }
 impl FhirJson for InsurancePlanPlanSpecificCostBenefitCost {
     const TYPE_NAME: &'static str = "InsurancePlan.plan.specificCost.benefit.cost";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -657,7 +714,10 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefitCost {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

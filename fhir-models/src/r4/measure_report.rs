@@ -59,8 +59,11 @@ pub struct MeasureReport {
 }
 impl FhirJson for MeasureReport {
     const TYPE_NAME: &'static str = "MeasureReport";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -112,7 +115,10 @@ impl FhirJson for MeasureReport {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -161,8 +167,11 @@ pub struct MeasureReportGroup {
 }
 impl FhirJson for MeasureReportGroup {
     const TYPE_NAME: &'static str = "MeasureReport.group";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -184,7 +193,10 @@ impl FhirJson for MeasureReportGroup {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -218,8 +230,11 @@ pub struct MeasureReportGroupPopulation {
 }
 impl FhirJson for MeasureReportGroupPopulation {
     const TYPE_NAME: &'static str = "MeasureReport.group.population";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -243,7 +258,10 @@ impl FhirJson for MeasureReportGroupPopulation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -274,8 +292,11 @@ pub struct MeasureReportGroupStratifier {
 }
 impl FhirJson for MeasureReportGroupStratifier {
     const TYPE_NAME: &'static str = "MeasureReport.group.stratifier";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -295,7 +316,10 @@ impl FhirJson for MeasureReportGroupStratifier {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -329,8 +353,11 @@ pub struct MeasureReportGroupStratifierStratum {
 }
 impl FhirJson for MeasureReportGroupStratifierStratum {
     const TYPE_NAME: &'static str = "MeasureReport.group.stratifier.stratum";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -352,7 +379,10 @@ impl FhirJson for MeasureReportGroupStratifierStratum {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -388,8 +418,11 @@ pub struct MeasureReportGroupStratifierStratumComponent {
 }
 impl FhirJson for MeasureReportGroupStratifierStratumComponent {
     const TYPE_NAME: &'static str = "MeasureReport.group.stratifier.stratum.component";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -409,7 +442,10 @@ impl FhirJson for MeasureReportGroupStratifierStratumComponent {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -441,8 +477,11 @@ pub struct MeasureReportGroupStratifierStratumPopulation {
 }
 impl FhirJson for MeasureReportGroupStratifierStratumPopulation {
     const TYPE_NAME: &'static str = "MeasureReport.group.stratifier.stratum.population";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -466,7 +505,10 @@ impl FhirJson for MeasureReportGroupStratifierStratumPopulation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

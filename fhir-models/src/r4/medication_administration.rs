@@ -75,8 +75,11 @@ pub struct MedicationAdministration {
 }
 impl FhirJson for MedicationAdministration {
     const TYPE_NAME: &'static str = "MedicationAdministration";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -164,7 +167,10 @@ impl FhirJson for MedicationAdministration {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -219,8 +225,11 @@ pub struct MedicationAdministrationPerformer {
 }
 impl FhirJson for MedicationAdministrationPerformer {
     const TYPE_NAME: &'static str = "MedicationAdministration.performer";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -240,7 +249,10 @@ impl FhirJson for MedicationAdministrationPerformer {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -278,8 +290,11 @@ pub struct MedicationAdministrationDosage {
 }
 impl FhirJson for MedicationAdministrationDosage {
     const TYPE_NAME: &'static str = "MedicationAdministration.dosage";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -306,7 +321,10 @@ impl FhirJson for MedicationAdministrationDosage {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

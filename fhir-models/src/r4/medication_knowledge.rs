@@ -73,8 +73,11 @@ pub struct MedicationKnowledge {
 }
 impl FhirJson for MedicationKnowledge {
     const TYPE_NAME: &'static str = "MedicationKnowledge";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -175,7 +178,10 @@ impl FhirJson for MedicationKnowledge {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -235,8 +241,11 @@ pub struct MedicationKnowledgeRelatedMedicationKnowledge {
 }
 impl FhirJson for MedicationKnowledgeRelatedMedicationKnowledge {
     const TYPE_NAME: &'static str = "MedicationKnowledge.relatedMedicationKnowledge";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -256,7 +265,10 @@ impl FhirJson for MedicationKnowledgeRelatedMedicationKnowledge {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -286,8 +298,11 @@ pub struct MedicationKnowledgeMonograph {
 }
 impl FhirJson for MedicationKnowledgeMonograph {
     const TYPE_NAME: &'static str = "MedicationKnowledge.monograph";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -307,7 +322,10 @@ impl FhirJson for MedicationKnowledgeMonograph {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -341,8 +359,11 @@ pub struct MedicationKnowledgeIngredient {
 }
 impl FhirJson for MedicationKnowledgeIngredient {
     const TYPE_NAME: &'static str = "MedicationKnowledge.ingredient";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -366,7 +387,10 @@ impl FhirJson for MedicationKnowledgeIngredient {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -403,8 +427,11 @@ pub struct MedicationKnowledgeCost {
 }
 impl FhirJson for MedicationKnowledgeCost {
     const TYPE_NAME: &'static str = "MedicationKnowledge.cost";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -426,7 +453,10 @@ impl FhirJson for MedicationKnowledgeCost {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -457,8 +487,11 @@ pub struct MedicationKnowledgeMonitoringProgram {
 }
 impl FhirJson for MedicationKnowledgeMonitoringProgram {
     const TYPE_NAME: &'static str = "MedicationKnowledge.monitoringProgram";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -479,7 +512,10 @@ impl FhirJson for MedicationKnowledgeMonitoringProgram {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -513,8 +549,11 @@ pub struct MedicationKnowledgeAdministrationGuidelines {
 }
 impl FhirJson for MedicationKnowledgeAdministrationGuidelines {
     const TYPE_NAME: &'static str = "MedicationKnowledge.administrationGuidelines";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -547,7 +586,10 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelines {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -582,8 +624,11 @@ pub struct MedicationKnowledgeAdministrationGuidelinesDosage {
 }
 impl FhirJson for MedicationKnowledgeAdministrationGuidelinesDosage {
     const TYPE_NAME: &'static str = "MedicationKnowledge.administrationGuidelines.dosage";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -603,7 +648,10 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesDosage {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -637,8 +685,11 @@ pub struct MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
 }
 impl FhirJson for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
     const TYPE_NAME: &'static str = "MedicationKnowledge.administrationGuidelines.patientCharacteristics";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -666,7 +717,10 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesPatientCharacterist
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -698,8 +752,11 @@ pub struct MedicationKnowledgeMedicineClassification {
 }
 impl FhirJson for MedicationKnowledgeMedicineClassification {
     const TYPE_NAME: &'static str = "MedicationKnowledge.medicineClassification";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -721,7 +778,10 @@ impl FhirJson for MedicationKnowledgeMedicineClassification {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -751,8 +811,11 @@ pub struct MedicationKnowledgePackaging {
 }
 impl FhirJson for MedicationKnowledgePackaging {
     const TYPE_NAME: &'static str = "MedicationKnowledge.packaging";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -772,7 +835,10 @@ impl FhirJson for MedicationKnowledgePackaging {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -802,8 +868,11 @@ pub struct MedicationKnowledgeDrugCharacteristic {
 }
 impl FhirJson for MedicationKnowledgeDrugCharacteristic {
     const TYPE_NAME: &'static str = "MedicationKnowledge.drugCharacteristic";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -828,7 +897,10 @@ impl FhirJson for MedicationKnowledgeDrugCharacteristic {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -864,8 +936,11 @@ pub struct MedicationKnowledgeRegulatory {
 }
 impl FhirJson for MedicationKnowledgeRegulatory {
     const TYPE_NAME: &'static str = "MedicationKnowledge.regulatory";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -891,7 +966,10 @@ impl FhirJson for MedicationKnowledgeRegulatory {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -927,8 +1005,11 @@ pub struct MedicationKnowledgeRegulatorySubstitution {
 }
 impl FhirJson for MedicationKnowledgeRegulatorySubstitution {
     const TYPE_NAME: &'static str = "MedicationKnowledge.regulatory.substitution";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -949,7 +1030,10 @@ impl FhirJson for MedicationKnowledgeRegulatorySubstitution {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -979,8 +1063,11 @@ pub struct MedicationKnowledgeRegulatorySchedule {
 }
 impl FhirJson for MedicationKnowledgeRegulatorySchedule {
     const TYPE_NAME: &'static str = "MedicationKnowledge.regulatory.schedule";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -999,7 +1086,10 @@ impl FhirJson for MedicationKnowledgeRegulatorySchedule {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1030,8 +1120,11 @@ pub struct MedicationKnowledgeRegulatoryMaxDispense {
 }
 impl FhirJson for MedicationKnowledgeRegulatoryMaxDispense {
     const TYPE_NAME: &'static str = "MedicationKnowledge.regulatory.maxDispense";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1051,7 +1144,10 @@ impl FhirJson for MedicationKnowledgeRegulatoryMaxDispense {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1083,8 +1179,11 @@ pub struct MedicationKnowledgeKinetics {
 }
 impl FhirJson for MedicationKnowledgeKinetics {
     const TYPE_NAME: &'static str = "MedicationKnowledge.kinetics";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1111,7 +1210,10 @@ impl FhirJson for MedicationKnowledgeKinetics {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

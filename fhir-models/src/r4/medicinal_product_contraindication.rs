@@ -43,8 +43,11 @@ pub struct MedicinalProductContraindication {
 }
 impl FhirJson for MedicinalProductContraindication {
     const TYPE_NAME: &'static str = "MedicinalProductContraindication";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -94,7 +97,10 @@ impl FhirJson for MedicinalProductContraindication {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -139,8 +145,11 @@ pub struct MedicinalProductContraindicationOtherTherapy {
 }
 impl FhirJson for MedicinalProductContraindicationOtherTherapy {
     const TYPE_NAME: &'static str = "MedicinalProductContraindication.otherTherapy";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -172,7 +181,10 @@ impl FhirJson for MedicinalProductContraindicationOtherTherapy {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -47,8 +47,11 @@ pub struct MedicinalProductIndication {
 }
 impl FhirJson for MedicinalProductIndication {
     const TYPE_NAME: &'static str = "MedicinalProductIndication";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -105,7 +108,10 @@ impl FhirJson for MedicinalProductIndication {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -152,8 +158,11 @@ pub struct MedicinalProductIndicationOtherTherapy {
 }
 impl FhirJson for MedicinalProductIndicationOtherTherapy {
     const TYPE_NAME: &'static str = "MedicinalProductIndication.otherTherapy";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -185,7 +194,10 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

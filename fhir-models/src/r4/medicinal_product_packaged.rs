@@ -49,8 +49,11 @@ pub struct MedicinalProductPackaged {
 }
 impl FhirJson for MedicinalProductPackaged {
     const TYPE_NAME: &'static str = "MedicinalProductPackaged";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -110,7 +113,10 @@ impl FhirJson for MedicinalProductPackaged {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -155,8 +161,11 @@ pub struct MedicinalProductPackagedBatchIdentifier {
 }
 impl FhirJson for MedicinalProductPackagedBatchIdentifier {
     const TYPE_NAME: &'static str = "MedicinalProductPackaged.batchIdentifier";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -180,7 +189,10 @@ impl FhirJson for MedicinalProductPackagedBatchIdentifier {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -234,8 +246,11 @@ pub struct MedicinalProductPackagedPackageItem {
 }
 impl FhirJson for MedicinalProductPackagedPackageItem {
     const TYPE_NAME: &'static str = "MedicinalProductPackaged.packageItem";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -288,7 +303,10 @@ impl FhirJson for MedicinalProductPackagedPackageItem {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

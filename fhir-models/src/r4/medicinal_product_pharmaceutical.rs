@@ -49,8 +49,11 @@ pub struct MedicinalProductPharmaceutical {
 }
 impl FhirJson for MedicinalProductPharmaceutical {
     const TYPE_NAME: &'static str = "MedicinalProductPharmaceutical";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -103,7 +106,10 @@ impl FhirJson for MedicinalProductPharmaceutical {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -146,8 +152,11 @@ pub struct MedicinalProductPharmaceuticalCharacteristics {
 }
 impl FhirJson for MedicinalProductPharmaceuticalCharacteristics {
     const TYPE_NAME: &'static str = "MedicinalProductPharmaceutical.characteristics";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -167,7 +176,10 @@ impl FhirJson for MedicinalProductPharmaceuticalCharacteristics {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -211,8 +223,11 @@ pub struct MedicinalProductPharmaceuticalRouteOfAdministration {
 }
 impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministration {
     const TYPE_NAME: &'static str = "MedicinalProductPharmaceutical.routeOfAdministration";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -250,7 +265,10 @@ impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministration {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -289,8 +307,11 @@ pub struct MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
 }
 impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
     const TYPE_NAME: &'static str = "MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -312,7 +333,10 @@ impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeci
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -349,8 +373,11 @@ pub struct MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithd
 impl FhirJson
 for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod {
     const TYPE_NAME: &'static str = "MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -382,7 +409,10 @@ for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPe
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -57,8 +57,11 @@ pub struct ObservationDefinition {
 }
 impl FhirJson for ObservationDefinition {
     const TYPE_NAME: &'static str = "ObservationDefinition";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -158,7 +161,10 @@ impl FhirJson for ObservationDefinition {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -209,8 +215,11 @@ pub struct ObservationDefinitionQuantitativeDetails {
 }
 impl FhirJson for ObservationDefinitionQuantitativeDetails {
     const TYPE_NAME: &'static str = "ObservationDefinition.quantitativeDetails";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -244,7 +253,10 @@ impl FhirJson for ObservationDefinitionQuantitativeDetails {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -288,8 +300,11 @@ pub struct ObservationDefinitionQualifiedInterval {
 }
 impl FhirJson for ObservationDefinitionQualifiedInterval {
     const TYPE_NAME: &'static str = "ObservationDefinition.qualifiedInterval";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -320,7 +335,10 @@ impl FhirJson for ObservationDefinitionQualifiedInterval {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -67,8 +67,11 @@ pub struct PaymentReconciliation {
 }
 impl FhirJson for PaymentReconciliation {
     const TYPE_NAME: &'static str = "PaymentReconciliation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -130,7 +133,10 @@ impl FhirJson for PaymentReconciliation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -197,8 +203,11 @@ pub struct PaymentReconciliationDetail {
 }
 impl FhirJson for PaymentReconciliationDetail {
     const TYPE_NAME: &'static str = "PaymentReconciliation.detail";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -227,7 +236,10 @@ impl FhirJson for PaymentReconciliationDetail {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -265,8 +277,11 @@ pub struct PaymentReconciliationProcessNote {
 }
 impl FhirJson for PaymentReconciliationProcessNote {
     const TYPE_NAME: &'static str = "PaymentReconciliation.processNote";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -288,7 +303,10 @@ impl FhirJson for PaymentReconciliationProcessNote {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -93,8 +93,11 @@ pub struct PlanDefinition {
 }
 impl FhirJson for PlanDefinition {
     const TYPE_NAME: &'static str = "PlanDefinition";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -193,7 +196,10 @@ impl FhirJson for PlanDefinition {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -270,8 +276,11 @@ pub struct PlanDefinitionGoal {
 }
 impl FhirJson for PlanDefinitionGoal {
     const TYPE_NAME: &'static str = "PlanDefinition.goal";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -298,7 +307,10 @@ impl FhirJson for PlanDefinitionGoal {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -335,8 +347,11 @@ pub struct PlanDefinitionGoalTarget {
 }
 impl FhirJson for PlanDefinitionGoalTarget {
     const TYPE_NAME: &'static str = "PlanDefinition.goal.target";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -359,7 +374,10 @@ impl FhirJson for PlanDefinitionGoalTarget {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -440,8 +458,11 @@ pub struct PlanDefinitionAction {
 }
 impl FhirJson for PlanDefinitionAction {
     const TYPE_NAME: &'static str = "PlanDefinition.action";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -563,7 +584,10 @@ impl FhirJson for PlanDefinitionAction {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -620,8 +644,11 @@ pub struct PlanDefinitionActionCondition {
 }
 impl FhirJson for PlanDefinitionActionCondition {
     const TYPE_NAME: &'static str = "PlanDefinition.action.condition";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -642,7 +669,10 @@ impl FhirJson for PlanDefinitionActionCondition {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -678,8 +708,11 @@ pub struct PlanDefinitionActionRelatedAction {
 }
 impl FhirJson for PlanDefinitionActionRelatedAction {
     const TYPE_NAME: &'static str = "PlanDefinition.action.relatedAction";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -708,7 +741,10 @@ impl FhirJson for PlanDefinitionActionRelatedAction {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -741,8 +777,11 @@ pub struct PlanDefinitionActionParticipant {
 }
 impl FhirJson for PlanDefinitionActionParticipant {
     const TYPE_NAME: &'static str = "PlanDefinition.action.participant";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -763,7 +802,10 @@ impl FhirJson for PlanDefinitionActionParticipant {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -793,8 +835,11 @@ pub struct PlanDefinitionActionDynamicValue {
 }
 impl FhirJson for PlanDefinitionActionDynamicValue {
     const TYPE_NAME: &'static str = "PlanDefinition.action.dynamicValue";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -815,7 +860,10 @@ impl FhirJson for PlanDefinitionActionDynamicValue {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

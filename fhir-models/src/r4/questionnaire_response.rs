@@ -53,8 +53,11 @@ pub struct QuestionnaireResponse {
 }
 impl FhirJson for QuestionnaireResponse {
     const TYPE_NAME: &'static str = "QuestionnaireResponse";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -102,7 +105,10 @@ impl FhirJson for QuestionnaireResponse {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -155,8 +161,11 @@ pub struct QuestionnaireResponseItem {
 }
 impl FhirJson for QuestionnaireResponseItem {
     const TYPE_NAME: &'static str = "QuestionnaireResponse.item";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -182,7 +191,10 @@ impl FhirJson for QuestionnaireResponseItem {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -215,8 +227,11 @@ pub struct QuestionnaireResponseItemAnswer {
 }
 impl FhirJson for QuestionnaireResponseItemAnswer {
     const TYPE_NAME: &'static str = "QuestionnaireResponse.item.answer";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -241,7 +256,10 @@ impl FhirJson for QuestionnaireResponseItemAnswer {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -39,8 +39,11 @@ pub struct SubstanceNucleicAcid {
 }
 impl FhirJson for SubstanceNucleicAcid {
     const TYPE_NAME: &'static str = "SubstanceNucleicAcid";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -99,7 +102,10 @@ impl FhirJson for SubstanceNucleicAcid {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -150,8 +156,11 @@ pub struct SubstanceNucleicAcidSubunit {
 }
 impl FhirJson for SubstanceNucleicAcidSubunit {
     const TYPE_NAME: &'static str = "SubstanceNucleicAcid.subunit";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -182,7 +191,10 @@ impl FhirJson for SubstanceNucleicAcidSubunit {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -222,8 +234,11 @@ pub struct SubstanceNucleicAcidSubunitLinkage {
 }
 impl FhirJson for SubstanceNucleicAcidSubunitLinkage {
     const TYPE_NAME: &'static str = "SubstanceNucleicAcid.subunit.linkage";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -254,7 +269,10 @@ impl FhirJson for SubstanceNucleicAcidSubunitLinkage {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -288,8 +306,11 @@ pub struct SubstanceNucleicAcidSubunitSugar {
 }
 impl FhirJson for SubstanceNucleicAcidSubunitSugar {
     const TYPE_NAME: &'static str = "SubstanceNucleicAcid.subunit.sugar";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -314,7 +335,10 @@ impl FhirJson for SubstanceNucleicAcidSubunitSugar {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

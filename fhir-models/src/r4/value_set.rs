@@ -67,8 +67,11 @@ pub struct ValueSet {
 }
 impl FhirJson for ValueSet {
     const TYPE_NAME: &'static str = "ValueSet";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -136,7 +139,10 @@ impl FhirJson for ValueSet {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -194,8 +200,11 @@ pub struct ValueSetCompose {
 }
 impl FhirJson for ValueSetCompose {
     const TYPE_NAME: &'static str = "ValueSet.compose";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -221,7 +230,10 @@ impl FhirJson for ValueSetCompose {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -259,8 +271,11 @@ pub struct ValueSetComposeInclude {
 }
 impl FhirJson for ValueSetComposeInclude {
     const TYPE_NAME: &'static str = "ValueSet.compose.include";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -286,7 +301,10 @@ impl FhirJson for ValueSetComposeInclude {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -323,8 +341,11 @@ pub struct ValueSetComposeIncludeConcept {
 }
 impl FhirJson for ValueSetComposeIncludeConcept {
     const TYPE_NAME: &'static str = "ValueSet.compose.include.concept";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -349,7 +370,10 @@ impl FhirJson for ValueSetComposeIncludeConcept {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -384,8 +408,11 @@ pub struct ValueSetComposeIncludeConceptDesignation {
 }
 impl FhirJson for ValueSetComposeIncludeConceptDesignation {
     const TYPE_NAME: &'static str = "ValueSet.compose.include.concept.designation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -408,7 +435,10 @@ impl FhirJson for ValueSetComposeIncludeConceptDesignation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -447,8 +477,11 @@ pub struct ValueSetComposeIncludeFilter {
 }
 impl FhirJson for ValueSetComposeIncludeFilter {
     const TYPE_NAME: &'static str = "ValueSet.compose.include.filter";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -472,7 +505,10 @@ impl FhirJson for ValueSetComposeIncludeFilter {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -513,8 +549,11 @@ pub struct ValueSetExpansion {
 }
 impl FhirJson for ValueSetExpansion {
     const TYPE_NAME: &'static str = "ValueSet.expansion";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -542,7 +581,10 @@ impl FhirJson for ValueSetExpansion {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -578,8 +620,11 @@ pub struct ValueSetExpansionParameter {
 }
 impl FhirJson for ValueSetExpansionParameter {
     const TYPE_NAME: &'static str = "ValueSet.expansion.parameter";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -605,7 +650,10 @@ impl FhirJson for ValueSetExpansionParameter {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -647,8 +695,11 @@ pub struct ValueSetExpansionContains {
 }
 impl FhirJson for ValueSetExpansionContains {
     const TYPE_NAME: &'static str = "ValueSet.expansion.contains";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let v = slot.insert(Self::default());
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -682,7 +733,10 @@ impl FhirJson for ValueSetExpansionContains {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
