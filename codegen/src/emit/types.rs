@@ -137,8 +137,10 @@ fn struct_def(model: &VersionModel, s: &StructDef, choices: &[ChoiceDef], url: &
         impl FhirJson for #name {
             const TYPE_NAME: &'static str = #fhir_name;
             fn read_json_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
-                // Read in place: the struct is built in its final slot, never moved.
-                let v = slot.insert(Self::default());
+                // Read in place: the struct is built in its final slot, never moved. (A `match` rather than
+                // `Option::insert`, which would be one more generic function per type to compile.)
+                *slot = Some(Self::default());
+                let Some(v) = slot else { return Ok(()) };
                 // One `?` for the whole match (not one per arm) keeps the generated MIR small.
                 let ok = r.read_object(&mut |r, key| {
                     match key {

@@ -694,7 +694,9 @@ impl<'a> Reader<'a> {
     #[inline(never)]
     #[doc(hidden)]
     pub fn read_boxed<T: FhirJson>(&mut self) -> Result<Option<Box<T>>, ParseError> {
-        Ok(T::read_json(self)?.map(Box::new))
+        let mut value = None;
+        T::read_json_into(self, &mut value)?;
+        Ok(value.map(Box::new))
     }
 
     /// Names the root of the path after the resource type (for `Resource` read at the top level).
@@ -755,7 +757,10 @@ impl<'a> Reader<'a> {
                 if r.peek() == Some(b'n') {
                     return r.wrong_type("an object");
                 }
-                if let Some(v) = T::read_json(r)? {
+                // `read_json_into` rather than `read_json`: no extra generic function per item type.
+                let mut item = None;
+                T::read_json_into(r, &mut item)?;
+                if let Some(v) = item {
                     reserve_one(slot);
                     slot.push(v);
                 }
@@ -792,7 +797,9 @@ impl<'a> Reader<'a> {
         if slot.is_some() {
             return self.choice_conflict();
         }
-        if let Some(x) = T::read_json(self)? {
+        let mut value = None;
+        T::read_json_into(self, &mut value)?;
+        if let Some(x) = value {
             *slot = Some(make(x));
         }
         Ok(())
@@ -969,13 +976,14 @@ impl<'a> Reader<'a> {
     }
 }
 
-/// Makes room for one more item: exactly one for the first (most FHIR lists have a single item: one coding, one
-/// identifier, one extension), then doubling. `Vec`'s own first step is four items, which for large item
+/// Makes room for the first item: exactly one (most FHIR lists have a single item: one coding, one identifier,
+/// one extension); `push` grows it from there. `Vec`'s own first step is four items, which for large item
 /// types meant allocations several times the size of the data, and more work for the allocator.
+/// (`with_capacity` is a much smaller generic function than `reserve_exact`; `push` doubles from there.)
 #[inline]
 fn reserve_one<T>(v: &mut Vec<T>) {
-    if v.len() == v.capacity() {
-        v.reserve_exact(v.len().max(1));
+    if v.capacity() == 0 {
+        *v = Vec::with_capacity(1);
     }
 }
 
