@@ -761,7 +761,6 @@ impl<'a> Reader<'a> {
                 let mut item = None;
                 T::read_json_into(r, &mut item)?;
                 if let Some(v) = item {
-                    reserve_one(slot);
                     slot.push(v);
                 }
                 Ok(())
@@ -960,7 +959,6 @@ impl<'a> Reader<'a> {
         self.with_name(name, |r| {
             r.read_array(&mut |r, i| {
                 if slot.len() <= i {
-                    reserve_one(slot);
                     slot.resize_with(i + 1, Primitive::default);
                 }
                 if r.is_null()? {
@@ -973,17 +971,6 @@ impl<'a> Reader<'a> {
             })?;
             Ok(())
         })
-    }
-}
-
-/// Makes room for the first item: exactly one (most FHIR lists have a single item: one coding, one identifier,
-/// one extension); `push` grows it from there. `Vec`'s own first step is four items, which for large item
-/// types meant allocations several times the size of the data, and more work for the allocator.
-/// (`with_capacity` is a much smaller generic function than `reserve_exact`; `push` doubles from there.)
-#[inline]
-fn reserve_one<T>(v: &mut Vec<T>) {
-    if v.capacity() == 0 {
-        *v = Vec::with_capacity(1);
     }
 }
 
