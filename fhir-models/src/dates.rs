@@ -534,7 +534,7 @@ mod tests {
 
     #[test]
     fn invalid_values_are_unordered() {
-        let bad = DateTime(String::from("yesterday"));
+        let bad = DateTime(crate::small_text::SmallText::new("yesterday"));
         assert_eq!(bad.partial_cmp(&dt("2024")), None);
         assert_eq!(bad.partial_cmp(&bad.clone()), Some(Ordering::Equal));
     }

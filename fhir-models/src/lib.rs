@@ -36,6 +36,7 @@ pub mod helpers;
 pub mod primitives;
 mod raw;
 mod resource_box;
+mod small_text;
 pub mod reference;
 #[cfg(feature = "profile")]
 pub mod profile;

@@ -2,6 +2,7 @@
 //! their precision, and the trait behind required-binding code enums.
 
 use crate::json::{ParseError, Reader, Writer};
+use crate::small_text::SmallText;
 use std::fmt;
 
 /// A primitive element: its value, plus the `id` and `extension` FHIR JSON carries in the `_name` sibling.
@@ -182,7 +183,7 @@ impl PrimitiveValue for i64 {
 /// Equality compares the text (FHIR gives `1.50` a precision `1.5` does not have); use [`Decimal::to_f64`] for
 /// arithmetic.
 #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-pub struct Decimal(String);
+pub struct Decimal(SmallText<22>);
 
 /// The text is not a JSON number.
 #[derive(Debug, Clone, PartialEq, Eq, thiserror::Error)]
@@ -194,19 +195,19 @@ impl Decimal {
     pub fn new(text: impl Into<String>) -> Result<Self, InvalidDecimal> {
         let text = text.into();
         if is_json_number(&text) {
-            Ok(Decimal(text))
+            Ok(Decimal(SmallText::from_string(text)))
         } else {
             Err(InvalidDecimal(text))
         }
     }
     /// The number's text, exactly as read or given.
     pub fn as_str(&self) -> &str {
-        &self.0
+        self.0.as_str()
     }
     /// The nearest `f64`.
     pub fn to_f64(&self) -> f64 {
         // The text is a validated JSON number, which Rust's float parser accepts.
-        self.0.parse().unwrap_or(f64::NAN)
+        self.0.as_str().parse().unwrap_or(f64::NAN)
     }
 }
 
@@ -216,7 +217,7 @@ fn is_json_number(s: &str) -> bool {
 
 impl fmt::Display for Decimal {
     fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-        f.write_str(&self.0)
+        f.write_str(self.0.as_str())
     }
 }
 
@@ -229,16 +230,17 @@ impl std::str::FromStr for Decimal {
 
 impl From<i64> for Decimal {
     fn from(v: i64) -> Self {
-        Decimal(v.to_string())
+        Decimal(SmallText::from_string(v.to_string()))
     }
 }
 
 impl PrimitiveValue for Decimal {
     fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        Ok(r.read_number("a decimal number")?.map(|t| Decimal(t.to_owned())))
+        // Short number text is kept inline: no allocation for the decimals of real data.
+        Ok(r.read_number("a decimal number")?.map(|t| Decimal(SmallText::new(t))))
     }
     fn write_value(&self, w: &mut Writer) {
-        w.raw(&self.0)
+        w.raw(self.0.as_str())
     }
 }
 
@@ -387,40 +389,40 @@ macro_rules! date_type {
         /// `==` compares the text; `<` and `>` compare the instants or spans of time (`PartialOrd`, see
         /// `instant_cmp`).
         #[derive(Debug, Clone, PartialEq, Eq, Hash)]
-        pub struct $name(pub(crate) String);
+        pub struct $name(pub(crate) SmallText<22>);
 
         impl $name {
             /// Validates `text`.
             pub fn new(text: impl Into<String>) -> Result<Self, InvalidDate> {
                 let text = text.into();
                 check(&text, $kind)?;
-                Ok($name(text))
+                Ok($name(SmallText::from_string(text)))
             }
             /// The text, exactly as read or given.
             pub fn as_str(&self) -> &str {
-                &self.0
+                self.0.as_str()
             }
             /// How much was given. `None` for a value kept by lenient reading although invalid.
             pub fn precision(&self) -> Option<Precision> {
-                check(&self.0, $kind).ok()
+                check(self.as_str(), $kind).ok()
             }
             /// The year (`None` for a time, or an invalid value).
             pub fn year(&self) -> Option<u32> {
-                if $kind == DateKind::Time { None } else { num(self.0.as_bytes(), 0, 4) }
+                if $kind == DateKind::Time { None } else { num(self.as_str().as_bytes(), 0, 4) }
             }
             /// The month, when given.
             pub fn month(&self) -> Option<u32> {
-                if $kind == DateKind::Time || self.0.as_bytes().get(4) != Some(&b'-') { None } else { num(self.0.as_bytes(), 5, 2) }
+                if $kind == DateKind::Time || self.as_str().as_bytes().get(4) != Some(&b'-') { None } else { num(self.as_str().as_bytes(), 5, 2) }
             }
             /// The day of the month, when given.
             pub fn day(&self) -> Option<u32> {
-                if $kind == DateKind::Time || self.0.as_bytes().get(7) != Some(&b'-') { None } else { num(self.0.as_bytes(), 8, 2) }
+                if $kind == DateKind::Time || self.as_str().as_bytes().get(7) != Some(&b'-') { None } else { num(self.as_str().as_bytes(), 8, 2) }
             }
         }
 
         impl fmt::Display for $name {
             fn fmt(&self, f: &mut fmt::Formatter<'_>) -> fmt::Result {
-                f.write_str(&self.0)
+                f.write_str(self.as_str())
             }
         }
 
@@ -436,20 +438,21 @@ macro_rules! date_type {
                 read_date(r, $kind).map(|o| o.map($name))
             }
             fn write_value(&self, w: &mut Writer) {
-                w.string(&self.0)
+                w.string(self.as_str())
             }
         }
     };
 }
 
-/// Reads a date-like string; an invalid one is reported and, in lenient mode, kept as written.
-fn read_date(r: &mut Reader<'_>, kind: DateKind) -> Result<Option<String>, ParseError> {
+/// Reads a date-like string; an invalid one is reported and, in lenient mode, kept as written. Dates of up to
+/// 22 bytes (`2024-03-15T10:30:00Z`) are kept inline, without an allocation.
+fn read_date(r: &mut Reader<'_>, kind: DateKind) -> Result<Option<SmallText<22>>, ParseError> {
     let start = r.value_start();
     let Some(text) = r.read_string(kind.name())? else { return Ok(None) };
     if let Err(e) = check(&text, kind) {
         r.invalid_value(start, e.to_string())?;
     }
-    Ok(Some(text.into_owned()))
+    Ok(Some(SmallText::new(&text)))
 }
 
 date_type!(

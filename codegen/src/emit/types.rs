@@ -140,8 +140,11 @@ fn struct_def(model: &VersionModel, s: &StructDef, choices: &[ChoiceDef], url: &
 
         impl FhirJson for #name {
             const TYPE_NAME: &'static str = #fhir_name;
-            fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-                let mut v = Self::default();
+            fn read_json_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
+                // Read in place: the struct is built in its final slot, never moved. (A `match` rather than
+                // `Option::insert`, which would be one more generic function per type to compile.)
+                *slot = Some(Self::default());
+                let Some(v) = slot else { return Ok(()) };
                 // One `?` for the whole match (not one per arm) keeps the generated MIR small.
                 let ok = r.read_object(&mut |r, key| {
                     match key {
@@ -151,7 +154,10 @@ fn struct_def(model: &VersionModel, s: &StructDef, choices: &[ChoiceDef], url: &
                     }?;
                     Ok(true)
                 })?;
-                Ok(ok.then_some(v))
+                if !ok {
+                    *slot = None;
+                }
+                Ok(())
             }
             fn write_json(&self, w: &mut Writer) {
                 w.begin_object();
@@ -579,15 +585,16 @@ fn resource_enum(model: &VersionModel) -> TokenStream {
 
         impl FhirJson for Resource {
             const TYPE_NAME: &'static str = "Resource";
-            fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-                let Some(resource_type) = r.peek_resource_type()? else { return Ok(None) };
-                Ok(match resource_type.as_ref() {
+            fn read_json_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
+                let Some(resource_type) = r.peek_resource_type()? else { return Ok(()) };
+                *slot = match resource_type.as_ref() {
                     #(#reads)*
                     other => {
                         let known = RESOURCE_TYPES.binary_search(&other).is_ok();
                         r.raw_resource(other, known)?.map(Self::Other)
                     }
-                })
+                };
+                Ok(())
             }
             fn write_json(&self, w: &mut Writer) {
                 match self { #(#writes)* Self::Other(x) => x.write_json(w), }

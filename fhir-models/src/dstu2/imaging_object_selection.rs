@@ -53,8 +53,12 @@ pub struct ImagingObjectSelection {
 }
 impl FhirJson for ImagingObjectSelection {
     const TYPE_NAME: &'static str = "ImagingObjectSelection";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -103,7 +107,10 @@ impl FhirJson for ImagingObjectSelection {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -155,8 +162,12 @@ pub struct ImagingObjectSelectionStudy {
 }
 impl FhirJson for ImagingObjectSelectionStudy {
     const TYPE_NAME: &'static str = "ImagingObjectSelection.study";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -183,7 +194,10 @@ impl FhirJson for ImagingObjectSelectionStudy {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -222,8 +236,12 @@ pub struct ImagingObjectSelectionStudySeries {
 }
 impl FhirJson for ImagingObjectSelectionStudySeries {
     const TYPE_NAME: &'static str = "ImagingObjectSelection.study.series";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -249,7 +267,10 @@ impl FhirJson for ImagingObjectSelectionStudySeries {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -293,8 +314,12 @@ pub struct ImagingObjectSelectionStudySeriesInstance {
 }
 impl FhirJson for ImagingObjectSelectionStudySeriesInstance {
     const TYPE_NAME: &'static str = "ImagingObjectSelection.study.series.instance";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -322,7 +347,10 @@ impl FhirJson for ImagingObjectSelectionStudySeriesInstance {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -361,8 +389,12 @@ pub struct ImagingObjectSelectionStudySeriesInstanceFrames {
 }
 impl FhirJson for ImagingObjectSelectionStudySeriesInstanceFrames {
     const TYPE_NAME: &'static str = "ImagingObjectSelection.study.series.instance.frames";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -391,7 +423,10 @@ impl FhirJson for ImagingObjectSelectionStudySeriesInstanceFrames {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

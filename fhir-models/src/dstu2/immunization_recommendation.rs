@@ -41,8 +41,12 @@ pub struct ImmunizationRecommendation {
 }
 impl FhirJson for ImmunizationRecommendation {
     const TYPE_NAME: &'static str = "ImmunizationRecommendation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -80,7 +84,10 @@ impl FhirJson for ImmunizationRecommendation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -138,8 +145,12 @@ pub struct ImmunizationRecommendationRecommendation {
 }
 impl FhirJson for ImmunizationRecommendationRecommendation {
     const TYPE_NAME: &'static str = "ImmunizationRecommendation.recommendation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -186,7 +197,10 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -232,8 +246,12 @@ pub struct ImmunizationRecommendationRecommendationDateCriterion {
 }
 impl FhirJson for ImmunizationRecommendationRecommendationDateCriterion {
     const TYPE_NAME: &'static str = "ImmunizationRecommendation.recommendation.dateCriterion";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -257,7 +275,10 @@ impl FhirJson for ImmunizationRecommendationRecommendationDateCriterion {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -294,8 +315,12 @@ pub struct ImmunizationRecommendationRecommendationProtocol {
 }
 impl FhirJson for ImmunizationRecommendationRecommendationProtocol {
     const TYPE_NAME: &'static str = "ImmunizationRecommendation.recommendation.protocol";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -329,7 +354,10 @@ impl FhirJson for ImmunizationRecommendationRecommendationProtocol {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -799,626 +799,590 @@ pub const RESOURCE_TYPES: &[&str] = &[
 ];
 impl FhirJson for Resource {
     const TYPE_NAME: &'static str = "Resource";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let Some(resource_type) = r.peek_resource_type()? else { return Ok(None) };
-        Ok(
-            match resource_type.as_ref() {
-                #[cfg(feature = "dstu2-account")]
-                "Account" => {
-                    r.enter_resource("Account");
-                    r.read_boxed::<Account>()?
-                        .map(|x| Self::Account(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-allergy-intolerance")]
-                "AllergyIntolerance" => {
-                    r.enter_resource("AllergyIntolerance");
-                    r.read_boxed::<AllergyIntolerance>()?
-                        .map(|x| Self::AllergyIntolerance(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-appointment")]
-                "Appointment" => {
-                    r.enter_resource("Appointment");
-                    r.read_boxed::<Appointment>()?
-                        .map(|x| Self::Appointment(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-appointment-response")]
-                "AppointmentResponse" => {
-                    r.enter_resource("AppointmentResponse");
-                    r.read_boxed::<AppointmentResponse>()?
-                        .map(|x| Self::AppointmentResponse(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-audit-event")]
-                "AuditEvent" => {
-                    r.enter_resource("AuditEvent");
-                    r.read_boxed::<AuditEvent>()?
-                        .map(|x| Self::AuditEvent(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-basic")]
-                "Basic" => {
-                    r.enter_resource("Basic");
-                    r.read_boxed::<Basic>()?
-                        .map(|x| Self::Basic(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-binary")]
-                "Binary" => {
-                    r.enter_resource("Binary");
-                    r.read_boxed::<Binary>()?
-                        .map(|x| Self::Binary(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-body-site")]
-                "BodySite" => {
-                    r.enter_resource("BodySite");
-                    r.read_boxed::<BodySite>()?
-                        .map(|x| Self::BodySite(crate::ResourceBox::from_box(x)))
-                }
-                "Bundle" => {
-                    r.enter_resource("Bundle");
-                    r.read_boxed::<Bundle>()?
-                        .map(|x| Self::Bundle(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-care-plan")]
-                "CarePlan" => {
-                    r.enter_resource("CarePlan");
-                    r.read_boxed::<CarePlan>()?
-                        .map(|x| Self::CarePlan(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-claim")]
-                "Claim" => {
-                    r.enter_resource("Claim");
-                    r.read_boxed::<Claim>()?
-                        .map(|x| Self::Claim(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-claim-response")]
-                "ClaimResponse" => {
-                    r.enter_resource("ClaimResponse");
-                    r.read_boxed::<ClaimResponse>()?
-                        .map(|x| Self::ClaimResponse(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-clinical-impression")]
-                "ClinicalImpression" => {
-                    r.enter_resource("ClinicalImpression");
-                    r.read_boxed::<ClinicalImpression>()?
-                        .map(|x| Self::ClinicalImpression(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-communication")]
-                "Communication" => {
-                    r.enter_resource("Communication");
-                    r.read_boxed::<Communication>()?
-                        .map(|x| Self::Communication(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-communication-request")]
-                "CommunicationRequest" => {
-                    r.enter_resource("CommunicationRequest");
-                    r.read_boxed::<CommunicationRequest>()?
-                        .map(|x| Self::CommunicationRequest(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-composition")]
-                "Composition" => {
-                    r.enter_resource("Composition");
-                    r.read_boxed::<Composition>()?
-                        .map(|x| Self::Composition(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-concept-map")]
-                "ConceptMap" => {
-                    r.enter_resource("ConceptMap");
-                    r.read_boxed::<ConceptMap>()?
-                        .map(|x| Self::ConceptMap(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-condition")]
-                "Condition" => {
-                    r.enter_resource("Condition");
-                    r.read_boxed::<Condition>()?
-                        .map(|x| Self::Condition(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-conformance")]
-                "Conformance" => {
-                    r.enter_resource("Conformance");
-                    r.read_boxed::<Conformance>()?
-                        .map(|x| Self::Conformance(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-contract")]
-                "Contract" => {
-                    r.enter_resource("Contract");
-                    r.read_boxed::<Contract>()?
-                        .map(|x| Self::Contract(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-coverage")]
-                "Coverage" => {
-                    r.enter_resource("Coverage");
-                    r.read_boxed::<Coverage>()?
-                        .map(|x| Self::Coverage(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-data-element")]
-                "DataElement" => {
-                    r.enter_resource("DataElement");
-                    r.read_boxed::<DataElement>()?
-                        .map(|x| Self::DataElement(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-detected-issue")]
-                "DetectedIssue" => {
-                    r.enter_resource("DetectedIssue");
-                    r.read_boxed::<DetectedIssue>()?
-                        .map(|x| Self::DetectedIssue(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-device")]
-                "Device" => {
-                    r.enter_resource("Device");
-                    r.read_boxed::<Device>()?
-                        .map(|x| Self::Device(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-device-component")]
-                "DeviceComponent" => {
-                    r.enter_resource("DeviceComponent");
-                    r.read_boxed::<DeviceComponent>()?
-                        .map(|x| Self::DeviceComponent(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-device-metric")]
-                "DeviceMetric" => {
-                    r.enter_resource("DeviceMetric");
-                    r.read_boxed::<DeviceMetric>()?
-                        .map(|x| Self::DeviceMetric(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-device-use-request")]
-                "DeviceUseRequest" => {
-                    r.enter_resource("DeviceUseRequest");
-                    r.read_boxed::<DeviceUseRequest>()?
-                        .map(|x| Self::DeviceUseRequest(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-device-use-statement")]
-                "DeviceUseStatement" => {
-                    r.enter_resource("DeviceUseStatement");
-                    r.read_boxed::<DeviceUseStatement>()?
-                        .map(|x| Self::DeviceUseStatement(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-diagnostic-order")]
-                "DiagnosticOrder" => {
-                    r.enter_resource("DiagnosticOrder");
-                    r.read_boxed::<DiagnosticOrder>()?
-                        .map(|x| Self::DiagnosticOrder(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-diagnostic-report")]
-                "DiagnosticReport" => {
-                    r.enter_resource("DiagnosticReport");
-                    r.read_boxed::<DiagnosticReport>()?
-                        .map(|x| Self::DiagnosticReport(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-document-manifest")]
-                "DocumentManifest" => {
-                    r.enter_resource("DocumentManifest");
-                    r.read_boxed::<DocumentManifest>()?
-                        .map(|x| Self::DocumentManifest(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-document-reference")]
-                "DocumentReference" => {
-                    r.enter_resource("DocumentReference");
-                    r.read_boxed::<DocumentReference>()?
-                        .map(|x| Self::DocumentReference(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-eligibility-request")]
-                "EligibilityRequest" => {
-                    r.enter_resource("EligibilityRequest");
-                    r.read_boxed::<EligibilityRequest>()?
-                        .map(|x| Self::EligibilityRequest(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-eligibility-response")]
-                "EligibilityResponse" => {
-                    r.enter_resource("EligibilityResponse");
-                    r.read_boxed::<EligibilityResponse>()?
-                        .map(|x| Self::EligibilityResponse(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-encounter")]
-                "Encounter" => {
-                    r.enter_resource("Encounter");
-                    r.read_boxed::<Encounter>()?
-                        .map(|x| Self::Encounter(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-enrollment-request")]
-                "EnrollmentRequest" => {
-                    r.enter_resource("EnrollmentRequest");
-                    r.read_boxed::<EnrollmentRequest>()?
-                        .map(|x| Self::EnrollmentRequest(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-enrollment-response")]
-                "EnrollmentResponse" => {
-                    r.enter_resource("EnrollmentResponse");
-                    r.read_boxed::<EnrollmentResponse>()?
-                        .map(|x| Self::EnrollmentResponse(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-episode-of-care")]
-                "EpisodeOfCare" => {
-                    r.enter_resource("EpisodeOfCare");
-                    r.read_boxed::<EpisodeOfCare>()?
-                        .map(|x| Self::EpisodeOfCare(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-explanation-of-benefit")]
-                "ExplanationOfBenefit" => {
-                    r.enter_resource("ExplanationOfBenefit");
-                    r.read_boxed::<ExplanationOfBenefit>()?
-                        .map(|x| Self::ExplanationOfBenefit(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-family-member-history")]
-                "FamilyMemberHistory" => {
-                    r.enter_resource("FamilyMemberHistory");
-                    r.read_boxed::<FamilyMemberHistory>()?
-                        .map(|x| Self::FamilyMemberHistory(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-flag")]
-                "Flag" => {
-                    r.enter_resource("Flag");
-                    r.read_boxed::<Flag>()?
-                        .map(|x| Self::Flag(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-goal")]
-                "Goal" => {
-                    r.enter_resource("Goal");
-                    r.read_boxed::<Goal>()?
-                        .map(|x| Self::Goal(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-group")]
-                "Group" => {
-                    r.enter_resource("Group");
-                    r.read_boxed::<Group>()?
-                        .map(|x| Self::Group(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-healthcare-service")]
-                "HealthcareService" => {
-                    r.enter_resource("HealthcareService");
-                    r.read_boxed::<HealthcareService>()?
-                        .map(|x| Self::HealthcareService(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-imaging-object-selection")]
-                "ImagingObjectSelection" => {
-                    r.enter_resource("ImagingObjectSelection");
-                    r.read_boxed::<ImagingObjectSelection>()?
-                        .map(|x| Self::ImagingObjectSelection(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-imaging-study")]
-                "ImagingStudy" => {
-                    r.enter_resource("ImagingStudy");
-                    r.read_boxed::<ImagingStudy>()?
-                        .map(|x| Self::ImagingStudy(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-immunization")]
-                "Immunization" => {
-                    r.enter_resource("Immunization");
-                    r.read_boxed::<Immunization>()?
-                        .map(|x| Self::Immunization(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-immunization-recommendation")]
-                "ImmunizationRecommendation" => {
-                    r.enter_resource("ImmunizationRecommendation");
-                    r.read_boxed::<ImmunizationRecommendation>()?
-                        .map(|x| Self::ImmunizationRecommendation(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-implementation-guide")]
-                "ImplementationGuide" => {
-                    r.enter_resource("ImplementationGuide");
-                    r.read_boxed::<ImplementationGuide>()?
-                        .map(|x| Self::ImplementationGuide(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-list")]
-                "List" => {
-                    r.enter_resource("List");
-                    r.read_boxed::<List>()?
-                        .map(|x| Self::List(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-location")]
-                "Location" => {
-                    r.enter_resource("Location");
-                    r.read_boxed::<Location>()?
-                        .map(|x| Self::Location(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-media")]
-                "Media" => {
-                    r.enter_resource("Media");
-                    r.read_boxed::<Media>()?
-                        .map(|x| Self::Media(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-medication")]
-                "Medication" => {
-                    r.enter_resource("Medication");
-                    r.read_boxed::<Medication>()?
-                        .map(|x| Self::Medication(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-medication-administration")]
-                "MedicationAdministration" => {
-                    r.enter_resource("MedicationAdministration");
-                    r.read_boxed::<MedicationAdministration>()?
-                        .map(|x| Self::MedicationAdministration(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-medication-dispense")]
-                "MedicationDispense" => {
-                    r.enter_resource("MedicationDispense");
-                    r.read_boxed::<MedicationDispense>()?
-                        .map(|x| Self::MedicationDispense(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-medication-order")]
-                "MedicationOrder" => {
-                    r.enter_resource("MedicationOrder");
-                    r.read_boxed::<MedicationOrder>()?
-                        .map(|x| Self::MedicationOrder(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-medication-statement")]
-                "MedicationStatement" => {
-                    r.enter_resource("MedicationStatement");
-                    r.read_boxed::<MedicationStatement>()?
-                        .map(|x| Self::MedicationStatement(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-message-header")]
-                "MessageHeader" => {
-                    r.enter_resource("MessageHeader");
-                    r.read_boxed::<MessageHeader>()?
-                        .map(|x| Self::MessageHeader(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-naming-system")]
-                "NamingSystem" => {
-                    r.enter_resource("NamingSystem");
-                    r.read_boxed::<NamingSystem>()?
-                        .map(|x| Self::NamingSystem(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-nutrition-order")]
-                "NutritionOrder" => {
-                    r.enter_resource("NutritionOrder");
-                    r.read_boxed::<NutritionOrder>()?
-                        .map(|x| Self::NutritionOrder(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-observation")]
-                "Observation" => {
-                    r.enter_resource("Observation");
-                    r.read_boxed::<Observation>()?
-                        .map(|x| Self::Observation(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-operation-definition")]
-                "OperationDefinition" => {
-                    r.enter_resource("OperationDefinition");
-                    r.read_boxed::<OperationDefinition>()?
-                        .map(|x| Self::OperationDefinition(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                "OperationOutcome" => {
-                    r.enter_resource("OperationOutcome");
-                    r.read_boxed::<OperationOutcome>()?
-                        .map(|x| Self::OperationOutcome(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-order")]
-                "Order" => {
-                    r.enter_resource("Order");
-                    r.read_boxed::<Order>()?
-                        .map(|x| Self::Order(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-order-response")]
-                "OrderResponse" => {
-                    r.enter_resource("OrderResponse");
-                    r.read_boxed::<OrderResponse>()?
-                        .map(|x| Self::OrderResponse(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-organization")]
-                "Organization" => {
-                    r.enter_resource("Organization");
-                    r.read_boxed::<Organization>()?
-                        .map(|x| Self::Organization(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-parameters")]
-                "Parameters" => {
-                    r.enter_resource("Parameters");
-                    r.read_boxed::<Parameters>()?
-                        .map(|x| Self::Parameters(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-patient")]
-                "Patient" => {
-                    r.enter_resource("Patient");
-                    r.read_boxed::<Patient>()?
-                        .map(|x| Self::Patient(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-payment-notice")]
-                "PaymentNotice" => {
-                    r.enter_resource("PaymentNotice");
-                    r.read_boxed::<PaymentNotice>()?
-                        .map(|x| Self::PaymentNotice(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-payment-reconciliation")]
-                "PaymentReconciliation" => {
-                    r.enter_resource("PaymentReconciliation");
-                    r.read_boxed::<PaymentReconciliation>()?
-                        .map(|x| Self::PaymentReconciliation(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-person")]
-                "Person" => {
-                    r.enter_resource("Person");
-                    r.read_boxed::<Person>()?
-                        .map(|x| Self::Person(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-practitioner")]
-                "Practitioner" => {
-                    r.enter_resource("Practitioner");
-                    r.read_boxed::<Practitioner>()?
-                        .map(|x| Self::Practitioner(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-procedure")]
-                "Procedure" => {
-                    r.enter_resource("Procedure");
-                    r.read_boxed::<Procedure>()?
-                        .map(|x| Self::Procedure(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-procedure-request")]
-                "ProcedureRequest" => {
-                    r.enter_resource("ProcedureRequest");
-                    r.read_boxed::<ProcedureRequest>()?
-                        .map(|x| Self::ProcedureRequest(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-process-request")]
-                "ProcessRequest" => {
-                    r.enter_resource("ProcessRequest");
-                    r.read_boxed::<ProcessRequest>()?
-                        .map(|x| Self::ProcessRequest(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-process-response")]
-                "ProcessResponse" => {
-                    r.enter_resource("ProcessResponse");
-                    r.read_boxed::<ProcessResponse>()?
-                        .map(|x| Self::ProcessResponse(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-provenance")]
-                "Provenance" => {
-                    r.enter_resource("Provenance");
-                    r.read_boxed::<Provenance>()?
-                        .map(|x| Self::Provenance(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-questionnaire")]
-                "Questionnaire" => {
-                    r.enter_resource("Questionnaire");
-                    r.read_boxed::<Questionnaire>()?
-                        .map(|x| Self::Questionnaire(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-questionnaire-response")]
-                "QuestionnaireResponse" => {
-                    r.enter_resource("QuestionnaireResponse");
-                    r.read_boxed::<QuestionnaireResponse>()?
-                        .map(|x| Self::QuestionnaireResponse(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-referral-request")]
-                "ReferralRequest" => {
-                    r.enter_resource("ReferralRequest");
-                    r.read_boxed::<ReferralRequest>()?
-                        .map(|x| Self::ReferralRequest(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-related-person")]
-                "RelatedPerson" => {
-                    r.enter_resource("RelatedPerson");
-                    r.read_boxed::<RelatedPerson>()?
-                        .map(|x| Self::RelatedPerson(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-risk-assessment")]
-                "RiskAssessment" => {
-                    r.enter_resource("RiskAssessment");
-                    r.read_boxed::<RiskAssessment>()?
-                        .map(|x| Self::RiskAssessment(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-schedule")]
-                "Schedule" => {
-                    r.enter_resource("Schedule");
-                    r.read_boxed::<Schedule>()?
-                        .map(|x| Self::Schedule(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-search-parameter")]
-                "SearchParameter" => {
-                    r.enter_resource("SearchParameter");
-                    r.read_boxed::<SearchParameter>()?
-                        .map(|x| Self::SearchParameter(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-slot")]
-                "Slot" => {
-                    r.enter_resource("Slot");
-                    r.read_boxed::<Slot>()?
-                        .map(|x| Self::Slot(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-specimen")]
-                "Specimen" => {
-                    r.enter_resource("Specimen");
-                    r.read_boxed::<Specimen>()?
-                        .map(|x| Self::Specimen(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-structure-definition")]
-                "StructureDefinition" => {
-                    r.enter_resource("StructureDefinition");
-                    r.read_boxed::<StructureDefinition>()?
-                        .map(|x| Self::StructureDefinition(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "dstu2-subscription")]
-                "Subscription" => {
-                    r.enter_resource("Subscription");
-                    r.read_boxed::<Subscription>()?
-                        .map(|x| Self::Subscription(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-substance")]
-                "Substance" => {
-                    r.enter_resource("Substance");
-                    r.read_boxed::<Substance>()?
-                        .map(|x| Self::Substance(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-supply-delivery")]
-                "SupplyDelivery" => {
-                    r.enter_resource("SupplyDelivery");
-                    r.read_boxed::<SupplyDelivery>()?
-                        .map(|x| Self::SupplyDelivery(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-supply-request")]
-                "SupplyRequest" => {
-                    r.enter_resource("SupplyRequest");
-                    r.read_boxed::<SupplyRequest>()?
-                        .map(|x| Self::SupplyRequest(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-test-script")]
-                "TestScript" => {
-                    r.enter_resource("TestScript");
-                    r.read_boxed::<TestScript>()?
-                        .map(|x| Self::TestScript(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-value-set")]
-                "ValueSet" => {
-                    r.enter_resource("ValueSet");
-                    r.read_boxed::<ValueSet>()?
-                        .map(|x| Self::ValueSet(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "dstu2-vision-prescription")]
-                "VisionPrescription" => {
-                    r.enter_resource("VisionPrescription");
-                    r.read_boxed::<VisionPrescription>()?
-                        .map(|x| Self::VisionPrescription(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                other => {
-                    let known = RESOURCE_TYPES.binary_search(&other).is_ok();
-                    r.raw_resource(other, known)?.map(Self::Other)
-                }
-            },
-        )
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let Some(resource_type) = r.peek_resource_type()? else { return Ok(()) };
+        *slot = match resource_type.as_ref() {
+            #[cfg(feature = "dstu2-account")]
+            "Account" => {
+                r.enter_resource("Account");
+                r.read_boxed::<Account>()?
+                    .map(|x| Self::Account(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-allergy-intolerance")]
+            "AllergyIntolerance" => {
+                r.enter_resource("AllergyIntolerance");
+                r.read_boxed::<AllergyIntolerance>()?
+                    .map(|x| Self::AllergyIntolerance(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-appointment")]
+            "Appointment" => {
+                r.enter_resource("Appointment");
+                r.read_boxed::<Appointment>()?
+                    .map(|x| Self::Appointment(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-appointment-response")]
+            "AppointmentResponse" => {
+                r.enter_resource("AppointmentResponse");
+                r.read_boxed::<AppointmentResponse>()?
+                    .map(|x| Self::AppointmentResponse(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-audit-event")]
+            "AuditEvent" => {
+                r.enter_resource("AuditEvent");
+                r.read_boxed::<AuditEvent>()?
+                    .map(|x| Self::AuditEvent(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-basic")]
+            "Basic" => {
+                r.enter_resource("Basic");
+                r.read_boxed::<Basic>()?
+                    .map(|x| Self::Basic(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-binary")]
+            "Binary" => {
+                r.enter_resource("Binary");
+                r.read_boxed::<Binary>()?
+                    .map(|x| Self::Binary(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-body-site")]
+            "BodySite" => {
+                r.enter_resource("BodySite");
+                r.read_boxed::<BodySite>()?
+                    .map(|x| Self::BodySite(crate::ResourceBox::from_box(x)))
+            }
+            "Bundle" => {
+                r.enter_resource("Bundle");
+                r.read_boxed::<Bundle>()?
+                    .map(|x| Self::Bundle(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-care-plan")]
+            "CarePlan" => {
+                r.enter_resource("CarePlan");
+                r.read_boxed::<CarePlan>()?
+                    .map(|x| Self::CarePlan(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-claim")]
+            "Claim" => {
+                r.enter_resource("Claim");
+                r.read_boxed::<Claim>()?
+                    .map(|x| Self::Claim(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-claim-response")]
+            "ClaimResponse" => {
+                r.enter_resource("ClaimResponse");
+                r.read_boxed::<ClaimResponse>()?
+                    .map(|x| Self::ClaimResponse(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-clinical-impression")]
+            "ClinicalImpression" => {
+                r.enter_resource("ClinicalImpression");
+                r.read_boxed::<ClinicalImpression>()?
+                    .map(|x| Self::ClinicalImpression(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-communication")]
+            "Communication" => {
+                r.enter_resource("Communication");
+                r.read_boxed::<Communication>()?
+                    .map(|x| Self::Communication(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-communication-request")]
+            "CommunicationRequest" => {
+                r.enter_resource("CommunicationRequest");
+                r.read_boxed::<CommunicationRequest>()?
+                    .map(|x| Self::CommunicationRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-composition")]
+            "Composition" => {
+                r.enter_resource("Composition");
+                r.read_boxed::<Composition>()?
+                    .map(|x| Self::Composition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-concept-map")]
+            "ConceptMap" => {
+                r.enter_resource("ConceptMap");
+                r.read_boxed::<ConceptMap>()?
+                    .map(|x| Self::ConceptMap(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-condition")]
+            "Condition" => {
+                r.enter_resource("Condition");
+                r.read_boxed::<Condition>()?
+                    .map(|x| Self::Condition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-conformance")]
+            "Conformance" => {
+                r.enter_resource("Conformance");
+                r.read_boxed::<Conformance>()?
+                    .map(|x| Self::Conformance(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-contract")]
+            "Contract" => {
+                r.enter_resource("Contract");
+                r.read_boxed::<Contract>()?
+                    .map(|x| Self::Contract(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-coverage")]
+            "Coverage" => {
+                r.enter_resource("Coverage");
+                r.read_boxed::<Coverage>()?
+                    .map(|x| Self::Coverage(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-data-element")]
+            "DataElement" => {
+                r.enter_resource("DataElement");
+                r.read_boxed::<DataElement>()?
+                    .map(|x| Self::DataElement(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-detected-issue")]
+            "DetectedIssue" => {
+                r.enter_resource("DetectedIssue");
+                r.read_boxed::<DetectedIssue>()?
+                    .map(|x| Self::DetectedIssue(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-device")]
+            "Device" => {
+                r.enter_resource("Device");
+                r.read_boxed::<Device>()?
+                    .map(|x| Self::Device(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-device-component")]
+            "DeviceComponent" => {
+                r.enter_resource("DeviceComponent");
+                r.read_boxed::<DeviceComponent>()?
+                    .map(|x| Self::DeviceComponent(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-device-metric")]
+            "DeviceMetric" => {
+                r.enter_resource("DeviceMetric");
+                r.read_boxed::<DeviceMetric>()?
+                    .map(|x| Self::DeviceMetric(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-device-use-request")]
+            "DeviceUseRequest" => {
+                r.enter_resource("DeviceUseRequest");
+                r.read_boxed::<DeviceUseRequest>()?
+                    .map(|x| Self::DeviceUseRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-device-use-statement")]
+            "DeviceUseStatement" => {
+                r.enter_resource("DeviceUseStatement");
+                r.read_boxed::<DeviceUseStatement>()?
+                    .map(|x| Self::DeviceUseStatement(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-diagnostic-order")]
+            "DiagnosticOrder" => {
+                r.enter_resource("DiagnosticOrder");
+                r.read_boxed::<DiagnosticOrder>()?
+                    .map(|x| Self::DiagnosticOrder(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-diagnostic-report")]
+            "DiagnosticReport" => {
+                r.enter_resource("DiagnosticReport");
+                r.read_boxed::<DiagnosticReport>()?
+                    .map(|x| Self::DiagnosticReport(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-document-manifest")]
+            "DocumentManifest" => {
+                r.enter_resource("DocumentManifest");
+                r.read_boxed::<DocumentManifest>()?
+                    .map(|x| Self::DocumentManifest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-document-reference")]
+            "DocumentReference" => {
+                r.enter_resource("DocumentReference");
+                r.read_boxed::<DocumentReference>()?
+                    .map(|x| Self::DocumentReference(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-eligibility-request")]
+            "EligibilityRequest" => {
+                r.enter_resource("EligibilityRequest");
+                r.read_boxed::<EligibilityRequest>()?
+                    .map(|x| Self::EligibilityRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-eligibility-response")]
+            "EligibilityResponse" => {
+                r.enter_resource("EligibilityResponse");
+                r.read_boxed::<EligibilityResponse>()?
+                    .map(|x| Self::EligibilityResponse(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-encounter")]
+            "Encounter" => {
+                r.enter_resource("Encounter");
+                r.read_boxed::<Encounter>()?
+                    .map(|x| Self::Encounter(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-enrollment-request")]
+            "EnrollmentRequest" => {
+                r.enter_resource("EnrollmentRequest");
+                r.read_boxed::<EnrollmentRequest>()?
+                    .map(|x| Self::EnrollmentRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-enrollment-response")]
+            "EnrollmentResponse" => {
+                r.enter_resource("EnrollmentResponse");
+                r.read_boxed::<EnrollmentResponse>()?
+                    .map(|x| Self::EnrollmentResponse(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-episode-of-care")]
+            "EpisodeOfCare" => {
+                r.enter_resource("EpisodeOfCare");
+                r.read_boxed::<EpisodeOfCare>()?
+                    .map(|x| Self::EpisodeOfCare(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-explanation-of-benefit")]
+            "ExplanationOfBenefit" => {
+                r.enter_resource("ExplanationOfBenefit");
+                r.read_boxed::<ExplanationOfBenefit>()?
+                    .map(|x| Self::ExplanationOfBenefit(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-family-member-history")]
+            "FamilyMemberHistory" => {
+                r.enter_resource("FamilyMemberHistory");
+                r.read_boxed::<FamilyMemberHistory>()?
+                    .map(|x| Self::FamilyMemberHistory(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-flag")]
+            "Flag" => {
+                r.enter_resource("Flag");
+                r.read_boxed::<Flag>()?
+                    .map(|x| Self::Flag(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-goal")]
+            "Goal" => {
+                r.enter_resource("Goal");
+                r.read_boxed::<Goal>()?
+                    .map(|x| Self::Goal(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-group")]
+            "Group" => {
+                r.enter_resource("Group");
+                r.read_boxed::<Group>()?
+                    .map(|x| Self::Group(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-healthcare-service")]
+            "HealthcareService" => {
+                r.enter_resource("HealthcareService");
+                r.read_boxed::<HealthcareService>()?
+                    .map(|x| Self::HealthcareService(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-imaging-object-selection")]
+            "ImagingObjectSelection" => {
+                r.enter_resource("ImagingObjectSelection");
+                r.read_boxed::<ImagingObjectSelection>()?
+                    .map(|x| Self::ImagingObjectSelection(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "dstu2-imaging-study")]
+            "ImagingStudy" => {
+                r.enter_resource("ImagingStudy");
+                r.read_boxed::<ImagingStudy>()?
+                    .map(|x| Self::ImagingStudy(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-immunization")]
+            "Immunization" => {
+                r.enter_resource("Immunization");
+                r.read_boxed::<Immunization>()?
+                    .map(|x| Self::Immunization(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-immunization-recommendation")]
+            "ImmunizationRecommendation" => {
+                r.enter_resource("ImmunizationRecommendation");
+                r.read_boxed::<ImmunizationRecommendation>()?
+                    .map(|x| Self::ImmunizationRecommendation(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "dstu2-implementation-guide")]
+            "ImplementationGuide" => {
+                r.enter_resource("ImplementationGuide");
+                r.read_boxed::<ImplementationGuide>()?
+                    .map(|x| Self::ImplementationGuide(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-list")]
+            "List" => {
+                r.enter_resource("List");
+                r.read_boxed::<List>()?
+                    .map(|x| Self::List(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-location")]
+            "Location" => {
+                r.enter_resource("Location");
+                r.read_boxed::<Location>()?
+                    .map(|x| Self::Location(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-media")]
+            "Media" => {
+                r.enter_resource("Media");
+                r.read_boxed::<Media>()?
+                    .map(|x| Self::Media(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-medication")]
+            "Medication" => {
+                r.enter_resource("Medication");
+                r.read_boxed::<Medication>()?
+                    .map(|x| Self::Medication(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-medication-administration")]
+            "MedicationAdministration" => {
+                r.enter_resource("MedicationAdministration");
+                r.read_boxed::<MedicationAdministration>()?
+                    .map(|x| Self::MedicationAdministration(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "dstu2-medication-dispense")]
+            "MedicationDispense" => {
+                r.enter_resource("MedicationDispense");
+                r.read_boxed::<MedicationDispense>()?
+                    .map(|x| Self::MedicationDispense(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-medication-order")]
+            "MedicationOrder" => {
+                r.enter_resource("MedicationOrder");
+                r.read_boxed::<MedicationOrder>()?
+                    .map(|x| Self::MedicationOrder(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-medication-statement")]
+            "MedicationStatement" => {
+                r.enter_resource("MedicationStatement");
+                r.read_boxed::<MedicationStatement>()?
+                    .map(|x| Self::MedicationStatement(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-message-header")]
+            "MessageHeader" => {
+                r.enter_resource("MessageHeader");
+                r.read_boxed::<MessageHeader>()?
+                    .map(|x| Self::MessageHeader(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-naming-system")]
+            "NamingSystem" => {
+                r.enter_resource("NamingSystem");
+                r.read_boxed::<NamingSystem>()?
+                    .map(|x| Self::NamingSystem(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-nutrition-order")]
+            "NutritionOrder" => {
+                r.enter_resource("NutritionOrder");
+                r.read_boxed::<NutritionOrder>()?
+                    .map(|x| Self::NutritionOrder(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-observation")]
+            "Observation" => {
+                r.enter_resource("Observation");
+                r.read_boxed::<Observation>()?
+                    .map(|x| Self::Observation(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-operation-definition")]
+            "OperationDefinition" => {
+                r.enter_resource("OperationDefinition");
+                r.read_boxed::<OperationDefinition>()?
+                    .map(|x| Self::OperationDefinition(crate::ResourceBox::from_box(x)))
+            }
+            "OperationOutcome" => {
+                r.enter_resource("OperationOutcome");
+                r.read_boxed::<OperationOutcome>()?
+                    .map(|x| Self::OperationOutcome(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-order")]
+            "Order" => {
+                r.enter_resource("Order");
+                r.read_boxed::<Order>()?
+                    .map(|x| Self::Order(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-order-response")]
+            "OrderResponse" => {
+                r.enter_resource("OrderResponse");
+                r.read_boxed::<OrderResponse>()?
+                    .map(|x| Self::OrderResponse(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-organization")]
+            "Organization" => {
+                r.enter_resource("Organization");
+                r.read_boxed::<Organization>()?
+                    .map(|x| Self::Organization(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-parameters")]
+            "Parameters" => {
+                r.enter_resource("Parameters");
+                r.read_boxed::<Parameters>()?
+                    .map(|x| Self::Parameters(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-patient")]
+            "Patient" => {
+                r.enter_resource("Patient");
+                r.read_boxed::<Patient>()?
+                    .map(|x| Self::Patient(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-payment-notice")]
+            "PaymentNotice" => {
+                r.enter_resource("PaymentNotice");
+                r.read_boxed::<PaymentNotice>()?
+                    .map(|x| Self::PaymentNotice(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-payment-reconciliation")]
+            "PaymentReconciliation" => {
+                r.enter_resource("PaymentReconciliation");
+                r.read_boxed::<PaymentReconciliation>()?
+                    .map(|x| Self::PaymentReconciliation(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "dstu2-person")]
+            "Person" => {
+                r.enter_resource("Person");
+                r.read_boxed::<Person>()?
+                    .map(|x| Self::Person(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-practitioner")]
+            "Practitioner" => {
+                r.enter_resource("Practitioner");
+                r.read_boxed::<Practitioner>()?
+                    .map(|x| Self::Practitioner(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-procedure")]
+            "Procedure" => {
+                r.enter_resource("Procedure");
+                r.read_boxed::<Procedure>()?
+                    .map(|x| Self::Procedure(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-procedure-request")]
+            "ProcedureRequest" => {
+                r.enter_resource("ProcedureRequest");
+                r.read_boxed::<ProcedureRequest>()?
+                    .map(|x| Self::ProcedureRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-process-request")]
+            "ProcessRequest" => {
+                r.enter_resource("ProcessRequest");
+                r.read_boxed::<ProcessRequest>()?
+                    .map(|x| Self::ProcessRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-process-response")]
+            "ProcessResponse" => {
+                r.enter_resource("ProcessResponse");
+                r.read_boxed::<ProcessResponse>()?
+                    .map(|x| Self::ProcessResponse(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-provenance")]
+            "Provenance" => {
+                r.enter_resource("Provenance");
+                r.read_boxed::<Provenance>()?
+                    .map(|x| Self::Provenance(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-questionnaire")]
+            "Questionnaire" => {
+                r.enter_resource("Questionnaire");
+                r.read_boxed::<Questionnaire>()?
+                    .map(|x| Self::Questionnaire(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-questionnaire-response")]
+            "QuestionnaireResponse" => {
+                r.enter_resource("QuestionnaireResponse");
+                r.read_boxed::<QuestionnaireResponse>()?
+                    .map(|x| Self::QuestionnaireResponse(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "dstu2-referral-request")]
+            "ReferralRequest" => {
+                r.enter_resource("ReferralRequest");
+                r.read_boxed::<ReferralRequest>()?
+                    .map(|x| Self::ReferralRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-related-person")]
+            "RelatedPerson" => {
+                r.enter_resource("RelatedPerson");
+                r.read_boxed::<RelatedPerson>()?
+                    .map(|x| Self::RelatedPerson(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-risk-assessment")]
+            "RiskAssessment" => {
+                r.enter_resource("RiskAssessment");
+                r.read_boxed::<RiskAssessment>()?
+                    .map(|x| Self::RiskAssessment(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-schedule")]
+            "Schedule" => {
+                r.enter_resource("Schedule");
+                r.read_boxed::<Schedule>()?
+                    .map(|x| Self::Schedule(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-search-parameter")]
+            "SearchParameter" => {
+                r.enter_resource("SearchParameter");
+                r.read_boxed::<SearchParameter>()?
+                    .map(|x| Self::SearchParameter(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-slot")]
+            "Slot" => {
+                r.enter_resource("Slot");
+                r.read_boxed::<Slot>()?
+                    .map(|x| Self::Slot(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-specimen")]
+            "Specimen" => {
+                r.enter_resource("Specimen");
+                r.read_boxed::<Specimen>()?
+                    .map(|x| Self::Specimen(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-structure-definition")]
+            "StructureDefinition" => {
+                r.enter_resource("StructureDefinition");
+                r.read_boxed::<StructureDefinition>()?
+                    .map(|x| Self::StructureDefinition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-subscription")]
+            "Subscription" => {
+                r.enter_resource("Subscription");
+                r.read_boxed::<Subscription>()?
+                    .map(|x| Self::Subscription(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-substance")]
+            "Substance" => {
+                r.enter_resource("Substance");
+                r.read_boxed::<Substance>()?
+                    .map(|x| Self::Substance(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-supply-delivery")]
+            "SupplyDelivery" => {
+                r.enter_resource("SupplyDelivery");
+                r.read_boxed::<SupplyDelivery>()?
+                    .map(|x| Self::SupplyDelivery(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-supply-request")]
+            "SupplyRequest" => {
+                r.enter_resource("SupplyRequest");
+                r.read_boxed::<SupplyRequest>()?
+                    .map(|x| Self::SupplyRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-test-script")]
+            "TestScript" => {
+                r.enter_resource("TestScript");
+                r.read_boxed::<TestScript>()?
+                    .map(|x| Self::TestScript(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-value-set")]
+            "ValueSet" => {
+                r.enter_resource("ValueSet");
+                r.read_boxed::<ValueSet>()?
+                    .map(|x| Self::ValueSet(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "dstu2-vision-prescription")]
+            "VisionPrescription" => {
+                r.enter_resource("VisionPrescription");
+                r.read_boxed::<VisionPrescription>()?
+                    .map(|x| Self::VisionPrescription(crate::ResourceBox::from_box(x)))
+            }
+            other => {
+                let known = RESOURCE_TYPES.binary_search(&other).is_ok();
+                r.raw_resource(other, known)?.map(Self::Other)
+            }
+        };
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         match self {

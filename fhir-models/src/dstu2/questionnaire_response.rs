@@ -51,8 +51,12 @@ pub struct QuestionnaireResponse {
 }
 impl FhirJson for QuestionnaireResponse {
     const TYPE_NAME: &'static str = "QuestionnaireResponse";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -98,7 +102,10 @@ impl FhirJson for QuestionnaireResponse {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -152,8 +159,12 @@ pub struct QuestionnaireResponseGroup {
 }
 impl FhirJson for QuestionnaireResponseGroup {
     const TYPE_NAME: &'static str = "QuestionnaireResponse.group";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -183,7 +194,10 @@ impl FhirJson for QuestionnaireResponseGroup {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -222,8 +236,12 @@ pub struct QuestionnaireResponseGroupQuestion {
 }
 impl FhirJson for QuestionnaireResponseGroupQuestion {
     const TYPE_NAME: &'static str = "QuestionnaireResponse.group.question";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -249,7 +267,10 @@ impl FhirJson for QuestionnaireResponseGroupQuestion {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -283,8 +304,12 @@ pub struct QuestionnaireResponseGroupQuestionAnswer {
 }
 impl FhirJson for QuestionnaireResponseGroupQuestionAnswer {
     const TYPE_NAME: &'static str = "QuestionnaireResponse.group.question.answer";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -312,7 +337,10 @@ impl FhirJson for QuestionnaireResponseGroupQuestionAnswer {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -694,7 +694,9 @@ impl<'a> Reader<'a> {
     #[inline(never)]
     #[doc(hidden)]
     pub fn read_boxed<T: FhirJson>(&mut self) -> Result<Option<Box<T>>, ParseError> {
-        Ok(T::read_json(self)?.map(Box::new))
+        let mut value = None;
+        T::read_json_into(self, &mut value)?;
+        Ok(value.map(Box::new))
     }
 
     /// Names the root of the path after the resource type (for `Resource` read at the top level).
@@ -726,8 +728,7 @@ impl<'a> Reader<'a> {
             if slot.is_some() {
                 return r.duplicate();
             }
-            *slot = T::read_json(r)?;
-            Ok(())
+            T::read_json_into(r, slot)
         })
     }
 
@@ -756,7 +757,10 @@ impl<'a> Reader<'a> {
                 if r.peek() == Some(b'n') {
                     return r.wrong_type("an object");
                 }
-                if let Some(v) = T::read_json(r)? {
+                // `read_json_into` rather than `read_json`: no extra generic function per item type.
+                let mut item = None;
+                T::read_json_into(r, &mut item)?;
+                if let Some(v) = item {
                     slot.push(v);
                 }
                 Ok(())
@@ -792,7 +796,9 @@ impl<'a> Reader<'a> {
         if slot.is_some() {
             return self.choice_conflict();
         }
-        if let Some(x) = T::read_json(self)? {
+        let mut value = None;
+        T::read_json_into(self, &mut value)?;
+        if let Some(x) = value {
             *slot = Some(make(x));
         }
         Ok(())
@@ -979,7 +985,7 @@ fn clear_if_empty<T, E>(slot: &mut Option<Primitive<T, E>>) {
 /// The offset of the first byte at or after `at` that ends a plain run of string content: a quote, a backslash
 /// or a control character (or `b.len()`). Eight bytes are tested at a time (most FHIR strings have no escapes).
 #[inline]
-fn scan_string(b: &[u8], mut at: usize) -> usize {
+pub(crate) fn scan_string(b: &[u8], mut at: usize) -> usize {
     const ONES: u64 = 0x0101_0101_0101_0101;
     const HIGH: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = b.get(at..at + 8) {

@@ -51,8 +51,12 @@ pub struct BiologicallyDerivedProduct {
 }
 impl FhirJson for BiologicallyDerivedProduct {
     const TYPE_NAME: &'static str = "BiologicallyDerivedProduct";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -100,7 +104,10 @@ impl FhirJson for BiologicallyDerivedProduct {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -147,8 +154,12 @@ pub struct BiologicallyDerivedProductCollection {
 }
 impl FhirJson for BiologicallyDerivedProductCollection {
     const TYPE_NAME: &'static str = "BiologicallyDerivedProduct.collection";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -184,7 +195,10 @@ impl FhirJson for BiologicallyDerivedProductCollection {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -219,8 +233,12 @@ pub struct BiologicallyDerivedProductProcessing {
 }
 impl FhirJson for BiologicallyDerivedProductProcessing {
     const TYPE_NAME: &'static str = "BiologicallyDerivedProduct.processing";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -250,7 +268,10 @@ impl FhirJson for BiologicallyDerivedProductProcessing {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -282,8 +303,12 @@ pub struct BiologicallyDerivedProductManipulation {
 }
 impl FhirJson for BiologicallyDerivedProductManipulation {
     const TYPE_NAME: &'static str = "BiologicallyDerivedProduct.manipulation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -311,7 +336,10 @@ impl FhirJson for BiologicallyDerivedProductManipulation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -345,8 +373,12 @@ pub struct BiologicallyDerivedProductStorage {
 }
 impl FhirJson for BiologicallyDerivedProductStorage {
     const TYPE_NAME: &'static str = "BiologicallyDerivedProduct.storage";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -375,7 +407,10 @@ impl FhirJson for BiologicallyDerivedProductStorage {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

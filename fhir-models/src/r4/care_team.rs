@@ -55,8 +55,12 @@ pub struct CareTeam {
 }
 impl FhirJson for CareTeam {
     const TYPE_NAME: &'static str = "CareTeam";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -110,7 +114,10 @@ impl FhirJson for CareTeam {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -161,8 +168,12 @@ pub struct CareTeamParticipant {
 }
 impl FhirJson for CareTeamParticipant {
     const TYPE_NAME: &'static str = "CareTeam.participant";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -184,7 +195,10 @@ impl FhirJson for CareTeamParticipant {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -79,8 +79,12 @@ pub struct ChargeItemDefinition {
 }
 impl FhirJson for ChargeItemDefinition {
     const TYPE_NAME: &'static str = "ChargeItemDefinition";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -176,7 +180,10 @@ impl FhirJson for ChargeItemDefinition {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -235,8 +242,12 @@ pub struct ChargeItemDefinitionApplicability {
 }
 impl FhirJson for ChargeItemDefinitionApplicability {
     const TYPE_NAME: &'static str = "ChargeItemDefinition.applicability";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -262,7 +273,10 @@ impl FhirJson for ChargeItemDefinitionApplicability {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -293,8 +307,12 @@ pub struct ChargeItemDefinitionPropertyGroup {
 }
 impl FhirJson for ChargeItemDefinitionPropertyGroup {
     const TYPE_NAME: &'static str = "ChargeItemDefinition.propertyGroup";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -318,7 +336,10 @@ impl FhirJson for ChargeItemDefinitionPropertyGroup {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -354,8 +375,12 @@ pub struct ChargeItemDefinitionPropertyGroupPriceComponent {
 }
 impl FhirJson for ChargeItemDefinitionPropertyGroupPriceComponent {
     const TYPE_NAME: &'static str = "ChargeItemDefinition.propertyGroup.priceComponent";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -379,7 +404,10 @@ impl FhirJson for ChargeItemDefinitionPropertyGroupPriceComponent {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

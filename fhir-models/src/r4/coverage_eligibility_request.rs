@@ -67,8 +67,12 @@ pub struct CoverageEligibilityRequest {
 }
 impl FhirJson for CoverageEligibilityRequest {
     const TYPE_NAME: &'static str = "CoverageEligibilityRequest";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -122,7 +126,10 @@ impl FhirJson for CoverageEligibilityRequest {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -176,8 +183,12 @@ pub struct CoverageEligibilityRequestSupportingInfo {
 }
 impl FhirJson for CoverageEligibilityRequestSupportingInfo {
     const TYPE_NAME: &'static str = "CoverageEligibilityRequest.supportingInfo";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -204,7 +215,10 @@ impl FhirJson for CoverageEligibilityRequestSupportingInfo {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -239,8 +253,12 @@ pub struct CoverageEligibilityRequestInsurance {
 }
 impl FhirJson for CoverageEligibilityRequestInsurance {
     const TYPE_NAME: &'static str = "CoverageEligibilityRequest.insurance";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -273,7 +291,10 @@ impl FhirJson for CoverageEligibilityRequestInsurance {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -320,8 +341,12 @@ pub struct CoverageEligibilityRequestItem {
 }
 impl FhirJson for CoverageEligibilityRequestItem {
     const TYPE_NAME: &'static str = "CoverageEligibilityRequest.item";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -362,7 +387,10 @@ impl FhirJson for CoverageEligibilityRequestItem {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -398,8 +426,12 @@ pub struct CoverageEligibilityRequestItemDiagnosis {
 }
 impl FhirJson for CoverageEligibilityRequestItemDiagnosis {
     const TYPE_NAME: &'static str = "CoverageEligibilityRequest.item.diagnosis";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -425,7 +457,10 @@ impl FhirJson for CoverageEligibilityRequestItemDiagnosis {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

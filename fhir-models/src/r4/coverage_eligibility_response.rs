@@ -73,8 +73,12 @@ pub struct CoverageEligibilityResponse {
 }
 impl FhirJson for CoverageEligibilityResponse {
     const TYPE_NAME: &'static str = "CoverageEligibilityResponse";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -134,7 +138,10 @@ impl FhirJson for CoverageEligibilityResponse {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -189,8 +196,12 @@ pub struct CoverageEligibilityResponseInsurance {
 }
 impl FhirJson for CoverageEligibilityResponseInsurance {
     const TYPE_NAME: &'static str = "CoverageEligibilityResponse.insurance";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -215,7 +226,10 @@ impl FhirJson for CoverageEligibilityResponseInsurance {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -271,8 +285,12 @@ pub struct CoverageEligibilityResponseInsuranceItem {
 }
 impl FhirJson for CoverageEligibilityResponseInsuranceItem {
     const TYPE_NAME: &'static str = "CoverageEligibilityResponse.insurance.item";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -332,7 +350,10 @@ impl FhirJson for CoverageEligibilityResponseInsuranceItem {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -378,8 +399,12 @@ pub struct CoverageEligibilityResponseInsuranceItemBenefit {
 }
 impl FhirJson for CoverageEligibilityResponseInsuranceItemBenefit {
     const TYPE_NAME: &'static str = "CoverageEligibilityResponse.insurance.item.benefit";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -410,7 +435,10 @@ impl FhirJson for CoverageEligibilityResponseInsuranceItemBenefit {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -441,8 +469,12 @@ pub struct CoverageEligibilityResponseError {
 }
 impl FhirJson for CoverageEligibilityResponseError {
     const TYPE_NAME: &'static str = "CoverageEligibilityResponse.error";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -461,7 +493,10 @@ impl FhirJson for CoverageEligibilityResponseError {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -105,8 +105,12 @@ pub struct EffectEvidenceSynthesis {
 }
 impl FhirJson for EffectEvidenceSynthesis {
     const TYPE_NAME: &'static str = "EffectEvidenceSynthesis";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -207,7 +211,10 @@ impl FhirJson for EffectEvidenceSynthesis {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -276,8 +283,12 @@ pub struct EffectEvidenceSynthesisSampleSize {
 }
 impl FhirJson for EffectEvidenceSynthesisSampleSize {
     const TYPE_NAME: &'static str = "EffectEvidenceSynthesis.sampleSize";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -317,7 +328,10 @@ impl FhirJson for EffectEvidenceSynthesisSampleSize {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -354,8 +368,12 @@ pub struct EffectEvidenceSynthesisResultsByExposure {
 }
 impl FhirJson for EffectEvidenceSynthesisResultsByExposure {
     const TYPE_NAME: &'static str = "EffectEvidenceSynthesis.resultsByExposure";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -390,7 +408,10 @@ impl FhirJson for EffectEvidenceSynthesisResultsByExposure {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -430,8 +451,12 @@ pub struct EffectEvidenceSynthesisEffectEstimate {
 }
 impl FhirJson for EffectEvidenceSynthesisEffectEstimate {
     const TYPE_NAME: &'static str = "EffectEvidenceSynthesis.effectEstimate";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -466,7 +491,10 @@ impl FhirJson for EffectEvidenceSynthesisEffectEstimate {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -504,8 +532,12 @@ pub struct EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
 }
 impl FhirJson for EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
     const TYPE_NAME: &'static str = "EffectEvidenceSynthesis.effectEstimate.precisionEstimate";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -530,7 +562,10 @@ impl FhirJson for EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -566,8 +601,12 @@ pub struct EffectEvidenceSynthesisCertainty {
 }
 impl FhirJson for EffectEvidenceSynthesisCertainty {
     const TYPE_NAME: &'static str = "EffectEvidenceSynthesis.certainty";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -593,7 +632,10 @@ impl FhirJson for EffectEvidenceSynthesisCertainty {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -626,8 +668,12 @@ pub struct EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
 }
 impl FhirJson for EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
     const TYPE_NAME: &'static str = "EffectEvidenceSynthesis.certainty.certaintySubcomponent";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -648,7 +694,10 @@ impl FhirJson for EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

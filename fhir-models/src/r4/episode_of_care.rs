@@ -57,8 +57,12 @@ pub struct EpisodeOfCare {
 }
 impl FhirJson for EpisodeOfCare {
     const TYPE_NAME: &'static str = "EpisodeOfCare";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -110,7 +114,10 @@ impl FhirJson for EpisodeOfCare {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -160,8 +167,12 @@ pub struct EpisodeOfCareStatusHistory {
 }
 impl FhirJson for EpisodeOfCareStatusHistory {
     const TYPE_NAME: &'static str = "EpisodeOfCare.statusHistory";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -182,7 +193,10 @@ impl FhirJson for EpisodeOfCareStatusHistory {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -216,8 +230,12 @@ pub struct EpisodeOfCareDiagnosis {
 }
 impl FhirJson for EpisodeOfCareDiagnosis {
     const TYPE_NAME: &'static str = "EpisodeOfCare.diagnosis";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -239,7 +257,10 @@ impl FhirJson for EpisodeOfCareDiagnosis {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -133,8 +133,12 @@ pub struct ExplanationOfBenefit {
 }
 impl FhirJson for ExplanationOfBenefit {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -249,7 +253,10 @@ impl FhirJson for ExplanationOfBenefit {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -328,8 +335,12 @@ pub struct ExplanationOfBenefitRelated {
 }
 impl FhirJson for ExplanationOfBenefitRelated {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.related";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -350,7 +361,10 @@ impl FhirJson for ExplanationOfBenefitRelated {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -381,8 +395,12 @@ pub struct ExplanationOfBenefitPayee {
 }
 impl FhirJson for ExplanationOfBenefitPayee {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.payee";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -402,7 +420,10 @@ impl FhirJson for ExplanationOfBenefitPayee {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -442,8 +463,12 @@ pub struct ExplanationOfBenefitCareTeam {
 }
 impl FhirJson for ExplanationOfBenefitCareTeam {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.careTeam";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -472,7 +497,10 @@ impl FhirJson for ExplanationOfBenefitCareTeam {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -517,8 +545,12 @@ pub struct ExplanationOfBenefitSupportingInfo {
 }
 impl FhirJson for ExplanationOfBenefitSupportingInfo {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.supportingInfo";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -553,7 +585,10 @@ impl FhirJson for ExplanationOfBenefitSupportingInfo {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -597,8 +632,12 @@ pub struct ExplanationOfBenefitDiagnosis {
 }
 impl FhirJson for ExplanationOfBenefitDiagnosis {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.diagnosis";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -629,7 +668,10 @@ impl FhirJson for ExplanationOfBenefitDiagnosis {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -672,8 +714,12 @@ pub struct ExplanationOfBenefitProcedure {
 }
 impl FhirJson for ExplanationOfBenefitProcedure {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.procedure";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -705,7 +751,10 @@ impl FhirJson for ExplanationOfBenefitProcedure {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -744,8 +793,12 @@ pub struct ExplanationOfBenefitInsurance {
 }
 impl FhirJson for ExplanationOfBenefitInsurance {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.insurance";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -772,7 +825,10 @@ impl FhirJson for ExplanationOfBenefitInsurance {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -805,8 +861,12 @@ pub struct ExplanationOfBenefitAccident {
 }
 impl FhirJson for ExplanationOfBenefitAccident {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.accident";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -830,7 +890,10 @@ impl FhirJson for ExplanationOfBenefitAccident {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -907,8 +970,12 @@ pub struct ExplanationOfBenefitItem {
 }
 impl FhirJson for ExplanationOfBenefitItem {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.item";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1013,7 +1080,10 @@ impl FhirJson for ExplanationOfBenefitItem {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1070,8 +1140,12 @@ pub struct ExplanationOfBenefitItemAdjudication {
 }
 impl FhirJson for ExplanationOfBenefitItemAdjudication {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.item.adjudication";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1094,7 +1168,10 @@ impl FhirJson for ExplanationOfBenefitItemAdjudication {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1154,8 +1231,12 @@ pub struct ExplanationOfBenefitItemDetail {
 }
 impl FhirJson for ExplanationOfBenefitItemDetail {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.item.detail";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1200,7 +1281,10 @@ impl FhirJson for ExplanationOfBenefitItemDetail {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1268,8 +1352,12 @@ pub struct ExplanationOfBenefitItemDetailSubDetail {
 }
 impl FhirJson for ExplanationOfBenefitItemDetailSubDetail {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.item.detail.subDetail";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1313,7 +1401,10 @@ impl FhirJson for ExplanationOfBenefitItemDetailSubDetail {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1388,8 +1479,12 @@ pub struct ExplanationOfBenefitAddItem {
 }
 impl FhirJson for ExplanationOfBenefitAddItem {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.addItem";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1468,7 +1563,10 @@ impl FhirJson for ExplanationOfBenefitAddItem {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1530,8 +1628,12 @@ pub struct ExplanationOfBenefitAddItemDetail {
 }
 impl FhirJson for ExplanationOfBenefitAddItemDetail {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.addItem.detail";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1568,7 +1670,10 @@ impl FhirJson for ExplanationOfBenefitAddItemDetail {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1619,8 +1724,12 @@ pub struct ExplanationOfBenefitAddItemDetailSubDetail {
 }
 impl FhirJson for ExplanationOfBenefitAddItemDetailSubDetail {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.addItem.detail.subDetail";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1656,7 +1765,10 @@ impl FhirJson for ExplanationOfBenefitAddItemDetailSubDetail {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1696,8 +1808,12 @@ pub struct ExplanationOfBenefitTotal {
 }
 impl FhirJson for ExplanationOfBenefitTotal {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.total";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1717,7 +1833,10 @@ impl FhirJson for ExplanationOfBenefitTotal {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1755,8 +1874,12 @@ pub struct ExplanationOfBenefitPayment {
 }
 impl FhirJson for ExplanationOfBenefitPayment {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.payment";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1783,7 +1906,10 @@ impl FhirJson for ExplanationOfBenefitPayment {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1821,8 +1947,12 @@ pub struct ExplanationOfBenefitProcessNote {
 }
 impl FhirJson for ExplanationOfBenefitProcessNote {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.processNote";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1847,7 +1977,10 @@ impl FhirJson for ExplanationOfBenefitProcessNote {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1893,8 +2026,12 @@ pub struct ExplanationOfBenefitBenefitBalance {
 }
 impl FhirJson for ExplanationOfBenefitBenefitBalance {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.benefitBalance";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1925,7 +2062,10 @@ impl FhirJson for ExplanationOfBenefitBenefitBalance {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1965,8 +2105,12 @@ pub struct ExplanationOfBenefitBenefitBalanceFinancial {
 }
 impl FhirJson for ExplanationOfBenefitBenefitBalanceFinancial {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.benefitBalance.financial";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1997,7 +2141,10 @@ impl FhirJson for ExplanationOfBenefitBenefitBalanceFinancial {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

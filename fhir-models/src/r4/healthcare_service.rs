@@ -77,8 +77,12 @@ pub struct HealthcareService {
 }
 impl FhirJson for HealthcareService {
     const TYPE_NAME: &'static str = "HealthcareService";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -181,7 +185,10 @@ impl FhirJson for HealthcareService {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -239,8 +246,12 @@ pub struct HealthcareServiceEligibility {
 }
 impl FhirJson for HealthcareServiceEligibility {
     const TYPE_NAME: &'static str = "HealthcareService.eligibility";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -261,7 +272,10 @@ impl FhirJson for HealthcareServiceEligibility {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -295,8 +309,12 @@ pub struct HealthcareServiceAvailableTime {
 }
 impl FhirJson for HealthcareServiceAvailableTime {
     const TYPE_NAME: &'static str = "HealthcareService.availableTime";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -343,7 +361,10 @@ impl FhirJson for HealthcareServiceAvailableTime {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -377,8 +398,12 @@ pub struct HealthcareServiceNotAvailable {
 }
 impl FhirJson for HealthcareServiceNotAvailable {
     const TYPE_NAME: &'static str = "HealthcareService.notAvailable";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -401,7 +426,10 @@ impl FhirJson for HealthcareServiceNotAvailable {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -93,8 +93,12 @@ pub struct Immunization {
 }
 impl FhirJson for Immunization {
     const TYPE_NAME: &'static str = "Immunization";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -196,7 +200,10 @@ impl FhirJson for Immunization {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -260,8 +267,12 @@ pub struct ImmunizationPerformer {
 }
 impl FhirJson for ImmunizationPerformer {
     const TYPE_NAME: &'static str = "Immunization.performer";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -281,7 +292,10 @@ impl FhirJson for ImmunizationPerformer {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -315,8 +329,12 @@ pub struct ImmunizationEducation {
 }
 impl FhirJson for ImmunizationEducation {
     const TYPE_NAME: &'static str = "Immunization.education";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -354,7 +372,10 @@ impl FhirJson for ImmunizationEducation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -388,8 +409,12 @@ pub struct ImmunizationReaction {
 }
 impl FhirJson for ImmunizationReaction {
     const TYPE_NAME: &'static str = "Immunization.reaction";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -412,7 +437,10 @@ impl FhirJson for ImmunizationReaction {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -451,8 +479,12 @@ pub struct ImmunizationProtocolApplied {
 }
 impl FhirJson for ImmunizationProtocolApplied {
     const TYPE_NAME: &'static str = "Immunization.protocolApplied";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -508,7 +540,10 @@ impl FhirJson for ImmunizationProtocolApplied {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

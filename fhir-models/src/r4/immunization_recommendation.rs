@@ -45,8 +45,12 @@ pub struct ImmunizationRecommendation {
 }
 impl FhirJson for ImmunizationRecommendation {
     const TYPE_NAME: &'static str = "ImmunizationRecommendation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -84,7 +88,10 @@ impl FhirJson for ImmunizationRecommendation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -145,8 +152,12 @@ pub struct ImmunizationRecommendationRecommendation {
 }
 impl FhirJson for ImmunizationRecommendationRecommendation {
     const TYPE_NAME: &'static str = "ImmunizationRecommendation.recommendation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -235,7 +246,10 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -282,8 +296,12 @@ pub struct ImmunizationRecommendationRecommendationDateCriterion {
 }
 impl FhirJson for ImmunizationRecommendationRecommendationDateCriterion {
     const TYPE_NAME: &'static str = "ImmunizationRecommendation.recommendation.dateCriterion";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -304,7 +322,10 @@ impl FhirJson for ImmunizationRecommendationRecommendationDateCriterion {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

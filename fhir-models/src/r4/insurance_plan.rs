@@ -57,8 +57,12 @@ pub struct InsurancePlan {
 }
 impl FhirJson for InsurancePlan {
     const TYPE_NAME: &'static str = "InsurancePlan";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -109,7 +113,10 @@ impl FhirJson for InsurancePlan {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -161,8 +168,12 @@ pub struct InsurancePlanContact {
 }
 impl FhirJson for InsurancePlanContact {
     const TYPE_NAME: &'static str = "InsurancePlan.contact";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -184,7 +195,10 @@ impl FhirJson for InsurancePlanContact {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -222,8 +236,12 @@ pub struct InsurancePlanCoverage {
 }
 impl FhirJson for InsurancePlanCoverage {
     const TYPE_NAME: &'static str = "InsurancePlan.coverage";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -244,7 +262,10 @@ impl FhirJson for InsurancePlanCoverage {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -279,8 +300,12 @@ pub struct InsurancePlanCoverageBenefit {
 }
 impl FhirJson for InsurancePlanCoverageBenefit {
     const TYPE_NAME: &'static str = "InsurancePlan.coverage.benefit";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -304,7 +329,10 @@ impl FhirJson for InsurancePlanCoverageBenefit {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -335,8 +363,12 @@ pub struct InsurancePlanCoverageBenefitLimit {
 }
 impl FhirJson for InsurancePlanCoverageBenefitLimit {
     const TYPE_NAME: &'static str = "InsurancePlan.coverage.benefit.limit";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -356,7 +388,10 @@ impl FhirJson for InsurancePlanCoverageBenefitLimit {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -394,8 +429,12 @@ pub struct InsurancePlanPlan {
 }
 impl FhirJson for InsurancePlanPlan {
     const TYPE_NAME: &'static str = "InsurancePlan.plan";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -425,7 +464,10 @@ impl FhirJson for InsurancePlanPlan {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -463,8 +505,12 @@ pub struct InsurancePlanPlanGeneralCost {
 }
 impl FhirJson for InsurancePlanPlanGeneralCost {
     const TYPE_NAME: &'static str = "InsurancePlan.plan.generalCost";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -488,7 +534,10 @@ impl FhirJson for InsurancePlanPlanGeneralCost {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -522,8 +571,12 @@ pub struct InsurancePlanPlanSpecificCost {
 }
 impl FhirJson for InsurancePlanPlanSpecificCost {
     const TYPE_NAME: &'static str = "InsurancePlan.plan.specificCost";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -543,7 +596,10 @@ impl FhirJson for InsurancePlanPlanSpecificCost {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -575,8 +631,12 @@ pub struct InsurancePlanPlanSpecificCostBenefit {
 }
 impl FhirJson for InsurancePlanPlanSpecificCostBenefit {
     const TYPE_NAME: &'static str = "InsurancePlan.plan.specificCost.benefit";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -596,7 +656,10 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefit {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -632,8 +695,12 @@ pub struct InsurancePlanPlanSpecificCostBenefitCost {
 }
 impl FhirJson for InsurancePlanPlanSpecificCostBenefitCost {
     const TYPE_NAME: &'static str = "InsurancePlan.plan.specificCost.benefit.cost";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -657,7 +724,10 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefitCost {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

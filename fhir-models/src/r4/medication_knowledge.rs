@@ -73,8 +73,12 @@ pub struct MedicationKnowledge {
 }
 impl FhirJson for MedicationKnowledge {
     const TYPE_NAME: &'static str = "MedicationKnowledge";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -175,7 +179,10 @@ impl FhirJson for MedicationKnowledge {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -235,8 +242,12 @@ pub struct MedicationKnowledgeRelatedMedicationKnowledge {
 }
 impl FhirJson for MedicationKnowledgeRelatedMedicationKnowledge {
     const TYPE_NAME: &'static str = "MedicationKnowledge.relatedMedicationKnowledge";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -256,7 +267,10 @@ impl FhirJson for MedicationKnowledgeRelatedMedicationKnowledge {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -286,8 +300,12 @@ pub struct MedicationKnowledgeMonograph {
 }
 impl FhirJson for MedicationKnowledgeMonograph {
     const TYPE_NAME: &'static str = "MedicationKnowledge.monograph";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -307,7 +325,10 @@ impl FhirJson for MedicationKnowledgeMonograph {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -341,8 +362,12 @@ pub struct MedicationKnowledgeIngredient {
 }
 impl FhirJson for MedicationKnowledgeIngredient {
     const TYPE_NAME: &'static str = "MedicationKnowledge.ingredient";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -366,7 +391,10 @@ impl FhirJson for MedicationKnowledgeIngredient {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -403,8 +431,12 @@ pub struct MedicationKnowledgeCost {
 }
 impl FhirJson for MedicationKnowledgeCost {
     const TYPE_NAME: &'static str = "MedicationKnowledge.cost";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -426,7 +458,10 @@ impl FhirJson for MedicationKnowledgeCost {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -457,8 +492,12 @@ pub struct MedicationKnowledgeMonitoringProgram {
 }
 impl FhirJson for MedicationKnowledgeMonitoringProgram {
     const TYPE_NAME: &'static str = "MedicationKnowledge.monitoringProgram";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -479,7 +518,10 @@ impl FhirJson for MedicationKnowledgeMonitoringProgram {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -513,8 +555,12 @@ pub struct MedicationKnowledgeAdministrationGuidelines {
 }
 impl FhirJson for MedicationKnowledgeAdministrationGuidelines {
     const TYPE_NAME: &'static str = "MedicationKnowledge.administrationGuidelines";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -547,7 +593,10 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelines {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -582,8 +631,12 @@ pub struct MedicationKnowledgeAdministrationGuidelinesDosage {
 }
 impl FhirJson for MedicationKnowledgeAdministrationGuidelinesDosage {
     const TYPE_NAME: &'static str = "MedicationKnowledge.administrationGuidelines.dosage";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -603,7 +656,10 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesDosage {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -637,8 +693,12 @@ pub struct MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
 }
 impl FhirJson for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
     const TYPE_NAME: &'static str = "MedicationKnowledge.administrationGuidelines.patientCharacteristics";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -666,7 +726,10 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesPatientCharacterist
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -698,8 +761,12 @@ pub struct MedicationKnowledgeMedicineClassification {
 }
 impl FhirJson for MedicationKnowledgeMedicineClassification {
     const TYPE_NAME: &'static str = "MedicationKnowledge.medicineClassification";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -721,7 +788,10 @@ impl FhirJson for MedicationKnowledgeMedicineClassification {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -751,8 +821,12 @@ pub struct MedicationKnowledgePackaging {
 }
 impl FhirJson for MedicationKnowledgePackaging {
     const TYPE_NAME: &'static str = "MedicationKnowledge.packaging";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -772,7 +846,10 @@ impl FhirJson for MedicationKnowledgePackaging {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -802,8 +879,12 @@ pub struct MedicationKnowledgeDrugCharacteristic {
 }
 impl FhirJson for MedicationKnowledgeDrugCharacteristic {
     const TYPE_NAME: &'static str = "MedicationKnowledge.drugCharacteristic";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -828,7 +909,10 @@ impl FhirJson for MedicationKnowledgeDrugCharacteristic {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -864,8 +948,12 @@ pub struct MedicationKnowledgeRegulatory {
 }
 impl FhirJson for MedicationKnowledgeRegulatory {
     const TYPE_NAME: &'static str = "MedicationKnowledge.regulatory";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -891,7 +979,10 @@ impl FhirJson for MedicationKnowledgeRegulatory {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -927,8 +1018,12 @@ pub struct MedicationKnowledgeRegulatorySubstitution {
 }
 impl FhirJson for MedicationKnowledgeRegulatorySubstitution {
     const TYPE_NAME: &'static str = "MedicationKnowledge.regulatory.substitution";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -949,7 +1044,10 @@ impl FhirJson for MedicationKnowledgeRegulatorySubstitution {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -979,8 +1077,12 @@ pub struct MedicationKnowledgeRegulatorySchedule {
 }
 impl FhirJson for MedicationKnowledgeRegulatorySchedule {
     const TYPE_NAME: &'static str = "MedicationKnowledge.regulatory.schedule";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -999,7 +1101,10 @@ impl FhirJson for MedicationKnowledgeRegulatorySchedule {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1030,8 +1135,12 @@ pub struct MedicationKnowledgeRegulatoryMaxDispense {
 }
 impl FhirJson for MedicationKnowledgeRegulatoryMaxDispense {
     const TYPE_NAME: &'static str = "MedicationKnowledge.regulatory.maxDispense";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1051,7 +1160,10 @@ impl FhirJson for MedicationKnowledgeRegulatoryMaxDispense {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1083,8 +1195,12 @@ pub struct MedicationKnowledgeKinetics {
 }
 impl FhirJson for MedicationKnowledgeKinetics {
     const TYPE_NAME: &'static str = "MedicationKnowledge.kinetics";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -1111,7 +1227,10 @@ impl FhirJson for MedicationKnowledgeKinetics {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -63,8 +63,12 @@ pub struct MedicinalProductAuthorization {
 }
 impl FhirJson for MedicinalProductAuthorization {
     const TYPE_NAME: &'static str = "MedicinalProductAuthorization";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -154,7 +158,10 @@ impl FhirJson for MedicinalProductAuthorization {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -213,8 +220,12 @@ pub struct MedicinalProductAuthorizationJurisdictionalAuthorization {
 }
 impl FhirJson for MedicinalProductAuthorizationJurisdictionalAuthorization {
     const TYPE_NAME: &'static str = "MedicinalProductAuthorization.jurisdictionalAuthorization";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -246,7 +257,10 @@ impl FhirJson for MedicinalProductAuthorizationJurisdictionalAuthorization {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -285,8 +299,12 @@ pub struct MedicinalProductAuthorizationProcedure {
 }
 impl FhirJson for MedicinalProductAuthorizationProcedure {
     const TYPE_NAME: &'static str = "MedicinalProductAuthorization.procedure";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -315,7 +333,10 @@ impl FhirJson for MedicinalProductAuthorizationProcedure {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -43,8 +43,12 @@ pub struct MedicinalProductContraindication {
 }
 impl FhirJson for MedicinalProductContraindication {
     const TYPE_NAME: &'static str = "MedicinalProductContraindication";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -94,7 +98,10 @@ impl FhirJson for MedicinalProductContraindication {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -139,8 +146,12 @@ pub struct MedicinalProductContraindicationOtherTherapy {
 }
 impl FhirJson for MedicinalProductContraindicationOtherTherapy {
     const TYPE_NAME: &'static str = "MedicinalProductContraindication.otherTherapy";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -172,7 +183,10 @@ impl FhirJson for MedicinalProductContraindicationOtherTherapy {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

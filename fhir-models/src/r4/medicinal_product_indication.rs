@@ -47,8 +47,12 @@ pub struct MedicinalProductIndication {
 }
 impl FhirJson for MedicinalProductIndication {
     const TYPE_NAME: &'static str = "MedicinalProductIndication";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -105,7 +109,10 @@ impl FhirJson for MedicinalProductIndication {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -152,8 +159,12 @@ pub struct MedicinalProductIndicationOtherTherapy {
 }
 impl FhirJson for MedicinalProductIndicationOtherTherapy {
     const TYPE_NAME: &'static str = "MedicinalProductIndication.otherTherapy";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -185,7 +196,10 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -43,8 +43,12 @@ pub struct MedicinalProductIngredient {
 }
 impl FhirJson for MedicinalProductIngredient {
     const TYPE_NAME: &'static str = "MedicinalProductIngredient";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -98,7 +102,10 @@ impl FhirJson for MedicinalProductIngredient {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -146,8 +153,12 @@ pub struct MedicinalProductIngredientSpecifiedSubstance {
 }
 impl FhirJson for MedicinalProductIngredientSpecifiedSubstance {
     const TYPE_NAME: &'static str = "MedicinalProductIngredient.specifiedSubstance";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -171,7 +182,10 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstance {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -217,8 +231,12 @@ pub struct MedicinalProductIngredientSpecifiedSubstanceStrength {
 }
 impl FhirJson for MedicinalProductIngredientSpecifiedSubstanceStrength {
     const TYPE_NAME: &'static str = "MedicinalProductIngredient.specifiedSubstance.strength";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -265,7 +283,10 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstanceStrength {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -308,8 +329,12 @@ pub struct MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength
 }
 impl FhirJson for MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength {
     const TYPE_NAME: &'static str = "MedicinalProductIngredient.specifiedSubstance.strength.referenceStrength";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -339,7 +364,10 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceS
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -374,8 +402,12 @@ pub struct MedicinalProductIngredientSubstance {
 }
 impl FhirJson for MedicinalProductIngredientSubstance {
     const TYPE_NAME: &'static str = "MedicinalProductIngredient.substance";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -395,7 +427,10 @@ impl FhirJson for MedicinalProductIngredientSubstance {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

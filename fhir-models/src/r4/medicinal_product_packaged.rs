@@ -49,8 +49,12 @@ pub struct MedicinalProductPackaged {
 }
 impl FhirJson for MedicinalProductPackaged {
     const TYPE_NAME: &'static str = "MedicinalProductPackaged";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -110,7 +114,10 @@ impl FhirJson for MedicinalProductPackaged {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -155,8 +162,12 @@ pub struct MedicinalProductPackagedBatchIdentifier {
 }
 impl FhirJson for MedicinalProductPackagedBatchIdentifier {
     const TYPE_NAME: &'static str = "MedicinalProductPackaged.batchIdentifier";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -180,7 +191,10 @@ impl FhirJson for MedicinalProductPackagedBatchIdentifier {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -234,8 +248,12 @@ pub struct MedicinalProductPackagedPackageItem {
 }
 impl FhirJson for MedicinalProductPackagedPackageItem {
     const TYPE_NAME: &'static str = "MedicinalProductPackaged.packageItem";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -288,7 +306,10 @@ impl FhirJson for MedicinalProductPackagedPackageItem {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -49,8 +49,12 @@ pub struct MedicinalProductPharmaceutical {
 }
 impl FhirJson for MedicinalProductPharmaceutical {
     const TYPE_NAME: &'static str = "MedicinalProductPharmaceutical";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -103,7 +107,10 @@ impl FhirJson for MedicinalProductPharmaceutical {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -146,8 +153,12 @@ pub struct MedicinalProductPharmaceuticalCharacteristics {
 }
 impl FhirJson for MedicinalProductPharmaceuticalCharacteristics {
     const TYPE_NAME: &'static str = "MedicinalProductPharmaceutical.characteristics";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -167,7 +178,10 @@ impl FhirJson for MedicinalProductPharmaceuticalCharacteristics {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -211,8 +225,12 @@ pub struct MedicinalProductPharmaceuticalRouteOfAdministration {
 }
 impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministration {
     const TYPE_NAME: &'static str = "MedicinalProductPharmaceutical.routeOfAdministration";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -250,7 +268,10 @@ impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministration {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -289,8 +310,12 @@ pub struct MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
 }
 impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
     const TYPE_NAME: &'static str = "MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -312,7 +337,10 @@ impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeci
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -349,8 +377,12 @@ pub struct MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithd
 impl FhirJson
 for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod {
     const TYPE_NAME: &'static str = "MedicinalProductPharmaceutical.routeOfAdministration.targetSpecies.withdrawalPeriod";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -382,7 +414,10 @@ for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPe
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -1243,1000 +1243,946 @@ pub const RESOURCE_TYPES: &[&str] = &[
 ];
 impl FhirJson for Resource {
     const TYPE_NAME: &'static str = "Resource";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let Some(resource_type) = r.peek_resource_type()? else { return Ok(None) };
-        Ok(
-            match resource_type.as_ref() {
-                #[cfg(feature = "r4-account")]
-                "Account" => {
-                    r.enter_resource("Account");
-                    r.read_boxed::<Account>()?
-                        .map(|x| Self::Account(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-activity-definition")]
-                "ActivityDefinition" => {
-                    r.enter_resource("ActivityDefinition");
-                    r.read_boxed::<ActivityDefinition>()?
-                        .map(|x| Self::ActivityDefinition(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-adverse-event")]
-                "AdverseEvent" => {
-                    r.enter_resource("AdverseEvent");
-                    r.read_boxed::<AdverseEvent>()?
-                        .map(|x| Self::AdverseEvent(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-allergy-intolerance")]
-                "AllergyIntolerance" => {
-                    r.enter_resource("AllergyIntolerance");
-                    r.read_boxed::<AllergyIntolerance>()?
-                        .map(|x| Self::AllergyIntolerance(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-appointment")]
-                "Appointment" => {
-                    r.enter_resource("Appointment");
-                    r.read_boxed::<Appointment>()?
-                        .map(|x| Self::Appointment(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-appointment-response")]
-                "AppointmentResponse" => {
-                    r.enter_resource("AppointmentResponse");
-                    r.read_boxed::<AppointmentResponse>()?
-                        .map(|x| Self::AppointmentResponse(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-audit-event")]
-                "AuditEvent" => {
-                    r.enter_resource("AuditEvent");
-                    r.read_boxed::<AuditEvent>()?
-                        .map(|x| Self::AuditEvent(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-basic")]
-                "Basic" => {
-                    r.enter_resource("Basic");
-                    r.read_boxed::<Basic>()?
-                        .map(|x| Self::Basic(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-binary")]
-                "Binary" => {
-                    r.enter_resource("Binary");
-                    r.read_boxed::<Binary>()?
-                        .map(|x| Self::Binary(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-biologically-derived-product")]
-                "BiologicallyDerivedProduct" => {
-                    r.enter_resource("BiologicallyDerivedProduct");
-                    r.read_boxed::<BiologicallyDerivedProduct>()?
-                        .map(|x| Self::BiologicallyDerivedProduct(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-body-structure")]
-                "BodyStructure" => {
-                    r.enter_resource("BodyStructure");
-                    r.read_boxed::<BodyStructure>()?
-                        .map(|x| Self::BodyStructure(crate::ResourceBox::from_box(x)))
-                }
-                "Bundle" => {
-                    r.enter_resource("Bundle");
-                    r.read_boxed::<Bundle>()?
-                        .map(|x| Self::Bundle(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-capability-statement")]
-                "CapabilityStatement" => {
-                    r.enter_resource("CapabilityStatement");
-                    r.read_boxed::<CapabilityStatement>()?
-                        .map(|x| Self::CapabilityStatement(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-care-plan")]
-                "CarePlan" => {
-                    r.enter_resource("CarePlan");
-                    r.read_boxed::<CarePlan>()?
-                        .map(|x| Self::CarePlan(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-care-team")]
-                "CareTeam" => {
-                    r.enter_resource("CareTeam");
-                    r.read_boxed::<CareTeam>()?
-                        .map(|x| Self::CareTeam(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-catalog-entry")]
-                "CatalogEntry" => {
-                    r.enter_resource("CatalogEntry");
-                    r.read_boxed::<CatalogEntry>()?
-                        .map(|x| Self::CatalogEntry(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-charge-item")]
-                "ChargeItem" => {
-                    r.enter_resource("ChargeItem");
-                    r.read_boxed::<ChargeItem>()?
-                        .map(|x| Self::ChargeItem(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-charge-item-definition")]
-                "ChargeItemDefinition" => {
-                    r.enter_resource("ChargeItemDefinition");
-                    r.read_boxed::<ChargeItemDefinition>()?
-                        .map(|x| Self::ChargeItemDefinition(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-claim")]
-                "Claim" => {
-                    r.enter_resource("Claim");
-                    r.read_boxed::<Claim>()?
-                        .map(|x| Self::Claim(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-claim-response")]
-                "ClaimResponse" => {
-                    r.enter_resource("ClaimResponse");
-                    r.read_boxed::<ClaimResponse>()?
-                        .map(|x| Self::ClaimResponse(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-clinical-impression")]
-                "ClinicalImpression" => {
-                    r.enter_resource("ClinicalImpression");
-                    r.read_boxed::<ClinicalImpression>()?
-                        .map(|x| Self::ClinicalImpression(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-code-system")]
-                "CodeSystem" => {
-                    r.enter_resource("CodeSystem");
-                    r.read_boxed::<CodeSystem>()?
-                        .map(|x| Self::CodeSystem(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-communication")]
-                "Communication" => {
-                    r.enter_resource("Communication");
-                    r.read_boxed::<Communication>()?
-                        .map(|x| Self::Communication(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-communication-request")]
-                "CommunicationRequest" => {
-                    r.enter_resource("CommunicationRequest");
-                    r.read_boxed::<CommunicationRequest>()?
-                        .map(|x| Self::CommunicationRequest(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-compartment-definition")]
-                "CompartmentDefinition" => {
-                    r.enter_resource("CompartmentDefinition");
-                    r.read_boxed::<CompartmentDefinition>()?
-                        .map(|x| Self::CompartmentDefinition(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-composition")]
-                "Composition" => {
-                    r.enter_resource("Composition");
-                    r.read_boxed::<Composition>()?
-                        .map(|x| Self::Composition(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-concept-map")]
-                "ConceptMap" => {
-                    r.enter_resource("ConceptMap");
-                    r.read_boxed::<ConceptMap>()?
-                        .map(|x| Self::ConceptMap(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-condition")]
-                "Condition" => {
-                    r.enter_resource("Condition");
-                    r.read_boxed::<Condition>()?
-                        .map(|x| Self::Condition(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-consent")]
-                "Consent" => {
-                    r.enter_resource("Consent");
-                    r.read_boxed::<Consent>()?
-                        .map(|x| Self::Consent(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-contract")]
-                "Contract" => {
-                    r.enter_resource("Contract");
-                    r.read_boxed::<Contract>()?
-                        .map(|x| Self::Contract(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-coverage")]
-                "Coverage" => {
-                    r.enter_resource("Coverage");
-                    r.read_boxed::<Coverage>()?
-                        .map(|x| Self::Coverage(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-coverage-eligibility-request")]
-                "CoverageEligibilityRequest" => {
-                    r.enter_resource("CoverageEligibilityRequest");
-                    r.read_boxed::<CoverageEligibilityRequest>()?
-                        .map(|x| Self::CoverageEligibilityRequest(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-coverage-eligibility-response")]
-                "CoverageEligibilityResponse" => {
-                    r.enter_resource("CoverageEligibilityResponse");
-                    r.read_boxed::<CoverageEligibilityResponse>()?
-                        .map(|x| Self::CoverageEligibilityResponse(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-detected-issue")]
-                "DetectedIssue" => {
-                    r.enter_resource("DetectedIssue");
-                    r.read_boxed::<DetectedIssue>()?
-                        .map(|x| Self::DetectedIssue(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-device")]
-                "Device" => {
-                    r.enter_resource("Device");
-                    r.read_boxed::<Device>()?
-                        .map(|x| Self::Device(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-device-definition")]
-                "DeviceDefinition" => {
-                    r.enter_resource("DeviceDefinition");
-                    r.read_boxed::<DeviceDefinition>()?
-                        .map(|x| Self::DeviceDefinition(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-device-metric")]
-                "DeviceMetric" => {
-                    r.enter_resource("DeviceMetric");
-                    r.read_boxed::<DeviceMetric>()?
-                        .map(|x| Self::DeviceMetric(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-device-request")]
-                "DeviceRequest" => {
-                    r.enter_resource("DeviceRequest");
-                    r.read_boxed::<DeviceRequest>()?
-                        .map(|x| Self::DeviceRequest(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-device-use-statement")]
-                "DeviceUseStatement" => {
-                    r.enter_resource("DeviceUseStatement");
-                    r.read_boxed::<DeviceUseStatement>()?
-                        .map(|x| Self::DeviceUseStatement(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-diagnostic-report")]
-                "DiagnosticReport" => {
-                    r.enter_resource("DiagnosticReport");
-                    r.read_boxed::<DiagnosticReport>()?
-                        .map(|x| Self::DiagnosticReport(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-document-manifest")]
-                "DocumentManifest" => {
-                    r.enter_resource("DocumentManifest");
-                    r.read_boxed::<DocumentManifest>()?
-                        .map(|x| Self::DocumentManifest(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-document-reference")]
-                "DocumentReference" => {
-                    r.enter_resource("DocumentReference");
-                    r.read_boxed::<DocumentReference>()?
-                        .map(|x| Self::DocumentReference(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-effect-evidence-synthesis")]
-                "EffectEvidenceSynthesis" => {
-                    r.enter_resource("EffectEvidenceSynthesis");
-                    r.read_boxed::<EffectEvidenceSynthesis>()?
-                        .map(|x| Self::EffectEvidenceSynthesis(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-encounter")]
-                "Encounter" => {
-                    r.enter_resource("Encounter");
-                    r.read_boxed::<Encounter>()?
-                        .map(|x| Self::Encounter(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-endpoint")]
-                "Endpoint" => {
-                    r.enter_resource("Endpoint");
-                    r.read_boxed::<Endpoint>()?
-                        .map(|x| Self::Endpoint(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-enrollment-request")]
-                "EnrollmentRequest" => {
-                    r.enter_resource("EnrollmentRequest");
-                    r.read_boxed::<EnrollmentRequest>()?
-                        .map(|x| Self::EnrollmentRequest(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-enrollment-response")]
-                "EnrollmentResponse" => {
-                    r.enter_resource("EnrollmentResponse");
-                    r.read_boxed::<EnrollmentResponse>()?
-                        .map(|x| Self::EnrollmentResponse(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-episode-of-care")]
-                "EpisodeOfCare" => {
-                    r.enter_resource("EpisodeOfCare");
-                    r.read_boxed::<EpisodeOfCare>()?
-                        .map(|x| Self::EpisodeOfCare(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-event-definition")]
-                "EventDefinition" => {
-                    r.enter_resource("EventDefinition");
-                    r.read_boxed::<EventDefinition>()?
-                        .map(|x| Self::EventDefinition(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-evidence")]
-                "Evidence" => {
-                    r.enter_resource("Evidence");
-                    r.read_boxed::<Evidence>()?
-                        .map(|x| Self::Evidence(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-evidence-variable")]
-                "EvidenceVariable" => {
-                    r.enter_resource("EvidenceVariable");
-                    r.read_boxed::<EvidenceVariable>()?
-                        .map(|x| Self::EvidenceVariable(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-example-scenario")]
-                "ExampleScenario" => {
-                    r.enter_resource("ExampleScenario");
-                    r.read_boxed::<ExampleScenario>()?
-                        .map(|x| Self::ExampleScenario(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-explanation-of-benefit")]
-                "ExplanationOfBenefit" => {
-                    r.enter_resource("ExplanationOfBenefit");
-                    r.read_boxed::<ExplanationOfBenefit>()?
-                        .map(|x| Self::ExplanationOfBenefit(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-family-member-history")]
-                "FamilyMemberHistory" => {
-                    r.enter_resource("FamilyMemberHistory");
-                    r.read_boxed::<FamilyMemberHistory>()?
-                        .map(|x| Self::FamilyMemberHistory(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-flag")]
-                "Flag" => {
-                    r.enter_resource("Flag");
-                    r.read_boxed::<Flag>()?
-                        .map(|x| Self::Flag(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-goal")]
-                "Goal" => {
-                    r.enter_resource("Goal");
-                    r.read_boxed::<Goal>()?
-                        .map(|x| Self::Goal(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-graph-definition")]
-                "GraphDefinition" => {
-                    r.enter_resource("GraphDefinition");
-                    r.read_boxed::<GraphDefinition>()?
-                        .map(|x| Self::GraphDefinition(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-group")]
-                "Group" => {
-                    r.enter_resource("Group");
-                    r.read_boxed::<Group>()?
-                        .map(|x| Self::Group(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-guidance-response")]
-                "GuidanceResponse" => {
-                    r.enter_resource("GuidanceResponse");
-                    r.read_boxed::<GuidanceResponse>()?
-                        .map(|x| Self::GuidanceResponse(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-healthcare-service")]
-                "HealthcareService" => {
-                    r.enter_resource("HealthcareService");
-                    r.read_boxed::<HealthcareService>()?
-                        .map(|x| Self::HealthcareService(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-imaging-study")]
-                "ImagingStudy" => {
-                    r.enter_resource("ImagingStudy");
-                    r.read_boxed::<ImagingStudy>()?
-                        .map(|x| Self::ImagingStudy(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-immunization")]
-                "Immunization" => {
-                    r.enter_resource("Immunization");
-                    r.read_boxed::<Immunization>()?
-                        .map(|x| Self::Immunization(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-immunization-evaluation")]
-                "ImmunizationEvaluation" => {
-                    r.enter_resource("ImmunizationEvaluation");
-                    r.read_boxed::<ImmunizationEvaluation>()?
-                        .map(|x| Self::ImmunizationEvaluation(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-immunization-recommendation")]
-                "ImmunizationRecommendation" => {
-                    r.enter_resource("ImmunizationRecommendation");
-                    r.read_boxed::<ImmunizationRecommendation>()?
-                        .map(|x| Self::ImmunizationRecommendation(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-implementation-guide")]
-                "ImplementationGuide" => {
-                    r.enter_resource("ImplementationGuide");
-                    r.read_boxed::<ImplementationGuide>()?
-                        .map(|x| Self::ImplementationGuide(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-insurance-plan")]
-                "InsurancePlan" => {
-                    r.enter_resource("InsurancePlan");
-                    r.read_boxed::<InsurancePlan>()?
-                        .map(|x| Self::InsurancePlan(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-invoice")]
-                "Invoice" => {
-                    r.enter_resource("Invoice");
-                    r.read_boxed::<Invoice>()?
-                        .map(|x| Self::Invoice(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-library")]
-                "Library" => {
-                    r.enter_resource("Library");
-                    r.read_boxed::<Library>()?
-                        .map(|x| Self::Library(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-linkage")]
-                "Linkage" => {
-                    r.enter_resource("Linkage");
-                    r.read_boxed::<Linkage>()?
-                        .map(|x| Self::Linkage(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-list")]
-                "List" => {
-                    r.enter_resource("List");
-                    r.read_boxed::<List>()?
-                        .map(|x| Self::List(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-location")]
-                "Location" => {
-                    r.enter_resource("Location");
-                    r.read_boxed::<Location>()?
-                        .map(|x| Self::Location(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-measure")]
-                "Measure" => {
-                    r.enter_resource("Measure");
-                    r.read_boxed::<Measure>()?
-                        .map(|x| Self::Measure(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-measure-report")]
-                "MeasureReport" => {
-                    r.enter_resource("MeasureReport");
-                    r.read_boxed::<MeasureReport>()?
-                        .map(|x| Self::MeasureReport(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-media")]
-                "Media" => {
-                    r.enter_resource("Media");
-                    r.read_boxed::<Media>()?
-                        .map(|x| Self::Media(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-medication")]
-                "Medication" => {
-                    r.enter_resource("Medication");
-                    r.read_boxed::<Medication>()?
-                        .map(|x| Self::Medication(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-medication-administration")]
-                "MedicationAdministration" => {
-                    r.enter_resource("MedicationAdministration");
-                    r.read_boxed::<MedicationAdministration>()?
-                        .map(|x| Self::MedicationAdministration(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-medication-dispense")]
-                "MedicationDispense" => {
-                    r.enter_resource("MedicationDispense");
-                    r.read_boxed::<MedicationDispense>()?
-                        .map(|x| Self::MedicationDispense(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-medication-knowledge")]
-                "MedicationKnowledge" => {
-                    r.enter_resource("MedicationKnowledge");
-                    r.read_boxed::<MedicationKnowledge>()?
-                        .map(|x| Self::MedicationKnowledge(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-medication-request")]
-                "MedicationRequest" => {
-                    r.enter_resource("MedicationRequest");
-                    r.read_boxed::<MedicationRequest>()?
-                        .map(|x| Self::MedicationRequest(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-medication-statement")]
-                "MedicationStatement" => {
-                    r.enter_resource("MedicationStatement");
-                    r.read_boxed::<MedicationStatement>()?
-                        .map(|x| Self::MedicationStatement(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-medicinal-product")]
-                "MedicinalProduct" => {
-                    r.enter_resource("MedicinalProduct");
-                    r.read_boxed::<MedicinalProduct>()?
-                        .map(|x| Self::MedicinalProduct(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-medicinal-product-authorization")]
-                "MedicinalProductAuthorization" => {
-                    r.enter_resource("MedicinalProductAuthorization");
-                    r.read_boxed::<MedicinalProductAuthorization>()?
-                        .map(|x| Self::MedicinalProductAuthorization(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-medicinal-product-contraindication")]
-                "MedicinalProductContraindication" => {
-                    r.enter_resource("MedicinalProductContraindication");
-                    r.read_boxed::<MedicinalProductContraindication>()?
-                        .map(|x| Self::MedicinalProductContraindication(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-medicinal-product-indication")]
-                "MedicinalProductIndication" => {
-                    r.enter_resource("MedicinalProductIndication");
-                    r.read_boxed::<MedicinalProductIndication>()?
-                        .map(|x| Self::MedicinalProductIndication(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-medicinal-product-ingredient")]
-                "MedicinalProductIngredient" => {
-                    r.enter_resource("MedicinalProductIngredient");
-                    r.read_boxed::<MedicinalProductIngredient>()?
-                        .map(|x| Self::MedicinalProductIngredient(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-medicinal-product-interaction")]
-                "MedicinalProductInteraction" => {
-                    r.enter_resource("MedicinalProductInteraction");
-                    r.read_boxed::<MedicinalProductInteraction>()?
-                        .map(|x| Self::MedicinalProductInteraction(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-medicinal-product-manufactured")]
-                "MedicinalProductManufactured" => {
-                    r.enter_resource("MedicinalProductManufactured");
-                    r.read_boxed::<MedicinalProductManufactured>()?
-                        .map(|x| Self::MedicinalProductManufactured(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-medicinal-product-packaged")]
-                "MedicinalProductPackaged" => {
-                    r.enter_resource("MedicinalProductPackaged");
-                    r.read_boxed::<MedicinalProductPackaged>()?
-                        .map(|x| Self::MedicinalProductPackaged(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-medicinal-product-pharmaceutical")]
-                "MedicinalProductPharmaceutical" => {
-                    r.enter_resource("MedicinalProductPharmaceutical");
-                    r.read_boxed::<MedicinalProductPharmaceutical>()?
-                        .map(|x| Self::MedicinalProductPharmaceutical(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-medicinal-product-undesirable-effect")]
-                "MedicinalProductUndesirableEffect" => {
-                    r.enter_resource("MedicinalProductUndesirableEffect");
-                    r.read_boxed::<MedicinalProductUndesirableEffect>()?
-                        .map(|x| Self::MedicinalProductUndesirableEffect(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-message-definition")]
-                "MessageDefinition" => {
-                    r.enter_resource("MessageDefinition");
-                    r.read_boxed::<MessageDefinition>()?
-                        .map(|x| Self::MessageDefinition(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-message-header")]
-                "MessageHeader" => {
-                    r.enter_resource("MessageHeader");
-                    r.read_boxed::<MessageHeader>()?
-                        .map(|x| Self::MessageHeader(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-molecular-sequence")]
-                "MolecularSequence" => {
-                    r.enter_resource("MolecularSequence");
-                    r.read_boxed::<MolecularSequence>()?
-                        .map(|x| Self::MolecularSequence(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-naming-system")]
-                "NamingSystem" => {
-                    r.enter_resource("NamingSystem");
-                    r.read_boxed::<NamingSystem>()?
-                        .map(|x| Self::NamingSystem(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-nutrition-order")]
-                "NutritionOrder" => {
-                    r.enter_resource("NutritionOrder");
-                    r.read_boxed::<NutritionOrder>()?
-                        .map(|x| Self::NutritionOrder(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-observation")]
-                "Observation" => {
-                    r.enter_resource("Observation");
-                    r.read_boxed::<Observation>()?
-                        .map(|x| Self::Observation(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-observation-definition")]
-                "ObservationDefinition" => {
-                    r.enter_resource("ObservationDefinition");
-                    r.read_boxed::<ObservationDefinition>()?
-                        .map(|x| Self::ObservationDefinition(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-operation-definition")]
-                "OperationDefinition" => {
-                    r.enter_resource("OperationDefinition");
-                    r.read_boxed::<OperationDefinition>()?
-                        .map(|x| Self::OperationDefinition(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                "OperationOutcome" => {
-                    r.enter_resource("OperationOutcome");
-                    r.read_boxed::<OperationOutcome>()?
-                        .map(|x| Self::OperationOutcome(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-organization")]
-                "Organization" => {
-                    r.enter_resource("Organization");
-                    r.read_boxed::<Organization>()?
-                        .map(|x| Self::Organization(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-organization-affiliation")]
-                "OrganizationAffiliation" => {
-                    r.enter_resource("OrganizationAffiliation");
-                    r.read_boxed::<OrganizationAffiliation>()?
-                        .map(|x| Self::OrganizationAffiliation(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-parameters")]
-                "Parameters" => {
-                    r.enter_resource("Parameters");
-                    r.read_boxed::<Parameters>()?
-                        .map(|x| Self::Parameters(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-patient")]
-                "Patient" => {
-                    r.enter_resource("Patient");
-                    r.read_boxed::<Patient>()?
-                        .map(|x| Self::Patient(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-payment-notice")]
-                "PaymentNotice" => {
-                    r.enter_resource("PaymentNotice");
-                    r.read_boxed::<PaymentNotice>()?
-                        .map(|x| Self::PaymentNotice(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-payment-reconciliation")]
-                "PaymentReconciliation" => {
-                    r.enter_resource("PaymentReconciliation");
-                    r.read_boxed::<PaymentReconciliation>()?
-                        .map(|x| Self::PaymentReconciliation(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-person")]
-                "Person" => {
-                    r.enter_resource("Person");
-                    r.read_boxed::<Person>()?
-                        .map(|x| Self::Person(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-plan-definition")]
-                "PlanDefinition" => {
-                    r.enter_resource("PlanDefinition");
-                    r.read_boxed::<PlanDefinition>()?
-                        .map(|x| Self::PlanDefinition(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-practitioner")]
-                "Practitioner" => {
-                    r.enter_resource("Practitioner");
-                    r.read_boxed::<Practitioner>()?
-                        .map(|x| Self::Practitioner(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-practitioner-role")]
-                "PractitionerRole" => {
-                    r.enter_resource("PractitionerRole");
-                    r.read_boxed::<PractitionerRole>()?
-                        .map(|x| Self::PractitionerRole(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-procedure")]
-                "Procedure" => {
-                    r.enter_resource("Procedure");
-                    r.read_boxed::<Procedure>()?
-                        .map(|x| Self::Procedure(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-provenance")]
-                "Provenance" => {
-                    r.enter_resource("Provenance");
-                    r.read_boxed::<Provenance>()?
-                        .map(|x| Self::Provenance(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-questionnaire")]
-                "Questionnaire" => {
-                    r.enter_resource("Questionnaire");
-                    r.read_boxed::<Questionnaire>()?
-                        .map(|x| Self::Questionnaire(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-questionnaire-response")]
-                "QuestionnaireResponse" => {
-                    r.enter_resource("QuestionnaireResponse");
-                    r.read_boxed::<QuestionnaireResponse>()?
-                        .map(|x| Self::QuestionnaireResponse(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-related-person")]
-                "RelatedPerson" => {
-                    r.enter_resource("RelatedPerson");
-                    r.read_boxed::<RelatedPerson>()?
-                        .map(|x| Self::RelatedPerson(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-request-group")]
-                "RequestGroup" => {
-                    r.enter_resource("RequestGroup");
-                    r.read_boxed::<RequestGroup>()?
-                        .map(|x| Self::RequestGroup(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-research-definition")]
-                "ResearchDefinition" => {
-                    r.enter_resource("ResearchDefinition");
-                    r.read_boxed::<ResearchDefinition>()?
-                        .map(|x| Self::ResearchDefinition(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-research-element-definition")]
-                "ResearchElementDefinition" => {
-                    r.enter_resource("ResearchElementDefinition");
-                    r.read_boxed::<ResearchElementDefinition>()?
-                        .map(|x| Self::ResearchElementDefinition(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-research-study")]
-                "ResearchStudy" => {
-                    r.enter_resource("ResearchStudy");
-                    r.read_boxed::<ResearchStudy>()?
-                        .map(|x| Self::ResearchStudy(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-research-subject")]
-                "ResearchSubject" => {
-                    r.enter_resource("ResearchSubject");
-                    r.read_boxed::<ResearchSubject>()?
-                        .map(|x| Self::ResearchSubject(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-risk-assessment")]
-                "RiskAssessment" => {
-                    r.enter_resource("RiskAssessment");
-                    r.read_boxed::<RiskAssessment>()?
-                        .map(|x| Self::RiskAssessment(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-risk-evidence-synthesis")]
-                "RiskEvidenceSynthesis" => {
-                    r.enter_resource("RiskEvidenceSynthesis");
-                    r.read_boxed::<RiskEvidenceSynthesis>()?
-                        .map(|x| Self::RiskEvidenceSynthesis(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-schedule")]
-                "Schedule" => {
-                    r.enter_resource("Schedule");
-                    r.read_boxed::<Schedule>()?
-                        .map(|x| Self::Schedule(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-search-parameter")]
-                "SearchParameter" => {
-                    r.enter_resource("SearchParameter");
-                    r.read_boxed::<SearchParameter>()?
-                        .map(|x| Self::SearchParameter(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-service-request")]
-                "ServiceRequest" => {
-                    r.enter_resource("ServiceRequest");
-                    r.read_boxed::<ServiceRequest>()?
-                        .map(|x| Self::ServiceRequest(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-slot")]
-                "Slot" => {
-                    r.enter_resource("Slot");
-                    r.read_boxed::<Slot>()?
-                        .map(|x| Self::Slot(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-specimen")]
-                "Specimen" => {
-                    r.enter_resource("Specimen");
-                    r.read_boxed::<Specimen>()?
-                        .map(|x| Self::Specimen(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-specimen-definition")]
-                "SpecimenDefinition" => {
-                    r.enter_resource("SpecimenDefinition");
-                    r.read_boxed::<SpecimenDefinition>()?
-                        .map(|x| Self::SpecimenDefinition(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-structure-definition")]
-                "StructureDefinition" => {
-                    r.enter_resource("StructureDefinition");
-                    r.read_boxed::<StructureDefinition>()?
-                        .map(|x| Self::StructureDefinition(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-structure-map")]
-                "StructureMap" => {
-                    r.enter_resource("StructureMap");
-                    r.read_boxed::<StructureMap>()?
-                        .map(|x| Self::StructureMap(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-subscription")]
-                "Subscription" => {
-                    r.enter_resource("Subscription");
-                    r.read_boxed::<Subscription>()?
-                        .map(|x| Self::Subscription(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-substance")]
-                "Substance" => {
-                    r.enter_resource("Substance");
-                    r.read_boxed::<Substance>()?
-                        .map(|x| Self::Substance(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-substance-nucleic-acid")]
-                "SubstanceNucleicAcid" => {
-                    r.enter_resource("SubstanceNucleicAcid");
-                    r.read_boxed::<SubstanceNucleicAcid>()?
-                        .map(|x| Self::SubstanceNucleicAcid(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-substance-polymer")]
-                "SubstancePolymer" => {
-                    r.enter_resource("SubstancePolymer");
-                    r.read_boxed::<SubstancePolymer>()?
-                        .map(|x| Self::SubstancePolymer(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-substance-protein")]
-                "SubstanceProtein" => {
-                    r.enter_resource("SubstanceProtein");
-                    r.read_boxed::<SubstanceProtein>()?
-                        .map(|x| Self::SubstanceProtein(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-substance-reference-information")]
-                "SubstanceReferenceInformation" => {
-                    r.enter_resource("SubstanceReferenceInformation");
-                    r.read_boxed::<SubstanceReferenceInformation>()?
-                        .map(|x| Self::SubstanceReferenceInformation(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-substance-source-material")]
-                "SubstanceSourceMaterial" => {
-                    r.enter_resource("SubstanceSourceMaterial");
-                    r.read_boxed::<SubstanceSourceMaterial>()?
-                        .map(|x| Self::SubstanceSourceMaterial(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-substance-specification")]
-                "SubstanceSpecification" => {
-                    r.enter_resource("SubstanceSpecification");
-                    r.read_boxed::<SubstanceSpecification>()?
-                        .map(|x| Self::SubstanceSpecification(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-supply-delivery")]
-                "SupplyDelivery" => {
-                    r.enter_resource("SupplyDelivery");
-                    r.read_boxed::<SupplyDelivery>()?
-                        .map(|x| Self::SupplyDelivery(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-supply-request")]
-                "SupplyRequest" => {
-                    r.enter_resource("SupplyRequest");
-                    r.read_boxed::<SupplyRequest>()?
-                        .map(|x| Self::SupplyRequest(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-task")]
-                "Task" => {
-                    r.enter_resource("Task");
-                    r.read_boxed::<Task>()?
-                        .map(|x| Self::Task(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-terminology-capabilities")]
-                "TerminologyCapabilities" => {
-                    r.enter_resource("TerminologyCapabilities");
-                    r.read_boxed::<TerminologyCapabilities>()?
-                        .map(|x| Self::TerminologyCapabilities(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-test-report")]
-                "TestReport" => {
-                    r.enter_resource("TestReport");
-                    r.read_boxed::<TestReport>()?
-                        .map(|x| Self::TestReport(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-test-script")]
-                "TestScript" => {
-                    r.enter_resource("TestScript");
-                    r.read_boxed::<TestScript>()?
-                        .map(|x| Self::TestScript(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-value-set")]
-                "ValueSet" => {
-                    r.enter_resource("ValueSet");
-                    r.read_boxed::<ValueSet>()?
-                        .map(|x| Self::ValueSet(crate::ResourceBox::from_box(x)))
-                }
-                #[cfg(feature = "r4-verification-result")]
-                "VerificationResult" => {
-                    r.enter_resource("VerificationResult");
-                    r.read_boxed::<VerificationResult>()?
-                        .map(|x| Self::VerificationResult(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                #[cfg(feature = "r4-vision-prescription")]
-                "VisionPrescription" => {
-                    r.enter_resource("VisionPrescription");
-                    r.read_boxed::<VisionPrescription>()?
-                        .map(|x| Self::VisionPrescription(
-                            crate::ResourceBox::from_box(x),
-                        ))
-                }
-                other => {
-                    let known = RESOURCE_TYPES.binary_search(&other).is_ok();
-                    r.raw_resource(other, known)?.map(Self::Other)
-                }
-            },
-        )
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let Some(resource_type) = r.peek_resource_type()? else { return Ok(()) };
+        *slot = match resource_type.as_ref() {
+            #[cfg(feature = "r4-account")]
+            "Account" => {
+                r.enter_resource("Account");
+                r.read_boxed::<Account>()?
+                    .map(|x| Self::Account(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-activity-definition")]
+            "ActivityDefinition" => {
+                r.enter_resource("ActivityDefinition");
+                r.read_boxed::<ActivityDefinition>()?
+                    .map(|x| Self::ActivityDefinition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-adverse-event")]
+            "AdverseEvent" => {
+                r.enter_resource("AdverseEvent");
+                r.read_boxed::<AdverseEvent>()?
+                    .map(|x| Self::AdverseEvent(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-allergy-intolerance")]
+            "AllergyIntolerance" => {
+                r.enter_resource("AllergyIntolerance");
+                r.read_boxed::<AllergyIntolerance>()?
+                    .map(|x| Self::AllergyIntolerance(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-appointment")]
+            "Appointment" => {
+                r.enter_resource("Appointment");
+                r.read_boxed::<Appointment>()?
+                    .map(|x| Self::Appointment(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-appointment-response")]
+            "AppointmentResponse" => {
+                r.enter_resource("AppointmentResponse");
+                r.read_boxed::<AppointmentResponse>()?
+                    .map(|x| Self::AppointmentResponse(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-audit-event")]
+            "AuditEvent" => {
+                r.enter_resource("AuditEvent");
+                r.read_boxed::<AuditEvent>()?
+                    .map(|x| Self::AuditEvent(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-basic")]
+            "Basic" => {
+                r.enter_resource("Basic");
+                r.read_boxed::<Basic>()?
+                    .map(|x| Self::Basic(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-binary")]
+            "Binary" => {
+                r.enter_resource("Binary");
+                r.read_boxed::<Binary>()?
+                    .map(|x| Self::Binary(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-biologically-derived-product")]
+            "BiologicallyDerivedProduct" => {
+                r.enter_resource("BiologicallyDerivedProduct");
+                r.read_boxed::<BiologicallyDerivedProduct>()?
+                    .map(|x| Self::BiologicallyDerivedProduct(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-body-structure")]
+            "BodyStructure" => {
+                r.enter_resource("BodyStructure");
+                r.read_boxed::<BodyStructure>()?
+                    .map(|x| Self::BodyStructure(crate::ResourceBox::from_box(x)))
+            }
+            "Bundle" => {
+                r.enter_resource("Bundle");
+                r.read_boxed::<Bundle>()?
+                    .map(|x| Self::Bundle(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-capability-statement")]
+            "CapabilityStatement" => {
+                r.enter_resource("CapabilityStatement");
+                r.read_boxed::<CapabilityStatement>()?
+                    .map(|x| Self::CapabilityStatement(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-care-plan")]
+            "CarePlan" => {
+                r.enter_resource("CarePlan");
+                r.read_boxed::<CarePlan>()?
+                    .map(|x| Self::CarePlan(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-care-team")]
+            "CareTeam" => {
+                r.enter_resource("CareTeam");
+                r.read_boxed::<CareTeam>()?
+                    .map(|x| Self::CareTeam(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-catalog-entry")]
+            "CatalogEntry" => {
+                r.enter_resource("CatalogEntry");
+                r.read_boxed::<CatalogEntry>()?
+                    .map(|x| Self::CatalogEntry(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-charge-item")]
+            "ChargeItem" => {
+                r.enter_resource("ChargeItem");
+                r.read_boxed::<ChargeItem>()?
+                    .map(|x| Self::ChargeItem(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-charge-item-definition")]
+            "ChargeItemDefinition" => {
+                r.enter_resource("ChargeItemDefinition");
+                r.read_boxed::<ChargeItemDefinition>()?
+                    .map(|x| Self::ChargeItemDefinition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-claim")]
+            "Claim" => {
+                r.enter_resource("Claim");
+                r.read_boxed::<Claim>()?
+                    .map(|x| Self::Claim(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-claim-response")]
+            "ClaimResponse" => {
+                r.enter_resource("ClaimResponse");
+                r.read_boxed::<ClaimResponse>()?
+                    .map(|x| Self::ClaimResponse(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-clinical-impression")]
+            "ClinicalImpression" => {
+                r.enter_resource("ClinicalImpression");
+                r.read_boxed::<ClinicalImpression>()?
+                    .map(|x| Self::ClinicalImpression(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-code-system")]
+            "CodeSystem" => {
+                r.enter_resource("CodeSystem");
+                r.read_boxed::<CodeSystem>()?
+                    .map(|x| Self::CodeSystem(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-communication")]
+            "Communication" => {
+                r.enter_resource("Communication");
+                r.read_boxed::<Communication>()?
+                    .map(|x| Self::Communication(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-communication-request")]
+            "CommunicationRequest" => {
+                r.enter_resource("CommunicationRequest");
+                r.read_boxed::<CommunicationRequest>()?
+                    .map(|x| Self::CommunicationRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-compartment-definition")]
+            "CompartmentDefinition" => {
+                r.enter_resource("CompartmentDefinition");
+                r.read_boxed::<CompartmentDefinition>()?
+                    .map(|x| Self::CompartmentDefinition(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-composition")]
+            "Composition" => {
+                r.enter_resource("Composition");
+                r.read_boxed::<Composition>()?
+                    .map(|x| Self::Composition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-concept-map")]
+            "ConceptMap" => {
+                r.enter_resource("ConceptMap");
+                r.read_boxed::<ConceptMap>()?
+                    .map(|x| Self::ConceptMap(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-condition")]
+            "Condition" => {
+                r.enter_resource("Condition");
+                r.read_boxed::<Condition>()?
+                    .map(|x| Self::Condition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-consent")]
+            "Consent" => {
+                r.enter_resource("Consent");
+                r.read_boxed::<Consent>()?
+                    .map(|x| Self::Consent(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-contract")]
+            "Contract" => {
+                r.enter_resource("Contract");
+                r.read_boxed::<Contract>()?
+                    .map(|x| Self::Contract(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-coverage")]
+            "Coverage" => {
+                r.enter_resource("Coverage");
+                r.read_boxed::<Coverage>()?
+                    .map(|x| Self::Coverage(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-coverage-eligibility-request")]
+            "CoverageEligibilityRequest" => {
+                r.enter_resource("CoverageEligibilityRequest");
+                r.read_boxed::<CoverageEligibilityRequest>()?
+                    .map(|x| Self::CoverageEligibilityRequest(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-coverage-eligibility-response")]
+            "CoverageEligibilityResponse" => {
+                r.enter_resource("CoverageEligibilityResponse");
+                r.read_boxed::<CoverageEligibilityResponse>()?
+                    .map(|x| Self::CoverageEligibilityResponse(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-detected-issue")]
+            "DetectedIssue" => {
+                r.enter_resource("DetectedIssue");
+                r.read_boxed::<DetectedIssue>()?
+                    .map(|x| Self::DetectedIssue(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-device")]
+            "Device" => {
+                r.enter_resource("Device");
+                r.read_boxed::<Device>()?
+                    .map(|x| Self::Device(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-device-definition")]
+            "DeviceDefinition" => {
+                r.enter_resource("DeviceDefinition");
+                r.read_boxed::<DeviceDefinition>()?
+                    .map(|x| Self::DeviceDefinition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-device-metric")]
+            "DeviceMetric" => {
+                r.enter_resource("DeviceMetric");
+                r.read_boxed::<DeviceMetric>()?
+                    .map(|x| Self::DeviceMetric(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-device-request")]
+            "DeviceRequest" => {
+                r.enter_resource("DeviceRequest");
+                r.read_boxed::<DeviceRequest>()?
+                    .map(|x| Self::DeviceRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-device-use-statement")]
+            "DeviceUseStatement" => {
+                r.enter_resource("DeviceUseStatement");
+                r.read_boxed::<DeviceUseStatement>()?
+                    .map(|x| Self::DeviceUseStatement(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-diagnostic-report")]
+            "DiagnosticReport" => {
+                r.enter_resource("DiagnosticReport");
+                r.read_boxed::<DiagnosticReport>()?
+                    .map(|x| Self::DiagnosticReport(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-document-manifest")]
+            "DocumentManifest" => {
+                r.enter_resource("DocumentManifest");
+                r.read_boxed::<DocumentManifest>()?
+                    .map(|x| Self::DocumentManifest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-document-reference")]
+            "DocumentReference" => {
+                r.enter_resource("DocumentReference");
+                r.read_boxed::<DocumentReference>()?
+                    .map(|x| Self::DocumentReference(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-effect-evidence-synthesis")]
+            "EffectEvidenceSynthesis" => {
+                r.enter_resource("EffectEvidenceSynthesis");
+                r.read_boxed::<EffectEvidenceSynthesis>()?
+                    .map(|x| Self::EffectEvidenceSynthesis(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-encounter")]
+            "Encounter" => {
+                r.enter_resource("Encounter");
+                r.read_boxed::<Encounter>()?
+                    .map(|x| Self::Encounter(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-endpoint")]
+            "Endpoint" => {
+                r.enter_resource("Endpoint");
+                r.read_boxed::<Endpoint>()?
+                    .map(|x| Self::Endpoint(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-enrollment-request")]
+            "EnrollmentRequest" => {
+                r.enter_resource("EnrollmentRequest");
+                r.read_boxed::<EnrollmentRequest>()?
+                    .map(|x| Self::EnrollmentRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-enrollment-response")]
+            "EnrollmentResponse" => {
+                r.enter_resource("EnrollmentResponse");
+                r.read_boxed::<EnrollmentResponse>()?
+                    .map(|x| Self::EnrollmentResponse(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-episode-of-care")]
+            "EpisodeOfCare" => {
+                r.enter_resource("EpisodeOfCare");
+                r.read_boxed::<EpisodeOfCare>()?
+                    .map(|x| Self::EpisodeOfCare(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-event-definition")]
+            "EventDefinition" => {
+                r.enter_resource("EventDefinition");
+                r.read_boxed::<EventDefinition>()?
+                    .map(|x| Self::EventDefinition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-evidence")]
+            "Evidence" => {
+                r.enter_resource("Evidence");
+                r.read_boxed::<Evidence>()?
+                    .map(|x| Self::Evidence(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-evidence-variable")]
+            "EvidenceVariable" => {
+                r.enter_resource("EvidenceVariable");
+                r.read_boxed::<EvidenceVariable>()?
+                    .map(|x| Self::EvidenceVariable(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-example-scenario")]
+            "ExampleScenario" => {
+                r.enter_resource("ExampleScenario");
+                r.read_boxed::<ExampleScenario>()?
+                    .map(|x| Self::ExampleScenario(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-explanation-of-benefit")]
+            "ExplanationOfBenefit" => {
+                r.enter_resource("ExplanationOfBenefit");
+                r.read_boxed::<ExplanationOfBenefit>()?
+                    .map(|x| Self::ExplanationOfBenefit(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-family-member-history")]
+            "FamilyMemberHistory" => {
+                r.enter_resource("FamilyMemberHistory");
+                r.read_boxed::<FamilyMemberHistory>()?
+                    .map(|x| Self::FamilyMemberHistory(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-flag")]
+            "Flag" => {
+                r.enter_resource("Flag");
+                r.read_boxed::<Flag>()?
+                    .map(|x| Self::Flag(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-goal")]
+            "Goal" => {
+                r.enter_resource("Goal");
+                r.read_boxed::<Goal>()?
+                    .map(|x| Self::Goal(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-graph-definition")]
+            "GraphDefinition" => {
+                r.enter_resource("GraphDefinition");
+                r.read_boxed::<GraphDefinition>()?
+                    .map(|x| Self::GraphDefinition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-group")]
+            "Group" => {
+                r.enter_resource("Group");
+                r.read_boxed::<Group>()?
+                    .map(|x| Self::Group(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-guidance-response")]
+            "GuidanceResponse" => {
+                r.enter_resource("GuidanceResponse");
+                r.read_boxed::<GuidanceResponse>()?
+                    .map(|x| Self::GuidanceResponse(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-healthcare-service")]
+            "HealthcareService" => {
+                r.enter_resource("HealthcareService");
+                r.read_boxed::<HealthcareService>()?
+                    .map(|x| Self::HealthcareService(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-imaging-study")]
+            "ImagingStudy" => {
+                r.enter_resource("ImagingStudy");
+                r.read_boxed::<ImagingStudy>()?
+                    .map(|x| Self::ImagingStudy(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-immunization")]
+            "Immunization" => {
+                r.enter_resource("Immunization");
+                r.read_boxed::<Immunization>()?
+                    .map(|x| Self::Immunization(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-immunization-evaluation")]
+            "ImmunizationEvaluation" => {
+                r.enter_resource("ImmunizationEvaluation");
+                r.read_boxed::<ImmunizationEvaluation>()?
+                    .map(|x| Self::ImmunizationEvaluation(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-immunization-recommendation")]
+            "ImmunizationRecommendation" => {
+                r.enter_resource("ImmunizationRecommendation");
+                r.read_boxed::<ImmunizationRecommendation>()?
+                    .map(|x| Self::ImmunizationRecommendation(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-implementation-guide")]
+            "ImplementationGuide" => {
+                r.enter_resource("ImplementationGuide");
+                r.read_boxed::<ImplementationGuide>()?
+                    .map(|x| Self::ImplementationGuide(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-insurance-plan")]
+            "InsurancePlan" => {
+                r.enter_resource("InsurancePlan");
+                r.read_boxed::<InsurancePlan>()?
+                    .map(|x| Self::InsurancePlan(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-invoice")]
+            "Invoice" => {
+                r.enter_resource("Invoice");
+                r.read_boxed::<Invoice>()?
+                    .map(|x| Self::Invoice(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-library")]
+            "Library" => {
+                r.enter_resource("Library");
+                r.read_boxed::<Library>()?
+                    .map(|x| Self::Library(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-linkage")]
+            "Linkage" => {
+                r.enter_resource("Linkage");
+                r.read_boxed::<Linkage>()?
+                    .map(|x| Self::Linkage(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-list")]
+            "List" => {
+                r.enter_resource("List");
+                r.read_boxed::<List>()?
+                    .map(|x| Self::List(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-location")]
+            "Location" => {
+                r.enter_resource("Location");
+                r.read_boxed::<Location>()?
+                    .map(|x| Self::Location(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-measure")]
+            "Measure" => {
+                r.enter_resource("Measure");
+                r.read_boxed::<Measure>()?
+                    .map(|x| Self::Measure(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-measure-report")]
+            "MeasureReport" => {
+                r.enter_resource("MeasureReport");
+                r.read_boxed::<MeasureReport>()?
+                    .map(|x| Self::MeasureReport(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-media")]
+            "Media" => {
+                r.enter_resource("Media");
+                r.read_boxed::<Media>()?
+                    .map(|x| Self::Media(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-medication")]
+            "Medication" => {
+                r.enter_resource("Medication");
+                r.read_boxed::<Medication>()?
+                    .map(|x| Self::Medication(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-medication-administration")]
+            "MedicationAdministration" => {
+                r.enter_resource("MedicationAdministration");
+                r.read_boxed::<MedicationAdministration>()?
+                    .map(|x| Self::MedicationAdministration(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-medication-dispense")]
+            "MedicationDispense" => {
+                r.enter_resource("MedicationDispense");
+                r.read_boxed::<MedicationDispense>()?
+                    .map(|x| Self::MedicationDispense(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-medication-knowledge")]
+            "MedicationKnowledge" => {
+                r.enter_resource("MedicationKnowledge");
+                r.read_boxed::<MedicationKnowledge>()?
+                    .map(|x| Self::MedicationKnowledge(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-medication-request")]
+            "MedicationRequest" => {
+                r.enter_resource("MedicationRequest");
+                r.read_boxed::<MedicationRequest>()?
+                    .map(|x| Self::MedicationRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-medication-statement")]
+            "MedicationStatement" => {
+                r.enter_resource("MedicationStatement");
+                r.read_boxed::<MedicationStatement>()?
+                    .map(|x| Self::MedicationStatement(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-medicinal-product")]
+            "MedicinalProduct" => {
+                r.enter_resource("MedicinalProduct");
+                r.read_boxed::<MedicinalProduct>()?
+                    .map(|x| Self::MedicinalProduct(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-medicinal-product-authorization")]
+            "MedicinalProductAuthorization" => {
+                r.enter_resource("MedicinalProductAuthorization");
+                r.read_boxed::<MedicinalProductAuthorization>()?
+                    .map(|x| Self::MedicinalProductAuthorization(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-medicinal-product-contraindication")]
+            "MedicinalProductContraindication" => {
+                r.enter_resource("MedicinalProductContraindication");
+                r.read_boxed::<MedicinalProductContraindication>()?
+                    .map(|x| Self::MedicinalProductContraindication(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-medicinal-product-indication")]
+            "MedicinalProductIndication" => {
+                r.enter_resource("MedicinalProductIndication");
+                r.read_boxed::<MedicinalProductIndication>()?
+                    .map(|x| Self::MedicinalProductIndication(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-medicinal-product-ingredient")]
+            "MedicinalProductIngredient" => {
+                r.enter_resource("MedicinalProductIngredient");
+                r.read_boxed::<MedicinalProductIngredient>()?
+                    .map(|x| Self::MedicinalProductIngredient(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-medicinal-product-interaction")]
+            "MedicinalProductInteraction" => {
+                r.enter_resource("MedicinalProductInteraction");
+                r.read_boxed::<MedicinalProductInteraction>()?
+                    .map(|x| Self::MedicinalProductInteraction(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-medicinal-product-manufactured")]
+            "MedicinalProductManufactured" => {
+                r.enter_resource("MedicinalProductManufactured");
+                r.read_boxed::<MedicinalProductManufactured>()?
+                    .map(|x| Self::MedicinalProductManufactured(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-medicinal-product-packaged")]
+            "MedicinalProductPackaged" => {
+                r.enter_resource("MedicinalProductPackaged");
+                r.read_boxed::<MedicinalProductPackaged>()?
+                    .map(|x| Self::MedicinalProductPackaged(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-medicinal-product-pharmaceutical")]
+            "MedicinalProductPharmaceutical" => {
+                r.enter_resource("MedicinalProductPharmaceutical");
+                r.read_boxed::<MedicinalProductPharmaceutical>()?
+                    .map(|x| Self::MedicinalProductPharmaceutical(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-medicinal-product-undesirable-effect")]
+            "MedicinalProductUndesirableEffect" => {
+                r.enter_resource("MedicinalProductUndesirableEffect");
+                r.read_boxed::<MedicinalProductUndesirableEffect>()?
+                    .map(|x| Self::MedicinalProductUndesirableEffect(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-message-definition")]
+            "MessageDefinition" => {
+                r.enter_resource("MessageDefinition");
+                r.read_boxed::<MessageDefinition>()?
+                    .map(|x| Self::MessageDefinition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-message-header")]
+            "MessageHeader" => {
+                r.enter_resource("MessageHeader");
+                r.read_boxed::<MessageHeader>()?
+                    .map(|x| Self::MessageHeader(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-molecular-sequence")]
+            "MolecularSequence" => {
+                r.enter_resource("MolecularSequence");
+                r.read_boxed::<MolecularSequence>()?
+                    .map(|x| Self::MolecularSequence(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-naming-system")]
+            "NamingSystem" => {
+                r.enter_resource("NamingSystem");
+                r.read_boxed::<NamingSystem>()?
+                    .map(|x| Self::NamingSystem(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-nutrition-order")]
+            "NutritionOrder" => {
+                r.enter_resource("NutritionOrder");
+                r.read_boxed::<NutritionOrder>()?
+                    .map(|x| Self::NutritionOrder(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-observation")]
+            "Observation" => {
+                r.enter_resource("Observation");
+                r.read_boxed::<Observation>()?
+                    .map(|x| Self::Observation(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-observation-definition")]
+            "ObservationDefinition" => {
+                r.enter_resource("ObservationDefinition");
+                r.read_boxed::<ObservationDefinition>()?
+                    .map(|x| Self::ObservationDefinition(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-operation-definition")]
+            "OperationDefinition" => {
+                r.enter_resource("OperationDefinition");
+                r.read_boxed::<OperationDefinition>()?
+                    .map(|x| Self::OperationDefinition(crate::ResourceBox::from_box(x)))
+            }
+            "OperationOutcome" => {
+                r.enter_resource("OperationOutcome");
+                r.read_boxed::<OperationOutcome>()?
+                    .map(|x| Self::OperationOutcome(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-organization")]
+            "Organization" => {
+                r.enter_resource("Organization");
+                r.read_boxed::<Organization>()?
+                    .map(|x| Self::Organization(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-organization-affiliation")]
+            "OrganizationAffiliation" => {
+                r.enter_resource("OrganizationAffiliation");
+                r.read_boxed::<OrganizationAffiliation>()?
+                    .map(|x| Self::OrganizationAffiliation(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-parameters")]
+            "Parameters" => {
+                r.enter_resource("Parameters");
+                r.read_boxed::<Parameters>()?
+                    .map(|x| Self::Parameters(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-patient")]
+            "Patient" => {
+                r.enter_resource("Patient");
+                r.read_boxed::<Patient>()?
+                    .map(|x| Self::Patient(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-payment-notice")]
+            "PaymentNotice" => {
+                r.enter_resource("PaymentNotice");
+                r.read_boxed::<PaymentNotice>()?
+                    .map(|x| Self::PaymentNotice(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-payment-reconciliation")]
+            "PaymentReconciliation" => {
+                r.enter_resource("PaymentReconciliation");
+                r.read_boxed::<PaymentReconciliation>()?
+                    .map(|x| Self::PaymentReconciliation(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-person")]
+            "Person" => {
+                r.enter_resource("Person");
+                r.read_boxed::<Person>()?
+                    .map(|x| Self::Person(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-plan-definition")]
+            "PlanDefinition" => {
+                r.enter_resource("PlanDefinition");
+                r.read_boxed::<PlanDefinition>()?
+                    .map(|x| Self::PlanDefinition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-practitioner")]
+            "Practitioner" => {
+                r.enter_resource("Practitioner");
+                r.read_boxed::<Practitioner>()?
+                    .map(|x| Self::Practitioner(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-practitioner-role")]
+            "PractitionerRole" => {
+                r.enter_resource("PractitionerRole");
+                r.read_boxed::<PractitionerRole>()?
+                    .map(|x| Self::PractitionerRole(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-procedure")]
+            "Procedure" => {
+                r.enter_resource("Procedure");
+                r.read_boxed::<Procedure>()?
+                    .map(|x| Self::Procedure(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-provenance")]
+            "Provenance" => {
+                r.enter_resource("Provenance");
+                r.read_boxed::<Provenance>()?
+                    .map(|x| Self::Provenance(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-questionnaire")]
+            "Questionnaire" => {
+                r.enter_resource("Questionnaire");
+                r.read_boxed::<Questionnaire>()?
+                    .map(|x| Self::Questionnaire(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-questionnaire-response")]
+            "QuestionnaireResponse" => {
+                r.enter_resource("QuestionnaireResponse");
+                r.read_boxed::<QuestionnaireResponse>()?
+                    .map(|x| Self::QuestionnaireResponse(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-related-person")]
+            "RelatedPerson" => {
+                r.enter_resource("RelatedPerson");
+                r.read_boxed::<RelatedPerson>()?
+                    .map(|x| Self::RelatedPerson(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-request-group")]
+            "RequestGroup" => {
+                r.enter_resource("RequestGroup");
+                r.read_boxed::<RequestGroup>()?
+                    .map(|x| Self::RequestGroup(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-research-definition")]
+            "ResearchDefinition" => {
+                r.enter_resource("ResearchDefinition");
+                r.read_boxed::<ResearchDefinition>()?
+                    .map(|x| Self::ResearchDefinition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-research-element-definition")]
+            "ResearchElementDefinition" => {
+                r.enter_resource("ResearchElementDefinition");
+                r.read_boxed::<ResearchElementDefinition>()?
+                    .map(|x| Self::ResearchElementDefinition(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-research-study")]
+            "ResearchStudy" => {
+                r.enter_resource("ResearchStudy");
+                r.read_boxed::<ResearchStudy>()?
+                    .map(|x| Self::ResearchStudy(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-research-subject")]
+            "ResearchSubject" => {
+                r.enter_resource("ResearchSubject");
+                r.read_boxed::<ResearchSubject>()?
+                    .map(|x| Self::ResearchSubject(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-risk-assessment")]
+            "RiskAssessment" => {
+                r.enter_resource("RiskAssessment");
+                r.read_boxed::<RiskAssessment>()?
+                    .map(|x| Self::RiskAssessment(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-risk-evidence-synthesis")]
+            "RiskEvidenceSynthesis" => {
+                r.enter_resource("RiskEvidenceSynthesis");
+                r.read_boxed::<RiskEvidenceSynthesis>()?
+                    .map(|x| Self::RiskEvidenceSynthesis(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-schedule")]
+            "Schedule" => {
+                r.enter_resource("Schedule");
+                r.read_boxed::<Schedule>()?
+                    .map(|x| Self::Schedule(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-search-parameter")]
+            "SearchParameter" => {
+                r.enter_resource("SearchParameter");
+                r.read_boxed::<SearchParameter>()?
+                    .map(|x| Self::SearchParameter(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-service-request")]
+            "ServiceRequest" => {
+                r.enter_resource("ServiceRequest");
+                r.read_boxed::<ServiceRequest>()?
+                    .map(|x| Self::ServiceRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-slot")]
+            "Slot" => {
+                r.enter_resource("Slot");
+                r.read_boxed::<Slot>()?
+                    .map(|x| Self::Slot(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-specimen")]
+            "Specimen" => {
+                r.enter_resource("Specimen");
+                r.read_boxed::<Specimen>()?
+                    .map(|x| Self::Specimen(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-specimen-definition")]
+            "SpecimenDefinition" => {
+                r.enter_resource("SpecimenDefinition");
+                r.read_boxed::<SpecimenDefinition>()?
+                    .map(|x| Self::SpecimenDefinition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-structure-definition")]
+            "StructureDefinition" => {
+                r.enter_resource("StructureDefinition");
+                r.read_boxed::<StructureDefinition>()?
+                    .map(|x| Self::StructureDefinition(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-structure-map")]
+            "StructureMap" => {
+                r.enter_resource("StructureMap");
+                r.read_boxed::<StructureMap>()?
+                    .map(|x| Self::StructureMap(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-subscription")]
+            "Subscription" => {
+                r.enter_resource("Subscription");
+                r.read_boxed::<Subscription>()?
+                    .map(|x| Self::Subscription(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-substance")]
+            "Substance" => {
+                r.enter_resource("Substance");
+                r.read_boxed::<Substance>()?
+                    .map(|x| Self::Substance(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-substance-nucleic-acid")]
+            "SubstanceNucleicAcid" => {
+                r.enter_resource("SubstanceNucleicAcid");
+                r.read_boxed::<SubstanceNucleicAcid>()?
+                    .map(|x| Self::SubstanceNucleicAcid(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-substance-polymer")]
+            "SubstancePolymer" => {
+                r.enter_resource("SubstancePolymer");
+                r.read_boxed::<SubstancePolymer>()?
+                    .map(|x| Self::SubstancePolymer(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-substance-protein")]
+            "SubstanceProtein" => {
+                r.enter_resource("SubstanceProtein");
+                r.read_boxed::<SubstanceProtein>()?
+                    .map(|x| Self::SubstanceProtein(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-substance-reference-information")]
+            "SubstanceReferenceInformation" => {
+                r.enter_resource("SubstanceReferenceInformation");
+                r.read_boxed::<SubstanceReferenceInformation>()?
+                    .map(|x| Self::SubstanceReferenceInformation(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-substance-source-material")]
+            "SubstanceSourceMaterial" => {
+                r.enter_resource("SubstanceSourceMaterial");
+                r.read_boxed::<SubstanceSourceMaterial>()?
+                    .map(|x| Self::SubstanceSourceMaterial(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-substance-specification")]
+            "SubstanceSpecification" => {
+                r.enter_resource("SubstanceSpecification");
+                r.read_boxed::<SubstanceSpecification>()?
+                    .map(|x| Self::SubstanceSpecification(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-supply-delivery")]
+            "SupplyDelivery" => {
+                r.enter_resource("SupplyDelivery");
+                r.read_boxed::<SupplyDelivery>()?
+                    .map(|x| Self::SupplyDelivery(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-supply-request")]
+            "SupplyRequest" => {
+                r.enter_resource("SupplyRequest");
+                r.read_boxed::<SupplyRequest>()?
+                    .map(|x| Self::SupplyRequest(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-task")]
+            "Task" => {
+                r.enter_resource("Task");
+                r.read_boxed::<Task>()?
+                    .map(|x| Self::Task(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-terminology-capabilities")]
+            "TerminologyCapabilities" => {
+                r.enter_resource("TerminologyCapabilities");
+                r.read_boxed::<TerminologyCapabilities>()?
+                    .map(|x| Self::TerminologyCapabilities(
+                        crate::ResourceBox::from_box(x),
+                    ))
+            }
+            #[cfg(feature = "r4-test-report")]
+            "TestReport" => {
+                r.enter_resource("TestReport");
+                r.read_boxed::<TestReport>()?
+                    .map(|x| Self::TestReport(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-test-script")]
+            "TestScript" => {
+                r.enter_resource("TestScript");
+                r.read_boxed::<TestScript>()?
+                    .map(|x| Self::TestScript(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-value-set")]
+            "ValueSet" => {
+                r.enter_resource("ValueSet");
+                r.read_boxed::<ValueSet>()?
+                    .map(|x| Self::ValueSet(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-verification-result")]
+            "VerificationResult" => {
+                r.enter_resource("VerificationResult");
+                r.read_boxed::<VerificationResult>()?
+                    .map(|x| Self::VerificationResult(crate::ResourceBox::from_box(x)))
+            }
+            #[cfg(feature = "r4-vision-prescription")]
+            "VisionPrescription" => {
+                r.enter_resource("VisionPrescription");
+                r.read_boxed::<VisionPrescription>()?
+                    .map(|x| Self::VisionPrescription(crate::ResourceBox::from_box(x)))
+            }
+            other => {
+                let known = RESOURCE_TYPES.binary_search(&other).is_ok();
+                r.raw_resource(other, known)?.map(Self::Other)
+            }
+        };
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         match self {

@@ -71,8 +71,12 @@ pub struct NutritionOrder {
 }
 impl FhirJson for NutritionOrder {
     const TYPE_NAME: &'static str = "NutritionOrder";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -163,7 +167,10 @@ impl FhirJson for NutritionOrder {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -222,8 +229,12 @@ pub struct NutritionOrderOralDiet {
 }
 impl FhirJson for NutritionOrderOralDiet {
     const TYPE_NAME: &'static str = "NutritionOrder.oralDiet";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -255,7 +266,10 @@ impl FhirJson for NutritionOrderOralDiet {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -289,8 +303,12 @@ pub struct NutritionOrderOralDietNutrient {
 }
 impl FhirJson for NutritionOrderOralDietNutrient {
     const TYPE_NAME: &'static str = "NutritionOrder.oralDiet.nutrient";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -310,7 +328,10 @@ impl FhirJson for NutritionOrderOralDietNutrient {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -340,8 +361,12 @@ pub struct NutritionOrderOralDietTexture {
 }
 impl FhirJson for NutritionOrderOralDietTexture {
     const TYPE_NAME: &'static str = "NutritionOrder.oralDiet.texture";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -361,7 +386,10 @@ impl FhirJson for NutritionOrderOralDietTexture {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -397,8 +425,12 @@ pub struct NutritionOrderSupplement {
 }
 impl FhirJson for NutritionOrderSupplement {
     const TYPE_NAME: &'static str = "NutritionOrder.supplement";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -427,7 +459,10 @@ impl FhirJson for NutritionOrderSupplement {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -474,8 +509,12 @@ pub struct NutritionOrderEnteralFormula {
 }
 impl FhirJson for NutritionOrderEnteralFormula {
     const TYPE_NAME: &'static str = "NutritionOrder.enteralFormula";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -548,7 +587,10 @@ impl FhirJson for NutritionOrderEnteralFormula {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -587,8 +629,12 @@ pub struct NutritionOrderEnteralFormulaAdministration {
 }
 impl FhirJson for NutritionOrderEnteralFormulaAdministration {
     const TYPE_NAME: &'static str = "NutritionOrder.enteralFormula.administration";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -611,7 +657,10 @@ impl FhirJson for NutritionOrderEnteralFormulaAdministration {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -57,8 +57,12 @@ pub struct ObservationDefinition {
 }
 impl FhirJson for ObservationDefinition {
     const TYPE_NAME: &'static str = "ObservationDefinition";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -158,7 +162,10 @@ impl FhirJson for ObservationDefinition {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -209,8 +216,12 @@ pub struct ObservationDefinitionQuantitativeDetails {
 }
 impl FhirJson for ObservationDefinitionQuantitativeDetails {
     const TYPE_NAME: &'static str = "ObservationDefinition.quantitativeDetails";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -244,7 +255,10 @@ impl FhirJson for ObservationDefinitionQuantitativeDetails {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -288,8 +302,12 @@ pub struct ObservationDefinitionQualifiedInterval {
 }
 impl FhirJson for ObservationDefinitionQualifiedInterval {
     const TYPE_NAME: &'static str = "ObservationDefinition.qualifiedInterval";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -320,7 +338,10 @@ impl FhirJson for ObservationDefinitionQualifiedInterval {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

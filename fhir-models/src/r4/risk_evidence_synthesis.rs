@@ -97,8 +97,12 @@ pub struct RiskEvidenceSynthesis {
 }
 impl FhirJson for RiskEvidenceSynthesis {
     const TYPE_NAME: &'static str = "RiskEvidenceSynthesis";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -188,7 +192,10 @@ impl FhirJson for RiskEvidenceSynthesis {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -255,8 +262,12 @@ pub struct RiskEvidenceSynthesisSampleSize {
 }
 impl FhirJson for RiskEvidenceSynthesisSampleSize {
     const TYPE_NAME: &'static str = "RiskEvidenceSynthesis.sampleSize";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -296,7 +307,10 @@ impl FhirJson for RiskEvidenceSynthesisSampleSize {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -337,8 +351,12 @@ pub struct RiskEvidenceSynthesisRiskEstimate {
 }
 impl FhirJson for RiskEvidenceSynthesisRiskEstimate {
     const TYPE_NAME: &'static str = "RiskEvidenceSynthesis.riskEstimate";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -384,7 +402,10 @@ impl FhirJson for RiskEvidenceSynthesisRiskEstimate {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -423,8 +444,12 @@ pub struct RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
 }
 impl FhirJson for RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
     const TYPE_NAME: &'static str = "RiskEvidenceSynthesis.riskEstimate.precisionEstimate";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -449,7 +474,10 @@ impl FhirJson for RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -483,8 +511,12 @@ pub struct RiskEvidenceSynthesisCertainty {
 }
 impl FhirJson for RiskEvidenceSynthesisCertainty {
     const TYPE_NAME: &'static str = "RiskEvidenceSynthesis.certainty";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -510,7 +542,10 @@ impl FhirJson for RiskEvidenceSynthesisCertainty {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -543,8 +578,12 @@ pub struct RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
 }
 impl FhirJson for RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
     const TYPE_NAME: &'static str = "RiskEvidenceSynthesis.certainty.certaintySubcomponent";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -565,7 +604,10 @@ impl FhirJson for RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

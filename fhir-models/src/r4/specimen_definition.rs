@@ -41,8 +41,12 @@ pub struct SpecimenDefinition {
 }
 impl FhirJson for SpecimenDefinition {
     const TYPE_NAME: &'static str = "SpecimenDefinition";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -88,7 +92,10 @@ impl FhirJson for SpecimenDefinition {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -142,8 +149,12 @@ pub struct SpecimenDefinitionTypeTested {
 }
 impl FhirJson for SpecimenDefinitionTypeTested {
     const TYPE_NAME: &'static str = "SpecimenDefinition.typeTested";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -181,7 +192,10 @@ impl FhirJson for SpecimenDefinitionTypeTested {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -229,8 +243,12 @@ pub struct SpecimenDefinitionTypeTestedContainer {
 }
 impl FhirJson for SpecimenDefinitionTypeTestedContainer {
     const TYPE_NAME: &'static str = "SpecimenDefinition.typeTested.container";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -277,7 +295,10 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainer {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -313,8 +334,12 @@ pub struct SpecimenDefinitionTypeTestedContainerAdditive {
 }
 impl FhirJson for SpecimenDefinitionTypeTestedContainerAdditive {
     const TYPE_NAME: &'static str = "SpecimenDefinition.typeTested.container.additive";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -335,7 +360,10 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainerAdditive {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -368,8 +396,12 @@ pub struct SpecimenDefinitionTypeTestedHandling {
 }
 impl FhirJson for SpecimenDefinitionTypeTestedHandling {
     const TYPE_NAME: &'static str = "SpecimenDefinition.typeTested.handling";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -401,7 +433,10 @@ impl FhirJson for SpecimenDefinitionTypeTestedHandling {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

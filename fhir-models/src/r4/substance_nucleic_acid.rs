@@ -39,8 +39,12 @@ pub struct SubstanceNucleicAcid {
 }
 impl FhirJson for SubstanceNucleicAcid {
     const TYPE_NAME: &'static str = "SubstanceNucleicAcid";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -99,7 +103,10 @@ impl FhirJson for SubstanceNucleicAcid {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -150,8 +157,12 @@ pub struct SubstanceNucleicAcidSubunit {
 }
 impl FhirJson for SubstanceNucleicAcidSubunit {
     const TYPE_NAME: &'static str = "SubstanceNucleicAcid.subunit";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -182,7 +193,10 @@ impl FhirJson for SubstanceNucleicAcidSubunit {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -222,8 +236,12 @@ pub struct SubstanceNucleicAcidSubunitLinkage {
 }
 impl FhirJson for SubstanceNucleicAcidSubunitLinkage {
     const TYPE_NAME: &'static str = "SubstanceNucleicAcid.subunit.linkage";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -254,7 +272,10 @@ impl FhirJson for SubstanceNucleicAcidSubunitLinkage {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -288,8 +309,12 @@ pub struct SubstanceNucleicAcidSubunitSugar {
 }
 impl FhirJson for SubstanceNucleicAcidSubunitSugar {
     const TYPE_NAME: &'static str = "SubstanceNucleicAcid.subunit.sugar";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -314,7 +339,10 @@ impl FhirJson for SubstanceNucleicAcidSubunitSugar {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

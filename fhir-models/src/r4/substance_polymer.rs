@@ -41,8 +41,12 @@ pub struct SubstancePolymer {
 }
 impl FhirJson for SubstancePolymer {
     const TYPE_NAME: &'static str = "SubstancePolymer";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -88,7 +92,10 @@ impl FhirJson for SubstancePolymer {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -128,8 +135,12 @@ pub struct SubstancePolymerMonomerSet {
 }
 impl FhirJson for SubstancePolymerMonomerSet {
     const TYPE_NAME: &'static str = "SubstancePolymer.monomerSet";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -151,7 +162,10 @@ impl FhirJson for SubstancePolymerMonomerSet {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -185,8 +199,12 @@ pub struct SubstancePolymerMonomerSetStartingMaterial {
 }
 impl FhirJson for SubstancePolymerMonomerSetStartingMaterial {
     const TYPE_NAME: &'static str = "SubstancePolymer.monomerSet.startingMaterial";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -211,7 +229,10 @@ impl FhirJson for SubstancePolymerMonomerSetStartingMaterial {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -247,8 +268,12 @@ pub struct SubstancePolymerRepeat {
 }
 impl FhirJson for SubstancePolymerRepeat {
     const TYPE_NAME: &'static str = "SubstancePolymer.repeat";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -291,7 +316,10 @@ impl FhirJson for SubstancePolymerRepeat {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -333,8 +361,12 @@ pub struct SubstancePolymerRepeatRepeatUnit {
 }
 impl FhirJson for SubstancePolymerRepeatRepeatUnit {
     const TYPE_NAME: &'static str = "SubstancePolymer.repeat.repeatUnit";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -375,7 +407,10 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnit {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -408,8 +443,12 @@ pub struct SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
 }
 impl FhirJson for SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
     const TYPE_NAME: &'static str = "SubstancePolymer.repeat.repeatUnit.degreeOfPolymerisation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -429,7 +468,10 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -461,8 +503,12 @@ pub struct SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
 }
 impl FhirJson for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
     const TYPE_NAME: &'static str = "SubstancePolymer.repeat.repeatUnit.structuralRepresentation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -488,7 +534,10 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -39,8 +39,12 @@ pub struct SubstanceReferenceInformation {
 }
 impl FhirJson for SubstanceReferenceInformation {
     const TYPE_NAME: &'static str = "SubstanceReferenceInformation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -82,7 +86,10 @@ impl FhirJson for SubstanceReferenceInformation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -123,8 +130,12 @@ pub struct SubstanceReferenceInformationGene {
 }
 impl FhirJson for SubstanceReferenceInformationGene {
     const TYPE_NAME: &'static str = "SubstanceReferenceInformation.gene";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -147,7 +158,10 @@ impl FhirJson for SubstanceReferenceInformationGene {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -180,8 +194,12 @@ pub struct SubstanceReferenceInformationGeneElement {
 }
 impl FhirJson for SubstanceReferenceInformationGeneElement {
     const TYPE_NAME: &'static str = "SubstanceReferenceInformation.geneElement";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -202,7 +220,10 @@ impl FhirJson for SubstanceReferenceInformationGeneElement {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -237,8 +258,12 @@ pub struct SubstanceReferenceInformationClassification {
 }
 impl FhirJson for SubstanceReferenceInformationClassification {
     const TYPE_NAME: &'static str = "SubstanceReferenceInformation.classification";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -262,7 +287,10 @@ impl FhirJson for SubstanceReferenceInformationClassification {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -306,8 +334,12 @@ pub struct SubstanceReferenceInformationTarget {
 }
 impl FhirJson for SubstanceReferenceInformationTarget {
     const TYPE_NAME: &'static str = "SubstanceReferenceInformation.target";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -338,7 +370,10 @@ impl FhirJson for SubstanceReferenceInformationTarget {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -55,8 +55,12 @@ pub struct SubstanceSourceMaterial {
 }
 impl FhirJson for SubstanceSourceMaterial {
     const TYPE_NAME: &'static str = "SubstanceSourceMaterial";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -154,7 +158,10 @@ impl FhirJson for SubstanceSourceMaterial {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -201,8 +208,12 @@ pub struct SubstanceSourceMaterialFractionDescription {
 }
 impl FhirJson for SubstanceSourceMaterialFractionDescription {
     const TYPE_NAME: &'static str = "SubstanceSourceMaterial.fractionDescription";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -223,7 +234,10 @@ impl FhirJson for SubstanceSourceMaterialFractionDescription {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -265,8 +279,12 @@ pub struct SubstanceSourceMaterialOrganism {
 }
 impl FhirJson for SubstanceSourceMaterialOrganism {
     const TYPE_NAME: &'static str = "SubstanceSourceMaterial.organism";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -307,7 +325,10 @@ impl FhirJson for SubstanceSourceMaterialOrganism {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -343,8 +364,12 @@ pub struct SubstanceSourceMaterialOrganismAuthor {
 }
 impl FhirJson for SubstanceSourceMaterialOrganismAuthor {
     const TYPE_NAME: &'static str = "SubstanceSourceMaterial.organism.author";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -372,7 +397,10 @@ impl FhirJson for SubstanceSourceMaterialOrganismAuthor {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -408,8 +436,12 @@ pub struct SubstanceSourceMaterialOrganismHybrid {
 }
 impl FhirJson for SubstanceSourceMaterialOrganismHybrid {
     const TYPE_NAME: &'static str = "SubstanceSourceMaterial.organism.hybrid";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -476,7 +508,10 @@ impl FhirJson for SubstanceSourceMaterialOrganismHybrid {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -513,8 +548,12 @@ pub struct SubstanceSourceMaterialOrganismOrganismGeneral {
 }
 impl FhirJson for SubstanceSourceMaterialOrganismOrganismGeneral {
     const TYPE_NAME: &'static str = "SubstanceSourceMaterial.organism.organismGeneral";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -536,7 +575,10 @@ impl FhirJson for SubstanceSourceMaterialOrganismOrganismGeneral {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -568,8 +610,12 @@ pub struct SubstanceSourceMaterialPartDescription {
 }
 impl FhirJson for SubstanceSourceMaterialPartDescription {
     const TYPE_NAME: &'static str = "SubstanceSourceMaterial.partDescription";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -589,7 +635,10 @@ impl FhirJson for SubstanceSourceMaterialPartDescription {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

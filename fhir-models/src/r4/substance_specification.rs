@@ -67,8 +67,12 @@ pub struct SubstanceSpecification {
 }
 impl FhirJson for SubstanceSpecification {
     const TYPE_NAME: &'static str = "SubstanceSpecification";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -132,7 +136,10 @@ impl FhirJson for SubstanceSpecification {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -195,8 +202,12 @@ pub struct SubstanceSpecificationMoiety {
 }
 impl FhirJson for SubstanceSpecificationMoiety {
     const TYPE_NAME: &'static str = "SubstanceSpecification.moiety";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -236,7 +247,10 @@ impl FhirJson for SubstanceSpecificationMoiety {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -277,8 +291,12 @@ pub struct SubstanceSpecificationProperty {
 }
 impl FhirJson for SubstanceSpecificationProperty {
     const TYPE_NAME: &'static str = "SubstanceSpecification.property";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -314,7 +332,10 @@ impl FhirJson for SubstanceSpecificationProperty {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -359,8 +380,12 @@ pub struct SubstanceSpecificationStructure {
 }
 impl FhirJson for SubstanceSpecificationStructure {
     const TYPE_NAME: &'static str = "SubstanceSpecification.structure";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -410,7 +435,10 @@ impl FhirJson for SubstanceSpecificationStructure {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -452,8 +480,12 @@ pub struct SubstanceSpecificationStructureIsotope {
 }
 impl FhirJson for SubstanceSpecificationStructureIsotope {
     const TYPE_NAME: &'static str = "SubstanceSpecification.structure.isotope";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -478,7 +510,10 @@ impl FhirJson for SubstanceSpecificationStructureIsotope {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -513,8 +548,12 @@ pub struct SubstanceSpecificationStructureIsotopeMolecularWeight {
 }
 impl FhirJson for SubstanceSpecificationStructureIsotopeMolecularWeight {
     const TYPE_NAME: &'static str = "SubstanceSpecification.structure.isotope.molecularWeight";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -535,7 +574,10 @@ impl FhirJson for SubstanceSpecificationStructureIsotopeMolecularWeight {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -568,8 +610,12 @@ pub struct SubstanceSpecificationStructureRepresentation {
 }
 impl FhirJson for SubstanceSpecificationStructureRepresentation {
     const TYPE_NAME: &'static str = "SubstanceSpecification.structure.representation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -595,7 +641,10 @@ impl FhirJson for SubstanceSpecificationStructureRepresentation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -632,8 +681,12 @@ pub struct SubstanceSpecificationCode {
 }
 impl FhirJson for SubstanceSpecificationCode {
     const TYPE_NAME: &'static str = "SubstanceSpecification.code";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -660,7 +713,10 @@ impl FhirJson for SubstanceSpecificationCode {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -713,8 +769,12 @@ pub struct SubstanceSpecificationName {
 }
 impl FhirJson for SubstanceSpecificationName {
     const TYPE_NAME: &'static str = "SubstanceSpecification.name";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -749,7 +809,10 @@ impl FhirJson for SubstanceSpecificationName {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -790,8 +853,12 @@ pub struct SubstanceSpecificationNameOfficial {
 }
 impl FhirJson for SubstanceSpecificationNameOfficial {
     const TYPE_NAME: &'static str = "SubstanceSpecification.name.official";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -813,7 +880,10 @@ impl FhirJson for SubstanceSpecificationNameOfficial {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -854,8 +924,12 @@ pub struct SubstanceSpecificationRelationship {
 }
 impl FhirJson for SubstanceSpecificationRelationship {
     const TYPE_NAME: &'static str = "SubstanceSpecification.relationship";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -900,7 +974,10 @@ impl FhirJson for SubstanceSpecificationRelationship {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -83,8 +83,12 @@ pub struct TerminologyCapabilities {
 }
 impl FhirJson for TerminologyCapabilities {
     const TYPE_NAME: &'static str = "TerminologyCapabilities";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -166,7 +170,10 @@ impl FhirJson for TerminologyCapabilities {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -226,8 +233,12 @@ pub struct TerminologyCapabilitiesSoftware {
 }
 impl FhirJson for TerminologyCapabilitiesSoftware {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.software";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -249,7 +260,10 @@ impl FhirJson for TerminologyCapabilitiesSoftware {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -281,8 +295,12 @@ pub struct TerminologyCapabilitiesImplementation {
 }
 impl FhirJson for TerminologyCapabilitiesImplementation {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.implementation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -306,7 +324,10 @@ impl FhirJson for TerminologyCapabilitiesImplementation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -338,8 +359,12 @@ pub struct TerminologyCapabilitiesCodeSystem {
 }
 impl FhirJson for TerminologyCapabilitiesCodeSystem {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.codeSystem";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -364,7 +389,10 @@ impl FhirJson for TerminologyCapabilitiesCodeSystem {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -403,8 +431,12 @@ pub struct TerminologyCapabilitiesCodeSystemVersion {
 }
 impl FhirJson for TerminologyCapabilitiesCodeSystemVersion {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.codeSystem.version";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -437,7 +469,10 @@ impl FhirJson for TerminologyCapabilitiesCodeSystemVersion {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -475,8 +510,12 @@ pub struct TerminologyCapabilitiesCodeSystemVersionFilter {
 }
 impl FhirJson for TerminologyCapabilitiesCodeSystemVersionFilter {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.codeSystem.version.filter";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -498,7 +537,10 @@ impl FhirJson for TerminologyCapabilitiesCodeSystemVersionFilter {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -534,8 +576,12 @@ pub struct TerminologyCapabilitiesExpansion {
 }
 impl FhirJson for TerminologyCapabilitiesExpansion {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.expansion";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -568,7 +614,10 @@ impl FhirJson for TerminologyCapabilitiesExpansion {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -603,8 +652,12 @@ pub struct TerminologyCapabilitiesExpansionParameter {
 }
 impl FhirJson for TerminologyCapabilitiesExpansionParameter {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.expansion.parameter";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -630,7 +683,10 @@ impl FhirJson for TerminologyCapabilitiesExpansionParameter {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -660,8 +716,12 @@ pub struct TerminologyCapabilitiesValidateCode {
 }
 impl FhirJson for TerminologyCapabilitiesValidateCode {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.validateCode";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -685,7 +745,10 @@ impl FhirJson for TerminologyCapabilitiesValidateCode {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -714,8 +777,12 @@ pub struct TerminologyCapabilitiesTranslation {
 }
 impl FhirJson for TerminologyCapabilitiesTranslation {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.translation";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -735,7 +802,10 @@ impl FhirJson for TerminologyCapabilitiesTranslation {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -762,8 +832,12 @@ pub struct TerminologyCapabilitiesClosure {
 }
 impl FhirJson for TerminologyCapabilitiesClosure {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.closure";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -785,7 +859,10 @@ impl FhirJson for TerminologyCapabilitiesClosure {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

@@ -57,8 +57,12 @@ pub struct VisionPrescription {
 }
 impl FhirJson for VisionPrescription {
     const TYPE_NAME: &'static str = "VisionPrescription";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -106,7 +110,10 @@ impl FhirJson for VisionPrescription {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -176,8 +183,12 @@ pub struct VisionPrescriptionLensSpecification {
 }
 impl FhirJson for VisionPrescriptionLensSpecification {
     const TYPE_NAME: &'static str = "VisionPrescription.lensSpecification";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -219,7 +230,10 @@ impl FhirJson for VisionPrescriptionLensSpecification {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -265,8 +279,12 @@ pub struct VisionPrescriptionLensSpecificationPrism {
 }
 impl FhirJson for VisionPrescriptionLensSpecificationPrism {
     const TYPE_NAME: &'static str = "VisionPrescription.lensSpecification.prism";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut v = Self::default();
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        *slot = Some(Self::default());
+        let Some(v) = slot else { return Ok(()) };
         let ok = r
             .read_object(
                 &mut |r, key| {
@@ -288,7 +306,10 @@ impl FhirJson for VisionPrescriptionLensSpecificationPrism {
                     Ok(true)
                 },
             )?;
-        Ok(ok.then_some(v))
+        if !ok {
+            *slot = None;
+        }
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();

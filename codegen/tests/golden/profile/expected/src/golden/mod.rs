@@ -66,22 +66,24 @@ pub enum Resource {
 pub const RESOURCE_TYPES: &[&str] = &["Pet"];
 impl FhirJson for Resource {
     const TYPE_NAME: &'static str = "Resource";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let Some(resource_type) = r.peek_resource_type()? else { return Ok(None) };
-        Ok(
-            match resource_type.as_ref() {
-                #[cfg(feature = "golden-pet")]
-                "Pet" => {
-                    r.enter_resource("Pet");
-                    r.read_boxed::<Pet>()?
-                        .map(|x| Self::Pet(crate::ResourceBox::from_box(x)))
-                }
-                other => {
-                    let known = RESOURCE_TYPES.binary_search(&other).is_ok();
-                    r.raw_resource(other, known)?.map(Self::Other)
-                }
-            },
-        )
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let Some(resource_type) = r.peek_resource_type()? else { return Ok(()) };
+        *slot = match resource_type.as_ref() {
+            #[cfg(feature = "golden-pet")]
+            "Pet" => {
+                r.enter_resource("Pet");
+                r.read_boxed::<Pet>()?
+                    .map(|x| Self::Pet(crate::ResourceBox::from_box(x)))
+            }
+            other => {
+                let known = RESOURCE_TYPES.binary_search(&other).is_ok();
+                r.raw_resource(other, known)?.map(Self::Other)
+            }
+        };
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         match self {

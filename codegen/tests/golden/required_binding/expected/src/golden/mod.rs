@@ -59,22 +59,24 @@ pub enum Resource {
 pub const RESOURCE_TYPES: &[&str] = &["Lamp"];
 impl FhirJson for Resource {
     const TYPE_NAME: &'static str = "Resource";
-    fn read_json(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let Some(resource_type) = r.peek_resource_type()? else { return Ok(None) };
-        Ok(
-            match resource_type.as_ref() {
-                #[cfg(feature = "golden-lamp")]
-                "Lamp" => {
-                    r.enter_resource("Lamp");
-                    r.read_boxed::<Lamp>()?
-                        .map(|x| Self::Lamp(crate::ResourceBox::from_box(x)))
-                }
-                other => {
-                    let known = RESOURCE_TYPES.binary_search(&other).is_ok();
-                    r.raw_resource(other, known)?.map(Self::Other)
-                }
-            },
-        )
+    fn read_json_into(
+        r: &mut Reader<'_>,
+        slot: &mut Option<Self>,
+    ) -> Result<(), ParseError> {
+        let Some(resource_type) = r.peek_resource_type()? else { return Ok(()) };
+        *slot = match resource_type.as_ref() {
+            #[cfg(feature = "golden-lamp")]
+            "Lamp" => {
+                r.enter_resource("Lamp");
+                r.read_boxed::<Lamp>()?
+                    .map(|x| Self::Lamp(crate::ResourceBox::from_box(x)))
+            }
+            other => {
+                let known = RESOURCE_TYPES.binary_search(&other).is_ok();
+                r.raw_resource(other, known)?.map(Self::Other)
+            }
+        };
+        Ok(())
     }
     fn write_json(&self, w: &mut Writer) {
         match self {

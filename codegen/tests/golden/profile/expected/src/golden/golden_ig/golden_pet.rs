@@ -21,11 +21,13 @@ use super::*;
 /// - `Pet.extension:mood.value[x]`: type String
 /// - `Pet.tag:kind.coding`: 1..*
 ///
-/// Never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
+/// With the `validate` feature the validator checks the profile instead (everything its snapshot says, invariants included; see `fhir_models::validation`). Without it, never checked: FHIRPath invariants, `mustSupport`, bindings weaker than required, `CodeableConcept`s with text only (against a required binding).
 #[derive(Debug, Clone, PartialEq)]
 #[repr(transparent)]
 pub struct GoldenPet(Pet);
-profile_view!(GoldenPet, Pet, "http://golden.example/ig/StructureDefinition/golden-pet");
+profile_view!(
+    GoldenPet, Pet, "http://golden.example/ig/StructureDefinition/golden-pet", "1.0.0"
+);
 impl GoldenPet {
     /// The profile's checks, reported into `c`.
     fn check_into(r: &Pet, c: &mut Checker) {
