@@ -170,3 +170,67 @@ impl<T: BoxedResource + Default> Default for ResourceBox<T> {
         Self::new(T::default())
     }
 }
+
+#[cfg(test)]
+mod tests {
+    use super::ResourceBox;
+    use std::cell::Cell;
+    use std::rc::Rc;
+
+    /// Counts its drops, and `drop_boxed` calls, to show each value is dropped exactly once and by the right path.
+    #[derive(Debug, Clone, PartialEq)]
+    struct Counted {
+        drops: Rc<Cell<u32>>,
+        out_of_line: Rc<Cell<u32>>,
+        tag: u8,
+    }
+    impl Drop for Counted {
+        fn drop(&mut self) {
+            self.drops.set(self.drops.get() + 1);
+        }
+    }
+    impl super::BoxedResource for Counted {
+        fn drop_boxed(boxed: Box<Self>) {
+            boxed.out_of_line.set(boxed.out_of_line.get() + 1);
+            drop(boxed)
+        }
+    }
+    fn counted(tag: u8) -> (Counted, Rc<Cell<u32>>, Rc<Cell<u32>>) {
+        let (drops, out_of_line) = (Rc::new(Cell::new(0)), Rc::new(Cell::new(0)));
+        (Counted { drops: drops.clone(), out_of_line: out_of_line.clone(), tag }, drops, out_of_line)
+    }
+
+    #[test]
+    fn dropping_the_box_drops_the_value_once_through_drop_boxed() {
+        let (value, drops, out_of_line) = counted(1);
+        let boxed = ResourceBox::new(value);
+        assert_eq!((drops.get(), out_of_line.get()), (0, 0));
+        drop(boxed);
+        assert_eq!((drops.get(), out_of_line.get()), (1, 1));
+    }
+
+    #[test]
+    fn taking_the_value_out_does_not_drop_it() {
+        let (value, drops, out_of_line) = counted(2);
+        let mut boxed = ResourceBox::from(value);
+        boxed.tag = 3; // DerefMut
+        let value = boxed.into_inner();
+        assert_eq!((value.tag, drops.get(), out_of_line.get()), (3, 0, 0));
+        let boxed = ResourceBox::from_box(Box::new(value));
+        let plain: Box<Counted> = boxed.into_box();
+        assert_eq!((drops.get(), out_of_line.get()), (0, 0));
+        drop(plain);
+        assert_eq!((drops.get(), out_of_line.get()), (1, 0));
+    }
+
+    #[test]
+    fn clone_eq_and_debug_are_the_values() {
+        let (value, drops, _) = counted(4);
+        let boxed = ResourceBox::new(value);
+        let copy = boxed.clone();
+        assert_eq!(boxed, copy);
+        assert_eq!(format!("{boxed:?}"), format!("{:?}", *copy));
+        drop((boxed, copy));
+        assert_eq!(drops.get(), 2);
+    }
+}
