@@ -825,10 +825,8 @@ impl Choice for ContractValuedItemEntity {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -869,10 +867,8 @@ impl Choice for ContractTermValuedItemEntity {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -913,8 +909,8 @@ impl Choice for ContractBinding {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -953,8 +949,8 @@ impl Choice for ContractFriendlyContent {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -993,8 +989,8 @@ impl Choice for ContractLegalContent {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1033,8 +1029,8 @@ impl Choice for ContractRuleContent {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

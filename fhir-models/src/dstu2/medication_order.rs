@@ -462,10 +462,8 @@ impl Choice for MedicationOrderReason {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -506,10 +504,8 @@ impl Choice for MedicationOrderMedication {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -566,9 +562,7 @@ impl Choice for MedicationOrderDosageInstructionAsNeeded {
                     Self::Boolean,
                 )
             }
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -609,10 +603,8 @@ impl Choice for MedicationOrderDosageInstructionSite {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -653,8 +645,8 @@ impl Choice for MedicationOrderDosageInstructionDose {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -693,8 +685,8 @@ impl Choice for MedicationOrderDosageInstructionRate {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
+            "Range" => r.choice_complex(slot, Self::Range),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -733,10 +725,8 @@ impl Choice for MedicationOrderDispenseRequestMedication {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -445,7 +445,7 @@ impl Choice for ObservationEffective {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -555,10 +555,8 @@ impl Choice for ObservationValue {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -570,10 +568,10 @@ impl Choice for ObservationValue {
                     Self::String,
                 )
             }
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
-            "SampledData" => r.choice_complex(slot, |x| Self::SampledData(Box::new(x))),
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
+            "SampledData" => r.choice_complex(slot, Self::SampledData),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
             "Time" => {
                 r.choice_primitive(
                     slot,
@@ -596,7 +594,7 @@ impl Choice for ObservationValue {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -716,10 +714,8 @@ impl Choice for ObservationComponentValue {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -731,10 +727,10 @@ impl Choice for ObservationComponentValue {
                     Self::String,
                 )
             }
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
-            "SampledData" => r.choice_complex(slot, |x| Self::SampledData(Box::new(x))),
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
+            "SampledData" => r.choice_complex(slot, Self::SampledData),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
             "Time" => {
                 r.choice_primitive(
                     slot,
@@ -757,7 +753,7 @@ impl Choice for ObservationComponentValue {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

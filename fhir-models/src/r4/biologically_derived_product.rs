@@ -433,7 +433,7 @@ impl Choice for BiologicallyDerivedProductCollectionCollected {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -488,7 +488,7 @@ impl Choice for BiologicallyDerivedProductProcessingTime {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -543,7 +543,7 @@ impl Choice for BiologicallyDerivedProductManipulationTime {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -1678,10 +1678,10 @@ impl Choice for ContractTermOfferAnswerValue {
                     Self::Uri,
                 )
             }
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Coding" => r.choice_complex(slot, |x| Self::Coding(Box::new(x))),
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Coding" => r.choice_complex(slot, Self::Coding),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1757,8 +1757,8 @@ impl Choice for ContractTermActionOccurrence {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Timing" => r.choice_complex(slot, Self::Timing),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1798,8 +1798,8 @@ impl Choice for ContractFriendlyContent {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1838,8 +1838,8 @@ impl Choice for ContractLegalContent {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1878,8 +1878,8 @@ impl Choice for ContractRuleContent {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1918,8 +1918,8 @@ impl Choice for ContractLegallyBinding {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -2054,7 +2054,7 @@ impl Choice for ExplanationOfBenefitSupportingInfoTiming {
                     Self::Date,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2146,9 +2146,9 @@ impl Choice for ExplanationOfBenefitSupportingInfoValue {
                     Self::String,
                 )
             }
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2198,8 +2198,8 @@ impl Choice for ExplanationOfBenefitAccidentLocation {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Address" => r.choice_complex(slot, |x| Self::Address(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Address" => r.choice_complex(slot, Self::Address),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2254,7 +2254,7 @@ impl Choice for ExplanationOfBenefitItemServiced {
                     Self::Date,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2300,11 +2300,9 @@ impl Choice for ExplanationOfBenefitItemLocation {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Address" => r.choice_complex(slot, |x| Self::Address(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Address" => r.choice_complex(slot, Self::Address),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2362,7 +2360,7 @@ impl Choice for ExplanationOfBenefitAddItemServiced {
                     Self::Date,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2408,11 +2406,9 @@ impl Choice for ExplanationOfBenefitAddItemLocation {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Address" => r.choice_complex(slot, |x| Self::Address(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Address" => r.choice_complex(slot, Self::Address),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2493,7 +2489,7 @@ impl Choice for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
                     Self::String,
                 )
             }
-            "Money" => r.choice_complex(slot, |x| Self::Money(Box::new(x))),
+            "Money" => r.choice_complex(slot, Self::Money),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2549,7 +2545,7 @@ impl Choice for ExplanationOfBenefitBenefitBalanceFinancialUsed {
                     Self::UnsignedInt,
                 )
             }
-            "Money" => r.choice_complex(slot, |x| Self::Money(Box::new(x))),
+            "Money" => r.choice_complex(slot, Self::Money),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -170,6 +170,7 @@ mod birth_sex {
         fn unrecognized(code: String) -> Self {
             Self::Unrecognized(code)
         }
+        #[inline(never)]
         fn code(&self) -> &str {
             match self {
                 Self::F => "F",

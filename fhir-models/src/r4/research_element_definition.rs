@@ -523,9 +523,7 @@ impl Choice for ResearchElementDefinitionCharacteristicDefinition {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             "Canonical" => {
                 r.choice_primitive(
                     slot,
@@ -537,10 +535,8 @@ impl Choice for ResearchElementDefinitionCharacteristicDefinition {
                     Self::Canonical,
                 )
             }
-            "Expression" => r.choice_complex(slot, |x| Self::Expression(Box::new(x))),
-            "DataRequirement" => {
-                r.choice_complex(slot, |x| Self::DataRequirement(Box::new(x)))
-            }
+            "Expression" => r.choice_complex(slot, Self::Expression),
+            "DataRequirement" => r.choice_complex(slot, Self::DataRequirement),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -616,9 +612,9 @@ impl Choice for ResearchElementDefinitionCharacteristicStudyEffective {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Duration" => r.choice_complex(slot, Self::Duration),
+            "Timing" => r.choice_complex(slot, Self::Timing),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -690,9 +686,9 @@ impl Choice for ResearchElementDefinitionCharacteristicParticipantEffective {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Duration" => r.choice_complex(slot, Self::Duration),
+            "Timing" => r.choice_complex(slot, Self::Timing),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
