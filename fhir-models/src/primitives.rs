@@ -472,6 +472,24 @@ date_type!(
     Time, DateKind::Time
 );
 
+/// Reads a code, for every code enum (one copy, not one per enum): `known(code)` makes the enum's variant for
+/// a code of the value set and answers whether there is one. A code that is not in `value_set` is reported and
+/// returned, for the enum's unrecognized variant.
+#[inline(never)]
+fn read_code(
+    r: &mut Reader<'_>,
+    value_set: &str,
+    known: &mut dyn FnMut(&str) -> bool,
+) -> Result<Option<String>, ParseError> {
+    let start = r.value_start();
+    let Some(text) = r.read_string("a code")? else { return Ok(None) };
+    if known(&text) {
+        return Ok(None);
+    }
+    r.unknown_code(start, &text, value_set)?;
+    Ok(Some(text.into_owned()))
+}
+
 /// A code enum generated for a `required` binding. Unknown codes are kept (wire-compatible) and reported.
 pub trait CodeEnum: Sized {
     /// Canonical URL of the value set.
@@ -491,15 +509,14 @@ pub trait CodeEnum: Sized {
 
 impl<C: CodeEnum> PrimitiveValue for C {
     fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let start = r.value_start();
-        let Some(text) = r.read_string("a code")? else { return Ok(None) };
-        Ok(Some(match C::from_code(&text) {
-            Some(c) => c,
-            None => {
-                r.unknown_code(start, &text, C::VALUE_SET)?;
-                C::unrecognized(text.into_owned())
-            }
-        }))
+        let mut value = None;
+        if let Some(unknown) = read_code(r, C::VALUE_SET, &mut |code| {
+            value = C::from_code(code);
+            value.is_some()
+        })? {
+            value = Some(C::unrecognized(unknown));
+        }
+        Ok(value)
     }
     fn write_value(&self, w: &mut Writer) {
         w.string(self.code())

@@ -255,7 +255,7 @@ fn choice_def(c: &ChoiceDef) -> TokenStream {
                 #suffix => r.choice_primitive(slot, extension_part, |c| match c { Self::#vn(p) => Some(p), _ => None }, Self::#vn),
             }
         } else {
-            quote! { #suffix => r.choice_complex(slot, |x| Self::#vn(Box::new(x))), }
+            quote! { #suffix => r.choice_complex(slot, Self::#vn), }
         }
     });
     let writes = c.variants.iter().map(|v| {
@@ -401,6 +401,8 @@ pub fn code_enum(model: &VersionModel, e: &CodeEnum) -> TokenStream {
                 Some(match code { #(#from)* _ => return None })
             }
             fn unrecognized(code: String) -> Self { Self::#fallback(code) }
+            // Out of line: else its match is copied into `Display::fmt` too.
+            #[inline(never)]
             fn code(&self) -> &str {
                 match self { #(#to)* Self::#fallback(c) => c }
             }

@@ -551,8 +551,8 @@ impl Choice for CarePlanActivityDetailScheduled {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Timing" => r.choice_complex(slot, Self::Timing),
+            "Period" => r.choice_complex(slot, Self::Period),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -603,10 +603,8 @@ impl Choice for CarePlanActivityDetailProduct {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

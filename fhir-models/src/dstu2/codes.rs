@@ -39,6 +39,7 @@ impl CodeEnum for ActionList {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Cancel => "cancel",
@@ -96,6 +97,7 @@ impl CodeEnum for AddressType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Postal => "postal",
@@ -153,6 +155,7 @@ impl CodeEnum for AddressUse {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Home => "home",
@@ -230,6 +233,7 @@ impl CodeEnum for AdministrativeGender {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Male => "male",
@@ -295,6 +299,7 @@ impl CodeEnum for AggregationMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Contained => "contained",
@@ -354,6 +359,7 @@ impl CodeEnum for AllergyIntoleranceCategory {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Food => "food",
@@ -413,6 +419,7 @@ impl CodeEnum for AllergyIntoleranceCertainty {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Unlikely => "unlikely",
@@ -470,6 +477,7 @@ impl CodeEnum for AllergyIntoleranceCriticality {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Critl => "CRITL",
@@ -527,6 +535,7 @@ impl CodeEnum for AllergyIntoleranceSeverity {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Mild => "mild",
@@ -596,6 +605,7 @@ impl CodeEnum for AllergyIntoleranceStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -658,6 +668,7 @@ impl CodeEnum for AllergyIntoleranceType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Allergy => "allergy",
@@ -749,6 +760,7 @@ impl CodeEnum for AnswerFormat {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Boolean => "boolean",
@@ -842,6 +854,7 @@ impl CodeEnum for AppointmentStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposed => "proposed",
@@ -904,6 +917,7 @@ impl CodeEnum for AssertionDirectionType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Response => "response",
@@ -980,6 +994,7 @@ impl CodeEnum for AssertionOperatorType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Equals => "equals",
@@ -1078,6 +1093,7 @@ impl CodeEnum for AssertionResponseTypes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Okay => "okay",
@@ -1159,6 +1175,7 @@ impl CodeEnum for AuditEventAction {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::C => "C",
@@ -1223,6 +1240,7 @@ impl CodeEnum for AuditEventOutcome {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Success => "0",
@@ -1288,6 +1306,7 @@ impl CodeEnum for AuditEventParticipantNetworkType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::MachineName => "1",
@@ -1350,6 +1369,7 @@ impl CodeEnum for BindingStrength {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Required => "required",
@@ -1424,6 +1444,7 @@ impl CodeEnum for BundleType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Document => "document",
@@ -1501,6 +1522,7 @@ impl CodeEnum for CarePlanActivityStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::NotStarted => "not-started",
@@ -1564,6 +1586,7 @@ impl CodeEnum for CarePlanRelationship {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Includes => "includes",
@@ -1627,6 +1650,7 @@ impl CodeEnum for CarePlanStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposed => "proposed",
@@ -1694,6 +1718,7 @@ impl CodeEnum for ClaimType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Institutional => "institutional",
@@ -1755,6 +1780,7 @@ impl CodeEnum for ClinicalImpressionStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::InProgress => "in-progress",
@@ -1833,6 +1859,7 @@ impl CodeEnum for CommunicationRequestStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposed => "proposed",
@@ -1910,6 +1937,7 @@ impl CodeEnum for CommunicationStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::InProgress => "in-progress",
@@ -1974,6 +2002,7 @@ impl CodeEnum for CompositionAttestationMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Personal => "personal",
@@ -2036,6 +2065,7 @@ impl CodeEnum for CompositionStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Preliminary => "preliminary",
@@ -2113,6 +2143,7 @@ impl CodeEnum for ConceptMapEquivalence {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Equivalent => "equivalent",
@@ -2191,6 +2222,7 @@ impl CodeEnum for ConditionVerificationStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Provisional => "provisional",
@@ -2254,6 +2286,7 @@ impl CodeEnum for ConditionalDeleteStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::NotSupported => "not-supported",
@@ -2308,6 +2341,7 @@ impl CodeEnum for ConformanceEventMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Sender => "sender",
@@ -2389,6 +2423,7 @@ impl CodeEnum for ConformanceResourceStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Draft => "draft",
@@ -2459,6 +2494,7 @@ impl CodeEnum for ConformanceStatementKind {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Instance => "instance",
@@ -2511,6 +2547,7 @@ impl CodeEnum for ConstraintSeverity {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Error => "error",
@@ -2569,6 +2606,7 @@ impl CodeEnum for ContactPointSystem {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Phone => "phone",
@@ -2633,6 +2671,7 @@ impl CodeEnum for ContactPointUse {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Home => "home",
@@ -2690,6 +2729,7 @@ impl CodeEnum for ContentType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Xml => "xml",
@@ -2754,6 +2794,7 @@ impl CodeEnum for DataElementStringency {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Comparable => "comparable",
@@ -2829,6 +2870,7 @@ impl CodeEnum for DaysOfWeek {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Mon => "mon",
@@ -2894,6 +2936,7 @@ impl CodeEnum for DetectedIssueSeverity {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::High => "high",
@@ -2954,6 +2997,7 @@ impl CodeEnum for DeviceMetricCalibrationState {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::NotCalibrated => "not-calibrated",
@@ -3016,6 +3060,7 @@ impl CodeEnum for DeviceMetricCalibrationType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Unspecified => "unspecified",
@@ -3078,6 +3123,7 @@ impl CodeEnum for DeviceMetricCategory {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Measurement => "measurement",
@@ -3152,6 +3198,7 @@ impl CodeEnum for DeviceMetricColor {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Black => "black",
@@ -3219,6 +3266,7 @@ impl CodeEnum for DeviceMetricOperationalStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::On => "on",
@@ -3276,6 +3324,7 @@ impl CodeEnum for DeviceStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Available => "available",
@@ -3336,6 +3385,7 @@ impl CodeEnum for DeviceUseRequestPriority {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Routine => "routine",
@@ -3416,6 +3466,7 @@ impl CodeEnum for DeviceUseRequestStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposed => "proposed",
@@ -3490,6 +3541,7 @@ impl CodeEnum for DiagnosticOrderPriority {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Routine => "routine",
@@ -3579,6 +3631,7 @@ impl CodeEnum for DiagnosticOrderStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposed => "proposed",
@@ -3668,6 +3721,7 @@ impl CodeEnum for DiagnosticReportStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Registered => "registered",
@@ -3733,6 +3787,7 @@ impl CodeEnum for DigitalMediaType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Photo => "photo",
@@ -3787,6 +3842,7 @@ impl CodeEnum for DocumentMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Producer => "producer",
@@ -3842,6 +3898,7 @@ impl CodeEnum for DocumentReferenceStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Current => "current",
@@ -3902,6 +3959,7 @@ impl CodeEnum for DocumentRelationshipType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Replaces => "replaces",
@@ -3979,6 +4037,7 @@ impl CodeEnum for EncounterClass {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Inpatient => "inpatient",
@@ -4051,6 +4110,7 @@ impl CodeEnum for EncounterLocationStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Planned => "planned",
@@ -4119,6 +4179,7 @@ impl CodeEnum for EncounterState {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Planned => "planned",
@@ -4191,6 +4252,7 @@ impl CodeEnum for EpisodeOfCareStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Planned => "planned",
@@ -4285,6 +4347,7 @@ impl CodeEnum for EventTiming {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Hs => "HS",
@@ -4366,6 +4429,7 @@ impl CodeEnum for ExtensionContext {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Resource => "resource",
@@ -4428,6 +4492,7 @@ impl CodeEnum for FamilyHistoryStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Partial => "partial",
@@ -4902,6 +4967,7 @@ impl CodeEnum for FhirDefinedType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Address => "Address",
@@ -5245,6 +5311,7 @@ impl CodeEnum for FilterOperator {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Equals => "=",
@@ -5308,6 +5375,7 @@ impl CodeEnum for FlagStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -5383,6 +5451,7 @@ impl CodeEnum for GoalStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposed => "proposed",
@@ -5461,6 +5530,7 @@ impl CodeEnum for GroupType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Person => "person",
@@ -5521,6 +5591,7 @@ impl CodeEnum for GuideDependencyType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Reference => "reference",
@@ -5591,6 +5662,7 @@ impl CodeEnum for GuidePageKind {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Page => "page",
@@ -5667,6 +5739,7 @@ impl CodeEnum for GuideResourcePurpose {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Example => "example",
@@ -5731,6 +5804,7 @@ impl CodeEnum for HttpVerb {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Get => "GET",
@@ -5790,6 +5864,7 @@ impl CodeEnum for IdentifierUse {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Usual => "usual",
@@ -5851,6 +5926,7 @@ impl CodeEnum for IdentityAssuranceLevel {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Level1 => "level1",
@@ -5913,6 +5989,7 @@ impl CodeEnum for InstanceAvailability {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Online => "ONLINE",
@@ -5973,6 +6050,7 @@ impl CodeEnum for IssueSeverity {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Fatal => "fatal",
@@ -6107,6 +6185,7 @@ impl CodeEnum for IssueType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Invalid => "invalid",
@@ -6215,6 +6294,7 @@ impl CodeEnum for LinkType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Replace => "replace",
@@ -6272,6 +6352,7 @@ impl CodeEnum for ListMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Working => "working",
@@ -6329,6 +6410,7 @@ impl CodeEnum for ListStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Current => "current",
@@ -6383,6 +6465,7 @@ impl CodeEnum for LocationMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Instance => "instance",
@@ -6438,6 +6521,7 @@ impl CodeEnum for LocationStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -6519,6 +6603,7 @@ impl CodeEnum for MeasmntPrinciple {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Other => "other",
@@ -6598,6 +6683,7 @@ impl CodeEnum for MedicationAdministrationStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::InProgress => "in-progress",
@@ -6665,6 +6751,7 @@ impl CodeEnum for MedicationDispenseStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::InProgress => "in-progress",
@@ -6735,6 +6822,7 @@ impl CodeEnum for MedicationOrderStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -6801,6 +6889,7 @@ impl CodeEnum for MedicationStatementStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -6860,6 +6949,7 @@ impl CodeEnum for MessageSignificanceCategory {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Consequence => "Consequence",
@@ -6927,6 +7017,7 @@ impl CodeEnum for NameUse {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Usual => "usual",
@@ -6994,6 +7085,7 @@ impl CodeEnum for NamingSystemIdentifierType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Oid => "oid",
@@ -7053,6 +7145,7 @@ impl CodeEnum for NamingSystemType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Codesystem => "codesystem",
@@ -7111,6 +7204,7 @@ impl CodeEnum for NarrativeStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Generated => "generated",
@@ -7184,6 +7278,7 @@ impl CodeEnum for NutritionOrderStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposed => "proposed",
@@ -7260,6 +7355,7 @@ impl CodeEnum for ObservationRelationshipType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::HasMember => "has-member",
@@ -7335,6 +7431,7 @@ impl CodeEnum for ObservationStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Registered => "registered",
@@ -7397,6 +7494,7 @@ impl CodeEnum for OperationKind {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Operation => "operation",
@@ -7449,6 +7547,7 @@ impl CodeEnum for OperationParameterUse {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::In => "in",
@@ -7522,6 +7621,7 @@ impl CodeEnum for OrderStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Pending => "pending",
@@ -8023,6 +8123,7 @@ impl CodeEnum for ParameterTypesUsedInOperationDefinitions {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Number => "number",
@@ -8368,6 +8469,7 @@ impl CodeEnum for ParticipantRequired {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Required => "required",
@@ -8434,6 +8536,7 @@ impl CodeEnum for ParticipantStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Accepted => "accepted",
@@ -8500,6 +8603,7 @@ impl CodeEnum for ParticipationStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Accepted => "accepted",
@@ -8562,6 +8666,7 @@ impl CodeEnum for ProcedureRequestPriority {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Routine => "routine",
@@ -8642,6 +8747,7 @@ impl CodeEnum for ProcedureRequestStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposed => "proposed",
@@ -8716,6 +8822,7 @@ impl CodeEnum for ProcedureStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::InProgress => "in-progress",
@@ -8767,6 +8874,7 @@ impl CodeEnum for PropertyRepresentation {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::XmlAttr => "xmlAttr",
@@ -8822,6 +8930,7 @@ impl CodeEnum for ProvenanceEntityRole {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Derivation => "derivation",
@@ -8882,6 +8991,7 @@ impl CodeEnum for QuantityComparator {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::LessThan => "<",
@@ -8940,6 +9050,7 @@ impl CodeEnum for QuestionnaireResponseStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::InProgress => "in-progress",
@@ -8997,6 +9108,7 @@ impl CodeEnum for QuestionnaireStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Draft => "draft",
@@ -9066,6 +9178,7 @@ impl CodeEnum for ReferralStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Draft => "draft",
@@ -9144,6 +9257,7 @@ impl CodeEnum for RemittanceOutcome {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Complete => "complete",
@@ -9502,6 +9616,7 @@ impl CodeEnum for ResourceType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Account => "Account",
@@ -9753,6 +9868,7 @@ impl CodeEnum for ResourceVersionPolicy {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::NoVersion => "no-version",
@@ -9810,6 +9926,7 @@ impl CodeEnum for ResponseType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Ok => "ok",
@@ -9864,6 +9981,7 @@ impl CodeEnum for RestfulConformanceMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Client => "client",
@@ -9917,6 +10035,7 @@ impl CodeEnum for SearchEntryMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Match => "match",
@@ -9994,6 +10113,7 @@ impl CodeEnum for SearchModifierCode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Missing => "missing",
@@ -10080,6 +10200,7 @@ impl CodeEnum for SearchParamType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Number => "number",
@@ -10145,6 +10266,7 @@ impl CodeEnum for SlicingRules {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Closed => "closed",
@@ -10204,6 +10326,7 @@ impl CodeEnum for SlotStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Busy => "busy",
@@ -10266,6 +10389,7 @@ impl CodeEnum for SpecimenStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Available => "available",
@@ -10325,6 +10449,7 @@ impl CodeEnum for StructureDefinitionKind {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Datatype => "datatype",
@@ -10388,6 +10513,7 @@ impl CodeEnum for SubscriptionChannelType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::RestHook => "rest-hook",
@@ -10452,6 +10578,7 @@ impl CodeEnum for SubscriptionStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Requested => "requested",
@@ -10511,6 +10638,7 @@ impl CodeEnum for SupplyDeliveryStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::InProgress => "in-progress",
@@ -10571,6 +10699,7 @@ impl CodeEnum for SupplyRequestStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Requested => "requested",
@@ -10630,6 +10759,7 @@ impl CodeEnum for SystemRestfulInteraction {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Transaction => "transaction",
@@ -10690,6 +10820,7 @@ impl CodeEnum for TransactionMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::NotSupported => "not-supported",
@@ -10767,6 +10898,7 @@ impl CodeEnum for TypeRestfulInteraction {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Read => "read",
@@ -10846,6 +10978,7 @@ impl CodeEnum for UnitsOfTime {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::S => "s",
@@ -10913,6 +11046,7 @@ impl CodeEnum for UnknownContentCode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::No => "no",
@@ -10975,6 +11109,7 @@ impl CodeEnum for Use {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Complete => "complete",
@@ -11046,6 +11181,7 @@ impl CodeEnum for V3CodeSystemConfidentiality {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Confidentiality => "_Confidentiality",
@@ -11114,6 +11250,7 @@ impl CodeEnum for VisionBase {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Up => "up",
@@ -11170,6 +11307,7 @@ impl CodeEnum for VisionEyes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Right => "right",
@@ -11231,6 +11369,7 @@ impl CodeEnum for XPathUsageType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Normal => "normal",

@@ -396,9 +396,9 @@ impl Choice for ConditionOnset {
                     Self::DateTime,
                 )
             }
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Range" => r.choice_complex(slot, Self::Range),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -505,7 +505,7 @@ impl Choice for ConditionAbatement {
                     Self::DateTime,
                 )
             }
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
             "Boolean" => {
                 r.choice_primitive(
                     slot,
@@ -517,8 +517,8 @@ impl Choice for ConditionAbatement {
                     Self::Boolean,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Range" => r.choice_complex(slot, Self::Range),
             "String" => {
                 r.choice_primitive(
                     slot,

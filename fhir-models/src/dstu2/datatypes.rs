@@ -204,7 +204,7 @@ impl Choice for AnnotationAuthor {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -1634,25 +1634,23 @@ impl Choice for ElementDefinitionDefaultValue {
                     Self::Markdown,
                 )
             }
-            "Annotation" => r.choice_complex(slot, |x| Self::Annotation(Box::new(x))),
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Identifier" => r.choice_complex(slot, |x| Self::Identifier(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Coding" => r.choice_complex(slot, |x| Self::Coding(Box::new(x))),
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
-            "SampledData" => r.choice_complex(slot, |x| Self::SampledData(Box::new(x))),
-            "Signature" => r.choice_complex(slot, |x| Self::Signature(Box::new(x))),
-            "HumanName" => r.choice_complex(slot, |x| Self::HumanName(Box::new(x))),
-            "Address" => r.choice_complex(slot, |x| Self::Address(Box::new(x))),
-            "ContactPoint" => r.choice_complex(slot, |x| Self::ContactPoint(Box::new(x))),
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            "Meta" => r.choice_complex(slot, |x| Self::Meta(Box::new(x))),
+            "Annotation" => r.choice_complex(slot, Self::Annotation),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Identifier" => r.choice_complex(slot, Self::Identifier),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Coding" => r.choice_complex(slot, Self::Coding),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
+            "SampledData" => r.choice_complex(slot, Self::SampledData),
+            "Signature" => r.choice_complex(slot, Self::Signature),
+            "HumanName" => r.choice_complex(slot, Self::HumanName),
+            "Address" => r.choice_complex(slot, Self::Address),
+            "ContactPoint" => r.choice_complex(slot, Self::ContactPoint),
+            "Timing" => r.choice_complex(slot, Self::Timing),
+            "Reference" => r.choice_complex(slot, Self::Reference),
+            "Meta" => r.choice_complex(slot, Self::Meta),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1760,7 +1758,7 @@ impl Choice for ElementDefinitionBindingValueSet {
                     Self::Uri,
                 )
             }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2815,9 +2813,9 @@ impl Choice for TimingRepeatBounds {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

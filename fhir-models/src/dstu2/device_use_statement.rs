@@ -163,10 +163,8 @@ impl Choice for DeviceUseStatementBodySite {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -217,8 +215,8 @@ impl Choice for DeviceUseStatementTiming {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Timing" => r.choice_complex(slot, Self::Timing),
+            "Period" => r.choice_complex(slot, Self::Period),
             "DateTime" => {
                 r.choice_primitive(
                     slot,

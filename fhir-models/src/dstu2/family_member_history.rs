@@ -286,7 +286,7 @@ impl Choice for FamilyMemberHistoryBorn {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             "Date" => {
                 r.choice_primitive(
                     slot,
@@ -360,8 +360,8 @@ impl Choice for FamilyMemberHistoryAge {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Range" => r.choice_complex(slot, Self::Range),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -459,8 +459,8 @@ impl Choice for FamilyMemberHistoryDeceased {
                     Self::Boolean,
                 )
             }
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Range" => r.choice_complex(slot, Self::Range),
             "Date" => {
                 r.choice_primitive(
                     slot,
@@ -543,9 +543,9 @@ impl Choice for FamilyMemberHistoryConditionOnset {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Period" => r.choice_complex(slot, Self::Period),
             "String" => {
                 r.choice_primitive(
                     slot,

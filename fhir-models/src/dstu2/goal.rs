@@ -272,9 +272,7 @@ impl Choice for GoalStart {
                     Self::Date,
                 )
             }
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -331,7 +329,7 @@ impl Choice for GoalTarget {
                     Self::Date,
                 )
             }
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -370,10 +368,8 @@ impl Choice for GoalOutcomeResult {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -313,7 +313,7 @@ impl Choice for MedicationAdministrationEffectiveTime {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -352,10 +352,8 @@ impl Choice for MedicationAdministrationMedication {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -396,10 +394,8 @@ impl Choice for MedicationAdministrationDosageSite {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -440,8 +436,8 @@ impl Choice for MedicationAdministrationDosageRate {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
+            "Range" => r.choice_complex(slot, Self::Range),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -404,10 +404,8 @@ impl Choice for MedicationDispenseMedication {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -464,9 +462,7 @@ impl Choice for MedicationDispenseDosageInstructionAsNeeded {
                     Self::Boolean,
                 )
             }
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -507,10 +503,8 @@ impl Choice for MedicationDispenseDosageInstructionSite {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -551,8 +545,8 @@ impl Choice for MedicationDispenseDosageInstructionDose {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -591,8 +585,8 @@ impl Choice for MedicationDispenseDosageInstructionRate {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
+            "Range" => r.choice_complex(slot, Self::Range),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -473,7 +473,7 @@ impl Choice for ObservationEffective {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -583,10 +583,8 @@ impl Choice for ObservationValue {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -598,10 +596,10 @@ impl Choice for ObservationValue {
                     Self::String,
                 )
             }
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
-            "SampledData" => r.choice_complex(slot, |x| Self::SampledData(Box::new(x))),
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
+            "SampledData" => r.choice_complex(slot, Self::SampledData),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
             "Time" => {
                 r.choice_primitive(
                     slot,
@@ -624,7 +622,7 @@ impl Choice for ObservationValue {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -744,10 +742,8 @@ impl Choice for ObservationComponentValue {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -759,10 +755,10 @@ impl Choice for ObservationComponentValue {
                     Self::String,
                 )
             }
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
-            "SampledData" => r.choice_complex(slot, |x| Self::SampledData(Box::new(x))),
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
+            "SampledData" => r.choice_complex(slot, Self::SampledData),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
             "Time" => {
                 r.choice_primitive(
                     slot,
@@ -785,7 +781,7 @@ impl Choice for ObservationComponentValue {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -582,10 +582,10 @@ impl Choice for QuestionnaireResponseGroupQuestionAnswerValue {
                     Self::Uri,
                 )
             }
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Coding" => r.choice_complex(slot, |x| Self::Coding(Box::new(x))),
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Coding" => r.choice_complex(slot, Self::Coding),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

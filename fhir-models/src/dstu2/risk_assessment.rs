@@ -283,10 +283,8 @@ impl Choice for RiskAssessmentPredictionProbability {
                     Self::Decimal,
                 )
             }
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Range" => r.choice_complex(slot, Self::Range),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -328,8 +326,8 @@ impl Choice for RiskAssessmentPredictionWhen {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Range" => r.choice_complex(slot, Self::Range),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -281,10 +281,8 @@ impl Choice for VisionPrescriptionReason {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -283,6 +283,33 @@ impl<'a> Reader<'a> {
         self.drop_value(IssueKind::Duplicate, "the element is given more than once".to_owned())
     }
 
+    /// Starts reading element `name` (pushed on the path): `Ok(true)` when its value is to be read, then
+    /// [`Reader::end_element`] must follow; `Ok(false)` when it is a duplicate (`present`), already reported and
+    /// skipped. Non-generic, so that the element readers instantiated per type (`complex::<T>`, ...) hold no
+    /// closure and no copy of the path handling: only what depends on `T`.
+    #[inline(never)]
+    fn begin_element(&mut self, name: &'static str, present: bool) -> Result<bool, ParseError> {
+        self.push_name(name);
+        if !present {
+            return Ok(true);
+        }
+        let res = self.duplicate();
+        self.path.pop();
+        res.map(|()| false)
+    }
+
+    /// Enters element `name` (on the path), out of line: one copy of `Vec::push`, not one per element reader.
+    #[inline(never)]
+    fn push_name(&mut self, name: &'static str) {
+        self.path.push(Seg::Name(name));
+    }
+
+    /// Leaves the element [`Reader::begin_element`] or [`Reader::push_name`] entered (out of line too).
+    #[inline(never)]
+    fn end_element(&mut self) {
+        self.path.pop();
+    }
+
     // ----- tokens ------------------------------------------------------------------------------------------------
 
     /// Position of the next token (after white space): where a value starts, for issues about it.
@@ -724,38 +751,34 @@ impl<'a> Reader<'a> {
     #[inline(never)]
     #[doc(hidden)]
     pub fn complex<T: FhirJson>(&mut self, slot: &mut Option<T>, name: &'static str) -> Result<(), ParseError> {
-        self.with_name(name, |r| {
-            if slot.is_some() {
-                return r.duplicate();
-            }
-            T::read_json_into(r, slot)
-        })
+        if self.begin_element(name, slot.is_some())? {
+            let res = T::read_json_into(self, slot);
+            self.end_element();
+            res?;
+        }
+        Ok(())
     }
 
     /// A complex element stored in a `Box` (types that contain themselves).
     #[inline(never)]
     #[doc(hidden)]
     pub fn boxed<T: FhirJson>(&mut self, slot: &mut Option<Box<T>>, name: &'static str) -> Result<(), ParseError> {
-        self.with_name(name, |r| {
-            if slot.is_some() {
-                return r.duplicate();
-            }
-            *slot = r.read_boxed::<T>()?;
-            Ok(())
-        })
+        if self.begin_element(name, slot.is_some())? {
+            let value = self.read_boxed::<T>();
+            self.end_element();
+            *slot = value?;
+        }
+        Ok(())
     }
 
     /// A list of complex elements (`"coding": [...]`).
     #[inline(never)]
     #[doc(hidden)]
     pub fn complex_list<T: FhirJson>(&mut self, slot: &mut Vec<T>, name: &'static str) -> Result<(), ParseError> {
-        self.with_name(name, |r| {
-            if !slot.is_empty() {
-                return r.duplicate();
-            }
-            r.read_array(&mut |r, _| {
-                if r.peek() == Some(b'n') {
-                    return r.wrong_type("an object");
+        if self.begin_element(name, !slot.is_empty())? {
+            let res = self.read_array(&mut |r, _| {
+                if r.null_item()? {
+                    return Ok(());
                 }
                 // `read_json_into` rather than `read_json`: no extra generic function per item type.
                 let mut item = None;
@@ -764,9 +787,20 @@ impl<'a> Reader<'a> {
                     slot.push(v);
                 }
                 Ok(())
-            })?;
-            Ok(())
-        })
+            });
+            self.end_element();
+            res?;
+        }
+        Ok(())
+    }
+
+    /// A `null` item of an array of objects: reported as the wrong type (`Ok(true)`, skipped in lenient mode).
+    fn null_item(&mut self) -> Result<bool, ParseError> {
+        if self.peek() == Some(b'n') {
+            self.wrong_type("an object")?;
+            return Ok(true);
+        }
+        Ok(false)
     }
 
     /// A choice element: key `{name}{type_suffix}` (or its `_` extension part).
@@ -779,7 +813,10 @@ impl<'a> Reader<'a> {
         type_suffix: &str,
         extension_part: bool,
     ) -> Result<(), ParseError> {
-        self.with_name(name, |r| C::read_variant(r, slot, type_suffix, extension_part))
+        self.push_name(name);
+        let res = C::read_variant(self, slot, type_suffix, extension_part);
+        self.end_element();
+        res
     }
 
     /// Whether `key` names a type of the choice element `name` (`valueQuantity` for `value`): the name followed by
@@ -789,16 +826,15 @@ impl<'a> Reader<'a> {
         key.strip_prefix(name).is_some_and(|t| t.starts_with(|c: char| c.is_ascii_uppercase()))
     }
 
-    /// In a choice enum: reads a complex-typed variant.
+    /// In a choice enum: reads a complex-typed variant, boxed (`make` is the variant, e.g. `Self::Quantity`: no
+    /// closure per variant).
     #[inline(never)]
     #[doc(hidden)]
-    pub fn choice_complex<C, T: FhirJson>(&mut self, slot: &mut Option<C>, make: fn(T) -> C) -> Result<(), ParseError> {
+    pub fn choice_complex<C, T: FhirJson>(&mut self, slot: &mut Option<C>, make: fn(Box<T>) -> C) -> Result<(), ParseError> {
         if slot.is_some() {
             return self.choice_conflict();
         }
-        let mut value = None;
-        T::read_json_into(self, &mut value)?;
-        if let Some(x) = value {
+        if let Some(x) = self.read_boxed::<T>()? {
             *slot = Some(make(x));
         }
         Ok(())
@@ -814,12 +850,15 @@ impl<'a> Reader<'a> {
         get: fn(&mut C) -> Option<&mut Primitive<T, E>>,
         make: fn(Primitive<T, E>) -> C,
     ) -> Result<(), ParseError> {
-        let choice = slot.get_or_insert_with(|| make(Primitive::default()));
+        let choice = match slot {
+            Some(c) => c,
+            None => slot.insert(make(Primitive::default())),
+        };
         match get(choice) {
             None => self.choice_conflict(),
             Some(p) => {
                 if extension_part {
-                    self.element_ext(p)?;
+                    self.element_parts(&mut p.element)?;
                 } else {
                     self.primitive_value(p)?;
                 }
@@ -851,11 +890,11 @@ impl<'a> Reader<'a> {
         slot: &mut Option<Primitive<T, E>>,
         name: &'static str,
     ) -> Result<(), ParseError> {
-        self.with_name(name, |r| {
-            r.primitive_value(slot.get_or_insert_with(Primitive::default))?;
-            clear_if_empty(slot);
-            Ok(())
-        })
+        self.push_name(name);
+        let res = self.primitive_value(primitive_slot(slot));
+        self.end_element();
+        clear_if_empty(slot);
+        res
     }
 
     /// A primitive element's id and extensions (`"_birthDate": {...}`).
@@ -866,11 +905,11 @@ impl<'a> Reader<'a> {
         slot: &mut Option<Primitive<T, E>>,
         name: &'static str,
     ) -> Result<(), ParseError> {
-        self.with_name(name, |r| {
-            r.element_ext(slot.get_or_insert_with(Primitive::default))?;
-            clear_if_empty(slot);
-            Ok(())
-        })
+        self.push_name(name);
+        let res = self.element_parts(&mut primitive_slot(slot).element);
+        self.end_element();
+        clear_if_empty(slot);
+        res
     }
 
     /// Value part of a primitive (used for plain fields and choice variants).
@@ -885,13 +924,20 @@ impl<'a> Reader<'a> {
     }
 
     /// Extension part of a primitive (`{"id": ..., "extension": [...]}`, DSTU2 also `fhir_comments`).
-    #[inline(never)]
+    #[inline]
     #[doc(hidden)]
     pub fn element_ext<T, E: FhirJson>(&mut self, p: &mut Primitive<T, E>) -> Result<(), ParseError> {
-        if p.has_element_part() {
+        self.element_parts(&mut p.element)
+    }
+
+    /// The `_name` object of a primitive, whatever its value type (one copy per extension type, not per `T`).
+    #[inline(never)]
+    fn element_parts<E: FhirJson>(&mut self, element: &mut Option<Box<ElementParts<E>>>) -> Result<(), ParseError> {
+        if has_parts(element) {
             return self.duplicate();
         }
-        let ElementParts { id, extension, fhir_comments } = p.element_mut();
+        let parts: &mut ElementParts<E> = element.get_or_insert_with(Default::default);
+        let ElementParts { id, extension, fhir_comments } = parts;
         self.read_object(&mut |r, key| {
             match key {
                 "id" => r.plain_string(id, "id")?,
@@ -901,8 +947,8 @@ impl<'a> Reader<'a> {
             }
             Ok(true)
         })?;
-        if !p.has_element_part() {
-            p.element = None;
+        if !has_parts(element) {
+            *element = None;
         }
         Ok(())
     }
@@ -956,29 +1002,49 @@ impl<'a> Reader<'a> {
         name: &'static str,
         extension_part: bool,
     ) -> Result<(), ParseError> {
-        self.with_name(name, |r| {
-            r.read_array(&mut |r, i| {
-                if slot.len() <= i {
-                    slot.resize_with(i + 1, Primitive::default);
-                }
-                if r.is_null()? {
-                    Ok(())
-                } else if extension_part {
-                    r.element_ext(&mut slot[i])
-                } else {
-                    r.primitive_value(&mut slot[i])
-                }
-            })?;
-            Ok(())
-        })
+        self.push_name(name);
+        let res = self.read_array(&mut |r, i| {
+            if slot.len() <= i {
+                slot.resize_with(i + 1, Primitive::default);
+            }
+            if r.is_null()? {
+                Ok(())
+            } else if extension_part {
+                r.element_parts(&mut slot[i].element)
+            } else {
+                r.primitive_value(&mut slot[i])
+            }
+        });
+        self.end_element();
+        res?;
+        Ok(())
     }
 }
 
 /// A primitive left with neither value nor id/extensions (`null`, or a part dropped in lenient mode) is no
 /// element at all: it would write nothing, so it is not kept.
 fn clear_if_empty<T, E>(slot: &mut Option<Primitive<T, E>>) {
-    if slot.as_ref().is_some_and(Primitive::is_empty) {
-        *slot = None;
+    if let Some(p) = slot {
+        if p.value.is_none() && !has_parts(&p.element) {
+            *slot = None;
+        }
+    }
+}
+
+/// Whether a primitive's `_name` part holds anything (generic over the extension type only, not the value's).
+fn has_parts<E>(element: &Option<Box<ElementParts<E>>>) -> bool {
+    match element {
+        Some(e) => !e.is_empty(),
+        None => false,
+    }
+}
+
+/// The primitive in `slot`, created empty when there is none (without `get_or_insert_with`'s closure per type).
+#[inline]
+fn primitive_slot<T, E>(slot: &mut Option<Primitive<T, E>>) -> &mut Primitive<T, E> {
+    match slot {
+        Some(p) => p,
+        None => slot.insert(Primitive::default()),
     }
 }
 

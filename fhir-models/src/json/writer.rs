@@ -3,7 +3,7 @@
 
 use super::reader::{scan_string, Choice};
 use super::FhirJson;
-use crate::primitives::{Primitive, PrimitiveValue};
+use crate::primitives::{ElementParts, Primitive, PrimitiveValue};
 
 /// Output buffer plus layout state.
 pub struct Writer {
@@ -240,20 +240,27 @@ impl Writer {
             self.key(name, suffix, "");
             v.write_value(self);
         }
-        if p.has_element_part() {
+        if let Some(e) = &p.element {
+            self.element_part(name, suffix, e);
+        }
+    }
+
+    /// The `"_name{suffix}": {...}` object of a primitive, when it holds anything (one copy per extension
+    /// type, not one per value type).
+    #[inline(never)]
+    fn element_part<E: FhirJson>(&mut self, name: &str, suffix: &str, e: &ElementParts<E>) {
+        if !e.is_empty() {
             self.key("_", name, suffix);
-            self.element_ext(p);
+            self.element_object(e);
         }
     }
 
     #[inline(never)]
-    fn element_ext<T, E: FhirJson>(&mut self, p: &Primitive<T, E>) {
+    fn element_object<E: FhirJson>(&mut self, e: &ElementParts<E>) {
         self.begin_object();
-        if let Some(e) = &p.element {
-            self.plain_string_list("fhir_comments", &e.fhir_comments);
-            self.plain_string("id", &e.id);
-            self.complex_list("extension", &e.extension);
-        }
+        self.plain_string_list("fhir_comments", &e.fhir_comments);
+        self.plain_string("id", &e.id);
+        self.complex_list("extension", &e.extension);
         self.end_object();
     }
 
@@ -307,10 +314,9 @@ impl Writer {
             self.begin_array();
             for p in values {
                 self.sep();
-                if p.has_element_part() {
-                    self.element_ext(p);
-                } else {
-                    self.raw("null");
+                match &p.element {
+                    Some(e) if !e.is_empty() => self.element_object(e),
+                    _ => self.raw("null"),
                 }
             }
             self.end_array();

@@ -535,7 +535,7 @@ impl Choice for ActivityDefinitionTiming {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
+            "Timing" => r.choice_complex(slot, Self::Timing),
             "DateTime" => {
                 r.choice_primitive(
                     slot,
@@ -547,10 +547,10 @@ impl Choice for ActivityDefinitionTiming {
                     Self::DateTime,
                 )
             }
-            "Age" => r.choice_complex(slot, |x| Self::Age(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
+            "Age" => r.choice_complex(slot, Self::Age),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Duration" => r.choice_complex(slot, Self::Duration),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -593,10 +593,8 @@ impl Choice for ActivityDefinitionProduct {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Reference" => r.choice_complex(slot, Self::Reference),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -468,7 +468,7 @@ impl Choice for BiologicallyDerivedProductCollectionCollected {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -523,7 +523,7 @@ impl Choice for BiologicallyDerivedProductProcessingTime {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -578,7 +578,7 @@ impl Choice for BiologicallyDerivedProductManipulationTime {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

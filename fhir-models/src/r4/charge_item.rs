@@ -368,8 +368,8 @@ impl Choice for ChargeItemOccurrence {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Timing" => r.choice_complex(slot, Self::Timing),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -409,10 +409,8 @@ impl Choice for ChargeItemProduct {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Reference" => r.choice_complex(slot, Self::Reference),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -1297,7 +1297,7 @@ impl Choice for ClaimSupportingInfoTiming {
                     Self::Date,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1389,9 +1389,9 @@ impl Choice for ClaimSupportingInfoValue {
                     Self::String,
                 )
             }
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1441,8 +1441,8 @@ impl Choice for ClaimAccidentLocation {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Address" => r.choice_complex(slot, |x| Self::Address(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Address" => r.choice_complex(slot, Self::Address),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1497,7 +1497,7 @@ impl Choice for ClaimItemServiced {
                     Self::Date,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1543,11 +1543,9 @@ impl Choice for ClaimItemLocation {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Address" => r.choice_complex(slot, |x| Self::Address(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Address" => r.choice_complex(slot, Self::Address),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -689,7 +689,7 @@ impl Choice for CodeSystemConceptPropertyValue {
                     Self::Code,
                 )
             }
-            "Coding" => r.choice_complex(slot, |x| Self::Coding(Box::new(x))),
+            "Coding" => r.choice_complex(slot, Self::Coding),
             "String" => {
                 r.choice_primitive(
                     slot,

@@ -42,6 +42,7 @@ impl CodeEnum for AccountStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -100,6 +101,7 @@ impl CodeEnum for ActionCardinalityBehavior {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Single => "single",
@@ -155,6 +157,7 @@ impl CodeEnum for ActionConditionKind {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Applicability => "applicability",
@@ -212,6 +215,7 @@ impl CodeEnum for ActionGroupingBehavior {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::VisualGroup => "visual-group",
@@ -272,6 +276,7 @@ impl CodeEnum for ActionParticipantType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Patient => "patient",
@@ -328,6 +333,7 @@ impl CodeEnum for ActionPrecheckBehavior {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Yes => "yes",
@@ -401,6 +407,7 @@ impl CodeEnum for ActionRelationshipType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::BeforeStart => "before-start",
@@ -470,6 +477,7 @@ impl CodeEnum for ActionRequiredBehavior {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Must => "must",
@@ -536,6 +544,7 @@ impl CodeEnum for ActionSelectionBehavior {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Any => "any",
@@ -597,6 +606,7 @@ impl CodeEnum for AddressType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Postal => "postal",
@@ -657,6 +667,7 @@ impl CodeEnum for AddressUse {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Home => "home",
@@ -736,6 +747,7 @@ impl CodeEnum for AdministrativeGender {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Male => "male",
@@ -800,6 +812,7 @@ impl CodeEnum for AdverseEventActuality {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Actual => "actual",
@@ -853,6 +866,7 @@ impl CodeEnum for AggregationMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Contained => "contained",
@@ -912,6 +926,7 @@ impl CodeEnum for AllergyIntoleranceCategory {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Food => "food",
@@ -971,6 +986,7 @@ impl CodeEnum for AllergyIntoleranceCriticality {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Low => "low",
@@ -1028,6 +1044,7 @@ impl CodeEnum for AllergyIntoleranceSeverity {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Mild => "mild",
@@ -1082,6 +1099,7 @@ impl CodeEnum for AllergyIntoleranceType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Allergy => "allergy",
@@ -1159,6 +1177,7 @@ impl CodeEnum for AppointmentStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposed => "proposed",
@@ -1227,6 +1246,7 @@ impl CodeEnum for AssertionDirectionType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Response => "response",
@@ -1306,6 +1326,7 @@ impl CodeEnum for AssertionOperatorType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Equals => "equals",
@@ -1406,6 +1427,7 @@ impl CodeEnum for AssertionResponseTypes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Okay => "okay",
@@ -1487,6 +1509,7 @@ impl CodeEnum for AuditEventAction {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::C => "C",
@@ -1554,6 +1577,7 @@ impl CodeEnum for AuditEventAgentNetworkType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::MachineName => "1",
@@ -1618,6 +1642,7 @@ impl CodeEnum for AuditEventOutcome {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Success => "0",
@@ -1678,6 +1703,7 @@ impl CodeEnum for BindingStrength {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Required => "required",
@@ -1742,6 +1768,7 @@ impl CodeEnum for BiologicallyDerivedProductCategory {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Organ => "organ",
@@ -1800,6 +1827,7 @@ impl CodeEnum for BiologicallyDerivedProductStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Available => "available",
@@ -1855,6 +1883,7 @@ impl CodeEnum for BiologicallyDerivedProductStorageScale {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Farenheit => "farenheit",
@@ -1928,6 +1957,7 @@ impl CodeEnum for BundleType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Document => "document",
@@ -1996,6 +2026,7 @@ impl CodeEnum for CapabilityStatementKind {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Instance => "instance",
@@ -2068,6 +2099,7 @@ impl CodeEnum for CarePlanActivityKind {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Appointment => "Appointment",
@@ -2153,6 +2185,7 @@ impl CodeEnum for CarePlanActivityStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::NotStarted => "not-started",
@@ -2225,6 +2258,7 @@ impl CodeEnum for CarePlanIntent {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposal => "proposal",
@@ -2290,6 +2324,7 @@ impl CodeEnum for CareTeamStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposed => "proposed",
@@ -2348,6 +2383,7 @@ impl CodeEnum for CatalogEntryRelationType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Triggers => "triggers",
@@ -2415,6 +2451,7 @@ impl CodeEnum for ChargeItemStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Planned => "planned",
@@ -2499,6 +2536,7 @@ impl CodeEnum for ClaimProcessingCodes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Queued => "queued",
@@ -2566,6 +2604,7 @@ impl CodeEnum for ClinicalImpressionStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::InProgress => "in-progress",
@@ -2620,6 +2659,7 @@ impl CodeEnum for CodeSearchSupport {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Explicit => "explicit",
@@ -2681,6 +2721,7 @@ impl CodeEnum for CodeSystemContentMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::NotPresent => "not-present",
@@ -2745,6 +2786,7 @@ impl CodeEnum for CodeSystemHierarchyMeaning {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::GroupedBy => "grouped-by",
@@ -2810,6 +2852,7 @@ impl CodeEnum for CompartmentType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Patient => "Patient",
@@ -2874,6 +2917,7 @@ impl CodeEnum for CompositionAttestationMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Personal => "personal",
@@ -2936,6 +2980,7 @@ impl CodeEnum for CompositionStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Preliminary => "preliminary",
@@ -3016,6 +3061,7 @@ impl CodeEnum for ConceptMapEquivalence {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Relatedto => "relatedto",
@@ -3087,6 +3133,7 @@ impl CodeEnum for ConceptMapGroupUnmappedMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Provided => "provided",
@@ -3144,6 +3191,7 @@ impl CodeEnum for ConditionalDeleteStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::NotSupported => "not-supported",
@@ -3204,6 +3252,7 @@ impl CodeEnum for ConditionalReadStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::NotSupported => "not-supported",
@@ -3266,6 +3315,7 @@ impl CodeEnum for ConsentDataMeaning {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Instance => "instance",
@@ -3322,6 +3372,7 @@ impl CodeEnum for ConsentProvisionType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Deny => "deny",
@@ -3386,6 +3437,7 @@ impl CodeEnum for ConsentState {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Draft => "draft",
@@ -3444,6 +3496,7 @@ impl CodeEnum for ConstraintSeverity {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Error => "error",
@@ -3508,6 +3561,7 @@ impl CodeEnum for ContactPointSystem {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Phone => "phone",
@@ -3576,6 +3630,7 @@ impl CodeEnum for ContactPointUse {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Home => "home",
@@ -3672,6 +3727,7 @@ impl CodeEnum for ContractResourcePublicationStatusCodes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Amended => "amended",
@@ -3789,6 +3845,7 @@ impl CodeEnum for ContractResourceStatusCodes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Amended => "amended",
@@ -3871,6 +3928,7 @@ impl CodeEnum for ContributorType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Author => "author",
@@ -4464,6 +4522,7 @@ impl CodeEnum for Currencies {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Aed => "AED",
@@ -4888,6 +4947,7 @@ impl CodeEnum for DaysOfWeek {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Mon => "mon",
@@ -4952,6 +5012,7 @@ impl CodeEnum for DetectedIssueSeverity {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::High => "high",
@@ -5012,6 +5073,7 @@ impl CodeEnum for DeviceMetricCalibrationState {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::NotCalibrated => "not-calibrated",
@@ -5074,6 +5136,7 @@ impl CodeEnum for DeviceMetricCalibrationType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Unspecified => "unspecified",
@@ -5136,6 +5199,7 @@ impl CodeEnum for DeviceMetricCategory {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Measurement => "measurement",
@@ -5210,6 +5274,7 @@ impl CodeEnum for DeviceMetricColor {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Black => "black",
@@ -5280,6 +5345,7 @@ impl CodeEnum for DeviceMetricOperationalStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::On => "on",
@@ -5348,6 +5414,7 @@ impl CodeEnum for DeviceNameType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::UdiLabelName => "udi-label-name",
@@ -5420,6 +5487,7 @@ impl CodeEnum for DeviceUseStatementStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -5504,6 +5572,7 @@ impl CodeEnum for DiagnosticReportStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Registered => "registered",
@@ -5579,6 +5648,7 @@ impl CodeEnum for DiscriminatorType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Value => "value",
@@ -5636,6 +5706,7 @@ impl CodeEnum for DocumentMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Producer => "producer",
@@ -5691,6 +5762,7 @@ impl CodeEnum for DocumentReferenceStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Current => "current",
@@ -5751,6 +5823,7 @@ impl CodeEnum for DocumentRelationshipType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Replaces => "replaces",
@@ -5813,6 +5886,7 @@ impl CodeEnum for EligibilityRequestPurpose {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::AuthRequirements => "auth-requirements",
@@ -5875,6 +5949,7 @@ impl CodeEnum for EligibilityResponsePurpose {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::AuthRequirements => "auth-requirements",
@@ -5931,6 +6006,7 @@ impl CodeEnum for EnableWhenBehavior {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::All => "all",
@@ -5993,6 +6069,7 @@ impl CodeEnum for EncounterLocationStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Planned => "planned",
@@ -6070,6 +6147,7 @@ impl CodeEnum for EncounterStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Planned => "planned",
@@ -6148,6 +6226,7 @@ impl CodeEnum for EndpointStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -6223,6 +6302,7 @@ impl CodeEnum for EpisodeOfCareStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Planned => "planned",
@@ -6285,6 +6365,7 @@ impl CodeEnum for EventCapabilityMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Sender => "sender",
@@ -6355,6 +6436,7 @@ impl CodeEnum for EventStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Preparation => "preparation",
@@ -6498,6 +6580,7 @@ impl CodeEnum for EventTiming {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Morn => "MORN",
@@ -6600,6 +6683,7 @@ impl CodeEnum for EvidenceVariableType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Dichotomous => "dichotomous",
@@ -6654,6 +6738,7 @@ impl CodeEnum for ExampleScenarioActorType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Person => "person",
@@ -6712,6 +6797,7 @@ impl CodeEnum for ExplanationOfBenefitStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -6768,6 +6854,7 @@ impl CodeEnum for ExposureState {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Exposure => "exposure",
@@ -6823,6 +6910,7 @@ impl CodeEnum for ExtensionContextType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Fhirpath => "fhirpath",
@@ -6883,6 +6971,7 @@ impl CodeEnum for FamilyHistoryStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Partial => "partial",
@@ -7577,6 +7666,7 @@ impl CodeEnum for FhirAllTypes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Address => "Address",
@@ -8690,6 +8780,7 @@ impl CodeEnum for FhirDefinedType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Address => "Address",
@@ -9172,6 +9263,7 @@ impl CodeEnum for FhirDeviceStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -9231,6 +9323,7 @@ impl CodeEnum for FhirSubstanceStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -9357,6 +9450,7 @@ impl CodeEnum for FhirVersionCode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::V0_01 => "0.01",
@@ -9476,6 +9570,7 @@ impl CodeEnum for FilterOperator {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Equals => "=",
@@ -9574,6 +9669,7 @@ impl CodeEnum for FinancialResourceStatusCodes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -9646,6 +9742,7 @@ impl CodeEnum for FlagStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -9721,6 +9818,7 @@ impl CodeEnum for GoalLifecycleStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposed => "proposed",
@@ -9793,6 +9891,7 @@ impl CodeEnum for GraphCompartmentRule {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Identical => "identical",
@@ -9849,6 +9948,7 @@ impl CodeEnum for GraphCompartmentUse {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Condition => "condition",
@@ -9913,6 +10013,7 @@ impl CodeEnum for GroupMeasure {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Mean => "mean",
@@ -9985,6 +10086,7 @@ impl CodeEnum for GroupType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Person => "person",
@@ -10057,6 +10159,7 @@ impl CodeEnum for GuidanceResponseStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Success => "success",
@@ -10123,6 +10226,7 @@ impl CodeEnum for GuidePageGeneration {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Html => "html",
@@ -10203,6 +10307,7 @@ impl CodeEnum for GuideParameterCode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Apply => "apply",
@@ -10281,6 +10386,7 @@ impl CodeEnum for HttpVerb {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Get => "GET",
@@ -10347,6 +10453,7 @@ impl CodeEnum for IdentifierUse {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Usual => "usual",
@@ -10410,6 +10517,7 @@ impl CodeEnum for IdentityAssuranceLevel {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Level1 => "level1",
@@ -10475,6 +10583,7 @@ impl CodeEnum for ImagingStudyStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Registered => "registered",
@@ -10533,6 +10642,7 @@ impl CodeEnum for ImmunizationEvaluationStatusCodes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Completed => "completed",
@@ -10588,6 +10698,7 @@ impl CodeEnum for ImmunizationStatusCodes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Completed => "completed",
@@ -10654,6 +10765,7 @@ impl CodeEnum for InvoicePriceComponentType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Base => "base",
@@ -10723,6 +10835,7 @@ impl CodeEnum for InvoiceStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Draft => "draft",
@@ -10785,6 +10898,7 @@ impl CodeEnum for IssueSeverity {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Fatal => "fatal",
@@ -10925,6 +11039,7 @@ impl CodeEnum for IssueType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Invalid => "invalid",
@@ -11040,6 +11155,7 @@ impl CodeEnum for LinkType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::ReplacedBy => "replaced-by",
@@ -11099,6 +11215,7 @@ impl CodeEnum for LinkageType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Source => "source",
@@ -11156,6 +11273,7 @@ impl CodeEnum for ListMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Working => "working",
@@ -11213,6 +11331,7 @@ impl CodeEnum for ListStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Current => "current",
@@ -11267,6 +11386,7 @@ impl CodeEnum for LocationMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Instance => "instance",
@@ -11322,6 +11442,7 @@ impl CodeEnum for LocationStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -11379,6 +11500,7 @@ impl CodeEnum for MeasureReportStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Complete => "complete",
@@ -11439,6 +11561,7 @@ impl CodeEnum for MeasureReportType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Individual => "individual",
@@ -11510,6 +11633,7 @@ impl CodeEnum for MedicationAdministrationStatusCodes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::InProgress => "in-progress",
@@ -11593,6 +11717,7 @@ impl CodeEnum for MedicationDispenseStatusCodes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Preparation => "preparation",
@@ -11662,6 +11787,7 @@ impl CodeEnum for MedicationKnowledgeStatusCodes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -11734,6 +11860,7 @@ impl CodeEnum for MedicationRequestIntent {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposal => "proposal",
@@ -11816,6 +11943,7 @@ impl CodeEnum for MedicationStatementStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -11883,6 +12011,7 @@ impl CodeEnum for MedicationStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -11955,6 +12084,7 @@ impl CodeEnum for MedicationrequestStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -12022,6 +12152,7 @@ impl CodeEnum for MessageSignificanceCategory {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Consequence => "consequence",
@@ -12082,6 +12213,7 @@ impl CodeEnum for MessageheaderResponseRequest {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Always => "always",
@@ -12151,6 +12283,7 @@ impl CodeEnum for NameUse {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Usual => "usual",
@@ -12218,6 +12351,7 @@ impl CodeEnum for NamingSystemIdentifierType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Oid => "oid",
@@ -12277,6 +12411,7 @@ impl CodeEnum for NamingSystemType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Codesystem => "codesystem",
@@ -12335,6 +12470,7 @@ impl CodeEnum for NarrativeStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Generated => "generated",
@@ -12405,6 +12541,7 @@ impl CodeEnum for NoteType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Display => "display",
@@ -12492,6 +12629,7 @@ impl CodeEnum for ObservationDataType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Quantity => "Quantity",
@@ -12565,6 +12703,7 @@ impl CodeEnum for ObservationRangeCategory {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Reference => "reference",
@@ -12649,6 +12788,7 @@ impl CodeEnum for ObservationStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Registered => "registered",
@@ -12719,6 +12859,7 @@ impl CodeEnum for OperationKind {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Operation => "operation",
@@ -12769,6 +12910,7 @@ impl CodeEnum for OperationParameterUse {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::In => "in",
@@ -12820,6 +12962,7 @@ impl CodeEnum for OrientationType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Sense => "sense",
@@ -12875,6 +13018,7 @@ impl CodeEnum for ParticipantRequired {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Required => "required",
@@ -12935,6 +13079,7 @@ impl CodeEnum for ParticipationStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Accepted => "accepted",
@@ -12998,6 +13143,7 @@ impl CodeEnum for PropertyRepresentation {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::XmlAttr => "xmlAttr",
@@ -13070,6 +13216,7 @@ impl CodeEnum for PropertyType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Code => "code",
@@ -13141,6 +13288,7 @@ impl CodeEnum for ProvenanceEntityRole {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Derivation => "derivation",
@@ -13273,6 +13421,7 @@ impl CodeEnum for PublicationStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Draft => "draft",
@@ -13366,6 +13515,7 @@ impl CodeEnum for QualityType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Indel => "indel",
@@ -13424,6 +13574,7 @@ impl CodeEnum for QuantityComparator {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::LessThan => "<",
@@ -13494,6 +13645,7 @@ impl CodeEnum for QuestionnaireItemOperator {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Exists => "exists",
@@ -13598,6 +13750,7 @@ impl CodeEnum for QuestionnaireItemType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Group => "group",
@@ -13687,6 +13840,7 @@ impl CodeEnum for QuestionnaireResponseStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::InProgress => "in-progress",
@@ -13754,6 +13908,7 @@ impl CodeEnum for ReferenceHandlingPolicy {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Literal => "literal",
@@ -13813,6 +13968,7 @@ impl CodeEnum for ReferenceVersionRules {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Either => "either",
@@ -13882,6 +14038,7 @@ impl CodeEnum for RelatedArtifactType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Documentation => "documentation",
@@ -13954,6 +14111,7 @@ impl CodeEnum for RepositoryType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Directlink => "directlink",
@@ -14055,6 +14213,7 @@ impl CodeEnum for RequestIntent {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Proposal => "proposal",
@@ -14161,6 +14320,7 @@ impl CodeEnum for RequestPriority {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Routine => "routine",
@@ -14269,6 +14429,7 @@ impl CodeEnum for RequestResourceType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Appointment => "Appointment",
@@ -14380,6 +14541,7 @@ impl CodeEnum for RequestStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Draft => "draft",
@@ -14454,6 +14616,7 @@ impl CodeEnum for ResearchElementType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Population => "population",
@@ -14540,6 +14703,7 @@ impl CodeEnum for ResearchStudyStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Active => "active",
@@ -14651,6 +14815,7 @@ impl CodeEnum for ResearchSubjectStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Candidate => "candidate",
@@ -15194,6 +15359,7 @@ impl CodeEnum for ResourceType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Account => "Account",
@@ -15559,6 +15725,7 @@ impl CodeEnum for ResourceVersionPolicy {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::NoVersion => "no-version",
@@ -15616,6 +15783,7 @@ impl CodeEnum for ResponseType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Ok => "ok",
@@ -15670,6 +15838,7 @@ impl CodeEnum for RestfulCapabilityMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Client => "client",
@@ -15743,6 +15912,7 @@ impl CodeEnum for SearchComparator {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Eq => "eq",
@@ -15810,6 +15980,7 @@ impl CodeEnum for SearchEntryMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Match => "match",
@@ -15893,6 +16064,7 @@ impl CodeEnum for SearchModifierCode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Missing => "missing",
@@ -15998,6 +16170,7 @@ impl CodeEnum for SearchParamType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Number => "number",
@@ -16073,6 +16246,7 @@ impl CodeEnum for SequenceType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Aa => "aa",
@@ -16128,6 +16302,7 @@ impl CodeEnum for SlicingRules {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Closed => "closed",
@@ -16190,6 +16365,7 @@ impl CodeEnum for SlotStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Busy => "busy",
@@ -16246,6 +16422,7 @@ impl CodeEnum for SortDirection {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Ascending => "ascending",
@@ -17331,6 +17508,7 @@ impl CodeEnum for SpdxLicense {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::NotOpenSource => "not-open-source",
@@ -18139,6 +18317,7 @@ impl CodeEnum for SpecimenContainedPreference {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Preferred => "preferred",
@@ -18197,6 +18376,7 @@ impl CodeEnum for SpecimenStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Available => "available",
@@ -18265,6 +18445,7 @@ impl CodeEnum for Status {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Attested => "attested",
@@ -18325,6 +18506,7 @@ impl CodeEnum for StrandType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Watson => "watson",
@@ -18383,6 +18565,7 @@ impl CodeEnum for StructureDefinitionKind {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::PrimitiveType => "primitive-type",
@@ -18439,6 +18622,7 @@ impl CodeEnum for StructureMapContextType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Type => "type",
@@ -18494,6 +18678,7 @@ impl CodeEnum for StructureMapGroupTypeMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::None => "none",
@@ -18548,6 +18733,7 @@ impl CodeEnum for StructureMapInputMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Source => "source",
@@ -18606,6 +18792,7 @@ impl CodeEnum for StructureMapModelMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Source => "source",
@@ -18671,6 +18858,7 @@ impl CodeEnum for StructureMapSourceListMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::First => "first",
@@ -18735,6 +18923,7 @@ impl CodeEnum for StructureMapTargetListMode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::First => "first",
@@ -18836,6 +19025,7 @@ impl CodeEnum for StructureMapTransform {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Create => "create",
@@ -18927,6 +19117,7 @@ impl CodeEnum for SubscriptionChannelType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::RestHook => "rest-hook",
@@ -18991,6 +19182,7 @@ impl CodeEnum for SubscriptionStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Requested => "requested",
@@ -19053,6 +19245,7 @@ impl CodeEnum for SupplyDeliveryStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::InProgress => "in-progress",
@@ -19124,6 +19317,7 @@ impl CodeEnum for SupplyRequestStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Draft => "draft",
@@ -19192,6 +19386,7 @@ impl CodeEnum for SystemRestfulInteraction {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Transaction => "transaction",
@@ -19269,6 +19464,7 @@ impl CodeEnum for TaskIntent {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Unknown => "unknown",
@@ -19365,6 +19561,7 @@ impl CodeEnum for TaskStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Draft => "draft",
@@ -19446,6 +19643,7 @@ impl CodeEnum for TestReportActionResult {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Pass => "pass",
@@ -19507,6 +19705,7 @@ impl CodeEnum for TestReportParticipantType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::TestEngine => "test-engine",
@@ -19564,6 +19763,7 @@ impl CodeEnum for TestReportResult {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Pass => "pass",
@@ -19627,6 +19827,7 @@ impl CodeEnum for TestReportStatus {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Completed => "completed",
@@ -19700,6 +19901,7 @@ impl CodeEnum for TestScriptRequestMethodCode {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Delete => "delete",
@@ -19778,6 +19980,7 @@ impl CodeEnum for TriggerType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::NamedEvent => "named-event",
@@ -19841,6 +20044,7 @@ impl CodeEnum for TypeDerivationRule {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Specialization => "specialization",
@@ -19914,6 +20118,7 @@ impl CodeEnum for TypeRestfulInteraction {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Read => "read",
@@ -19992,6 +20197,7 @@ impl CodeEnum for UdiEntryType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Barcode => "barcode",
@@ -20065,6 +20271,7 @@ impl CodeEnum for UnitsOfTime {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::S => "s",
@@ -20141,6 +20348,7 @@ impl CodeEnum for Use {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Claim => "claim",
@@ -20264,6 +20472,7 @@ impl CodeEnum for V3ConfidentialityClassification {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::U => "U",
@@ -20330,6 +20539,7 @@ impl CodeEnum for VisionBase {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Up => "up",
@@ -20386,6 +20596,7 @@ impl CodeEnum for VisionEyes {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Right => "right",
@@ -20447,6 +20658,7 @@ impl CodeEnum for XPathUsageType {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Normal => "normal",

@@ -474,8 +474,8 @@ impl Choice for CompositionRelatesToTarget {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Identifier" => r.choice_complex(slot, |x| Self::Identifier(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Identifier" => r.choice_complex(slot, Self::Identifier),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -372,9 +372,9 @@ impl Choice for ConditionOnset {
                     Self::DateTime,
                 )
             }
-            "Age" => r.choice_complex(slot, |x| Self::Age(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Age" => r.choice_complex(slot, Self::Age),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Range" => r.choice_complex(slot, Self::Range),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -469,9 +469,9 @@ impl Choice for ConditionAbatement {
                     Self::DateTime,
                 )
             }
-            "Age" => r.choice_complex(slot, |x| Self::Age(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Age" => r.choice_complex(slot, Self::Age),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Range" => r.choice_complex(slot, Self::Range),
             "String" => {
                 r.choice_primitive(
                     slot,

@@ -529,8 +529,8 @@ impl Choice for ConsentSource {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -1790,10 +1790,10 @@ impl Choice for ContractTermOfferAnswerValue {
                     Self::Uri,
                 )
             }
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Coding" => r.choice_complex(slot, |x| Self::Coding(Box::new(x))),
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Coding" => r.choice_complex(slot, Self::Coding),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1869,8 +1869,8 @@ impl Choice for ContractTermActionOccurrence {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Timing" => r.choice_complex(slot, Self::Timing),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1910,8 +1910,8 @@ impl Choice for ContractFriendlyContent {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1950,8 +1950,8 @@ impl Choice for ContractLegalContent {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1990,8 +1990,8 @@ impl Choice for ContractRuleContent {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2030,8 +2030,8 @@ impl Choice for ContractLegallyBinding {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

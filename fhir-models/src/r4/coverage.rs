@@ -396,8 +396,8 @@ impl Choice for CoverageCostToBeneficiaryValue {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Money" => r.choice_complex(slot, |x| Self::Money(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Money" => r.choice_complex(slot, Self::Money),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -551,7 +551,7 @@ impl Choice for CoverageEligibilityResponseServiced {
                     Self::Date,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -629,7 +629,7 @@ impl Choice for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
                     Self::String,
                 )
             }
-            "Money" => r.choice_complex(slot, |x| Self::Money(Box::new(x))),
+            "Money" => r.choice_complex(slot, Self::Money),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -708,7 +708,7 @@ impl Choice for CoverageEligibilityResponseInsuranceItemBenefitUsed {
                     Self::String,
                 )
             }
-            "Money" => r.choice_complex(slot, |x| Self::Money(Box::new(x))),
+            "Money" => r.choice_complex(slot, Self::Money),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

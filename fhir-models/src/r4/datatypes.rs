@@ -258,7 +258,7 @@ impl Choice for AnnotationAuthor {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -1015,10 +1015,8 @@ impl Choice for DataRequirementSubject {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1082,8 +1080,8 @@ impl Choice for DataRequirementDateFilterValue {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Duration" => r.choice_complex(slot, Self::Duration),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1400,9 +1398,7 @@ impl Choice for DosageAsNeeded {
                     Self::Boolean,
                 )
             }
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1443,8 +1439,8 @@ impl Choice for DosageDoseAndRateDose {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1490,9 +1486,9 @@ impl Choice for DosageDoseAndRateRate {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2950,49 +2946,37 @@ impl Choice for ElementDefinitionDefaultValue {
                     Self::Uuid,
                 )
             }
-            "Address" => r.choice_complex(slot, |x| Self::Address(Box::new(x))),
-            "Age" => r.choice_complex(slot, |x| Self::Age(Box::new(x))),
-            "Annotation" => r.choice_complex(slot, |x| Self::Annotation(Box::new(x))),
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Coding" => r.choice_complex(slot, |x| Self::Coding(Box::new(x))),
-            "ContactPoint" => r.choice_complex(slot, |x| Self::ContactPoint(Box::new(x))),
-            "Count" => r.choice_complex(slot, |x| Self::Count(Box::new(x))),
-            "Distance" => r.choice_complex(slot, |x| Self::Distance(Box::new(x))),
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
-            "HumanName" => r.choice_complex(slot, |x| Self::HumanName(Box::new(x))),
-            "Identifier" => r.choice_complex(slot, |x| Self::Identifier(Box::new(x))),
-            "Money" => r.choice_complex(slot, |x| Self::Money(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            "SampledData" => r.choice_complex(slot, |x| Self::SampledData(Box::new(x))),
-            "Signature" => r.choice_complex(slot, |x| Self::Signature(Box::new(x))),
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
-            "ContactDetail" => {
-                r.choice_complex(slot, |x| Self::ContactDetail(Box::new(x)))
-            }
-            "Contributor" => r.choice_complex(slot, |x| Self::Contributor(Box::new(x))),
-            "DataRequirement" => {
-                r.choice_complex(slot, |x| Self::DataRequirement(Box::new(x)))
-            }
-            "Expression" => r.choice_complex(slot, |x| Self::Expression(Box::new(x))),
-            "ParameterDefinition" => {
-                r.choice_complex(slot, |x| Self::ParameterDefinition(Box::new(x)))
-            }
-            "RelatedArtifact" => {
-                r.choice_complex(slot, |x| Self::RelatedArtifact(Box::new(x)))
-            }
-            "TriggerDefinition" => {
-                r.choice_complex(slot, |x| Self::TriggerDefinition(Box::new(x)))
-            }
-            "UsageContext" => r.choice_complex(slot, |x| Self::UsageContext(Box::new(x))),
-            "Dosage" => r.choice_complex(slot, |x| Self::Dosage(Box::new(x))),
-            "Meta" => r.choice_complex(slot, |x| Self::Meta(Box::new(x))),
+            "Address" => r.choice_complex(slot, Self::Address),
+            "Age" => r.choice_complex(slot, Self::Age),
+            "Annotation" => r.choice_complex(slot, Self::Annotation),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Coding" => r.choice_complex(slot, Self::Coding),
+            "ContactPoint" => r.choice_complex(slot, Self::ContactPoint),
+            "Count" => r.choice_complex(slot, Self::Count),
+            "Distance" => r.choice_complex(slot, Self::Distance),
+            "Duration" => r.choice_complex(slot, Self::Duration),
+            "HumanName" => r.choice_complex(slot, Self::HumanName),
+            "Identifier" => r.choice_complex(slot, Self::Identifier),
+            "Money" => r.choice_complex(slot, Self::Money),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
+            "Reference" => r.choice_complex(slot, Self::Reference),
+            "SampledData" => r.choice_complex(slot, Self::SampledData),
+            "Signature" => r.choice_complex(slot, Self::Signature),
+            "Timing" => r.choice_complex(slot, Self::Timing),
+            "ContactDetail" => r.choice_complex(slot, Self::ContactDetail),
+            "Contributor" => r.choice_complex(slot, Self::Contributor),
+            "DataRequirement" => r.choice_complex(slot, Self::DataRequirement),
+            "Expression" => r.choice_complex(slot, Self::Expression),
+            "ParameterDefinition" => r.choice_complex(slot, Self::ParameterDefinition),
+            "RelatedArtifact" => r.choice_complex(slot, Self::RelatedArtifact),
+            "TriggerDefinition" => r.choice_complex(slot, Self::TriggerDefinition),
+            "UsageContext" => r.choice_complex(slot, Self::UsageContext),
+            "Dosage" => r.choice_complex(slot, Self::Dosage),
+            "Meta" => r.choice_complex(slot, Self::Meta),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -3258,7 +3242,7 @@ impl Choice for ElementDefinitionMinValue {
                     Self::UnsignedInt,
                 )
             }
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -4045,10 +4029,8 @@ impl Choice for PopulationAge {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Range" => r.choice_complex(slot, Self::Range),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -4874,8 +4856,8 @@ impl Choice for SubstanceAmountAmount {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Range" => r.choice_complex(slot, Self::Range),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -5129,9 +5111,9 @@ impl Choice for TimingRepeatBounds {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Duration" => r.choice_complex(slot, Self::Duration),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -5265,8 +5247,8 @@ impl Choice for TriggerDefinitionTiming {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Timing" => r.choice_complex(slot, Self::Timing),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             "Date" => {
                 r.choice_primitive(
                     slot,
@@ -5398,12 +5380,10 @@ impl Choice for UsageContextValue {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

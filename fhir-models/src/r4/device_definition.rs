@@ -670,7 +670,7 @@ impl Choice for DeviceDefinitionManufacturer {
                     Self::String,
                 )
             }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -194,8 +194,8 @@ impl Choice for DeviceUseStatementTiming {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Timing" => r.choice_complex(slot, Self::Timing),
+            "Period" => r.choice_complex(slot, Self::Period),
             "DateTime" => {
                 r.choice_primitive(
                     slot,

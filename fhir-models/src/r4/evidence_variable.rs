@@ -415,7 +415,7 @@ impl Choice for EvidenceVariableCharacteristicDefinition {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             "Canonical" => {
                 r.choice_primitive(
                     slot,
@@ -427,16 +427,10 @@ impl Choice for EvidenceVariableCharacteristicDefinition {
                     Self::Canonical,
                 )
             }
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Expression" => r.choice_complex(slot, |x| Self::Expression(Box::new(x))),
-            "DataRequirement" => {
-                r.choice_complex(slot, |x| Self::DataRequirement(Box::new(x)))
-            }
-            "TriggerDefinition" => {
-                r.choice_complex(slot, |x| Self::TriggerDefinition(Box::new(x)))
-            }
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Expression" => r.choice_complex(slot, Self::Expression),
+            "DataRequirement" => r.choice_complex(slot, Self::DataRequirement),
+            "TriggerDefinition" => r.choice_complex(slot, Self::TriggerDefinition),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -515,9 +509,9 @@ impl Choice for EvidenceVariableCharacteristicParticipantEffective {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Duration" => r.choice_complex(slot, Self::Duration),
+            "Timing" => r.choice_complex(slot, Self::Timing),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

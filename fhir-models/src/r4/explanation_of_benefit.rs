@@ -2201,7 +2201,7 @@ impl Choice for ExplanationOfBenefitSupportingInfoTiming {
                     Self::Date,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2293,9 +2293,9 @@ impl Choice for ExplanationOfBenefitSupportingInfoValue {
                     Self::String,
                 )
             }
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Attachment" => r.choice_complex(slot, |x| Self::Attachment(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Attachment" => r.choice_complex(slot, Self::Attachment),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2345,8 +2345,8 @@ impl Choice for ExplanationOfBenefitAccidentLocation {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Address" => r.choice_complex(slot, |x| Self::Address(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Address" => r.choice_complex(slot, Self::Address),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2401,7 +2401,7 @@ impl Choice for ExplanationOfBenefitItemServiced {
                     Self::Date,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2447,11 +2447,9 @@ impl Choice for ExplanationOfBenefitItemLocation {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Address" => r.choice_complex(slot, |x| Self::Address(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Address" => r.choice_complex(slot, Self::Address),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2509,7 +2507,7 @@ impl Choice for ExplanationOfBenefitAddItemServiced {
                     Self::Date,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2555,11 +2553,9 @@ impl Choice for ExplanationOfBenefitAddItemLocation {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Address" => r.choice_complex(slot, |x| Self::Address(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Address" => r.choice_complex(slot, Self::Address),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2640,7 +2636,7 @@ impl Choice for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
                     Self::String,
                 )
             }
-            "Money" => r.choice_complex(slot, |x| Self::Money(Box::new(x))),
+            "Money" => r.choice_complex(slot, Self::Money),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -2696,7 +2692,7 @@ impl Choice for ExplanationOfBenefitBenefitBalanceFinancialUsed {
                     Self::UnsignedInt,
                 )
             }
-            "Money" => r.choice_complex(slot, |x| Self::Money(Box::new(x))),
+            "Money" => r.choice_complex(slot, Self::Money),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

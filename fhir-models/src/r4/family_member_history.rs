@@ -340,7 +340,7 @@ impl Choice for FamilyMemberHistoryBorn {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             "Date" => {
                 r.choice_primitive(
                     slot,
@@ -414,8 +414,8 @@ impl Choice for FamilyMemberHistoryAge {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Age" => r.choice_complex(slot, |x| Self::Age(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Age" => r.choice_complex(slot, Self::Age),
+            "Range" => r.choice_complex(slot, Self::Range),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -513,8 +513,8 @@ impl Choice for FamilyMemberHistoryDeceased {
                     Self::Boolean,
                 )
             }
-            "Age" => r.choice_complex(slot, |x| Self::Age(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Age" => r.choice_complex(slot, Self::Age),
+            "Range" => r.choice_complex(slot, Self::Range),
             "Date" => {
                 r.choice_primitive(
                     slot,
@@ -597,9 +597,9 @@ impl Choice for FamilyMemberHistoryConditionOnset {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Age" => r.choice_complex(slot, |x| Self::Age(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Age" => r.choice_complex(slot, Self::Age),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Period" => r.choice_complex(slot, Self::Period),
             "String" => {
                 r.choice_primitive(
                     slot,

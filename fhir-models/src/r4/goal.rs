@@ -293,9 +293,7 @@ impl Choice for GoalStart {
                     Self::Date,
                 )
             }
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -386,11 +384,9 @@ impl Choice for GoalTargetDetail {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -424,7 +420,7 @@ impl Choice for GoalTargetDetail {
                     Self::Integer,
                 )
             }
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -486,7 +482,7 @@ impl Choice for GoalTargetDue {
                     Self::Date,
                 )
             }
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
+            "Duration" => r.choice_complex(slot, Self::Duration),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -333,9 +333,7 @@ impl Choice for GroupCharacteristicValue {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             "Boolean" => {
                 r.choice_primitive(
                     slot,
@@ -347,9 +345,9 @@ impl Choice for GroupCharacteristicValue {
                     Self::Boolean,
                 )
             }
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -1100,7 +1100,7 @@ impl Choice for ImplementationGuideDefinitionPageName {
                     Self::Url,
                 )
             }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -1282,10 +1282,8 @@ for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteris
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1330,9 +1328,7 @@ impl Choice for MedicationKnowledgeDrugCharacteristicValue {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -1344,7 +1340,7 @@ impl Choice for MedicationKnowledgeDrugCharacteristicValue {
                     Self::String,
                 )
             }
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
             "Base64Binary" => {
                 r.choice_primitive(
                     slot,

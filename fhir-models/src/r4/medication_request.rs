@@ -555,7 +555,7 @@ impl Choice for MedicationRequestReported {
                     Self::Boolean,
                 )
             }
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
+            "Reference" => r.choice_complex(slot, Self::Reference),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -390,7 +390,7 @@ impl Choice for MessageDefinitionEvent {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Coding" => r.choice_complex(slot, |x| Self::Coding(Box::new(x))),
+            "Coding" => r.choice_complex(slot, Self::Coding),
             "Uri" => {
                 r.choice_primitive(
                     slot,

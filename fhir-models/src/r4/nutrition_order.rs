@@ -701,8 +701,8 @@ impl Choice for NutritionOrderEnteralFormulaAdministrationRate {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -434,8 +434,8 @@ impl Choice for ObservationEffective {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Timing" => r.choice_complex(slot, Self::Timing),
             "Instant" => {
                 r.choice_primitive(
                     slot,
@@ -575,10 +575,8 @@ impl Choice for ObservationValue {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -612,9 +610,9 @@ impl Choice for ObservationValue {
                     Self::Integer,
                 )
             }
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
-            "SampledData" => r.choice_complex(slot, |x| Self::SampledData(Box::new(x))),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
+            "SampledData" => r.choice_complex(slot, Self::SampledData),
             "Time" => {
                 r.choice_primitive(
                     slot,
@@ -637,7 +635,7 @@ impl Choice for ObservationValue {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -775,10 +773,8 @@ impl Choice for ObservationComponentValue {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -812,9 +808,9 @@ impl Choice for ObservationComponentValue {
                     Self::Integer,
                 )
             }
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
-            "SampledData" => r.choice_complex(slot, |x| Self::SampledData(Box::new(x))),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
+            "SampledData" => r.choice_complex(slot, Self::SampledData),
             "Time" => {
                 r.choice_primitive(
                     slot,
@@ -837,7 +833,7 @@ impl Choice for ObservationComponentValue {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

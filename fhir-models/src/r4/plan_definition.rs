@@ -922,11 +922,9 @@ impl Choice for PlanDefinitionGoalTargetDetail {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -972,8 +970,8 @@ impl Choice for PlanDefinitionActionRelatedActionOffset {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Duration" => r.choice_complex(slot, Self::Duration),
+            "Range" => r.choice_complex(slot, Self::Range),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1056,11 +1054,11 @@ impl Choice for PlanDefinitionActionTiming {
                     Self::DateTime,
                 )
             }
-            "Age" => r.choice_complex(slot, |x| Self::Age(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
+            "Age" => r.choice_complex(slot, Self::Age),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Duration" => r.choice_complex(slot, Self::Duration),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Timing" => r.choice_complex(slot, Self::Timing),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

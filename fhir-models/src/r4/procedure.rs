@@ -441,7 +441,7 @@ impl Choice for ProcedurePerformed {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -453,8 +453,8 @@ impl Choice for ProcedurePerformed {
                     Self::String,
                 )
             }
-            "Age" => r.choice_complex(slot, |x| Self::Age(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Age" => r.choice_complex(slot, Self::Age),
+            "Range" => r.choice_complex(slot, Self::Range),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

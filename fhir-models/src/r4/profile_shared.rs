@@ -241,6 +241,7 @@ mod birth_sex {
         fn unrecognized(code: String) -> Self {
             Self::Unrecognized(code)
         }
+        #[inline(never)]
         fn code(&self) -> &str {
             match self {
                 Self::F => "F",

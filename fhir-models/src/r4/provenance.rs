@@ -304,7 +304,7 @@ impl Choice for ProvenanceOccurred {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             "DateTime" => {
                 r.choice_primitive(
                     slot,

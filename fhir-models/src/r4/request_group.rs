@@ -533,8 +533,8 @@ impl Choice for RequestGroupActionRelatedActionOffset {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Duration" => r.choice_complex(slot, Self::Duration),
+            "Range" => r.choice_complex(slot, Self::Range),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -617,11 +617,11 @@ impl Choice for RequestGroupActionTiming {
                     Self::DateTime,
                 )
             }
-            "Age" => r.choice_complex(slot, |x| Self::Age(Box::new(x))),
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
+            "Age" => r.choice_complex(slot, Self::Age),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Duration" => r.choice_complex(slot, Self::Duration),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Timing" => r.choice_complex(slot, Self::Timing),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -537,9 +537,7 @@ impl Choice for ResearchElementDefinitionCharacteristicDefinition {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             "Canonical" => {
                 r.choice_primitive(
                     slot,
@@ -551,10 +549,8 @@ impl Choice for ResearchElementDefinitionCharacteristicDefinition {
                     Self::Canonical,
                 )
             }
-            "Expression" => r.choice_complex(slot, |x| Self::Expression(Box::new(x))),
-            "DataRequirement" => {
-                r.choice_complex(slot, |x| Self::DataRequirement(Box::new(x)))
-            }
+            "Expression" => r.choice_complex(slot, Self::Expression),
+            "DataRequirement" => r.choice_complex(slot, Self::DataRequirement),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -630,9 +626,9 @@ impl Choice for ResearchElementDefinitionCharacteristicStudyEffective {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Duration" => r.choice_complex(slot, Self::Duration),
+            "Timing" => r.choice_complex(slot, Self::Timing),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -704,9 +700,9 @@ impl Choice for ResearchElementDefinitionCharacteristicParticipantEffective {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
-            "Timing" => r.choice_complex(slot, |x| Self::Timing(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Duration" => r.choice_complex(slot, Self::Duration),
+            "Timing" => r.choice_complex(slot, Self::Timing),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

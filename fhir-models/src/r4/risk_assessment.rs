@@ -317,7 +317,7 @@ impl Choice for RiskAssessmentOccurrence {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -372,7 +372,7 @@ impl Choice for RiskAssessmentPredictionProbability {
                     Self::Decimal,
                 )
             }
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Range" => r.choice_complex(slot, Self::Range),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -411,8 +411,8 @@ impl Choice for RiskAssessmentPredictionWhen {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
+            "Range" => r.choice_complex(slot, Self::Range),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -442,7 +442,7 @@ impl Choice for SpecimenCollectionCollected {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -481,10 +481,8 @@ impl Choice for SpecimenCollectionFastingStatus {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
-            "Duration" => r.choice_complex(slot, |x| Self::Duration(Box::new(x))),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
+            "Duration" => r.choice_complex(slot, Self::Duration),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -541,7 +539,7 @@ impl Choice for SpecimenProcessingTime {
                     Self::DateTime,
                 )
             }
-            "Period" => r.choice_complex(slot, |x| Self::Period(Box::new(x))),
+            "Period" => r.choice_complex(slot, Self::Period),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

@@ -483,7 +483,7 @@ impl Choice for SpecimenDefinitionTypeTestedContainerMinimumVolume {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
             "String" => {
                 r.choice_primitive(
                     slot,

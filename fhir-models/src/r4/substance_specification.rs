@@ -1027,7 +1027,7 @@ impl Choice for SubstanceSpecificationMoietyAmount {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -1077,10 +1077,8 @@ impl Choice for SubstanceSpecificationPropertyDefiningSubstance {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Reference" => r.choice_complex(slot, Self::Reference),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1126,7 +1124,7 @@ impl Choice for SubstanceSpecificationPropertyAmount {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
             "String" => {
                 r.choice_primitive(
                     slot,
@@ -1176,10 +1174,8 @@ impl Choice for SubstanceSpecificationRelationshipSubstance {
         _extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Reference" => r.choice_complex(slot, |x| Self::Reference(Box::new(x))),
-            "CodeableConcept" => {
-                r.choice_complex(slot, |x| Self::CodeableConcept(Box::new(x)))
-            }
+            "Reference" => r.choice_complex(slot, Self::Reference),
+            "CodeableConcept" => r.choice_complex(slot, Self::CodeableConcept),
             _ => r.unknown_choice_type(type_suffix),
         }
     }
@@ -1239,9 +1235,9 @@ impl Choice for SubstanceSpecificationRelationshipAmount {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         match type_suffix {
-            "Quantity" => r.choice_complex(slot, |x| Self::Quantity(Box::new(x))),
-            "Range" => r.choice_complex(slot, |x| Self::Range(Box::new(x))),
-            "Ratio" => r.choice_complex(slot, |x| Self::Ratio(Box::new(x))),
+            "Quantity" => r.choice_complex(slot, Self::Quantity),
+            "Range" => r.choice_complex(slot, Self::Range),
+            "Ratio" => r.choice_complex(slot, Self::Ratio),
             "String" => {
                 r.choice_primitive(
                     slot,

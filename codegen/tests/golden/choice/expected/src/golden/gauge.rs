@@ -139,7 +139,7 @@ impl Choice for GaugeValue {
                     Self::DateTime,
                 )
             }
-            "Coding" => r.choice_complex(slot, |x| Self::Coding(Box::new(x))),
+            "Coding" => r.choice_complex(slot, Self::Coding),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

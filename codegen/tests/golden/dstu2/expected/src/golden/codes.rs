@@ -33,6 +33,7 @@ impl CodeEnum for DoorState {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::Open => "open",

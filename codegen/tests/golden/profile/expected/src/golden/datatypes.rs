@@ -202,7 +202,7 @@ impl Choice for ExtensionValue {
                     Self::Boolean,
                 )
             }
-            "Coding" => r.choice_complex(slot, |x| Self::Coding(Box::new(x))),
+            "Coding" => r.choice_complex(slot, Self::Coding),
             _ => r.unknown_choice_type(type_suffix),
         }
     }

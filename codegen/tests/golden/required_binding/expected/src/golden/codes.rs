@@ -36,6 +36,7 @@ impl CodeEnum for LampState {
     fn unrecognized(code: String) -> Self {
         Self::Unrecognized(code)
     }
+    #[inline(never)]
     fn code(&self) -> &str {
         match self {
             Self::On => "on",
