@@ -197,7 +197,9 @@ fn lenient_reading_is_linear_in_the_number_of_issues() {
     let large = bad_bundle(16_000);
     lenient_read_time(&small); // warm up
     let (mut t_small, mut t_large) = (Duration::MAX, Duration::MAX);
-    for _ in 0..4 {
+    // The fastest of many rounds: on a loaded machine a long read is more often preempted than a short one, and
+    // only the least disturbed rounds compare the work itself.
+    for _ in 0..12 {
         t_small = t_small.min(lenient_read_time(&small)).min(lenient_read_time(&small));
         t_large = t_large.min(lenient_read_time(&large));
     }
