@@ -323,12 +323,15 @@ pub fn constructor(model: &VersionModel, p: &ProfileDef) -> TokenStream {
             paths.iter().map(|a| format!("`{}.{a}`", p.base)).collect::<Vec<_>>().join(", ")
         )
     };
-    let d = doc(&format!(
-        "A new resource of this profile: its template ([`Self::template`]: `meta.profile` with this version, and the \
-         fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.\n\n\
-         {listed} A violation (a value that breaks the profile, or a required element inside one of them that the \
+    // Written as is, not through `doc` (which escapes brackets as FHIR markdown), so that the link resolves.
+    let first = " A new resource of this profile: its template ([`Self::template`]: `meta.profile` with this version, \
+                 and the fixed and pattern values of the required elements) with the given elements, checked like \
+                 `TryFrom`.";
+    let rest = format!(
+        " {listed} A violation (a value that breaks the profile, or a required element inside one of them that the \
          template cannot fill) hands the resource back in the error."
-    ));
+    );
+    let d = quote! { #[doc = #first] #[doc = ""] #[doc = #rest] };
     quote! {
         /// The template of [`Self::new`] as FHIR JSON.
         pub const TEMPLATE_JSON: &'static str = #json;

@@ -242,7 +242,7 @@ impl UsCoreBloodPressure {
             Self::TEMPLATE_JSON,
         )
     }
-    /// A new resource of this profile: its template (\[`Self::template`\]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
+    /// A new resource of this profile: its template ([`Self::template`]: `meta.profile` with this version, and the fixed and pattern values of the required elements) with the given elements, checked like `TryFrom`.
     ///
     /// The arguments are the profile's other required elements, in element order: `Observation.status`, `Observation.subject`, `Observation.effective[x]`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
     pub fn new(
