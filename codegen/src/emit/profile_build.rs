@@ -264,26 +264,7 @@ fn template<'a>(model: &VersionModel, p: &'a ProfileDef) -> (String, Vec<Arg<'a>
 
 /// The parameter type of an argument for field `f` and the expression storing parameter `x` in it.
 fn param(f: &FieldRef, x: &Ident) -> (TokenStream, TokenStream) {
-    let value = match &f.ty {
-        FieldType::PlainString => quote!(String),
-        FieldType::Primitive(p) => {
-            let v = prim(*p);
-            quote!(Primitive<#v>)
-        }
-        FieldType::Code(n) => {
-            let n = ident(n);
-            quote!(Primitive<#n>)
-        }
-        FieldType::Complex(n) => {
-            let n = ident(n);
-            quote!(#n)
-        }
-        FieldType::Choice(n) => {
-            let n = ident(n);
-            quote!(#n)
-        }
-        FieldType::Resource => quote!(Resource),
-    };
+    let value = super::types::value_type_with(&f.ty, prim);
     let primitive = matches!(f.ty, FieldType::PlainString | FieldType::Primitive(_) | FieldType::Code(_));
     match (f.cardinality.is_many(), primitive, f.storage == Storage::Boxed) {
         (true, _, _) => (quote!(Vec<#value>), quote!(#x)),

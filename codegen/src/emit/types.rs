@@ -22,10 +22,16 @@ fn prim_value(p: Prim) -> TokenStream {
 
 /// The Rust type of one value of the field (before `Option`/`Vec`).
 fn value_type(ty: &FieldType) -> TokenStream {
+    value_type_with(ty, prim_value)
+}
+
+/// The Rust type of one value of a field, with `prim` naming the primitive value types (the core modules name
+/// them by their imports, profile views by absolute paths).
+pub(super) fn value_type_with(ty: &FieldType, prim: fn(Prim) -> TokenStream) -> TokenStream {
     match ty {
         FieldType::PlainString => quote!(String),
         FieldType::Primitive(p) => {
-            let v = prim_value(*p);
+            let v = prim(*p);
             quote!(Primitive<#v>)
         }
         FieldType::Code(name) => {
