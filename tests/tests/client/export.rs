@@ -88,7 +88,10 @@ async fn a_killed_faulty_export_resumes_and_holds_exactly_the_servers_lines() {
         })
     };
     let waited = tokio::time::timeout(Duration::from_secs(60), async {
-        while !(server.stalled.load(Ordering::SeqCst) && done_in_run_1.lock().unwrap().len() >= 20) {
+        // The server has sent half of file 30 and stalls; the client has 20 files and has written that half (it
+        // may reach the disk a little after the server marks the stall, on a loaded machine).
+        let part = root.join("run-0001/0030-Observation.ndjson.part");
+        while !(server.stalled.load(Ordering::SeqCst) && done_in_run_1.lock().unwrap().len() >= 20 && part.is_file()) {
             tokio::time::sleep(Duration::from_millis(5)).await;
         }
     })

@@ -66,34 +66,46 @@ fn profiles_of(resource: &Resource) -> Vec<String> {
     value["meta"]["profile"].as_array().into_iter().flatten().filter_map(|p| p.as_str().map(str::to_owned)).collect()
 }
 
+/// The official examples of `package` (`<id>#<version>`), read as R4 resources in file order, each followed by the
+/// resources of its Bundle entries: `(label, resource)` with label `file` or `file#entry[i]`.
+pub fn example_documents(package: &str) -> Vec<(String, Resource)> {
+    let dir = packages().join(package).join("package/example");
+    let mut files: Vec<_> = std::fs::read_dir(&dir).expect("example dir").flatten().map(|e| e.path()).collect();
+    files.sort();
+    let mut out = Vec::new();
+    for path in files {
+        let name = path.file_name().unwrap().to_string_lossy().into_owned();
+        if !name.ends_with(".json") || name.starts_with('.') {
+            continue;
+        }
+        let text = std::fs::read_to_string(&path).unwrap();
+        let resource = Resource::from_json(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
+        if let Resource::Bundle(b) = &resource {
+            let entries: Vec<(String, Resource)> = b
+                .entry
+                .iter()
+                .enumerate()
+                .filter_map(|(i, entry)| Some((format!("{name}#entry[{i}]"), entry.resource.clone()?)))
+                .collect();
+            out.push((name, resource));
+            out.extend(entries);
+        } else {
+            out.push((name, resource));
+        }
+    }
+    out
+}
+
 /// Every official example of the six IGs with each generated profile (of the example's IG version) it names.
 pub fn official_pairs() -> Vec<Pair> {
     let mut out = Vec::new();
     for package in IGS {
         let version = version_of(package);
-        let dir = packages().join(package).join("package/example");
-        let mut files: Vec<_> = std::fs::read_dir(&dir).expect("example dir").flatten().map(|e| e.path()).collect();
-        files.sort();
-        for path in files {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            if !name.ends_with(".json") || name.starts_with('.') {
-                continue;
-            }
-            let resource = Resource::from_json(&std::fs::read_to_string(&path).unwrap()).unwrap();
-            let mut resources = vec![(name.clone(), resource.clone())];
-            if let Resource::Bundle(b) = &resource {
-                for (i, entry) in b.entry.iter().enumerate() {
-                    if let Some(r) = &entry.resource {
-                        resources.push((format!("{name}#entry[{i}]"), r.clone()));
-                    }
-                }
-            }
-            for (label, r) in resources {
-                for url in profiles_of(&r) {
-                    let url = url.split('|').next().unwrap_or_default().to_owned();
-                    if generated_urls().iter().any(|(u, v)| *u == url && *v == version) {
-                        out.push(Pair { label: label.clone(), package, profile: format!("{url}|{version}"), resource: r.clone() });
-                    }
+        for (label, r) in example_documents(package) {
+            for url in profiles_of(&r) {
+                let url = url.split('|').next().unwrap_or_default().to_owned();
+                if generated_urls().iter().any(|(u, v)| *u == url && *v == version) {
+                    out.push(Pair { label: label.clone(), package, profile: format!("{url}|{version}"), resource: r.clone() });
                 }
             }
         }

@@ -52,28 +52,12 @@ fn official_examples_conform_to_the_profiles_they_name() {
         "hl7.fhir.us.davinci-drug-formulary#2.0.1",
     ] {
         let checked = checked.entry(package).or_insert(0);
-        let dir = packages_dir().join(package).join("package/example");
-        let mut files: Vec<_> = std::fs::read_dir(&dir).expect("example dir").flatten().map(|e| e.path()).collect();
-        files.sort();
-        for path in files.into_iter().filter(|p| p.extension().is_some_and(|e| e == "json") && !p.file_name().unwrap().to_string_lossy().starts_with('.')) {
-            let name = path.file_name().unwrap().to_string_lossy().into_owned();
-            let text = std::fs::read_to_string(&path).unwrap();
-            let resource = Resource::from_json(&text).unwrap_or_else(|e| panic!("{name}: {e}"));
-            let mut resources = vec![(name.clone(), resource.clone())];
-            if let Resource::Bundle(b) = &resource {
-                for (i, entry) in b.entry.iter().enumerate() {
-                    if let Some(r) = &entry.resource {
-                        resources.push((format!("{name}#entry[{i}]"), r.clone()));
-                    }
-                }
-            }
-            for (label, r) in resources {
-                for url in profiles_of(&r) {
-                    let Some(result) = check(&url, &r) else { continue };
-                    *checked += 1;
-                    if let Err(e) = result {
-                        failures.push((label.clone(), e.to_string()));
-                    }
+        for (label, r) in super::ig_pairs::example_documents(package) {
+            for url in profiles_of(&r) {
+                let Some(result) = check(&url, &r) else { continue };
+                *checked += 1;
+                if let Err(e) = result {
+                    failures.push((label.clone(), e.to_string()));
                 }
             }
         }
