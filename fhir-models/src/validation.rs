@@ -6,8 +6,8 @@
 //! profile cardinality, every primitive's format, required bindings (also inside extensions and on slices),
 //! fixed and pattern values of every type, every slicing discriminator, FHIRPath invariants with their
 //! severity. Each error or warning of the validator's [`Outcome`] becomes a
-//! [`Violation`](crate::profile::Violation) with the issue's path and a
-//! [`ViolationKind::Issue`](crate::profile::ViolationKind::Issue) keeping its severity, rule code and message;
+//! [`Violation`] with the issue's path and a
+//! [`ViolationKind::Issue`] keeping its severity, rule code and message;
 //! the resource is handed back in the error as without the feature. Without the feature the views run their
 //! generated checks, and this crate does not depend on `fhir-validate` at all.
 //!
