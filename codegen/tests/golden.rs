@@ -1,7 +1,8 @@
 //! Golden tests of the generator: each folder under `tests/golden/` is a tiny package set for one construct
 //! (backbone element, choice, required binding, contentReference, recursion and boxing, DSTU2 shapes, a profile
 //! with slices and extensions) with `spec.json` (a manifest version entry) and the expected generated code under
-//! `expected/`. A difference fails with a line diff. They need no official packages.
+//! `expected/`; the packages are written by `tests/golden/make_fixtures.py` (run by the test, so `python3` is
+//! needed). A difference fails with a line diff. They need no official packages.
 //!
 //! To accept new output after an intended emitter change:
 //!
@@ -12,8 +13,32 @@
 use fhir_codegen::manifest::VersionSpec;
 use fhir_codegen::Config;
 use std::path::{Path, PathBuf};
+use std::sync::OnceLock;
 
 const BLESS: &str = "FHIR_CODEGEN_BLESS";
+
+/// The package fixtures of every case, written once per test run by `tests/golden/make_fixtures.py` into a
+/// temporary folder (`<folder>/<case>/packages/`): they are made-up packages, so they are generated, not committed.
+fn fixtures() -> &'static Path {
+    static DIR: OnceLock<PathBuf> = OnceLock::new();
+    DIR.get_or_init(|| {
+        let dir = std::env::temp_dir().join(format!("fhir-codegen-golden-{}", std::process::id()));
+        let _ = std::fs::remove_dir_all(&dir);
+        let script = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/make_fixtures.py");
+        let status = std::process::Command::new("python3")
+            .arg(&script)
+            .arg(&dir)
+            .status()
+            .unwrap_or_else(|e| panic!("python3 {}: {e}", script.display()));
+        assert!(status.success(), "{} failed: {status}", script.display());
+        dir
+    })
+}
+
+/// The packages folder of one case.
+fn case_packages(case: &Path) -> PathBuf {
+    fixtures().join(case.file_name().expect("case folder")).join("packages")
+}
 
 fn cases() -> Vec<PathBuf> {
     let root = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden");
@@ -27,7 +52,7 @@ fn cases() -> Vec<PathBuf> {
 fn generate(case: &Path) -> Vec<(String, String)> {
     let spec: VersionSpec = serde_json::from_str(&std::fs::read_to_string(case.join("spec.json")).unwrap()).expect("spec.json");
     let mut config = Config::from_version_spec(spec);
-    config.package_path(case.join("packages")).standard_package_paths(false).download(false);
+    config.package_path(case_packages(case)).standard_package_paths(false).download(false);
     let model = config.load(&config.source()).unwrap_or_else(|e| panic!("{}: {e}", case.display()));
     let mut files: Vec<(String, String)> = fhir_codegen::emit::emit_version(&model).unwrap().into_iter().map(|f| (f.path, f.content)).collect();
     files.extend(config.emit(&model).unwrap().into_iter().map(|f| (format!("out_dir/{}", f.path), f.content)));
@@ -143,7 +168,7 @@ fn combined_packages(name: &str) -> PathBuf {
     ] {
         let to = dir.join(package).join("package");
         std::fs::create_dir_all(&to).unwrap();
-        for e in std::fs::read_dir(root.join(case).join("packages").join(package).join("package")).unwrap().flatten() {
+        for e in std::fs::read_dir(case_packages(&root.join(case)).join(package).join("package")).unwrap().flatten() {
             std::fs::copy(e.path(), to.join(e.file_name())).unwrap();
         }
     }

@@ -13,24 +13,18 @@
 //!
 //! # Where the definitions come from
 //!
-//! The validator reads StructureDefinitions, ValueSets and CodeSystems at run time. A user's binary cannot be
-//! assumed to have a FHIR package cache, so this crate embeds what its profile views need
-//! (`fhir-models/definitions/`, written by `cargo run -p fhir-validate --example model-definitions` from the
-//! packages the generator reads, and proven fresh by a test): one set with every R4 core resource and data type
-//! (always, with the feature: about 3.5 MB of JSON), and one set per profile module, embedded only when its
-//! feature is on (US Core 3.1.1 about 1.0 MB, US Core 8.0.0 1.8 MB, CARIN BB 0.9 / 1.2 MB, Plan-Net 0.5 MB,
-//! Drug Formulary 0.4 MB). A view validates over the core set and its own module's set only, so canonicals
-//! resolve as its IG resolves them (US Core 3.1.1's views never meet 8.0.0's extensions), as the generator
-//! resolves them. The sets are trimmed to the fields the validator reads, and value sets are stored
-//! already expanded, so no CodeSystem is needed. They are parsed once, the first time a view validates
-//! (`include_str!` costs no compile time worth measuring; the bytes are in the binary). Embedding was chosen
-//! over reading packages at run time because a view's `TryFrom` must give the same answer on every machine,
-//! and over generating Rust code for the checks because the definitions are data the validator already reads.
+//! The validator reads StructureDefinitions, ValueSets and CodeSystems at run time, from the FHIR package cache
+//! the FHIR tools share (`$FHIR_PACKAGES`, else `~/.fhir/packages`; `fhir-codegen` fills it from a registry):
+//! the R4 core packages and, for each profile module, its IG package with the dependencies the cache holds. A
+//! view validates over the core and its own module's IG only, so canonicals resolve as its IG resolves them
+//! (US Core 3.1.1's views never meet 8.0.0's extensions), as the generator resolves them. The packages are
+//! read once, the first time a view of the module checks. Nothing of the spec is compiled into the binary.
 //!
-//! Users who need more (their own IG, DSTU2, core profiles) call [`set_definitions`] once, before the first
-//! validation, with a [`Definitions`] store loaded from packages or files; it replaces the embedded sets. A view
-//! whose profile is in neither (a profile module generated in the user's own `build.rs` without
-//! [`set_definitions`]) keeps its generated checks.
+//! When the cache does not hold a module's packages, its views keep their generated checks, and
+//! [`unavailable`] says why. Users who need other definitions (their own IG, DSTU2, core profiles) call
+//! [`set_definitions`] once, before the first validation, with a [`Definitions`] store loaded from packages or
+//! files; it replaces the package cache's. A view whose profile is in neither (a profile module generated in
+//! the user's own `build.rs` without [`set_definitions`]) keeps its generated checks.
 //!
 //! ```
 //! # #[cfg(feature = "r4-patient")] {
@@ -72,76 +66,86 @@ pub enum ValidationError {
 
 static DEFINITIONS: OnceLock<Definitions> = OnceLock::new();
 static VALIDATOR: OnceLock<Validator<'static>> = OnceLock::new();
-/// Whether [`DEFINITIONS`] holds a user's store (from [`set_definitions`]) rather than the embedded sets.
+/// Whether [`DEFINITIONS`] holds a user's store (from [`set_definitions`]) rather than the package cache's.
 static USER_DEFINITIONS: std::sync::atomic::AtomicBool = std::sync::atomic::AtomicBool::new(false);
 
-/// The definitions set of R4 core resources and data types, embedded with the feature.
-const CORE_SET: &str = include_str!("../definitions/r4-core.json");
-
-/// The definitions sets of the enabled profile modules, with the profiles each module generates.
+/// The IG package of each enabled profile module, with the profiles the module generates.
 #[cfg(feature = "r4-base")]
-const MODULE_SETS: &[(&[(&str, &str)], &str)] = &[
+const MODULE_PACKAGES: &[(&[(&str, &str)], &str)] = &[
     #[cfg(feature = "r4-us-core")]
-    (crate::r4::us_core::PROFILES, include_str!("../definitions/r4-us_core.json")),
+    (crate::r4::us_core::PROFILES, "hl7.fhir.us.core#3.1.1"),
     #[cfg(feature = "r4-us-core-v8")]
-    (crate::r4::us_core_v8::PROFILES, include_str!("../definitions/r4-us_core_v8.json")),
+    (crate::r4::us_core_v8::PROFILES, "hl7.fhir.us.core#8.0.0"),
     #[cfg(feature = "r4-carin-bb")]
-    (crate::r4::carin_bb::PROFILES, include_str!("../definitions/r4-carin_bb.json")),
+    (crate::r4::carin_bb::PROFILES, "hl7.fhir.us.carin-bb#1.1.0"),
     #[cfg(feature = "r4-carin-bb-v2")]
-    (crate::r4::carin_bb_v2::PROFILES, include_str!("../definitions/r4-carin_bb_v2.json")),
+    (crate::r4::carin_bb_v2::PROFILES, "hl7.fhir.us.carin-bb#2.0.0"),
     #[cfg(feature = "r4-plan-net")]
-    (crate::r4::plan_net::PROFILES, include_str!("../definitions/r4-plan_net.json")),
+    (crate::r4::plan_net::PROFILES, "hl7.fhir.us.davinci-pdex-plan-net#1.1.0"),
     #[cfg(feature = "r4-drug-formulary")]
-    (crate::r4::drug_formulary::PROFILES, include_str!("../definitions/r4-drug_formulary.json")),
+    (crate::r4::drug_formulary::PROFILES, "hl7.fhir.us.davinci-drug-formulary#2.0.1"),
 ];
 #[cfg(not(feature = "r4-base"))]
-const MODULE_SETS: &[(&[(&str, &str)], &str)] = &[];
+const MODULE_PACKAGES: &[(&[(&str, &str)], &str)] = &[];
 
-fn add_set(defs: &mut Definitions, text: &str) {
-    let set = serde_json::from_str(text).expect("the embedded definitions sets are valid JSON (a test reads them)");
-    defs.add_resource(set).expect("the embedded definitions sets hold definitions with urls (a test reads them)");
+/// The R4 core packages from the package cache, read once (the module stores share its parsed resources), or
+/// why they could not be read.
+fn core_definitions() -> Result<&'static Definitions, &'static DefinitionsError> {
+    static CORE: OnceLock<Result<Definitions, DefinitionsError>> = OnceLock::new();
+    CORE.get_or_init(|| Definitions::core(FhirVersion::R4, None)).as_ref()
 }
 
-/// The embedded R4 core set, parsed once (the module stores share its parsed resources).
-fn core_definitions() -> &'static Definitions {
-    static CORE: OnceLock<Definitions> = OnceLock::new();
-    CORE.get_or_init(|| {
-        let mut defs = Definitions::new(FhirVersion::R4);
-        add_set(&mut defs, CORE_SET);
-        defs
-    })
-}
-
-/// The embedded definitions of the enabled features in one new store (R4): the core set and every enabled
-/// profile module's set. Where two modules define the same canonical in different versions (US Core 3.1.1 and
-/// 8.0.0), a bare `url` resolves to the latest; `url|version` picks one.
-pub fn embedded_definitions() -> Definitions {
-    let mut defs = core_definitions().clone();
-    for (_, text) in MODULE_SETS {
-        add_set(&mut defs, text);
+/// The definitions of the enabled features from the package cache (`$FHIR_PACKAGES`, else `~/.fhir/packages`),
+/// in one new store (R4): the core packages and every enabled profile module's IG package with its
+/// dependencies. Where two modules define the same canonical in different versions (US Core 3.1.1 and 8.0.0), a
+/// bare `url` resolves to the latest; `url|version` picks one.
+pub fn package_definitions() -> Result<Definitions, DefinitionsError> {
+    let mut defs = Definitions::core(FhirVersion::R4, None)?;
+    for (_, package) in MODULE_PACKAGES {
+        defs.load_package_with_dependencies(None, package)?;
     }
-    defs
+    Ok(defs)
 }
 
-/// The validator of the profile module that generates `url|version`, over the core set and that module's set
-/// only: inside a module, canonicals resolve as its IG resolves them (the generator does the same), so US Core
-/// 3.1.1's views never meet 8.0.0's extensions or profiles. Built the first time a view of the module checks.
-fn module_validator(url: &str, version: &str) -> Option<&'static Validator<'static>> {
+/// Why the views of the module generating `url|version` cannot validate (their packages are not in the package
+/// cache), so that they check with their generated checks: `None` when they validate, or when no module
+/// generates that profile.
+pub fn unavailable(url: &str, version: &str) -> Option<&'static DefinitionsError> {
+    if USER_DEFINITIONS.load(std::sync::atomic::Ordering::Acquire) {
+        return None;
+    }
+    module_validator(url, version)?.err()
+}
+
+/// The validator of the profile module that generates `url|version`, over the core packages and that module's
+/// IG package (with its dependencies) only: inside a module, canonicals resolve as its IG resolves them (the
+/// generator does the same), so US Core 3.1.1's views never meet 8.0.0's extensions or profiles. Built the
+/// first time a view of the module checks; `Err` when the packages cannot be read.
+fn module_validator(url: &str, version: &str) -> Option<Result<&'static Validator<'static>, &'static DefinitionsError>> {
     static CELLS: OnceLock<Vec<OnceLock<Validator<'static>>>> = OnceLock::new();
-    static STORES: OnceLock<Vec<OnceLock<Definitions>>> = OnceLock::new();
-    let i = MODULE_SETS.iter().position(|(profiles, _)| profiles.iter().any(|(u, v)| *u == url && *v == version))?;
-    let stores = STORES.get_or_init(|| MODULE_SETS.iter().map(|_| OnceLock::new()).collect());
-    let defs: &'static Definitions = stores[i].get_or_init(|| {
-        let mut defs = core_definitions().clone();
-        add_set(&mut defs, MODULE_SETS[i].1);
-        defs
+    static STORES: OnceLock<Vec<OnceLock<Result<Definitions, DefinitionsError>>>> = OnceLock::new();
+    let i = MODULE_PACKAGES.iter().position(|(profiles, _)| profiles.iter().any(|(u, v)| *u == url && *v == version))?;
+    let stores = STORES.get_or_init(|| MODULE_PACKAGES.iter().map(|_| OnceLock::new()).collect());
+    let defs = stores[i].get_or_init(|| {
+        let mut defs = core_definitions().map_err(clone_error)?.clone();
+        defs.load_package_with_dependencies(None, MODULE_PACKAGES[i].1)?;
+        Ok(defs)
     });
-    let cells = CELLS.get_or_init(|| MODULE_SETS.iter().map(|_| OnceLock::new()).collect());
-    Some(cells[i].get_or_init(|| Validator::new(defs)))
+    let defs: &'static Definitions = match defs {
+        Ok(d) => d,
+        Err(e) => return Some(Err(e)),
+    };
+    let cells = CELLS.get_or_init(|| MODULE_PACKAGES.iter().map(|_| OnceLock::new()).collect());
+    Some(Ok(cells[i].get_or_init(|| Validator::new(defs))))
 }
 
-/// Sets the definitions every validation of this process uses (the views' checks included), replacing the
-/// embedded ones: e.g. R4 core and a user's own IG, loaded from packages. Call it once, before the first
+/// The shared core error, for one module's store (the error types keep their sources, so they are not `Clone`).
+fn clone_error(e: &DefinitionsError) -> DefinitionsError {
+    DefinitionsError::Unavailable { reason: e.to_string() }
+}
+
+/// Sets the definitions every validation of this process uses (the views' checks included), instead of the
+/// package cache's: e.g. R4 core and a user's own IG, loaded from packages. Call it once, before the first
 /// validation; afterwards (or on a second call) the store is handed back unused.
 ///
 /// ```no_run
@@ -157,9 +161,11 @@ pub fn set_definitions(definitions: Definitions) -> Result<(), Definitions> {
     Ok(())
 }
 
-/// The definitions of this process: those of [`set_definitions`], else the embedded ones.
+/// The definitions of this process: those of [`set_definitions`], else [`package_definitions`]; an empty R4
+/// store when the package cache cannot be read (then every validation names what it could not resolve, and
+/// [`package_definitions`] says why).
 pub fn definitions() -> &'static Definitions {
-    DEFINITIONS.get_or_init(embedded_definitions)
+    DEFINITIONS.get_or_init(|| package_definitions().unwrap_or_else(|_| Definitions::new(FhirVersion::R4)))
 }
 
 /// The validator over [`definitions`] (it caches compiled profiles and value sets for the process).
@@ -192,7 +198,7 @@ pub fn validate<T: FhirJson>(resource: &T, profiles: &[&str]) -> Result<Outcome,
 /// views run, for a profile that was never generated. See the module docs for an example.
 ///
 /// Canonicals the profile names without a version (its extensions, its base) resolve to the latest version the
-/// definitions hold: over the embedded sets with both US Core modules enabled, US Core 8.0.0's. To resolve them
+/// definitions hold: over the package cache's definitions with both US Core modules enabled, US Core 8.0.0's. To resolve them
 /// as one IG does, call [`set_definitions`] with exactly the packages the profile depends on.
 pub fn validate_against<T: FhirJson>(resource: &T, profile: &serde_json::Value) -> Result<Outcome, ValidationError> {
     let (Some(url), "StructureDefinition") = (profile["url"].as_str(), profile["resourceType"].as_str().unwrap_or_default())
@@ -229,14 +235,14 @@ fn to_profile_error(outcome: &Outcome, profile: &'static str) -> Option<ProfileE
 }
 
 /// A view's check through the validator: over the definitions of [`set_definitions`] when they were set,
-/// else over the embedded sets of the view's module; `None` when those do not hold the profile `url|version`
+/// else over the packages of the view's module; `None` when those do not hold the profile `url|version`
 /// (the view then runs its generated checks).
 pub(crate) fn check_view<T: FhirJson>(resource: &T, url: &'static str, version: &str) -> Option<Result<(), ProfileError>> {
     let canonical = format!("{url}|{version}");
     let validator = if USER_DEFINITIONS.load(std::sync::atomic::Ordering::Acquire) {
         validator()
     } else {
-        module_validator(url, version)?
+        module_validator(url, version)?.ok()?
     };
     let outcome = validator.validate_against(&json_of(resource), &[&canonical]).ok()?;
     Some(to_profile_error(&outcome, url).map_or(Ok(()), Err))

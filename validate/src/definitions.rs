@@ -23,6 +23,12 @@ pub const DEFINITION_TYPES: [&str; 3] = ["StructureDefinition", "ValueSet", "Cod
 #[derive(Debug, thiserror::Error)]
 pub enum DefinitionsError {
     /// No packages directory could be found.
+    /// Definitions another store failed to load, passed on as text (for stores built on a shared one).
+    #[error("definitions unavailable: {reason}")]
+    Unavailable {
+        /// The first store's error.
+        reason: String,
+    },
     #[error("no FHIR packages directory: pass one, set {PACKAGES_ENV}, or fill ~/.fhir/packages")]
     NoPackagesDir,
     /// A package is not in the packages directory.
@@ -201,6 +207,28 @@ impl Definitions {
             return Err(DefinitionsError::MissingPackage { name: name.to_owned(), dir });
         }
         self.load_folder(&root)
+    }
+
+    /// Loads package `<id>#<version>` after those of its declared dependencies (its `package.json`) that the
+    /// packages directory holds and this store has not loaded yet (e.g. US Core 3.1.1 under CARIN BB 1.1.0), so
+    /// its canonicals resolve as the IG resolves them. A dependency missing from the directory is skipped: its
+    /// canonicals stay unresolved and are reported as such when a validation needs them.
+    pub fn load_package_with_dependencies(&mut self, dir: Option<&Path>, name: &str) -> Result<(), DefinitionsError> {
+        let dir = packages_dir(dir)?;
+        let manifest = dir.join(name).join("package").join("package.json");
+        let deps = std::fs::read(&manifest).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok());
+        for (id, ver) in deps.iter().flat_map(|d| d["dependencies"].as_object()).flatten() {
+            let dep = format!("{id}#{}", ver.as_str().unwrap_or_default());
+            if !self.core_packages_loaded(&dep) && dir.join(&dep).join("package").is_dir() {
+                self.load_package_named(Some(&dir), &dep)?;
+            }
+        }
+        self.load_package_named(Some(&dir), name)
+    }
+
+    /// Whether `name` is one of this version's core packages (loaded by [`Definitions::core`]).
+    fn core_packages_loaded(&self, name: &str) -> bool {
+        self.version.core_packages().contains(&name)
     }
 
     /// Loads a file (one resource, or a Bundle of them; JSON or XML) or a folder: a package folder

@@ -47,7 +47,6 @@
 //! # Ok::<(), fhir_validate::DefinitionsError>(())
 //! ```
 
-pub mod compact;
 mod definitions;
 #[cfg(feature = "fhirpath")]
 mod invariants;

@@ -688,31 +688,3 @@ fn mutated_documents_never_panic() {
     }
     assert!(runs > 500, "{runs}");
 }
-
-/// The definitions sets `fhir-models` embeds for its `validate` feature (`fhir-models/definitions/`) equal a
-/// fresh run of `fhir_validate::compact::model_sets` on the packages of `spec/manifest.json`.
-#[test]
-fn embedded_model_definitions_are_fresh() {
-    let workspace = Path::new(env!("CARGO_MANIFEST_DIR")).join("..");
-    let manifest = read(&workspace.join("spec/manifest.json"));
-    let sets = fhir_validate::compact::model_sets(&manifest, &packages()).expect("packages of the manifest");
-    assert_eq!(sets.len(), 7, "R4 core and six profile modules");
-    let dir = workspace.join("fhir-models/definitions");
-    let mut on_disk: Vec<String> =
-        std::fs::read_dir(&dir).unwrap().map(|e| e.unwrap().file_name().to_string_lossy().into_owned()).collect();
-    on_disk.sort();
-    let mut names: Vec<String> = sets.iter().map(|(n, _)| n.clone()).collect();
-    names.sort();
-    assert_eq!(on_disk, names, "files in {}", dir.display());
-    for (name, text) in sets {
-        let committed = std::fs::read_to_string(dir.join(&name)).unwrap();
-        assert!(
-            committed == text,
-            "fhir-models/definitions/{name} is stale: run `cargo run -p fhir-validate --release --example model-definitions`"
-        );
-        // Each set loads back as definitions.
-        let mut d = Definitions::new(FhirVersion::R4);
-        d.add_resource(serde_json::from_str(&text).unwrap()).unwrap();
-        assert!(d.len() > 10, "{name}");
-    }
-}

@@ -1,6 +1,10 @@
-# Writes the golden-test package fixtures (run once; the JSON is committed). Each case is a tiny core package
-# (and for `profile`, an IG over it) with exactly the StructureDefinitions its construct needs.
-import json, os
+# Writes the golden-test package fixtures into the folder given as its argument (`tests/golden.rs` runs it into a
+# temporary folder on every test run; the packages are not committed). Each case is a tiny core package (and for
+# `profile`, an IG over it) with exactly the StructureDefinitions its construct needs. Run with no argument it
+# writes beside itself, and also rewrites each case's `spec.json` (which is committed).
+import json, os, sys
+
+OUT = sys.argv[1] if len(sys.argv) > 1 else os.path.dirname(os.path.abspath(__file__))
 
 def el(path, mn=0, mx="1", types=None, **kw):
     e = {"id": kw.pop("id", path), "path": path, "min": mn, "max": mx}
@@ -17,7 +21,7 @@ def sd(name, kind, elements, url=None, **kw):
     return d
 
 def write(case, pkg, resources, deps=None):
-    root = os.path.join(case, "packages", pkg, "package")
+    root = os.path.join(OUT, case, "packages", pkg, "package")
     os.makedirs(root, exist_ok=True)
     pid, ver = pkg.split("#")
     json.dump({"name": pid, "version": ver, "dependencies": deps or {}}, open(os.path.join(root, "package.json"), "w"), indent=2)
@@ -27,7 +31,8 @@ def write(case, pkg, resources, deps=None):
 def spec(case, **kw):
     s = {"module": "golden", "marker": "Golden", "fhirVersion": "4.0.1", "core": "golden.core#0.0.1", "baseResources": []}
     s.update(kw)
-    json.dump(s, open(os.path.join(case, "spec.json"), "w"), indent=2)
+    if len(sys.argv) == 1:
+        json.dump(s, open(os.path.join(OUT, case, "spec.json"), "w"), indent=2)
 
 coding = sd("Coding", "complex-type", [el("Coding", mx="*"), el("Coding.system", types=["uri"]), el("Coding.code", types=["code"])])
 

@@ -187,8 +187,8 @@ pub fn broken_copies() -> Vec<Broken> {
         .collect()
 }
 
-/// R4 core, its expansions, the IG's dependencies found in the packages directory and the IG: what the embedded
-/// definitions set of its module is made from.
+/// R4 core, its expansions, the IG's dependencies found in the packages directory and the IG: what the views of
+/// its module validate over with the `validate` feature.
 pub fn full_definitions(package: &str) -> &'static Definitions {
     static ALL: OnceLock<BTreeMap<&'static str, Definitions>> = OnceLock::new();
     let all = ALL.get_or_init(|| {
@@ -197,15 +197,7 @@ pub fn full_definitions(package: &str) -> &'static Definitions {
         IGS.iter()
             .map(|ig| {
                 let mut d = core.clone();
-                let manifest: Value =
-                    serde_json::from_slice(&std::fs::read(dir.join(ig).join("package/package.json")).unwrap()).unwrap();
-                for (id, v) in manifest["dependencies"].as_object().into_iter().flatten() {
-                    let dep = format!("{id}#{}", v.as_str().unwrap());
-                    if id != "hl7.fhir.r4.core" && dir.join(&dep).join("package").is_dir() {
-                        d.load_package_named(Some(&dir), &dep).unwrap();
-                    }
-                }
-                d.load_package_named(Some(&dir), ig).unwrap();
+                d.load_package_with_dependencies(Some(&dir), ig).unwrap();
                 (*ig, d)
             })
             .collect()

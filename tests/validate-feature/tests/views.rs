@@ -1,9 +1,9 @@
 //! With the `validate` feature, a view's check is the validator's answer: on every official example/profile
 //! pair of the six IGs and on the broken copies, `r4::check_profile` (what `TryFrom`, `check` and `from_json`
 //! call) reports exactly the validator's errors and warnings, with their paths, severities and rule codes,
-//! although the views validate with the definitions embedded in `fhir-models` and the reference validator
-//! here reads the full packages. So the embedded sets are complete for these profiles, and `TryFrom` equals
-//! "validate this against that profile" by construction.
+//! the views reading their packages from the package cache as `fhir-models` does at run time, and the
+//! reference validator here loading them itself. So `TryFrom` equals "validate this against that profile" by
+//! construction.
 
 #[path = "../../tests/models/ig_pairs.rs"]
 mod ig_pairs;
@@ -86,7 +86,7 @@ fn try_from_hands_the_resource_back_with_the_validators_issues() {
 #[test]
 fn a_profile_handed_in_gives_the_same_answer_as_its_generated_view() {
     // US Core Patient 8.0.0's StructureDefinition as a file a user hands in, under another URL. (Its extensions
-    // are named without versions: over the embedded sets of both US Core modules they resolve to the latest,
+    // are named without versions: over the definitions of both US Core modules they resolve to the latest,
     // 8.0.0's, as in the view's own module.)
     let path = ig_pairs::packages().join("hl7.fhir.us.core#8.0.0/package/StructureDefinition-us-core-patient.json");
     let mut sd: serde_json::Value = serde_json::from_slice(&std::fs::read(path).unwrap()).unwrap();
