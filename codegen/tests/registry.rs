@@ -3,6 +3,8 @@
 //! depends on, and the generation runs on what was downloaded.
 #![cfg(feature = "download")]
 
+#[path = "common/fixtures.rs"]
+mod fixtures;
 use fhir_codegen::Config;
 use std::io::{BufRead, BufReader, Write};
 use std::net::TcpListener;
@@ -73,7 +75,7 @@ fn temp(name: &str) -> PathBuf {
 
 #[test]
 fn missing_packages_and_their_dependencies_are_downloaded_into_the_cache() {
-    let fixture = Path::new(env!("CARGO_MANIFEST_DIR")).join("tests/golden/profile/packages");
+    let fixture = fixtures::fixtures().join("profile/packages");
     let server = serve(vec![
         ("golden.ig".into(), "1.0.0".into(), tarball(&fixture.join("golden.ig#1.0.0/package"))),
         ("golden.core".into(), "0.0.1".into(), tarball(&fixture.join("golden.core#0.0.1/package"))),
