@@ -4,7 +4,7 @@
 
 use std::collections::BTreeSet;
 
-pub use crate::load::refs::{ChoiceName, CodeEnumName, TypeName};
+pub use crate::load::refs::{Canonical, CanonicalUrl, ChoiceName, CodeEnumName, CodingEnumName, ExtensionStructName, ResourceName, TypeName};
 
 /// Everything generated for one FHIR version into one module (`r4`, `dstu2`).
 #[derive(Debug, Clone)]
@@ -235,7 +235,7 @@ pub struct CodeEnum {
     /// Rust name (`AdministrativeGender`).
     pub name: String,
     /// Value set canonical URL.
-    pub value_set: String,
+    pub value_set: CanonicalUrl,
     /// Value set title or description.
     pub doc: String,
     /// The codes.
@@ -303,8 +303,9 @@ pub struct SearchParamDef {
     pub method: String,
     /// The kind.
     pub kind: SearchKind,
-    /// For references: the target resource types, sorted; empty when any resource may be the target.
-    pub targets: Vec<String>,
+    /// For references: the target resource types (generated resources only: each names a Rust type), sorted;
+    /// empty when any resource may be the target.
+    pub targets: Vec<ResourceName>,
     /// For tokens on a `code` element with a required binding: the generated code enum.
     pub bound_code_enum: Option<CodeEnumName>,
     /// For composites: the components in order (kind and bound code enum each).
@@ -344,9 +345,38 @@ pub struct ProfileModule {
     pub code_enums: Vec<CodeEnum>,
     /// Coding enums of sub-extension `Coding` values bound to a listable value set (`OmbRaceCategories`).
     pub coding_enums: Vec<CodingEnum>,
-    /// Names of extension structs and code enums this module re-exports from the version's shared profile items
-    /// ([`VersionModel::profile_shared`]) instead of generating its own copy.
-    pub shared: Vec<String>,
+    /// The extension structs and code enums this module re-exports from the version's shared profile items
+    /// ([`VersionModel::profile_shared`]) instead of generating its own copy, sorted by name.
+    pub shared: Vec<SharedItem>,
+}
+
+impl ProfileModule {
+    /// Whether the module re-exports the shared item of this name.
+    pub fn shares(&self, name: &str) -> bool {
+        self.shared.iter().any(|s| s.name() == name)
+    }
+}
+
+/// One item of [`SharedProfileItems`] a profile module re-exports, by kind and name.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub enum SharedItem {
+    /// An extension struct ([`SharedProfileItems::extensions`]).
+    Extension(ExtensionStructName),
+    /// A code enum ([`SharedProfileItems::code_enums`]).
+    CodeEnum(CodeEnumName),
+    /// A coding enum ([`SharedProfileItems::coding_enums`]).
+    CodingEnum(CodingEnumName),
+}
+
+impl SharedItem {
+    /// The item's Rust name.
+    pub fn name(&self) -> &str {
+        match self {
+            SharedItem::Extension(n) => n,
+            SharedItem::CodeEnum(n) => n,
+            SharedItem::CodingEnum(n) => n,
+        }
+    }
 }
 
 /// Extension structs and code enums that several profile modules of a version generate identically (US Core
@@ -376,9 +406,9 @@ pub struct Shared<T> {
 #[derive(Debug, Clone)]
 pub struct CodingEnum {
     /// Rust name.
-    pub name: String,
+    pub name: CodingEnumName,
     /// Value set canonical URL.
-    pub value_set: String,
+    pub value_set: CanonicalUrl,
     /// Value set title or description.
     pub doc: String,
     /// The codings, in the value set's order.
@@ -406,12 +436,10 @@ pub struct ProfileDef {
     pub name: String,
     /// File name of its module (`us_core_patient`).
     pub file: String,
-    /// Canonical URL.
-    pub url: String,
-    /// Business version of the profile (`3.1.1`).
-    pub version: String,
+    /// Canonical URL and business version of the profile (`…/us-core-patient|3.1.1`).
+    pub canonical: Canonical,
     /// The constrained core resource (`Patient`).
-    pub base: String,
+    pub base: ResourceName,
     /// Title and description.
     pub doc: String,
     /// What is checked, as a tree over the resource's elements.
@@ -420,6 +448,18 @@ pub struct ProfileDef {
     pub accessors: Vec<Accessor>,
     /// Constraints of the definition that are not checked (documented on the type).
     pub unchecked: Vec<String>,
+}
+
+impl ProfileDef {
+    /// The canonical URL without the version, as `meta.profile` names the profile.
+    pub fn url(&self) -> &CanonicalUrl {
+        self.canonical.url()
+    }
+
+    /// The business version, empty when the definition has none.
+    pub fn version(&self) -> &str {
+        self.canonical.version().unwrap_or_default()
+    }
 }
 
 /// A coding pattern: a `Coding` matches when it has this system (when given) and this code (when given).
@@ -452,7 +492,7 @@ pub struct FieldRef {
 #[derive(Debug, Clone)]
 pub enum SlicePredicate {
     /// An extension: `url` equals.
-    Url(String),
+    Url(CanonicalUrl),
     /// A primitive child equals the value.
     FieldEquals {
         /// The child.
@@ -472,7 +512,7 @@ pub enum SlicePredicate {
         /// The child.
         field: FieldRef,
         /// The value set's URL.
-        value_set: String,
+        value_set: CanonicalUrl,
         /// Its codings.
         codings: Vec<CodingPattern>,
     },
@@ -535,7 +575,7 @@ pub enum CheckKind {
     /// Every value (a `code`) is one of these codes (a required binding of the profile).
     CodeIn {
         /// Value set URL.
-        value_set: String,
+        value_set: CanonicalUrl,
         /// The codes.
         codes: Vec<String>,
     },
@@ -545,7 +585,7 @@ pub enum CheckKind {
         /// `CodeableConcept` or `Coding`.
         type_name: TypeName,
         /// Value set URL.
-        value_set: String,
+        value_set: CanonicalUrl,
         /// Its codings.
         codings: Vec<CodingPattern>,
     },
@@ -562,7 +602,7 @@ pub enum CheckKind {
         /// The choice enum and its `Reference` variant, for choice elements.
         choice: Option<ChoiceName>,
         /// Allowed resource types.
-        targets: Vec<String>,
+        targets: Vec<ResourceName>,
     },
 }
 
@@ -592,7 +632,7 @@ pub enum Accessor {
         /// Doc text.
         doc: String,
         /// Extension URL.
-        url: String,
+        url: CanonicalUrl,
         /// The slice's cardinality: the method returns a `Vec` when more than one is allowed.
         cardinality: Cardinality,
         /// What each extension gives.
@@ -608,11 +648,11 @@ pub enum Accessor {
         /// Doc text.
         doc: String,
         /// The owning struct for nested lists (`ExplanationOfBenefitItem`), `None` on the resource itself.
-        owner: Option<String>,
+        owner: Option<TypeName>,
         /// The sliced list.
         field: FieldRef,
         /// Rust type of its items.
-        item: String,
+        item: TypeName,
         /// How the slice's items are found.
         predicate: SlicePredicate,
     },
@@ -631,16 +671,16 @@ pub enum ExtensionValueKind {
         code_enum: Option<CodeEnumName>,
     },
     /// A complex extension, read into the named struct.
-    Complex(String),
+    Complex(ExtensionStructName),
 }
 
 /// A struct read from a complex extension (`UsCoreRace`): one field per sub-extension.
 #[derive(Debug, Clone)]
 pub struct ExtensionStruct {
     /// Rust name.
-    pub name: String,
+    pub name: ExtensionStructName,
     /// Extension URL.
-    pub url: String,
+    pub url: CanonicalUrl,
     /// Doc text.
     pub doc: String,
     /// One per sub-extension.
@@ -663,5 +703,5 @@ pub struct ExtensionField {
     /// Its type.
     pub ty: FieldType,
     /// For a `Coding` bound (required) to a listable value set: the generated [`CodingEnum`].
-    pub coding_enum: Option<String>,
+    pub coding_enum: Option<CodingEnumName>,
 }

@@ -50,6 +50,18 @@ pub const FHIR_MODELS_VERSION: &str = env!("CARGO_PKG_VERSION");
 /// The command that regenerates, named in every header.
 pub const REGENERATE: &str = "cargo run -p fhir-codegen --release";
 
+/// A canonical URL is emitted as its string literal (as a `String` would be).
+impl quote::ToTokens for CanonicalUrl {
+    fn to_tokens(&self, tokens: &mut TokenStream) {
+        self.as_str().to_tokens(tokens)
+    }
+}
+
+/// Resource types as text, joined by `sep` (for docs: `Patient, Group`).
+pub(crate) fn join_names(names: &[ResourceName], sep: &str) -> String {
+    names.iter().map(ResourceName::as_str).collect::<Vec<_>>().join(sep)
+}
+
 pub(crate) fn ident(name: &str) -> Ident {
     match name.strip_prefix("r#") {
         Some(raw) => Ident::new_raw(raw, Span::call_site()),

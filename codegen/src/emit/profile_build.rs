@@ -120,7 +120,7 @@ fn put_field(members: &mut Vec<(String, Json)>, f: &FieldRef, value: Json) {
 /// An item of a slice, made from its discriminator.
 fn slice_item(p: &SlicePredicate) -> Option<Json> {
     Some(match p {
-        SlicePredicate::Url(url) => Json::Obj(vec![("url".to_owned(), Json::Str(url.clone()))]),
+        SlicePredicate::Url(url) => Json::Obj(vec![("url".to_owned(), Json::Str(url.to_string()))]),
         SlicePredicate::FieldEquals { field: f, value: v } => {
             let mut m = Vec::new();
             put_field(&mut m, f, scalar(&f.ty, v)?);
@@ -244,8 +244,8 @@ impl Arg<'_> {
 /// The template's JSON text and the constructor's arguments.
 fn template<'a>(model: &VersionModel, p: &'a ProfileDef) -> (String, Vec<Arg<'a>>) {
     let structs = Structs(model);
-    let mut root = vec![("resourceType".to_owned(), Json::Str(p.base.clone()))];
-    let claim = format!("{}|{}", p.url, p.version);
+    let mut root = vec![("resourceType".to_owned(), Json::Str(p.base.to_string()))];
+    let claim = p.canonical.to_string();
     root.push(("meta".to_owned(), Json::Obj(vec![("profile".to_owned(), Json::Arr(vec![Json::Str(claim)]))])));
     let meta = p.root.children.iter().find(|ch| ch.field.json == "meta" && ch.slice.is_none() && ch.variant.is_none());
     if let (Some(ch), Some((_, Json::Obj(m)))) = (meta, root.iter_mut().find(|(k, _)| k == "meta")) {
@@ -677,7 +677,7 @@ pub fn module_example(model: &VersionModel, m: &ProfileModule) -> String {
         let x = m.extensions.iter().chain(model.profile_shared.extensions.iter().map(|x| &x.item)).find(|x| x.name == s)?;
         Some((p, x, values))
     });
-    let (v, base, claim) = (&first.name, &first.base, format!("{}|{}", first.url, first.version));
+    let (v, base, claim) = (&first.name, &first.base, first.canonical.to_string());
     let mut uses = vec![v.clone()];
     let mut text = format!(
         r####"
@@ -706,7 +706,7 @@ pub fn module_example(model: &VersionModel, m: &ProfileModule) -> String {
     if let Some((p, x, values)) = patient {
         let n = &p.name;
         uses.push(n.clone());
-        uses.push(x.name.clone());
+        uses.push(x.name.to_string());
         let new_args: Vec<String> = x
             .fields
             .iter()
@@ -718,7 +718,7 @@ pub fn module_example(model: &VersionModel, m: &ProfileModule) -> String {
             Some((f, Some(ce))) => {
                 let e = m.coding_enums.iter().chain(model.profile_shared.coding_enums.iter().map(|e| &e.item)).find(|e| &e.name == ce);
                 let vars: Vec<String> = e.into_iter().flat_map(|e| e.codes.iter().take(2)).map(|c| format!("{ce}::{}", c.variant)).collect();
-                uses.push(ce.clone());
+                uses.push(ce.to_string());
                 format!(" race.{} = vec![{}];\n", f.rust, vars.join(", "))
             }
             Some((f, None)) => format!(

@@ -2,7 +2,7 @@
 //! runtime's `profile_view!`), its checks as a list of calls into `fhir_models::profile::Checker`, and its
 //! typed accessors; the module root holds the extension structs, code enums and coding helpers.
 
-use super::{doc, format_file, ident, profile_build, types, EmitError, GeneratedFile, FHIR_MODELS_VERSION};
+use super::{doc, format_file, ident, join_names, profile_build, types, EmitError, GeneratedFile, FHIR_MODELS_VERSION};
 use crate::model::*;
 use proc_macro2::{Ident, TokenStream};
 use heck::ToShoutySnakeCase;
@@ -52,15 +52,15 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
     });
     let enums = m.code_enums.iter().map(|e| types::code_enum(model, e)).chain(m.coding_enums.iter().map(profile_build::coding_enum));
     let exts = m.extensions.iter().map(|x| extension_struct(&cx, x));
-    let shared = m.shared.iter().map(|n| ident(n));
+    let shared = m.shared.iter().map(|n| ident(n.name()));
     let shared = match layout {
         _ if m.shared.is_empty() => TokenStream::new(),
         Layout::InModels => quote! { pub use super::profile_shared::{#(#shared),*}; },
         Layout::SingleFile => {
             let ps = &model.profile_shared;
-            let exts = ps.extensions.iter().filter(|x| m.shared.contains(&x.item.name)).map(|x| extension_struct(&cx, &x.item));
-            let enums = ps.code_enums.iter().filter(|e| m.shared.contains(&e.item.name)).map(|e| types::code_enum(model, &e.item));
-            let enums = enums.chain(ps.coding_enums.iter().filter(|e| m.shared.contains(&e.item.name)).map(|e| profile_build::coding_enum(&e.item)));
+            let exts = ps.extensions.iter().filter(|x| m.shares(&x.item.name)).map(|x| extension_struct(&cx, &x.item));
+            let enums = ps.code_enums.iter().filter(|e| m.shares(&e.item.name)).map(|e| types::code_enum(model, &e.item));
+            let enums = enums.chain(ps.coding_enums.iter().filter(|e| m.shares(&e.item.name)).map(|e| profile_build::coding_enum(&e.item)));
             quote! { #(#exts)* #(#enums)* }
         }
     };
@@ -90,9 +90,9 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
             )
         }
     };
-    let urls = m.profiles.iter().map(|p| &p.url);
+    let urls = m.profiles.iter().map(|p| p.url());
     let listed = m.profiles.iter().map(|p| {
-        let (url, version) = (&p.url, &p.version);
+        let (url, version) = (p.url(), p.version());
         quote! { (#url, #version) }
     });
     let constructors = m.profiles.iter().map(|p| {
@@ -100,12 +100,12 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         quote! { (#n::PROFILE_URL, #n::TEMPLATE_JSON, #n::REQUIRED_ARGS) }
     });
     let arms = m.profiles.iter().map(|p| {
-        let (url, version, n, b) = (&p.url, &p.version, ident(&p.name), ident(&p.base));
+        let (url, version, n, b) = (p.url(), p.version(), ident(&p.name), ident(&p.base));
         quote! { (#url, Resource::#b(r)) if version.is_none() || version == Some(#version) => Some(#n::check(r)), }
     });
-    let vs_consts = value_set_consts(m).into_iter().map(|(url, name, codings)| {
+    let vs_consts = value_set_consts(m).into_iter().map(|ValueSetConst { url, name, codings }| {
         let n = ident(&name);
-        let list = coding_list(&codings);
+        let list = coding_list(codings);
         let d = doc(&format!("The codings of the value set <{url}> (a required binding)."));
         quote! { #d #[allow(dead_code)] const #n: &[(Option<&str>, Option<&str>)] = #list; }
     });
@@ -354,14 +354,27 @@ fn value_set_const(url: &str) -> String {
     format!("VS_{}", url.rsplit('/').next().unwrap_or(url).to_shouty_snake_case())
 }
 
+/// A module constant listing the codings of a value set used in required bindings or as a slice discriminator.
+struct ValueSetConst<'m> {
+    /// The value set.
+    url: &'m CanonicalUrl,
+    /// The constant's name ([`value_set_const`]).
+    name: String,
+    /// Its codings.
+    codings: &'m [CodingPattern],
+}
+
 /// The value sets used as slice discriminators in a module, each with its codings once.
-fn value_set_consts(m: &ProfileModule) -> Vec<(String, String, Vec<CodingPattern>)> {
-    fn walk(n: &CheckNode, out: &mut Vec<(String, String, Vec<CodingPattern>)>) {
+fn value_set_consts(m: &ProfileModule) -> Vec<ValueSetConst<'_>> {
+    fn add<'m>(out: &mut Vec<ValueSetConst<'m>>, url: &'m CanonicalUrl, codings: &'m [CodingPattern]) {
+        if !out.iter().any(|c| c.url == url) {
+            out.push(ValueSetConst { url, name: value_set_const(url), codings });
+        }
+    }
+    fn walk<'m>(n: &'m CheckNode, out: &mut Vec<ValueSetConst<'m>>) {
         for c in &n.checks {
             if let CheckKind::CodingIn { value_set, codings, .. } = &c.kind {
-                if !out.iter().any(|(u, _, _)| u == value_set) {
-                    out.push((value_set.clone(), value_set_const(value_set), codings.clone()));
-                }
+                add(out, value_set, codings);
             }
         }
         let preds = n
@@ -373,10 +386,8 @@ fn value_set_consts(m: &ProfileModule) -> Vec<(String, String, Vec<CodingPattern
             })
             .chain(n.children.iter().filter_map(|c| c.slice.as_ref()));
         for p in preds {
-            if let SlicePredicate::FieldCodingIn { value_set: vs, codings, .. } = p {
-                if !out.iter().any(|(u, _, _)| u == vs) {
-                    out.push((vs.clone(), value_set_const(vs), codings.clone()));
-                }
+            if let SlicePredicate::FieldCodingIn { value_set, codings, .. } = p {
+                add(out, value_set, codings);
             }
         }
         for c in &n.children {
@@ -387,14 +398,12 @@ fn value_set_consts(m: &ProfileModule) -> Vec<(String, String, Vec<CodingPattern
     for p in &m.profiles {
         walk(&p.root, &mut out);
         for a in &p.accessors {
-            if let Accessor::Slice { predicate: SlicePredicate::FieldCodingIn { value_set: vs, codings, .. }, .. } = a {
-                if !out.iter().any(|(u, _, _)| u == vs) {
-                    out.push((vs.clone(), value_set_const(vs), codings.clone()));
-                }
+            if let Accessor::Slice { predicate: SlicePredicate::FieldCodingIn { value_set, codings, .. }, .. } = a {
+                add(&mut out, value_set, codings);
             }
         }
     }
-    out.sort_by(|a, b| a.1.cmp(&b.1));
+    out.sort_by(|a, b| a.name.cmp(&b.name));
     out
 }
 
@@ -507,6 +516,7 @@ fn check(c: &Check, var: &Ident, depth: usize) -> TokenStream {
             quote! { if let Some(#v) = &#var.#n { c.choice(#label, matches!(#v, #(#pats)|*), #text); } }
         }
         CheckKind::Reference { choice, targets } => {
+            let targets = targets.iter().map(ResourceName::as_str);
             let get = quote!(#v.reference.as_ref().and_then(|p| p.value.as_deref()));
             match choice {
                 Some(e) => {
@@ -570,7 +580,7 @@ fn describe(n: &CheckNode, path: &str, out: &mut Vec<String>) {
             CheckKind::CodeIn { value_set, .. } => format!("code from <{value_set}>"),
             CheckKind::CodingIn { value_set, .. } => format!("coded from <{value_set}>"),
             CheckKind::ChoiceType { allowed, .. } => format!("type {}", allowed.join(" | ")),
-            CheckKind::Reference { targets, .. } => format!("references {}", targets.join(" | ")),
+            CheckKind::Reference { targets, .. } => format!("references {}", join_names(targets, " | ")),
         };
         // The element's short definition once, with its first check.
         let first = !out.iter().any(|l: &String| l.starts_with(&format!("- `{p}`:")));
@@ -591,14 +601,14 @@ fn describe(n: &CheckNode, path: &str, out: &mut Vec<String>) {
 fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
     let name = ident(&p.name);
     let base = ident(&p.base);
-    let url = &p.url;
+    let url = p.url();
     let mut lines = Vec::new();
     describe(&p.root, &p.base, &mut lines);
     // The line with the intra-doc link is written as is: `doc` treats its text as FHIR markdown.
     let link = format!(
         " Profile <{url}> (version {}) on [`{}`]: converting from it (`TryFrom`, `from_json`) checks the profile; \
          converting back (`into_inner`, `From`) is free.",
-        p.version, p.base
+        p.version(), p.base
     );
     let mut text = format!("Checked ({} checks):\n\n{}", lines.len(), lines.join("\n"));
     text.push_str(
@@ -613,7 +623,7 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
     let d = quote! { #intro #[doc = " "] #[doc = #link] #[doc = " "] #d };
     let r = format_ident!("r");
     let body = node(&p.root, &r, 0);
-    let version = &p.version;
+    let version = p.version();
     let accessors = p.accessors.iter().map(|a| accessor(cx, model, a));
     let writers = p.accessors.iter().map(|a| profile_build::writers(&cx.ext_choice, a));
     let constructor = profile_build::constructor(model, p);

@@ -6,7 +6,7 @@
 //! small method per parameter, one `const` table and empty marker impls, so the builders cost little to compile.
 //! The parameter methods are generic over the builder mode, so they are not compiled until used.
 
-use super::{doc, ident, EmitError};
+use super::{doc, ident, join_names, EmitError};
 use crate::model::*;
 use crate::naming;
 use proc_macro2::TokenStream;
@@ -140,7 +140,7 @@ pub fn resource_search(model: &VersionModel, t: &TypeDef) -> Result<TokenStream,
         match (p.kind, &p.bound_code_enum) {
             (SearchKind::Token, Some(e)) => text.push_str(&format!(", takes [`{e}`]")),
             (SearchKind::Reference, _) if p.targets.is_empty() => text.push_str(" to any resource"),
-            (SearchKind::Reference, _) => text.push_str(&format!(" to {}", p.targets.join(", "))),
+            (SearchKind::Reference, _) => text.push_str(&format!(" to {}", join_names(&p.targets, ", "))),
             _ => {}
         }
         text.push_str(").");
@@ -158,7 +158,7 @@ pub fn resource_search(model: &VersionModel, t: &TypeDef) -> Result<TokenStream,
                 "The target types of the reference search parameter `{code}` of `{}`: {}. Implements \
                  [`crate::search::Target`] for each.",
                 t.name,
-                p.targets.join(", ")
+                join_names(&p.targets, ", ")
             ));
             let impls = p.targets.iter().map(|target| {
                 let cfg = cfg_for(model, target);
@@ -176,7 +176,7 @@ pub fn resource_search(model: &VersionModel, t: &TypeDef) -> Result<TokenStream,
         }
 
         let kind = kind_variant(p.kind);
-        let targets = &p.targets;
+        let targets = p.targets.iter().map(ResourceName::as_str);
         let components = p.components.iter().map(|c| kind_variant(c.kind));
         infos.push(quote! {
             crate::search::ParamInfo {

@@ -16,7 +16,7 @@ use crate::packages::{self, PackageError};
 use serde_json::Value;
 use std::collections::{BTreeMap, BTreeSet, HashMap, HashSet};
 
-use terminology::{strip_version, Terminology};
+use terminology::Terminology;
 
 /// Errors while turning packages into the model.
 #[derive(Debug, thiserror::Error)]
@@ -282,7 +282,7 @@ fn share_profile_items(modules: &mut [ProfileModule]) -> Result<SharedProfileIte
     fn share<T: std::fmt::Debug + Clone>(
         modules: &mut [ProfileModule],
         items: impl Fn(&mut ProfileModule) -> &mut Vec<T>,
-        name: impl Fn(&T) -> &str,
+        reexport: impl Fn(&T) -> SharedItem,
     ) -> Vec<Shared<T>> {
         // Identity is the whole definition as the emitter sees it.
         let mut users: BTreeMap<String, (T, Vec<usize>)> = BTreeMap::new();
@@ -295,15 +295,15 @@ fn share_profile_items(modules: &mut [ProfileModule]) -> Result<SharedProfileIte
         for (key, (item, using)) in users.into_iter().filter(|(_, (_, u))| u.len() > 1) {
             for &i in &using {
                 items(&mut modules[i]).retain(|x| format!("{x:?}") != key);
-                modules[i].shared.push(name(&item).to_owned());
+                modules[i].shared.push(reexport(&item));
             }
             out.push(Shared { item, features: using.iter().map(|&i| modules[i].feature.clone()).collect() });
         }
         out
     }
-    let extensions = share(modules, |m| &mut m.extensions, |x: &ExtensionStruct| &x.name);
-    let code_enums = share(modules, |m| &mut m.code_enums, |e: &CodeEnum| &e.name);
-    let coding_enums = share(modules, |m| &mut m.coding_enums, |e: &CodingEnum| &e.name);
+    let extensions = share(modules, |m| &mut m.extensions, |x: &ExtensionStruct| SharedItem::Extension(x.name.clone()));
+    let code_enums = share(modules, |m| &mut m.code_enums, |e: &CodeEnum| SharedItem::CodeEnum(CodeEnumName::new(e.name.as_str())));
+    let coding_enums = share(modules, |m| &mut m.coding_enums, |e: &CodingEnum| SharedItem::CodingEnum(e.name.clone()));
     let mut names: Vec<&str> = extensions
         .iter()
         .map(|x| x.item.name.as_str())
@@ -316,7 +316,7 @@ fn share_profile_items(modules: &mut [ProfileModule]) -> Result<SharedProfileIte
         return Err(LoadError::NameClash(format!("{} (two different shared profile definitions)", w[0])));
     }
     for m in modules.iter_mut() {
-        m.shared.sort();
+        m.shared.sort_by(|a, b| a.name().cmp(b.name()));
     }
     Ok(SharedProfileItems { extensions, code_enums, coding_enums })
 }
@@ -610,7 +610,7 @@ impl Builder<'_> {
             .as_str()
             .or_else(|| b["valueSetReference"]["reference"].as_str())
             .or_else(|| b["valueSetUri"].as_str())?;
-        let url = strip_version(url).to_owned();
+        let url = refs::Canonical::parse(url).url().to_string();
         if !self.bound.contains_key(&url) {
             let listed = self.term.list(&url)?;
             self.bound.insert(url.clone(), BoundValueSet { listed, resources: BTreeSet::new(), by_datatype: false });
@@ -675,7 +675,7 @@ impl Builder<'_> {
             by_url.insert(url.clone(), CodeEnumName::new(name.clone()));
             enums.push(CodeEnum {
                 name,
-                value_set: url,
+                value_set: CanonicalUrl::new(url),
                 doc: listed.doc,
                 codes,
                 fallback: fallback.to_owned(),

@@ -12,7 +12,8 @@
 //! Paths are resolved against the core [`VersionModel`] already built, so the emitter gets Rust field names and
 //! types and never reads JSON.
 
-use super::terminology::{strip_version, Terminology};
+use super::refs::Canonical;
+use super::terminology::Terminology;
 use super::LoadError;
 use crate::manifest::ProfileSpec;
 use crate::model::*;
@@ -45,18 +46,25 @@ struct Index<'a> {
     choices: HashMap<&'a str, &'a ChoiceDef>,
     core_elements: HashMap<&'a str, &'a Value>,
     /// Canonical URL (also `url|version`) → resource type (core resources and the scope's profiles).
-    url_types: HashMap<String, &'a str>,
+    url_types: HashMap<Canonical, &'a str>,
     /// Extension definitions by URL (also `url|version`).
-    extensions: HashMap<String, &'a Value>,
+    extensions: HashMap<Canonical, &'a Value>,
     /// Rust names of the core module (for choosing names that do not shadow them).
     core_names: BTreeSet<String>,
+    /// The resource types of the version, generated or left out by the configuration.
+    resource_types: HashMap<&'a str, ResourceName>,
 }
 
 impl Index<'_> {
     /// A canonical reference resolved in the scope: `url|version` to exactly that version when the scope has it,
     /// else (and for a plain `url`) to the scope's definition of the URL.
-    fn canonical<'m, T>(&self, map: &'m HashMap<String, T>, reference: &str) -> Option<&'m T> {
-        map.get(reference).or_else(|| map.get(strip_version(reference)))
+    fn canonical<'m, T>(&self, map: &'m HashMap<Canonical, T>, reference: &Canonical) -> Option<&'m T> {
+        map.get(reference).or_else(|| map.get(&Canonical::new(reference.url(), None)))
+    }
+
+    /// The name of a struct of the core model, when there is one.
+    fn type_name(&self, name: &str) -> Option<TypeName> {
+        self.structs.get(name).map(|s| TypeName::new(s.name.as_str()))
     }
 }
 
@@ -69,6 +77,14 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
         url_types: HashMap::new(),
         extensions: HashMap::new(),
         core_names: BTreeSet::new(),
+        resource_types: cx
+            .model
+            .resources
+            .iter()
+            .map(|r| r.name.as_str())
+            .chain(cx.model.omitted_resources.iter().map(String::as_str))
+            .map(|r| (r, ResourceName::new(r)))
+            .collect(),
     };
     for t in cx.model.datatypes.iter().chain(&cx.model.resources) {
         for s in &t.structs {
@@ -94,15 +110,15 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
     let scope_sds = cx.scope.iter().rev().flat_map(|p| p.of_type("StructureDefinition"));
     for sd in cx.core.of_type("StructureDefinition").iter().chain(scope_sds) {
         if let (Some(url), Some(ty)) = (sd["url"].as_str(), sd["type"].as_str()) {
-            ix.url_types.insert(url.to_owned(), ty);
+            ix.url_types.insert(Canonical::new(url, None), ty);
             if ty == "Extension" {
-                ix.extensions.insert(url.to_owned(), sd);
+                ix.extensions.insert(Canonical::new(url, None), sd);
             }
             // A versioned reference (`url|3.1.1`) finds exactly that version.
             if let Some(v) = sd["version"].as_str() {
-                ix.url_types.insert(format!("{url}|{v}"), ty);
+                ix.url_types.insert(Canonical::new(url, Some(v)), ty);
                 if ty == "Extension" {
-                    ix.extensions.insert(format!("{url}|{v}"), sd);
+                    ix.extensions.insert(Canonical::new(url, Some(v)), sd);
                 }
             }
         }
@@ -142,24 +158,30 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
     module.resources.extend(sds.iter().filter_map(|sd| sd["type"].as_str()).map(str::to_owned));
     let mut names = BTreeSet::new();
     for sd in sds {
-        let base = sd["type"].as_str().unwrap_or_default().to_owned();
-        let raw = sd["name"].as_str().unwrap_or(&base);
+        let base = sd["type"].as_str().unwrap_or_default();
+        let (Some(base_name), Some(root_type)) = (ix.resource_types.get(base).cloned(), ix.type_name(base)) else {
+            return Err(LoadError::Shape {
+                sd: sd["url"].as_str().unwrap_or_default().to_owned(),
+                path: base.to_owned(),
+                message: "the profile's resource has no struct in the core model".to_owned(),
+            });
+        };
+        let raw = sd["name"].as_str().unwrap_or(base);
         let name = naming::profile_view(raw, sd["title"].as_str());
         let raw = raw.strip_suffix("Profile").unwrap_or(raw);
         if ix.core_names.contains(&name) || !names.insert(name.clone()) {
             return Err(LoadError::NameClash(format!("{name} (profile {})", sd["url"].as_str().unwrap_or_default())));
         }
         let mut w = Walker { cx, ix: &ix, module: &mut module, unchecked: Vec::new(), accessors: Vec::new() };
-        let root = w.walk(sd, &base, 0, true);
+        let root = w.walk(sd, &root_type, 0, true);
         let (unchecked, accessors) = (w.unchecked, w.accessors);
         let title = sd["title"].as_str().unwrap_or(raw);
         let description = sd["description"].as_str().unwrap_or_default();
         module.profiles.push(ProfileDef {
             file: naming::module(&name),
             name,
-            url: sd["url"].as_str().unwrap_or_default().to_owned(),
-            version: sd["version"].as_str().unwrap_or_default().to_owned(),
-            base: base.clone(),
+            canonical: Canonical::new(sd["url"].as_str().unwrap_or_default(), sd["version"].as_str()),
+            base: base_name,
             doc: format!("{title}\n\n{}", first_paragraph(description)),
             root,
             accessors,
@@ -175,7 +197,8 @@ fn first_paragraph(text: &str) -> &str {
 
 /// A node under construction: the values of one element (or slice), a struct.
 struct NodeB {
-    ctx: String,
+    /// The struct of the node's values.
+    ctx: TypeName,
     checks: Vec<Check>,
     children: Vec<ChildB>,
     /// Slicing of the node's fields, by JSON name: the discriminators (type, path).
@@ -266,9 +289,9 @@ struct Tree<'s> {
 }
 
 impl<'s> Tree<'s> {
-    fn new(sd: &'s Value, elements: &'s [Value], root_ctx: &str, top: bool) -> Self {
+    fn new(sd: &'s Value, elements: &'s [Value], root_ctx: &TypeName, top: bool) -> Self {
         let root = NodeB {
-            ctx: root_ctx.to_owned(),
+            ctx: root_ctx.clone(),
             checks: Vec::new(),
             children: Vec::new(),
             slicing: HashMap::new(),
@@ -285,7 +308,7 @@ impl<'s> Tree<'s> {
     }
 
     /// The node of the element's values (of type `ctx`), made on first use.
-    fn child_node(&mut self, el: &Placed, ctx: &str, variant: Option<ChoiceVariantRef>) -> usize {
+    fn child_node(&mut self, el: &Placed, ctx: &TypeName, variant: Option<ChoiceVariantRef>) -> usize {
         let key = canonical_id(el.id);
         if let Some(&i) = self.node_of.get(&key) {
             return i;
@@ -302,7 +325,7 @@ impl<'s> Tree<'s> {
             Some(SlicePredicate::Url(_)) => Some("url".to_owned()),
             _ => None,
         };
-        self.arena.push(NodeB { ctx: ctx.to_owned(), checks: Vec::new(), children: Vec::new(), slicing: HashMap::new(), discriminator, level });
+        self.arena.push(NodeB { ctx: ctx.clone(), checks: Vec::new(), children: Vec::new(), slicing: HashMap::new(), discriminator, level });
         let i = self.arena.len() - 1;
         self.arena[el.p].children.push(ChildB { field: el.field.clone(), label: el.label.clone(), slice: el.predicate.clone(), variant, sub: Sub::Arena(i) });
         self.node_of.insert(key, i);
@@ -414,17 +437,15 @@ impl Walker<'_, '_> {
         }
     }
 
-    /// Resource types of a reference's target profiles; `None` when any resource may be the target.
-    fn targets(&self, e: &Value) -> Option<BTreeSet<String>> {
+    /// Resource types of a reference's target profiles; `None` when any resource may be the target (also when a
+    /// target is not a resource type of the version, such as `Resource` or a logical model: nothing to check).
+    fn targets(&self, e: &Value) -> Option<BTreeSet<ResourceName>> {
         let mut out = BTreeSet::new();
         for t in e["type"].as_array().into_iter().flatten().filter(|t| t["code"].as_str() == Some("Reference")) {
             let list = t["targetProfile"].as_array()?;
             for p in list {
-                let ty = self.ix.canonical(&self.ix.url_types, p.as_str()?).copied()?;
-                if ty == "Resource" || ty == "DomainResource" {
-                    return None;
-                }
-                out.insert(ty.to_owned());
+                let ty = self.ix.canonical(&self.ix.url_types, &Canonical::parse(p.as_str()?)).copied()?;
+                out.insert(self.ix.resource_types.get(ty)?.clone());
             }
         }
         (!out.is_empty()).then_some(out)
@@ -433,7 +454,7 @@ impl Walker<'_, '_> {
     /// Walks one snapshot into a check tree whose root values are of type `root_ctx`: each element, in snapshot
     /// order, is placed on its parent's node ([`Walker::place`]), then turned into checks, and for complex values
     /// into a child node of its own.
-    fn walk(&mut self, sd: &Value, root_ctx: &str, depth: usize, top: bool) -> CheckNode {
+    fn walk(&mut self, sd: &Value, root_ctx: &TypeName, depth: usize, top: bool) -> CheckNode {
         let elements: &[Value] = sd["snapshot"]["element"].as_array().map(Vec::as_slice).unwrap_or(&[]);
         let mut tree = Tree::new(sd, elements, root_ctx, top);
         for e in elements.iter().skip(1) {
@@ -490,7 +511,7 @@ impl Walker<'_, '_> {
         };
         let p = *tree.node_of.get(&canonical_id(parent_id))?;
         let json = name.strip_suffix("[x]").unwrap_or(name);
-        let Some(field) = self.field(&tree.arena[p].ctx.clone(), json) else {
+        let Some(field) = self.field(&tree.arena[p].ctx, json) else {
             if e["min"].as_u64().unwrap_or(0) > 0 || e["max"].as_str() == Some("0") {
                 self.note(format!("`{}`: not an element of the core type", e["path"].as_str().unwrap_or(id)));
             }
@@ -587,10 +608,10 @@ impl Walker<'_, '_> {
             return;
         }
         let Some(vs) = narrowed_required_binding(el.e, base_el) else { return };
-        match self.cx.term.list(vs) {
+        match self.cx.term.list(&vs) {
             Some(listed) => {
                 let codes = listed.concepts.iter().map(|c| c.code.clone()).collect();
-                push_unique(&mut tree.arena[el.p].checks, el.check(CheckKind::CodeIn { value_set: vs.to_owned(), codes }));
+                push_unique(&mut tree.arena[el.p].checks, el.check(CheckKind::CodeIn { value_set: vs, codes }));
             }
             None => self.note(format!("`{}`: required binding to {vs} (not listable)", el.path)),
         }
@@ -604,11 +625,11 @@ impl Walker<'_, '_> {
             return;
         }
         let Some(vs) = narrowed_required_binding(el.e, base_el) else { return };
-        match self.cx.term.list(vs) {
+        match self.cx.term.list(&vs) {
             Some(listed) => {
                 let codings =
                     listed.concepts.iter().map(|c| CodingPattern { system: c.system.clone(), code: Some(c.code.clone()) }).collect();
-                let kind = CheckKind::CodingIn { type_name: type_name.clone(), value_set: vs.to_owned(), codings };
+                let kind = CheckKind::CodingIn { type_name: type_name.clone(), value_set: vs, codings };
                 tree.arena[el.p].checks.push(el.check(kind));
             }
             None => self.note(format!("`{}`: required binding to {vs} (codes not listable)", el.path)),
@@ -617,9 +638,9 @@ impl Walker<'_, '_> {
 
     /// The type of the element's values when it has children (a complex type, or a choice narrowed to one), with
     /// the choice variant; checks a choice narrowed to fewer types.
-    fn narrow_choice(&self, tree: &mut Tree, el: &Placed) -> Option<(String, Option<ChoiceVariantRef>)> {
+    fn narrow_choice(&self, tree: &mut Tree, el: &Placed) -> Option<(TypeName, Option<ChoiceVariantRef>)> {
         let enum_name = match &el.field.ty {
-            FieldType::Complex(n) => return Some((n.to_string(), None)),
+            FieldType::Complex(n) => return Some((n.clone(), None)),
             FieldType::Choice(enum_name) => enum_name,
             _ => return None,
         };
@@ -636,7 +657,7 @@ impl Walker<'_, '_> {
         }
         let v = choice.variants.iter().find(|v| v.suffix == allowed[0])?;
         match &v.ty {
-            FieldType::Complex(n) => Some((n.to_string(), Some(ChoiceVariantRef { choice: enum_name.clone(), variant: v.suffix.clone() }))),
+            FieldType::Complex(n) => Some((n.clone(), Some(ChoiceVariantRef { choice: enum_name.clone(), variant: v.suffix.clone() }))),
             _ => None,
         }
     }
@@ -661,18 +682,18 @@ impl Walker<'_, '_> {
 
     /// An extension typed by its own definition, with no children in this snapshot: that definition's checks on
     /// the extension's node `idx`, and on the resource a typed accessor for it.
-    fn inline_extension(&mut self, tree: &mut Tree, el: &Placed, idx: usize, ctx: &str, depth: usize, top: bool) {
-        let ext_ref = el.e["type"][0]["profile"][0].as_str();
+    fn inline_extension(&mut self, tree: &mut Tree, el: &Placed, idx: usize, ctx: &TypeName, depth: usize, top: bool) {
+        let ext_ref = el.e["type"][0]["profile"][0].as_str().map(Canonical::parse);
         let id = el.id;
         let has_children = tree.by_id.keys().any(|k| k.starts_with(id) && k[id.len()..].starts_with('.'));
-        let (Some(ext_ref), "Extension", false) = (ext_ref, ctx, has_children) else { return };
-        let url = strip_version(ext_ref);
-        let Some(ext_sd) = self.ix.canonical(&self.ix.extensions, ext_ref).copied() else {
+        let (Some(ext_ref), "Extension", false) = (ext_ref, ctx.as_str(), has_children) else { return };
+        let url = ext_ref.url();
+        let Some(ext_sd) = self.ix.canonical(&self.ix.extensions, &ext_ref).copied() else {
             self.note(format!("`{}`: extension definition {url} not found", el.path));
             return;
         };
         if depth < MAX_EXTENSION_DEPTH && url != tree.sd_url {
-            let inner = self.walk(ext_sd, "Extension", depth + 1, false);
+            let inner = self.walk(ext_sd, ctx, depth + 1, false);
             for c in inner.checks {
                 // The definition's fixed `url` is what found the extension.
                 if !(c.field.json == "url" && matches!(c.kind, CheckKind::Fixed(_))) {
@@ -691,7 +712,7 @@ impl Walker<'_, '_> {
     }
 
     /// Named slices of lists on the resource or its direct children (not extension slices) get accessors.
-    fn slice_accessor(&mut self, tree: &Tree, el: &Placed, item: &str) {
+    fn slice_accessor(&mut self, tree: &Tree, el: &Placed, item: &TypeName) {
         let (Some(pred), Some(sname)) = (&el.predicate, el.slice) else { return };
         let level = tree.arena[el.p].level;
         if matches!(pred, SlicePredicate::Url(_)) || level == Level::Deeper {
@@ -706,7 +727,7 @@ impl Walker<'_, '_> {
             doc: format!("The `{sname}` slice of `{}`: {}", el.path, el.e["short"].as_str().unwrap_or_default()),
             owner,
             field: el.field.clone(),
-            item: item.to_owned(),
+            item: item.clone(),
             predicate: pred.clone(),
         });
     }
@@ -737,7 +758,10 @@ impl Walker<'_, '_> {
         }
         let path = disc[0].path.as_str();
         if path == "url" && item_ctx == Some("Extension") {
-            let url = e["type"][0]["profile"][0].as_str().map(|u| strip_version(u).to_owned()).or_else(|| fixed_str(format!("{id}.url")))?;
+            let url = match e["type"][0]["profile"][0].as_str() {
+                Some(profile) => Canonical::parse(profile).url().clone(),
+                None => CanonicalUrl::new(fixed_str(format!("{id}.url"))?),
+            };
             return Some(SlicePredicate::Url(url));
         }
         if path == "$this" {
@@ -780,16 +804,16 @@ impl Walker<'_, '_> {
         }
         // A required binding as the discriminator (CARIN's `adjudicationamounttype`).
         if child["binding"]["strength"].as_str() == Some("required") && matches!(&cf.ty, FieldType::Complex(n) if n == "CodeableConcept" || n == "Coding") {
-            let vs = strip_version(child["binding"]["valueSet"].as_str()?);
-            let listed = self.cx.term.list(vs)?;
+            let vs = Canonical::parse(child["binding"]["valueSet"].as_str()?).url().clone();
+            let listed = self.cx.term.list(&vs)?;
             let codings = listed.concepts.iter().map(|c| CodingPattern { system: c.system.clone(), code: Some(c.code.clone()) }).collect();
-            return Some(SlicePredicate::FieldCodingIn { field: cf, value_set: vs.to_owned(), codings });
+            return Some(SlicePredicate::FieldCodingIn { field: cf, value_set: vs, codings });
         }
         None
     }
 
     /// A typed accessor for an extension slice on the resource, from the extension's definition.
-    fn extension_accessor(&mut self, ext_sd: &Value, slice: &str, url: &str, cardinality: Cardinality) {
+    fn extension_accessor(&mut self, ext_sd: &Value, slice: &str, url: &CanonicalUrl, cardinality: Cardinality) {
         let elements: &[Value] = ext_sd["snapshot"]["element"].as_array().map(Vec::as_slice).unwrap_or(&[]);
         let by_id: HashMap<&str, &Value> = elements.iter().filter_map(|e| Some((e["id"].as_str()?, e))).collect();
         let raw = ext_sd["name"].as_str().unwrap_or(slice);
@@ -852,17 +876,13 @@ impl Walker<'_, '_> {
                     coding_enum,
                 });
             }
-            if !self.module.extensions.iter().any(|x| x.name == struct_name) {
-                self.module.extensions.push(ExtensionStruct {
-                    name: struct_name.clone(),
-                    url: url.to_owned(),
-                    doc: doc.clone(),
-                    fields,
-                });
+            let name = ExtensionStructName::new(struct_name);
+            if !self.module.extensions.iter().any(|x| x.name == name) {
+                self.module.extensions.push(ExtensionStruct { name: name.clone(), url: url.clone(), doc: doc.clone(), fields });
             }
-            ExtensionValueKind::Complex(struct_name)
+            ExtensionValueKind::Complex(name)
         };
-        self.accessors.push(Accessor::Extension { method, doc, url: url.to_owned(), cardinality, value });
+        self.accessors.push(Accessor::Extension { method, doc, url: url.clone(), cardinality, value });
     }
 
     /// The variant of the version's `Extension.value[x]` enum for a type code.
@@ -882,7 +902,7 @@ impl Walker<'_, '_> {
         if e["binding"]["strength"].as_str() != Some("required") {
             return None;
         }
-        let url = strip_version(e["binding"]["valueSet"].as_str()?).to_owned();
+        let url = Canonical::parse(e["binding"]["valueSet"].as_str()?).url().clone();
         if let Some(found) = self.module.code_enums.iter().find(|c| c.value_set == url) {
             return Some(CodeEnumName::new(found.name.clone()));
         }
@@ -933,11 +953,11 @@ impl Walker<'_, '_> {
     /// A coding enum for a sub-extension's `Coding` value bound (required) to a value set whose codings can be
     /// listed (US Core 3.1.1's OMB race categories; US Core 8.0.0 binds VSAC value sets the package does not
     /// hold, so its values stay `Coding`s), made once per module.
-    fn coding_enum_for(&mut self, e: &Value) -> Option<String> {
+    fn coding_enum_for(&mut self, e: &Value) -> Option<CodingEnumName> {
         if e["binding"]["strength"].as_str() != Some("required") {
             return None;
         }
-        let url = strip_version(e["binding"]["valueSet"].as_str()?).to_owned();
+        let url = Canonical::parse(e["binding"]["valueSet"].as_str()?).url().clone();
         if let Some(found) = self.module.coding_enums.iter().find(|c| c.value_set == url) {
             return Some(found.name.clone());
         }
@@ -946,6 +966,7 @@ impl Walker<'_, '_> {
         if self.ix.core_names.contains(&name) || self.module.profiles.iter().any(|p| p.name == name) {
             name.push_str("Code");
         }
+        let name = CodingEnumName::new(name);
         let mut used = vec!["Other".to_owned()];
         let codes = listed
             .concepts
@@ -964,14 +985,14 @@ impl Walker<'_, '_> {
 
 /// The value set of the profile element `e`'s required binding, when the core element `base` is not already bound
 /// (required) to the same value set: a binding the profile narrows, so one to check.
-fn narrowed_required_binding<'v>(e: &'v Value, base: Option<&Value>) -> Option<&'v str> {
+fn narrowed_required_binding(e: &Value, base: Option<&Value>) -> Option<CanonicalUrl> {
     if e["binding"]["strength"].as_str() != Some("required") {
         return None;
     }
-    let vs = strip_version(e["binding"]["valueSet"].as_str()?);
-    let base_vs = base.and_then(|b| b["binding"]["valueSet"].as_str()).map(strip_version);
+    let vs = Canonical::parse(e["binding"]["valueSet"].as_str()?).url().clone();
+    let base_vs = base.and_then(|b| b["binding"]["valueSet"].as_str()).map(|b| Canonical::parse(b).url().clone());
     let base_required = base.is_some_and(|b| b["binding"]["strength"].as_str() == Some("required"));
-    (Some(vs) != base_vs || !base_required).then_some(vs)
+    (Some(&vs) != base_vs.as_ref() || !base_required).then_some(vs)
 }
 
 /// The accessor of an extension slice: the last words of the extension's name that spell the slice name

@@ -167,13 +167,13 @@ fn kind_of(text: &str) -> Option<SearchKind> {
 }
 
 /// Target resource types known to the model, sorted; empty for "any resource".
-fn targets_of(sp: &Value, resource_names: &[&str]) -> Vec<String> {
+fn targets_of(sp: &Value, resource_names: &[&str]) -> Vec<ResourceName> {
     let listed: Vec<&str> = sp["target"].as_array().into_iter().flatten().filter_map(Value::as_str).collect();
     if listed.iter().any(|t| *t == "Resource" || *t == "Any") {
         return Vec::new();
     }
-    let mut known: Vec<String> =
-        listed.iter().filter(|t| resource_names.contains(t)).map(|t| (*t).to_owned()).collect();
+    let mut known: Vec<ResourceName> =
+        listed.iter().filter(|t| resource_names.contains(t)).map(|t| ResourceName::new(*t)).collect();
     known.sort();
     known.dedup();
     if known.is_empty() || known.len() as f64 >= ANY_TARGET_SHARE * resource_names.len() as f64 {

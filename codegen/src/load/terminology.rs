@@ -4,6 +4,7 @@
 //! local code systems (R4 `CodeSystem` resources, or DSTU2's `ValueSet.codeSystem` inline). A value set that
 //! needs a filter, an exclude or an external code system cannot be listed: its elements stay strings.
 
+use super::refs::Canonical;
 use serde_json::Value;
 use std::collections::HashMap;
 
@@ -53,12 +54,7 @@ fn insert_canonical<'a>(map: &mut HashMap<String, &'a Value>, url: &str, resourc
 
 /// A canonical reference looked up: `url|version` exactly when known, else the URL.
 fn lookup<'m, 'a>(map: &'m HashMap<String, &'a Value>, reference: &str) -> Option<&'m &'a Value> {
-    map.get(reference).or_else(|| map.get(strip_version(reference)))
-}
-
-/// The URL without a `|version` suffix.
-pub fn strip_version(url: &str) -> &str {
-    url.split('|').next().unwrap_or(url)
+    map.get(reference).or_else(|| map.get(Canonical::parse(reference).url().as_str()))
 }
 
 impl<'a> Terminology<'a> {
