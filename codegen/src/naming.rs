@@ -19,10 +19,18 @@
 //! - slice accessors: the element and the slice name, lowercase, without the element's name repeated at its start
 //!   (`adjudication` + `adjudicationamounttype` → `adjudication_amounttype`; `SocialHistory` and `socialhistory`
 //!   both → `category_socialhistory`).
+//! - extension structs: the extension's name without `Extension`, in UpperCamelCase (`USCoreRaceExtension` →
+//!   `UsCoreRace`); their fields: snake_case of the sub-extension's URL (`ombCategory` → `omb_category`); their
+//!   accessors on a view: the last words of the struct's name that spell the slice name (`UsCoreBirthSex` +
+//!   `birthsex` → `birth_sex`).
+//! - search builders: `{Resource}Search`; the target marker of a reference parameter:
+//!   `{Resource}{Parameter}Targets` (`ObservationSubjectTargets`), numbered when taken.
+//! - module constants of value sets: `VS_` and the value set's id in SCREAMING_SNAKE_CASE
+//!   (`…/ValueSet/C4BBAdjudication` → `VS_C4BB_ADJUDICATION`).
 //! - keywords that cannot be raw identifiers (`self`, `Self`, `super`, `crate`) get a trailing `_`.
 //! - cargo features: `{module}-{kebab-case type}` (`r4-explanation-of-benefit`).
 
-use heck::{ToKebabCase, ToSnakeCase, ToUpperCamelCase};
+use heck::{ToKebabCase, ToShoutySnakeCase, ToSnakeCase, ToUpperCamelCase};
 
 const KEYWORDS: &[&str] = &[
     "as", "break", "const", "continue", "crate", "else", "enum", "extern", "false", "fn", "for", "if", "impl", "in",
@@ -58,6 +66,86 @@ pub fn code_enum(value_set_name: &str) -> String {
     } else {
         base
     }
+}
+
+/// The name of a code enum beside names already taken: a taken name gets `Code`, then a number
+/// (`Status` → `StatusCode` → `StatusCode3`).
+pub fn unique_code_enum(base: &str, taken: impl Fn(&str) -> bool) -> String {
+    let mut name = base.to_owned();
+    let mut n = 2;
+    while taken(&name) {
+        name = if n == 2 { format!("{base}Code") } else { format!("{base}Code{n}") };
+        n += 1;
+    }
+    name
+}
+
+/// The name of a profile module's code or coding enum from its value set's computable name: [`code_enum`], with
+/// `Code` when that would shadow a name of the core module or a view of the module (`BirthSex`).
+pub fn profile_code_enum(value_set_name: &str, taken: impl Fn(&str) -> bool) -> String {
+    let name = code_enum(value_set_name);
+    if taken(&name) {
+        format!("{name}Code")
+    } else {
+        name
+    }
+}
+
+/// The name of a choice enum: the owning struct and the element without `[x]` (`Observation` + `value` →
+/// `ObservationValue`).
+pub fn choice_enum(owner: &str, element: &str) -> String {
+    format!("{owner}{}", upper_camel(element))
+}
+
+/// The struct read from a complex extension, from the extension's name (`USCoreRaceExtension` → `UsCoreRace`).
+pub fn extension_struct(extension_name: &str) -> String {
+    extension_name.strip_suffix("Extension").unwrap_or(extension_name).to_upper_camel_case()
+}
+
+/// The field of an extension struct for a sub-extension (`ombCategory` → `omb_category`).
+pub fn extension_field(sub_extension: &str) -> String {
+    field(&sub_extension.to_snake_case())
+}
+
+/// The accessor of an extension slice: the last words of the extension struct's name that spell the slice name
+/// (`birthsex` in `UsCoreBirthSex` → `birth_sex`), else the slice name in snake case.
+pub fn extension_accessor(struct_name: &str, slice: &str) -> String {
+    let words: Vec<String> = struct_name.to_snake_case().split('_').map(str::to_owned).collect();
+    let method = (0..words.len())
+        .map(|i| words[i..].join("_"))
+        .find(|w| w.replace('_', "") == slice.to_lowercase())
+        .unwrap_or_else(|| slice.to_snake_case());
+    field(&method)
+}
+
+/// The search builder alias of a resource (`Patient` → `PatientSearch`).
+pub fn search_alias(resource: &str) -> String {
+    format!("{resource}Search")
+}
+
+/// The marker type of a reference search parameter's targets (`Observation` + `subject` →
+/// `ObservationSubjectTargets`, `based-on` → `BasedOn`), numbered from 2 while `taken` says the name is used.
+pub fn search_targets_marker(resource: &str, code: &str, taken: impl Fn(&str) -> bool) -> String {
+    let base = format!("{resource}{}Targets", backbone(&code.replace('-', ".")));
+    let mut name = base.clone();
+    let mut n = 2;
+    while taken(&name) {
+        name = format!("{base}{n}");
+        n += 1;
+    }
+    name
+}
+
+/// The module constant listing a value set's codings, from its URL (`…/ValueSet/C4BBAdjudication` →
+/// `VS_C4BB_ADJUDICATION`).
+pub fn value_set_const(url: &str) -> String {
+    format!("VS_{}", url.rsplit('/').next().unwrap_or(url).to_shouty_snake_case())
+}
+
+/// The binding of the values at nesting depth `depth` of a generated profile check (`v1`, `v2`, ...): each level
+/// of loops binds its own, so a nested check can still name its parent's value.
+pub fn check_binding(depth: usize) -> String {
+    format!("v{depth}")
 }
 
 /// The name of a code enum from its value set's URL, for value sets that share a computable name
@@ -115,6 +203,11 @@ pub fn module(type_name: &str) -> String {
 /// Cargo feature of a resource (`r4`, `ExplanationOfBenefit` → `r4-explanation-of-benefit`).
 pub fn feature(module: &str, type_name: &str) -> String {
     format!("{module}-{}", type_name.to_kebab_case())
+}
+
+/// Cargo feature of a profile module (`r4`, `us-core` → `r4-us-core`).
+pub fn profile_feature(version_module: &str, suffix: &str) -> String {
+    format!("{version_module}-{suffix}")
 }
 
 /// The feature suffix of a profile module (`us_core_v8` → `us-core-v8`, behind `r4-us-core-v8` in `fhir-models`).
@@ -233,5 +326,22 @@ mod tests {
         assert_eq!(slice_accessor(None, "supportingInfo", "admissionperiod"), "supporting_info_admissionperiod");
         assert_eq!(code_variant("Entered-In-Error", None, &mut used), "EnteredInError2");
         assert_eq!(feature("r4", "ExplanationOfBenefit"), "r4-explanation-of-benefit");
+    }
+
+    #[test]
+    fn profile_items() {
+        assert_eq!(extension_struct("USCoreRaceExtension"), "UsCoreRace");
+        assert_eq!(extension_field("ombCategory"), "omb_category");
+        assert_eq!(extension_accessor("UsCoreBirthSex", "birthsex"), "birth_sex");
+        assert_eq!(extension_accessor("UsCoreRace", "race"), "race");
+        assert_eq!(extension_accessor("SomethingElse", "otherName"), "other_name");
+        assert_eq!(profile_code_enum("BirthSex", |n| n == "BirthSex"), "BirthSexCode");
+        assert_eq!(unique_code_enum("Status", |n| n == "Status" || n == "StatusCode"), "StatusCode3");
+        assert_eq!(choice_enum("Observation", "value"), "ObservationValue");
+        assert_eq!(value_set_const("http://x/ValueSet/C4BBAdjudication"), "VS_C4BB_ADJUDICATION");
+        assert_eq!(search_alias("Patient"), "PatientSearch");
+        assert_eq!(search_targets_marker("Observation", "based-on", |n| n == "ObservationBasedOnTargets"), "ObservationBasedOnTargets2");
+        assert_eq!(profile_feature("r4", "us-core"), "r4-us-core");
+        assert_eq!(check_binding(1), "v1");
     }
 }

@@ -62,6 +62,9 @@ pub(crate) fn join_names(names: &[ResourceName], sep: &str) -> String {
     names.iter().map(ResourceName::as_str).collect::<Vec<_>>().join(sep)
 }
 
+/// The identifier of a name: the one place the emitter makes an `Ident`. Every name it is given comes from the
+/// model (made by the loader with [`crate::naming`]), from a `naming` function, or is a fixed local binding of a
+/// generated body (`r`, `x`, `v`); a raw name (`r#type`) becomes a raw identifier.
 pub(crate) fn ident(name: &str) -> Ident {
     match name.strip_prefix("r#") {
         Some(raw) => Ident::new_raw(raw, Span::call_site()),

@@ -8,7 +8,7 @@ use super::profiles::prim;
 use super::{doc, ident};
 use crate::model::*;
 use proc_macro2::{Ident, TokenStream};
-use quote::{format_ident, quote};
+use quote::quote;
 
 /// A JSON value of a template, written with the exact text of its numbers.
 enum Json {
@@ -364,7 +364,7 @@ pub fn writers(ext_choice: &str, a: &Accessor) -> TokenStream {
     let err = quote!(ProfileError);
     match a {
         Accessor::Extension { method, url, cardinality, value, .. } => {
-            let x = format_ident!("value");
+            let x = ident("value");
             let (ty, make) = match value {
                 ExtensionValueKind::Value { variant, ty, code_enum } => match extension_value_of(&e, variant, ty, code_enum, &x) {
                     Some((t, v)) => (t, quote!(Extension { url: Some(#url.to_owned()), value: Some(#v), ..Default::default() })),

@@ -5,8 +5,7 @@
 use super::{doc, format_file, ident, join_names, profile_build, types, EmitError, GeneratedFile, FHIR_MODELS_VERSION};
 use crate::model::*;
 use proc_macro2::{Ident, TokenStream};
-use heck::ToShoutySnakeCase;
-use quote::{format_ident, quote};
+use quote::quote;
 
 /// Where a profile module's code goes.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
@@ -348,17 +347,11 @@ fn codings_match(ty: &str, codings: &[CodingPattern], v: &Ident) -> TokenStream 
     quote!(( #(#parts)&&* ))
 }
 
-/// The name of the module constant listing a value set's codings (`…/ValueSet/C4BBAdjudication` →
-/// `VS_C4BB_ADJUDICATION`).
-fn value_set_const(url: &str) -> String {
-    format!("VS_{}", url.rsplit('/').next().unwrap_or(url).to_shouty_snake_case())
-}
-
 /// A module constant listing the codings of a value set used in required bindings or as a slice discriminator.
 struct ValueSetConst<'m> {
     /// The value set.
     url: &'m CanonicalUrl,
-    /// The constant's name ([`value_set_const`]).
+    /// The constant's name ([`naming::value_set_const`](crate::naming::value_set_const)).
     name: String,
     /// Its codings.
     codings: &'m [CodingPattern],
@@ -368,7 +361,7 @@ struct ValueSetConst<'m> {
 fn value_set_consts(m: &ProfileModule) -> Vec<ValueSetConst<'_>> {
     fn add<'m>(out: &mut Vec<ValueSetConst<'m>>, url: &'m CanonicalUrl, codings: &'m [CodingPattern]) {
         if !out.iter().any(|c| c.url == url) {
-            out.push(ValueSetConst { url, name: value_set_const(url), codings });
+            out.push(ValueSetConst { url, name: crate::naming::value_set_const(url), codings });
         }
     }
     fn walk<'m>(n: &'m CheckNode, out: &mut Vec<ValueSetConst<'m>>) {
@@ -424,7 +417,7 @@ fn type_name(ty: &FieldType) -> &str {
 
 /// Whether item `v` (a value of `field`) belongs to the slice.
 pub(super) fn predicate(p: &SlicePredicate, field: &FieldRef, v: &Ident) -> TokenStream {
-    let z = format_ident!("z");
+    let z = ident("z");
     match p {
         SlicePredicate::Url(url) => quote!(#v.url.as_deref() == Some(#url)),
         SlicePredicate::FieldEquals { field: f, value } => {
@@ -439,7 +432,7 @@ pub(super) fn predicate(p: &SlicePredicate, field: &FieldRef, v: &Ident) -> Toke
         }
         SlicePredicate::FieldCodingIn { field: f, value_set: vs, .. } => {
             let it = values(f, v);
-            let list = ident(&value_set_const(vs));
+            let list = ident(&crate::naming::value_set_const(vs));
             let fun = if type_name(&f.ty) == "Coding" { quote!(coding_in) } else { quote!(concept_in) };
             quote!(#it.any(|#z| #fun(#z, #list)))
         }
@@ -462,7 +455,7 @@ fn check(c: &Check, var: &Ident, depth: usize) -> TokenStream {
     let label = &c.label;
     let f = &c.field;
     let n = ident(&f.rust);
-    let v = format_ident!("v{}", depth + 1);
+    let v = ident(&crate::naming::check_binding(depth + 1));
     match &c.kind {
         CheckKind::Count { slice, min, max } => {
             let found = match slice {
@@ -498,7 +491,7 @@ fn check(c: &Check, var: &Ident, depth: usize) -> TokenStream {
         }
         CheckKind::CodingIn { type_name, value_set, .. } => {
             let it = values(f, var);
-            let list = ident(&value_set_const(value_set));
+            let list = ident(&crate::naming::value_set_const(value_set));
             let (has, ok) = if type_name == "Coding" {
                 (quote!(true), quote!(coding_in(#v, #list)))
             } else {
@@ -537,7 +530,7 @@ fn node(n: &CheckNode, var: &Ident, depth: usize) -> TokenStream {
     let children = n.children.iter().map(|ch| {
         let f = &ch.field;
         let name = ident(&f.rust);
-        let v = format_ident!("v{}", depth + 1);
+        let v = ident(&crate::naming::check_binding(depth + 1));
         let body = node(&ch.node, &v, depth + 1);
         if let Some(ChoiceVariantRef { choice, variant }) = &ch.variant {
             let e = ident(choice);
@@ -621,7 +614,7 @@ fn profile(cx: &Cx, model: &VersionModel, p: &ProfileDef) -> TokenStream {
     }
     let (intro, d) = (doc(&p.doc), doc(&text));
     let d = quote! { #intro #[doc = " "] #[doc = #link] #[doc = " "] #d };
-    let r = format_ident!("r");
+    let r = ident("r");
     let body = node(&p.root, &r, 0);
     let version = p.version();
     let accessors = p.accessors.iter().map(|a| accessor(cx, model, a));
@@ -711,7 +704,7 @@ fn accessor(cx: &Cx, _model: &VersionModel, a: &Accessor) -> TokenStream {
     match a {
         Accessor::Extension { method, doc: text, url, cardinality, value } => {
             let m = ident(method);
-            let x = format_ident!("x");
+            let x = ident("x");
             let (ret, get) = match value {
                 ExtensionValueKind::Value { variant, ty, code_enum } => extension_value(cx, variant, ty, code_enum, &x),
                 ExtensionValueKind::Complex(s) => {
@@ -739,7 +732,7 @@ fn accessor(cx: &Cx, _model: &VersionModel, a: &Accessor) -> TokenStream {
         Accessor::Slice { method, doc: text, owner, field, item, predicate: p, .. } => {
             let m = ident(method);
             let item = ident(item);
-            let v = format_ident!("v");
+            let v = ident("v");
             let pred = predicate(p, field, &v);
             let d = doc(text);
             // The slice's test, once: the read accessor and the writers (`profile_build::writers`) use it.
@@ -750,7 +743,7 @@ fn accessor(cx: &Cx, _model: &VersionModel, a: &Accessor) -> TokenStream {
             };
             match owner {
                 None => {
-                    let it = values(field, &format_ident!("r"));
+                    let it = values(field, &ident("r"));
                     quote! {
                         #is_fn
                         #d
@@ -759,7 +752,7 @@ fn accessor(cx: &Cx, _model: &VersionModel, a: &Accessor) -> TokenStream {
                 }
                 Some(o) => {
                     let o = ident(o);
-                    let it = values(field, &format_ident!("parent"));
+                    let it = values(field, &ident("parent"));
                     quote! {
                         #is_fn
                         #d

@@ -100,12 +100,12 @@ fn cfg_for(model: &VersionModel, name: &str) -> TokenStream {
 /// The search items of one resource, appended to the resource's generated file.
 pub fn resource_search(model: &VersionModel, t: &TypeDef) -> Result<TokenStream, EmitError> {
     let name = ident(&t.name);
-    let alias = format!("{}Search", t.name);
+    let alias = naming::search_alias(&t.name);
     let mut taken = taken_names(model);
     if taken.contains(&alias) {
         return Err(EmitError::NameClash(alias));
     }
-    taken.extend(model.resources.iter().map(|r| format!("{}Search", r.name)));
+    taken.extend(model.resources.iter().map(|r| naming::search_alias(&r.name)));
     let alias_ident = ident(&alias);
     let params: &[SearchParamDef] = model.search_params.get(&t.name).map(Vec::as_slice).unwrap_or(&[]);
 
@@ -122,13 +122,7 @@ pub fn resource_search(model: &VersionModel, t: &TypeDef) -> Result<TokenStream,
         let code = &p.code;
         let method = ident(&p.method);
         let marker = if p.kind == SearchKind::Reference && !p.targets.is_empty() {
-            let base = format!("{}{}Targets", t.name, naming::backbone(&p.code.replace('-', ".")));
-            let mut m = base.clone();
-            let mut n = 2;
-            while taken.contains(&m) {
-                m = format!("{base}{n}");
-                n += 1;
-            }
+            let m = naming::search_targets_marker(&t.name, &p.code, |n| taken.contains(n));
             taken.insert(m.clone());
             Some(m)
         } else {

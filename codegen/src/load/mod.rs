@@ -524,7 +524,7 @@ impl Builder<'_> {
         let codes = element_type_codes(e);
         let (json, path_name, ty) = match elem.strip_suffix("[x]") {
             Some(choice_base) => {
-                let enum_name = format!("{}{}", t.structs[owner].name, naming::upper_camel(choice_base));
+                let enum_name = naming::choice_enum(&t.structs[owner].name, choice_base);
                 let ty = self.choice_type(t, enum_name, path, &codes, &doc)?;
                 (choice_base.to_owned(), elem.to_owned(), ty)
             }
@@ -647,12 +647,7 @@ impl Builder<'_> {
         for (url, BoundValueSet { listed, resources: users, by_datatype }) in bound {
             let base = naming::code_enum(&listed.name);
             let base = if name_count[&base] > 1 { naming::code_enum_from_url(&url) } else { base };
-            let mut name = base.clone();
-            let mut n = 2;
-            while self.names.contains_key(&name) {
-                name = if n == 2 { format!("{base}Code") } else { format!("{base}Code{n}") };
-                n += 1;
-            }
+            let name = naming::unique_code_enum(&base, |n| self.names.contains_key(n));
             self.claim(&name, &url)?;
             let mut used = Vec::new();
             let codes: Vec<CodeValue> = listed

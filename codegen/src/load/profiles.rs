@@ -19,7 +19,6 @@ use crate::manifest::ProfileSpec;
 use crate::model::*;
 use crate::naming;
 use crate::packages::Package;
-use heck::{ToSnakeCase, ToUpperCamelCase};
 use serde_json::Value;
 use std::collections::{BTreeSet, HashMap};
 
@@ -126,7 +125,7 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
 
     let mut module = ProfileModule {
         module: spec.module.clone(),
-        feature: format!("{}-{}", cx.model.module, spec.feature),
+        feature: naming::profile_feature(&cx.model.module, &spec.feature),
         package: spec.package.clone(),
         resources: BTreeSet::new(),
         profiles: Vec::new(),
@@ -817,8 +816,8 @@ impl Walker<'_, '_> {
         let elements: &[Value] = ext_sd["snapshot"]["element"].as_array().map(Vec::as_slice).unwrap_or(&[]);
         let by_id: HashMap<&str, &Value> = elements.iter().filter_map(|e| Some((e["id"].as_str()?, e))).collect();
         let raw = ext_sd["name"].as_str().unwrap_or(slice);
-        let struct_name = raw.strip_suffix("Extension").unwrap_or(raw).to_upper_camel_case();
-        let method = extension_method(&struct_name, slice);
+        let struct_name = naming::extension_struct(raw);
+        let method = naming::extension_accessor(&struct_name, slice);
         let doc = format!(
             "{}\n\nThe `{slice}` extension (<{url}>).",
             ext_sd["title"].as_str().or_else(|| ext_sd["description"].as_str()).unwrap_or(raw)
@@ -867,7 +866,7 @@ impl Walker<'_, '_> {
                     .unwrap_or(v);
                 let coding_enum = if *code == "Coding" { self.coding_enum_for(bound) } else { None };
                 fields.push(ExtensionField {
-                    rust: naming::field(&sub.to_snake_case()),
+                    rust: naming::extension_field(sub),
                     url: sub_url,
                     doc: e["short"].as_str().unwrap_or_default().to_owned(),
                     cardinality: Cardinality::new(max != Some(1), e["min"].as_u64().unwrap_or(0) >= 1),
@@ -883,6 +882,12 @@ impl Walker<'_, '_> {
             ExtensionValueKind::Complex(name)
         };
         self.accessors.push(Accessor::Extension { method, doc, url: url.clone(), cardinality, value });
+    }
+
+    /// The name of a code or coding enum of the module for a value set's computable name, beside the core's names
+    /// and the module's views.
+    fn enum_name(&self, value_set_name: &str) -> String {
+        naming::profile_code_enum(value_set_name, |n| self.ix.core_names.contains(n) || self.module.profiles.iter().any(|p| p.name == n))
     }
 
     /// The variant of the version's `Extension.value[x]` enum for a type code.
@@ -916,10 +921,7 @@ impl Walker<'_, '_> {
             return Some(CodeEnumName::new(core.name.clone()));
         }
         let listed = self.cx.term.list(&url)?;
-        let mut name = naming::code_enum(&listed.name);
-        if self.ix.core_names.contains(&name) || self.module.profiles.iter().any(|p| p.name == name) {
-            name.push_str("Code");
-        }
+        let name = self.enum_name(&listed.name);
         let mut used = Vec::new();
         let codes = listed
             .concepts
@@ -962,11 +964,7 @@ impl Walker<'_, '_> {
             return Some(found.name.clone());
         }
         let listed = self.cx.term.list(&url).filter(|l| l.concepts.len() <= MAX_CODING_ENUM)?;
-        let mut name = naming::code_enum(&listed.name);
-        if self.ix.core_names.contains(&name) || self.module.profiles.iter().any(|p| p.name == name) {
-            name.push_str("Code");
-        }
-        let name = CodingEnumName::new(name);
+        let name = CodingEnumName::new(self.enum_name(&listed.name));
         let mut used = vec!["Other".to_owned()];
         let codes = listed
             .concepts
@@ -993,17 +991,6 @@ fn narrowed_required_binding(e: &Value, base: Option<&Value>) -> Option<Canonica
     let base_vs = base.and_then(|b| b["binding"]["valueSet"].as_str()).map(|b| Canonical::parse(b).url().clone());
     let base_required = base.is_some_and(|b| b["binding"]["strength"].as_str() == Some("required"));
     (Some(&vs) != base_vs.as_ref() || !base_required).then_some(vs)
-}
-
-/// The accessor of an extension slice: the last words of the extension's name that spell the slice name
-/// (`birthsex` in `UsCoreBirthSex` → `birth_sex`), else the slice name in snake case.
-fn extension_method(struct_name: &str, slice: &str) -> String {
-    let words: Vec<String> = struct_name.to_snake_case().split('_').map(str::to_owned).collect();
-    let method = (0..words.len())
-        .map(|i| words[i..].join("_"))
-        .find(|w| w.replace('_', "") == slice.to_lowercase())
-        .unwrap_or_else(|| slice.to_snake_case());
-    naming::field(&method)
 }
 
 /// The parent id and last segment of an element id (`Patient.extension:race` → `Patient`, `extension:race`).
@@ -1056,9 +1043,6 @@ mod tests {
     fn ids_and_names() {
         assert_eq!(canonical_id("Extension.extension:text.value[x]:valueString"), "Extension.extension:text.value[x]");
         assert_eq!(split_id("Patient.extension:race"), Some(("Patient", "extension:race")));
-        assert_eq!(extension_method("UsCoreBirthSex", "birthsex"), "birth_sex");
-        assert_eq!(extension_method("UsCoreRace", "race"), "race");
-        assert_eq!(extension_method("SomethingElse", "otherName"), "other_name");
         assert_eq!(max_of(Some("*")), None);
         assert_eq!(max_of(Some("0")), Some(0));
     }
