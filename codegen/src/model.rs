@@ -40,6 +40,18 @@ pub struct VersionModel {
     pub warnings: Vec<String>,
 }
 
+impl VersionModel {
+    /// The choice enum of `Extension.value[x]` (`ExtensionValue`), through which profile views read and write
+    /// extension values; `None` when the version has no `Extension` datatype with a value.
+    pub fn extension_value(&self) -> Option<&ChoiceName> {
+        let extension = self.datatypes.iter().flat_map(|t| &t.structs).find(|s| s.name == "Extension")?;
+        match &extension.fields.iter().find(|f| f.json == "value")?.ty {
+            FieldType::Choice(n) => Some(n),
+            _ => None,
+        }
+    }
+}
+
 /// One FHIR resource or datatype, with the structs of its backbone elements and its choice enums.
 #[derive(Debug, Clone)]
 pub struct TypeDef {

@@ -38,6 +38,9 @@ pub enum EmitError {
         /// The parser's message.
         source: syn::Error,
     },
+    /// Profile views need the version's `Extension.value[x]` enum, and the version module has none.
+    #[error("profile modules of `{0}` need the `Extension.value[x]` choice enum, which that version does not have")]
+    NoExtensionValue(String),
     /// A generated name would clash with another item of the module.
     #[error("name clash: `{0}` would be generated twice")]
     NameClash(String),

@@ -22,7 +22,7 @@ pub enum Layout {
 pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, layout: Layout) -> Result<Vec<GeneratedFile>, EmitError> {
     let dir = format!("src/{}/{}", model.module, m.module);
     let mut files = Vec::new();
-    let cx = Cx { ext_choice: extension_choice(model) };
+    let cx = Cx::new(model)?;
     let file_allow = quote!(unused_imports, unused_variables, unused_parens, clippy::all);
     let mut inline = Vec::new();
     for p in &m.profiles {
@@ -194,7 +194,7 @@ pub fn shared_items(model: &VersionModel, header: &str) -> Result<Option<Generat
     if shared.extensions.is_empty() && shared.code_enums.is_empty() && shared.coding_enums.is_empty() {
         return Ok(None);
     }
-    let cx = Cx { ext_choice: extension_choice(model) };
+    let cx = Cx::new(model)?;
     let items = shared
         .extensions
         .iter()
@@ -275,21 +275,14 @@ pub fn version_check_profile(model: &VersionModel, header: &str) -> Result<Optio
 
 struct Cx {
     /// The version's `Extension.value[x]` enum.
-    ext_choice: String,
+    ext_choice: ChoiceName,
 }
 
-fn extension_choice(model: &VersionModel) -> String {
-    model
-        .datatypes
-        .iter()
-        .flat_map(|t| &t.structs)
-        .find(|s| s.name == "Extension")
-        .and_then(|s| s.fields.iter().find(|f| f.json == "value"))
-        .and_then(|f| match &f.ty {
-            FieldType::Choice(n) => Some(n.to_string()),
-            _ => None,
-        })
-        .unwrap_or_else(|| "ExtensionValue".to_owned())
+impl Cx {
+    fn new(model: &VersionModel) -> Result<Self, EmitError> {
+        let ext_choice = model.extension_value().ok_or_else(|| EmitError::NoExtensionValue(model.module.clone()))?;
+        Ok(Cx { ext_choice: ext_choice.clone() })
+    }
 }
 
 fn opt(s: &Option<String>) -> TokenStream {

@@ -186,11 +186,11 @@ fn build_core_model(term: &Terminology, defs: &CoreDefinitions, spec: &VersionSp
     }
     let mut datatypes = Vec::new();
     for (name, sd) in &defs.datatypes {
-        datatypes.push(b.build_type(name, sd, false)?);
+        datatypes.push(b.build_type(name, sd, TypeKind::Datatype)?);
     }
     let mut resources = Vec::new();
     for (name, sd) in &defs.resources {
-        resources.push(b.build_type(name, sd, true)?);
+        resources.push(b.build_type(name, sd, TypeKind::Resource)?);
     }
     let code_enums = b.finish_enums(&mut datatypes, &mut resources, &spec.base_resources)?;
     mark_boxes(&mut datatypes, &mut resources);
@@ -401,8 +401,8 @@ struct TypeB {
 }
 
 impl TypeB {
-    fn new(name: &str, sd: &Value, is_resource: bool) -> Self {
-        let resource_type = is_resource.then(|| name.to_owned());
+    fn new(name: &str, sd: &Value, kind: TypeKind) -> Self {
+        let resource_type = (kind == TypeKind::Resource).then(|| name.to_owned());
         TypeB {
             name: name.to_owned(),
             sd: sd["url"].as_str().unwrap_or(name).to_owned(),
@@ -476,8 +476,8 @@ impl Builder<'_> {
         Ok(())
     }
 
-    fn build_type(&mut self, name: &str, sd: &Value, is_resource: bool) -> Result<TypeDef, LoadError> {
-        let mut t = TypeB::new(name, sd, is_resource);
+    fn build_type(&mut self, name: &str, sd: &Value, kind: TypeKind) -> Result<TypeDef, LoadError> {
+        let mut t = TypeB::new(name, sd, kind);
         let elements = sd["snapshot"]["element"].as_array().ok_or_else(|| t.shape(name, "no snapshot".into()))?;
         t.structs[0].doc = doc_of(&elements[0], sd);
         for e in &elements[1..] {
@@ -491,9 +491,9 @@ impl Builder<'_> {
         Ok(TypeDef {
             name: name.to_owned(),
             url: sd["url"].as_str().unwrap_or_default().to_owned(),
-            kind: if is_resource { TypeKind::Resource } else { TypeKind::Datatype },
+            kind,
             file: naming::module(name),
-            feature: is_resource.then(|| naming::feature(&self.module, name)),
+            feature: (kind == TypeKind::Resource).then(|| naming::feature(&self.module, name)),
             structs: t.structs,
             choices: t.choices,
         })

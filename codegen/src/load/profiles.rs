@@ -172,7 +172,7 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
             return Err(LoadError::NameClash(format!("{name} (profile {})", sd["url"].as_str().unwrap_or_default())));
         }
         let mut w = Walker { cx, ix: &ix, module: &mut module, unchecked: Vec::new(), accessors: Vec::new() };
-        let root = w.walk(sd, &root_type, 0, true);
+        let root = w.walk(sd, &root_type, Snapshot::Profile);
         let (unchecked, accessors) = (w.unchecked, w.accessors);
         let title = sd["title"].as_str().unwrap_or(raw);
         let description = sd["description"].as_str().unwrap_or_default();
@@ -252,6 +252,30 @@ impl DiscriminatorKind {
     }
 }
 
+/// Which snapshot a walk is over.
+#[derive(Debug, Clone, Copy, PartialEq, Eq)]
+enum Snapshot {
+    /// The profile itself: its extension slices and list slices get typed accessors.
+    Profile,
+    /// The definition of an extension used by the profile (or by such a definition), walked for its checks only,
+    /// `depth` definitions deep (1 for an extension of the profile).
+    Extension { depth: usize },
+}
+
+impl Snapshot {
+    fn depth(self) -> usize {
+        match self {
+            Snapshot::Profile => 0,
+            Snapshot::Extension { depth } => depth,
+        }
+    }
+
+    /// The snapshot of an extension definition used in this one.
+    fn inner(self) -> Snapshot {
+        Snapshot::Extension { depth: self.depth() + 1 }
+    }
+}
+
 /// Where a node is in the profiled resource.
 #[derive(Debug, Clone, Copy, PartialEq, Eq)]
 enum Level {
@@ -288,14 +312,14 @@ struct Tree<'s> {
 }
 
 impl<'s> Tree<'s> {
-    fn new(sd: &'s Value, elements: &'s [Value], root_ctx: &TypeName, top: bool) -> Self {
+    fn new(sd: &'s Value, elements: &'s [Value], root_ctx: &TypeName, snapshot: Snapshot) -> Self {
         let root = NodeB {
             ctx: root_ctx.clone(),
             checks: Vec::new(),
             children: Vec::new(),
             slicing: HashMap::new(),
             discriminator: None,
-            level: if top { Level::Resource } else { Level::Deeper },
+            level: if snapshot == Snapshot::Profile { Level::Resource } else { Level::Deeper },
         };
         let root_id = elements.first().and_then(|e| e["id"].as_str()).unwrap_or(root_ctx).to_owned();
         Tree {
@@ -453,17 +477,17 @@ impl Walker<'_, '_> {
     /// Walks one snapshot into a check tree whose root values are of type `root_ctx`: each element, in snapshot
     /// order, is placed on its parent's node ([`Walker::place`]), then turned into checks, and for complex values
     /// into a child node of its own.
-    fn walk(&mut self, sd: &Value, root_ctx: &TypeName, depth: usize, top: bool) -> CheckNode {
+    fn walk(&mut self, sd: &Value, root_ctx: &TypeName, snapshot: Snapshot) -> CheckNode {
         let elements: &[Value] = sd["snapshot"]["element"].as_array().map(Vec::as_slice).unwrap_or(&[]);
-        let mut tree = Tree::new(sd, elements, root_ctx, top);
+        let mut tree = Tree::new(sd, elements, root_ctx, snapshot);
         for e in elements.iter().skip(1) {
-            self.walk_element(&mut tree, e, depth, top);
+            self.walk_element(&mut tree, e, snapshot);
         }
         finish(&mut tree.arena, 0)
     }
 
     /// One element: its checks on the parent's node, and the node of its values.
-    fn walk_element<'s>(&mut self, tree: &mut Tree<'s>, e: &'s Value, depth: usize, top: bool) {
+    fn walk_element<'s>(&mut self, tree: &mut Tree<'s>, e: &'s Value, snapshot: Snapshot) {
         let Some(el) = self.place(tree, e) else { return };
         self.cardinality_checks(tree, &el);
         if el.max == Some(0) {
@@ -490,8 +514,8 @@ impl Walker<'_, '_> {
         }
         let Some((ctx, variant)) = values else { return };
         let idx = tree.child_node(&el, &ctx, variant);
-        self.inline_extension(tree, &el, idx, &ctx, depth, top);
-        if top {
+        self.inline_extension(tree, &el, idx, &ctx, snapshot);
+        if snapshot == Snapshot::Profile {
             self.slice_accessor(tree, &el, &ctx);
         }
     }
@@ -681,7 +705,7 @@ impl Walker<'_, '_> {
 
     /// An extension typed by its own definition, with no children in this snapshot: that definition's checks on
     /// the extension's node `idx`, and on the resource a typed accessor for it.
-    fn inline_extension(&mut self, tree: &mut Tree, el: &Placed, idx: usize, ctx: &TypeName, depth: usize, top: bool) {
+    fn inline_extension(&mut self, tree: &mut Tree, el: &Placed, idx: usize, ctx: &TypeName, snapshot: Snapshot) {
         let ext_ref = el.e["type"][0]["profile"][0].as_str().map(Canonical::parse);
         let id = el.id;
         let has_children = tree.by_id.keys().any(|k| k.starts_with(id) && k[id.len()..].starts_with('.'));
@@ -691,8 +715,8 @@ impl Walker<'_, '_> {
             self.note(format!("`{}`: extension definition {url} not found", el.path));
             return;
         };
-        if depth < MAX_EXTENSION_DEPTH && url != tree.sd_url {
-            let inner = self.walk(ext_sd, ctx, depth + 1, false);
+        if snapshot.depth() < MAX_EXTENSION_DEPTH && url != tree.sd_url {
+            let inner = self.walk(ext_sd, ctx, snapshot.inner());
             for c in inner.checks {
                 // The definition's fixed `url` is what found the extension.
                 if !(c.field.json == "url" && matches!(c.kind, CheckKind::Fixed(_))) {
@@ -703,7 +727,7 @@ impl Walker<'_, '_> {
                 tree.arena[idx].children.push(ChildB { field: c.field, label: c.label, slice: c.slice, variant: c.variant, sub: Sub::Done(c.node) });
             }
         }
-        if top && tree.arena[el.p].level == Level::Resource && el.field.json == "extension" {
+        if snapshot == Snapshot::Profile && tree.arena[el.p].level == Level::Resource && el.field.json == "extension" {
             if let Some(slice) = el.slice {
                 self.extension_accessor(ext_sd, slice, url, Cardinality::new(el.max != Some(1), el.min > 0));
             }
@@ -892,10 +916,7 @@ impl Walker<'_, '_> {
 
     /// The variant of the version's `Extension.value[x]` enum for a type code.
     fn extension_variant(&self, code: &str) -> Option<(String, FieldType)> {
-        let s = self.ix.structs.get("Extension")?;
-        let f = s.fields.iter().find(|f| f.json == "value")?;
-        let FieldType::Choice(name) = &f.ty else { return None };
-        let c = self.ix.choices.get(name.as_str())?;
+        let c = self.ix.choices.get(self.cx.model.extension_value()?.as_str())?;
         let suffix = naming::upper_camel(code);
         let v = c.variants.iter().find(|v| v.suffix == suffix)?;
         Some((v.suffix.clone(), v.ty.clone()))
