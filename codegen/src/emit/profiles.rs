@@ -18,67 +18,94 @@ pub enum Layout {
     SingleFile,
 }
 
-/// All files of one profile module (one file for [`Layout::SingleFile`], named `<module>.rs`).
+/// All files of one profile module (one file for [`Layout::SingleFile`], named `<module>.rs`): the profiles
+/// (files of their own, or inline modules), then the module root with its header, the items shared with other
+/// modules, the tables of the profiles, the module's enums and extension structs, and the coding helpers.
 pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, layout: Layout) -> Result<Vec<GeneratedFile>, EmitError> {
-    let dir = format!("src/{}/{}", model.module, m.module);
-    let mut files = Vec::new();
     let cx = Cx::new(model)?;
+    let (mut files, profiles) = profile_items(&cx, model, m, header, layout)?;
+    let (attrs, uses) = module_header(model, m, layout);
+    let shared = shared_reexports(&cx, model, m, layout);
+    let tables = profile_tables(m);
+    let enums = m.code_enums.iter().map(|e| types::code_enum(model, e)).chain(m.coding_enums.iter().map(profile_build::coding_enum));
+    let exts = m.extensions.iter().map(|x| extension_struct(&cx, x));
+    let vs_consts = value_set_items(m);
+    let helpers = coding_helpers();
+    let root = quote! {
+        #attrs
+        #uses
+        #[allow(unused_imports)]
+        use ::fhir_models::__private::{profile_view, Checker, CodeEnum, ProfileError};
+
+        #profiles
+        #shared
+        #tables
+        #(#enums)*
+        #(#exts)*
+        #vs_consts
+        #helpers
+    };
+    let root_file = match layout {
+        Layout::InModels => format!("src/{}/{}/mod.rs", model.module, m.module),
+        Layout::SingleFile => format!("{}.rs", m.module),
+    };
+    files.push(format_file(&root_file, header, root)?);
+    Ok(files)
+}
+
+/// The profiles of a module: in [`Layout::InModels`] one file each (returned) and their `mod` declarations (the
+/// tokens, for the root); in [`Layout::SingleFile`] inline modules (the tokens) and no files.
+fn profile_items(cx: &Cx, model: &VersionModel, m: &ProfileModule, header: &str, layout: Layout) -> Result<(Vec<GeneratedFile>, TokenStream), EmitError> {
     let file_allow = quote!(unused_imports, unused_variables, unused_parens, clippy::all);
-    let mut inline = Vec::new();
+    let mut files = Vec::new();
+    let mut items = Vec::new();
     for p in &m.profiles {
-        let body = profile(&cx, model, p);
+        let body = profile(cx, model, p);
         let f = ident(&p.file);
         match layout {
-            Layout::InModels => files.push(format_file(
-                &format!("{dir}/{}.rs", p.file),
-                header,
-                quote! {
-                    #![allow(#file_allow)]
-                    use super::*;
-                    #body
-                },
-            )?),
-            Layout::SingleFile => inline.push(quote! {
+            Layout::InModels => {
+                files.push(format_file(
+                    &format!("src/{}/{}/{}.rs", model.module, m.module, p.file),
+                    header,
+                    quote! {
+                        #![allow(#file_allow)]
+                        use super::*;
+                        #body
+                    },
+                )?);
+                items.push(quote! { mod #f; pub use #f::*; });
+            }
+            Layout::SingleFile => items.push(quote! {
                 #[allow(#file_allow)]
                 mod #f { use super::*; #body }
                 pub use #f::*;
             }),
         }
     }
-    let mods = m.profiles.iter().filter(|_| layout == Layout::InModels).map(|p| {
-        let f = ident(&p.file);
-        quote! { mod #f; pub use #f::*; }
-    });
-    let enums = m.code_enums.iter().map(|e| types::code_enum(model, e)).chain(m.coding_enums.iter().map(profile_build::coding_enum));
-    let exts = m.extensions.iter().map(|x| extension_struct(&cx, x));
-    let shared = m.shared.iter().map(|n| ident(n.name()));
-    let shared = match layout {
-        _ if m.shared.is_empty() => TokenStream::new(),
-        Layout::InModels => quote! { pub use super::profile_shared::{#(#shared),*}; },
-        Layout::SingleFile => {
-            let ps = &model.profile_shared;
-            let exts = ps.extensions.iter().filter(|x| m.shares(&x.item.name)).map(|x| extension_struct(&cx, &x.item));
-            let enums = ps.code_enums.iter().filter(|e| m.shares(&e.item.name)).map(|e| types::code_enum(model, &e.item));
-            let enums = enums.chain(ps.coding_enums.iter().filter(|e| m.shares(&e.item.name)).map(|e| profile_build::coding_enum(&e.item)));
-            quote! { #(#exts)* #(#enums)* }
+    Ok((files, quote! { #(#items)* }))
+}
+
+/// The module root's inner attributes and imports: in `fhir-models` the module docs and `use super::*`; in a
+/// single file for `include!`, the version assertion and the version module's types by absolute path.
+fn module_header(model: &VersionModel, m: &ProfileModule, layout: Layout) -> (TokenStream, TokenStream) {
+    match layout {
+        Layout::InModels => {
+            let title = format!(
+                " Profiles of {} over the FHIR {} ({}) core types: checked views, with typed accessors of their extensions and slices.\n\n \
+                 Behind the `{}` feature. See [`crate::profile`] for what the checks report.",
+                m.package, model.marker, model.fhir_version, m.feature
+            ) + &profile_build::module_example(model, m);
+            (
+                quote! {
+                    #![doc = #title]
+                    #![allow(unused_imports, dead_code, clippy::all)]
+                },
+                quote! { use super::*; },
+            )
         }
-    };
-    let title = format!(
-        " Profiles of {} over the FHIR {} ({}) core types: checked views, with typed accessors of their extensions and slices.\n\n \
-         Behind the `{}` feature. See [`crate::profile`] for what the checks report.",
-        m.package, model.marker, model.fhir_version, m.feature
-    ) + &profile_build::module_example(model, m);
-    let version_module = ident(&model.module);
-    let (attrs, uses) = match layout {
-        Layout::InModels => (
-            quote! {
-                #![doc = #title]
-                #![allow(unused_imports, dead_code, clippy::all)]
-            },
-            quote! { use super::*; },
-        ),
         Layout::SingleFile => {
             let version = FHIR_MODELS_VERSION;
+            let version_module = ident(&model.module);
             (
                 TokenStream::new(),
                 quote! {
@@ -88,7 +115,32 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
                 },
             )
         }
-    };
+    }
+}
+
+/// The items the module shares with other profile modules: re-exported from the version's `profile_shared` in
+/// `fhir-models`, generated inline in a single file.
+fn shared_reexports(cx: &Cx, model: &VersionModel, m: &ProfileModule, layout: Layout) -> TokenStream {
+    if m.shared.is_empty() {
+        return TokenStream::new();
+    }
+    match layout {
+        Layout::InModels => {
+            let shared = m.shared.iter().map(|n| ident(n.name()));
+            quote! { pub use super::profile_shared::{#(#shared),*}; }
+        }
+        Layout::SingleFile => {
+            let ps = &model.profile_shared;
+            let exts = ps.extensions.iter().filter(|x| m.shares(&x.item.name)).map(|x| extension_struct(cx, &x.item));
+            let enums = ps.code_enums.iter().filter(|e| m.shares(&e.item.name)).map(|e| types::code_enum(model, &e.item));
+            let enums = enums.chain(ps.coding_enums.iter().filter(|e| m.shares(&e.item.name)).map(|e| profile_build::coding_enum(&e.item)));
+            quote! { #(#exts)* #(#enums)* }
+        }
+    }
+}
+
+/// The module's tables of its profiles (`PROFILE_URLS`, `PROFILES`, `CONSTRUCTORS`) and its `check_profile`.
+fn profile_tables(m: &ProfileModule) -> TokenStream {
     let urls = m.profiles.iter().map(|p| p.url());
     let listed = m.profiles.iter().map(|p| {
         let (url, version) = (p.url(), p.version());
@@ -102,22 +154,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         let (url, version, n, b) = (p.url(), p.version(), ident(&p.name), ident(&p.base));
         quote! { (#url, Resource::#b(r)) if version.is_none() || version == Some(#version) => Some(#n::check(r)), }
     });
-    let vs_consts = value_set_consts(m).into_iter().map(|ValueSetConst { url, name, codings }| {
-        let n = ident(&name);
-        let list = coding_list(codings);
-        let d = doc(&format!("The codings of the value set <{url}> (a required binding)."));
-        quote! { #d #[allow(dead_code)] const #n: &[(Option<&str>, Option<&str>)] = #list; }
-    });
-    let root = quote! {
-        #attrs
-        #uses
-        #[allow(unused_imports)]
-        use ::fhir_models::__private::{profile_view, Checker, CodeEnum, ProfileError};
-
-        #(#mods)*
-        #(#inline)*
-        #shared
-
+    quote! {
         /// Canonical URLs of the profiles of this module.
         pub const PROFILE_URLS: &[&str] = &[#(#urls),*];
 
@@ -143,11 +180,23 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
                 _ => None,
             }
         }
+    }
+}
 
-        #(#enums)*
-        #(#exts)*
-        #(#vs_consts)*
+/// The module constants listing the codings of the value sets its checks and slices use.
+fn value_set_items(m: &ProfileModule) -> TokenStream {
+    let consts = value_set_consts(m).into_iter().map(|ValueSetConst { url, name, codings }| {
+        let n = ident(&name);
+        let list = coding_list(codings);
+        let d = doc(&format!("The codings of the value set <{url}> (a required binding)."));
+        quote! { #d #[allow(dead_code)] const #n: &[(Option<&str>, Option<&str>)] = #list; }
+    });
+    quote! { #(#consts)* }
+}
 
+/// The module's private helpers the views' checks, slices and setters call.
+fn coding_helpers() -> TokenStream {
+    quote! {
         /// Replaces the extensions of `url` by `new`, where the first of them was (the view setters).
         #[allow(dead_code)]
         fn set_extensions(list: &mut Vec<Extension>, url: &str, new: Vec<Extension>) {
@@ -178,13 +227,7 @@ pub fn profile_module(model: &VersionModel, m: &ProfileModule, header: &str, lay
         fn concept_in(cc: &CodeableConcept, list: &[(Option<&str>, Option<&str>)]) -> bool {
             cc.coding.iter().any(|c| coding_in(c, list))
         }
-    };
-    let root_file = match layout {
-        Layout::InModels => format!("{dir}/mod.rs"),
-        Layout::SingleFile => format!("{}.rs", m.module),
-    };
-    files.push(format_file(&root_file, header, root)?);
-    Ok(files)
+    }
 }
 
 /// `profile_shared.rs` of a version module: the extension structs and code enums several profile modules use,
