@@ -97,7 +97,8 @@ fn cfg_for(model: &VersionModel, name: &str) -> TokenStream {
     }
 }
 
-/// The search items of one resource, appended to the resource's generated file.
+/// The search items of one resource, appended to the resource's generated file: the builder alias, the
+/// parameter table, one method per parameter and the target markers of its reference parameters.
 pub fn resource_search(model: &VersionModel, t: &TypeDef) -> Result<TokenStream, EmitError> {
     let name = ident(&t.name);
     let alias = naming::search_alias(&t.name);
@@ -119,67 +120,16 @@ pub fn resource_search(model: &VersionModel, t: &TypeDef) -> Result<TokenStream,
     let mut markers = Vec::new();
     let mut infos = Vec::new();
     for p in params {
-        let code = &p.code;
-        let method = ident(&p.method);
-        let marker = if p.kind == SearchKind::Reference && !p.targets.is_empty() {
+        let marker = (p.kind == SearchKind::Reference && !p.targets.is_empty()).then(|| {
             let m = naming::search_targets_marker(&t.name, &p.code, |n| taken.contains(n));
             taken.insert(m.clone());
-            Some(m)
-        } else {
-            None
-        };
-        let kind_ty = kind_type(p.kind, p.bound_code_enum.as_deref(), marker.as_deref(), &p.components);
-
-        let mut text = format!("{}\n\nSearch parameter `{code}` ({}", p.doc, kind_name(p.kind));
-        match (p.kind, &p.bound_code_enum) {
-            (SearchKind::Token, Some(e)) => text.push_str(&format!(", takes [`{e}`]")),
-            (SearchKind::Reference, _) if p.targets.is_empty() => text.push_str(" to any resource"),
-            (SearchKind::Reference, _) => text.push_str(&format!(" to {}", join_names(&p.targets, ", "))),
-            _ => {}
-        }
-        text.push_str(").");
-        let d = doc(&text);
-        methods.push(quote! {
-            #d
-            pub fn #method(self) -> crate::search::Param<Self, #kind_ty> {
-                crate::search::Param::new(self, #code)
-            }
+            m
         });
-
+        methods.push(param_method(p, marker.as_deref()));
         if let Some(m) = &marker {
-            let m_ident = ident(m);
-            let md = doc(&format!(
-                "The target types of the reference search parameter `{code}` of `{}`: {}. Implements \
-                 [`crate::search::Target`] for each.",
-                t.name,
-                join_names(&p.targets, ", ")
-            ));
-            let impls = p.targets.iter().map(|target| {
-                let cfg = cfg_for(model, target);
-                let target = ident(target);
-                // `do_not_recommend`: a wrong target's error then names this parameter's marker, not a list of
-                // unrelated parameters' impls.
-                quote! { #cfg #[diagnostic::do_not_recommend] impl crate::search::Target<#m_ident> for #target {} }
-            });
-            markers.push(quote! {
-                #md
-                #[derive(Debug)]
-                pub enum #m_ident {}
-                #(#impls)*
-            });
+            markers.push(targets_marker(model, t, p, m));
         }
-
-        let kind = kind_variant(p.kind);
-        let targets = p.targets.iter().map(ResourceName::as_str);
-        let components = p.components.iter().map(|c| kind_variant(c.kind));
-        infos.push(quote! {
-            crate::search::ParamInfo {
-                code: #code,
-                kind: crate::search::ParamKind::#kind,
-                targets: &[#(#targets),*],
-                components: &[#(crate::search::ParamKind::#components),*],
-            },
-        });
+        infos.push(param_info(p));
     }
 
     let methods_impl = if methods.is_empty() {
@@ -205,6 +155,69 @@ pub fn resource_search(model: &VersionModel, t: &TypeDef) -> Result<TokenStream,
         #methods_impl
         #(#markers)*
     })
+}
+
+/// The builder method of one parameter, typed by its kind (`marker`: its targets' marker, for a reference).
+fn param_method(p: &SearchParamDef, marker: Option<&str>) -> TokenStream {
+    let code = &p.code;
+    let method = ident(&p.method);
+    let kind_ty = kind_type(p.kind, p.bound_code_enum.as_deref(), marker, &p.components);
+    let mut text = format!("{}\n\nSearch parameter `{code}` ({}", p.doc, kind_name(p.kind));
+    match (p.kind, &p.bound_code_enum) {
+        (SearchKind::Token, Some(e)) => text.push_str(&format!(", takes [`{e}`]")),
+        (SearchKind::Reference, _) if p.targets.is_empty() => text.push_str(" to any resource"),
+        (SearchKind::Reference, _) => text.push_str(&format!(" to {}", join_names(&p.targets, ", "))),
+        _ => {}
+    }
+    text.push_str(").");
+    let d = doc(&text);
+    quote! {
+        #d
+        pub fn #method(self) -> crate::search::Param<Self, #kind_ty> {
+            crate::search::Param::new(self, #code)
+        }
+    }
+}
+
+/// The marker type of a reference parameter's targets, with a `Target` impl for each target resource.
+fn targets_marker(model: &VersionModel, t: &TypeDef, p: &SearchParamDef, marker: &str) -> TokenStream {
+    let m_ident = ident(marker);
+    let md = doc(&format!(
+        "The target types of the reference search parameter `{}` of `{}`: {}. Implements \
+         [`crate::search::Target`] for each.",
+        p.code,
+        t.name,
+        join_names(&p.targets, ", ")
+    ));
+    let impls = p.targets.iter().map(|target| {
+        let cfg = cfg_for(model, target);
+        let target = ident(target);
+        // `do_not_recommend`: a wrong target's error then names this parameter's marker, not a list of
+        // unrelated parameters' impls.
+        quote! { #cfg #[diagnostic::do_not_recommend] impl crate::search::Target<#m_ident> for #target {} }
+    });
+    quote! {
+        #md
+        #[derive(Debug)]
+        pub enum #m_ident {}
+        #(#impls)*
+    }
+}
+
+/// The parameter's entry in the resource's `SEARCH_PARAMS` table.
+fn param_info(p: &SearchParamDef) -> TokenStream {
+    let code = &p.code;
+    let kind = kind_variant(p.kind);
+    let targets = p.targets.iter().map(ResourceName::as_str);
+    let components = p.components.iter().map(|c| kind_variant(c.kind));
+    quote! {
+        crate::search::ParamInfo {
+            code: #code,
+            kind: crate::search::ParamKind::#kind,
+            targets: &[#(#targets),*],
+            components: &[#(crate::search::ParamKind::#components),*],
+        },
+    }
 }
 
 /// The version module's lookup of any compiled resource's parameter table (for chains and includes).
