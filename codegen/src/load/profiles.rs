@@ -67,62 +67,10 @@ impl Index<'_> {
     }
 }
 
-/// Loads one IG's profiles.
+/// Loads one IG's profiles: the index of what they resolve against, the IG's resource profiles, then each
+/// profile's checks and accessors.
 pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Result<ProfileModule, LoadError> {
-    let mut ix = Index {
-        structs: HashMap::new(),
-        choices: HashMap::new(),
-        core_elements: HashMap::new(),
-        url_types: HashMap::new(),
-        extensions: HashMap::new(),
-        core_names: BTreeSet::new(),
-        resource_types: cx
-            .model
-            .resources
-            .iter()
-            .map(|r| r.name.as_str())
-            .chain(cx.model.omitted_resources.iter().map(String::as_str))
-            .map(|r| (r, ResourceName::new(r)))
-            .collect(),
-    };
-    for t in cx.model.datatypes.iter().chain(&cx.model.resources) {
-        for s in &t.structs {
-            ix.structs.insert(&s.name, s);
-            ix.core_names.insert(s.name.clone());
-        }
-        for c in &t.choices {
-            ix.choices.insert(&c.name, c);
-            ix.core_names.insert(c.name.clone());
-        }
-    }
-    ix.core_names.extend(cx.model.code_enums.iter().map(|e| e.name.clone()));
-    for sd in cx.core.of_type("StructureDefinition") {
-        if sd["derivation"].as_str() == Some("specialization") {
-            for e in sd["snapshot"]["element"].as_array().into_iter().flatten() {
-                if let Some(p) = e["path"].as_str() {
-                    ix.core_elements.entry(p).or_insert(e);
-                }
-            }
-        }
-    }
-    // Lowest priority first, so that the IG's own definitions replace its dependencies' (and those the core's).
-    let scope_sds = cx.scope.iter().rev().flat_map(|p| p.of_type("StructureDefinition"));
-    for sd in cx.core.of_type("StructureDefinition").iter().chain(scope_sds) {
-        if let (Some(url), Some(ty)) = (sd["url"].as_str(), sd["type"].as_str()) {
-            ix.url_types.insert(Canonical::new(url, None), ty);
-            if ty == "Extension" {
-                ix.extensions.insert(Canonical::new(url, None), sd);
-            }
-            // A versioned reference (`url|3.1.1`) finds exactly that version.
-            if let Some(v) = sd["version"].as_str() {
-                ix.url_types.insert(Canonical::new(url, Some(v)), ty);
-                if ty == "Extension" {
-                    ix.extensions.insert(Canonical::new(url, Some(v)), sd);
-                }
-            }
-        }
-    }
-
+    let ix = Index::new(cx);
     let mut module = ProfileModule {
         module: spec.module.clone(),
         feature: naming::profile_feature(&cx.model.module, &spec.feature),
@@ -134,6 +82,89 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
         coding_enums: Vec::new(),
         shared: Vec::new(),
     };
+    let sds = resource_profiles(cx, spec, ig)?;
+    // The resources the module's feature turns on, known before any profile is walked (core code enums compiled
+    // with one of them are reused instead of generated again).
+    module.resources.extend(sds.iter().filter_map(|sd| sd["type"].as_str()).map(str::to_owned));
+    let mut names = BTreeSet::new();
+    for sd in sds {
+        let profile = load_profile(cx, &ix, &mut module, sd)?;
+        if ix.core_names.contains(&profile.name) || !names.insert(profile.name.clone()) {
+            return Err(LoadError::NameClash(format!("{} (profile {})", profile.name, profile.url())));
+        }
+        module.profiles.push(profile);
+    }
+    Ok(module)
+}
+
+impl<'a> Index<'a> {
+    /// The core model's structs, choice enums, names and elements, and the canonicals of the core and the scope.
+    fn new(cx: &Context<'a>) -> Self {
+        let mut ix = Index {
+            structs: HashMap::new(),
+            choices: HashMap::new(),
+            core_elements: HashMap::new(),
+            url_types: HashMap::new(),
+            extensions: HashMap::new(),
+            core_names: BTreeSet::new(),
+            resource_types: cx
+                .model
+                .resources
+                .iter()
+                .map(|r| r.name.as_str())
+                .chain(cx.model.omitted_resources.iter().map(String::as_str))
+                .map(|r| (r, ResourceName::new(r)))
+                .collect(),
+        };
+        for t in cx.model.datatypes.iter().chain(&cx.model.resources) {
+            for s in &t.structs {
+                ix.structs.insert(&s.name, s);
+                ix.core_names.insert(s.name.clone());
+            }
+            for c in &t.choices {
+                ix.choices.insert(&c.name, c);
+                ix.core_names.insert(c.name.clone());
+            }
+        }
+        ix.core_names.extend(cx.model.code_enums.iter().map(|e| e.name.clone()));
+        for sd in cx.core.of_type("StructureDefinition") {
+            if sd["derivation"].as_str() == Some("specialization") {
+                for e in sd["snapshot"]["element"].as_array().into_iter().flatten() {
+                    if let Some(p) = e["path"].as_str() {
+                        ix.core_elements.entry(p).or_insert(e);
+                    }
+                }
+            }
+        }
+        ix.add_canonicals(cx);
+        ix
+    }
+
+    /// The StructureDefinitions of the core and the scope by canonical, lowest priority first, so that the IG's
+    /// own definitions replace its dependencies' (and those the core's).
+    fn add_canonicals(&mut self, cx: &Context<'a>) {
+        let scope_sds = cx.scope.iter().rev().flat_map(|p| p.of_type("StructureDefinition"));
+        for sd in cx.core.of_type("StructureDefinition").iter().chain(scope_sds) {
+            if let (Some(url), Some(ty)) = (sd["url"].as_str(), sd["type"].as_str()) {
+                self.url_types.insert(Canonical::new(url, None), ty);
+                if ty == "Extension" {
+                    self.extensions.insert(Canonical::new(url, None), sd);
+                }
+                // A versioned reference (`url|3.1.1`) finds exactly that version.
+                if let Some(v) = sd["version"].as_str() {
+                    self.url_types.insert(Canonical::new(url, Some(v)), ty);
+                    if ty == "Extension" {
+                        self.extensions.insert(Canonical::new(url, Some(v)), sd);
+                    }
+                }
+            }
+        }
+    }
+}
+
+/// The IG's profiles of generated resources, by name; an error for one without a snapshot (profiles are read
+/// from their snapshots only, no differential is applied here).
+fn resource_profiles<'p>(cx: &Context<'_>, spec: &ProfileSpec, ig: &'p Package) -> Result<Vec<&'p Value>, LoadError> {
     let mut sds: Vec<&Value> = ig
         .of_type("StructureDefinition")
         .iter()
@@ -143,7 +174,6 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
                 && sd["type"].as_str().is_some_and(|t| cx.model.resources.iter().any(|r| r.name == t))
         })
         .collect();
-    // Profiles are read from their snapshots only (no differential is applied here).
     if let Some(sd) = sds.iter().find(|sd| !sd["snapshot"]["element"].is_array()) {
         return Err(LoadError::Shape {
             sd: sd["url"].as_str().unwrap_or_default().to_owned(),
@@ -152,42 +182,38 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
         });
     }
     sds.sort_by_key(|sd| sd["name"].as_str().unwrap_or_default().to_owned());
-    // The resources the module's feature turns on, known before any profile is walked (core code enums compiled
-    // with one of them are reused instead of generated again).
-    module.resources.extend(sds.iter().filter_map(|sd| sd["type"].as_str()).map(str::to_owned));
-    let mut names = BTreeSet::new();
-    for sd in sds {
-        let base = sd["type"].as_str().unwrap_or_default();
-        let (Some(base_name), Some(root_type)) = (ix.resource_types.get(base).cloned(), ix.type_name(base)) else {
-            return Err(LoadError::Shape {
-                sd: sd["url"].as_str().unwrap_or_default().to_owned(),
-                path: base.to_owned(),
-                message: "the profile's resource has no struct in the core model".to_owned(),
-            });
-        };
-        let raw = sd["name"].as_str().unwrap_or(base);
-        let name = naming::profile_view(raw, sd["title"].as_str());
-        let raw = raw.strip_suffix("Profile").unwrap_or(raw);
-        if ix.core_names.contains(&name) || !names.insert(name.clone()) {
-            return Err(LoadError::NameClash(format!("{name} (profile {})", sd["url"].as_str().unwrap_or_default())));
-        }
-        let mut w = Walker { cx, ix: &ix, module: &mut module, unchecked: Vec::new(), accessors: Vec::new() };
-        let root = w.walk(sd, &root_type, Snapshot::Profile);
-        let (unchecked, accessors) = (w.unchecked, w.accessors);
-        let title = sd["title"].as_str().unwrap_or(raw);
-        let description = sd["description"].as_str().unwrap_or_default();
-        module.profiles.push(ProfileDef {
-            file: naming::module(&name),
-            name,
-            canonical: Canonical::new(sd["url"].as_str().unwrap_or_default(), sd["version"].as_str()),
-            base: base_name,
-            doc: format!("{title}\n\n{}", first_paragraph(description)),
-            root,
-            accessors,
-            unchecked,
+    Ok(sds)
+}
+
+/// One profile: its view's name, its checks and accessors (extension structs and enums it needs go into
+/// `module`).
+fn load_profile(cx: &Context<'_>, ix: &Index<'_>, module: &mut ProfileModule, sd: &Value) -> Result<ProfileDef, LoadError> {
+    let base = sd["type"].as_str().unwrap_or_default();
+    let (Some(base_name), Some(root_type)) = (ix.resource_types.get(base).cloned(), ix.type_name(base)) else {
+        return Err(LoadError::Shape {
+            sd: sd["url"].as_str().unwrap_or_default().to_owned(),
+            path: base.to_owned(),
+            message: "the profile's resource has no struct in the core model".to_owned(),
         });
-    }
-    Ok(module)
+    };
+    let raw = sd["name"].as_str().unwrap_or(base);
+    let name = naming::profile_view(raw, sd["title"].as_str());
+    let raw = raw.strip_suffix("Profile").unwrap_or(raw);
+    let mut w = Walker { cx, ix, module, unchecked: Vec::new(), accessors: Vec::new() };
+    let root = w.walk(sd, &root_type, Snapshot::Profile);
+    let (unchecked, accessors) = (w.unchecked, w.accessors);
+    let title = sd["title"].as_str().unwrap_or(raw);
+    let description = sd["description"].as_str().unwrap_or_default();
+    Ok(ProfileDef {
+        file: naming::module(&name),
+        name,
+        canonical: Canonical::new(sd["url"].as_str().unwrap_or_default(), sd["version"].as_str()),
+        base: base_name,
+        doc: format!("{title}\n\n{}", first_paragraph(description)),
+        root,
+        accessors,
+        unchecked,
+    })
 }
 
 fn first_paragraph(text: &str) -> &str {
