@@ -58,7 +58,7 @@ pub struct TypeDef {
     /// FHIR type name (`Patient`, `HumanName`), also the Rust name.
     pub name: String,
     /// The StructureDefinition's canonical URL.
-    pub url: String,
+    pub url: CanonicalUrl,
     /// Resource or datatype.
     pub kind: TypeKind,
     /// File name of the emitted module (`patient`, `explanation_of_benefit`).
@@ -325,7 +325,7 @@ pub struct SearchParamDef {
     /// The first sentence of the SearchParameter's description.
     pub doc: String,
     /// The SearchParameter's canonical URL.
-    pub url: String,
+    pub url: CanonicalUrl,
 }
 
 /// One component of a composite search parameter.
@@ -348,7 +348,7 @@ pub struct ProfileModule {
     /// The package read, `id#version`.
     pub package: String,
     /// The core resources the profiles constrain (their features are enabled by the module's feature).
-    pub resources: BTreeSet<String>,
+    pub resources: BTreeSet<ResourceName>,
     /// The profiles, by name.
     pub profiles: Vec<ProfileDef>,
     /// Structs of complex extensions with typed accessors (`UsCoreRace`).

@@ -490,7 +490,7 @@ impl Builder<'_> {
         }
         Ok(TypeDef {
             name: name.to_owned(),
-            url: sd["url"].as_str().unwrap_or_default().to_owned(),
+            url: CanonicalUrl::new(sd["url"].as_str().unwrap_or_default()),
             kind,
             file: naming::module(name),
             feature: (kind == TypeKind::Resource).then(|| naming::feature(&self.module, name)),

@@ -85,7 +85,7 @@ pub fn load_profiles(cx: &Context<'_>, spec: &ProfileSpec, ig: &Package) -> Resu
     let sds = resource_profiles(cx, spec, ig)?;
     // The resources the module's feature turns on, known before any profile is walked (core code enums compiled
     // with one of them are reused instead of generated again).
-    module.resources.extend(sds.iter().filter_map(|sd| sd["type"].as_str()).map(str::to_owned));
+    module.resources.extend(sds.iter().filter_map(|sd| ix.resource_types.get(sd["type"].as_str()?).cloned()));
     let mut names = BTreeSet::new();
     for sd in sds {
         let profile = load_profile(cx, &ix, &mut module, sd)?;
@@ -872,66 +872,70 @@ impl Walker<'_, '_> {
             "{}\n\nThe `{slice}` extension (<{url}>).",
             ext_sd["title"].as_str().or_else(|| ext_sd["description"].as_str()).unwrap_or(raw)
         );
-        let value_el = by_id.get("Extension.value[x]").copied();
-        let value_allowed = value_el.is_some_and(|v| v["max"].as_str() != Some("0"));
-        let value = if value_allowed {
-            let Some(v) = value_el else { return };
-            let codes = type_codes(v);
-            let [code] = codes.as_slice() else {
-                self.note(format!("extension `{slice}`: value of several types, no typed accessor"));
-                return;
-            };
-            let Some((variant, ty)) = self.extension_variant(code) else { return };
-            // The binding may be on the type slice (`value[x]:valueCode`).
-            let bound = elements
-                .iter()
-                .find(|e| e["id"].as_str().is_some_and(|i| i.starts_with("Extension.value[x]")) && e["binding"].is_object())
-                .unwrap_or(v);
-            let code_enum = if *code == "code" { self.code_enum_for(bound) } else { None };
-            ExtensionValueKind::Value { variant, ty, code_enum }
-        } else {
-            let mut fields = Vec::new();
-            for e in elements {
-                let Some(id) = e["id"].as_str() else { continue };
-                let Some(sub) = id.strip_prefix("Extension.extension:").filter(|s| !s.contains('.')) else { continue };
-                if e["max"].as_str() == Some("0") {
-                    continue;
+        let value_el = by_id.get("Extension.value[x]").copied().filter(|v| v["max"].as_str() != Some("0"));
+        let value = match value_el {
+            Some(v) => {
+                let Some(value) = self.extension_value(elements, v, slice) else { return };
+                value
+            }
+            None => {
+                let fields = self.extension_fields(elements, &by_id);
+                let name = ExtensionStructName::new(struct_name);
+                if !self.module.extensions.iter().any(|x| x.name == name) {
+                    self.module.extensions.push(ExtensionStruct { name: name.clone(), url: url.clone(), doc: doc.clone(), fields });
                 }
-                let sub_url = by_id
-                    .get(format!("{id}.url").as_str())
-                    .and_then(|u| fixed_value(u))
-                    .and_then(|(_, v)| v.as_str())
-                    .unwrap_or(sub)
-                    .to_owned();
-                let Some(v) = by_id.get(format!("{id}.value[x]").as_str()) else { continue };
-                let codes = type_codes(v);
-                let [code] = codes.as_slice() else { continue };
-                let Some((variant, ty)) = self.extension_variant(code) else { continue };
-                let max = max_of(e["max"].as_str());
-                // The binding may be on the type slice (`value[x]:valueCoding`).
-                let value_prefix = format!("{id}.value[x]");
-                let bound = elements
-                    .iter()
-                    .find(|e| e["id"].as_str().is_some_and(|i| i.starts_with(&value_prefix)) && e["binding"].is_object())
-                    .unwrap_or(v);
-                let coding_enum = if *code == "Coding" { self.coding_enum_for(bound) } else { None };
-                fields.push(ExtensionField {
-                    rust: naming::extension_field(sub),
-                    url: sub_url,
-                    doc: e["short"].as_str().unwrap_or_default().to_owned(),
-                    cardinality: Cardinality::new(max != Some(1), e["min"].as_u64().unwrap_or(0) >= 1),
-                    variant,
-                    ty,
-                    coding_enum,
-                });
+                ExtensionValueKind::Complex(name)
             }
-            let name = ExtensionStructName::new(struct_name);
-            if !self.module.extensions.iter().any(|x| x.name == name) {
-                self.module.extensions.push(ExtensionStruct { name: name.clone(), url: url.clone(), doc: doc.clone(), fields });
-            }
-            ExtensionValueKind::Complex(name)
         };
         self.accessors.push(Accessor::Extension { method, doc, url: url.clone(), cardinality, value });
+    }
+
+    /// What a simple extension (one with a `value[x]`, element `v`) gives: its value of one type; `None` (noted
+    /// when it matters) when no typed accessor can be made.
+    fn extension_value(&mut self, elements: &[Value], v: &Value, slice: &str) -> Option<ExtensionValueKind> {
+        let codes = type_codes(v);
+        let [code] = codes.as_slice() else {
+            self.note(format!("extension `{slice}`: value of several types, no typed accessor"));
+            return None;
+        };
+        let (variant, ty) = self.extension_variant(code)?;
+        let code_enum = if *code == "code" { self.code_enum_for(binding_element(elements, "Extension.value[x]", v)) } else { None };
+        Some(ExtensionValueKind::Value { variant, ty, code_enum })
+    }
+
+    /// The fields of a complex extension's struct: one per sub-extension with a value of one type.
+    fn extension_fields(&mut self, elements: &[Value], by_id: &HashMap<&str, &Value>) -> Vec<ExtensionField> {
+        let mut fields = Vec::new();
+        for e in elements {
+            let Some(id) = e["id"].as_str() else { continue };
+            let Some(sub) = id.strip_prefix("Extension.extension:").filter(|s| !s.contains('.')) else { continue };
+            if e["max"].as_str() == Some("0") {
+                continue;
+            }
+            let sub_url = by_id
+                .get(format!("{id}.url").as_str())
+                .and_then(|u| fixed_value(u))
+                .and_then(|(_, v)| v.as_str())
+                .unwrap_or(sub)
+                .to_owned();
+            let value_id = format!("{id}.value[x]");
+            let Some(v) = by_id.get(value_id.as_str()) else { continue };
+            let codes = type_codes(v);
+            let [code] = codes.as_slice() else { continue };
+            let Some((variant, ty)) = self.extension_variant(code) else { continue };
+            let max = max_of(e["max"].as_str());
+            let coding_enum = if *code == "Coding" { self.coding_enum_for(binding_element(elements, &value_id, v)) } else { None };
+            fields.push(ExtensionField {
+                rust: naming::extension_field(sub),
+                url: sub_url,
+                doc: e["short"].as_str().unwrap_or_default().to_owned(),
+                cardinality: Cardinality::new(max != Some(1), e["min"].as_u64().unwrap_or(0) >= 1),
+                variant,
+                ty,
+                coding_enum,
+            });
+        }
+        fields
     }
 
     /// The name of a code or coding enum of the module for a value set's computable name, beside the core's names
@@ -962,7 +966,7 @@ impl Walker<'_, '_> {
         let compiled_with_module =
             |c: &&CodeEnum| match &c.usage {
                 CodeEnumUsage::Always => true,
-                CodeEnumUsage::Resources(users) => users.iter().any(|r| self.module.resources.contains(r)),
+                CodeEnumUsage::Resources(users) => users.iter().any(|r| self.module.resources.contains(r.as_str())),
             };
         if let Some(core) = self.cx.model.code_enums.iter().filter(compiled_with_module).find(|c| c.value_set == url) {
             return Some(CodeEnumName::new(core.name.clone()));
@@ -1026,6 +1030,12 @@ impl Walker<'_, '_> {
         self.module.coding_enums.push(CodingEnum { name: name.clone(), value_set: url, doc: listed.doc, codes });
         Some(name)
     }
+}
+
+/// The element holding the binding of the value element `value` (id `value_id`): the first element at or below
+/// that id with a binding, which may be a type slice (`value[x]:valueCode`); else `value` itself.
+fn binding_element<'v>(elements: &'v [Value], value_id: &str, value: &'v Value) -> &'v Value {
+    elements.iter().find(|e| e["id"].as_str().is_some_and(|i| i.starts_with(value_id)) && e["binding"].is_object()).unwrap_or(value)
 }
 
 /// The value set of the profile element `e`'s required binding, when the core element `base` is not already bound

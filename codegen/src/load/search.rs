@@ -141,7 +141,7 @@ fn param_def(
         bound_code_enum,
         components,
         doc: doc_for(sp, base, code),
-        url: sp["url"].as_str().unwrap_or_default().to_owned(),
+        url: CanonicalUrl::new(sp["url"].as_str().unwrap_or_default()),
     }
 }
 
@@ -366,7 +366,7 @@ mod tests {
             datatypes: Vec::new(),
             resources: vec![TypeDef {
                 name: "Patient".into(),
-                url: String::new(),
+                url: CanonicalUrl::new(""),
                 kind: TypeKind::Resource,
                 file: "patient".into(),
                 feature: Some("r4-patient".into()),
