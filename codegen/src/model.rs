@@ -4,7 +4,9 @@
 
 use std::collections::BTreeSet;
 
-pub use crate::load::refs::{Canonical, CanonicalUrl, ChoiceName, CodeEnumName, CodingEnumName, ExtensionStructName, ResourceName, TypeName};
+pub use crate::load::refs::{
+    Canonical, CanonicalUrl, ChoiceName, CodeEnumName, CodingEnumName, ExtensionStructName, ResourceName, TypeName, VariantName,
+};
 
 /// Everything generated for one FHIR version into one module (`r4`, `dstu2`).
 #[derive(Debug, Clone)]
@@ -213,7 +215,7 @@ pub struct ChoiceVariantRef {
     /// The choice enum.
     pub choice: ChoiceName,
     /// The variant (the type's suffix of the JSON name, `valueQuantity`).
-    pub variant: String,
+    pub variant: VariantName,
 }
 
 /// A choice element's enum: one variant per allowed type.
@@ -606,7 +608,7 @@ pub enum CheckKind {
         /// The choice enum.
         choice: ChoiceName,
         /// Allowed variants.
-        allowed: Vec<String>,
+        allowed: Vec<VariantName>,
     },
     /// Every reference (of the `Reference` variant of a choice, when given) points at one of these resource
     /// types, when its `reference` shows the type.
@@ -676,7 +678,7 @@ pub enum ExtensionValueKind {
     /// `value[x]` of one type: the variant of the version's `ExtensionValue` and its field type.
     Value {
         /// Variant (`Coding`, `Code`).
-        variant: String,
+        variant: VariantName,
         /// Its type.
         ty: FieldType,
         /// For a bound code: the generated code enum.
@@ -711,7 +713,7 @@ pub struct ExtensionField {
     /// How many: a list when more than one is allowed; not optional when exactly one is required.
     pub cardinality: Cardinality,
     /// Variant of `ExtensionValue`.
-    pub variant: String,
+    pub variant: VariantName,
     /// Its type.
     pub ty: FieldType,
     /// For a `Coding` bound (required) to a listable value set: the generated [`CodingEnum`].

@@ -60,9 +60,9 @@ impl quote::ToTokens for CanonicalUrl {
     }
 }
 
-/// Resource types as text, joined by `sep` (for docs: `Patient, Group`).
-pub(crate) fn join_names(names: &[ResourceName], sep: &str) -> String {
-    names.iter().map(ResourceName::as_str).collect::<Vec<_>>().join(sep)
+/// Typed names (resource types, choice variants) as text, joined by `sep` (for docs: `Patient, Group`).
+pub(crate) fn join_names<T: std::ops::Deref<Target = str>>(names: &[T], sep: &str) -> String {
+    names.iter().map(|n| &**n).collect::<Vec<_>>().join(sep)
 }
 
 /// The identifier of a name: the one place the emitter makes an `Ident`. Every name it is given comes from the

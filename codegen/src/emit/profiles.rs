@@ -541,7 +541,7 @@ fn check(c: &Check, var: &Ident, depth: usize) -> TokenStream {
                 let a = ident(a);
                 quote!(#e::#a(_))
             });
-            let text = allowed.join(", ");
+            let text = join_names(allowed, ", ");
             quote! { if let Some(#v) = &#var.#n { c.choice(#label, matches!(#v, #(#pats)|*), #text); } }
         }
         CheckKind::Reference { choice, targets } => {
@@ -608,7 +608,7 @@ fn describe(n: &CheckNode, path: &str, out: &mut Vec<String>) {
             CheckKind::Pattern { codings, .. } => format!("has `{}`", pattern_text(codings)),
             CheckKind::CodeIn { value_set, .. } => format!("code from <{value_set}>"),
             CheckKind::CodingIn { value_set, .. } => format!("coded from <{value_set}>"),
-            CheckKind::ChoiceType { allowed, .. } => format!("type {}", allowed.join(" | ")),
+            CheckKind::ChoiceType { allowed, .. } => format!("type {}", join_names(allowed, " | ")),
             CheckKind::Reference { targets, .. } => format!("references {}", join_names(targets, " | ")),
         };
         // The element's short definition once, with its first check.

@@ -698,7 +698,8 @@ impl Walker<'_, '_> {
         let all: Vec<&str> = choice.variants.iter().map(|v| v.suffix.as_str()).collect();
         // A type slice names the one type it is about, not the types the choice allows.
         if !el.type_slice && !allowed.is_empty() && allowed.iter().all(|a| all.contains(&a.as_str())) && allowed.len() < all.len() {
-            let kind = CheckKind::ChoiceType { choice: enum_name.clone(), allowed: allowed.clone() };
+            let allowed = allowed.iter().map(|a| VariantName::new(a.as_str())).collect();
+            let kind = CheckKind::ChoiceType { choice: enum_name.clone(), allowed };
             push_unique(&mut tree.arena[el.p].checks, el.check(kind));
         }
         if allowed.len() != 1 {
@@ -706,7 +707,7 @@ impl Walker<'_, '_> {
         }
         let v = choice.variants.iter().find(|v| v.suffix == allowed[0])?;
         match &v.ty {
-            FieldType::Complex(n) => Some((n.clone(), Some(ChoiceVariantRef { choice: enum_name.clone(), variant: v.suffix.clone() }))),
+            FieldType::Complex(n) => Some((n.clone(), Some(ChoiceVariantRef { choice: enum_name.clone(), variant: VariantName::new(v.suffix.as_str()) }))),
             _ => None,
         }
     }
@@ -945,11 +946,11 @@ impl Walker<'_, '_> {
     }
 
     /// The variant of the version's `Extension.value[x]` enum for a type code.
-    fn extension_variant(&self, code: &str) -> Option<(String, FieldType)> {
+    fn extension_variant(&self, code: &str) -> Option<(VariantName, FieldType)> {
         let c = self.ix.choices.get(self.cx.model.extension_value()?.as_str())?;
         let suffix = naming::upper_camel(code);
         let v = c.variants.iter().find(|v| v.suffix == suffix)?;
-        Some((v.suffix.clone(), v.ty.clone()))
+        Some((VariantName::new(v.suffix.as_str()), v.ty.clone()))
     }
 
     /// A code enum for an extension's `code` value bound (required) to a listable value set, made once per

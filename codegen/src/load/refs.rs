@@ -95,6 +95,12 @@ item_name! {
 }
 
 item_name! {
+    /// A variant of a generated choice enum (`Quantity` of `ObservationValue`), made once it is found among the
+    /// enum's variants.
+    VariantName
+}
+
+item_name! {
     /// A resource type of the version (`Patient`), which is also the Rust name of its struct. Made from the
     /// version's resource list: a generated resource, or (where only the type's name is used, as in a profile's
     /// reference targets) one the configuration leaves out.
