@@ -266,7 +266,7 @@ pub enum CodeEnumUsage {
     /// A datatype (or a resource compiled with the module) uses it: always compiled.
     Always,
     /// Only these resources use it: compiled with any of their features.
-    Resources(BTreeSet<String>),
+    Resources(BTreeSet<ResourceName>),
 }
 
 /// One code of a code enum.

@@ -447,7 +447,7 @@ fn fhir_comments_field() -> Field {
 struct BoundValueSet {
     listed: terminology::ListedValueSet,
     /// The resources whose elements use it.
-    resources: BTreeSet<String>,
+    resources: BTreeSet<ResourceName>,
     /// Whether a datatype uses it (then its enum is always compiled).
     by_datatype: bool,
 }
@@ -622,7 +622,7 @@ impl Builder<'_> {
         if let Some(entry) = self.bound.get_mut(url) {
             match resource {
                 Some(r) => {
-                    entry.resources.insert(r.to_owned());
+                    entry.resources.insert(ResourceName::new(r));
                 }
                 None => entry.by_datatype = true,
             }
@@ -666,7 +666,7 @@ impl Builder<'_> {
                 })
                 .collect();
             let fallback = if used.iter().any(|u| u == "Unrecognized") { "UnrecognizedCode" } else { "Unrecognized" };
-            let always = by_datatype || users.iter().any(|u| base_resources.contains(u));
+            let always = by_datatype || users.iter().any(|u| base_resources.iter().any(|b| b == u));
             by_url.insert(url.clone(), CodeEnumName::new(name.clone()));
             enums.push(CodeEnum {
                 name,
