@@ -551,6 +551,7 @@ pub fn coding_enum(e: &CodingEnum) -> TokenStream {
         let v = ident(&c.variant);
         quote!(Self::#v => Some(#i),)
     });
+    let methods = coding_enum_methods();
     quote! {
         #d
         #[derive(Debug, Clone, PartialEq)]
@@ -571,68 +572,76 @@ pub fn coding_enum(e: &CodingEnum) -> TokenStream {
                 match self { #(#index)* Self::Other(_) => None }
             }
 
-            /// The variant a coding is (see the type's docs).
-            pub fn from_coding(c: &Coding) -> Self {
-                fn text(p: &Option<Primitive<String>>) -> Option<&str> {
-                    p.as_ref().and_then(|p| p.value.as_deref())
-                }
-                let bare = c.id.is_none() && c.extension.is_empty() && c.version.is_none() && c.user_selected.is_none()
-                    && [&c.system, &c.code, &c.display].iter().all(|p| p.as_ref().map_or(true, |p| p.element.is_none()));
-                match ::fhir_models::__private::coding_index(text(&c.system), text(&c.code), text(&c.display), bare, Self::TABLE) {
-                    Some(i) => Self::ALL[i].clone(),
-                    None => Self::Other(c.clone()),
-                }
-            }
-
-            /// The coding: the value set's system, code and display, or the `Other` coding as it was.
-            pub fn to_coding(&self) -> Coding {
-                match (self.index(), self) {
-                    (Some(i), _) => {
-                        let (system, code, display) = Self::TABLE[i];
-                        Coding {
-                            system: system.map(|s| Primitive::new(s.to_owned())),
-                            code: Some(Primitive::new(code.to_owned())),
-                            display: display.map(|d| Primitive::new(d.to_owned())),
-                            ..Default::default()
-                        }
-                    }
-                    (None, Self::Other(c)) => c.clone(),
-                    (None, _) => Coding::default(),
-                }
-            }
-
-            /// The code system.
-            pub fn system(&self) -> Option<&str> {
-                match (self.index(), self) {
-                    (Some(i), _) => Self::TABLE[i].0,
-                    (None, Self::Other(c)) => c.system.as_ref().and_then(|p| p.value.as_deref()),
-                    (None, _) => None,
-                }
-            }
-
-            /// The code, as on the wire.
-            pub fn code(&self) -> Option<&str> {
-                match (self.index(), self) {
-                    (Some(i), _) => Some(Self::TABLE[i].1),
-                    (None, Self::Other(c)) => c.code.as_ref().and_then(|p| p.value.as_deref()),
-                    (None, _) => None,
-                }
-            }
-
-            /// The display: the value set's, or the `Other` coding's.
-            pub fn display(&self) -> Option<&str> {
-                match (self.index(), self) {
-                    (Some(i), _) => Self::TABLE[i].2,
-                    (None, Self::Other(c)) => c.display.as_ref().and_then(|p| p.value.as_deref()),
-                    (None, _) => None,
-                }
-            }
+            #methods
         }
 
         /// The code, as on the wire (nothing for an `Other` coding without a code).
         impl core::fmt::Display for #name {
             fn fmt(&self, f: &mut core::fmt::Formatter<'_>) -> core::fmt::Result {
                 f.write_str(self.code().unwrap_or_default())
+            }
+        }
+    }
+}
+
+/// The methods every coding enum has, over its `TABLE`, `ALL` and `index` (reading a `Coding`, writing one, its
+/// system, code and display).
+fn coding_enum_methods() -> TokenStream {
+    quote! {
+        /// The variant a coding is (see the type's docs).
+        pub fn from_coding(c: &Coding) -> Self {
+            fn text(p: &Option<Primitive<String>>) -> Option<&str> {
+                p.as_ref().and_then(|p| p.value.as_deref())
+            }
+            let bare = c.id.is_none() && c.extension.is_empty() && c.version.is_none() && c.user_selected.is_none()
+                && [&c.system, &c.code, &c.display].iter().all(|p| p.as_ref().map_or(true, |p| p.element.is_none()));
+            match ::fhir_models::__private::coding_index(text(&c.system), text(&c.code), text(&c.display), bare, Self::TABLE) {
+                Some(i) => Self::ALL[i].clone(),
+                None => Self::Other(c.clone()),
+            }
+        }
+
+        /// The coding: the value set's system, code and display, or the `Other` coding as it was.
+        pub fn to_coding(&self) -> Coding {
+            match (self.index(), self) {
+                (Some(i), _) => {
+                    let (system, code, display) = Self::TABLE[i];
+                    Coding {
+                        system: system.map(|s| Primitive::new(s.to_owned())),
+                        code: Some(Primitive::new(code.to_owned())),
+                        display: display.map(|d| Primitive::new(d.to_owned())),
+                        ..Default::default()
+                    }
+                }
+                (None, Self::Other(c)) => c.clone(),
+                (None, _) => Coding::default(),
+            }
+        }
+
+        /// The code system.
+        pub fn system(&self) -> Option<&str> {
+            match (self.index(), self) {
+                (Some(i), _) => Self::TABLE[i].0,
+                (None, Self::Other(c)) => c.system.as_ref().and_then(|p| p.value.as_deref()),
+                (None, _) => None,
+            }
+        }
+
+        /// The code, as on the wire.
+        pub fn code(&self) -> Option<&str> {
+            match (self.index(), self) {
+                (Some(i), _) => Some(Self::TABLE[i].1),
+                (None, Self::Other(c)) => c.code.as_ref().and_then(|p| p.value.as_deref()),
+                (None, _) => None,
+            }
+        }
+
+        /// The display: the value set's, or the `Other` coding's.
+        pub fn display(&self) -> Option<&str> {
+            match (self.index(), self) {
+                (Some(i), _) => Self::TABLE[i].2,
+                (None, Self::Other(c)) => c.display.as_ref().and_then(|p| p.value.as_deref()),
+                (None, _) => None,
             }
         }
     }
