@@ -1,6 +1,11 @@
 //! The intermediate model between loading and emitting. Version-agnostic: the loader turns each FHIR
 //! version's (or profile's) StructureDefinitions into these types; the emitter turns them into Rust.
 //! Names here are already Rust names (the loader applies the naming rules in [`crate::naming`]).
+//!
+//! One item refers to another by a typed name ([`TypeName`], [`ChoiceName`], [`VariantName`], [`CodeEnumName`],
+//! [`CodingEnumName`], [`ExtensionStructName`], [`ResourceName`]) or canonical ([`Canonical`], [`CanonicalUrl`]),
+//! which only the loader makes, once it has found what is named ([`crate::load::refs`]). Where a reference is not
+//! resolved against a definition, its doc comment says why.
 
 use std::collections::BTreeSet;
 
@@ -505,7 +510,10 @@ pub struct FieldRef {
 /// How the items of a slice are told apart from the other items of the sliced list.
 #[derive(Debug, Clone)]
 pub enum SlicePredicate {
-    /// An extension: `url` equals.
+    /// An extension: `url` equals. The URL the extensions carry, from the slice's type profile or its fixed
+    /// `url`; not resolved against a definition, because items are matched by URL alone and an extension whose
+    /// definition is in no package read can still be sliced (its definition's checks are then noted as not
+    /// checked).
     Url(CanonicalUrl),
     /// A primitive child equals the value.
     FieldEquals {
@@ -706,7 +714,8 @@ pub struct ExtensionStruct {
 pub struct ExtensionField {
     /// Rust field name.
     pub rust: String,
-    /// Sub-extension URL (`ombCategory`).
+    /// Sub-extension URL (`ombCategory`): usually relative, a name within its extension rather than a canonical,
+    /// so text (the fixed `url` of the sub-extension, else its slice name).
     pub url: String,
     /// Doc text.
     pub doc: String,
