@@ -1,13 +1,14 @@
 //! Finding and reading FHIR packages in the standard package-cache layout (`<id>#<version>/package/*.json`).
 //!
-//! This is the only module that touches the file system for input; it hands out parsed JSON resources.
+//! This is the only module that touches the file system for input; it hands out parsed JSON resources. Where
+//! packages are and how a package folder is listed is shared with `fhir-validate` (crate `fhir-package-cache`).
 
+use fhir_package_cache as cache;
 use serde_json::Value;
 use std::collections::BTreeMap;
 use std::path::{Path, PathBuf};
 
-/// The environment variable naming the packages directory (after `--packages`, before `~/.fhir/packages`).
-pub const PACKAGES_ENV: &str = "FHIR_PACKAGES";
+pub use cache::{declared_dependencies, exists, user_cache, PACKAGES_ENV};
 
 /// Errors while finding or reading packages.
 #[derive(Debug, thiserror::Error)]
@@ -29,22 +30,9 @@ pub enum PackageError {
     #[cfg(feature = "download")]
     #[error(transparent)]
     Download(#[from] crate::registry::RegistryError),
-    /// A file could not be read.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// A file is not valid JSON.
-    #[error("{path} is not valid JSON: {source}")]
-    Json {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: serde_json::Error,
-    },
+    /// A package file could not be read, or is not JSON (the error names the file).
+    #[error(transparent)]
+    Read(#[from] fhir_package_cache::Error),
 }
 
 fn list_paths(paths: &[PathBuf]) -> String {
@@ -52,11 +40,6 @@ fn list_paths(paths: &[PathBuf]) -> String {
         return "no search path (pass a packages directory, set FHIR_PACKAGES or fill ~/.fhir/packages)".to_owned();
     }
     paths.iter().map(|p| p.display().to_string()).collect::<Vec<_>>().join(", ")
-}
-
-/// The user's package cache, `~/.fhir/packages` (where the FHIR tools put packages), whether or not it exists.
-pub fn user_cache() -> Option<PathBuf> {
-    std::env::var_os("HOME").filter(|h| !h.is_empty()).map(|h| PathBuf::from(h).join(".fhir").join("packages"))
 }
 
 /// Where packages are looked for: several directories in the package-cache layout, searched in order, and the
@@ -126,7 +109,7 @@ impl PackageSource {
         let dir = self
             .locate(id, version)
             .ok_or_else(|| PackageError::Missing { id: id.into(), version: version.into(), searched: self.paths.clone() })?;
-        let folder = dir.join(format!("{id}#{version}")).join("package");
+        let folder = cache::package_root(dir, &format!("{id}#{version}"));
         let pkg = load(dir, id, version, types)?;
         let mut read = self.read.borrow_mut();
         if !read.contains(&folder) {
@@ -143,19 +126,7 @@ impl PackageSource {
 
 /// Where packages come from: the explicit directory, else `$FHIR_PACKAGES`, else `~/.fhir/packages`.
 pub fn packages_dir(explicit: Option<&Path>) -> Result<PathBuf, PackageError> {
-    if let Some(dir) = explicit {
-        return Ok(dir.to_path_buf());
-    }
-    if let Some(dir) = std::env::var_os(PACKAGES_ENV).filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    let home = std::env::var_os("HOME").map(PathBuf::from).ok_or(PackageError::NoPackagesDir)?;
-    let dir = home.join(".fhir").join("packages");
-    if dir.is_dir() {
-        Ok(dir)
-    } else {
-        Err(PackageError::NoPackagesDir)
-    }
+    cache::packages_dir(explicit).ok_or(PackageError::NoPackagesDir)
 }
 
 /// The resources of one package, grouped by `resourceType`.
@@ -176,68 +147,25 @@ impl Package {
     }
 }
 
-fn read_json(path: &Path) -> Result<Value, PackageError> {
-    let bytes = std::fs::read(path).map_err(|source| PackageError::Io { path: path.to_path_buf(), source })?;
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    serde_json::from_slice(text).map_err(|source| PackageError::Json { path: path.to_path_buf(), source })
-}
-
 /// Reads the resources of the given types from package `id#version` under `dir`. Uses `.index.json` to pick the
 /// files when it is there; otherwise reads every `*.json` file and looks at its `resourceType`.
 pub fn load(dir: &Path, id: &str, version: &str, types: &[&str]) -> Result<Package, PackageError> {
-    let root = dir.join(format!("{id}#{version}")).join("package");
+    let name = format!("{id}#{version}");
+    let root = cache::package_root(dir, &name);
     if !root.is_dir() {
         return Err(PackageError::Missing { id: id.into(), version: version.into(), searched: vec![dir.to_path_buf()] });
     }
-    let mut files: Vec<(String, Option<String>)> = Vec::new();
-    let index = root.join(".index.json");
-    if index.is_file() {
-        let idx = read_json(&index)?;
-        for f in idx["files"].as_array().into_iter().flatten() {
-            if let (Some(name), Some(rt)) = (f["filename"].as_str(), f["resourceType"].as_str()) {
-                files.push((name.to_owned(), Some(rt.to_owned())));
-            }
+    let dependencies = cache::manifest_dependencies(&root)?;
+    let mut pkg = Package { name, dependencies, resources: BTreeMap::new() };
+    for f in cache::package_files(&root)?.files {
+        if f.resource_type.as_deref().is_some_and(|rt| !types.contains(&rt)) {
+            continue;
         }
-    } else {
-        let entries = std::fs::read_dir(&root).map_err(|source| PackageError::Io { path: root.clone(), source })?;
-        for e in entries {
-            let e = e.map_err(|source| PackageError::Io { path: root.clone(), source })?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".json") && !name.starts_with('.') && name != "package.json" {
-                files.push((name, None));
-            }
-        }
-    }
-    files.sort();
-    let manifest = root.join("package.json");
-    let dependencies = if manifest.is_file() { declared_dependencies(&read_json(&manifest)?) } else { Vec::new() };
-    let mut pkg = Package { name: format!("{id}#{version}"), dependencies, resources: BTreeMap::new() };
-    for (name, rt) in files {
-        if let Some(rt) = &rt {
-            if !types.contains(&rt.as_str()) {
-                continue;
-            }
-        }
-        let value = read_json(&root.join(&name))?;
+        let value = cache::read_json(&root.join(&f.file))?;
         let Some(rt) = value["resourceType"].as_str().map(str::to_owned) else { continue };
         if types.contains(&rt.as_str()) {
             pkg.resources.entry(rt).or_default().push(value);
         }
     }
     Ok(pkg)
-}
-
-/// The `dependencies` of a `package.json`, in file order.
-pub fn declared_dependencies(package_json: &Value) -> Vec<(String, String)> {
-    package_json["dependencies"]
-        .as_object()
-        .into_iter()
-        .flatten()
-        .filter_map(|(id, v)| Some((id.clone(), v.as_str()?.to_owned())))
-        .collect()
-}
-
-/// Whether package `id#version` is in `dir`.
-pub fn exists(dir: &Path, id: &str, version: &str) -> bool {
-    dir.join(format!("{id}#{version}")).join("package").is_dir()
 }

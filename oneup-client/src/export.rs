@@ -8,8 +8,12 @@
 //!   local name, state, line and byte counts) and the `transactionTime` of the last complete run. Written to a
 //!   temporary name and renamed, so it is always whole.
 //! - `run-0001/0000-Patient.ndjson`, …, `run-0001/error-0000.ndjson`: the files of each run. A file is written
-//!   to `….ndjson.part` and renamed when complete; a partial file is downloaded again from its start, never
-//!   appended to, so no line is lost or doubled.
+//!   to `….ndjson.part` and renamed when complete. A partial file (a dropped connection, a killed run) is
+//!   continued where it stopped with an HTTP `Range: bytes=N-` request, guarded by `If-Range` with the file's
+//!   validator (its strong `ETag`, else `Last-Modified`, recorded in the state) when the server gave one: only a
+//!   `206 Partial Content` answer whose `Content-Range` starts at `N` is appended; any other success (a server
+//!   without ranges, a file that changed) is written again from its start, and a `416` restarts the file. So no
+//!   line is lost or doubled.
 
 use std::fs;
 use std::io::{BufWriter, Write};
@@ -22,9 +26,12 @@ use futures_util::stream::{self, StreamExt};
 use serde::{Deserialize, Serialize};
 use url::Url;
 
+use http::header::{HeaderMap, HeaderValue, CONTENT_RANGE, ETAG, IF_RANGE, LAST_MODIFIED, RANGE};
+
 use crate::bulk::{open_download, Bulk, ExportLevel, ExportRequest, Manifest, OutputFile, Progress};
 use crate::decode;
 use crate::error::{Error, Result};
+use crate::transport::Call;
 
 const STATE_FILE: &str = "export-state.json";
 
@@ -208,6 +215,10 @@ struct FileState {
     done: bool,
     lines: u64,
     bytes: u64,
+    /// The validator of the file as the server last sent it (a strong `ETag`, else `Last-Modified`), for
+    /// `If-Range` when a partial download is continued.
+    #[serde(default, skip_serializing_if = "Option::is_none")]
+    validator: Option<String>,
 }
 
 fn io_error<'a>(path: &'a Path, what: &'static str) -> impl FnOnce(std::io::Error) -> Error + 'a {
@@ -323,6 +334,7 @@ fn file_states(manifest: &Manifest) -> Vec<FileState> {
         done: false,
         lines: 0,
         bytes: 0,
+        validator: None,
     };
     let outputs = manifest.output.iter().enumerate().map(|(i, f)| entry(i, f, false));
     let errors = manifest.error.iter().enumerate().map(|(i, f)| entry(i, f, true));
@@ -538,7 +550,7 @@ impl<V: FhirVersion> Bulk<V> {
         let mut attempt = 0u32;
         loop {
             attempt += 1;
-            match self.download_once(shared, manifest, &file, run_dir, &entry.name).await {
+            match self.download_once(shared, manifest, &file, run_dir, index).await {
                 Ok((lines, bytes)) => {
                     shared.update_run(|run| {
                         let f = &mut run.files[index];
@@ -579,25 +591,59 @@ impl<V: FhirVersion> Bulk<V> {
         }
     }
 
-    /// One attempt: the file written to `name.part` from its start, counted, and renamed to `name`. On failure,
-    /// the bytes and lines this attempt had reported (they are taken back from the totals).
+    /// One attempt: the file written to `name.part` (continuing a partial one, see the module docs), counted,
+    /// and renamed to `name`. On failure, the bytes and lines this attempt had reported (they are taken back from
+    /// the totals).
     async fn download_once(
         &self,
         shared: &Shared,
         manifest: &Manifest,
         file: &OutputFile,
         run_dir: &Path,
-        name: &str,
+        index: usize,
     ) -> std::result::Result<(u64, u64), (Error, (u64, u64))> {
-        let (call, with_token) = self.download_call(manifest, file).map_err(|e| (e, (0, 0)))?;
-        let mut opened = open_download::<V>(self.session(), call, with_token)
-            .await
-            .map_err(|e| (e, (0, 0)))?;
+        let entry = current(shared).map_err(|e| (e, (0, 0)))?.files[index].clone();
+        let name = entry.name.as_str();
         let part = run_dir.join(format!("{name}.part"));
         let target = run_dir.join(name);
-        let created = fs::File::create(&part).map_err(io_error(&part, "cannot create"));
+        let kept = fs::metadata(&part).map_or(0, |m| m.len());
+        let (call, with_token) = self.download_call(manifest, file).map_err(|e| (e, (0, 0)))?;
+        let ranged = kept > 0;
+        let opened = match open_download::<V>(self.session(), with_range(call.clone(), kept, &entry.validator), with_token).await {
+            // The part is longer than the file now is: start again.
+            Err(e) if ranged && e.status() == Some(416) => {
+                tracing::debug!(file = %name, kept, "range not satisfiable; downloading the file from its start");
+                open_download::<V>(self.session(), call.clone(), with_token).await
+            }
+            other => other,
+        };
+        let mut opened = opened.map_err(|e| (e, (0, 0)))?;
+        let continues = ranged && opened.status.as_u16() == 206 && content_range_start(&opened.headers) == Some(kept);
+        if opened.status.as_u16() == 206 && !continues {
+            // A part of the file that does not start where the local part ends cannot be used: the whole file.
+            tracing::debug!(file = %name, kept, "unusable partial answer; downloading the file from its start");
+            opened = open_download::<V>(self.session(), call, with_token).await.map_err(|e| (e, (0, 0)))?;
+        }
+        let validator = validator_of(&opened.headers);
+        if validator.is_some() && validator != entry.validator {
+            shared.update_run(|run| run.files[index].validator = validator.clone()).map_err(|e| (e, (0, 0)))?;
+        }
+        let created = if continues {
+            fs::OpenOptions::new().append(true).open(&part).map_err(io_error(&part, "cannot open"))
+        } else {
+            fs::File::create(&part).map_err(io_error(&part, "cannot create"))
+        };
         let mut out = BufWriter::with_capacity(256 * 1024, created.map_err(|e| (e, (0, 0)))?);
         let (mut bytes, mut lines, mut last) = (0u64, 0u64, b'\n');
+        if continues {
+            (lines, last) = count_lines(&part).map_err(|e| (e, (0, 0)))?;
+            bytes = kept;
+            tracing::debug!(file = %name, kept, "continuing a partial download");
+            shared.report(ExportEvent::Bytes { file: name.to_owned() }, |t| {
+                t.bytes += bytes;
+                t.lines += lines;
+            });
+        }
         loop {
             let chunk = match opened.chunk().await {
                 Ok(Some(chunk)) => chunk,
@@ -634,6 +680,52 @@ impl<V: FhirVersion> Bulk<V> {
             .map_err(|e| (io_error(&part, "cannot write")(e), (bytes, lines)))?;
         fs::rename(&part, &target).map_err(|e| (io_error(&target, "cannot rename into place")(e), (bytes, lines)))?;
         Ok((lines, bytes))
+    }
+}
+
+/// `call` asking for the file from byte `from` on (nothing added when `from` is 0), only if it is still the
+/// file `validator` names.
+fn with_range(mut call: Call, from: u64, validator: &Option<String>) -> Call {
+    if from > 0 {
+        if let Ok(range) = HeaderValue::try_from(format!("bytes={from}-")) {
+            call.headers.insert(RANGE, range);
+            if let Some(v) = validator.as_deref().and_then(|v| HeaderValue::try_from(v).ok()) {
+                call.headers.insert(IF_RANGE, v);
+            }
+        }
+    }
+    call
+}
+
+/// A validator `If-Range` may carry: a strong `ETag` (a weak one may not be used), else `Last-Modified`.
+fn validator_of(headers: &HeaderMap) -> Option<String> {
+    let text = |name| headers.get(name).and_then(|v: &HeaderValue| v.to_str().ok()).map(str::trim);
+    text(ETAG)
+        .filter(|e| e.starts_with('"'))
+        .or_else(|| text(LAST_MODIFIED))
+        .filter(|v| !v.is_empty())
+        .map(str::to_owned)
+}
+
+/// The first byte of a `Content-Range: bytes FIRST-LAST/LENGTH` answer.
+fn content_range_start(headers: &HeaderMap) -> Option<u64> {
+    let value = headers.get(CONTENT_RANGE)?.to_str().ok()?;
+    let range = value.trim().strip_prefix("bytes ")?;
+    range.split_once('-')?.0.trim().parse().ok()
+}
+
+/// The newlines in a partial file and its last byte (`\n` when empty), to continue counting after it.
+fn count_lines(path: &Path) -> Result<(u64, u8)> {
+    use std::io::Read;
+    let mut file = fs::File::open(path).map_err(io_error(path, "cannot read"))?;
+    let (mut lines, mut last, mut buf) = (0u64, b'\n', vec![0u8; 256 * 1024]);
+    loop {
+        let n = file.read(&mut buf).map_err(io_error(path, "cannot read"))?;
+        if n == 0 {
+            return Ok((lines, last));
+        }
+        lines += buf[..n].iter().filter(|&&b| b == b'\n').count() as u64;
+        last = buf[n - 1];
     }
 }
 

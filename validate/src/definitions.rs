@@ -8,13 +8,13 @@
 //! Canonical references resolve version-aware: `url|version` picks that version, a bare `url` the latest loaded
 //! (by the FHIR version ordering of the `version` strings, files handed in last winning ties).
 
+use fhir_package_cache as cache;
 use serde_json::Value;
 use std::collections::HashMap;
 use std::path::{Path, PathBuf};
 use std::sync::{Arc, OnceLock};
 
-/// The environment variable naming the packages directory (after an explicit directory, before `~/.fhir/packages`).
-pub const PACKAGES_ENV: &str = "FHIR_PACKAGES";
+pub use cache::PACKAGES_ENV;
 
 /// The resource types a [`Definitions`] store keeps; other resources in a package are skipped.
 pub const DEFINITION_TYPES: [&str; 3] = ["StructureDefinition", "ValueSet", "CodeSystem"];
@@ -39,22 +39,9 @@ pub enum DefinitionsError {
         /// Where it was looked for.
         dir: PathBuf,
     },
-    /// A file or folder could not be read.
-    #[error("cannot read {path}: {source}")]
-    Io {
-        /// The file or folder.
-        path: PathBuf,
-        /// The cause.
-        source: std::io::Error,
-    },
-    /// A file is not valid JSON.
-    #[error("{path} is not valid JSON: {source}")]
-    Json {
-        /// The file.
-        path: PathBuf,
-        /// The cause.
-        source: serde_json::Error,
-    },
+    /// A package file could not be read, or is not JSON (the error names the file).
+    #[error(transparent)]
+    Read(#[from] fhir_package_cache::Error),
     /// A FHIR XML file could not be read.
     #[error("{path}: {source}")]
     Xml {
@@ -101,19 +88,7 @@ impl FhirVersion {
 
 /// Where packages come from: the explicit directory, else `$FHIR_PACKAGES`, else `~/.fhir/packages`.
 pub fn packages_dir(explicit: Option<&Path>) -> Result<PathBuf, DefinitionsError> {
-    if let Some(dir) = explicit {
-        return Ok(dir.to_path_buf());
-    }
-    if let Some(dir) = std::env::var_os(PACKAGES_ENV).filter(|d| !d.is_empty()) {
-        return Ok(PathBuf::from(dir));
-    }
-    let home = std::env::var_os("HOME").map(PathBuf::from).ok_or(DefinitionsError::NoPackagesDir)?;
-    let dir = home.join(".fhir").join("packages");
-    if dir.is_dir() {
-        Ok(dir)
-    } else {
-        Err(DefinitionsError::NoPackagesDir)
-    }
+    cache::packages_dir(explicit).ok_or(DefinitionsError::NoPackagesDir)
 }
 
 /// One definition: where it is and, once asked for, its parsed JSON.
@@ -151,9 +126,7 @@ pub struct Definitions {
 }
 
 fn read_json(path: &Path) -> Result<Value, DefinitionsError> {
-    let bytes = std::fs::read(path).map_err(|source| DefinitionsError::Io { path: path.to_path_buf(), source })?;
-    let text = bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes);
-    serde_json::from_slice(text).map_err(|source| DefinitionsError::Json { path: path.to_path_buf(), source })
+    Ok(cache::read_json(path)?)
 }
 
 /// Compares two business versions: numeric parts numerically, else as text.
@@ -202,7 +175,7 @@ impl Definitions {
     /// `~/.fhir/packages`).
     pub fn load_package_named(&mut self, dir: Option<&Path>, name: &str) -> Result<(), DefinitionsError> {
         let dir = packages_dir(dir)?;
-        let root = dir.join(name).join("package");
+        let root = cache::package_root(&dir, name);
         if !root.is_dir() {
             return Err(DefinitionsError::MissingPackage { name: name.to_owned(), dir });
         }
@@ -215,11 +188,9 @@ impl Definitions {
     /// canonicals stay unresolved and are reported as such when a validation needs them.
     pub fn load_package_with_dependencies(&mut self, dir: Option<&Path>, name: &str) -> Result<(), DefinitionsError> {
         let dir = packages_dir(dir)?;
-        let manifest = dir.join(name).join("package").join("package.json");
-        let deps = std::fs::read(&manifest).ok().and_then(|b| serde_json::from_slice::<Value>(&b).ok());
-        for (id, ver) in deps.iter().flat_map(|d| d["dependencies"].as_object()).flatten() {
-            let dep = format!("{id}#{}", ver.as_str().unwrap_or_default());
-            if !self.core_packages_loaded(&dep) && dir.join(&dep).join("package").is_dir() {
+        for (id, ver) in cache::manifest_dependencies(&cache::package_root(&dir, name))? {
+            let dep = format!("{id}#{ver}");
+            if !self.core_packages_loaded(&dep) && cache::exists(&dir, &id, &ver) {
                 self.load_package_named(Some(&dir), &dep)?;
             }
         }
@@ -252,7 +223,7 @@ impl Definitions {
     pub fn read_file(&self, path: &Path) -> Result<Value, DefinitionsError> {
         if path.extension().is_some_and(|e| e.eq_ignore_ascii_case("xml")) {
             let bytes =
-                std::fs::read(path).map_err(|source| DefinitionsError::Io { path: path.to_path_buf(), source })?;
+                std::fs::read(path).map_err(|source| cache::Error::Io { path: path.to_path_buf(), source })?;
             let text = String::from_utf8_lossy(bytes.strip_prefix(b"\xEF\xBB\xBF").unwrap_or(&bytes)).into_owned();
             return crate::xml::xml_to_json(self, &text)
                 .map_err(|source| DefinitionsError::Xml { path: path.to_path_buf(), source });
@@ -271,36 +242,18 @@ impl Definitions {
     }
 
     fn load_folder(&mut self, root: &Path) -> Result<(), DefinitionsError> {
-        let index = root.join(".index.json");
-        if index.is_file() {
-            let idx = read_json(&index)?;
-            for f in idx["files"].as_array().into_iter().flatten() {
-                let (Some(name), Some(rt), Some(url)) =
-                    (f["filename"].as_str(), f["resourceType"].as_str(), f["url"].as_str())
-                else {
-                    continue;
-                };
-                if !DEFINITION_TYPES.contains(&rt) {
-                    continue;
-                }
-                let version = f["version"].as_str().map(str::to_owned);
-                self.insert(url, rt, version, Some(root.join(name)), OnceLock::new());
+        let listing = cache::package_files(root)?;
+        for f in listing.files {
+            if !listing.indexed {
+                let path = root.join(&f.file);
+                let value = read_json(&path)?;
+                self.add_value(value, Some(&path))?;
+                continue;
             }
-            return Ok(());
-        }
-        let entries = std::fs::read_dir(root).map_err(|source| DefinitionsError::Io { path: root.into(), source })?;
-        let mut names = Vec::new();
-        for e in entries {
-            let e = e.map_err(|source| DefinitionsError::Io { path: root.into(), source })?;
-            let name = e.file_name().to_string_lossy().into_owned();
-            if name.ends_with(".json") && !name.starts_with('.') && name != "package.json" {
-                names.push(e.path());
+            let (Some(rt), Some(url)) = (f.resource_type.as_deref(), f.url.as_deref()) else { continue };
+            if DEFINITION_TYPES.contains(&rt) {
+                self.insert(url, rt, f.version, Some(root.join(&f.file)), OnceLock::new());
             }
-        }
-        names.sort();
-        for path in names {
-            let value = read_json(&path)?;
-            self.add_value(value, Some(&path))?;
         }
         Ok(())
     }

@@ -232,10 +232,12 @@ fn check_filter(
     }
     match modifier {
         Some("missing") => return one_of(name, value, &["true", "false"]),
+        // A type modifier (`subject:Patient`) must name one of the parameter's targets; a valid one is done here,
+        // so it never reaches the check of the kind's modifiers below.
         Some(m) if info.kind == ParamKind::Reference && m.starts_with(|c: char| c.is_ascii_uppercase()) => {
-            if !is_target(info, m, lookup) {
-                return Err(SearchError::NotATarget { param: code.to_owned(), target: m.to_owned() });
-            }
+            is_target(info, m, lookup)
+                .then_some(())
+                .ok_or_else(|| SearchError::NotATarget { param: code.to_owned(), target: m.to_owned() })?;
         }
         Some(m) if !info.kind.modifiers().contains(&m) => {
             return Err(SearchError::ModifierNotAllowed {
@@ -272,10 +274,8 @@ fn check_value(name: &str, value: &str, kind: ParamKind) -> Result<(), SearchErr
     }
     let rest = if kind.has_prefixes() { Prefix::split(value).1 } else { value };
     match kind {
-        ParamKind::Date => {
-            if DateTime::new(rest).is_err() && Instant::new(rest).is_err() {
-                return Err(invalid(name, value, "not a FHIR date or dateTime after the prefix"));
-            }
+        ParamKind::Date if DateTime::new(rest).is_err() && Instant::new(rest).is_err() => {
+            return Err(invalid(name, value, "not a FHIR date or dateTime after the prefix"));
         }
         ParamKind::Number => {
             Decimal::new(rest).map_err(|_| invalid(name, value, "not a number after the prefix"))?;

@@ -1,6 +1,7 @@
 //! Export at scale (`Bulk::export_to`) against the scripted bulk server: 300,000 lines over 60 files with
 //! transient 500s and 503s, connections dropped mid-file, and a run killed (its task aborted) with one file
-//! half-written and restarted; the final files hold exactly the server's lines. Then a `_since` run from the
+//! half-written and restarted; partial files are continued with `Range` requests (one whose ETag changed is
+//! downloaded again whole); the final files hold exactly the server's lines. Then a `_since` run from the
 //! recorded `transactionTime`, cancel of a recorded run, and the error file read as OperationOutcomes.
 
 use std::sync::atomic::{AtomicUsize, Ordering};
@@ -55,6 +56,8 @@ async fn a_killed_faulty_export_resumes_and_holds_exactly_the_servers_lines() {
         stall_first: Some(30),
         later_files: 2,
         first_poll_retry_after: 0,
+        ranges: true,
+        etag_changes: [42].into(),
     };
     let server = BulkServer::start(script).await;
     let bulk = session_at(&server.uri).bulk::<R4>();
@@ -141,6 +144,21 @@ async fn a_killed_faulty_export_resumes_and_holds_exactly_the_servers_lines() {
             "file {i}: {} request(s)",
             seen.file_requests[i]
         );
+    }
+    // The cut and the stalled files were continued where their parts ended, guarded by their ETag; file 42,
+    // whose ETag changed, was answered whole.
+    for i in [13, 17, 30, 42] {
+        let asked: Vec<_> = seen.ranges.iter().filter(|r| r.file == i).collect();
+        assert_eq!(asked.len(), 1, "file {i}: range requests {asked:?}");
+        let r = asked[0];
+        assert!(r.from > 0 && r.from <= (server.bodies[i].len() / 2 + 7) as u64, "file {i}: from {}", r.from);
+        assert_eq!(r.if_range.as_deref(), Some(format!("\"file-{i}\"").as_str()), "file {i}");
+        assert_eq!(r.partial, i != 42, "file {i}");
+    }
+    // The other range requests are for the files in flight when run 1 was killed: continued too.
+    for r in seen.ranges.iter().filter(|r| ![13, 17, 30, 42].contains(&r.file)) {
+        assert!(!done_1.contains(&format!("{:04}-Observation.ndjson", r.file)), "{r:?}: the file was complete");
+        assert!(r.partial && r.from > 0 && (r.from as usize) < server.bodies[r.file].len(), "{r:?}");
     }
     drop(seen);
     assert_eq!(

@@ -365,6 +365,7 @@ fn parsing_refuses_what_the_builders_cannot_say() {
 fn parsing_accepts_spec_forms_the_builders_do_not_write() {
     for q in [
         "general-practitioner=Practitioner/1",
+        "general-practitioner:Practitioner=1",
         "general-practitioner=http://example.org/fhir/Practitioner/1",
         "organization.name=Acme",
         "_has:Observation:patient:code=1234-5",

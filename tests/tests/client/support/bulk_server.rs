@@ -1,7 +1,9 @@
 //! A scripted Bulk Data server on 127.0.0.1 (plain tokio, one request per connection), for faults wiremock
 //! cannot make: a connection dropped in the middle of a file, a file that stalls half-way. The kick-off answers
 //! `202` with a status URL; the first poll of each job answers `202`, the next the manifest. Every file's lines
-//! are known in advance, so a test can compare what was written with what was served.
+//! are known in advance, so a test can compare what was written with what was served. Files carry a strong
+//! `ETag`; with `ranges` the server answers `Range: bytes=N-` with `206 Partial Content` (unless `If-Range`
+//! names another ETag, as for the files of `etag_changes`, whose ETag changes after their first request).
 
 use std::collections::HashSet;
 use std::sync::atomic::{AtomicBool, Ordering};
@@ -30,6 +32,22 @@ pub struct Script {
     pub later_files: usize,
     /// The `Retry-After` (seconds) of a job's first status answer (202, in progress); 0 by default.
     pub first_poll_retry_after: u64,
+    /// Whether `Range` requests of files are honoured (else they get the whole file, `200`).
+    pub ranges: bool,
+    /// Files whose `ETag` changes after their first request (an `If-Range` with the old one gets the whole file).
+    pub etag_changes: HashSet<usize>,
+}
+
+/// A `Range` request of a file, as the server saw it.
+#[derive(Debug, Clone, PartialEq, Eq)]
+pub struct RangeRequest {
+    pub file: usize,
+    /// The first byte asked for.
+    pub from: u64,
+    /// The `If-Range` header, if any.
+    pub if_range: Option<String>,
+    /// Whether it was answered `206` (the rest of the file) rather than `200` (all of it).
+    pub partial: bool,
 }
 
 /// What the server saw.
@@ -41,6 +59,8 @@ pub struct Seen {
     pub file_requests: Vec<u32>,
     /// Status polls.
     pub polls: u32,
+    /// `Range` requests of files.
+    pub ranges: Vec<RangeRequest>,
 }
 
 /// A running server; stopped when dropped.
@@ -156,6 +176,12 @@ impl ServerState {
             head.extend_from_slice(&buf[..n]);
         }
         let text = String::from_utf8_lossy(&head).to_string();
+        let header = |name: &str| {
+            text.lines().skip(1).find_map(|l| {
+                let (n, v) = l.split_once(':')?;
+                n.trim().eq_ignore_ascii_case(name).then(|| v.trim().to_owned())
+            })
+        };
         let request_line = text.lines().next().unwrap_or_default();
         let mut parts = request_line.split(' ');
         let method = parts.next().unwrap_or_default().to_owned();
@@ -244,7 +270,7 @@ impl ServerState {
             let stall = first && self.script.stall_first == Some(i);
             if cut || stall {
                 let head = format!(
-                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/fhir+ndjson\r\nConnection: close\r\n\r\n",
+                    "HTTP/1.1 200 OK\r\nContent-Length: {}\r\nContent-Type: application/fhir+ndjson\r\nETag: \"file-{i}\"\r\nConnection: close\r\n\r\n",
                     body.len()
                 );
                 socket.write_all(head.as_bytes()).await?;
@@ -257,7 +283,29 @@ impl ServerState {
                 }
                 return Ok(()); // the connection closes short of Content-Length
             }
-            let headers = [("Content-Type", "application/fhir+ndjson".to_owned())];
+            let etag = if nth > 1 && self.script.etag_changes.contains(&i) {
+                format!("\"file-{i}-v2\"")
+            } else {
+                format!("\"file-{i}\"")
+            };
+            let from = header("Range")
+                .and_then(|r| r.strip_prefix("bytes=")?.strip_suffix('-')?.parse::<u64>().ok());
+            if let Some(from) = from {
+                let if_range = header("If-Range");
+                let partial = self.script.ranges
+                    && if_range.as_ref().map_or(true, |v| *v == etag)
+                    && (from as usize) < body.len();
+                self.seen.lock().unwrap().ranges.push(RangeRequest { file: i, from, if_range, partial });
+                if partial {
+                    let headers = [
+                        ("Content-Type", "application/fhir+ndjson".to_owned()),
+                        ("ETag", etag),
+                        ("Content-Range", format!("bytes {from}-{}/{}", body.len() - 1, body.len())),
+                    ];
+                    return respond(&mut socket, "206 Partial Content", &headers, &body[from as usize..]).await;
+                }
+            }
+            let headers = [("Content-Type", "application/fhir+ndjson".to_owned()), ("ETag", etag)];
             return respond(&mut socket, "200 OK", &headers, body).await;
         }
         respond(&mut socket, "404 Not Found", &[], b"").await
