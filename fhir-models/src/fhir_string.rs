@@ -344,7 +344,8 @@ mod tests {
         let ptr = text.as_ptr();
         let s = FhirString::from(text);
         assert_eq!(s.as_ptr(), ptr);
-        assert_eq!(String::from(s).as_ptr(), ptr);
+        let back = String::from(s);
+        assert_eq!(back.as_ptr(), ptr);
     }
 
     #[test]
