@@ -381,4 +381,19 @@ mod tests {
         assert_eq!(s, "0123456789éabcdefghijklmnop!");
         assert_eq!(["a", "b"].into_iter().collect::<FhirString>(), "ab");
     }
+
+    #[cfg(feature = "r4-base")]
+    #[test]
+    fn the_reader_keeps_short_values_inline_escaped_or_not() {
+        use crate::FhirJson;
+        let c = crate::r4::Coding::from_json(
+            r#"{"system":"http://loinc.org","code":"a\"b","display":"Glucose [Mass/volume] in Serum or Plasma"}"#,
+        )
+        .unwrap();
+        let value = |p: &Option<crate::r4::Primitive<FhirString>>| p.as_ref().unwrap().value.clone().unwrap();
+        assert!(value(&c.system).is_inline() && value(&c.system) == "http://loinc.org");
+        assert!(value(&c.code).is_inline() && value(&c.code) == "a\"b");
+        assert!(!value(&c.display).is_inline() && value(&c.display) == "Glucose [Mass/volume] in Serum or Plasma");
+        assert_eq!(c.to_json(), r#"{"system":"http://loinc.org","code":"a\"b","display":"Glucose [Mass/volume] in Serum or Plasma"}"#);
+    }
 }
