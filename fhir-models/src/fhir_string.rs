@@ -351,8 +351,14 @@ mod tests {
     #[test]
     fn compares_orders_and_hashes_like_str() {
         let s = FhirString::from("final");
-        assert!(s == "final" && "final" == s && s == *"final" && *"final" == s);
-        assert!(s == String::from("final") && String::from("final") == s);
+        // Both directions, with `&str`, `str` and `String`.
+        let owned = String::from("final");
+        assert_eq!(s, "final");
+        assert_eq!("final", s);
+        assert_eq!(s, *"final");
+        assert_eq!(*"final", s);
+        assert_eq!(s, owned);
+        assert_eq!(owned, s);
         assert!(s != "Final");
         let set: BTreeSet<FhirString> = ["b", "a", "c"].into_iter().map(FhirString::from).collect();
         assert_eq!(set.iter().map(|s| s.as_str()).collect::<Vec<_>>(), ["a", "b", "c"]);
