@@ -1,5 +1,6 @@
 //! FHIR primitive values: the element wrapper [`Primitive`], exact [`Decimal`]s, dates and times that keep
-//! their precision, and the trait behind required-binding code enums.
+//! their precision, and the trait behind required-binding code enums. The string-like primitives hold a
+//! [`FhirString`](crate::FhirString).
 
 use crate::json::{ParseError, Reader, Writer};
 use crate::small_text::SmallText;
