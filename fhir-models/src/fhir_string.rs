@@ -402,4 +402,13 @@ mod tests {
         assert!(!value(&c.display).is_inline() && value(&c.display) == "Glucose [Mass/volume] in Serum or Plasma");
         assert_eq!(c.to_json(), r#"{"system":"http://loinc.org","code":"a\"b","display":"Glucose [Mass/volume] in Serum or Plasma"}"#);
     }
+
+    #[cfg(feature = "serde")]
+    #[test]
+    fn serde_reads_and_writes_the_text() {
+        let s: FhirString = serde_json::from_str(r#""a\"b""#).unwrap();
+        assert_eq!(s, "a\"b");
+        assert_eq!(serde_json::to_string(&s).unwrap(), r#""a\"b""#);
+        assert!(serde_json::from_str::<FhirString>("1").is_err());
+    }
 }
