@@ -38,7 +38,7 @@ pub trait PrimitiveStrExt {
     fn as_str(&self) -> Option<&str>;
 }
 
-impl<E> PrimitiveStrExt for Option<Primitive<String, E>> {
+impl<E> PrimitiveStrExt for Option<Primitive<crate::FhirString, E>> {
     fn as_str(&self) -> Option<&str> {
         self.as_ref()?.value.as_deref()
     }
@@ -48,7 +48,7 @@ macro_rules! coding_helpers {
     ($v:ident) => {
         impl crate::$v::Coding {
             /// A coding of `code` in `system`.
-            pub fn new(system: impl Into<String>, code: impl Into<String>) -> Self {
+            pub fn new(system: impl Into<crate::FhirString>, code: impl Into<crate::FhirString>) -> Self {
                 crate::$v::Coding {
                     system: Some(Primitive::new(system.into())),
                     code: Some(Primitive::new(code.into())),
@@ -56,7 +56,7 @@ macro_rules! coding_helpers {
                 }
             }
             /// Adds the display text (builder style).
-            pub fn with_display(mut self, display: impl Into<String>) -> Self {
+            pub fn with_display(mut self, display: impl Into<crate::FhirString>) -> Self {
                 self.display = Some(Primitive::new(display.into()));
                 self
             }
@@ -141,7 +141,7 @@ mod tests {
         assert_eq!(with_text.text_or_display(), Some("Blood sugar"));
         let one: CodeableConcept = Coding::new("s", "c").into();
         assert_eq!(one.coding.len(), 1);
-        let mut missing: Option<crate::r4::Primitive<String>> = None;
+        let mut missing: Option<crate::r4::Primitive<crate::FhirString>> = None;
         assert_eq!(missing.as_str(), None);
         missing = Some(Primitive::default());
         assert_eq!(missing.value(), None);

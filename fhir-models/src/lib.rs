@@ -32,6 +32,7 @@ pub mod json;
 #[cfg(feature = "r4-base")]
 pub mod r4;
 mod dates;
+mod fhir_string;
 pub mod helpers;
 pub mod primitives;
 mod raw;
@@ -51,6 +52,7 @@ mod version;
 pub use json::{FhirJson, Issue, IssueKind, Lenient, ParseError};
 pub use primitives::{CodeEnum, Date, ElementParts, DateTime, Decimal, Instant, Precision, Primitive, PrimitiveValue, Time};
 pub use dates::DateConversionError;
+pub use fhir_string::FhirString;
 pub use helpers::{PrimitiveStrExt, PrimitiveValueExt};
 pub use raw::RawResource;
 pub use resource_box::ResourceBox;

@@ -1,8 +1,10 @@
 //! FHIR primitive values: the element wrapper [`Primitive`], exact [`Decimal`]s, dates and times that keep
-//! their precision, and the trait behind required-binding code enums.
+//! their precision, and the trait behind required-binding code enums. The string-like primitives hold a
+//! [`FhirString`](crate::FhirString).
 
 use crate::json::{ParseError, Reader, Writer};
 use crate::small_text::SmallText;
+use crate::FhirString;
 use std::fmt;
 
 /// A primitive element: its value, plus the `id` and `extension` FHIR JSON carries in the `_name` sibling.
@@ -97,13 +99,19 @@ impl<T, E> From<T> for Primitive<T, E> {
     }
 }
 
-impl<E> From<&str> for Primitive<String, E> {
+impl<E> From<&str> for Primitive<FhirString, E> {
     fn from(value: &str) -> Self {
-        Primitive::new(value.to_owned())
+        Primitive::new(value.into())
     }
 }
 
-impl<E> Primitive<String, E> {
+impl<E> From<String> for Primitive<FhirString, E> {
+    fn from(value: String) -> Self {
+        Primitive::new(value.into())
+    }
+}
+
+impl<E> Primitive<FhirString, E> {
     /// The string value, when there is one.
     pub fn as_str(&self) -> Option<&str> {
         self.value.as_deref()

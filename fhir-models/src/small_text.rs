@@ -1,4 +1,5 @@
-//! Short text stored inline: the representation behind [`crate::Decimal`] and the date and time types.
+//! Short text stored inline: the representation behind [`crate::FhirString`], [`crate::Decimal`] and the date
+//! and time types.
 //!
 //! Nearly every decimal (`12.50`) and date (`2024-03-15`, `2024-03-15T10:30:00Z`) of real FHIR data is a few
 //! bytes long, and allocating a `String` for each was a visible share of reading time (the allocator was the
@@ -35,8 +36,28 @@ impl<const N: usize> SmallText<N> {
         if text.len() <= N {
             Self::new(&text)
         } else {
+            // `into_boxed_str` keeps the buffer; when it has spare capacity the allocator shrinks it in place.
             SmallText::Heap(text.into_boxed_str())
         }
+    }
+
+    /// The empty text (inline).
+    pub(crate) const fn empty() -> Self {
+        SmallText::Inline(0, [0u8; N])
+    }
+
+    /// The text as an owned `String`: the heap buffer itself when there is one, no copy.
+    pub(crate) fn into_string(self) -> String {
+        match self {
+            SmallText::Inline(..) => self.as_str().to_owned(),
+            SmallText::Heap(s) => s.into_string(),
+        }
+    }
+
+    /// Whether the text is stored inline (no allocation).
+    #[cfg(test)]
+    pub(crate) fn is_inline(&self) -> bool {
+        matches!(self, SmallText::Inline(..))
     }
 
     #[inline]

@@ -113,7 +113,7 @@ async fn main() -> Result<(), Box<dyn std::error::Error>> {
     for eob in claims {
         let id = eob.id.clone().unwrap_or_default();
         let claimed = eob.meta.as_ref().and_then(|m| m.profile.first()).and_then(|p| p.value.clone());
-        let url = claimed.unwrap_or_else(|| C4bbExplanationOfBenefit::PROFILE_URL.to_owned());
+        let url = claimed.unwrap_or_else(|| C4bbExplanationOfBenefit::PROFILE_URL.into());
         match carin_bb::check_profile(&url, &Resource::from(eob.clone())) {
             None => println!("   {id}: {url} is not a CARIN BB 1.1.0 profile"),
             Some(Ok(())) => println!("   {id}: conforms to {url}"),

@@ -87,7 +87,7 @@ impl Provider {
             i.system.as_ref().and_then(|s| s.value.as_deref()).is_some_and(|s| s.to_ascii_lowercase().contains("1up"))
         });
         let system_id = from_1up
-            .and_then(|i| i.value.as_ref()?.value.clone())
+            .and_then(|i| Some(i.value.as_ref()?.value.clone()?.into_string()))
             .or_else(|| organization.id.clone())
             .map(SystemId);
         let logo = organization
@@ -95,11 +95,11 @@ impl Provider {
             .iter()
             .filter(|e| e.url.as_deref().is_some_and(|u| u.to_ascii_lowercase().contains("logo")))
             .find_map(|e| match e.value.as_ref()? {
-                ExtensionValue::Url(p) | ExtensionValue::Uri(p) | ExtensionValue::String(p) => p.value.clone(),
-                ExtensionValue::Attachment(a) => a.url.as_ref()?.value.clone(),
+                ExtensionValue::Url(p) | ExtensionValue::Uri(p) | ExtensionValue::String(p) => p.value.clone().map(String::from),
+                ExtensionValue::Attachment(a) => a.url.as_ref()?.value.clone().map(String::from),
                 _ => None,
             });
-        let name = organization.name.as_ref().and_then(|n| n.value.clone());
+        let name = organization.name.as_ref().and_then(|n| n.value.clone()).map(String::from);
         Provider { system_id, name, logo, organization }
     }
 }

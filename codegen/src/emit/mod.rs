@@ -161,6 +161,7 @@ pub fn emit_version(model: &VersionModel) -> Result<Vec<GeneratedFile>, EmitErro
         use super::*;
         use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
         use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+        use crate::FhirString;
     };
 
     let datatypes: Vec<TokenStream> = model.datatypes.iter().map(|t| types::type_def(model, t)).collect();

@@ -343,7 +343,7 @@ fn extension_value_of(ext_choice: &Ident, variant: &str, ty: &FieldType, code_en
     Some(match (ty, code_enum) {
         (_, Some(ce)) => {
             let ce = ident(ce);
-            (quote!(#ce), quote!(#ext_choice::#vn(Primitive::new(CodeEnum::code(&#x).to_owned()))))
+            (quote!(#ce), quote!(#ext_choice::#vn(Primitive::new(CodeEnum::code(&#x).into()))))
         }
         (FieldType::Primitive(p), None) => {
             let v = prim(*p);
@@ -470,7 +470,7 @@ pub fn extension_struct_writes(ext_choice: &str, x: &ExtensionStruct, plain: imp
     let params = required.iter().map(|f| {
         let n = ident(&f.rust);
         match f.ty {
-            FieldType::Primitive(Prim::String) if f.coding_enum.is_none() => quote!(#n: impl Into<String>),
+            FieldType::Primitive(Prim::String) if f.coding_enum.is_none() => quote!(#n: impl Into<::fhir_models::FhirString>),
             _ => {
                 let t = extension_field_type(f);
                 quote!(#n: #t)
@@ -590,7 +590,7 @@ fn coding_enum_methods() -> TokenStream {
     quote! {
         /// The variant a coding is (see the type's docs).
         pub fn from_coding(c: &Coding) -> Self {
-            fn text(p: &Option<Primitive<String>>) -> Option<&str> {
+            fn text(p: &Option<Primitive<::fhir_models::FhirString>>) -> Option<&str> {
                 p.as_ref().and_then(|p| p.value.as_deref())
             }
             let bare = c.id.is_none() && c.extension.is_empty() && c.version.is_none() && c.user_selected.is_none()
@@ -607,9 +607,9 @@ fn coding_enum_methods() -> TokenStream {
                 (Some(i), _) => {
                     let (system, code, display) = Self::TABLE[i];
                     Coding {
-                        system: system.map(|s| Primitive::new(s.to_owned())),
-                        code: Some(Primitive::new(code.to_owned())),
-                        display: display.map(|d| Primitive::new(d.to_owned())),
+                        system: system.map(|s| Primitive::new(s.into())),
+                        code: Some(Primitive::new(code.into())),
+                        display: display.map(|d| Primitive::new(d.into())),
                         ..Default::default()
                     }
                 }

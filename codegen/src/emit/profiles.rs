@@ -728,7 +728,7 @@ pub(super) fn prim(p: Prim) -> TokenStream {
         Prim::Unsigned => quote!(u32),
         Prim::Integer64 => quote!(i64),
         Prim::Decimal => quote!(::fhir_models::Decimal),
-        Prim::String => quote!(String),
+        Prim::String => quote!(::fhir_models::FhirString),
         Prim::Date => quote!(::fhir_models::Date),
         Prim::DateTime => quote!(::fhir_models::DateTime),
         Prim::Instant => quote!(::fhir_models::Instant),

@@ -12,7 +12,7 @@ fn prim_value(p: Prim) -> TokenStream {
         Prim::Unsigned => quote!(u32),
         Prim::Integer64 => quote!(i64),
         Prim::Decimal => quote!(Decimal),
-        Prim::String => quote!(String),
+        Prim::String => quote!(FhirString),
         Prim::Date => quote!(Date),
         Prim::DateTime => quote!(DateTime),
         Prim::Instant => quote!(Instant),

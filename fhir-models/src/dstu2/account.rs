@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Base StructureDefinition for Account Resource
 ///
 /// FHIR `Account` (<http://hl7.org/fhir/StructureDefinition/Account>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Account {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -31,11 +32,11 @@ pub struct Account {
     /// Account number
     pub identifier: Vec<Identifier>,
     /// Human-readable label
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// E.g. patient, expense, depreciation
     pub r#type: Option<CodeableConcept>,
     /// active | inactive
-    pub status: Option<Primitive<String>>,
+    pub status: Option<Primitive<FhirString>>,
     /// Valid from..to
     pub active_period: Option<Period>,
     /// Base currency in which balance is tracked
@@ -49,7 +50,7 @@ pub struct Account {
     /// Who is responsible?
     pub owner: Option<Reference>,
     /// Explanation of purpose/use
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Account {
     const TYPE_NAME: &'static str = "Account";

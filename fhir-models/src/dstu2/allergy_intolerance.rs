@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Allergy or Intolerance (generally: Risk Of Adverse reaction to a substance)
 ///
 /// FHIR `AllergyIntolerance` (<http://hl7.org/fhir/StructureDefinition/AllergyIntolerance>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct AllergyIntolerance {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -188,7 +189,7 @@ pub struct AllergyIntoleranceReaction {
     /// Required by FHIR (min 1).
     pub manifestation: Vec<CodeableConcept>,
     /// Description of the event as a whole
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Date(/time) when manifestations showed
     pub onset: Option<Primitive<DateTime>>,
     /// mild | moderate | severe (of event as a whole)

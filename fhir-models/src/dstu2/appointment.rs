@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A booking of a healthcare event among patient(s), practitioner(s), related person(s) and/or device(s) for a specific date/time. This may result in one or more Encounter(s)
 ///
 /// FHIR `Appointment` (<http://hl7.org/fhir/StructureDefinition/Appointment>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Appointment {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -41,7 +42,7 @@ pub struct Appointment {
     /// Used to make informed decisions if needing to re-prioritize
     pub priority: Option<Primitive<u32>>,
     /// Shown on a subject line in a meeting request, or appointment list
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// When appointment is to take place
     pub start: Option<Primitive<Instant>>,
     /// When appointment is to conclude
@@ -51,7 +52,7 @@ pub struct Appointment {
     /// If provided, then no schedule and start/end values MUST match slot
     pub slot: Vec<Reference>,
     /// Additional comments
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
     /// Participants involved in appointment
     ///
     /// Required by FHIR (min 1).

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Event record kept for security purposes
 ///
 /// FHIR `AuditEvent` (<http://hl7.org/fhir/StructureDefinition/AuditEvent>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct AuditEvent {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -141,7 +142,7 @@ pub struct AuditEventEvent {
     /// Whether the event succeeded or failed
     pub outcome: Option<Primitive<AuditEventOutcome>>,
     /// Description of the event outcome
-    pub outcome_desc: Option<Primitive<String>>,
+    pub outcome_desc: Option<Primitive<FhirString>>,
     /// The purposeOfUse of the event
     pub purpose_of_event: Vec<Coding>,
 }
@@ -229,9 +230,9 @@ pub struct AuditEventParticipant {
     /// Unique identifier for the user
     pub user_id: Option<Identifier>,
     /// Alternative User id e.g. authentication
-    pub alt_id: Option<Primitive<String>>,
+    pub alt_id: Option<Primitive<FhirString>>,
     /// Human-meaningful name for the user
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Whether user is initiator
     ///
     /// Required by FHIR (min 1).
@@ -239,7 +240,7 @@ pub struct AuditEventParticipant {
     /// Where
     pub location: Option<Reference>,
     /// Policy that authorized event
-    pub policy: Vec<Primitive<String>>,
+    pub policy: Vec<Primitive<FhirString>>,
     /// Type of media
     pub media: Option<Coding>,
     /// Logical network location for application activity
@@ -331,7 +332,7 @@ pub struct AuditEventParticipantNetwork {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Identifier for the network access point of the user device
-    pub address: Option<Primitive<String>>,
+    pub address: Option<Primitive<FhirString>>,
     /// The type of network access point
     pub r#type: Option<Primitive<AuditEventParticipantNetworkType>>,
 }
@@ -397,7 +398,7 @@ pub struct AuditEventSource {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Logical source location within the enterprise
-    pub site: Option<Primitive<String>>,
+    pub site: Option<Primitive<FhirString>>,
     /// The identity of source detecting the event
     ///
     /// Required by FHIR (min 1).
@@ -480,11 +481,11 @@ pub struct AuditEventObject {
     /// Security labels applied to the object
     pub security_label: Vec<Coding>,
     /// Instance-specific descriptor for Object
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Descriptive text
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Actual query for object
-    pub query: Option<Primitive<String>>,
+    pub query: Option<Primitive<FhirString>>,
     /// Additional Information about the Object
     pub detail: Vec<AuditEventObjectDetail>,
 }
@@ -573,11 +574,11 @@ pub struct AuditEventObjectDetail {
     /// Name of the property
     ///
     /// Required by FHIR (min 1).
-    pub r#type: Option<Primitive<String>>,
+    pub r#type: Option<Primitive<FhirString>>,
     /// Property value
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
 }
 impl FhirJson for AuditEventObjectDetail {
     const TYPE_NAME: &'static str = "AuditEvent.object.detail";

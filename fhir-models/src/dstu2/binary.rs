@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Pure binary content defined by some other format than FHIR
 ///
 /// FHIR `Binary` (<http://hl7.org/fhir/StructureDefinition/Binary>, FHIR 1.0.2).
@@ -17,17 +18,17 @@ pub struct Binary {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// MimeType of the binary content
     ///
     /// Required by FHIR (min 1).
-    pub content_type: Option<Primitive<String>>,
+    pub content_type: Option<Primitive<FhirString>>,
     /// The actual content
     ///
     /// Required by FHIR (min 1).
-    pub content: Option<Primitive<String>>,
+    pub content: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Binary {
     const TYPE_NAME: &'static str = "Binary";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Contains a collection of resources
 ///
 /// FHIR `Bundle` (<http://hl7.org/fhir/StructureDefinition/Bundle>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Bundle {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// document | message | transaction | transaction-response | batch | batch-response | history | searchset | collection
     ///
     /// Required by FHIR (min 1).
@@ -108,11 +109,11 @@ pub struct BundleLink {
     /// <http://www.iana.org/assignments/link-relations/link-relations.xhtml>
     ///
     /// Required by FHIR (min 1).
-    pub relation: Option<Primitive<String>>,
+    pub relation: Option<Primitive<FhirString>>,
     /// Reference details for the link
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
 }
 impl FhirJson for BundleLink {
     const TYPE_NAME: &'static str = "Bundle.link";
@@ -178,7 +179,7 @@ pub struct BundleEntry {
     /// Links related to this entry
     pub link: Vec<BundleLink>,
     /// Absolute URL for resource (server address, or UUID/OID)
-    pub full_url: Option<Primitive<String>>,
+    pub full_url: Option<Primitive<FhirString>>,
     /// A resource in the bundle
     pub resource: Option<Resource>,
     /// Search related information
@@ -329,15 +330,15 @@ pub struct BundleEntryRequest {
     /// URL for HTTP equivalent of this entry
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// For managing cache currency
-    pub if_none_match: Option<Primitive<String>>,
+    pub if_none_match: Option<Primitive<FhirString>>,
     /// For managing update contention
     pub if_modified_since: Option<Primitive<Instant>>,
     /// For managing update contention
-    pub if_match: Option<Primitive<String>>,
+    pub if_match: Option<Primitive<FhirString>>,
     /// For conditional creates
-    pub if_none_exist: Option<Primitive<String>>,
+    pub if_none_exist: Option<Primitive<FhirString>>,
 }
 impl FhirJson for BundleEntryRequest {
     const TYPE_NAME: &'static str = "Bundle.entry.request";
@@ -423,11 +424,11 @@ pub struct BundleEntryResponse {
     /// Status return code for entry
     ///
     /// Required by FHIR (min 1).
-    pub status: Option<Primitive<String>>,
+    pub status: Option<Primitive<FhirString>>,
     /// The location, if the operation returns a location
-    pub location: Option<Primitive<String>>,
+    pub location: Option<Primitive<FhirString>>,
     /// The etag for the resource (if relevant)
-    pub etag: Option<Primitive<String>>,
+    pub etag: Option<Primitive<FhirString>>,
     /// Server's date time modified
     pub last_modified: Option<Primitive<Instant>>,
 }

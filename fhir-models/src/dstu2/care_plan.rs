@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Healthcare plan for patient or group
 ///
 /// FHIR `CarePlan` (<http://hl7.org/fhir/StructureDefinition/CarePlan>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct CarePlan {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -47,7 +48,7 @@ pub struct CarePlan {
     /// Type of plan
     pub category: Vec<CodeableConcept>,
     /// Summary of nature of plan
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Health issues this plan addresses
     pub addresses: Vec<Reference>,
     /// Information considered as part of plan
@@ -413,7 +414,7 @@ pub struct CarePlanActivityDetail {
     /// How much to administer/supply/consume
     pub quantity: Option<Quantity>,
     /// Extra info describing activity to perform
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CarePlanActivityDetail {
     const TYPE_NAME: &'static str = "CarePlan.activity.detail";
@@ -521,7 +522,7 @@ pub enum CarePlanActivityDetailScheduled {
     /// `scheduledPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
     /// `scheduledString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Timing> for CarePlanActivityDetailScheduled {
     fn from(v: Timing) -> Self {
@@ -533,13 +534,13 @@ impl From<Period> for CarePlanActivityDetailScheduled {
         Self::Period(Box::new(v))
     }
 }
-impl From<Primitive<String>> for CarePlanActivityDetailScheduled {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for CarePlanActivityDetailScheduled {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for CarePlanActivityDetailScheduled {
-    fn from(v: String) -> Self {
+impl From<FhirString> for CarePlanActivityDetailScheduled {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Claim, Pre-determination or Pre-authorization
 ///
 /// FHIR `Claim` (<http://hl7.org/fhir/StructureDefinition/Claim>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Claim {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -77,7 +78,7 @@ pub struct Claim {
     /// Eligibility exceptions
     pub exception: Vec<Coding>,
     /// Name of School
-    pub school: Option<Primitive<String>>,
+    pub school: Option<Primitive<FhirString>>,
     /// Accident Date
     pub accident: Option<Primitive<Date>>,
     /// Accident Type
@@ -400,13 +401,13 @@ pub struct ClaimCoverage {
     /// Required by FHIR (min 1).
     pub coverage: Option<Reference>,
     /// Business agreement
-    pub business_arrangement: Option<Primitive<String>>,
+    pub business_arrangement: Option<Primitive<FhirString>>,
     /// Patient relationship to subscriber
     ///
     /// Required by FHIR (min 1).
     pub relationship: Option<Coding>,
     /// Pre-Authorization/Determination Reference
-    pub pre_auth_ref: Vec<Primitive<String>>,
+    pub pre_auth_ref: Vec<Primitive<FhirString>>,
     /// Adjudication results
     pub claim_response: Option<Reference>,
     /// Original version

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Remittance resource
 ///
 /// FHIR `ClaimResponse` (<http://hl7.org/fhir/StructureDefinition/ClaimResponse>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct ClaimResponse {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -47,7 +48,7 @@ pub struct ClaimResponse {
     /// complete | error
     pub outcome: Option<Primitive<RemittanceOutcome>>,
     /// Disposition Message
-    pub disposition: Option<Primitive<String>>,
+    pub disposition: Option<Primitive<FhirString>>,
     /// Party to be paid any benefits payable
     pub payee_type: Option<Coding>,
     /// Line items
@@ -1103,7 +1104,7 @@ pub struct ClaimResponseNote {
     /// display | print | printoper
     pub r#type: Option<Coding>,
     /// Note explanatory text
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ClaimResponseNote {
     const TYPE_NAME: &'static str = "ClaimResponse.note";
@@ -1181,13 +1182,13 @@ pub struct ClaimResponseCoverage {
     /// Required by FHIR (min 1).
     pub coverage: Option<Reference>,
     /// Business agreement
-    pub business_arrangement: Option<Primitive<String>>,
+    pub business_arrangement: Option<Primitive<FhirString>>,
     /// Patient relationship to subscriber
     ///
     /// Required by FHIR (min 1).
     pub relationship: Option<Coding>,
     /// Pre-Authorization/Determination Reference
-    pub pre_auth_ref: Vec<Primitive<String>>,
+    pub pre_auth_ref: Vec<Primitive<FhirString>>,
     /// Adjudication results
     pub claim_response: Option<Reference>,
     /// Original version

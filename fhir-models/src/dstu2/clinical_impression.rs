@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A clinical assessment performed when planning treatments and management strategies for a patient
 ///
 /// FHIR `ClinicalImpression` (<http://hl7.org/fhir/StructureDefinition/ClinicalImpression>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct ClinicalImpression {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -41,7 +42,7 @@ pub struct ClinicalImpression {
     /// When the assessment occurred
     pub date: Option<Primitive<DateTime>>,
     /// Why/how the assessment was performed
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Reference to last assessment
     pub previous: Option<Reference>,
     /// General assessment of patient state
@@ -51,9 +52,9 @@ pub struct ClinicalImpression {
     /// One or more sets of investigations (signs, symptions, etc.)
     pub investigations: Vec<ClinicalImpressionInvestigations>,
     /// Clinical Protocol followed
-    pub protocol: Option<Primitive<String>>,
+    pub protocol: Option<Primitive<FhirString>>,
     /// Summary of the assessment
-    pub summary: Option<Primitive<String>>,
+    pub summary: Option<Primitive<FhirString>>,
     /// Possible or likely findings and diagnoses
     pub finding: Vec<ClinicalImpressionFinding>,
     /// Diagnoses/conditions resolved since previous assessment
@@ -61,7 +62,7 @@ pub struct ClinicalImpression {
     /// Diagnosis considered not possible
     pub ruled_out: Vec<ClinicalImpressionRuledOut>,
     /// Estimate of likely outcome
-    pub prognosis: Option<Primitive<String>>,
+    pub prognosis: Option<Primitive<FhirString>>,
     /// Plan of action after assessment
     pub plan: Vec<Reference>,
     /// Actions taken during assessment
@@ -257,7 +258,7 @@ pub struct ClinicalImpressionFinding {
     /// Required by FHIR (min 1).
     pub item: Option<CodeableConcept>,
     /// Which investigations support finding
-    pub cause: Option<Primitive<String>>,
+    pub cause: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ClinicalImpressionFinding {
     const TYPE_NAME: &'static str = "ClinicalImpression.finding";
@@ -324,7 +325,7 @@ pub struct ClinicalImpressionRuledOut {
     /// Required by FHIR (min 1).
     pub item: Option<CodeableConcept>,
     /// Grounds for elimination
-    pub reason: Option<Primitive<String>>,
+    pub reason: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ClinicalImpressionRuledOut {
     const TYPE_NAME: &'static str = "ClinicalImpression.ruledOut";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A record of information transmitted from a sender to a receiver
 ///
 /// FHIR `Communication` (<http://hl7.org/fhir/StructureDefinition/Communication>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Communication {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -219,19 +220,19 @@ impl FhirJson for CommunicationPayload {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommunicationPayloadContent {
     /// `contentString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
     /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
 }
-impl From<Primitive<String>> for CommunicationPayloadContent {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for CommunicationPayloadContent {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for CommunicationPayloadContent {
-    fn from(v: String) -> Self {
+impl From<FhirString> for CommunicationPayloadContent {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A request for information to be sent to a receiver
 ///
 /// FHIR `CommunicationRequest` (<http://hl7.org/fhir/StructureDefinition/CommunicationRequest>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct CommunicationRequest {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -237,19 +238,19 @@ impl FhirJson for CommunicationRequestPayload {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CommunicationRequestPayloadContent {
     /// `contentString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `contentAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
     /// `contentReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
 }
-impl From<Primitive<String>> for CommunicationRequestPayloadContent {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for CommunicationRequestPayloadContent {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for CommunicationRequestPayloadContent {
-    fn from(v: String) -> Self {
+impl From<FhirString> for CommunicationRequestPayloadContent {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A set of resources composed into a single coherent clinical statement with clinical attestation
 ///
 /// FHIR `Composition` (<http://hl7.org/fhir/StructureDefinition/Composition>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Composition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -43,7 +44,7 @@ pub struct Composition {
     /// Human Readable name/title
     ///
     /// Required by FHIR (min 1).
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// preliminary | final | amended | entered-in-error
     ///
     /// Required by FHIR (min 1).
@@ -319,7 +320,7 @@ pub struct CompositionSection {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Label for section (e.g. for ToC)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Classification of section (recommended)
     pub code: Option<CodeableConcept>,
     /// Text summary of the section, for human interpretation

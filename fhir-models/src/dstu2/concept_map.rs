@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A map from one set of concepts to one or more other concepts
 ///
 /// FHIR `ConceptMap` (<http://hl7.org/fhir/StructureDefinition/ConceptMap>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct ConceptMap {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,13 +30,13 @@ pub struct ConceptMap {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Globally unique logical id for concept map
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the concept map
     pub identifier: Option<Identifier>,
     /// Logical id for this version of the concept map
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Informal name for this concept map
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// draft | active | retired
     ///
     /// Required by FHIR (min 1).
@@ -43,19 +44,19 @@ pub struct ConceptMap {
     /// If for testing purposes, not real usage
     pub experimental: Option<Primitive<bool>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details of the publisher
     pub contact: Vec<ConceptMapContact>,
     /// Date for given status
     pub date: Option<Primitive<DateTime>>,
     /// Human language description of the concept map
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Content intends to support these contexts
     pub use_context: Vec<CodeableConcept>,
     /// Why needed
-    pub requirements: Option<Primitive<String>>,
+    pub requirements: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// Identifies the source of the concepts which are being mapped
     ///
     /// Required by FHIR (min 1).
@@ -203,7 +204,7 @@ pub struct ConceptMapContact {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Name of a individual to contact
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Contact details for individual or publisher
     pub telecom: Vec<ContactPoint>,
 }
@@ -268,9 +269,9 @@ pub struct ConceptMapElement {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Code System (if value set crosses code systems)
-    pub code_system: Option<Primitive<String>>,
+    pub code_system: Option<Primitive<FhirString>>,
     /// Identifies element being mapped
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Concept in target system for element
     pub target: Vec<ConceptMapElementTarget>,
 }
@@ -340,15 +341,15 @@ pub struct ConceptMapElementTarget {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// System of the target (if necessary)
-    pub code_system: Option<Primitive<String>>,
+    pub code_system: Option<Primitive<FhirString>>,
     /// Code that identifies the target element
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// equivalent | equal | wider | subsumes | narrower | specializes | inexact | unmatched | disjoint
     ///
     /// Required by FHIR (min 1).
     pub equivalence: Option<Primitive<ConceptMapEquivalence>>,
     /// Description of status/issues in mapping
-    pub comments: Option<Primitive<String>>,
+    pub comments: Option<Primitive<FhirString>>,
     /// Other elements required for this mapping (from context)
     pub depends_on: Vec<ConceptMapElementTargetDependsOn>,
     /// Other concepts that this mapping also produces
@@ -432,15 +433,15 @@ pub struct ConceptMapElementTargetDependsOn {
     /// Reference to element/field/ValueSet mapping depends on
     ///
     /// Required by FHIR (min 1).
-    pub element: Option<Primitive<String>>,
+    pub element: Option<Primitive<FhirString>>,
     /// Code System (if necessary)
     ///
     /// Required by FHIR (min 1).
-    pub code_system: Option<Primitive<String>>,
+    pub code_system: Option<Primitive<FhirString>>,
     /// Value of the referenced element
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ConceptMapElementTargetDependsOn {
     const TYPE_NAME: &'static str = "ConceptMap.element.target.dependsOn";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Detailed information about conditions, problems or diagnoses
 ///
 /// FHIR `Condition` (<http://hl7.org/fhir/StructureDefinition/Condition>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Condition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -47,7 +48,7 @@ pub struct Condition {
     /// complaint | symptom | finding | diagnosis
     pub category: Option<CodeableConcept>,
     /// active | relapse | remission | resolved
-    pub clinical_status: Option<Primitive<String>>,
+    pub clinical_status: Option<Primitive<FhirString>>,
     /// provisional | differential | confirmed | refuted | entered-in-error | unknown
     ///
     /// Required by FHIR (min 1).
@@ -65,7 +66,7 @@ pub struct Condition {
     /// Anatomical location, if relevant
     pub body_site: Vec<CodeableConcept>,
     /// Additional information about the Condition
-    pub notes: Option<Primitive<String>>,
+    pub notes: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Condition {
     const TYPE_NAME: &'static str = "Condition";
@@ -340,7 +341,7 @@ pub enum ConditionOnset {
     /// `onsetRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
     /// `onsetString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Primitive<DateTime>> for ConditionOnset {
     fn from(v: Primitive<DateTime>) -> Self {
@@ -367,13 +368,13 @@ impl From<Range> for ConditionOnset {
         Self::Range(Box::new(v))
     }
 }
-impl From<Primitive<String>> for ConditionOnset {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ConditionOnset {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ConditionOnset {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ConditionOnset {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -439,7 +440,7 @@ pub enum ConditionAbatement {
     /// `abatementRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
     /// `abatementString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Primitive<DateTime>> for ConditionAbatement {
     fn from(v: Primitive<DateTime>) -> Self {
@@ -476,13 +477,13 @@ impl From<Range> for ConditionAbatement {
         Self::Range(Box::new(v))
     }
 }
-impl From<Primitive<String>> for ConditionAbatement {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ConditionAbatement {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ConditionAbatement {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ConditionAbatement {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A conformance statement
 ///
 /// FHIR `Conformance` (<http://hl7.org/fhir/StructureDefinition/Conformance>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Conformance {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,17 +30,17 @@ pub struct Conformance {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Logical uri to reference this statement
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Logical id for this version of the statement
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Informal name for this conformance statement
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// draft | active | retired
     pub status: Option<Primitive<ConformanceResourceStatus>>,
     /// If for testing purposes, not real usage
     pub experimental: Option<Primitive<bool>>,
     /// Name of the publisher (Organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details of the publisher
     pub contact: Vec<ConformanceContact>,
     /// Publication Date(/time)
@@ -47,11 +48,11 @@ pub struct Conformance {
     /// Required by FHIR (min 1).
     pub date: Option<Primitive<DateTime>>,
     /// Human description of the conformance statement
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Why is this needed?
-    pub requirements: Option<Primitive<String>>,
+    pub requirements: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// instance | capability | requirements
     ///
     /// Required by FHIR (min 1).
@@ -63,7 +64,7 @@ pub struct Conformance {
     /// FHIR Version the system uses
     ///
     /// Required by FHIR (min 1).
-    pub fhir_version: Option<Primitive<String>>,
+    pub fhir_version: Option<Primitive<FhirString>>,
     /// no | extensions | elements | both
     ///
     /// Required by FHIR (min 1).
@@ -71,7 +72,7 @@ pub struct Conformance {
     /// formats supported (xml | json | mime type)
     ///
     /// Required by FHIR (min 1).
-    pub format: Vec<Primitive<String>>,
+    pub format: Vec<Primitive<FhirString>>,
     /// Profiles for use cases supported
     pub profile: Vec<Reference>,
     /// If the endpoint is a RESTful one
@@ -229,7 +230,7 @@ pub struct ConformanceContact {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Name of a individual to contact
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Contact details for individual or publisher
     pub telecom: Vec<ContactPoint>,
 }
@@ -296,9 +297,9 @@ pub struct ConformanceSoftware {
     /// A name the software is known by
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Version covered by this statement
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Date this version released
     pub release_date: Option<Primitive<DateTime>>,
 }
@@ -371,9 +372,9 @@ pub struct ConformanceImplementation {
     /// Describes this specific instance
     ///
     /// Required by FHIR (min 1).
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Base URL for the installation
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ConformanceImplementation {
     const TYPE_NAME: &'static str = "Conformance.implementation";
@@ -443,7 +444,7 @@ pub struct ConformanceRest {
     /// Required by FHIR (min 1).
     pub mode: Option<Primitive<RestfulConformanceMode>>,
     /// General description of implementation
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
     /// Information about security of implementation
     pub security: Option<ConformanceRestSecurity>,
     /// Resource served on the REST interface
@@ -459,7 +460,7 @@ pub struct ConformanceRest {
     /// Definition of an operation or a custom query
     pub operation: Vec<ConformanceRestOperation>,
     /// Compartments served/used by system
-    pub compartment: Vec<Primitive<String>>,
+    pub compartment: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for ConformanceRest {
     const TYPE_NAME: &'static str = "Conformance.rest";
@@ -559,7 +560,7 @@ pub struct ConformanceRestSecurity {
     /// OAuth | SMART-on-FHIR | NTLM | Basic | Kerberos | Certificates
     pub service: Vec<CodeableConcept>,
     /// General description of how security works
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Certificates associated with security profiles
     pub certificate: Vec<ConformanceRestSecurityCertificate>,
 }
@@ -633,9 +634,9 @@ pub struct ConformanceRestSecurityCertificate {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Mime type for certificate
-    pub r#type: Option<Primitive<String>>,
+    pub r#type: Option<Primitive<FhirString>>,
     /// Actual certificate
-    pub blob: Option<Primitive<String>>,
+    pub blob: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ConformanceRestSecurityCertificate {
     const TYPE_NAME: &'static str = "Conformance.rest.security.certificate";
@@ -721,9 +722,9 @@ pub struct ConformanceRestResource {
     /// not-supported | single | multiple - how conditional delete is supported
     pub conditional_delete: Option<Primitive<ConditionalDeleteStatus>>,
     /// _include values supported by the server
-    pub search_include: Vec<Primitive<String>>,
+    pub search_include: Vec<Primitive<FhirString>>,
     /// _revinclude values supported by the server
-    pub search_rev_include: Vec<Primitive<String>>,
+    pub search_rev_include: Vec<Primitive<FhirString>>,
     /// Search params supported by implementation
     pub search_param: Vec<ConformanceRestResourceSearchParam>,
 }
@@ -865,7 +866,7 @@ pub struct ConformanceRestResourceInteraction {
     /// Required by FHIR (min 1).
     pub code: Option<Primitive<TypeRestfulInteraction>>,
     /// Anything special about operation behavior
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ConformanceRestResourceInteraction {
     const TYPE_NAME: &'static str = "Conformance.rest.resource.interaction";
@@ -935,21 +936,21 @@ pub struct ConformanceRestResourceSearchParam {
     /// Name of search parameter
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Source of definition for parameter
-    pub definition: Option<Primitive<String>>,
+    pub definition: Option<Primitive<FhirString>>,
     /// number | date | string | token | reference | composite | quantity | uri
     ///
     /// Required by FHIR (min 1).
     pub r#type: Option<Primitive<SearchParamType>>,
     /// Server-specific usage
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
     /// Types of resource (if a resource reference)
     pub target: Vec<Primitive<ResourceType>>,
     /// missing | exact | contains | not | text | in | not-in | below | above | type
     pub modifier: Vec<Primitive<SearchModifierCode>>,
     /// Chained names supported
-    pub chain: Vec<Primitive<String>>,
+    pub chain: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for ConformanceRestResourceSearchParam {
     const TYPE_NAME: &'static str = "Conformance.rest.resource.searchParam";
@@ -1036,7 +1037,7 @@ pub struct ConformanceRestInteraction {
     /// Required by FHIR (min 1).
     pub code: Option<Primitive<SystemRestfulInteraction>>,
     /// Anything special about operation behavior
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ConformanceRestInteraction {
     const TYPE_NAME: &'static str = "Conformance.rest.interaction";
@@ -1106,7 +1107,7 @@ pub struct ConformanceRestOperation {
     /// Name by which the operation/query is invoked
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// The defined operation/query
     ///
     /// Required by FHIR (min 1).
@@ -1177,7 +1178,7 @@ pub struct ConformanceMessaging {
     /// Reliable Message Cache Length (min)
     pub reliable_cache: Option<Primitive<u32>>,
     /// Messaging interface behavior details
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
     /// Declare support for this event
     ///
     /// Required by FHIR (min 1).
@@ -1263,7 +1264,7 @@ pub struct ConformanceMessagingEndpoint {
     /// Address of end-point
     ///
     /// Required by FHIR (min 1).
-    pub address: Option<Primitive<String>>,
+    pub address: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ConformanceMessagingEndpoint {
     const TYPE_NAME: &'static str = "Conformance.messaging.endpoint";
@@ -1348,7 +1349,7 @@ pub struct ConformanceMessagingEvent {
     /// Required by FHIR (min 1).
     pub response: Option<Reference>,
     /// Endpoint-specific event documentation
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ConformanceMessagingEvent {
     const TYPE_NAME: &'static str = "Conformance.messaging.event";
@@ -1432,7 +1433,7 @@ pub struct ConformanceDocument {
     /// Required by FHIR (min 1).
     pub mode: Option<Primitive<DocumentMode>>,
     /// Description of document support
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
     /// Constraint on a resource used in the document
     ///
     /// Required by FHIR (min 1).

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Contract
 ///
 /// FHIR `Contract` (<http://hl7.org/fhir/StructureDefinition/Contract>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Contract {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -353,7 +354,7 @@ pub struct ContractSigner {
     /// Contract Documentation Signature
     ///
     /// Required by FHIR (min 1).
-    pub signature: Option<Primitive<String>>,
+    pub signature: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ContractSigner {
     const TYPE_NAME: &'static str = "Contract.signer";
@@ -436,7 +437,7 @@ pub struct ContractTerm {
     /// Contract Term Actor List
     pub actor: Vec<ContractTermActor>,
     /// Human readable Contract term text
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Contract Term Valued Item
     pub valued_item: Vec<ContractTermValuedItem>,
     /// Nested Contract Term Group

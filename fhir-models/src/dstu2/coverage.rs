@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Insurance or medical plan
 ///
 /// FHIR `Coverage` (<http://hl7.org/fhir/StructureDefinition/Coverage>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Coverage {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -41,11 +42,11 @@ pub struct Coverage {
     /// The primary coverage ID
     pub identifier: Vec<Identifier>,
     /// An identifier for the group
-    pub group: Option<Primitive<String>>,
+    pub group: Option<Primitive<FhirString>>,
     /// An identifier for the plan
-    pub plan: Option<Primitive<String>>,
+    pub plan: Option<Primitive<FhirString>>,
     /// An identifier for the subsection of the plan
-    pub sub_plan: Option<Primitive<String>>,
+    pub sub_plan: Option<Primitive<FhirString>>,
     /// The dependent number
     pub dependent: Option<Primitive<u32>>,
     /// The plan instance or sequence counter

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Resource data element
 ///
 /// FHIR `DataElement` (<http://hl7.org/fhir/StructureDefinition/DataElement>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct DataElement {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,13 +30,13 @@ pub struct DataElement {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Globally unique logical id for data element
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Logical id to reference this data element
     pub identifier: Vec<Identifier>,
     /// Logical id for this version of the data element
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Descriptive label for this element definition
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// draft | active | retired
     ///
     /// Required by FHIR (min 1).
@@ -43,7 +44,7 @@ pub struct DataElement {
     /// If for testing purposes, not real usage
     pub experimental: Option<Primitive<bool>>,
     /// Name of the publisher (Organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details of the publisher
     pub contact: Vec<DataElementContact>,
     /// Date for this version of the data element
@@ -51,7 +52,7 @@ pub struct DataElement {
     /// Content intends to support these contexts
     pub use_context: Vec<CodeableConcept>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// comparable | fully-specified | equivalent | convertable | scaleable | flexible
     pub stringency: Option<Primitive<DataElementStringency>>,
     /// External specification mapped to
@@ -176,7 +177,7 @@ pub struct DataElementContact {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Name of a individual to contact
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Contact details for individual or publisher
     pub telecom: Vec<ContactPoint>,
 }
@@ -243,13 +244,13 @@ pub struct DataElementMapping {
     /// Internal id when this mapping is used
     ///
     /// Required by FHIR (min 1).
-    pub identity: Option<Primitive<String>>,
+    pub identity: Option<Primitive<FhirString>>,
     /// Identifies what this mapping refers to
-    pub uri: Option<Primitive<String>>,
+    pub uri: Option<Primitive<FhirString>>,
     /// Names what this mapping refers to
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Versions, Issues, Scope limitations etc.
-    pub comments: Option<Primitive<String>>,
+    pub comments: Option<Primitive<FhirString>>,
 }
 impl FhirJson for DataElementMapping {
     const TYPE_NAME: &'static str = "DataElement.mapping";

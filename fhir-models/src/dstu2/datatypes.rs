@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A postal address
 ///
 /// FHIR `Address` (<http://hl7.org/fhir/StructureDefinition/Address>, FHIR 1.0.2).
@@ -21,19 +22,19 @@ pub struct Address {
     /// postal | physical | both
     pub r#type: Option<Primitive<AddressType>>,
     /// Text representation of the address
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Street name, number, direction & P.O. Box etc.
-    pub line: Vec<Primitive<String>>,
+    pub line: Vec<Primitive<FhirString>>,
     /// Name of city, town etc.
-    pub city: Option<Primitive<String>>,
+    pub city: Option<Primitive<FhirString>>,
     /// District name (aka county)
-    pub district: Option<Primitive<String>>,
+    pub district: Option<Primitive<FhirString>>,
     /// Sub-unit of country (abbreviations ok)
-    pub state: Option<Primitive<String>>,
+    pub state: Option<Primitive<FhirString>>,
     /// Postal code for area
-    pub postal_code: Option<Primitive<String>>,
+    pub postal_code: Option<Primitive<FhirString>>,
     /// Country (can be ISO 3166 3 letter code)
-    pub country: Option<Primitive<String>>,
+    pub country: Option<Primitive<FhirString>>,
     /// Time period when address was/is in use
     pub period: Option<Period>,
 }
@@ -121,7 +122,7 @@ pub struct Annotation {
     /// The annotation  - text content
     ///
     /// Required by FHIR (min 1).
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Annotation {
     const TYPE_NAME: &'static str = "Annotation";
@@ -179,20 +180,20 @@ pub enum AnnotationAuthor {
     /// `authorReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
     /// `authorString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Reference> for AnnotationAuthor {
     fn from(v: Reference) -> Self {
         Self::Reference(Box::new(v))
     }
 }
-impl From<Primitive<String>> for AnnotationAuthor {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for AnnotationAuthor {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for AnnotationAuthor {
-    fn from(v: String) -> Self {
+impl From<FhirString> for AnnotationAuthor {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -238,19 +239,19 @@ pub struct Attachment {
     /// Additional Content defined by implementations
     pub extension: Vec<Extension>,
     /// Mime type of the content, with charset etc.
-    pub content_type: Option<Primitive<String>>,
+    pub content_type: Option<Primitive<FhirString>>,
     /// Human language of the content (BCP-47)
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Data inline, base64ed
-    pub data: Option<Primitive<String>>,
+    pub data: Option<Primitive<FhirString>>,
     /// Uri where the data can be found
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Number of bytes of content (if url provided)
     pub size: Option<Primitive<u32>>,
     /// Hash of the data (sha-1, base64ed)
-    pub hash: Option<Primitive<String>>,
+    pub hash: Option<Primitive<FhirString>>,
     /// Label to display in place of the data
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Date attachment was first created
     pub creation: Option<Primitive<DateTime>>,
 }
@@ -329,7 +330,7 @@ pub struct CodeableConcept {
     /// Code defined by a terminology system
     pub coding: Vec<Coding>,
     /// Plain text representation of the concept
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CodeableConcept {
     const TYPE_NAME: &'static str = "CodeableConcept";
@@ -383,13 +384,13 @@ pub struct Coding {
     /// Additional Content defined by implementations
     pub extension: Vec<Extension>,
     /// Identity of the terminology system
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// Version of the system - if relevant
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Symbol in syntax defined by the system
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Representation defined by the system
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// If this coding was chosen directly by the user
     pub user_selected: Option<Primitive<bool>>,
 }
@@ -461,7 +462,7 @@ pub struct ContactPoint {
     /// phone | fax | email | pager | other
     pub system: Option<Primitive<ContactPointSystem>>,
     /// The actual contact point details
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
     /// home | work | temp | old | mobile - purpose of this contact point
     pub r#use: Option<Primitive<ContactPointUse>>,
     /// Specify preferred order of use (1 = highest)
@@ -532,41 +533,41 @@ pub struct ElementDefinition {
     /// The path of the element (see the Detailed Descriptions)
     ///
     /// Required by FHIR (min 1).
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// How this element is represented in instances
     pub representation: Vec<Primitive<PropertyRepresentation>>,
     /// Name for this particular element definition (reference target)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for element to display with or prompt for element
-    pub label: Option<Primitive<String>>,
+    pub label: Option<Primitive<FhirString>>,
     /// Defining code
     pub code: Vec<Coding>,
     /// This element is sliced - slices follow
     pub slicing: Option<ElementDefinitionSlicing>,
     /// Concise definition for xml presentation
-    pub short: Option<Primitive<String>>,
+    pub short: Option<Primitive<FhirString>>,
     /// Full formal definition as narrative text
-    pub definition: Option<Primitive<String>>,
+    pub definition: Option<Primitive<FhirString>>,
     /// Comments about the use of this element
-    pub comments: Option<Primitive<String>>,
+    pub comments: Option<Primitive<FhirString>>,
     /// Why is this needed?
-    pub requirements: Option<Primitive<String>>,
+    pub requirements: Option<Primitive<FhirString>>,
     /// Other names
-    pub alias: Vec<Primitive<String>>,
+    pub alias: Vec<Primitive<FhirString>>,
     /// Minimum Cardinality
     pub min: Option<Primitive<i32>>,
     /// Maximum Cardinality (a number or *)
-    pub max: Option<Primitive<String>>,
+    pub max: Option<Primitive<FhirString>>,
     /// Base definition information for tools
     pub base: Option<ElementDefinitionBase>,
     /// Data type and Profile for this element
     pub r#type: Vec<ElementDefinitionType>,
     /// To another element constraint (by element.name)
-    pub name_reference: Option<Primitive<String>>,
+    pub name_reference: Option<Primitive<FhirString>>,
     /// Specified value it missing from instance
     pub default_value: Option<ElementDefinitionDefaultValue>,
     /// Implicit meaning when this element is missing
-    pub meaning_when_missing: Option<Primitive<String>>,
+    pub meaning_when_missing: Option<Primitive<FhirString>>,
     /// Value must be exactly this
     pub fixed: Option<ElementDefinitionFixed>,
     /// Value must have at least these property values
@@ -580,7 +581,7 @@ pub struct ElementDefinition {
     /// Max length for strings
     pub max_length: Option<Primitive<i32>>,
     /// Reference to invariant about presence
-    pub condition: Vec<Primitive<String>>,
+    pub condition: Vec<Primitive<FhirString>>,
     /// Condition that must evaluate to true
     pub constraint: Vec<ElementDefinitionConstraint>,
     /// If the element must supported
@@ -799,9 +800,9 @@ pub struct ElementDefinitionSlicing {
     /// Additional Content defined by implementations
     pub extension: Vec<Extension>,
     /// Element values that used to distinguish the slices
-    pub discriminator: Vec<Primitive<String>>,
+    pub discriminator: Vec<Primitive<FhirString>>,
     /// Text description of how slicing works (or not)
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// If elements must be in same order as slices
     pub ordered: Option<Primitive<bool>>,
     /// closed | open | openAtEnd
@@ -876,7 +877,7 @@ pub struct ElementDefinitionBase {
     /// Path that identifies the base element
     ///
     /// Required by FHIR (min 1).
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// Min cardinality of the base element
     ///
     /// Required by FHIR (min 1).
@@ -884,7 +885,7 @@ pub struct ElementDefinitionBase {
     /// Max cardinality of the base element
     ///
     /// Required by FHIR (min 1).
-    pub max: Option<Primitive<String>>,
+    pub max: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ElementDefinitionBase {
     const TYPE_NAME: &'static str = "ElementDefinition.base";
@@ -946,7 +947,7 @@ pub struct ElementDefinitionType {
     /// Required by FHIR (min 1).
     pub code: Option<Primitive<FhirDefinedType>>,
     /// Profile (StructureDefinition) to apply (or IG)
-    pub profile: Vec<Primitive<String>>,
+    pub profile: Vec<Primitive<FhirString>>,
     /// contained | referenced | bundled - how aggregated
     pub aggregation: Vec<Primitive<AggregationMode>>,
 }
@@ -1012,9 +1013,9 @@ pub struct ElementDefinitionConstraint {
     /// Target of 'condition' reference above
     ///
     /// Required by FHIR (min 1).
-    pub key: Option<Primitive<String>>,
+    pub key: Option<Primitive<FhirString>>,
     /// Why this constraint necessary or appropriate
-    pub requirements: Option<Primitive<String>>,
+    pub requirements: Option<Primitive<FhirString>>,
     /// error | warning
     ///
     /// Required by FHIR (min 1).
@@ -1022,11 +1023,11 @@ pub struct ElementDefinitionConstraint {
     /// Human description of constraint
     ///
     /// Required by FHIR (min 1).
-    pub human: Option<Primitive<String>>,
+    pub human: Option<Primitive<FhirString>>,
     /// XPath expression of constraint
     ///
     /// Required by FHIR (min 1).
-    pub xpath: Option<Primitive<String>>,
+    pub xpath: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ElementDefinitionConstraint {
     const TYPE_NAME: &'static str = "ElementDefinition.constraint";
@@ -1098,7 +1099,7 @@ pub struct ElementDefinitionBinding {
     /// Required by FHIR (min 1).
     pub strength: Option<Primitive<BindingStrength>>,
     /// Human explanation of the value set
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Source of value set
     pub value_set: Option<ElementDefinitionBindingValueSet>,
 }
@@ -1171,13 +1172,13 @@ pub struct ElementDefinitionMapping {
     /// Reference to mapping declaration
     ///
     /// Required by FHIR (min 1).
-    pub identity: Option<Primitive<String>>,
+    pub identity: Option<Primitive<FhirString>>,
     /// Computable language of mapping
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Details of the mapping
     ///
     /// Required by FHIR (min 1).
-    pub map: Option<Primitive<String>>,
+    pub map: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ElementDefinitionMapping {
     const TYPE_NAME: &'static str = "ElementDefinition.mapping";
@@ -1235,13 +1236,13 @@ pub enum ElementDefinitionDefaultValue {
     /// `defaultValueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
     /// `defaultValueBase64Binary`: the value as a FHIR `base64Binary`.
-    Base64Binary(Primitive<String>),
+    Base64Binary(Primitive<FhirString>),
     /// `defaultValueInstant`: the value as a FHIR `instant`.
     Instant(Primitive<Instant>),
     /// `defaultValueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `defaultValueUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
     /// `defaultValueDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
     /// `defaultValueDateTime`: the value as a FHIR `dateTime`.
@@ -1249,17 +1250,17 @@ pub enum ElementDefinitionDefaultValue {
     /// `defaultValueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
     /// `defaultValueCode`: the value as a FHIR `code`.
-    Code(Primitive<String>),
+    Code(Primitive<FhirString>),
     /// `defaultValueOid`: the value as a FHIR `oid`.
-    Oid(Primitive<String>),
+    Oid(Primitive<FhirString>),
     /// `defaultValueId`: the value as a FHIR `id`.
-    Id(Primitive<String>),
+    Id(Primitive<FhirString>),
     /// `defaultValueUnsignedInt`: the value as a FHIR `unsignedInt`.
     UnsignedInt(Primitive<u32>),
     /// `defaultValuePositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
     /// `defaultValueMarkdown`: the value as a FHIR `markdown`.
-    Markdown(Primitive<String>),
+    Markdown(Primitive<FhirString>),
     /// `defaultValueAnnotation`: the value as a FHIR `Annotation`.
     Annotation(Box<Annotation>),
     /// `defaultValueAttachment`: the value as a FHIR `Attachment`.
@@ -1720,17 +1721,17 @@ pub type ElementDefinitionMaxValue = ElementDefinitionDefaultValue;
 #[derive(Debug, Clone, PartialEq)]
 pub enum ElementDefinitionBindingValueSet {
     /// `valueSetUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
     /// `valueSetReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
 }
-impl From<Primitive<String>> for ElementDefinitionBindingValueSet {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ElementDefinitionBindingValueSet {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::Uri(v)
     }
 }
-impl From<String> for ElementDefinitionBindingValueSet {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ElementDefinitionBindingValueSet {
+    fn from(v: FhirString) -> Self {
         Self::Uri(Primitive::new(v))
     }
 }
@@ -1849,15 +1850,15 @@ pub struct HumanName {
     /// usual | official | temp | nickname | anonymous | old | maiden
     pub r#use: Option<Primitive<NameUse>>,
     /// Text representation of the full name
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Family name (often called 'Surname')
-    pub family: Vec<Primitive<String>>,
+    pub family: Vec<Primitive<FhirString>>,
     /// Given names (not always 'first'). Includes middle names
-    pub given: Vec<Primitive<String>>,
+    pub given: Vec<Primitive<FhirString>>,
     /// Parts that come before the name
-    pub prefix: Vec<Primitive<String>>,
+    pub prefix: Vec<Primitive<FhirString>>,
     /// Parts that come after the name
-    pub suffix: Vec<Primitive<String>>,
+    pub suffix: Vec<Primitive<FhirString>>,
     /// Time period when name was/is in use
     pub period: Option<Period>,
 }
@@ -1932,9 +1933,9 @@ pub struct Identifier {
     /// Description of identifier
     pub r#type: Option<CodeableConcept>,
     /// The namespace for the identifier
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// The value that is unique
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
     /// Time period when id is/was valid for use
     pub period: Option<Period>,
     /// Organization that issued id (may be just text)
@@ -2002,11 +2003,11 @@ pub struct Meta {
     /// Additional Content defined by implementations
     pub extension: Vec<Extension>,
     /// Version specific identifier
-    pub version_id: Option<Primitive<String>>,
+    pub version_id: Option<Primitive<FhirString>>,
     /// When the resource version last changed
     pub last_updated: Option<Primitive<Instant>>,
     /// Profiles this resource claims to conform to
-    pub profile: Vec<Primitive<String>>,
+    pub profile: Vec<Primitive<FhirString>>,
     /// Security Labels applied to this resource
     pub security: Vec<Coding>,
     /// Tags applied to this resource
@@ -2080,7 +2081,7 @@ pub struct Narrative {
     /// Limited xhtml content
     ///
     /// Required by FHIR (min 1).
-    pub div: Option<Primitive<String>>,
+    pub div: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Narrative {
     const TYPE_NAME: &'static str = "Narrative";
@@ -2196,11 +2197,11 @@ pub struct Quantity {
     /// < | <= | >= | > - how to understand the value
     pub comparator: Option<Primitive<QuantityComparator>>,
     /// Unit representation
-    pub unit: Option<Primitive<String>>,
+    pub unit: Option<Primitive<FhirString>>,
     /// System that defines coded unit form
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// Coded form of the unit
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Quantity {
     const TYPE_NAME: &'static str = "Quantity";
@@ -2374,9 +2375,9 @@ pub struct Reference {
     /// Additional Content defined by implementations
     pub extension: Vec<Extension>,
     /// Relative, internal or absolute URL reference
-    pub reference: Option<Primitive<String>>,
+    pub reference: Option<Primitive<FhirString>>,
     /// Text alternative for the resource
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Reference {
     const TYPE_NAME: &'static str = "Reference";
@@ -2451,7 +2452,7 @@ pub struct SampledData {
     /// Decimal values with spaces, or "E" | "U" | "L"
     ///
     /// Required by FHIR (min 1).
-    pub data: Option<Primitive<String>>,
+    pub data: Option<Primitive<FhirString>>,
 }
 impl FhirJson for SampledData {
     const TYPE_NAME: &'static str = "SampledData";
@@ -2538,11 +2539,11 @@ pub struct Signature {
     /// The technical format of the signature
     ///
     /// Required by FHIR (min 1).
-    pub content_type: Option<Primitive<String>>,
+    pub content_type: Option<Primitive<FhirString>>,
     /// The actual signature content (XML DigSig. JWT, picture, etc.)
     ///
     /// Required by FHIR (min 1).
-    pub blob: Option<Primitive<String>>,
+    pub blob: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Signature {
     const TYPE_NAME: &'static str = "Signature";

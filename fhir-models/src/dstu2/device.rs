@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// An instance of a manufactured te that is used in the provision of healthcare
 ///
 /// FHIR `Device` (<http://hl7.org/fhir/StructureDefinition/Device>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Device {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -39,19 +40,19 @@ pub struct Device {
     /// available | not-available | entered-in-error
     pub status: Option<Primitive<DeviceStatus>>,
     /// Name of device manufacturer
-    pub manufacturer: Option<Primitive<String>>,
+    pub manufacturer: Option<Primitive<FhirString>>,
     /// Model id assigned by the manufacturer
-    pub model: Option<Primitive<String>>,
+    pub model: Option<Primitive<FhirString>>,
     /// Version number (i.e. software)
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Manufacture date
     pub manufacture_date: Option<Primitive<DateTime>>,
     /// Date and time of expiry of this device (if applicable)
     pub expiry: Option<Primitive<DateTime>>,
     /// FDA mandated Unique Device Identifier
-    pub udi: Option<Primitive<String>>,
+    pub udi: Option<Primitive<FhirString>>,
     /// Lot number of manufacture
-    pub lot_number: Option<Primitive<String>>,
+    pub lot_number: Option<Primitive<FhirString>>,
     /// Organization responsible for device
     pub owner: Option<Reference>,
     /// Where the resource is found
@@ -61,7 +62,7 @@ pub struct Device {
     /// Details for human/organization for support
     pub contact: Vec<ContactPoint>,
     /// Network address to contact device
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Device {
     const TYPE_NAME: &'static str = "Device";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// An instance of a medical-related component of a medical device
 ///
 /// FHIR `DeviceComponent` (<http://hl7.org/fhir/StructureDefinition/DeviceComponent>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct DeviceComponent {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -184,7 +185,7 @@ pub struct DeviceComponentProductionSpecification {
     /// Internal component unique identification
     pub component_id: Option<Identifier>,
     /// A printable string defining the component
-    pub production_spec: Option<Primitive<String>>,
+    pub production_spec: Option<Primitive<FhirString>>,
 }
 impl FhirJson for DeviceComponentProductionSpecification {
     const TYPE_NAME: &'static str = "DeviceComponent.productionSpecification";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A request for a patient to use or be given a medical device
 ///
 /// FHIR `DeviceUseRequest` (<http://hl7.org/fhir/StructureDefinition/DeviceUseRequest>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct DeviceUseRequest {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -43,7 +44,7 @@ pub struct DeviceUseRequest {
     /// Reason for request
     pub indication: Vec<CodeableConcept>,
     /// Notes or comments
-    pub notes: Vec<Primitive<String>>,
+    pub notes: Vec<Primitive<FhirString>>,
     /// PRN
     pub prn_reason: Vec<CodeableConcept>,
     /// When ordered

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Base StructureDefinition for DeviceUseStatement Resource
 ///
 /// FHIR `DeviceUseStatement` (<http://hl7.org/fhir/StructureDefinition/DeviceUseStatement>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct DeviceUseStatement {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -35,7 +36,7 @@ pub struct DeviceUseStatement {
     pub device: Option<Reference>,
     pub identifier: Vec<Identifier>,
     pub indication: Vec<CodeableConcept>,
-    pub notes: Vec<Primitive<String>>,
+    pub notes: Vec<Primitive<FhirString>>,
     pub recorded_on: Option<Primitive<DateTime>>,
     /// Required by FHIR (min 1).
     pub subject: Option<Reference>,

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A Diagnostic report - a combination of request information, atomic results, images, interpretation, as well as formatted reports
 ///
 /// FHIR `DiagnosticReport` (<http://hl7.org/fhir/StructureDefinition/DiagnosticReport>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct DiagnosticReport {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -69,7 +70,7 @@ pub struct DiagnosticReport {
     /// Key images associated with this report
     pub image: Vec<DiagnosticReportImage>,
     /// Clinical Interpretation of test results
-    pub conclusion: Option<Primitive<String>>,
+    pub conclusion: Option<Primitive<FhirString>>,
     /// Codes for the conclusion
     pub coded_diagnosis: Vec<CodeableConcept>,
     /// Entire report as issued
@@ -207,7 +208,7 @@ pub struct DiagnosticReportImage {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Comment about the image (e.g. explanation)
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
     /// Reference to the image source
     ///
     /// Required by FHIR (min 1).

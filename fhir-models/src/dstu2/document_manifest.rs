@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A manifest that defines a set of documents
 ///
 /// FHIR `DocumentManifest` (<http://hl7.org/fhir/StructureDefinition/DocumentManifest>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct DocumentManifest {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -43,13 +44,13 @@ pub struct DocumentManifest {
     /// When this document manifest created
     pub created: Option<Primitive<DateTime>>,
     /// The source system/application/software
-    pub source: Option<Primitive<String>>,
+    pub source: Option<Primitive<FhirString>>,
     /// current | superseded | entered-in-error
     ///
     /// Required by FHIR (min 1).
     pub status: Option<Primitive<DocumentReferenceStatus>>,
     /// Human-readable description (title)
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The items included
     ///
     /// Required by FHIR (min 1).

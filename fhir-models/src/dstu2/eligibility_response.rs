@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// EligibilityResponse resource
 ///
 /// FHIR `EligibilityResponse` (<http://hl7.org/fhir/StructureDefinition/EligibilityResponse>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct EligibilityResponse {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -35,7 +36,7 @@ pub struct EligibilityResponse {
     /// complete | error
     pub outcome: Option<Primitive<RemittanceOutcome>>,
     /// Disposition Message
-    pub disposition: Option<Primitive<String>>,
+    pub disposition: Option<Primitive<FhirString>>,
     /// Resource version
     pub ruleset: Option<Coding>,
     /// Original version

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Information about patient's relatives, relevant for patient
 ///
 /// FHIR `FamilyMemberHistory` (<http://hl7.org/fhir/StructureDefinition/FamilyMemberHistory>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct FamilyMemberHistory {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -41,7 +42,7 @@ pub struct FamilyMemberHistory {
     /// Required by FHIR (min 1).
     pub status: Option<Primitive<FamilyHistoryStatus>>,
     /// The family member described
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Relationship to the subject
     ///
     /// Required by FHIR (min 1).
@@ -251,7 +252,7 @@ pub enum FamilyMemberHistoryBorn {
     /// `bornDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
     /// `bornString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Period> for FamilyMemberHistoryBorn {
     fn from(v: Period) -> Self {
@@ -268,13 +269,13 @@ impl From<Date> for FamilyMemberHistoryBorn {
         Self::Date(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for FamilyMemberHistoryBorn {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for FamilyMemberHistoryBorn {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for FamilyMemberHistoryBorn {
-    fn from(v: String) -> Self {
+impl From<FhirString> for FamilyMemberHistoryBorn {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -330,7 +331,7 @@ pub enum FamilyMemberHistoryAge {
     /// `ageRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
     /// `ageString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Quantity> for FamilyMemberHistoryAge {
     fn from(v: Quantity) -> Self {
@@ -342,13 +343,13 @@ impl From<Range> for FamilyMemberHistoryAge {
         Self::Range(Box::new(v))
     }
 }
-impl From<Primitive<String>> for FamilyMemberHistoryAge {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for FamilyMemberHistoryAge {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for FamilyMemberHistoryAge {
-    fn from(v: String) -> Self {
+impl From<FhirString> for FamilyMemberHistoryAge {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -398,7 +399,7 @@ pub enum FamilyMemberHistoryDeceased {
     /// `deceasedDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
     /// `deceasedString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Primitive<bool>> for FamilyMemberHistoryDeceased {
     fn from(v: Primitive<bool>) -> Self {
@@ -430,13 +431,13 @@ impl From<Date> for FamilyMemberHistoryDeceased {
         Self::Date(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for FamilyMemberHistoryDeceased {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for FamilyMemberHistoryDeceased {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for FamilyMemberHistoryDeceased {
-    fn from(v: String) -> Self {
+impl From<FhirString> for FamilyMemberHistoryDeceased {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -508,7 +509,7 @@ pub enum FamilyMemberHistoryConditionOnset {
     /// `onsetPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
     /// `onsetString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Quantity> for FamilyMemberHistoryConditionOnset {
     fn from(v: Quantity) -> Self {
@@ -525,13 +526,13 @@ impl From<Period> for FamilyMemberHistoryConditionOnset {
         Self::Period(Box::new(v))
     }
 }
-impl From<Primitive<String>> for FamilyMemberHistoryConditionOnset {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for FamilyMemberHistoryConditionOnset {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for FamilyMemberHistoryConditionOnset {
-    fn from(v: String) -> Self {
+impl From<FhirString> for FamilyMemberHistoryConditionOnset {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

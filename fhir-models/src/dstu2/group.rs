@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Group of multiple entities
 ///
 /// FHIR `Group` (<http://hl7.org/fhir/StructureDefinition/Group>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Group {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -41,7 +42,7 @@ pub struct Group {
     /// Kind of Group members
     pub code: Option<CodeableConcept>,
     /// Label for Group
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Number of members
     pub quantity: Option<Primitive<u32>>,
     /// Trait of group members

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// The details of a healthcare service available at a location
 ///
 /// FHIR `HealthcareService` (<http://hl7.org/fhir/StructureDefinition/HealthcareService>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct HealthcareService {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -41,11 +42,11 @@ pub struct HealthcareService {
     /// Required by FHIR (min 1).
     pub location: Option<Reference>,
     /// Description of service as presented to a consumer while searching
-    pub service_name: Option<Primitive<String>>,
+    pub service_name: Option<Primitive<FhirString>>,
     /// Additional description and/or any specific issues not covered elsewhere
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
     /// Extra details about the service that can't be placed in the other fields
-    pub extra_details: Option<Primitive<String>>,
+    pub extra_details: Option<Primitive<FhirString>>,
     /// Facilitates quick identification of the service
     pub photo: Option<Attachment>,
     /// Contacts related to the healthcare service
@@ -57,15 +58,15 @@ pub struct HealthcareService {
     /// Specific eligibility requirements required to use the service
     pub eligibility: Option<CodeableConcept>,
     /// Describes the eligibility conditions for the service
-    pub eligibility_note: Option<Primitive<String>>,
+    pub eligibility_note: Option<Primitive<FhirString>>,
     /// Program Names that categorize the service
-    pub program_name: Vec<Primitive<String>>,
+    pub program_name: Vec<Primitive<FhirString>>,
     /// Collection of characteristics (attributes)
     pub characteristic: Vec<CodeableConcept>,
     /// Ways that the service accepts referrals
     pub referral_method: Vec<CodeableConcept>,
     /// PKI Public keys to support secure communications
-    pub public_key: Option<Primitive<String>>,
+    pub public_key: Option<Primitive<FhirString>>,
     /// If an appointment is required for access to this service
     pub appointment_required: Option<Primitive<bool>>,
     /// Times the Service Site is available
@@ -73,7 +74,7 @@ pub struct HealthcareService {
     /// Not available during this time due to provided reason
     pub not_available: Vec<HealthcareServiceNotAvailable>,
     /// Description of availability exceptions
-    pub availability_exceptions: Option<Primitive<String>>,
+    pub availability_exceptions: Option<Primitive<FhirString>>,
 }
 impl FhirJson for HealthcareService {
     const TYPE_NAME: &'static str = "HealthcareService";
@@ -419,7 +420,7 @@ pub struct HealthcareServiceNotAvailable {
     /// Reason presented to the user explaining why time not available
     ///
     /// Required by FHIR (min 1).
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Service not availablefrom this date
     pub during: Option<Period>,
 }

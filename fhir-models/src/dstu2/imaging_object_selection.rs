@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Key Object Selection
 ///
 /// FHIR `ImagingObjectSelection` (<http://hl7.org/fhir/StructureDefinition/ImagingObjectSelection>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct ImagingObjectSelection {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -31,7 +32,7 @@ pub struct ImagingObjectSelection {
     /// Instance UID
     ///
     /// Required by FHIR (min 1).
-    pub uid: Option<Primitive<String>>,
+    pub uid: Option<Primitive<FhirString>>,
     /// Patient of the selected objects
     ///
     /// Required by FHIR (min 1).
@@ -41,7 +42,7 @@ pub struct ImagingObjectSelection {
     /// Required by FHIR (min 1).
     pub title: Option<CodeableConcept>,
     /// Description text
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Author (human or machine)
     pub author: Option<Reference>,
     /// Authoring time of the selection
@@ -150,9 +151,9 @@ pub struct ImagingObjectSelectionStudy {
     /// Study instance UID
     ///
     /// Required by FHIR (min 1).
-    pub uid: Option<Primitive<String>>,
+    pub uid: Option<Primitive<FhirString>>,
     /// Retrieve study URL
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Reference to ImagingStudy
     pub imaging_study: Option<Reference>,
     /// Series identity of the selected instances
@@ -226,9 +227,9 @@ pub struct ImagingObjectSelectionStudySeries {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Series instance UID
-    pub uid: Option<Primitive<String>>,
+    pub uid: Option<Primitive<FhirString>>,
     /// Retrieve series URL
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// The selected instance
     ///
     /// Required by FHIR (min 1).
@@ -300,15 +301,15 @@ pub struct ImagingObjectSelectionStudySeriesInstance {
     /// SOP class UID of instance
     ///
     /// Required by FHIR (min 1).
-    pub sop_class: Option<Primitive<String>>,
+    pub sop_class: Option<Primitive<FhirString>>,
     /// Selected instance UID
     ///
     /// Required by FHIR (min 1).
-    pub uid: Option<Primitive<String>>,
+    pub uid: Option<Primitive<FhirString>>,
     /// Retrieve instance URL
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// The frame set
     pub frames: Vec<ImagingObjectSelectionStudySeriesInstanceFrames>,
 }
@@ -385,7 +386,7 @@ pub struct ImagingObjectSelectionStudySeriesInstanceFrames {
     /// Retrieve frame URL
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ImagingObjectSelectionStudySeriesInstanceFrames {
     const TYPE_NAME: &'static str = "ImagingObjectSelection.study.series.instance.frames";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A set of images produced in single study (one or more series of references images)
 ///
 /// FHIR `ImagingStudy` (<http://hl7.org/fhir/StructureDefinition/ImagingStudy>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct ImagingStudy {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -37,7 +38,7 @@ pub struct ImagingStudy {
     /// Formal identifier for the study
     ///
     /// Required by FHIR (min 1).
-    pub uid: Option<Primitive<String>>,
+    pub uid: Option<Primitive<FhirString>>,
     /// Related workflow identifier ("Accession Number")
     pub accession: Option<Identifier>,
     /// Other identifiers for the study
@@ -51,7 +52,7 @@ pub struct ImagingStudy {
     /// ONLINE | OFFLINE | NEARLINE | UNAVAILABLE (0008,0056)
     pub availability: Option<Primitive<InstanceAvailability>>,
     /// Retrieve URI
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Number of Study Related Series
     ///
     /// Required by FHIR (min 1).
@@ -65,7 +66,7 @@ pub struct ImagingStudy {
     /// Who interpreted images
     pub interpreter: Option<Reference>,
     /// Institution-generated description
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Each study has one or more series of instances
     pub series: Vec<ImagingStudySeries>,
 }
@@ -209,9 +210,9 @@ pub struct ImagingStudySeries {
     /// Formal identifier for this series
     ///
     /// Required by FHIR (min 1).
-    pub uid: Option<Primitive<String>>,
+    pub uid: Option<Primitive<FhirString>>,
     /// A description of the series
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Number of Series Related Instances
     ///
     /// Required by FHIR (min 1).
@@ -219,7 +220,7 @@ pub struct ImagingStudySeries {
     /// ONLINE | OFFLINE | NEARLINE | UNAVAILABLE
     pub availability: Option<Primitive<InstanceAvailability>>,
     /// Location of the referenced instance(s)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Body part examined
     pub body_site: Option<Coding>,
     /// Body part laterality
@@ -331,15 +332,15 @@ pub struct ImagingStudySeriesInstance {
     /// Formal identifier for this instance
     ///
     /// Required by FHIR (min 1).
-    pub uid: Option<Primitive<String>>,
+    pub uid: Option<Primitive<FhirString>>,
     /// DICOM class type
     ///
     /// Required by FHIR (min 1).
-    pub sop_class: Option<Primitive<String>>,
+    pub sop_class: Option<Primitive<FhirString>>,
     /// Type of instance (image etc.)
-    pub r#type: Option<Primitive<String>>,
+    pub r#type: Option<Primitive<FhirString>>,
     /// Description of instance
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Content of the instance
     pub content: Vec<Attachment>,
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Immunization event information
 ///
 /// FHIR `Immunization` (<http://hl7.org/fhir/StructureDefinition/Immunization>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Immunization {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -63,7 +64,7 @@ pub struct Immunization {
     /// Where vaccination occurred
     pub location: Option<Reference>,
     /// Vaccine lot number
-    pub lot_number: Option<Primitive<String>>,
+    pub lot_number: Option<Primitive<FhirString>>,
     /// Vaccine expiration date
     pub expiration_date: Option<Primitive<Date>>,
     /// Body site vaccine  was administered
@@ -354,11 +355,11 @@ pub struct ImmunizationVaccinationProtocol {
     /// Required by FHIR (min 1).
     pub dose_sequence: Option<Primitive<u32>>,
     /// Details of vaccine protocol
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Who is responsible for protocol
     pub authority: Option<Reference>,
     /// Name of vaccine series
-    pub series: Option<Primitive<String>>,
+    pub series: Option<Primitive<FhirString>>,
     /// Recommended number of doses for immunity
     pub series_doses: Option<Primitive<u32>>,
     /// Disease immunized against

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Guidance or advice relating to an immunization
 ///
 /// FHIR `ImmunizationRecommendation` (<http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct ImmunizationRecommendation {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -307,11 +308,11 @@ pub struct ImmunizationRecommendationRecommendationProtocol {
     /// Dose number within sequence
     pub dose_sequence: Option<Primitive<i32>>,
     /// Protocol details
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Who is responsible for protocol
     pub authority: Option<Reference>,
     /// Name of vaccination series
-    pub series: Option<Primitive<String>>,
+    pub series: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ImmunizationRecommendationRecommendationProtocol {
     const TYPE_NAME: &'static str = "ImmunizationRecommendation.recommendation.protocol";

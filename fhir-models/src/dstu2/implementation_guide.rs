@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A set of rules about how FHIR is used
 ///
 /// FHIR `ImplementationGuide` (<http://hl7.org/fhir/StructureDefinition/ImplementationGuide>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct ImplementationGuide {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -31,13 +32,13 @@ pub struct ImplementationGuide {
     /// Absolute URL used to reference this Implementation Guide
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Logical id for this version of the Implementation Guide
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Informal name for this Implementation Guide
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// draft | active | retired
     ///
     /// Required by FHIR (min 1).
@@ -45,19 +46,19 @@ pub struct ImplementationGuide {
     /// If for testing purposes, not real usage
     pub experimental: Option<Primitive<bool>>,
     /// Name of the publisher (Organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details of the publisher
     pub contact: Vec<ImplementationGuideContact>,
     /// Date for this version of the Implementation Guide
     pub date: Option<Primitive<DateTime>>,
     /// Natural language description of the Implementation Guide
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The implementation guide is intended to support these contexts
     pub use_context: Vec<CodeableConcept>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// FHIR Version this Implementation Guide targets
-    pub fhir_version: Option<Primitive<String>>,
+    pub fhir_version: Option<Primitive<FhirString>>,
     /// Another Implementation guide this depends on
     pub dependency: Vec<ImplementationGuideDependency>,
     /// Group of resources as used in .page.package
@@ -67,7 +68,7 @@ pub struct ImplementationGuide {
     /// Profiles that apply globally
     pub global: Vec<ImplementationGuideGlobal>,
     /// Image, css, script, etc.
-    pub binary: Vec<Primitive<String>>,
+    pub binary: Vec<Primitive<FhirString>>,
     /// Page/Section in the Guide
     ///
     /// Required by FHIR (min 1).
@@ -200,7 +201,7 @@ pub struct ImplementationGuideContact {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Name of a individual to contact
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Contact details for individual or publisher
     pub telecom: Vec<ContactPoint>,
 }
@@ -271,7 +272,7 @@ pub struct ImplementationGuideDependency {
     /// Where to find dependency
     ///
     /// Required by FHIR (min 1).
-    pub uri: Option<Primitive<String>>,
+    pub uri: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ImplementationGuideDependency {
     const TYPE_NAME: &'static str = "ImplementationGuide.dependency";
@@ -337,9 +338,9 @@ pub struct ImplementationGuidePackage {
     /// Name used .page.package
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Human readable text describing the package
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Resource in the implementation guide
     ///
     /// Required by FHIR (min 1).
@@ -415,11 +416,11 @@ pub struct ImplementationGuidePackageResource {
     /// Required by FHIR (min 1).
     pub purpose: Option<Primitive<GuideResourcePurpose>>,
     /// Human Name for the resource
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Reason why included in guide
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Short code to identify the resource
-    pub acronym: Option<Primitive<String>>,
+    pub acronym: Option<Primitive<FhirString>>,
     /// Location of the resource
     ///
     /// Required by FHIR (min 1).
@@ -577,11 +578,11 @@ pub struct ImplementationGuidePage {
     /// Where to find that page
     ///
     /// Required by FHIR (min 1).
-    pub source: Option<Primitive<String>>,
+    pub source: Option<Primitive<FhirString>>,
     /// Short name shown for navigational assistance
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// page | example | list | include | directory | dictionary | toc | resource
     ///
     /// Required by FHIR (min 1).
@@ -589,9 +590,9 @@ pub struct ImplementationGuidePage {
     /// Kind of resource to include in the list
     pub r#type: Vec<Primitive<ResourceType>>,
     /// Name of package to include
-    pub package: Vec<Primitive<String>>,
+    pub package: Vec<Primitive<FhirString>>,
     /// Format of the page (e.g. html, markdown, etc.)
-    pub format: Option<Primitive<String>>,
+    pub format: Option<Primitive<FhirString>>,
     /// Nested Pages / Sections
     pub page: Vec<ImplementationGuidePage>,
 }

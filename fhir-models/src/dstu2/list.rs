@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Information summarized from a list of other resources
 ///
 /// FHIR `List` (<http://hl7.org/fhir/StructureDefinition/List>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct List {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -31,7 +32,7 @@ pub struct List {
     /// Business identifier
     pub identifier: Vec<Identifier>,
     /// Descriptive name for the list
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// What the purpose of this list is
     pub code: Option<CodeableConcept>,
     /// If all resources have the same subject
@@ -53,7 +54,7 @@ pub struct List {
     /// Required by FHIR (min 1).
     pub mode: Option<Primitive<ListMode>>,
     /// Comments about the list
-    pub note: Option<Primitive<String>>,
+    pub note: Option<Primitive<FhirString>>,
     /// Entries in the list
     pub entry: Vec<ListEntry>,
     /// Why list is empty

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Details and position information for a physical place
 ///
 /// FHIR `Location` (<http://hl7.org/fhir/StructureDefinition/Location>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Location {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -33,9 +34,9 @@ pub struct Location {
     /// active | suspended | inactive
     pub status: Option<Primitive<LocationStatus>>,
     /// Name of the location as used by humans
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Description of the location
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// instance | kind
     pub mode: Option<Primitive<LocationMode>>,
     /// Type of function performed

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Definition of a Medication
 ///
 /// FHIR `Medication` (<http://hl7.org/fhir/StructureDefinition/Medication>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Medication {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -254,7 +255,7 @@ pub struct MedicationProductBatch {
     pub extension: Vec<Extension>,
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
-    pub lot_number: Option<Primitive<String>>,
+    pub lot_number: Option<Primitive<FhirString>>,
     pub expiration_date: Option<Primitive<DateTime>>,
 }
 impl FhirJson for MedicationProductBatch {

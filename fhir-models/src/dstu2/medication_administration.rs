@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Administration of medication to a patient
 ///
 /// FHIR `MedicationAdministration` (<http://hl7.org/fhir/StructureDefinition/MedicationAdministration>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct MedicationAdministration {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -61,7 +62,7 @@ pub struct MedicationAdministration {
     /// Device used to administer
     pub device: Vec<Reference>,
     /// Information about the administration
-    pub note: Option<Primitive<String>>,
+    pub note: Option<Primitive<FhirString>>,
     /// Details of how medication was taken
     pub dosage: Option<MedicationAdministrationDosage>,
 }
@@ -198,7 +199,7 @@ pub struct MedicationAdministrationDosage {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Dosage Instructions
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Body site administered to
     pub site: Option<MedicationAdministrationDosageSite>,
     /// Path of substance into body

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Dispensing a medication to a named patient
 ///
 /// FHIR `MedicationDispense` (<http://hl7.org/fhir/StructureDefinition/MedicationDispense>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct MedicationDispense {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -57,7 +58,7 @@ pub struct MedicationDispense {
     /// Who collected the medication
     pub receiver: Vec<Reference>,
     /// Information about the dispense
-    pub note: Option<Primitive<String>>,
+    pub note: Option<Primitive<FhirString>>,
     /// Medicine administration instructions to the patient/caregiver
     pub dosage_instruction: Vec<MedicationDispenseDosageInstruction>,
     /// Deals with substitution of one medicine for another
@@ -198,7 +199,7 @@ pub struct MedicationDispenseDosageInstruction {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Dosage Instructions
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// E.g. "Take with food"
     pub additional_instructions: Option<CodeableConcept>,
     /// When medication should be administered

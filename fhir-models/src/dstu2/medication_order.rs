@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Prescription of medication to for patient
 ///
 /// FHIR `MedicationOrder` (<http://hl7.org/fhir/StructureDefinition/MedicationOrder>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct MedicationOrder {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -47,7 +48,7 @@ pub struct MedicationOrder {
     /// Reason or indication for writing the prescription
     pub reason: Option<MedicationOrderReason>,
     /// Information about the prescription
-    pub note: Option<Primitive<String>>,
+    pub note: Option<Primitive<FhirString>>,
     /// Medication to be taken
     ///
     /// Required by FHIR (min 1).
@@ -189,7 +190,7 @@ pub struct MedicationOrderDosageInstruction {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Dosage instructions expressed as text
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Supplemental instructions - e.g. "with meals"
     pub additional_instructions: Option<CodeableConcept>,
     /// When medication should be administered

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Record of medication being taken by a patient
 ///
 /// FHIR `MedicationStatement` (<http://hl7.org/fhir/StructureDefinition/MedicationStatement>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct MedicationStatement {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -49,7 +50,7 @@ pub struct MedicationStatement {
     /// Over what period was medication consumed?
     pub effective: Option<MedicationStatementEffective>,
     /// Further information about the statement
-    pub note: Option<Primitive<String>>,
+    pub note: Option<Primitive<FhirString>>,
     /// Additional supporting information
     pub supporting_information: Vec<Reference>,
     /// What medication was taken
@@ -207,7 +208,7 @@ pub struct MedicationStatementDosage {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Reported dosage information
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// When/how often was medication taken
     pub timing: Option<Timing>,
     /// Take "as needed" (for x)

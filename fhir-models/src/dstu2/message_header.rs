@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A resource that describes a message that is exchanged between systems
 ///
 /// FHIR `MessageHeader` (<http://hl7.org/fhir/StructureDefinition/MessageHeader>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct MessageHeader {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -158,7 +159,7 @@ pub struct MessageHeaderResponse {
     /// Id of original message
     ///
     /// Required by FHIR (min 1).
-    pub identifier: Option<Primitive<String>>,
+    pub identifier: Option<Primitive<FhirString>>,
     /// ok | transient-error | fatal-error
     ///
     /// Required by FHIR (min 1).
@@ -230,17 +231,17 @@ pub struct MessageHeaderSource {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Name of system
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name of software running the system
-    pub software: Option<Primitive<String>>,
+    pub software: Option<Primitive<FhirString>>,
     /// Version of software running
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Human contact for problems
     pub contact: Option<ContactPoint>,
     /// Actual message source address or id
     ///
     /// Required by FHIR (min 1).
-    pub endpoint: Option<Primitive<String>>,
+    pub endpoint: Option<Primitive<FhirString>>,
 }
 impl FhirJson for MessageHeaderSource {
     const TYPE_NAME: &'static str = "MessageHeader.source";
@@ -312,13 +313,13 @@ pub struct MessageHeaderDestination {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Name of system
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Particular delivery destination within the destination
     pub target: Option<Reference>,
     /// Actual destination address or id
     ///
     /// Required by FHIR (min 1).
-    pub endpoint: Option<Primitive<String>>,
+    pub endpoint: Option<Primitive<FhirString>>,
 }
 impl FhirJson for MessageHeaderDestination {
     const TYPE_NAME: &'static str = "MessageHeader.destination";

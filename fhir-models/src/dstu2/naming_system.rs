@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// System of unique identification
 ///
 /// FHIR `NamingSystem` (<http://hl7.org/fhir/StructureDefinition/NamingSystem>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct NamingSystem {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -31,7 +32,7 @@ pub struct NamingSystem {
     /// Human-readable label
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// draft | active | retired
     ///
     /// Required by FHIR (min 1).
@@ -41,11 +42,11 @@ pub struct NamingSystem {
     /// Required by FHIR (min 1).
     pub kind: Option<Primitive<NamingSystemType>>,
     /// Name of the publisher (Organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details of the publisher
     pub contact: Vec<NamingSystemContact>,
     /// Who maintains system namespace?
-    pub responsible: Option<Primitive<String>>,
+    pub responsible: Option<Primitive<FhirString>>,
     /// Publication Date(/time)
     ///
     /// Required by FHIR (min 1).
@@ -53,11 +54,11 @@ pub struct NamingSystem {
     /// e.g. driver,  provider,  patient, bank etc.
     pub r#type: Option<CodeableConcept>,
     /// What does naming system identify?
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Content intends to support these contexts
     pub use_context: Vec<CodeableConcept>,
     /// How/where is it used
-    pub usage: Option<Primitive<String>>,
+    pub usage: Option<Primitive<FhirString>>,
     /// Unique identifiers used for system
     ///
     /// Required by FHIR (min 1).
@@ -177,7 +178,7 @@ pub struct NamingSystemContact {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Name of a individual to contact
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Contact details for individual or publisher
     pub telecom: Vec<ContactPoint>,
 }
@@ -248,7 +249,7 @@ pub struct NamingSystemUniqueId {
     /// The unique identifier
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
     /// Is this the id that should be used for this type
     pub preferred: Option<Primitive<bool>>,
     /// When is identifier valid?

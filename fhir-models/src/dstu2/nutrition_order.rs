@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A request for a diet, formula or nutritional supplement
 ///
 /// FHIR `NutritionOrder` (<http://hl7.org/fhir/StructureDefinition/NutritionOrder>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct NutritionOrder {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -184,7 +185,7 @@ pub struct NutritionOrderOralDiet {
     /// The required consistency of fluids and liquids provided to the patient
     pub fluid_consistency_type: Vec<CodeableConcept>,
     /// Instructions or additional information about the oral diet
-    pub instruction: Option<Primitive<String>>,
+    pub instruction: Option<Primitive<FhirString>>,
 }
 impl FhirJson for NutritionOrderOralDiet {
     const TYPE_NAME: &'static str = "NutritionOrder.oralDiet";
@@ -392,13 +393,13 @@ pub struct NutritionOrderSupplement {
     /// Type of supplement product requested
     pub r#type: Option<CodeableConcept>,
     /// Product or brand name of the nutritional supplement
-    pub product_name: Option<Primitive<String>>,
+    pub product_name: Option<Primitive<FhirString>>,
     /// Scheduled frequency of supplement
     pub schedule: Vec<Timing>,
     /// Amount of the nutritional supplement
     pub quantity: Option<Quantity>,
     /// Instructions or additional information about the oral supplement
-    pub instruction: Option<Primitive<String>>,
+    pub instruction: Option<Primitive<FhirString>>,
 }
 impl FhirJson for NutritionOrderSupplement {
     const TYPE_NAME: &'static str = "NutritionOrder.supplement";
@@ -474,11 +475,11 @@ pub struct NutritionOrderEnteralFormula {
     /// Type of enteral or infant formula
     pub base_formula_type: Option<CodeableConcept>,
     /// Product or brand name of the enteral or infant formula
-    pub base_formula_product_name: Option<Primitive<String>>,
+    pub base_formula_product_name: Option<Primitive<FhirString>>,
     /// Type of modular component to add to the feeding
     pub additive_type: Option<CodeableConcept>,
     /// Product or brand name of the modular additive
-    pub additive_product_name: Option<Primitive<String>>,
+    pub additive_product_name: Option<Primitive<FhirString>>,
     /// Amount of energy per specified volume that is required
     pub caloric_density: Option<Quantity>,
     /// How the formula should enter the patient's gastrointestinal tract
@@ -488,7 +489,7 @@ pub struct NutritionOrderEnteralFormula {
     /// Upper limit on formula volume per unit of time
     pub max_volume_to_deliver: Option<Quantity>,
     /// Formula feeding instructions expressed as text
-    pub administration_instruction: Option<Primitive<String>>,
+    pub administration_instruction: Option<Primitive<FhirString>>,
 }
 impl FhirJson for NutritionOrderEnteralFormula {
     const TYPE_NAME: &'static str = "NutritionOrder.enteralFormula";

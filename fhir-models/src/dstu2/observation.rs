@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Measurements and simple assertions
 ///
 /// FHIR `Observation` (<http://hl7.org/fhir/StructureDefinition/Observation>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Observation {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -57,7 +58,7 @@ pub struct Observation {
     /// High, low, normal, etc.
     pub interpretation: Option<CodeableConcept>,
     /// Comments about result
-    pub comments: Option<Primitive<String>>,
+    pub comments: Option<Primitive<FhirString>>,
     /// Observed body part
     pub body_site: Option<CodeableConcept>,
     /// How it was done
@@ -224,7 +225,7 @@ pub struct ObservationReferenceRange {
     /// Applicable age range, if relevant
     pub age: Option<Range>,
     /// Text based reference range in an observation
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ObservationReferenceRange {
     const TYPE_NAME: &'static str = "Observation.referenceRange";
@@ -494,7 +495,7 @@ pub enum ObservationValue {
     /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
     /// `valueRatio`: the value as a FHIR `Ratio`.
@@ -520,13 +521,13 @@ impl From<CodeableConcept> for ObservationValue {
         Self::CodeableConcept(Box::new(v))
     }
 }
-impl From<Primitive<String>> for ObservationValue {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ObservationValue {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ObservationValue {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ObservationValue {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -653,7 +654,7 @@ pub enum ObservationComponentValue {
     /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
     /// `valueRatio`: the value as a FHIR `Ratio`.
@@ -679,13 +680,13 @@ impl From<CodeableConcept> for ObservationComponentValue {
         Self::CodeableConcept(Box::new(v))
     }
 }
-impl From<Primitive<String>> for ObservationComponentValue {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ObservationComponentValue {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ObservationComponentValue {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ObservationComponentValue {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Definition of an operation or a named query
 ///
 /// FHIR `OperationDefinition` (<http://hl7.org/fhir/StructureDefinition/OperationDefinition>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct OperationDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,13 +30,13 @@ pub struct OperationDefinition {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Logical URL to reference this operation definition
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Logical id for this version of the operation definition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Informal name for this operation
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// draft | active | retired
     ///
     /// Required by FHIR (min 1).
@@ -47,23 +48,23 @@ pub struct OperationDefinition {
     /// If for testing purposes, not real usage
     pub experimental: Option<Primitive<bool>>,
     /// Name of the publisher (Organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details of the publisher
     pub contact: Vec<OperationDefinitionContact>,
     /// Date for this version of the operation definition
     pub date: Option<Primitive<DateTime>>,
     /// Natural language description of the operation
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Why is this needed?
-    pub requirements: Option<Primitive<String>>,
+    pub requirements: Option<Primitive<FhirString>>,
     /// Whether content is unchanged by operation
     pub idempotent: Option<Primitive<bool>>,
     /// Name used to invoke the operation
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Additional information about use
-    pub notes: Option<Primitive<String>>,
+    pub notes: Option<Primitive<FhirString>>,
     /// Marks this as a profile of the base
     pub base: Option<Reference>,
     /// Invoke at the system level?
@@ -217,7 +218,7 @@ pub struct OperationDefinitionContact {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Name of a individual to contact
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Contact details for individual or publisher
     pub telecom: Vec<ContactPoint>,
 }
@@ -284,7 +285,7 @@ pub struct OperationDefinitionParameter {
     /// Name in Parameters.parameter.name or in URL
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// in | out
     ///
     /// Required by FHIR (min 1).
@@ -296,9 +297,9 @@ pub struct OperationDefinitionParameter {
     /// Maximum Cardinality (a number or *)
     ///
     /// Required by FHIR (min 1).
-    pub max: Option<Primitive<String>>,
+    pub max: Option<Primitive<FhirString>>,
     /// Description of meaning/use
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
     /// What type this parameter has
     pub r#type: Option<Primitive<ParameterTypesUsedInOperationDefinitions>>,
     /// Profile on the type

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Information about the success/failure of an action
 ///
 /// FHIR `OperationOutcome` (<http://hl7.org/fhir/StructureDefinition/OperationOutcome>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct OperationOutcome {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -119,9 +120,9 @@ pub struct OperationOutcomeIssue {
     /// Additional details about the error
     pub details: Option<CodeableConcept>,
     /// Additional diagnostic information about the issue
-    pub diagnostics: Option<Primitive<String>>,
+    pub diagnostics: Option<Primitive<FhirString>>,
     /// XPath of element(s) related to issue
-    pub location: Vec<Primitive<String>>,
+    pub location: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for OperationOutcomeIssue {
     const TYPE_NAME: &'static str = "OperationOutcome.issue";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A response to an order
 ///
 /// FHIR `OrderResponse` (<http://hl7.org/fhir/StructureDefinition/OrderResponse>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct OrderResponse {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -43,7 +44,7 @@ pub struct OrderResponse {
     /// Required by FHIR (min 1).
     pub order_status: Option<Primitive<OrderStatus>>,
     /// Additional description of the response
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Details of the outcome of performing the order
     pub fulfillment: Vec<Reference>,
 }

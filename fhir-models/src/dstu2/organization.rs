@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A grouping of people or organizations with a common purpose
 ///
 /// FHIR `Organization` (<http://hl7.org/fhir/StructureDefinition/Organization>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Organization {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -35,7 +36,7 @@ pub struct Organization {
     /// Kind of organization
     pub r#type: Option<CodeableConcept>,
     /// Name used for the organization
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// A contact detail for the organization
     pub telecom: Vec<ContactPoint>,
     /// An address for the organization

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Operation Request or Response
 ///
 /// FHIR `Parameters` (<http://hl7.org/fhir/StructureDefinition/Parameters>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Parameters {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Operation Parameter
     pub parameter: Vec<ParametersParameter>,
 }
@@ -88,7 +89,7 @@ pub struct ParametersParameter {
     /// Name from the definition
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// If parameter is a data type
     pub value: Option<ParametersParameterValue>,
     /// If parameter is a whole resource

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Process request
 ///
 /// FHIR `ProcessRequest` (<http://hl7.org/fhir/StructureDefinition/ProcessRequest>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct ProcessRequest {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -53,13 +54,13 @@ pub struct ProcessRequest {
     /// Nullify
     pub nullify: Option<Primitive<bool>>,
     /// Reference number/string
-    pub reference: Option<Primitive<String>>,
+    pub reference: Option<Primitive<FhirString>>,
     /// Items to re-adjudicate
     pub item: Vec<ProcessRequestItem>,
     /// Resource type(s) to include
-    pub include: Vec<Primitive<String>>,
+    pub include: Vec<Primitive<FhirString>>,
     /// Resource type(s) to exclude
-    pub exclude: Vec<Primitive<String>>,
+    pub exclude: Vec<Primitive<FhirString>>,
     /// Period
     pub period: Option<Period>,
 }

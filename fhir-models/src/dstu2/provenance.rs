@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Who, What, When for a set of resources
 ///
 /// FHIR `Provenance` (<http://hl7.org/fhir/StructureDefinition/Provenance>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Provenance {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -45,7 +46,7 @@ pub struct Provenance {
     /// Where the activity occurred, if relevant
     pub location: Option<Reference>,
     /// Policy or plan the activity was defined by
-    pub policy: Vec<Primitive<String>>,
+    pub policy: Vec<Primitive<FhirString>>,
     /// Agents involved in creating resource
     pub agent: Vec<ProvenanceAgent>,
     /// An entity used in this activity
@@ -231,7 +232,7 @@ pub struct ProvenanceAgentRelatedAgent {
     /// Reference to other agent in this resource by identifier
     ///
     /// Required by FHIR (min 1).
-    pub target: Option<Primitive<String>>,
+    pub target: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ProvenanceAgentRelatedAgent {
     const TYPE_NAME: &'static str = "Provenance.agent.relatedAgent";
@@ -304,9 +305,9 @@ pub struct ProvenanceEntity {
     /// Identity of entity
     ///
     /// Required by FHIR (min 1).
-    pub reference: Option<Primitive<String>>,
+    pub reference: Option<Primitive<FhirString>>,
     /// Human description of entity
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// Entity is attributed to this agent
     pub agent: Option<ProvenanceAgent>,
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A structured set of questions
 ///
 /// FHIR `Questionnaire` (<http://hl7.org/fhir/StructureDefinition/Questionnaire>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Questionnaire {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -31,7 +32,7 @@ pub struct Questionnaire {
     /// External identifiers for this questionnaire
     pub identifier: Vec<Identifier>,
     /// Logical identifier for this version of Questionnaire
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// draft | published | retired
     ///
     /// Required by FHIR (min 1).
@@ -39,7 +40,7 @@ pub struct Questionnaire {
     /// Date this version was authored
     pub date: Option<Primitive<DateTime>>,
     /// Organization/individual who designed the questionnaire
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact information of the publisher
     pub telecom: Vec<ContactPoint>,
     /// Resource that can be subject of QuestionnaireResponse
@@ -148,13 +149,13 @@ pub struct QuestionnaireGroup {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// To link questionnaire with questionnaire response
-    pub link_id: Option<Primitive<String>>,
+    pub link_id: Option<Primitive<FhirString>>,
     /// Name to be displayed for group
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Concept that represents this section in a questionnaire
     pub concept: Vec<Coding>,
     /// Additional text for the group
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Whether the group must be included in data results
     pub required: Option<Primitive<bool>>,
     /// Whether the group may repeat
@@ -241,11 +242,11 @@ pub struct QuestionnaireGroupQuestion {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// To link questionnaire with questionnaire response
-    pub link_id: Option<Primitive<String>>,
+    pub link_id: Option<Primitive<FhirString>>,
     /// Concept that represents this question on a questionnaire
     pub concept: Vec<Coding>,
     /// Text of the question as it is shown to the user
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// boolean | decimal | integer | date | dateTime +
     pub r#type: Option<Primitive<AnswerFormat>>,
     /// Whether the question must be answered in data results

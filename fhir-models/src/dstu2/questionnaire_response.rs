@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A structured set of questions and their answers
 ///
 /// FHIR `QuestionnaireResponse` (<http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct QuestionnaireResponse {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -145,11 +146,11 @@ pub struct QuestionnaireResponseGroup {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Corresponding group within Questionnaire
-    pub link_id: Option<Primitive<String>>,
+    pub link_id: Option<Primitive<FhirString>>,
     /// Name for this group
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Additional text for the group
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// The subject this group's answers are about
     pub subject: Option<Reference>,
     /// Nested questionnaire response group
@@ -228,9 +229,9 @@ pub struct QuestionnaireResponseGroupQuestion {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Corresponding question within Questionnaire
-    pub link_id: Option<Primitive<String>>,
+    pub link_id: Option<Primitive<FhirString>>,
     /// Text of the question as it is shown to the user
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// The response(s) to the question
     pub answer: Vec<QuestionnaireResponseGroupQuestionAnswer>,
 }
@@ -373,9 +374,9 @@ pub enum QuestionnaireResponseGroupQuestionAnswerValue {
     /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
     /// `valueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
     /// `valueCoding`: the value as a FHIR `Coding`.

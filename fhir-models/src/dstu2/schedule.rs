@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A container for slot(s) of time that may be available for booking appointments
 ///
 /// FHIR `Schedule` (<http://hl7.org/fhir/StructureDefinition/Schedule>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Schedule {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -39,7 +40,7 @@ pub struct Schedule {
     /// The period of time that the slots that are attached to this Schedule resource cover (even if none exist). These  cover the amount of time that an organization's planning horizon; the interval for which they are currently accepting appointments. This does not define a "template" for planning outside these dates
     pub planning_horizon: Option<Period>,
     /// Comments on the availability to describe any extended information. Such as custom constraints on the slot(s) that may be associated
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Schedule {
     const TYPE_NAME: &'static str = "Schedule";

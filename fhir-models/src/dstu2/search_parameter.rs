@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Search Parameter for a resource
 ///
 /// FHIR `SearchParameter` (<http://hl7.org/fhir/StructureDefinition/SearchParameter>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct SearchParameter {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -31,27 +32,27 @@ pub struct SearchParameter {
     /// Absolute URL used to reference this search parameter
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Informal name for this search parameter
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// draft | active | retired
     pub status: Option<Primitive<ConformanceResourceStatus>>,
     /// If for testing purposes, not real usage
     pub experimental: Option<Primitive<bool>>,
     /// Name of the publisher (Organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details of the publisher
     pub contact: Vec<SearchParameterContact>,
     /// Publication Date(/time)
     pub date: Option<Primitive<DateTime>>,
     /// Why this search parameter is defined
-    pub requirements: Option<Primitive<String>>,
+    pub requirements: Option<Primitive<FhirString>>,
     /// Code used in URL
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// The resource type this search parameter applies to
     ///
     /// Required by FHIR (min 1).
@@ -63,9 +64,9 @@ pub struct SearchParameter {
     /// Documentation for  search parameter
     ///
     /// Required by FHIR (min 1).
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// XPath that extracts the values
-    pub xpath: Option<Primitive<String>>,
+    pub xpath: Option<Primitive<FhirString>>,
     /// normal | phonetic | nearby | distance | other
     pub xpath_usage: Option<Primitive<XPathUsageType>>,
     /// Types of resource (if a resource reference)
@@ -201,7 +202,7 @@ pub struct SearchParameterContact {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Name of a individual to contact
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Contact details for individual or publisher
     pub telecom: Vec<ContactPoint>,
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Sample for analysis
 ///
 /// FHIR `Specimen` (<http://hl7.org/fhir/StructureDefinition/Specimen>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Specimen {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -155,7 +156,7 @@ pub struct SpecimenCollection {
     /// Who collected the specimen
     pub collector: Option<Reference>,
     /// Collector comments
-    pub comment: Vec<Primitive<String>>,
+    pub comment: Vec<Primitive<FhirString>>,
     /// Collection time
     pub collected: Option<SpecimenCollectionCollected>,
     /// The quantity of specimen collected
@@ -249,7 +250,7 @@ pub struct SpecimenTreatment {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Textual description of procedure
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Indicates the treatment or processing step  applied to the specimen
     pub procedure: Option<CodeableConcept>,
     /// Material used in the processing step
@@ -322,7 +323,7 @@ pub struct SpecimenContainer {
     /// Id for the container
     pub identifier: Vec<Identifier>,
     /// Textual description of the container
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Kind of container directly associated with specimen
     pub r#type: Option<CodeableConcept>,
     /// Container volume or size

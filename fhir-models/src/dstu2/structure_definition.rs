@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Structural Definition
 ///
 /// FHIR `StructureDefinition` (<http://hl7.org/fhir/StructureDefinition/StructureDefinition>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct StructureDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -31,17 +32,17 @@ pub struct StructureDefinition {
     /// Absolute URL used to reference this StructureDefinition
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Other identifiers for the StructureDefinition
     pub identifier: Vec<Identifier>,
     /// Logical id for this version of the StructureDefinition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Informal name for this StructureDefinition
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Use this name when displaying the value
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// draft | active | retired
     ///
     /// Required by FHIR (min 1).
@@ -49,23 +50,23 @@ pub struct StructureDefinition {
     /// If for testing purposes, not real usage
     pub experimental: Option<Primitive<bool>>,
     /// Name of the publisher (Organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details of the publisher
     pub contact: Vec<StructureDefinitionContact>,
     /// Date for this version of the StructureDefinition
     pub date: Option<Primitive<DateTime>>,
     /// Natural language description of the StructureDefinition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Content intends to support these contexts
     pub use_context: Vec<CodeableConcept>,
     /// Scope and Usage this structure definition is for
-    pub requirements: Option<Primitive<String>>,
+    pub requirements: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// Assist with indexing and finding
     pub code: Vec<Coding>,
     /// FHIR Version this StructureDefinition targets
-    pub fhir_version: Option<Primitive<String>>,
+    pub fhir_version: Option<Primitive<FhirString>>,
     /// External specification that the content is mapped to
     pub mapping: Vec<StructureDefinitionMapping>,
     /// datatype | resource | logical
@@ -81,9 +82,9 @@ pub struct StructureDefinition {
     /// resource | datatype | mapping | extension
     pub context_type: Option<Primitive<ExtensionContext>>,
     /// Where the extension can be used in instances
-    pub context: Vec<Primitive<String>>,
+    pub context: Vec<Primitive<FhirString>>,
     /// Structure that this set of constraints applies to
-    pub base: Option<Primitive<String>>,
+    pub base: Option<Primitive<FhirString>>,
     /// Snapshot view of the structure
     pub snapshot: Option<StructureDefinitionSnapshot>,
     /// Differential view of the structure
@@ -249,7 +250,7 @@ pub struct StructureDefinitionContact {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Name of a individual to contact
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Contact details for individual or publisher
     pub telecom: Vec<ContactPoint>,
 }
@@ -316,13 +317,13 @@ pub struct StructureDefinitionMapping {
     /// Internal id when this mapping is used
     ///
     /// Required by FHIR (min 1).
-    pub identity: Option<Primitive<String>>,
+    pub identity: Option<Primitive<FhirString>>,
     /// Identifies what this mapping refers to
-    pub uri: Option<Primitive<String>>,
+    pub uri: Option<Primitive<FhirString>>,
     /// Names what this mapping refers to
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Versions, Issues, Scope limitations etc.
-    pub comments: Option<Primitive<String>>,
+    pub comments: Option<Primitive<FhirString>>,
 }
 impl FhirJson for StructureDefinitionMapping {
     const TYPE_NAME: &'static str = "StructureDefinition.mapping";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A server push subscription criteria
 ///
 /// FHIR `Subscription` (<http://hl7.org/fhir/StructureDefinition/Subscription>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct Subscription {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -31,19 +32,19 @@ pub struct Subscription {
     /// Rule for server push criteria
     ///
     /// Required by FHIR (min 1).
-    pub criteria: Option<Primitive<String>>,
+    pub criteria: Option<Primitive<FhirString>>,
     /// Contact details for source (e.g. troubleshooting)
     pub contact: Vec<ContactPoint>,
     /// Description of why this subscription was created
     ///
     /// Required by FHIR (min 1).
-    pub reason: Option<Primitive<String>>,
+    pub reason: Option<Primitive<FhirString>>,
     /// requested | active | error | off
     ///
     /// Required by FHIR (min 1).
     pub status: Option<Primitive<SubscriptionStatus>>,
     /// Latest error note
-    pub error: Option<Primitive<String>>,
+    pub error: Option<Primitive<FhirString>>,
     /// The channel on which to report matches to the criteria
     ///
     /// Required by FHIR (min 1).
@@ -152,13 +153,13 @@ pub struct SubscriptionChannel {
     /// Required by FHIR (min 1).
     pub r#type: Option<Primitive<SubscriptionChannelType>>,
     /// Where the channel points to
-    pub endpoint: Option<Primitive<String>>,
+    pub endpoint: Option<Primitive<FhirString>>,
     /// Mimetype to send, or blank for no payload
     ///
     /// Required by FHIR (min 1).
-    pub payload: Option<Primitive<String>>,
+    pub payload: Option<Primitive<FhirString>>,
     /// Usage depends on the channel type
-    pub header: Option<Primitive<String>>,
+    pub header: Option<Primitive<FhirString>>,
 }
 impl FhirJson for SubscriptionChannel {
     const TYPE_NAME: &'static str = "Subscription.channel";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Describes a set of tests
 ///
 /// FHIR `TestScript` (<http://hl7.org/fhir/StructureDefinition/TestScript>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct TestScript {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -31,13 +32,13 @@ pub struct TestScript {
     /// Absolute URL used to reference this TestScript
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Logical id for this version of the TestScript
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Informal name for this TestScript
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// draft | active | retired
     ///
     /// Required by FHIR (min 1).
@@ -47,19 +48,19 @@ pub struct TestScript {
     /// If for testing purposes, not real usage
     pub experimental: Option<Primitive<bool>>,
     /// Name of the publisher (Organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details of the publisher
     pub contact: Vec<TestScriptContact>,
     /// Date for this version of the TestScript
     pub date: Option<Primitive<DateTime>>,
     /// Natural language description of the TestScript
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Content intends to support these contexts
     pub use_context: Vec<CodeableConcept>,
     /// Scope and Usage this Test Script is for
-    pub requirements: Option<Primitive<String>>,
+    pub requirements: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// Required capability that is assumed to function correctly on the FHIR server being tested
     pub metadata: Option<TestScriptMetadata>,
     /// Whether or not the tests apply to more than one FHIR server
@@ -216,7 +217,7 @@ pub struct TestScriptContact {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Name of a individual to contact
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Contact details for individual or publisher
     pub telecom: Vec<ContactPoint>,
 }
@@ -349,9 +350,9 @@ pub struct TestScriptMetadataLink {
     /// URL to the specification
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Short description
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TestScriptMetadataLink {
     const TYPE_NAME: &'static str = "TestScript.metadata.link";
@@ -421,11 +422,11 @@ pub struct TestScriptMetadataCapability {
     /// Are the capabilities validated?
     pub validated: Option<Primitive<bool>>,
     /// The expected capabilities of the server
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Which server these requirements apply to
     pub destination: Option<Primitive<i32>>,
     /// Links to the FHIR specification
-    pub link: Vec<Primitive<String>>,
+    pub link: Vec<Primitive<FhirString>>,
     /// Required Conformance
     ///
     /// Required by FHIR (min 1).
@@ -580,13 +581,13 @@ pub struct TestScriptVariable {
     /// Descriptive name for this variable
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// HTTP header field name for source
-    pub header_field: Option<Primitive<String>>,
+    pub header_field: Option<Primitive<FhirString>>,
     /// XPath or JSONPath against the fixture body
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// Fixture Id of source expression or headerField within this variable
-    pub source_id: Option<Primitive<String>>,
+    pub source_id: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TestScriptVariable {
     const TYPE_NAME: &'static str = "TestScript.variable";
@@ -792,9 +793,9 @@ pub struct TestScriptSetupActionOperation {
     /// Resource type
     pub resource: Option<Primitive<FhirDefinedType>>,
     /// Tracking/logging operation label
-    pub label: Option<Primitive<String>>,
+    pub label: Option<Primitive<FhirString>>,
     /// Tracking/reporting operation description
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// xml | json
     pub accept: Option<Primitive<ContentType>>,
     /// xml | json
@@ -804,17 +805,17 @@ pub struct TestScriptSetupActionOperation {
     /// Whether or not to send the request url in encoded format
     pub encode_request_url: Option<Primitive<bool>>,
     /// Explicitly defined path parameters
-    pub params: Option<Primitive<String>>,
+    pub params: Option<Primitive<FhirString>>,
     /// Each operation can have one ore more header elements
     pub request_header: Vec<TestScriptSetupActionOperationRequestHeader>,
     /// Fixture Id of mapped response
-    pub response_id: Option<Primitive<String>>,
+    pub response_id: Option<Primitive<FhirString>>,
     /// Fixture Id of body for PUT and POST requests
-    pub source_id: Option<Primitive<String>>,
+    pub source_id: Option<Primitive<FhirString>>,
     /// Id of fixture used for extracting the \[id\],  \[type\], and \[vid\] for GET requests
-    pub target_id: Option<Primitive<String>>,
+    pub target_id: Option<Primitive<FhirString>>,
     /// Request URL
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TestScriptSetupActionOperation {
     const TYPE_NAME: &'static str = "TestScript.setup.action.operation";
@@ -931,11 +932,11 @@ pub struct TestScriptSetupActionOperationRequestHeader {
     /// HTTP header field name
     ///
     /// Required by FHIR (min 1).
-    pub field: Option<Primitive<String>>,
+    pub field: Option<Primitive<FhirString>>,
     /// HTTP headerfield value
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TestScriptSetupActionOperationRequestHeader {
     const TYPE_NAME: &'static str = "TestScript.setup.action.operation.requestHeader";
@@ -999,39 +1000,39 @@ pub struct TestScriptSetupActionAssert {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Tracking/logging assertion label
-    pub label: Option<Primitive<String>>,
+    pub label: Option<Primitive<FhirString>>,
     /// Tracking/reporting assertion description
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// response | request
     pub direction: Option<Primitive<AssertionDirectionType>>,
     /// Id of fixture used to compare the "sourceId/path" evaluations to
-    pub compare_to_source_id: Option<Primitive<String>>,
+    pub compare_to_source_id: Option<Primitive<FhirString>>,
     /// XPath or JSONPath expression against fixture used to compare the "sourceId/path" evaluations to
-    pub compare_to_source_path: Option<Primitive<String>>,
+    pub compare_to_source_path: Option<Primitive<FhirString>>,
     /// xml | json
     pub content_type: Option<Primitive<ContentType>>,
     /// HTTP header field name
-    pub header_field: Option<Primitive<String>>,
+    pub header_field: Option<Primitive<FhirString>>,
     /// Fixture Id of minimum content resource
-    pub minimum_id: Option<Primitive<String>>,
+    pub minimum_id: Option<Primitive<FhirString>>,
     /// Perform validation on navigation links?
     pub navigation_links: Option<Primitive<bool>>,
     /// equals | notEquals | in | notIn | greaterThan | lessThan | empty | notEmpty | contains | notContains
     pub operator: Option<Primitive<AssertionOperatorType>>,
     /// XPath or JSONPath expression
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// Resource type
     pub resource: Option<Primitive<FhirDefinedType>>,
     /// okay | created | noContent | notModified | bad | forbidden | notFound | methodNotAllowed | conflict | gone | preconditionFailed | unprocessable
     pub response: Option<Primitive<AssertionResponseTypes>>,
     /// HTTP response code to test
-    pub response_code: Option<Primitive<String>>,
+    pub response_code: Option<Primitive<FhirString>>,
     /// Fixture Id of source expression or headerField
-    pub source_id: Option<Primitive<String>>,
+    pub source_id: Option<Primitive<FhirString>>,
     /// Profile Id of validation profile reference
-    pub validate_profile_id: Option<Primitive<String>>,
+    pub validate_profile_id: Option<Primitive<FhirString>>,
     /// The value to compare to
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
     /// Will this assert produce a warning only on error?
     pub warning_only: Option<Primitive<bool>>,
 }
@@ -1185,9 +1186,9 @@ pub struct TestScriptTest {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Tracking/logging name of this test
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Tracking/reporting short description of the test
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Capabilities  that are expected to function correctly on the FHIR server being tested
     pub metadata: Option<TestScriptMetadata>,
     /// A test operation or assert to perform

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A set of codes drawn from one or more code systems
 ///
 /// FHIR `ValueSet` (<http://hl7.org/fhir/StructureDefinition/ValueSet>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct ValueSet {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,13 +30,13 @@ pub struct ValueSet {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Globally unique logical identifier for  value set
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the value set (e.g. HL7 v2 / CDA)
     pub identifier: Option<Identifier>,
     /// Logical identifier for this version of the value set
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Informal name for this value set
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// draft | active | retired
     ///
     /// Required by FHIR (min 1).
@@ -43,7 +44,7 @@ pub struct ValueSet {
     /// If for testing purposes, not real usage
     pub experimental: Option<Primitive<bool>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details of the publisher
     pub contact: Vec<ValueSetContact>,
     /// Date for given status
@@ -51,15 +52,15 @@ pub struct ValueSet {
     /// Fixed date for all referenced code systems and value sets
     pub locked_date: Option<Primitive<Date>>,
     /// Human language description of the value set
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Content intends to support these contexts
     pub use_context: Vec<CodeableConcept>,
     /// Indicates whether or not any change to the content logical definition may occur
     pub immutable: Option<Primitive<bool>>,
     /// Why needed
-    pub requirements: Option<Primitive<String>>,
+    pub requirements: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// Whether this is intended to be used with an extensible binding
     pub extensible: Option<Primitive<bool>>,
     /// An inline code system, which is part of this value set
@@ -206,7 +207,7 @@ pub struct ValueSetContact {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Name of an individual to contact
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Contact details for individual or publisher
     pub telecom: Vec<ContactPoint>,
 }
@@ -273,9 +274,9 @@ pub struct ValueSetCodeSystem {
     /// URI to identify the code system (e.g. in Coding.system)
     ///
     /// Required by FHIR (min 1).
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// Version (for use in Coding.version)
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// If code comparison is case sensitive
     pub case_sensitive: Option<Primitive<bool>>,
     /// Concepts in the code system
@@ -356,13 +357,13 @@ pub struct ValueSetCodeSystemConcept {
     /// Code that identifies concept
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// If this code is not for use as a real concept
     pub r#abstract: Option<Primitive<bool>>,
     /// Text to display to the user
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// Formal definition
-    pub definition: Option<Primitive<String>>,
+    pub definition: Option<Primitive<FhirString>>,
     /// Additional representations for the concept
     pub designation: Vec<ValueSetCodeSystemConceptDesignation>,
     /// Child Concepts (is-a/contains/categorizes)
@@ -442,13 +443,13 @@ pub struct ValueSetCodeSystemConceptDesignation {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Human language of the designation
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Details how this designation would be used
     pub r#use: Option<Coding>,
     /// The text value for this designation
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ValueSetCodeSystemConceptDesignation {
     const TYPE_NAME: &'static str = "ValueSet.codeSystem.concept.designation";
@@ -514,7 +515,7 @@ pub struct ValueSetCompose {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Import the contents of another value set
-    pub import: Vec<Primitive<String>>,
+    pub import: Vec<Primitive<FhirString>>,
     /// Include one or more codes from a code system
     pub include: Vec<ValueSetComposeInclude>,
     /// Explicitly exclude codes
@@ -585,9 +586,9 @@ pub struct ValueSetComposeInclude {
     /// The system the codes come from
     ///
     /// Required by FHIR (min 1).
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// Specific version of the code system referred to
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// A concept defined in the system
     pub concept: Vec<ValueSetComposeIncludeConcept>,
     /// Select codes/concepts by their properties (including relationships)
@@ -661,9 +662,9 @@ pub struct ValueSetComposeIncludeConcept {
     /// Code or expression from system
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Test to display for this code for this value set
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// Additional representations for this valueset
     pub designation: Vec<ValueSetCodeSystemConceptDesignation>,
 }
@@ -735,7 +736,7 @@ pub struct ValueSetComposeIncludeFilter {
     /// A property defined by the code system
     ///
     /// Required by FHIR (min 1).
-    pub property: Option<Primitive<String>>,
+    pub property: Option<Primitive<FhirString>>,
     /// = | is-a | is-not-a | regex | in | not-in
     ///
     /// Required by FHIR (min 1).
@@ -743,7 +744,7 @@ pub struct ValueSetComposeIncludeFilter {
     /// Code from the system, or regex criteria
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ValueSetComposeIncludeFilter {
     const TYPE_NAME: &'static str = "ValueSet.compose.include.filter";
@@ -812,7 +813,7 @@ pub struct ValueSetExpansion {
     /// Uniquely identifies this expansion
     ///
     /// Required by FHIR (min 1).
-    pub identifier: Option<Primitive<String>>,
+    pub identifier: Option<Primitive<FhirString>>,
     /// Time ValueSet expansion happened
     ///
     /// Required by FHIR (min 1).
@@ -900,7 +901,7 @@ pub struct ValueSetExpansionParameter {
     /// Name as assigned by the server
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Value of the named parameter
     pub value: Option<ValueSetExpansionParameterValue>,
 }
@@ -970,15 +971,15 @@ pub struct ValueSetExpansionContains {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// System value for the code
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// If user cannot select this entry
     pub r#abstract: Option<Primitive<bool>>,
     /// Version in which this code/display is defined
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Code - if blank, this is not a selectable code
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// User display for the concept
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// Codes contained under this entry
     pub contains: Vec<ValueSetExpansionContains>,
 }
@@ -1047,7 +1048,7 @@ impl FhirJson for ValueSetExpansionContains {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueSetExpansionParameterValue {
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
     /// `valueInteger`: the value as a FHIR `integer`.
@@ -1055,9 +1056,9 @@ pub enum ValueSetExpansionParameterValue {
     /// `valueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
     /// `valueUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
     /// `valueCode`: the value as a FHIR `code`.
-    Code(Primitive<String>),
+    Code(Primitive<FhirString>),
 }
 impl From<Primitive<bool>> for ValueSetExpansionParameterValue {
     fn from(v: Primitive<bool>) -> Self {

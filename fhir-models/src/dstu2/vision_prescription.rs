@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Prescription for vision correction products for a patient
 ///
 /// FHIR `VisionPrescription` (<http://hl7.org/fhir/StructureDefinition/VisionPrescription>, FHIR 1.0.2).
@@ -17,9 +18,9 @@ pub struct VisionPrescription {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -162,11 +163,11 @@ pub struct VisionPrescriptionDispense {
     /// Lens wear duration
     pub duration: Option<Quantity>,
     /// Lens add
-    pub color: Option<Primitive<String>>,
+    pub color: Option<Primitive<FhirString>>,
     /// Lens add
-    pub brand: Option<Primitive<String>>,
+    pub brand: Option<Primitive<FhirString>>,
     /// Notes for coatings
-    pub notes: Option<Primitive<String>>,
+    pub notes: Option<Primitive<FhirString>>,
 }
 impl FhirJson for VisionPrescriptionDispense {
     const TYPE_NAME: &'static str = "VisionPrescription.dispense";

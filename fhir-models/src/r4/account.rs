@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Tracks balance, charges, for patient or cost center
 ///
 /// FHIR `Account` (<http://hl7.org/fhir/StructureDefinition/Account>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Account {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -35,7 +36,7 @@ pub struct Account {
     /// E.g. patient, expense, depreciation
     pub r#type: Option<CodeableConcept>,
     /// Human-readable label
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// The entity that caused the expenses
     pub subject: Vec<Reference>,
     /// Transaction window
@@ -45,7 +46,7 @@ pub struct Account {
     /// Entity managing the Account
     pub owner: Option<Reference>,
     /// Explanation of purpose/use
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The parties ultimately responsible for balancing the Account
     pub guarantor: Vec<AccountGuarantor>,
     /// Reference to a parent Account

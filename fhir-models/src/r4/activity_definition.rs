@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// The definition of a specific activity to be taken, independent of any particular patient or context
 ///
 /// FHIR `ActivityDefinition` (<http://hl7.org/fhir/StructureDefinition/ActivityDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ActivityDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,17 +28,17 @@ pub struct ActivityDefinition {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this activity definition, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the activity definition
     pub identifier: Vec<Identifier>,
     /// Business version of the activity definition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this activity definition (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this activity definition (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Subordinate title of the activity definition
-    pub subtitle: Option<Primitive<String>>,
+    pub subtitle: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -49,21 +50,21 @@ pub struct ActivityDefinition {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the activity definition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for activity definition (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this activity definition is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Describes the clinical usage of the activity definition
-    pub usage: Option<Primitive<String>>,
+    pub usage: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// When the activity definition was approved by publisher
     pub approval_date: Option<Primitive<Date>>,
     /// When the activity definition was last reviewed
@@ -83,11 +84,11 @@ pub struct ActivityDefinition {
     /// Additional documentation, citations, etc.
     pub related_artifact: Vec<RelatedArtifact>,
     /// Logic used by the activity definition
-    pub library: Vec<Primitive<String>>,
+    pub library: Vec<Primitive<FhirString>>,
     /// Kind of resource
     pub kind: Option<Primitive<RequestResourceType>>,
     /// What profile the resource needs to conform to
-    pub profile: Option<Primitive<String>>,
+    pub profile: Option<Primitive<FhirString>>,
     /// Detail type of activity
     pub code: Option<CodeableConcept>,
     /// proposal | plan | directive | order | original-order | reflex-order | filler-order | instance-order | option
@@ -117,7 +118,7 @@ pub struct ActivityDefinition {
     /// What observations must be produced by this action
     pub observation_result_requirement: Vec<Reference>,
     /// Transform to apply the template
-    pub transform: Option<Primitive<String>>,
+    pub transform: Option<Primitive<FhirString>>,
     /// Dynamic aspects of the definition
     pub dynamic_value: Vec<ActivityDefinitionDynamicValue>,
 }
@@ -421,7 +422,7 @@ pub struct ActivityDefinitionDynamicValue {
     /// The path to the element to be set dynamically
     ///
     /// Required by FHIR (min 1).
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// An expression that provides the dynamic value for the customization
     ///
     /// Required by FHIR (min 1).

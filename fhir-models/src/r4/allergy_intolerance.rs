@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Allergy or Intolerance (generally: Risk of adverse reaction to a substance)
 ///
 /// FHIR `AllergyIntolerance` (<http://hl7.org/fhir/StructureDefinition/AllergyIntolerance>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct AllergyIntolerance {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -191,7 +192,7 @@ pub struct AllergyIntoleranceReaction {
     /// Required by FHIR (min 1).
     pub manifestation: Vec<CodeableConcept>,
     /// Description of the event as a whole
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Date(/time) when manifestations showed
     pub onset: Option<Primitive<DateTime>>,
     /// mild | moderate | severe (of event as a whole)
@@ -276,7 +277,7 @@ pub enum AllergyIntoleranceOnset {
     /// `onsetRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
     /// `onsetString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Primitive<DateTime>> for AllergyIntoleranceOnset {
     fn from(v: Primitive<DateTime>) -> Self {
@@ -303,13 +304,13 @@ impl From<Range> for AllergyIntoleranceOnset {
         Self::Range(Box::new(v))
     }
 }
-impl From<Primitive<String>> for AllergyIntoleranceOnset {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for AllergyIntoleranceOnset {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for AllergyIntoleranceOnset {
-    fn from(v: String) -> Self {
+impl From<FhirString> for AllergyIntoleranceOnset {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A booking of a healthcare event among patient(s), practitioner(s), related person(s) and/or device(s) for a specific date/time. This may result in one or more Encounter(s)
 ///
 /// FHIR `Appointment` (<http://hl7.org/fhir/StructureDefinition/Appointment>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Appointment {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -49,7 +50,7 @@ pub struct Appointment {
     /// Used to make informed decisions if needing to re-prioritize
     pub priority: Option<Primitive<u32>>,
     /// Shown on a subject line in a meeting request, or appointment list
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Additional information to support the appointment
     pub supporting_information: Vec<Reference>,
     /// When appointment is to take place
@@ -63,9 +64,9 @@ pub struct Appointment {
     /// The date that this appointment was initially created
     pub created: Option<Primitive<DateTime>>,
     /// Additional comments
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
     /// Detailed information and instructions for the patient
-    pub patient_instruction: Option<Primitive<String>>,
+    pub patient_instruction: Option<Primitive<FhirString>>,
     /// The service request this appointment is allocated to assess
     pub based_on: Vec<Reference>,
     /// Participants involved in appointment

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A reply to an appointment request for a patient and/or practitioner(s), such as a confirmation or rejection
 ///
 /// FHIR `AppointmentResponse` (<http://hl7.org/fhir/StructureDefinition/AppointmentResponse>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct AppointmentResponse {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -45,7 +46,7 @@ pub struct AppointmentResponse {
     /// Required by FHIR (min 1).
     pub participant_status: Option<Primitive<ParticipationStatus>>,
     /// Additional comments
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
 }
 impl FhirJson for AppointmentResponse {
     const TYPE_NAME: &'static str = "AppointmentResponse";

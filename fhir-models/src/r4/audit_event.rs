@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Event record kept for security purposes
 ///
 /// FHIR `AuditEvent` (<http://hl7.org/fhir/StructureDefinition/AuditEvent>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct AuditEvent {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -43,7 +44,7 @@ pub struct AuditEvent {
     /// Whether the event succeeded or failed
     pub outcome: Option<Primitive<AuditEventOutcome>>,
     /// Description of the event outcome
-    pub outcome_desc: Option<Primitive<String>>,
+    pub outcome_desc: Option<Primitive<FhirString>>,
     /// The purposeOfUse of the event
     pub purpose_of_event: Vec<CodeableConcept>,
     /// Actor involved in the event
@@ -161,9 +162,9 @@ pub struct AuditEventAgent {
     /// Identifier of who
     pub who: Option<Reference>,
     /// Alternative User identity
-    pub alt_id: Option<Primitive<String>>,
+    pub alt_id: Option<Primitive<FhirString>>,
     /// Human friendly name for the agent
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Whether user is initiator
     ///
     /// Required by FHIR (min 1).
@@ -171,7 +172,7 @@ pub struct AuditEventAgent {
     /// Where
     pub location: Option<Reference>,
     /// Policy that authorized event
-    pub policy: Vec<Primitive<String>>,
+    pub policy: Vec<Primitive<FhirString>>,
     /// Type of media
     pub media: Option<Coding>,
     /// Logical network location for application activity
@@ -257,7 +258,7 @@ pub struct AuditEventAgentNetwork {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Identifier for the network access point of the user device
-    pub address: Option<Primitive<String>>,
+    pub address: Option<Primitive<FhirString>>,
     /// The type of network access point
     pub r#type: Option<Primitive<AuditEventAgentNetworkType>>,
 }
@@ -317,7 +318,7 @@ pub struct AuditEventSource {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Logical source location within the enterprise
-    pub site: Option<Primitive<String>>,
+    pub site: Option<Primitive<FhirString>>,
     /// The identity of source detecting the event
     ///
     /// Required by FHIR (min 1).
@@ -392,11 +393,11 @@ pub struct AuditEventEntity {
     /// Security labels on the entity
     pub security_label: Vec<Coding>,
     /// Descriptor for entity
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Descriptive text
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Query parameters
-    pub query: Option<Primitive<String>>,
+    pub query: Option<Primitive<FhirString>>,
     /// Additional Information about the entity
     pub detail: Vec<AuditEventEntityDetail>,
 }
@@ -477,7 +478,7 @@ pub struct AuditEventEntityDetail {
     /// Name of the property
     ///
     /// Required by FHIR (min 1).
-    pub r#type: Option<Primitive<String>>,
+    pub r#type: Option<Primitive<FhirString>>,
     /// Property value
     ///
     /// Required by FHIR (min 1).
@@ -537,9 +538,9 @@ impl FhirJson for AuditEventEntityDetail {
 #[derive(Debug, Clone, PartialEq)]
 pub enum AuditEventEntityDetailValue {
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueBase64Binary`: the value as a FHIR `base64Binary`.
-    Base64Binary(Primitive<String>),
+    Base64Binary(Primitive<FhirString>),
 }
 impl Choice for AuditEventEntityDetailValue {
     fn read_variant(

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A material substance originating from a biological entity
 ///
 /// FHIR `BiologicallyDerivedProduct` (<http://hl7.org/fhir/StructureDefinition/BiologicallyDerivedProduct>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct BiologicallyDerivedProduct {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -223,7 +224,7 @@ pub struct BiologicallyDerivedProductProcessing {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Description of of processing
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Procesing code
     pub procedure: Option<CodeableConcept>,
     /// Substance added during processing
@@ -297,7 +298,7 @@ pub struct BiologicallyDerivedProductManipulation {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Description of manipulation
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Time of manipulation
     pub time: Option<BiologicallyDerivedProductManipulationTime>,
 }
@@ -363,7 +364,7 @@ pub struct BiologicallyDerivedProductStorage {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Description of storage
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Storage temperature
     pub temperature: Option<Primitive<Decimal>>,
     /// farenheit | celsius | kelvin

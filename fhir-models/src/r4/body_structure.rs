@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Specific and identified anatomical structure
 ///
 /// FHIR `BodyStructure` (<http://hl7.org/fhir/StructureDefinition/BodyStructure>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct BodyStructure {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -37,7 +38,7 @@ pub struct BodyStructure {
     /// Body site modifier
     pub location_qualifier: Vec<CodeableConcept>,
     /// Text description
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Attached images
     pub image: Vec<Attachment>,
     /// Who this is about

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Contains a collection of resources
 ///
 /// FHIR `Bundle` (<http://hl7.org/fhir/StructureDefinition/Bundle>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Bundle {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Persistent identifier for the bundle
     pub identifier: Option<Identifier>,
     /// document | message | transaction | transaction-response | batch | batch-response | history | searchset | collection
@@ -109,11 +110,11 @@ pub struct BundleLink {
     /// See <http://www.iana.org/assignments/link-relations/link-relations.xhtml#link-relations-1>
     ///
     /// Required by FHIR (min 1).
-    pub relation: Option<Primitive<String>>,
+    pub relation: Option<Primitive<FhirString>>,
     /// Reference details for the link
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
 }
 impl FhirJson for BundleLink {
     const TYPE_NAME: &'static str = "Bundle.link";
@@ -173,7 +174,7 @@ pub struct BundleEntry {
     /// Links related to this entry
     pub link: Vec<BundleLink>,
     /// URI for resource (Absolute URL server address or URI for UUID/OID)
-    pub full_url: Option<Primitive<String>>,
+    pub full_url: Option<Primitive<FhirString>>,
     /// A resource in the bundle
     pub resource: Option<Resource>,
     /// Search related information
@@ -312,15 +313,15 @@ pub struct BundleEntryRequest {
     /// URL for HTTP equivalent of this entry
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// For managing cache currency
-    pub if_none_match: Option<Primitive<String>>,
+    pub if_none_match: Option<Primitive<FhirString>>,
     /// For managing cache currency
     pub if_modified_since: Option<Primitive<Instant>>,
     /// For managing update contention
-    pub if_match: Option<Primitive<String>>,
+    pub if_match: Option<Primitive<FhirString>>,
     /// For conditional creates
-    pub if_none_exist: Option<Primitive<String>>,
+    pub if_none_exist: Option<Primitive<FhirString>>,
 }
 impl FhirJson for BundleEntryRequest {
     const TYPE_NAME: &'static str = "Bundle.entry.request";
@@ -400,11 +401,11 @@ pub struct BundleEntryResponse {
     /// Status response code (text optional)
     ///
     /// Required by FHIR (min 1).
-    pub status: Option<Primitive<String>>,
+    pub status: Option<Primitive<FhirString>>,
     /// The location (if the operation returns a location)
-    pub location: Option<Primitive<String>>,
+    pub location: Option<Primitive<FhirString>>,
     /// The Etag for the resource (if relevant)
-    pub etag: Option<Primitive<String>>,
+    pub etag: Option<Primitive<FhirString>>,
     /// Server's date time modified
     pub last_modified: Option<Primitive<Instant>>,
     /// OperationOutcome with hints and warnings (for batch/transaction)

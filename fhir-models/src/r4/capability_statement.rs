@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A statement of system capabilities
 ///
 /// FHIR `CapabilityStatement` (<http://hl7.org/fhir/StructureDefinition/CapabilityStatement>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct CapabilityStatement {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,13 +28,13 @@ pub struct CapabilityStatement {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this capability statement, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Business version of the capability statement
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this capability statement (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this capability statement (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -45,27 +46,27 @@ pub struct CapabilityStatement {
     /// Required by FHIR (min 1).
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the capability statement
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for capability statement (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this capability statement is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// instance | capability | requirements
     ///
     /// Required by FHIR (min 1).
     pub kind: Option<Primitive<CapabilityStatementKind>>,
     /// Canonical URL of another capability statement this implements
-    pub instantiates: Vec<Primitive<String>>,
+    pub instantiates: Vec<Primitive<FhirString>>,
     /// Canonical URL of another capability statement this adds to
-    pub imports: Vec<Primitive<String>>,
+    pub imports: Vec<Primitive<FhirString>>,
     /// Software that is covered by this capability statement
     pub software: Option<CapabilityStatementSoftware>,
     /// If this describes a specific instance
@@ -77,11 +78,11 @@ pub struct CapabilityStatement {
     /// formats supported (xml | json | ttl | mime type)
     ///
     /// Required by FHIR (min 1).
-    pub format: Vec<Primitive<String>>,
+    pub format: Vec<Primitive<FhirString>>,
     /// Patch formats supported
-    pub patch_format: Vec<Primitive<String>>,
+    pub patch_format: Vec<Primitive<FhirString>>,
     /// Implementation guides supported
-    pub implementation_guide: Vec<Primitive<String>>,
+    pub implementation_guide: Vec<Primitive<FhirString>>,
     /// If the endpoint is a RESTful one
     pub rest: Vec<CapabilityStatementRest>,
     /// If messaging is supported
@@ -259,9 +260,9 @@ pub struct CapabilityStatementSoftware {
     /// A name the software is known by
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Version covered by this statement
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Date this version was released
     pub release_date: Option<Primitive<DateTime>>,
 }
@@ -328,9 +329,9 @@ pub struct CapabilityStatementImplementation {
     /// Describes this specific instance
     ///
     /// Required by FHIR (min 1).
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Base URL for the installation
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Organization that manages the data
     pub custodian: Option<Reference>,
 }
@@ -398,7 +399,7 @@ pub struct CapabilityStatementRest {
     /// Required by FHIR (min 1).
     pub mode: Option<Primitive<RestfulCapabilityMode>>,
     /// General description of implementation
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
     /// Information about security of implementation
     pub security: Option<CapabilityStatementRestSecurity>,
     /// Resource served on the REST interface
@@ -410,7 +411,7 @@ pub struct CapabilityStatementRest {
     /// Definition of a system level operation
     pub operation: Vec<CapabilityStatementRestResourceOperation>,
     /// Compartments served/used by system
-    pub compartment: Vec<Primitive<String>>,
+    pub compartment: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for CapabilityStatementRest {
     const TYPE_NAME: &'static str = "CapabilityStatement.rest";
@@ -497,7 +498,7 @@ pub struct CapabilityStatementRestSecurity {
     /// OAuth | SMART-on-FHIR | NTLM | Basic | Kerberos | Certificates
     pub service: Vec<CodeableConcept>,
     /// General description of how security works
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CapabilityStatementRestSecurity {
     const TYPE_NAME: &'static str = "CapabilityStatement.rest.security";
@@ -563,11 +564,11 @@ pub struct CapabilityStatementRestResource {
     /// Required by FHIR (min 1).
     pub r#type: Option<Primitive<ResourceType>>,
     /// Base System profile for all uses of resource
-    pub profile: Option<Primitive<String>>,
+    pub profile: Option<Primitive<FhirString>>,
     /// Profiles for use cases supported
-    pub supported_profile: Vec<Primitive<String>>,
+    pub supported_profile: Vec<Primitive<FhirString>>,
     /// Additional information about the use of the resource type
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
     /// What operations are supported?
     pub interaction: Vec<CapabilityStatementRestResourceInteraction>,
     /// no-version | versioned | versioned-update
@@ -587,9 +588,9 @@ pub struct CapabilityStatementRestResource {
     /// literal | logical | resolves | enforced | local
     pub reference_policy: Vec<Primitive<ReferenceHandlingPolicy>>,
     /// _include values supported by the server
-    pub search_include: Vec<Primitive<String>>,
+    pub search_include: Vec<Primitive<FhirString>>,
     /// _revinclude values supported by the server
-    pub search_rev_include: Vec<Primitive<String>>,
+    pub search_rev_include: Vec<Primitive<FhirString>>,
     /// Search parameters supported by implementation
     pub search_param: Vec<CapabilityStatementRestResourceSearchParam>,
     /// Definition of a resource operation
@@ -767,7 +768,7 @@ pub struct CapabilityStatementRestResourceInteraction {
     /// Required by FHIR (min 1).
     pub code: Option<Primitive<TypeRestfulInteraction>>,
     /// Anything special about operation behavior
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CapabilityStatementRestResourceInteraction {
     const TYPE_NAME: &'static str = "CapabilityStatement.rest.resource.interaction";
@@ -831,15 +832,15 @@ pub struct CapabilityStatementRestResourceSearchParam {
     /// Name of search parameter
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Source of definition for parameter
-    pub definition: Option<Primitive<String>>,
+    pub definition: Option<Primitive<FhirString>>,
     /// number | date | string | token | reference | composite | quantity | uri | special
     ///
     /// Required by FHIR (min 1).
     pub r#type: Option<Primitive<SearchParamType>>,
     /// Server-specific usage
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CapabilityStatementRestResourceSearchParam {
     const TYPE_NAME: &'static str = "CapabilityStatement.rest.resource.searchParam";
@@ -909,13 +910,13 @@ pub struct CapabilityStatementRestResourceOperation {
     /// Name by which the operation/query is invoked
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// The defined operation/query
     ///
     /// Required by FHIR (min 1).
-    pub definition: Option<Primitive<String>>,
+    pub definition: Option<Primitive<FhirString>>,
     /// Specific details about operation behavior
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CapabilityStatementRestResourceOperation {
     const TYPE_NAME: &'static str = "CapabilityStatement.rest.resource.operation";
@@ -984,7 +985,7 @@ pub struct CapabilityStatementRestInteraction {
     /// Required by FHIR (min 1).
     pub code: Option<Primitive<SystemRestfulInteraction>>,
     /// Anything special about operation behavior
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CapabilityStatementRestInteraction {
     const TYPE_NAME: &'static str = "CapabilityStatement.rest.interaction";
@@ -1050,7 +1051,7 @@ pub struct CapabilityStatementMessaging {
     /// Reliable Message Cache Length (min)
     pub reliable_cache: Option<Primitive<u32>>,
     /// Messaging interface behavior details
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
     /// Messages supported by this system
     pub supported_message: Vec<CapabilityStatementMessagingSupportedMessage>,
 }
@@ -1130,7 +1131,7 @@ pub struct CapabilityStatementMessagingEndpoint {
     /// Network address or identifier of the end-point
     ///
     /// Required by FHIR (min 1).
-    pub address: Option<Primitive<String>>,
+    pub address: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CapabilityStatementMessagingEndpoint {
     const TYPE_NAME: &'static str = "CapabilityStatement.messaging.endpoint";
@@ -1193,7 +1194,7 @@ pub struct CapabilityStatementMessagingSupportedMessage {
     /// Message supported by this system
     ///
     /// Required by FHIR (min 1).
-    pub definition: Option<Primitive<String>>,
+    pub definition: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CapabilityStatementMessagingSupportedMessage {
     const TYPE_NAME: &'static str = "CapabilityStatement.messaging.supportedMessage";
@@ -1255,11 +1256,11 @@ pub struct CapabilityStatementDocument {
     /// Required by FHIR (min 1).
     pub mode: Option<Primitive<DocumentMode>>,
     /// Description of document support
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
     /// Constraint on the resources used in the document
     ///
     /// Required by FHIR (min 1).
-    pub profile: Option<Primitive<String>>,
+    pub profile: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CapabilityStatementDocument {
     const TYPE_NAME: &'static str = "CapabilityStatement.document";

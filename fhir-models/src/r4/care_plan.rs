@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Healthcare plan for patient or group
 ///
 /// FHIR `CarePlan` (<http://hl7.org/fhir/StructureDefinition/CarePlan>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct CarePlan {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,9 +30,9 @@ pub struct CarePlan {
     /// External Ids for this plan
     pub identifier: Vec<Identifier>,
     /// Instantiates FHIR protocol or definition
-    pub instantiates_canonical: Vec<Primitive<String>>,
+    pub instantiates_canonical: Vec<Primitive<FhirString>>,
     /// Instantiates external protocol or definition
-    pub instantiates_uri: Vec<Primitive<String>>,
+    pub instantiates_uri: Vec<Primitive<FhirString>>,
     /// Fulfills CarePlan
     pub based_on: Vec<Reference>,
     /// CarePlan replaced by this CarePlan
@@ -49,9 +50,9 @@ pub struct CarePlan {
     /// Type of plan
     pub category: Vec<CodeableConcept>,
     /// Human-friendly name for the care plan
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Summary of nature of plan
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Who the care plan is for
     ///
     /// Required by FHIR (min 1).
@@ -302,9 +303,9 @@ pub struct CarePlanActivityDetail {
     /// Appointment | CommunicationRequest | DeviceRequest | MedicationRequest | NutritionOrder | Task | ServiceRequest | VisionPrescription
     pub kind: Option<Primitive<CarePlanActivityKind>>,
     /// Instantiates FHIR protocol or definition
-    pub instantiates_canonical: Vec<Primitive<String>>,
+    pub instantiates_canonical: Vec<Primitive<FhirString>>,
     /// Instantiates external protocol or definition
-    pub instantiates_uri: Vec<Primitive<String>>,
+    pub instantiates_uri: Vec<Primitive<FhirString>>,
     /// Detail type of activity
     pub code: Option<CodeableConcept>,
     /// Why activity should be done or why activity was prohibited
@@ -334,7 +335,7 @@ pub struct CarePlanActivityDetail {
     /// How much to administer/supply/consume
     pub quantity: Option<Quantity>,
     /// Extra info describing activity to perform
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CarePlanActivityDetail {
     const TYPE_NAME: &'static str = "CarePlan.activity.detail";
@@ -466,7 +467,7 @@ pub enum CarePlanActivityDetailScheduled {
     /// `scheduledPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
     /// `scheduledString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Timing> for CarePlanActivityDetailScheduled {
     fn from(v: Timing) -> Self {
@@ -478,13 +479,13 @@ impl From<Period> for CarePlanActivityDetailScheduled {
         Self::Period(Box::new(v))
     }
 }
-impl From<Primitive<String>> for CarePlanActivityDetailScheduled {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for CarePlanActivityDetailScheduled {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for CarePlanActivityDetailScheduled {
-    fn from(v: String) -> Self {
+impl From<FhirString> for CarePlanActivityDetailScheduled {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Planned participants in the coordination and delivery of care for a patient or group
 ///
 /// FHIR `CareTeam` (<http://hl7.org/fhir/StructureDefinition/CareTeam>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct CareTeam {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -33,7 +34,7 @@ pub struct CareTeam {
     /// Type of team
     pub category: Vec<CodeableConcept>,
     /// Name of the team, such as crisis assessment team
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Who care team is for
     pub subject: Option<Reference>,
     /// Encounter created as part of

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Item containing charge code(s) associated with the provision of healthcare provider products
 ///
 /// FHIR `ChargeItem` (<http://hl7.org/fhir/StructureDefinition/ChargeItem>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ChargeItem {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,9 +30,9 @@ pub struct ChargeItem {
     /// Business Identifier for item
     pub identifier: Vec<Identifier>,
     /// Defining information about the code of this charge item
-    pub definition_uri: Vec<Primitive<String>>,
+    pub definition_uri: Vec<Primitive<FhirString>>,
     /// Resource defining the code of this ChargeItem
-    pub definition_canonical: Vec<Primitive<String>>,
+    pub definition_canonical: Vec<Primitive<FhirString>>,
     /// planned | billable | not-billable | aborted | billed | entered-in-error | unknown
     ///
     /// Required by FHIR (min 1).
@@ -67,7 +68,7 @@ pub struct ChargeItem {
     /// Price overriding the associated rules
     pub price_override: Option<Money>,
     /// Reason for overriding the list price/factor
-    pub override_reason: Option<Primitive<String>>,
+    pub override_reason: Option<Primitive<FhirString>>,
     /// Individual who was entering
     pub enterer: Option<Reference>,
     /// Date the charge item was entered

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Definition of properties and rules about how the price and the applicability of a ChargeItem can be determined
 ///
 /// FHIR `ChargeItemDefinition` (<http://hl7.org/fhir/StructureDefinition/ChargeItemDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ChargeItemDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,19 +30,19 @@ pub struct ChargeItemDefinition {
     /// Canonical identifier for this charge item definition, represented as a URI (globally unique)
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the charge item definition
     pub identifier: Vec<Identifier>,
     /// Business version of the charge item definition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this charge item definition (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Underlying externally-defined charge item definition
-    pub derived_from_uri: Vec<Primitive<String>>,
+    pub derived_from_uri: Vec<Primitive<FhirString>>,
     /// A larger definition of which this particular definition is a component or step
-    pub part_of: Vec<Primitive<String>>,
+    pub part_of: Vec<Primitive<FhirString>>,
     /// Completed or terminated request(s) whose function is taken by this new request
-    pub replaces: Vec<Primitive<String>>,
+    pub replaces: Vec<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -51,17 +52,17 @@ pub struct ChargeItemDefinition {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the charge item definition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for charge item definition (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// When the charge item definition was approved by publisher
     pub approval_date: Option<Primitive<Date>>,
     /// When the charge item definition was last reviewed
@@ -234,11 +235,11 @@ pub struct ChargeItemDefinitionApplicability {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Natural language description of the condition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Language of the expression
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Boolean-valued expression
-    pub expression: Option<Primitive<String>>,
+    pub expression: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ChargeItemDefinitionApplicability {
     const TYPE_NAME: &'static str = "ChargeItemDefinition.applicability";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Claim, Pre-determination or Pre-authorization
 ///
 /// FHIR `Claim` (<http://hl7.org/fhir/StructureDefinition/Claim>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Claim {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -701,9 +702,9 @@ pub struct ClaimInsurance {
     /// Required by FHIR (min 1).
     pub coverage: Option<Reference>,
     /// Additional provider contract number
-    pub business_arrangement: Option<Primitive<String>>,
+    pub business_arrangement: Option<Primitive<FhirString>>,
     /// Prior authorization reference number
-    pub pre_auth_ref: Vec<Primitive<String>>,
+    pub pre_auth_ref: Vec<Primitive<FhirString>>,
     /// Adjudication results
     pub claim_response: Option<Reference>,
 }
@@ -1316,7 +1317,7 @@ pub enum ClaimSupportingInfoValue {
     /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
     /// `valueAttachment`: the value as a FHIR `Attachment`.
@@ -1334,13 +1335,13 @@ impl From<bool> for ClaimSupportingInfoValue {
         Self::Boolean(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for ClaimSupportingInfoValue {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ClaimSupportingInfoValue {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ClaimSupportingInfoValue {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ClaimSupportingInfoValue {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

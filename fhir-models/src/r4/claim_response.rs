@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Response to a claim predetermination or preauthorization
 ///
 /// FHIR `ClaimResponse` (<http://hl7.org/fhir/StructureDefinition/ClaimResponse>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ClaimResponse {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -63,9 +64,9 @@ pub struct ClaimResponse {
     /// Required by FHIR (min 1).
     pub outcome: Option<Primitive<ClaimProcessingCodes>>,
     /// Disposition Message
-    pub disposition: Option<Primitive<String>>,
+    pub disposition: Option<Primitive<FhirString>>,
     /// Preauthorization reference
-    pub pre_auth_ref: Option<Primitive<String>>,
+    pub pre_auth_ref: Option<Primitive<FhirString>>,
     /// Preauthorization reference effective period
     pub pre_auth_period: Option<Period>,
     /// Party to be paid any benefits payable
@@ -1064,7 +1065,7 @@ pub struct ClaimResponseProcessNote {
     /// Note explanatory text
     ///
     /// Required by FHIR (min 1).
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Language of the text
     pub language: Option<CodeableConcept>,
 }
@@ -1141,7 +1142,7 @@ pub struct ClaimResponseInsurance {
     /// Required by FHIR (min 1).
     pub coverage: Option<Reference>,
     /// Additional provider contract number
-    pub business_arrangement: Option<Primitive<String>>,
+    pub business_arrangement: Option<Primitive<FhirString>>,
     /// Adjudication results
     pub claim_response: Option<Reference>,
 }

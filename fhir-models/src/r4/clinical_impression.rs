@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A clinical assessment performed when planning treatments and management strategies for a patient
 ///
 /// FHIR `ClinicalImpression` (<http://hl7.org/fhir/StructureDefinition/ClinicalImpression>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ClinicalImpression {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -37,7 +38,7 @@ pub struct ClinicalImpression {
     /// Kind of assessment performed
     pub code: Option<CodeableConcept>,
     /// Why/how the assessment was performed
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Patient or group assessed
     ///
     /// Required by FHIR (min 1).
@@ -57,9 +58,9 @@ pub struct ClinicalImpression {
     /// One or more sets of investigations (signs, symptoms, etc.)
     pub investigation: Vec<ClinicalImpressionInvestigation>,
     /// Clinical Protocol followed
-    pub protocol: Vec<Primitive<String>>,
+    pub protocol: Vec<Primitive<FhirString>>,
     /// Summary of the assessment
-    pub summary: Option<Primitive<String>>,
+    pub summary: Option<Primitive<FhirString>>,
     /// Possible or likely findings and diagnoses
     pub finding: Vec<ClinicalImpressionFinding>,
     /// Estimate of likely outcome
@@ -279,7 +280,7 @@ pub struct ClinicalImpressionFinding {
     /// What was found
     pub item_reference: Option<Reference>,
     /// Which investigations support finding
-    pub basis: Option<Primitive<String>>,
+    pub basis: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ClinicalImpressionFinding {
     const TYPE_NAME: &'static str = "ClinicalImpression.finding";

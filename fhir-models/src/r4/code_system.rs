@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Declares the existence of and describes a code system or code system supplement
 ///
 /// FHIR `CodeSystem` (<http://hl7.org/fhir/StructureDefinition/CodeSystem>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct CodeSystem {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,15 +28,15 @@ pub struct CodeSystem {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this code system, represented as a URI (globally unique) (Coding.system)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the code system (business identifier)
     pub identifier: Vec<Identifier>,
     /// Business version of the code system (Coding.version)
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this code system (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this code system (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -45,23 +46,23 @@ pub struct CodeSystem {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the code system
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for code system (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this code system is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// If code comparison is case sensitive
     pub case_sensitive: Option<Primitive<bool>>,
     /// Canonical reference to the value set with entire code system
-    pub value_set: Option<Primitive<String>>,
+    pub value_set: Option<Primitive<FhirString>>,
     /// grouped-by | is-a | part-of | classified-with
     pub hierarchy_meaning: Option<Primitive<CodeSystemHierarchyMeaning>>,
     /// If code system defines a compositional grammar
@@ -73,7 +74,7 @@ pub struct CodeSystem {
     /// Required by FHIR (min 1).
     pub content: Option<Primitive<CodeSystemContentMode>>,
     /// Canonical URL of Code System this adds designations and properties to
-    pub supplements: Option<Primitive<String>>,
+    pub supplements: Option<Primitive<FhirString>>,
     /// Total concepts in the code system
     pub count: Option<Primitive<u32>>,
     /// Filter that can be used in a value set
@@ -250,9 +251,9 @@ pub struct CodeSystemFilter {
     /// Code that identifies the filter
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// How or why the filter is used
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// = | is-a | descendent-of | is-not-a | regex | in | not-in | generalizes | exists
     ///
     /// Required by FHIR (min 1).
@@ -260,7 +261,7 @@ pub struct CodeSystemFilter {
     /// What to use for the value
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CodeSystemFilter {
     const TYPE_NAME: &'static str = "CodeSystem.filter";
@@ -328,11 +329,11 @@ pub struct CodeSystemProperty {
     /// Identifies the property on the concepts, and when referred to in operations
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Formal identifier for the property
-    pub uri: Option<Primitive<String>>,
+    pub uri: Option<Primitive<FhirString>>,
     /// Why the property is defined, and/or what it conveys
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// code | Coding | string | integer | boolean | dateTime | decimal
     ///
     /// Required by FHIR (min 1).
@@ -404,11 +405,11 @@ pub struct CodeSystemConcept {
     /// Code that identifies concept
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Text to display to the user
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// Formal definition
-    pub definition: Option<Primitive<String>>,
+    pub definition: Option<Primitive<FhirString>>,
     /// Additional representations for the concept
     pub designation: Vec<CodeSystemConceptDesignation>,
     /// Property value for the concept
@@ -483,13 +484,13 @@ pub struct CodeSystemConceptDesignation {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Human language of the designation
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Details how this designation would be used
     pub r#use: Option<Coding>,
     /// The text value for this designation
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CodeSystemConceptDesignation {
     const TYPE_NAME: &'static str = "CodeSystem.concept.designation";
@@ -551,7 +552,7 @@ pub struct CodeSystemConceptProperty {
     /// Reference to CodeSystem.property.code
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Value of the property for this concept
     ///
     /// Required by FHIR (min 1).
@@ -611,11 +612,11 @@ impl FhirJson for CodeSystemConceptProperty {
 #[derive(Debug, Clone, PartialEq)]
 pub enum CodeSystemConceptPropertyValue {
     /// `valueCode`: the value as a FHIR `code`.
-    Code(Primitive<String>),
+    Code(Primitive<FhirString>),
     /// `valueCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
     /// `valueBoolean`: the value as a FHIR `boolean`.

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// AccountStatus
 ///
 /// Codes of the value set `http://hl7.org/fhir/ValueSet/account-status` (a required binding).

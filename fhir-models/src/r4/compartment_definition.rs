@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Compartment Definition for a resource
 ///
 /// FHIR `CompartmentDefinition` (<http://hl7.org/fhir/StructureDefinition/CompartmentDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct CompartmentDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,13 +30,13 @@ pub struct CompartmentDefinition {
     /// Canonical identifier for this compartment definition, represented as a URI (globally unique)
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Business version of the compartment definition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this compartment definition (computer friendly)
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -45,15 +46,15 @@ pub struct CompartmentDefinition {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the compartment definition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Why this compartment definition is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Patient | Encounter | RelatedPerson | Practitioner | Device
     ///
     /// Required by FHIR (min 1).
@@ -182,9 +183,9 @@ pub struct CompartmentDefinitionResource {
     /// Required by FHIR (min 1).
     pub code: Option<Primitive<ResourceType>>,
     /// Search Parameter Name, or chained parameters
-    pub param: Vec<Primitive<String>>,
+    pub param: Vec<Primitive<FhirString>>,
     /// Additional documentation about the resource and compartment
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CompartmentDefinitionResource {
     const TYPE_NAME: &'static str = "CompartmentDefinition.resource";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A map from one set of concepts to one or more other concepts
 ///
 /// FHIR `ConceptMap` (<http://hl7.org/fhir/StructureDefinition/ConceptMap>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ConceptMap {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,15 +28,15 @@ pub struct ConceptMap {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this concept map, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the concept map
     pub identifier: Option<Identifier>,
     /// Business version of the concept map
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this concept map (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this concept map (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -45,19 +46,19 @@ pub struct ConceptMap {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the concept map
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for concept map (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this concept map is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// The source value set that contains the concepts that are being mapped
     pub source: Option<ConceptMapSource>,
     /// The target value set which provides context for the mappings
@@ -198,13 +199,13 @@ pub struct ConceptMapGroup {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Source system where concepts to be mapped are defined
-    pub source: Option<Primitive<String>>,
+    pub source: Option<Primitive<FhirString>>,
     /// Specific version of the  code system
-    pub source_version: Option<Primitive<String>>,
+    pub source_version: Option<Primitive<FhirString>>,
     /// Target system that the concepts are to be mapped to
-    pub target: Option<Primitive<String>>,
+    pub target: Option<Primitive<FhirString>>,
     /// Specific version of the  code system
-    pub target_version: Option<Primitive<String>>,
+    pub target_version: Option<Primitive<FhirString>>,
     /// Mappings for a concept from the source set
     ///
     /// Required by FHIR (min 1).
@@ -286,9 +287,9 @@ pub struct ConceptMapGroupElement {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Identifies element being mapped
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Display for the code
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// Concept in target system for element
     pub target: Vec<ConceptMapGroupElementTarget>,
 }
@@ -350,15 +351,15 @@ pub struct ConceptMapGroupElementTarget {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Code that identifies the target element
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Display for the code
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// relatedto | equivalent | equal | wider | subsumes | narrower | specializes | inexact | unmatched | disjoint
     ///
     /// Required by FHIR (min 1).
     pub equivalence: Option<Primitive<ConceptMapEquivalence>>,
     /// Description of status/issues in mapping
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
     /// Other elements required for this mapping (from context)
     pub depends_on: Vec<ConceptMapGroupElementTargetDependsOn>,
     /// Other concepts that this mapping also produces
@@ -434,15 +435,15 @@ pub struct ConceptMapGroupElementTargetDependsOn {
     /// Reference to property mapping depends on
     ///
     /// Required by FHIR (min 1).
-    pub property: Option<Primitive<String>>,
+    pub property: Option<Primitive<FhirString>>,
     /// Code System (if necessary)
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// Value of the referenced element
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
     /// Display for the code (if value is a code)
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ConceptMapGroupElementTargetDependsOn {
     const TYPE_NAME: &'static str = "ConceptMap.group.element.target.dependsOn";
@@ -510,11 +511,11 @@ pub struct ConceptMapGroupUnmapped {
     /// Required by FHIR (min 1).
     pub mode: Option<Primitive<ConceptMapGroupUnmappedMode>>,
     /// Fixed code when mode = fixed
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Display for the code
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// canonical reference to an additional ConceptMap to use for mapping if the source concept is unmapped
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ConceptMapGroupUnmapped {
     const TYPE_NAME: &'static str = "ConceptMap.group.unmapped";
@@ -572,9 +573,9 @@ impl FhirJson for ConceptMapGroupUnmapped {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConceptMapSource {
     /// `sourceUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
     /// `sourceCanonical`: the value as a FHIR `canonical`.
-    Canonical(Primitive<String>),
+    Canonical(Primitive<FhirString>),
 }
 impl Choice for ConceptMapSource {
     fn read_variant(
@@ -622,9 +623,9 @@ impl Choice for ConceptMapSource {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ConceptMapTarget {
     /// `targetUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
     /// `targetCanonical`: the value as a FHIR `canonical`.
-    Canonical(Primitive<String>),
+    Canonical(Primitive<FhirString>),
 }
 impl Choice for ConceptMapTarget {
     fn read_variant(

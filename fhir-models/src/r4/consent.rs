@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A healthcare consumer's  choices to permit or deny recipients or roles to perform actions for specific purposes and periods of time
 ///
 /// FHIR `Consent` (<http://hl7.org/fhir/StructureDefinition/Consent>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Consent {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -161,9 +162,9 @@ pub struct ConsentPolicy {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Enforcement source for policy
-    pub authority: Option<Primitive<String>>,
+    pub authority: Option<Primitive<FhirString>>,
     /// Specific policy covered by this consent
-    pub uri: Option<Primitive<String>>,
+    pub uri: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ConsentPolicy {
     const TYPE_NAME: &'static str = "Consent.policy";

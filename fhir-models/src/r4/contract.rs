@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Legal Agreement
 ///
 /// FHIR `Contract` (<http://hl7.org/fhir/StructureDefinition/Contract>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Contract {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,9 +30,9 @@ pub struct Contract {
     /// Contract number
     pub identifier: Vec<Identifier>,
     /// Basal definition
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Business edition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// amended | appended | cancelled | disputed | entered-in-error | executable | executed | negotiable | offered | policy | rejected | renewed | revoked | resolved | terminated
     pub status: Option<Primitive<ContractResourceStatusCodes>>,
     /// Negotiation status
@@ -39,7 +40,7 @@ pub struct Contract {
     /// Source Contract Definition
     pub instantiates_canonical: Option<Reference>,
     /// External Contract Definition
-    pub instantiates_uri: Option<Primitive<String>>,
+    pub instantiates_uri: Option<Primitive<FhirString>>,
     /// Content derived from the basal information
     pub content_derivative: Option<CodeableConcept>,
     /// When this Contract was issued
@@ -57,13 +58,13 @@ pub struct Contract {
     /// Specific Location
     pub site: Vec<Reference>,
     /// Computer friendly designation
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Human Friendly name
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Subordinate Friendly name
-    pub subtitle: Option<Primitive<String>>,
+    pub subtitle: Option<Primitive<FhirString>>,
     /// Acronym or short name
-    pub alias: Vec<Primitive<String>>,
+    pub alias: Vec<Primitive<FhirString>>,
     /// Source of Contract
     pub author: Option<Reference>,
     /// Range of Legal Concerns
@@ -278,7 +279,7 @@ pub struct ContractContentDefinition {
     /// Required by FHIR (min 1).
     pub publication_status: Option<Primitive<ContractResourcePublicationStatusCodes>>,
     /// Publication Ownership
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ContractContentDefinition {
     const TYPE_NAME: &'static str = "Contract.contentDefinition";
@@ -368,7 +369,7 @@ pub struct ContractTerm {
     /// Contract Term Type specific classification
     pub sub_type: Option<CodeableConcept>,
     /// Term Statement
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Protection for the Term
     pub security_label: Vec<ContractTermSecurityLabel>,
     /// Context of the Contract term
@@ -547,9 +548,9 @@ pub struct ContractTermOffer {
     /// Response to offer text
     pub answer: Vec<ContractTermOfferAnswer>,
     /// Human readable offer text
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Pointer to text
-    pub link_id: Vec<Primitive<String>>,
+    pub link_id: Vec<Primitive<FhirString>>,
     /// Offer restriction numbers
     pub security_label_number: Vec<Primitive<u32>>,
 }
@@ -773,7 +774,7 @@ pub struct ContractTermAsset {
     /// Circumstance of the asset
     pub context: Vec<ContractTermAssetContext>,
     /// Quality desctiption of asset
-    pub condition: Option<Primitive<String>>,
+    pub condition: Option<Primitive<FhirString>>,
     /// Asset availability types
     pub period_type: Vec<CodeableConcept>,
     /// Time period of the asset
@@ -781,9 +782,9 @@ pub struct ContractTermAsset {
     /// Time period
     pub use_period: Vec<Period>,
     /// Asset clause or question text
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Pointer to asset text
-    pub link_id: Vec<Primitive<String>>,
+    pub link_id: Vec<Primitive<FhirString>>,
     /// Response to assets
     pub answer: Vec<ContractTermOfferAnswer>,
     /// Asset restriction numbers
@@ -891,7 +892,7 @@ pub struct ContractTermAssetContext {
     /// Codeable asset context
     pub code: Vec<CodeableConcept>,
     /// Context description
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ContractTermAssetContext {
     const TYPE_NAME: &'static str = "Contract.term.asset.context";
@@ -966,7 +967,7 @@ pub struct ContractTermAssetValuedItem {
     /// Total Contract Valued Item Value
     pub net: Option<Money>,
     /// Terms of valuation
-    pub payment: Option<Primitive<String>>,
+    pub payment: Option<Primitive<FhirString>>,
     /// When payment is due
     pub payment_date: Option<Primitive<DateTime>>,
     /// Who will make payment
@@ -974,7 +975,7 @@ pub struct ContractTermAssetValuedItem {
     /// Who will receive payment
     pub recipient: Option<Reference>,
     /// Pointer to specific item
-    pub link_id: Vec<Primitive<String>>,
+    pub link_id: Vec<Primitive<FhirString>>,
     /// Security Labels that define affected terms
     pub security_label_number: Vec<Primitive<u32>>,
 }
@@ -1093,7 +1094,7 @@ pub struct ContractTermAction {
     /// Required by FHIR (min 1).
     pub intent: Option<CodeableConcept>,
     /// Pointer to specific item
-    pub link_id: Vec<Primitive<String>>,
+    pub link_id: Vec<Primitive<FhirString>>,
     /// State of the action
     ///
     /// Required by FHIR (min 1).
@@ -1101,13 +1102,13 @@ pub struct ContractTermAction {
     /// Episode associated with action
     pub context: Option<Reference>,
     /// Pointer to specific item
-    pub context_link_id: Vec<Primitive<String>>,
+    pub context_link_id: Vec<Primitive<FhirString>>,
     /// When action happens
     pub occurrence: Option<ContractTermActionOccurrence>,
     /// Who asked for action
     pub requester: Vec<Reference>,
     /// Pointer to specific item
-    pub requester_link_id: Vec<Primitive<String>>,
+    pub requester_link_id: Vec<Primitive<FhirString>>,
     /// Kind of service performer
     pub performer_type: Vec<CodeableConcept>,
     /// Competency of the performer
@@ -1115,15 +1116,15 @@ pub struct ContractTermAction {
     /// Actor that wil execute (or not) the action
     pub performer: Option<Reference>,
     /// Pointer to specific item
-    pub performer_link_id: Vec<Primitive<String>>,
+    pub performer_link_id: Vec<Primitive<FhirString>>,
     /// Why is action (not) needed?
     pub reason_code: Vec<CodeableConcept>,
     /// Why is action (not) needed?
     pub reason_reference: Vec<Reference>,
     /// Why action is to be performed
-    pub reason: Vec<Primitive<String>>,
+    pub reason: Vec<Primitive<FhirString>>,
     /// Pointer to specific item
-    pub reason_link_id: Vec<Primitive<String>>,
+    pub reason_link_id: Vec<Primitive<FhirString>>,
     /// Comments about the action
     pub note: Vec<Annotation>,
     /// Action restriction numbers
@@ -1602,9 +1603,9 @@ pub enum ContractTermOfferAnswerValue {
     /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
     /// `valueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
     /// `valueCoding`: the value as a FHIR `Coding`.

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Insurance or medical plan or a payment agreement
 ///
 /// FHIR `Coverage` (<http://hl7.org/fhir/StructureDefinition/Coverage>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Coverage {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -39,13 +40,13 @@ pub struct Coverage {
     /// Subscriber to the policy
     pub subscriber: Option<Reference>,
     /// ID assigned to the subscriber
-    pub subscriber_id: Option<Primitive<String>>,
+    pub subscriber_id: Option<Primitive<FhirString>>,
     /// Plan beneficiary
     ///
     /// Required by FHIR (min 1).
     pub beneficiary: Option<Reference>,
     /// Dependent number
-    pub dependent: Option<Primitive<String>>,
+    pub dependent: Option<Primitive<FhirString>>,
     /// Beneficiary relationship to the subscriber
     pub relationship: Option<CodeableConcept>,
     /// Coverage start and end dates
@@ -59,7 +60,7 @@ pub struct Coverage {
     /// Relative order of the coverage
     pub order: Option<Primitive<u32>>,
     /// Insurer network
-    pub network: Option<Primitive<String>>,
+    pub network: Option<Primitive<FhirString>>,
     /// Patient payments for services/products
     pub cost_to_beneficiary: Vec<CoverageCostToBeneficiary>,
     /// Reimbursement to insurer
@@ -192,9 +193,9 @@ pub struct CoverageClass {
     /// Value associated with the type
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
     /// Human readable description of the type and value
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CoverageClass {
     const TYPE_NAME: &'static str = "Coverage.class";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// CoverageEligibilityResponse resource
 ///
 /// FHIR `CoverageEligibilityResponse` (<http://hl7.org/fhir/StructureDefinition/CoverageEligibilityResponse>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct CoverageEligibilityResponse {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -57,7 +58,7 @@ pub struct CoverageEligibilityResponse {
     /// Required by FHIR (min 1).
     pub outcome: Option<Primitive<ClaimProcessingCodes>>,
     /// Disposition Message
-    pub disposition: Option<Primitive<String>>,
+    pub disposition: Option<Primitive<FhirString>>,
     /// Coverage issuer
     ///
     /// Required by FHIR (min 1).
@@ -65,7 +66,7 @@ pub struct CoverageEligibilityResponse {
     /// Patient insurance information
     pub insurance: Vec<CoverageEligibilityResponseInsurance>,
     /// Preauthorization reference
-    pub pre_auth_ref: Option<Primitive<String>>,
+    pub pre_auth_ref: Option<Primitive<FhirString>>,
     /// Printed form identifier
     pub form: Option<CodeableConcept>,
     /// Processing errors
@@ -265,9 +266,9 @@ pub struct CoverageEligibilityResponseInsuranceItem {
     /// Excluded from the plan
     pub excluded: Option<Primitive<bool>>,
     /// Short name for the benefit
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Description of the benefit or services covered
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// In or out of network
     pub network: Option<CodeableConcept>,
     /// Individual or family
@@ -281,7 +282,7 @@ pub struct CoverageEligibilityResponseInsuranceItem {
     /// Type of required supporting materials
     pub authorization_supporting: Vec<CodeableConcept>,
     /// Preauthorization requirements endpoint
-    pub authorization_url: Option<Primitive<String>>,
+    pub authorization_url: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CoverageEligibilityResponseInsuranceItem {
     const TYPE_NAME: &'static str = "CoverageEligibilityResponse.insurance.item";
@@ -570,7 +571,7 @@ pub enum CoverageEligibilityResponseInsuranceItemBenefitAllowed {
     /// `allowedUnsignedInt`: the value as a FHIR `unsignedInt`.
     UnsignedInt(Primitive<u32>),
     /// `allowedString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `allowedMoney`: the value as a FHIR `Money`.
     Money(Box<Money>),
 }
@@ -584,13 +585,14 @@ impl From<u32> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
         Self::UnsignedInt(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>>
+for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
-    fn from(v: String) -> Self {
+impl From<FhirString> for CoverageEligibilityResponseInsuranceItemBenefitAllowed {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -649,7 +651,7 @@ pub enum CoverageEligibilityResponseInsuranceItemBenefitUsed {
     /// `usedUnsignedInt`: the value as a FHIR `unsignedInt`.
     UnsignedInt(Primitive<u32>),
     /// `usedString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `usedMoney`: the value as a FHIR `Money`.
     Money(Box<Money>),
 }
@@ -663,13 +665,14 @@ impl From<u32> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
         Self::UnsignedInt(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>>
+for CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
-    fn from(v: String) -> Self {
+impl From<FhirString> for CoverageEligibilityResponseInsuranceItemBenefitUsed {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

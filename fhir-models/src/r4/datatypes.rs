@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// An address expressed using postal conventions (as opposed to GPS or other location definition formats)
 ///
 /// FHIR `Address` (<http://hl7.org/fhir/StructureDefinition/Address>, FHIR 4.0.1).
@@ -19,19 +20,19 @@ pub struct Address {
     /// postal | physical | both
     pub r#type: Option<Primitive<AddressType>>,
     /// Text representation of the address
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Street name, number, direction & P.O. Box etc.
-    pub line: Vec<Primitive<String>>,
+    pub line: Vec<Primitive<FhirString>>,
     /// Name of city, town etc.
-    pub city: Option<Primitive<String>>,
+    pub city: Option<Primitive<FhirString>>,
     /// District name (aka county)
-    pub district: Option<Primitive<String>>,
+    pub district: Option<Primitive<FhirString>>,
     /// Sub-unit of country (abbreviations ok)
-    pub state: Option<Primitive<String>>,
+    pub state: Option<Primitive<FhirString>>,
     /// Postal code for area
-    pub postal_code: Option<Primitive<String>>,
+    pub postal_code: Option<Primitive<FhirString>>,
     /// Country (e.g. can be ISO 3166 2 or 3 letter code)
-    pub country: Option<Primitive<String>>,
+    pub country: Option<Primitive<FhirString>>,
     /// Time period when address was/is in use
     pub period: Option<Period>,
 }
@@ -111,11 +112,11 @@ pub struct Age {
     /// < | <= | >= | > - how to understand the value
     pub comparator: Option<Primitive<QuantityComparator>>,
     /// Unit representation
-    pub unit: Option<Primitive<String>>,
+    pub unit: Option<Primitive<FhirString>>,
     /// System that defines coded unit form
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// Coded form of the unit
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Age {
     const TYPE_NAME: &'static str = "Age";
@@ -179,7 +180,7 @@ pub struct Annotation {
     /// The annotation  - text content (as markdown)
     ///
     /// Required by FHIR (min 1).
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Annotation {
     const TYPE_NAME: &'static str = "Annotation";
@@ -233,20 +234,20 @@ pub enum AnnotationAuthor {
     /// `authorReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
     /// `authorString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Reference> for AnnotationAuthor {
     fn from(v: Reference) -> Self {
         Self::Reference(Box::new(v))
     }
 }
-impl From<Primitive<String>> for AnnotationAuthor {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for AnnotationAuthor {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for AnnotationAuthor {
-    fn from(v: String) -> Self {
+impl From<FhirString> for AnnotationAuthor {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -290,19 +291,19 @@ pub struct Attachment {
     /// Additional content defined by implementations
     pub extension: Vec<Extension>,
     /// Mime type of the content, with charset etc.
-    pub content_type: Option<Primitive<String>>,
+    pub content_type: Option<Primitive<FhirString>>,
     /// Human language of the content (BCP-47)
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Data inline, base64ed
-    pub data: Option<Primitive<String>>,
+    pub data: Option<Primitive<FhirString>>,
     /// Uri where the data can be found
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Number of bytes of content (if url provided)
     pub size: Option<Primitive<u32>>,
     /// Hash of the data (sha-1, base64ed)
-    pub hash: Option<Primitive<String>>,
+    pub hash: Option<Primitive<FhirString>>,
     /// Label to display in place of the data
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Date attachment was first created
     pub creation: Option<Primitive<DateTime>>,
 }
@@ -375,7 +376,7 @@ pub struct CodeableConcept {
     /// Code defined by a terminology system
     pub coding: Vec<Coding>,
     /// Plain text representation of the concept
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CodeableConcept {
     const TYPE_NAME: &'static str = "CodeableConcept";
@@ -423,13 +424,13 @@ pub struct Coding {
     /// Additional content defined by implementations
     pub extension: Vec<Extension>,
     /// Identity of the terminology system
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// Version of the system - if relevant
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Symbol in syntax defined by the system
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Representation defined by the system
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// If this coding was chosen directly by the user
     pub user_selected: Option<Primitive<bool>>,
 }
@@ -493,7 +494,7 @@ pub struct ContactDetail {
     /// Additional content defined by implementations
     pub extension: Vec<Extension>,
     /// Name of an individual to contact
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Contact details for individual or organization
     pub telecom: Vec<ContactPoint>,
 }
@@ -545,7 +546,7 @@ pub struct ContactPoint {
     /// phone | fax | email | pager | url | sms | other
     pub system: Option<Primitive<ContactPointSystem>>,
     /// The actual contact point details
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
     /// home | work | temp | old | mobile - purpose of this contact point
     pub r#use: Option<Primitive<ContactPointUse>>,
     /// Specify preferred order of use (1 = highest)
@@ -614,7 +615,7 @@ pub struct Contributor {
     /// Who contributed the content
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Contact details of the contributor
     pub contact: Vec<ContactDetail>,
 }
@@ -671,11 +672,11 @@ pub struct Count {
     /// < | <= | >= | > - how to understand the value
     pub comparator: Option<Primitive<QuantityComparator>>,
     /// Unit representation
-    pub unit: Option<Primitive<String>>,
+    pub unit: Option<Primitive<FhirString>>,
     /// System that defines coded unit form
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// Coded form of the unit
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Count {
     const TYPE_NAME: &'static str = "Count";
@@ -737,11 +738,11 @@ pub struct DataRequirement {
     /// Required by FHIR (min 1).
     pub r#type: Option<Primitive<FhirAllTypes>>,
     /// The profile of the required data
-    pub profile: Vec<Primitive<String>>,
+    pub profile: Vec<Primitive<FhirString>>,
     /// E.g. Patient, Practitioner, RelatedPerson, Organization, Location, Device
     pub subject: Option<DataRequirementSubject>,
     /// Indicates specific structure elements that are referenced by the knowledge module
-    pub must_support: Vec<Primitive<String>>,
+    pub must_support: Vec<Primitive<FhirString>>,
     /// What codes are expected
     pub code_filter: Vec<DataRequirementCodeFilter>,
     /// What dates/date ranges are expected
@@ -818,11 +819,11 @@ pub struct DataRequirementCodeFilter {
     /// Additional content defined by implementations
     pub extension: Vec<Extension>,
     /// A code-valued attribute to filter on
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// A coded (token) parameter to search on
-    pub search_param: Option<Primitive<String>>,
+    pub search_param: Option<Primitive<FhirString>>,
     /// Valueset for the filter
-    pub value_set: Option<Primitive<String>>,
+    pub value_set: Option<Primitive<FhirString>>,
     /// What code is expected
     pub code: Vec<Coding>,
 }
@@ -880,9 +881,9 @@ pub struct DataRequirementDateFilter {
     /// Additional content defined by implementations
     pub extension: Vec<Extension>,
     /// A date-valued attribute to filter on
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// A date valued parameter to search on
-    pub search_param: Option<Primitive<String>>,
+    pub search_param: Option<Primitive<FhirString>>,
     /// The value of the filter, as a Period, DateTime, or Duration value
     pub value: Option<DataRequirementDateFilterValue>,
 }
@@ -944,7 +945,7 @@ pub struct DataRequirementSort {
     /// The name of the attribute to perform the sort
     ///
     /// Required by FHIR (min 1).
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// ascending | descending
     ///
     /// Required by FHIR (min 1).
@@ -1107,11 +1108,11 @@ pub struct Distance {
     /// < | <= | >= | > - how to understand the value
     pub comparator: Option<Primitive<QuantityComparator>>,
     /// Unit representation
-    pub unit: Option<Primitive<String>>,
+    pub unit: Option<Primitive<FhirString>>,
     /// System that defines coded unit form
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// Coded form of the unit
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Distance {
     const TYPE_NAME: &'static str = "Distance";
@@ -1173,11 +1174,11 @@ pub struct Dosage {
     /// The order of the dosage instructions
     pub sequence: Option<Primitive<i32>>,
     /// Free text dosage instructions e.g. SIG
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Supplemental instruction or warnings to the patient - e.g. "with meals", "may cause drowsiness"
     pub additional_instruction: Vec<CodeableConcept>,
     /// Patient or consumer oriented instructions
-    pub patient_instruction: Option<Primitive<String>>,
+    pub patient_instruction: Option<Primitive<FhirString>>,
     /// When medication should be administered
     pub timing: Option<Timing>,
     /// Take "as needed" (for x)
@@ -1514,11 +1515,11 @@ pub struct Duration {
     /// < | <= | >= | > - how to understand the value
     pub comparator: Option<Primitive<QuantityComparator>>,
     /// Unit representation
-    pub unit: Option<Primitive<String>>,
+    pub unit: Option<Primitive<FhirString>>,
     /// System that defines coded unit form
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// Coded form of the unit
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Duration {
     const TYPE_NAME: &'static str = "Duration";
@@ -1580,45 +1581,45 @@ pub struct ElementDefinition {
     /// Path of the element in the hierarchy of elements
     ///
     /// Required by FHIR (min 1).
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// xmlAttr | xmlText | typeAttr | cdaText | xhtml
     pub representation: Vec<Primitive<PropertyRepresentation>>,
     /// Name for this particular element (in a set of slices)
-    pub slice_name: Option<Primitive<String>>,
+    pub slice_name: Option<Primitive<FhirString>>,
     /// If this slice definition constrains an inherited slice definition (or not)
     pub slice_is_constraining: Option<Primitive<bool>>,
     /// Name for element to display with or prompt for element
-    pub label: Option<Primitive<String>>,
+    pub label: Option<Primitive<FhirString>>,
     /// Corresponding codes in terminologies
     pub code: Vec<Coding>,
     /// This element is sliced - slices follow
     pub slicing: Option<ElementDefinitionSlicing>,
     /// Concise definition for space-constrained presentation
-    pub short: Option<Primitive<String>>,
+    pub short: Option<Primitive<FhirString>>,
     /// Full formal definition as narrative text
-    pub definition: Option<Primitive<String>>,
+    pub definition: Option<Primitive<FhirString>>,
     /// Comments about the use of this element
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
     /// Why this resource has been created
-    pub requirements: Option<Primitive<String>>,
+    pub requirements: Option<Primitive<FhirString>>,
     /// Other names
-    pub alias: Vec<Primitive<String>>,
+    pub alias: Vec<Primitive<FhirString>>,
     /// Minimum Cardinality
     pub min: Option<Primitive<u32>>,
     /// Maximum Cardinality (a number or *)
-    pub max: Option<Primitive<String>>,
+    pub max: Option<Primitive<FhirString>>,
     /// Base definition information for tools
     pub base: Option<ElementDefinitionBase>,
     /// Reference to definition of content for the element
-    pub content_reference: Option<Primitive<String>>,
+    pub content_reference: Option<Primitive<FhirString>>,
     /// Data type and Profile for this element
     pub r#type: Vec<ElementDefinitionType>,
     /// Specified value if missing from instance
     pub default_value: Option<ElementDefinitionDefaultValue>,
     /// Implicit meaning when this element is missing
-    pub meaning_when_missing: Option<Primitive<String>>,
+    pub meaning_when_missing: Option<Primitive<FhirString>>,
     /// What the order of the elements means
-    pub order_meaning: Option<Primitive<String>>,
+    pub order_meaning: Option<Primitive<FhirString>>,
     /// Value must be exactly this
     pub fixed: Option<ElementDefinitionFixed>,
     /// Value must have at least these property values
@@ -1632,7 +1633,7 @@ pub struct ElementDefinition {
     /// Max length for strings
     pub max_length: Option<Primitive<i32>>,
     /// Reference to invariant about presence
-    pub condition: Vec<Primitive<String>>,
+    pub condition: Vec<Primitive<FhirString>>,
     /// Condition that must evaluate to true
     pub constraint: Vec<ElementDefinitionConstraint>,
     /// If the element must be supported
@@ -1640,7 +1641,7 @@ pub struct ElementDefinition {
     /// If this modifies the meaning of other elements
     pub is_modifier: Option<Primitive<bool>>,
     /// Reason that this element is marked as a modifier
-    pub is_modifier_reason: Option<Primitive<String>>,
+    pub is_modifier_reason: Option<Primitive<FhirString>>,
     /// Include when _summary = true?
     pub is_summary: Option<Primitive<bool>>,
     /// ValueSet details if this is coded
@@ -1881,7 +1882,7 @@ pub struct ElementDefinitionSlicing {
     /// Element values that are used to distinguish the slices
     pub discriminator: Vec<ElementDefinitionSlicingDiscriminator>,
     /// Text description of how slicing works (or not)
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// If elements must be in same order as slices
     pub ordered: Option<Primitive<bool>>,
     /// closed | open | openAtEnd
@@ -1951,7 +1952,7 @@ pub struct ElementDefinitionSlicingDiscriminator {
     /// Path to element value
     ///
     /// Required by FHIR (min 1).
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ElementDefinitionSlicingDiscriminator {
     const TYPE_NAME: &'static str = "ElementDefinition.slicing.discriminator";
@@ -2002,7 +2003,7 @@ pub struct ElementDefinitionBase {
     /// Path that identifies the base element
     ///
     /// Required by FHIR (min 1).
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// Min cardinality of the base element
     ///
     /// Required by FHIR (min 1).
@@ -2010,7 +2011,7 @@ pub struct ElementDefinitionBase {
     /// Max cardinality of the base element
     ///
     /// Required by FHIR (min 1).
-    pub max: Option<Primitive<String>>,
+    pub max: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ElementDefinitionBase {
     const TYPE_NAME: &'static str = "ElementDefinition.base";
@@ -2064,11 +2065,11 @@ pub struct ElementDefinitionType {
     /// Data type or Resource (reference to definition)
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Profiles (StructureDefinition or IG) - one must apply
-    pub profile: Vec<Primitive<String>>,
+    pub profile: Vec<Primitive<FhirString>>,
     /// Profile (StructureDefinition or IG) on the Reference/canonical target - one must apply
-    pub target_profile: Vec<Primitive<String>>,
+    pub target_profile: Vec<Primitive<FhirString>>,
     /// contained | referenced | bundled - how aggregated
     pub aggregation: Vec<Primitive<AggregationMode>>,
     /// either | independent | specific
@@ -2140,7 +2141,7 @@ pub struct ElementDefinitionExample {
     /// Describes the purpose of this example
     ///
     /// Required by FHIR (min 1).
-    pub label: Option<Primitive<String>>,
+    pub label: Option<Primitive<FhirString>>,
     /// Value of Example (one of allowed types)
     ///
     /// Required by FHIR (min 1).
@@ -2199,9 +2200,9 @@ pub struct ElementDefinitionConstraint {
     /// Target of 'condition' reference above
     ///
     /// Required by FHIR (min 1).
-    pub key: Option<Primitive<String>>,
+    pub key: Option<Primitive<FhirString>>,
     /// Why this constraint is necessary or appropriate
-    pub requirements: Option<Primitive<String>>,
+    pub requirements: Option<Primitive<FhirString>>,
     /// error | warning
     ///
     /// Required by FHIR (min 1).
@@ -2209,13 +2210,13 @@ pub struct ElementDefinitionConstraint {
     /// Human description of constraint
     ///
     /// Required by FHIR (min 1).
-    pub human: Option<Primitive<String>>,
+    pub human: Option<Primitive<FhirString>>,
     /// FHIRPath expression of constraint
-    pub expression: Option<Primitive<String>>,
+    pub expression: Option<Primitive<FhirString>>,
     /// XPath expression of constraint
-    pub xpath: Option<Primitive<String>>,
+    pub xpath: Option<Primitive<FhirString>>,
     /// Reference to original source of constraint
-    pub source: Option<Primitive<String>>,
+    pub source: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ElementDefinitionConstraint {
     const TYPE_NAME: &'static str = "ElementDefinition.constraint";
@@ -2287,9 +2288,9 @@ pub struct ElementDefinitionBinding {
     /// Required by FHIR (min 1).
     pub strength: Option<Primitive<BindingStrength>>,
     /// Human explanation of the value set
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Source of value set
-    pub value_set: Option<Primitive<String>>,
+    pub value_set: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ElementDefinitionBinding {
     const TYPE_NAME: &'static str = "ElementDefinition.binding";
@@ -2345,15 +2346,15 @@ pub struct ElementDefinitionMapping {
     /// Reference to mapping declaration
     ///
     /// Required by FHIR (min 1).
-    pub identity: Option<Primitive<String>>,
+    pub identity: Option<Primitive<FhirString>>,
     /// Computable language of mapping
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Details of the mapping
     ///
     /// Required by FHIR (min 1).
-    pub map: Option<Primitive<String>>,
+    pub map: Option<Primitive<FhirString>>,
     /// Comments about the mapping or its use
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ElementDefinitionMapping {
     const TYPE_NAME: &'static str = "ElementDefinition.mapping";
@@ -2404,13 +2405,13 @@ impl FhirJson for ElementDefinitionMapping {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ElementDefinitionDefaultValue {
     /// `defaultValueBase64Binary`: the value as a FHIR `base64Binary`.
-    Base64Binary(Primitive<String>),
+    Base64Binary(Primitive<FhirString>),
     /// `defaultValueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
     /// `defaultValueCanonical`: the value as a FHIR `canonical`.
-    Canonical(Primitive<String>),
+    Canonical(Primitive<FhirString>),
     /// `defaultValueCode`: the value as a FHIR `code`.
-    Code(Primitive<String>),
+    Code(Primitive<FhirString>),
     /// `defaultValueDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
     /// `defaultValueDateTime`: the value as a FHIR `dateTime`.
@@ -2418,29 +2419,29 @@ pub enum ElementDefinitionDefaultValue {
     /// `defaultValueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
     /// `defaultValueId`: the value as a FHIR `id`.
-    Id(Primitive<String>),
+    Id(Primitive<FhirString>),
     /// `defaultValueInstant`: the value as a FHIR `instant`.
     Instant(Primitive<Instant>),
     /// `defaultValueInteger`: the value as a FHIR `integer`.
     Integer(Primitive<i32>),
     /// `defaultValueMarkdown`: the value as a FHIR `markdown`.
-    Markdown(Primitive<String>),
+    Markdown(Primitive<FhirString>),
     /// `defaultValueOid`: the value as a FHIR `oid`.
-    Oid(Primitive<String>),
+    Oid(Primitive<FhirString>),
     /// `defaultValuePositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
     /// `defaultValueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `defaultValueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
     /// `defaultValueUnsignedInt`: the value as a FHIR `unsignedInt`.
     UnsignedInt(Primitive<u32>),
     /// `defaultValueUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
     /// `defaultValueUrl`: the value as a FHIR `url`.
-    Url(Primitive<String>),
+    Url(Primitive<FhirString>),
     /// `defaultValueUuid`: the value as a FHIR `uuid`.
-    Uuid(Primitive<String>),
+    Uuid(Primitive<FhirString>),
     /// `defaultValueAddress`: the value as a FHIR `Address`.
     Address(Box<Address>),
     /// `defaultValueAge`: the value as a FHIR `Age`.
@@ -3274,17 +3275,17 @@ pub struct Expression {
     /// Additional content defined by implementations
     pub extension: Vec<Extension>,
     /// Natural language description of the condition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Short name assigned to expression for reuse
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// text/cql | text/fhirpath | application/x-fhir-query | etc.
     ///
     /// Required by FHIR (min 1).
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Expression in specified language
-    pub expression: Option<Primitive<String>>,
+    pub expression: Option<Primitive<FhirString>>,
     /// Where the expression is found
-    pub reference: Option<Primitive<String>>,
+    pub reference: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Expression {
     const TYPE_NAME: &'static str = "Expression";
@@ -3406,15 +3407,15 @@ pub struct HumanName {
     /// usual | official | temp | nickname | anonymous | old | maiden
     pub r#use: Option<Primitive<NameUse>>,
     /// Text representation of the full name
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Family name (often called 'Surname')
-    pub family: Option<Primitive<String>>,
+    pub family: Option<Primitive<FhirString>>,
     /// Given names (not always 'first'). Includes middle names
-    pub given: Vec<Primitive<String>>,
+    pub given: Vec<Primitive<FhirString>>,
     /// Parts that come before the name
-    pub prefix: Vec<Primitive<String>>,
+    pub prefix: Vec<Primitive<FhirString>>,
     /// Parts that come after the name
-    pub suffix: Vec<Primitive<String>>,
+    pub suffix: Vec<Primitive<FhirString>>,
     /// Time period when name was/is in use
     pub period: Option<Period>,
 }
@@ -3483,9 +3484,9 @@ pub struct Identifier {
     /// Description of identifier
     pub r#type: Option<CodeableConcept>,
     /// The namespace for the identifier value
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// The value that is unique
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
     /// Time period when id is/was valid for use
     pub period: Option<Period>,
     /// Organization that issued id (may be just text)
@@ -3626,13 +3627,13 @@ pub struct Meta {
     /// Additional content defined by implementations
     pub extension: Vec<Extension>,
     /// Version specific identifier
-    pub version_id: Option<Primitive<String>>,
+    pub version_id: Option<Primitive<FhirString>>,
     /// When the resource version last changed
     pub last_updated: Option<Primitive<Instant>>,
     /// Identifies where the resource comes from
-    pub source: Option<Primitive<String>>,
+    pub source: Option<Primitive<FhirString>>,
     /// Profiles this resource claims to conform to
-    pub profile: Vec<Primitive<String>>,
+    pub profile: Vec<Primitive<FhirString>>,
     /// Security Labels applied to this resource
     pub security: Vec<Coding>,
     /// Tags applied to this resource
@@ -3754,7 +3755,7 @@ pub struct Narrative {
     /// Limited xhtml content
     ///
     /// Required by FHIR (min 1).
-    pub div: Option<Primitive<String>>,
+    pub div: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Narrative {
     const TYPE_NAME: &'static str = "Narrative";
@@ -3803,7 +3804,7 @@ pub struct ParameterDefinition {
     /// Additional content defined by implementations
     pub extension: Vec<Extension>,
     /// Name used to access the parameter value
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// in | out
     ///
     /// Required by FHIR (min 1).
@@ -3811,15 +3812,15 @@ pub struct ParameterDefinition {
     /// Minimum cardinality
     pub min: Option<Primitive<i32>>,
     /// Maximum cardinality (a number of *)
-    pub max: Option<Primitive<String>>,
+    pub max: Option<Primitive<FhirString>>,
     /// A brief description of the parameter
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
     /// What type of value
     ///
     /// Required by FHIR (min 1).
     pub r#type: Option<Primitive<FhirAllTypes>>,
     /// What profile the value is expected to be
-    pub profile: Option<Primitive<String>>,
+    pub profile: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ParameterDefinition {
     const TYPE_NAME: &'static str = "ParameterDefinition";
@@ -4067,11 +4068,11 @@ pub struct ProdCharacteristic {
     /// Where applicable, the external diameter can be specified using a numerical value and its unit of measurement The unit of measurement shall be specified in accordance with ISO 11240 and the resulting terminology The symbol and the symbol identifier shall be used
     pub external_diameter: Option<Quantity>,
     /// Where applicable, the shape can be specified An appropriate controlled vocabulary shall be used The term and the term identifier shall be used
-    pub shape: Option<Primitive<String>>,
+    pub shape: Option<Primitive<FhirString>>,
     /// Where applicable, the color can be specified An appropriate controlled vocabulary shall be used The term and the term identifier shall be used
-    pub color: Vec<Primitive<String>>,
+    pub color: Vec<Primitive<FhirString>>,
     /// Where applicable, the imprint can be specified as text
-    pub imprint: Vec<Primitive<String>>,
+    pub imprint: Vec<Primitive<FhirString>>,
     /// Where applicable, the image can be provided The format of the image attachment shall be specified by regional implementations
     pub image: Vec<Attachment>,
     /// Where applicable, the scoring can be specified An appropriate controlled vocabulary shall be used The term and the term identifier shall be used
@@ -4236,11 +4237,11 @@ pub struct Quantity {
     /// < | <= | >= | > - how to understand the value
     pub comparator: Option<Primitive<QuantityComparator>>,
     /// Unit representation
-    pub unit: Option<Primitive<String>>,
+    pub unit: Option<Primitive<FhirString>>,
     /// System that defines coded unit form
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// Coded form of the unit
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Quantity {
     const TYPE_NAME: &'static str = "Quantity";
@@ -4396,13 +4397,13 @@ pub struct Reference {
     /// Additional content defined by implementations
     pub extension: Vec<Extension>,
     /// Literal reference, Relative, internal or absolute URL
-    pub reference: Option<Primitive<String>>,
+    pub reference: Option<Primitive<FhirString>>,
     /// Type the reference refers to (e.g. "Patient")
-    pub r#type: Option<Primitive<String>>,
+    pub r#type: Option<Primitive<FhirString>>,
     /// Logical reference, when literal reference is not known
     pub identifier: Option<Box<Identifier>>,
     /// Text alternative for the resource
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Reference {
     const TYPE_NAME: &'static str = "Reference";
@@ -4460,17 +4461,17 @@ pub struct RelatedArtifact {
     /// Required by FHIR (min 1).
     pub r#type: Option<Primitive<RelatedArtifactType>>,
     /// Short label
-    pub label: Option<Primitive<String>>,
+    pub label: Option<Primitive<FhirString>>,
     /// Brief description of the related artifact
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// Bibliographic citation for the artifact
-    pub citation: Option<Primitive<String>>,
+    pub citation: Option<Primitive<FhirString>>,
     /// Where the artifact can be accessed
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// What document is being referenced
     pub document: Option<Attachment>,
     /// What resource is being referenced
-    pub resource: Option<Primitive<String>>,
+    pub resource: Option<Primitive<FhirString>>,
 }
 impl FhirJson for RelatedArtifact {
     const TYPE_NAME: &'static str = "RelatedArtifact";
@@ -4551,7 +4552,7 @@ pub struct SampledData {
     /// Required by FHIR (min 1).
     pub dimensions: Option<Primitive<u32>>,
     /// Decimal values with spaces, or "E" | "U" | "L"
-    pub data: Option<Primitive<String>>,
+    pub data: Option<Primitive<FhirString>>,
 }
 impl FhirJson for SampledData {
     const TYPE_NAME: &'static str = "SampledData";
@@ -4632,11 +4633,11 @@ pub struct Signature {
     /// The party represented
     pub on_behalf_of: Option<Reference>,
     /// The technical format of the signed resources
-    pub target_format: Option<Primitive<String>>,
+    pub target_format: Option<Primitive<FhirString>>,
     /// The technical format of the signature
-    pub sig_format: Option<Primitive<String>>,
+    pub sig_format: Option<Primitive<FhirString>>,
     /// The actual signature content (XML DigSig. JWS, picture, etc.)
-    pub data: Option<Primitive<String>>,
+    pub data: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Signature {
     const TYPE_NAME: &'static str = "Signature";
@@ -4707,7 +4708,7 @@ pub struct SubstanceAmount {
     /// Most elements that require a quantitative value will also have a field called amount type. Amount type should always be specified because the actual value of the amount is often dependent on it. EXAMPLE: In capturing the actual relative amounts of substances or molecular fragments it is essential to indicate whether the amount refers to a mole ratio or weight ratio. For any given element an effort should be made to use same the amount type for all related definitional elements
     pub amount_type: Option<CodeableConcept>,
     /// A textual comment on a numeric value
-    pub amount_text: Option<Primitive<String>>,
+    pub amount_text: Option<Primitive<FhirString>>,
     /// Reference range of possible or expected values
     pub reference_range: Option<SubstanceAmountReferenceRange>,
 }
@@ -4826,7 +4827,7 @@ pub enum SubstanceAmountAmount {
     /// `amountRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
     /// `amountString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Quantity> for SubstanceAmountAmount {
     fn from(v: Quantity) -> Self {
@@ -4838,13 +4839,13 @@ impl From<Range> for SubstanceAmountAmount {
         Self::Range(Box::new(v))
     }
 }
-impl From<Primitive<String>> for SubstanceAmountAmount {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for SubstanceAmountAmount {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for SubstanceAmountAmount {
-    fn from(v: String) -> Self {
+impl From<FhirString> for SubstanceAmountAmount {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -5139,7 +5140,7 @@ pub struct TriggerDefinition {
     /// Required by FHIR (min 1).
     pub r#type: Option<Primitive<TriggerType>>,
     /// Name or URI that identifies the event
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Timing of the event
     pub timing: Option<TriggerDefinitionTiming>,
     /// Triggering data of the event (multiple = 'and')

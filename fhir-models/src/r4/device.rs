@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Item used in healthcare
 ///
 /// FHIR `Device` (<http://hl7.org/fhir/StructureDefinition/Device>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Device {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -37,23 +38,23 @@ pub struct Device {
     /// online | paused | standby | offline | not-ready | transduc-discon | hw-discon | off
     pub status_reason: Vec<CodeableConcept>,
     /// The distinct identification string
-    pub distinct_identifier: Option<Primitive<String>>,
+    pub distinct_identifier: Option<Primitive<FhirString>>,
     /// Name of device manufacturer
-    pub manufacturer: Option<Primitive<String>>,
+    pub manufacturer: Option<Primitive<FhirString>>,
     /// Date when the device was made
     pub manufacture_date: Option<Primitive<DateTime>>,
     /// Date and time of expiry of this device (if applicable)
     pub expiration_date: Option<Primitive<DateTime>>,
     /// Lot number of manufacture
-    pub lot_number: Option<Primitive<String>>,
+    pub lot_number: Option<Primitive<FhirString>>,
     /// Serial number assigned by the manufacturer
-    pub serial_number: Option<Primitive<String>>,
+    pub serial_number: Option<Primitive<FhirString>>,
     /// The name of the device as given by the manufacturer
     pub device_name: Vec<DeviceDeviceName>,
     /// The model number for the device
-    pub model_number: Option<Primitive<String>>,
+    pub model_number: Option<Primitive<FhirString>>,
     /// The part number of the device
-    pub part_number: Option<Primitive<String>>,
+    pub part_number: Option<Primitive<FhirString>>,
     /// The kind or type of device
     pub r#type: Option<CodeableConcept>,
     /// The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
@@ -71,7 +72,7 @@ pub struct Device {
     /// Where the device is found
     pub location: Option<Reference>,
     /// Network address to contact device
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Device notes and comments
     pub note: Vec<Annotation>,
     /// Safety Characteristics of Device
@@ -240,15 +241,15 @@ pub struct DeviceUdiCarrier {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Mandatory fixed portion of UDI
-    pub device_identifier: Option<Primitive<String>>,
+    pub device_identifier: Option<Primitive<FhirString>>,
     /// UDI Issuing Organization
-    pub issuer: Option<Primitive<String>>,
+    pub issuer: Option<Primitive<FhirString>>,
     /// Regional UDI authority
-    pub jurisdiction: Option<Primitive<String>>,
+    pub jurisdiction: Option<Primitive<FhirString>>,
     /// UDI Machine Readable Barcode String
-    pub carrier_aidc: Option<Primitive<String>>,
+    pub carrier_aidc: Option<Primitive<FhirString>>,
     /// UDI Human Readable Barcode String
-    pub carrier_hrf: Option<Primitive<String>>,
+    pub carrier_hrf: Option<Primitive<FhirString>>,
     /// barcode | rfid | manual +
     pub entry_type: Option<Primitive<UdiEntryType>>,
 }
@@ -334,7 +335,7 @@ pub struct DeviceDeviceName {
     /// The name of the device
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// udi-label-name | user-friendly-name | patient-reported-name | manufacturer-name | model-name | other
     ///
     /// Required by FHIR (min 1).
@@ -400,7 +401,7 @@ pub struct DeviceSpecialization {
     /// Required by FHIR (min 1).
     pub system_type: Option<CodeableConcept>,
     /// The version of the standard that is used to operate and communicate
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
 }
 impl FhirJson for DeviceSpecialization {
     const TYPE_NAME: &'static str = "Device.specialization";
@@ -463,7 +464,7 @@ pub struct DeviceVersion {
     /// The version text
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
 }
 impl FhirJson for DeviceVersion {
     const TYPE_NAME: &'static str = "Device.version";

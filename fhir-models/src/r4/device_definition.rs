@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// An instance of a medical-related component of a medical device
 ///
 /// FHIR `DeviceDefinition` (<http://hl7.org/fhir/StructureDefinition/DeviceDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct DeviceDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -35,13 +36,13 @@ pub struct DeviceDefinition {
     /// A name given to the device to identify it
     pub device_name: Vec<DeviceDefinitionDeviceName>,
     /// The model number for the device
-    pub model_number: Option<Primitive<String>>,
+    pub model_number: Option<Primitive<FhirString>>,
     /// What kind of device or device system this is
     pub r#type: Option<CodeableConcept>,
     /// The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
     pub specialization: Vec<DeviceDefinitionSpecialization>,
     /// Available versions
-    pub version: Vec<Primitive<String>>,
+    pub version: Vec<Primitive<FhirString>>,
     /// Safety characteristics of the device
     pub safety: Vec<CodeableConcept>,
     /// Shelf Life and storage information
@@ -59,9 +60,9 @@ pub struct DeviceDefinition {
     /// Details for human/organization for support
     pub contact: Vec<ContactPoint>,
     /// Network address to contact device
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Access to on-line information
-    pub online_information: Option<Primitive<String>>,
+    pub online_information: Option<Primitive<FhirString>>,
     /// Device notes and comments
     pub note: Vec<Annotation>,
     /// The quantity of the device present in the packaging (e.g. the number of devices present in a pack, or the number of devices in the same package of the medicinal product)
@@ -229,15 +230,15 @@ pub struct DeviceDefinitionUdiDeviceIdentifier {
     /// The identifier that is to be associated with every Device that references this DeviceDefintiion for the issuer and jurisdication porvided in the DeviceDefinition.udiDeviceIdentifier
     ///
     /// Required by FHIR (min 1).
-    pub device_identifier: Option<Primitive<String>>,
+    pub device_identifier: Option<Primitive<FhirString>>,
     /// The organization that assigns the identifier algorithm
     ///
     /// Required by FHIR (min 1).
-    pub issuer: Option<Primitive<String>>,
+    pub issuer: Option<Primitive<FhirString>>,
     /// The jurisdiction to which the deviceIdentifier applies
     ///
     /// Required by FHIR (min 1).
-    pub jurisdiction: Option<Primitive<String>>,
+    pub jurisdiction: Option<Primitive<FhirString>>,
 }
 impl FhirJson for DeviceDefinitionUdiDeviceIdentifier {
     const TYPE_NAME: &'static str = "DeviceDefinition.udiDeviceIdentifier";
@@ -308,7 +309,7 @@ pub struct DeviceDefinitionDeviceName {
     /// The name of the device
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// udi-label-name | user-friendly-name | patient-reported-name | manufacturer-name | model-name | other
     ///
     /// Required by FHIR (min 1).
@@ -372,9 +373,9 @@ pub struct DeviceDefinitionSpecialization {
     /// The standard that is used to operate and communicate
     ///
     /// Required by FHIR (min 1).
-    pub system_type: Option<Primitive<String>>,
+    pub system_type: Option<Primitive<FhirString>>,
     /// The version of the standard that is used to operate and communicate
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
 }
 impl FhirJson for DeviceDefinitionSpecialization {
     const TYPE_NAME: &'static str = "DeviceDefinition.specialization";
@@ -632,17 +633,17 @@ impl FhirJson for DeviceDefinitionMaterial {
 #[derive(Debug, Clone, PartialEq)]
 pub enum DeviceDefinitionManufacturer {
     /// `manufacturerString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `manufacturerReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
 }
-impl From<Primitive<String>> for DeviceDefinitionManufacturer {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for DeviceDefinitionManufacturer {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for DeviceDefinitionManufacturer {
-    fn from(v: String) -> Self {
+impl From<FhirString> for DeviceDefinitionManufacturer {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

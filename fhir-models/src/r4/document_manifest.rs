@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A list that defines a set of documents
 ///
 /// FHIR `DocumentManifest` (<http://hl7.org/fhir/StructureDefinition/DocumentManifest>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct DocumentManifest {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -45,9 +46,9 @@ pub struct DocumentManifest {
     /// Intended to get notified about this set of documents
     pub recipient: Vec<Reference>,
     /// The source system/application/software
-    pub source: Option<Primitive<String>>,
+    pub source: Option<Primitive<FhirString>>,
     /// Human-readable description (title)
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Items in manifest
     ///
     /// Required by FHIR (min 1).

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// The technical details of an endpoint that can be used for electronic services
 ///
 /// FHIR `Endpoint` (<http://hl7.org/fhir/StructureDefinition/Endpoint>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Endpoint {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -37,7 +38,7 @@ pub struct Endpoint {
     /// Required by FHIR (min 1).
     pub connection_type: Option<Coding>,
     /// A name that this endpoint can be identified by
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Organization that manages this endpoint (might not be the organization that exposes the endpoint)
     pub managing_organization: Option<Reference>,
     /// Contact details for source (e.g. troubleshooting)
@@ -49,13 +50,13 @@ pub struct Endpoint {
     /// Required by FHIR (min 1).
     pub payload_type: Vec<CodeableConcept>,
     /// Mimetype to send. If not specified, the content could be anything (including no payload, if the connectionType defined this)
-    pub payload_mime_type: Vec<Primitive<String>>,
+    pub payload_mime_type: Vec<Primitive<FhirString>>,
     /// The technical base address for connecting to this endpoint
     ///
     /// Required by FHIR (min 1).
-    pub address: Option<Primitive<String>>,
+    pub address: Option<Primitive<FhirString>>,
     /// Usage depends on the channel type
-    pub header: Vec<Primitive<String>>,
+    pub header: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for Endpoint {
     const TYPE_NAME: &'static str = "Endpoint";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A description of when an event can occur
 ///
 /// FHIR `EventDefinition` (<http://hl7.org/fhir/StructureDefinition/EventDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct EventDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,17 +28,17 @@ pub struct EventDefinition {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this event definition, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the event definition
     pub identifier: Vec<Identifier>,
     /// Business version of the event definition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this event definition (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this event definition (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Subordinate title of the event definition
-    pub subtitle: Option<Primitive<String>>,
+    pub subtitle: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -49,21 +50,21 @@ pub struct EventDefinition {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the event definition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for event definition (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this event definition is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Describes the clinical usage of the event definition
-    pub usage: Option<Primitive<String>>,
+    pub usage: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// When the event definition was approved by publisher
     pub approval_date: Option<Primitive<Date>>,
     /// When the event definition was last reviewed

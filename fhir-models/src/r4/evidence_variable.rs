@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A population, intervention, or exposure definition
 ///
 /// FHIR `EvidenceVariable` (<http://hl7.org/fhir/StructureDefinition/EvidenceVariable>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct EvidenceVariable {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,19 +28,19 @@ pub struct EvidenceVariable {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this evidence variable, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the evidence variable
     pub identifier: Vec<Identifier>,
     /// Business version of the evidence variable
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this evidence variable (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this evidence variable (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Title for use in informal contexts
-    pub short_title: Option<Primitive<String>>,
+    pub short_title: Option<Primitive<FhirString>>,
     /// Subordinate title of the EvidenceVariable
-    pub subtitle: Option<Primitive<String>>,
+    pub subtitle: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -47,11 +48,11 @@ pub struct EvidenceVariable {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the evidence variable
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Used for footnotes or explanatory notes
     pub note: Vec<Annotation>,
     /// The context that the content is intended to support
@@ -59,7 +60,7 @@ pub struct EvidenceVariable {
     /// Intended jurisdiction for evidence variable (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// When the evidence variable was approved by publisher
     pub approval_date: Option<Primitive<Date>>,
     /// When the evidence variable was last reviewed
@@ -241,7 +242,7 @@ pub struct EvidenceVariableCharacteristic {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Natural language description of the characteristic
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// What code or expression defines members?
     ///
     /// Required by FHIR (min 1).
@@ -362,7 +363,7 @@ pub enum EvidenceVariableCharacteristicDefinition {
     /// `definitionReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
     /// `definitionCanonical`: the value as a FHIR `canonical`.
-    Canonical(Primitive<String>),
+    Canonical(Primitive<FhirString>),
     /// `definitionCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
     /// `definitionExpression`: the value as a FHIR `Expression`.
@@ -377,13 +378,13 @@ impl From<Reference> for EvidenceVariableCharacteristicDefinition {
         Self::Reference(Box::new(v))
     }
 }
-impl From<Primitive<String>> for EvidenceVariableCharacteristicDefinition {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for EvidenceVariableCharacteristicDefinition {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::Canonical(v)
     }
 }
-impl From<String> for EvidenceVariableCharacteristicDefinition {
-    fn from(v: String) -> Self {
+impl From<FhirString> for EvidenceVariableCharacteristicDefinition {
+    fn from(v: FhirString) -> Self {
         Self::Canonical(Primitive::new(v))
     }
 }

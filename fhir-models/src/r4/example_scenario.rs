@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Example of workflow instance
 ///
 /// FHIR `ExampleScenario` (<http://hl7.org/fhir/StructureDefinition/ExampleScenario>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ExampleScenario {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,13 +28,13 @@ pub struct ExampleScenario {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this example scenario, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the example scenario
     pub identifier: Vec<Identifier>,
     /// Business version of the example scenario
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this example scenario (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -43,7 +44,7 @@ pub struct ExampleScenario {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// The context that the content is intended to support
@@ -51,9 +52,9 @@ pub struct ExampleScenario {
     /// Intended jurisdiction for example scenario (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// The purpose of the example, e.g. to illustrate a scenario
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Actor participating in the resource
     pub actor: Vec<ExampleScenarioActor>,
     /// Each resource and each version that is present in the workflow
@@ -61,7 +62,7 @@ pub struct ExampleScenario {
     /// Each major process - a group of operations
     pub process: Vec<ExampleScenarioProcess>,
     /// Another nested workflow
-    pub workflow: Vec<Primitive<String>>,
+    pub workflow: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for ExampleScenario {
     const TYPE_NAME: &'static str = "ExampleScenario";
@@ -183,15 +184,15 @@ pub struct ExampleScenarioActor {
     /// ID or acronym of the actor
     ///
     /// Required by FHIR (min 1).
-    pub actor_id: Option<Primitive<String>>,
+    pub actor_id: Option<Primitive<FhirString>>,
     /// person | entity
     ///
     /// Required by FHIR (min 1).
     pub r#type: Option<Primitive<ExampleScenarioActorType>>,
     /// The name of the actor as shown in the page
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// The description of the actor
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ExampleScenarioActor {
     const TYPE_NAME: &'static str = "ExampleScenario.actor";
@@ -259,15 +260,15 @@ pub struct ExampleScenarioInstance {
     /// The id of the resource for referencing
     ///
     /// Required by FHIR (min 1).
-    pub resource_id: Option<Primitive<String>>,
+    pub resource_id: Option<Primitive<FhirString>>,
     /// The type of the resource
     ///
     /// Required by FHIR (min 1).
     pub resource_type: Option<Primitive<ResourceType>>,
     /// A short name for the resource instance
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Human-friendly description of the resource instance
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// A specific version of the resource
     pub version: Vec<ExampleScenarioInstanceVersion>,
     /// Resources contained in the instance
@@ -354,11 +355,11 @@ pub struct ExampleScenarioInstanceVersion {
     /// The identifier of a specific version of a resource
     ///
     /// Required by FHIR (min 1).
-    pub version_id: Option<Primitive<String>>,
+    pub version_id: Option<Primitive<FhirString>>,
     /// The description of the resource version
     ///
     /// Required by FHIR (min 1).
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ExampleScenarioInstanceVersion {
     const TYPE_NAME: &'static str = "ExampleScenario.instance.version";
@@ -420,9 +421,9 @@ pub struct ExampleScenarioInstanceContainedInstance {
     /// Each resource contained in the instance
     ///
     /// Required by FHIR (min 1).
-    pub resource_id: Option<Primitive<String>>,
+    pub resource_id: Option<Primitive<FhirString>>,
     /// A specific version of a resource contained in the instance
-    pub version_id: Option<Primitive<String>>,
+    pub version_id: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ExampleScenarioInstanceContainedInstance {
     const TYPE_NAME: &'static str = "ExampleScenario.instance.containedInstance";
@@ -484,13 +485,13 @@ pub struct ExampleScenarioProcess {
     /// The diagram title of the group of operations
     ///
     /// Required by FHIR (min 1).
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// A longer description of the group of operations
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Description of initial status before the process starts
-    pub pre_conditions: Option<Primitive<String>>,
+    pub pre_conditions: Option<Primitive<FhirString>>,
     /// Description of final status after the process ends
-    pub post_conditions: Option<Primitive<String>>,
+    pub post_conditions: Option<Primitive<FhirString>>,
     /// Each step of the process
     pub step: Vec<ExampleScenarioProcessStep>,
 }
@@ -639,17 +640,17 @@ pub struct ExampleScenarioProcessStepOperation {
     /// The sequential number of the interaction
     ///
     /// Required by FHIR (min 1).
-    pub number: Option<Primitive<String>>,
+    pub number: Option<Primitive<FhirString>>,
     /// The type of operation - CRUD
-    pub r#type: Option<Primitive<String>>,
+    pub r#type: Option<Primitive<FhirString>>,
     /// The human-friendly name of the interaction
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Who starts the transaction
-    pub initiator: Option<Primitive<String>>,
+    pub initiator: Option<Primitive<FhirString>>,
     /// Who receives the transaction
-    pub receiver: Option<Primitive<String>>,
+    pub receiver: Option<Primitive<FhirString>>,
     /// A comment to be inserted in the diagram
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Whether the initiator is deactivated right after the transaction
     pub initiator_active: Option<Primitive<bool>>,
     /// Whether the receiver is deactivated right after the transaction
@@ -749,9 +750,9 @@ pub struct ExampleScenarioProcessStepAlternative {
     /// Label for alternative
     ///
     /// Required by FHIR (min 1).
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// A human-readable description of each option
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// What happens in each alternative option
     pub step: Vec<ExampleScenarioProcessStep>,
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Explanation of Benefit resource
 ///
 /// FHIR `ExplanationOfBenefit` (<http://hl7.org/fhir/StructureDefinition/ExplanationOfBenefit>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ExplanationOfBenefit {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -89,9 +90,9 @@ pub struct ExplanationOfBenefit {
     /// Required by FHIR (min 1).
     pub outcome: Option<Primitive<ClaimProcessingCodes>>,
     /// Disposition Message
-    pub disposition: Option<Primitive<String>>,
+    pub disposition: Option<Primitive<FhirString>>,
     /// Preauthorization reference
-    pub pre_auth_ref: Vec<Primitive<String>>,
+    pub pre_auth_ref: Vec<Primitive<FhirString>>,
     /// Preauthorization in-effect period
     pub pre_auth_ref_period: Vec<Period>,
     /// Care Team members
@@ -789,7 +790,7 @@ pub struct ExplanationOfBenefitInsurance {
     /// Required by FHIR (min 1).
     pub coverage: Option<Reference>,
     /// Prior authorization reference number
-    pub pre_auth_ref: Vec<Primitive<String>>,
+    pub pre_auth_ref: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for ExplanationOfBenefitInsurance {
     const TYPE_NAME: &'static str = "ExplanationOfBenefit.insurance";
@@ -1941,7 +1942,7 @@ pub struct ExplanationOfBenefitProcessNote {
     /// display | print | printoper
     pub r#type: Option<Primitive<NoteType>>,
     /// Note explanatory text
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Language of the text
     pub language: Option<CodeableConcept>,
 }
@@ -2012,9 +2013,9 @@ pub struct ExplanationOfBenefitBenefitBalance {
     /// Excluded from the plan
     pub excluded: Option<Primitive<bool>>,
     /// Short name for the benefit
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Description of the benefit or services covered
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// In or out of network
     pub network: Option<CodeableConcept>,
     /// Individual or family
@@ -2220,7 +2221,7 @@ pub enum ExplanationOfBenefitSupportingInfoValue {
     /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
     /// `valueAttachment`: the value as a FHIR `Attachment`.
@@ -2238,13 +2239,13 @@ impl From<bool> for ExplanationOfBenefitSupportingInfoValue {
         Self::Boolean(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for ExplanationOfBenefitSupportingInfoValue {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ExplanationOfBenefitSupportingInfoValue {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ExplanationOfBenefitSupportingInfoValue {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ExplanationOfBenefitSupportingInfoValue {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -2577,7 +2578,7 @@ pub enum ExplanationOfBenefitBenefitBalanceFinancialAllowed {
     /// `allowedUnsignedInt`: the value as a FHIR `unsignedInt`.
     UnsignedInt(Primitive<u32>),
     /// `allowedString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `allowedMoney`: the value as a FHIR `Money`.
     Money(Box<Money>),
 }
@@ -2591,13 +2592,13 @@ impl From<u32> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
         Self::UnsignedInt(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ExplanationOfBenefitBenefitBalanceFinancialAllowed {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

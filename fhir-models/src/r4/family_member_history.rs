@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Information about patient's relatives, relevant for patient
 ///
 /// FHIR `FamilyMemberHistory` (<http://hl7.org/fhir/StructureDefinition/FamilyMemberHistory>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct FamilyMemberHistory {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,9 +30,9 @@ pub struct FamilyMemberHistory {
     /// External Id(s) for this record
     pub identifier: Vec<Identifier>,
     /// Instantiates FHIR protocol or definition
-    pub instantiates_canonical: Vec<Primitive<String>>,
+    pub instantiates_canonical: Vec<Primitive<FhirString>>,
     /// Instantiates external protocol or definition
-    pub instantiates_uri: Vec<Primitive<String>>,
+    pub instantiates_uri: Vec<Primitive<FhirString>>,
     /// partial | completed | entered-in-error | health-unknown
     ///
     /// Required by FHIR (min 1).
@@ -45,7 +46,7 @@ pub struct FamilyMemberHistory {
     /// When history was recorded or last updated
     pub date: Option<Primitive<DateTime>>,
     /// The family member described
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Relationship to the subject
     ///
     /// Required by FHIR (min 1).
@@ -305,7 +306,7 @@ pub enum FamilyMemberHistoryBorn {
     /// `bornDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
     /// `bornString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Period> for FamilyMemberHistoryBorn {
     fn from(v: Period) -> Self {
@@ -322,13 +323,13 @@ impl From<Date> for FamilyMemberHistoryBorn {
         Self::Date(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for FamilyMemberHistoryBorn {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for FamilyMemberHistoryBorn {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for FamilyMemberHistoryBorn {
-    fn from(v: String) -> Self {
+impl From<FhirString> for FamilyMemberHistoryBorn {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -384,7 +385,7 @@ pub enum FamilyMemberHistoryAge {
     /// `ageRange`: the value as a FHIR `Range`.
     Range(Box<Range>),
     /// `ageString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Age> for FamilyMemberHistoryAge {
     fn from(v: Age) -> Self {
@@ -396,13 +397,13 @@ impl From<Range> for FamilyMemberHistoryAge {
         Self::Range(Box::new(v))
     }
 }
-impl From<Primitive<String>> for FamilyMemberHistoryAge {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for FamilyMemberHistoryAge {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for FamilyMemberHistoryAge {
-    fn from(v: String) -> Self {
+impl From<FhirString> for FamilyMemberHistoryAge {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -452,7 +453,7 @@ pub enum FamilyMemberHistoryDeceased {
     /// `deceasedDate`: the value as a FHIR `date`.
     Date(Primitive<Date>),
     /// `deceasedString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Primitive<bool>> for FamilyMemberHistoryDeceased {
     fn from(v: Primitive<bool>) -> Self {
@@ -484,13 +485,13 @@ impl From<Date> for FamilyMemberHistoryDeceased {
         Self::Date(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for FamilyMemberHistoryDeceased {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for FamilyMemberHistoryDeceased {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for FamilyMemberHistoryDeceased {
-    fn from(v: String) -> Self {
+impl From<FhirString> for FamilyMemberHistoryDeceased {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -562,7 +563,7 @@ pub enum FamilyMemberHistoryConditionOnset {
     /// `onsetPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
     /// `onsetString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Age> for FamilyMemberHistoryConditionOnset {
     fn from(v: Age) -> Self {
@@ -579,13 +580,13 @@ impl From<Period> for FamilyMemberHistoryConditionOnset {
         Self::Period(Box::new(v))
     }
 }
-impl From<Primitive<String>> for FamilyMemberHistoryConditionOnset {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for FamilyMemberHistoryConditionOnset {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for FamilyMemberHistoryConditionOnset {
-    fn from(v: String) -> Self {
+impl From<FhirString> for FamilyMemberHistoryConditionOnset {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Describes the intended objective(s) for a patient, group or organization
 ///
 /// FHIR `Goal` (<http://hl7.org/fhir/StructureDefinition/Goal>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Goal {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -53,7 +54,7 @@ pub struct Goal {
     /// When goal status took effect
     pub status_date: Option<Primitive<Date>>,
     /// Reason for current status
-    pub status_reason: Option<Primitive<String>>,
+    pub status_reason: Option<Primitive<FhirString>>,
     /// Who's responsible for creating Goal?
     pub expressed_by: Option<Reference>,
     /// Issues addressed by this goal
@@ -318,7 +319,7 @@ pub enum GoalTargetDetail {
     /// `detailCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
     /// `detailString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `detailBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
     /// `detailInteger`: the value as a FHIR `integer`.
@@ -341,13 +342,13 @@ impl From<CodeableConcept> for GoalTargetDetail {
         Self::CodeableConcept(Box::new(v))
     }
 }
-impl From<Primitive<String>> for GoalTargetDetail {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for GoalTargetDetail {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for GoalTargetDetail {
-    fn from(v: String) -> Self {
+impl From<FhirString> for GoalTargetDetail {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Definition of a graph of resources
 ///
 /// FHIR `GraphDefinition` (<http://hl7.org/fhir/StructureDefinition/GraphDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct GraphDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,13 +28,13 @@ pub struct GraphDefinition {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this graph definition, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Business version of the graph definition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this graph definition (computer friendly)
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -43,23 +44,23 @@ pub struct GraphDefinition {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the graph definition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for graph definition (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this graph definition is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Type of resource at which the graph starts
     ///
     /// Required by FHIR (min 1).
     pub start: Option<Primitive<ResourceType>>,
     /// Profile on base resource
-    pub profile: Option<Primitive<String>>,
+    pub profile: Option<Primitive<FhirString>>,
     /// Links this graph makes rules about
     pub link: Vec<GraphDefinitionLink>,
 }
@@ -180,15 +181,15 @@ pub struct GraphDefinitionLink {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Path in the resource that contains the link
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// Which slice (if profiled)
-    pub slice_name: Option<Primitive<String>>,
+    pub slice_name: Option<Primitive<FhirString>>,
     /// Minimum occurrences for this link
     pub min: Option<Primitive<i32>>,
     /// Maximum occurrences for this link
-    pub max: Option<Primitive<String>>,
+    pub max: Option<Primitive<FhirString>>,
     /// Why this link is specified
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Potential target for the link
     pub target: Vec<GraphDefinitionLinkTarget>,
 }
@@ -265,9 +266,9 @@ pub struct GraphDefinitionLinkTarget {
     /// Required by FHIR (min 1).
     pub r#type: Option<Primitive<ResourceType>>,
     /// Criteria for reverse lookup
-    pub params: Option<Primitive<String>>,
+    pub params: Option<Primitive<FhirString>>,
     /// Profile for the target resource
-    pub profile: Option<Primitive<String>>,
+    pub profile: Option<Primitive<FhirString>>,
     /// Compartment Consistency Rules
     pub compartment: Vec<GraphDefinitionLinkTargetCompartment>,
     /// Additional links from target resource
@@ -350,9 +351,9 @@ pub struct GraphDefinitionLinkTargetCompartment {
     /// Required by FHIR (min 1).
     pub rule: Option<Primitive<GraphCompartmentRule>>,
     /// Custom rule, as a FHIRPath expression
-    pub expression: Option<Primitive<String>>,
+    pub expression: Option<Primitive<FhirString>>,
     /// Documentation for FHIRPath expression
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
 }
 impl FhirJson for GraphDefinitionLinkTargetCompartment {
     const TYPE_NAME: &'static str = "GraphDefinition.link.target.compartment";

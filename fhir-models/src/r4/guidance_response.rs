@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// The formal response to a guidance request
 ///
 /// FHIR `GuidanceResponse` (<http://hl7.org/fhir/StructureDefinition/GuidanceResponse>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct GuidanceResponse {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -183,9 +184,9 @@ impl FhirJson for GuidanceResponse {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GuidanceResponseModule {
     /// `moduleUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
     /// `moduleCanonical`: the value as a FHIR `canonical`.
-    Canonical(Primitive<String>),
+    Canonical(Primitive<FhirString>),
     /// `moduleCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
 }

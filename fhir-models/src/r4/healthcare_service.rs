@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// The details of a healthcare service available at a location
 ///
 /// FHIR `HealthcareService` (<http://hl7.org/fhir/StructureDefinition/HealthcareService>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct HealthcareService {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -41,11 +42,11 @@ pub struct HealthcareService {
     /// Location(s) where service may be provided
     pub location: Vec<Reference>,
     /// Description of service as presented to a consumer while searching
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Additional description and/or any specific issues not covered elsewhere
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
     /// Extra details about the service that can't be placed in the other fields
-    pub extra_details: Option<Primitive<String>>,
+    pub extra_details: Option<Primitive<FhirString>>,
     /// Facilitates quick identification of the service
     pub photo: Option<Attachment>,
     /// Contacts related to the healthcare service
@@ -71,7 +72,7 @@ pub struct HealthcareService {
     /// Not available during this time due to provided reason
     pub not_available: Vec<HealthcareServiceNotAvailable>,
     /// Description of availability exceptions
-    pub availability_exceptions: Option<Primitive<String>>,
+    pub availability_exceptions: Option<Primitive<FhirString>>,
     /// Technical endpoints providing access to electronic services operated for the healthcare service
     pub endpoint: Vec<Reference>,
 }
@@ -242,7 +243,7 @@ pub struct HealthcareServiceEligibility {
     /// Coded value for the eligibility
     pub code: Option<CodeableConcept>,
     /// Describes the eligibility conditions for the service
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
 }
 impl FhirJson for HealthcareServiceEligibility {
     const TYPE_NAME: &'static str = "HealthcareService.eligibility";
@@ -392,7 +393,7 @@ pub struct HealthcareServiceNotAvailable {
     /// Reason presented to the user explaining why time not available
     ///
     /// Required by FHIR (min 1).
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Service not available from this date
     pub during: Option<Period>,
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A set of images produced in single study (one or more series of references images)
 ///
 /// FHIR `ImagingStudy` (<http://hl7.org/fhir/StructureDefinition/ImagingStudy>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ImagingStudy {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -67,7 +68,7 @@ pub struct ImagingStudy {
     /// User-defined comments
     pub note: Vec<Annotation>,
     /// Institution-generated description
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Each study has one or more series of instances
     pub series: Vec<ImagingStudySeries>,
 }
@@ -207,7 +208,7 @@ pub struct ImagingStudySeries {
     /// DICOM Series Instance UID for the series
     ///
     /// Required by FHIR (min 1).
-    pub uid: Option<Primitive<String>>,
+    pub uid: Option<Primitive<FhirString>>,
     /// Numeric identifier of this series
     pub number: Option<Primitive<u32>>,
     /// The modality of the instances in the series
@@ -215,7 +216,7 @@ pub struct ImagingStudySeries {
     /// Required by FHIR (min 1).
     pub modality: Option<Coding>,
     /// A short human readable summary of the series
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Number of Series Related Instances
     pub number_of_instances: Option<Primitive<u32>>,
     /// Series access endpoint
@@ -383,7 +384,7 @@ pub struct ImagingStudySeriesInstance {
     /// DICOM SOP Instance UID
     ///
     /// Required by FHIR (min 1).
-    pub uid: Option<Primitive<String>>,
+    pub uid: Option<Primitive<FhirString>>,
     /// DICOM class type
     ///
     /// Required by FHIR (min 1).
@@ -391,7 +392,7 @@ pub struct ImagingStudySeriesInstance {
     /// The number of this instance in the series
     pub number: Option<Primitive<u32>>,
     /// Description of instance
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ImagingStudySeriesInstance {
     const TYPE_NAME: &'static str = "ImagingStudy.series.instance";

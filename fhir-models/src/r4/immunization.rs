@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Immunization event information
 ///
 /// FHIR `Immunization` (<http://hl7.org/fhir/StructureDefinition/Immunization>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Immunization {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -59,7 +60,7 @@ pub struct Immunization {
     /// Vaccine manufacturer
     pub manufacturer: Option<Reference>,
     /// Vaccine lot number
-    pub lot_number: Option<Primitive<String>>,
+    pub lot_number: Option<Primitive<FhirString>>,
     /// Vaccine expiration date
     pub expiration_date: Option<Primitive<Date>>,
     /// Body site vaccine  was administered
@@ -319,9 +320,9 @@ pub struct ImmunizationEducation {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Educational material document identifier
-    pub document_type: Option<Primitive<String>>,
+    pub document_type: Option<Primitive<FhirString>>,
     /// Educational material reference pointer
-    pub reference: Option<Primitive<String>>,
+    pub reference: Option<Primitive<FhirString>>,
     /// Educational material publication date
     pub publication_date: Option<Primitive<DateTime>>,
     /// Educational material presentation date
@@ -465,7 +466,7 @@ pub struct ImmunizationProtocolApplied {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Name of vaccine series
-    pub series: Option<Primitive<String>>,
+    pub series: Option<Primitive<FhirString>>,
     /// Who is responsible for publishing the recommendations
     pub authority: Option<Reference>,
     /// Vaccine preventatable disease being targetted
@@ -566,7 +567,7 @@ pub enum ImmunizationOccurrence {
     /// `occurrenceDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
     /// `occurrenceString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Primitive<DateTime>> for ImmunizationOccurrence {
     fn from(v: Primitive<DateTime>) -> Self {
@@ -578,13 +579,13 @@ impl From<DateTime> for ImmunizationOccurrence {
         Self::DateTime(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for ImmunizationOccurrence {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ImmunizationOccurrence {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ImmunizationOccurrence {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ImmunizationOccurrence {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -636,7 +637,7 @@ pub enum ImmunizationProtocolAppliedDoseNumber {
     /// `doseNumberPositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
     /// `doseNumberString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Primitive<u32>> for ImmunizationProtocolAppliedDoseNumber {
     fn from(v: Primitive<u32>) -> Self {
@@ -648,13 +649,13 @@ impl From<u32> for ImmunizationProtocolAppliedDoseNumber {
         Self::PositiveInt(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for ImmunizationProtocolAppliedDoseNumber {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ImmunizationProtocolAppliedDoseNumber {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ImmunizationProtocolAppliedDoseNumber {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ImmunizationProtocolAppliedDoseNumber {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -706,7 +707,7 @@ pub enum ImmunizationProtocolAppliedSeriesDoses {
     /// `seriesDosesPositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
     /// `seriesDosesString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Primitive<u32>> for ImmunizationProtocolAppliedSeriesDoses {
     fn from(v: Primitive<u32>) -> Self {
@@ -718,13 +719,13 @@ impl From<u32> for ImmunizationProtocolAppliedSeriesDoses {
         Self::PositiveInt(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for ImmunizationProtocolAppliedSeriesDoses {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ImmunizationProtocolAppliedSeriesDoses {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ImmunizationProtocolAppliedSeriesDoses {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ImmunizationProtocolAppliedSeriesDoses {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Immunization evaluation information
 ///
 /// FHIR `ImmunizationEvaluation` (<http://hl7.org/fhir/StructureDefinition/ImmunizationEvaluation>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ImmunizationEvaluation {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -55,9 +56,9 @@ pub struct ImmunizationEvaluation {
     /// Reason for the dose status
     pub dose_status_reason: Vec<CodeableConcept>,
     /// Evaluation notes
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Name of vaccine series
-    pub series: Option<Primitive<String>>,
+    pub series: Option<Primitive<FhirString>>,
     /// Dose number within series
     pub dose_number: Option<ImmunizationEvaluationDoseNumber>,
     /// Recommended number of doses for immunity
@@ -195,7 +196,7 @@ pub enum ImmunizationEvaluationDoseNumber {
     /// `doseNumberPositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
     /// `doseNumberString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Primitive<u32>> for ImmunizationEvaluationDoseNumber {
     fn from(v: Primitive<u32>) -> Self {
@@ -207,13 +208,13 @@ impl From<u32> for ImmunizationEvaluationDoseNumber {
         Self::PositiveInt(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for ImmunizationEvaluationDoseNumber {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ImmunizationEvaluationDoseNumber {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ImmunizationEvaluationDoseNumber {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ImmunizationEvaluationDoseNumber {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -265,7 +266,7 @@ pub enum ImmunizationEvaluationSeriesDoses {
     /// `seriesDosesPositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
     /// `seriesDosesString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Primitive<u32>> for ImmunizationEvaluationSeriesDoses {
     fn from(v: Primitive<u32>) -> Self {
@@ -277,13 +278,13 @@ impl From<u32> for ImmunizationEvaluationSeriesDoses {
         Self::PositiveInt(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for ImmunizationEvaluationSeriesDoses {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ImmunizationEvaluationSeriesDoses {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ImmunizationEvaluationSeriesDoses {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ImmunizationEvaluationSeriesDoses {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Guidance or advice relating to an immunization
 ///
 /// FHIR `ImmunizationRecommendation` (<http://hl7.org/fhir/StructureDefinition/ImmunizationRecommendation>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ImmunizationRecommendation {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -138,9 +139,9 @@ pub struct ImmunizationRecommendationRecommendation {
     /// Dates governing proposed immunization
     pub date_criterion: Vec<ImmunizationRecommendationRecommendationDateCriterion>,
     /// Protocol details
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Name of vaccination series
-    pub series: Option<Primitive<String>>,
+    pub series: Option<Primitive<FhirString>>,
     /// Recommended dose number within series
     pub dose_number: Option<ImmunizationRecommendationRecommendationDoseNumber>,
     /// Recommended number of doses for immunity
@@ -345,7 +346,7 @@ pub enum ImmunizationRecommendationRecommendationDoseNumber {
     /// `doseNumberPositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
     /// `doseNumberString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Primitive<u32>> for ImmunizationRecommendationRecommendationDoseNumber {
     fn from(v: Primitive<u32>) -> Self {
@@ -357,13 +358,13 @@ impl From<u32> for ImmunizationRecommendationRecommendationDoseNumber {
         Self::PositiveInt(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for ImmunizationRecommendationRecommendationDoseNumber {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ImmunizationRecommendationRecommendationDoseNumber {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ImmunizationRecommendationRecommendationDoseNumber {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ImmunizationRecommendationRecommendationDoseNumber {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -415,7 +416,7 @@ pub enum ImmunizationRecommendationRecommendationSeriesDoses {
     /// `seriesDosesPositiveInt`: the value as a FHIR `positiveInt`.
     PositiveInt(Primitive<u32>),
     /// `seriesDosesString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Primitive<u32>> for ImmunizationRecommendationRecommendationSeriesDoses {
     fn from(v: Primitive<u32>) -> Self {
@@ -427,13 +428,14 @@ impl From<u32> for ImmunizationRecommendationRecommendationSeriesDoses {
         Self::PositiveInt(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for ImmunizationRecommendationRecommendationSeriesDoses {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>>
+for ImmunizationRecommendationRecommendationSeriesDoses {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ImmunizationRecommendationRecommendationSeriesDoses {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ImmunizationRecommendationRecommendationSeriesDoses {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

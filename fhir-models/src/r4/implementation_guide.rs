@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A set of rules about how FHIR is used
 ///
 /// FHIR `ImplementationGuide` (<http://hl7.org/fhir/StructureDefinition/ImplementationGuide>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ImplementationGuide {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,15 +30,15 @@ pub struct ImplementationGuide {
     /// Canonical identifier for this implementation guide, represented as a URI (globally unique)
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Business version of the implementation guide
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this implementation guide (computer friendly)
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this implementation guide (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -47,21 +48,21 @@ pub struct ImplementationGuide {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the implementation guide
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for implementation guide (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// NPM Package name for IG
     ///
     /// Required by FHIR (min 1).
-    pub package_id: Option<Primitive<String>>,
+    pub package_id: Option<Primitive<FhirString>>,
     /// SPDX license code for this IG (or not-open-source)
     pub license: Option<Primitive<SpdxLicense>>,
     /// FHIR Version(s) this Implementation Guide targets
@@ -212,11 +213,11 @@ pub struct ImplementationGuideDependsOn {
     /// Identity of the IG that this depends on
     ///
     /// Required by FHIR (min 1).
-    pub uri: Option<Primitive<String>>,
+    pub uri: Option<Primitive<FhirString>>,
     /// NPM Package name for IG this depends on
-    pub package_id: Option<Primitive<String>>,
+    pub package_id: Option<Primitive<FhirString>>,
     /// Version of the IG
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ImplementationGuideDependsOn {
     const TYPE_NAME: &'static str = "ImplementationGuide.dependsOn";
@@ -283,7 +284,7 @@ pub struct ImplementationGuideGlobal {
     /// Profile that all resources must conform to
     ///
     /// Required by FHIR (min 1).
-    pub profile: Option<Primitive<String>>,
+    pub profile: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ImplementationGuideGlobal {
     const TYPE_NAME: &'static str = "ImplementationGuide.global";
@@ -415,9 +416,9 @@ pub struct ImplementationGuideDefinitionGrouping {
     /// Descriptive name for the package
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Human readable text describing the package
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ImplementationGuideDefinitionGrouping {
     const TYPE_NAME: &'static str = "ImplementationGuide.definition.grouping";
@@ -483,13 +484,13 @@ pub struct ImplementationGuideDefinitionResource {
     /// Versions this applies to (if different to IG)
     pub fhir_version: Vec<Primitive<FhirVersionCode>>,
     /// Human Name for the resource
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Reason why included in guide
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Is an example/What is this an example of?
     pub example: Option<ImplementationGuideDefinitionResourceExample>,
     /// Grouping this is part of
-    pub grouping_id: Option<Primitive<String>>,
+    pub grouping_id: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ImplementationGuideDefinitionResource {
     const TYPE_NAME: &'static str = "ImplementationGuide.definition.resource";
@@ -576,7 +577,7 @@ pub struct ImplementationGuideDefinitionPage {
     /// Short title shown for navigational assistance
     ///
     /// Required by FHIR (min 1).
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// html | markdown | xml | generated
     ///
     /// Required by FHIR (min 1).
@@ -655,7 +656,7 @@ pub struct ImplementationGuideDefinitionParameter {
     /// Value for named type
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ImplementationGuideDefinitionParameter {
     const TYPE_NAME: &'static str = "ImplementationGuide.definition.parameter";
@@ -715,13 +716,13 @@ pub struct ImplementationGuideDefinitionTemplate {
     /// Type of template specified
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// The source location for the template
     ///
     /// Required by FHIR (min 1).
-    pub source: Option<Primitive<String>>,
+    pub source: Option<Primitive<FhirString>>,
     /// The scope in which the template applies
-    pub scope: Option<Primitive<String>>,
+    pub scope: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ImplementationGuideDefinitionTemplate {
     const TYPE_NAME: &'static str = "ImplementationGuide.definition.template";
@@ -782,7 +783,7 @@ pub struct ImplementationGuideManifest {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Location of rendered implementation guide
-    pub rendering: Option<Primitive<String>>,
+    pub rendering: Option<Primitive<FhirString>>,
     /// Resource in the implementation guide
     ///
     /// Required by FHIR (min 1).
@@ -790,9 +791,9 @@ pub struct ImplementationGuideManifest {
     /// HTML page within the parent IG
     pub page: Vec<ImplementationGuideManifestPage>,
     /// Image within the IG
-    pub image: Vec<Primitive<String>>,
+    pub image: Vec<Primitive<FhirString>>,
     /// Additional linkable file in IG
-    pub other: Vec<Primitive<String>>,
+    pub other: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for ImplementationGuideManifest {
     const TYPE_NAME: &'static str = "ImplementationGuide.manifest";
@@ -863,7 +864,7 @@ pub struct ImplementationGuideManifestResource {
     /// Is an example/What is this an example of?
     pub example: Option<ImplementationGuideManifestResourceExample>,
     /// Relative path for page in IG
-    pub relative_path: Option<Primitive<String>>,
+    pub relative_path: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ImplementationGuideManifestResource {
     const TYPE_NAME: &'static str = "ImplementationGuide.manifest.resource";
@@ -933,11 +934,11 @@ pub struct ImplementationGuideManifestPage {
     /// HTML page name
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Title of the page, for references
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Anchor available on the page
-    pub anchor: Vec<Primitive<String>>,
+    pub anchor: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for ImplementationGuideManifestPage {
     const TYPE_NAME: &'static str = "ImplementationGuide.manifest.page";
@@ -994,7 +995,7 @@ pub enum ImplementationGuideDefinitionResourceExample {
     /// `exampleBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
     /// `exampleCanonical`: the value as a FHIR `canonical`.
-    Canonical(Primitive<String>),
+    Canonical(Primitive<FhirString>),
 }
 impl From<Primitive<bool>> for ImplementationGuideDefinitionResourceExample {
     fn from(v: Primitive<bool>) -> Self {
@@ -1006,13 +1007,13 @@ impl From<bool> for ImplementationGuideDefinitionResourceExample {
         Self::Boolean(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for ImplementationGuideDefinitionResourceExample {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ImplementationGuideDefinitionResourceExample {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::Canonical(v)
     }
 }
-impl From<String> for ImplementationGuideDefinitionResourceExample {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ImplementationGuideDefinitionResourceExample {
+    fn from(v: FhirString) -> Self {
         Self::Canonical(Primitive::new(v))
     }
 }
@@ -1062,17 +1063,17 @@ impl Choice for ImplementationGuideDefinitionResourceExample {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ImplementationGuideDefinitionPageName {
     /// `nameUrl`: the value as a FHIR `url`.
-    Url(Primitive<String>),
+    Url(Primitive<FhirString>),
     /// `nameReference`: the value as a FHIR `Reference`.
     Reference(Box<Reference>),
 }
-impl From<Primitive<String>> for ImplementationGuideDefinitionPageName {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ImplementationGuideDefinitionPageName {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::Url(v)
     }
 }
-impl From<String> for ImplementationGuideDefinitionPageName {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ImplementationGuideDefinitionPageName {
+    fn from(v: FhirString) -> Self {
         Self::Url(Primitive::new(v))
     }
 }
@@ -1119,7 +1120,7 @@ pub enum ImplementationGuideManifestResourceExample {
     /// `exampleBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
     /// `exampleCanonical`: the value as a FHIR `canonical`.
-    Canonical(Primitive<String>),
+    Canonical(Primitive<FhirString>),
 }
 impl From<Primitive<bool>> for ImplementationGuideManifestResourceExample {
     fn from(v: Primitive<bool>) -> Self {
@@ -1131,13 +1132,13 @@ impl From<bool> for ImplementationGuideManifestResourceExample {
         Self::Boolean(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for ImplementationGuideManifestResourceExample {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ImplementationGuideManifestResourceExample {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::Canonical(v)
     }
 }
-impl From<String> for ImplementationGuideManifestResourceExample {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ImplementationGuideManifestResourceExample {
+    fn from(v: FhirString) -> Self {
         Self::Canonical(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Details of a Health Insurance product/plan provided by an organization
 ///
 /// FHIR `InsurancePlan` (<http://hl7.org/fhir/StructureDefinition/InsurancePlan>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct InsurancePlan {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -33,9 +34,9 @@ pub struct InsurancePlan {
     /// Kind of product
     pub r#type: Vec<CodeableConcept>,
     /// Official name
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Alternate names
-    pub alias: Vec<Primitive<String>>,
+    pub alias: Vec<Primitive<FhirString>>,
     /// When the product is available
     pub period: Option<Period>,
     /// Plan issuer
@@ -294,7 +295,7 @@ pub struct InsurancePlanCoverageBenefit {
     /// Required by FHIR (min 1).
     pub r#type: Option<CodeableConcept>,
     /// Referral requirements
-    pub requirement: Option<Primitive<String>>,
+    pub requirement: Option<Primitive<FhirString>>,
     /// Benefit limits
     pub limit: Vec<InsurancePlanCoverageBenefitLimit>,
 }
@@ -501,7 +502,7 @@ pub struct InsurancePlanPlanGeneralCost {
     /// Cost value
     pub cost: Option<Money>,
     /// Additional cost information
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
 }
 impl FhirJson for InsurancePlanPlanGeneralCost {
     const TYPE_NAME: &'static str = "InsurancePlan.plan.generalCost";

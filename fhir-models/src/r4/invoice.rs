@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Invoice containing ChargeItems from an Account
 ///
 /// FHIR `Invoice` (<http://hl7.org/fhir/StructureDefinition/Invoice>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Invoice {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -33,7 +34,7 @@ pub struct Invoice {
     /// Required by FHIR (min 1).
     pub status: Option<Primitive<InvoiceStatus>>,
     /// Reason for cancellation of this Invoice
-    pub cancelled_reason: Option<Primitive<String>>,
+    pub cancelled_reason: Option<Primitive<FhirString>>,
     /// Type of Invoice
     pub r#type: Option<CodeableConcept>,
     /// Recipient(s) of goods and services
@@ -57,7 +58,7 @@ pub struct Invoice {
     /// Gross total of this Invoice
     pub total_gross: Option<Money>,
     /// Payment details
-    pub payment_terms: Option<Primitive<String>>,
+    pub payment_terms: Option<Primitive<FhirString>>,
     /// Comments made about the invoice
     pub note: Vec<Annotation>,
 }

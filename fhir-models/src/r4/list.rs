@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A list is a curated collection of resources
 ///
 /// FHIR `List` (<http://hl7.org/fhir/StructureDefinition/List>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct List {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -37,7 +38,7 @@ pub struct List {
     /// Required by FHIR (min 1).
     pub mode: Option<Primitive<ListMode>>,
     /// Descriptive name for the list
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// What the purpose of this list is
     pub code: Option<CodeableConcept>,
     /// If all resources have the same subject

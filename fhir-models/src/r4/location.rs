@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Details and position information for a physical place
 ///
 /// FHIR `Location` (<http://hl7.org/fhir/StructureDefinition/Location>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Location {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -33,11 +34,11 @@ pub struct Location {
     /// The operational status of the location (typically only for a bed/room)
     pub operational_status: Option<Coding>,
     /// Name of the location as used by humans
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// A list of alternate names that the location is known as, or was known as, in the past
-    pub alias: Vec<Primitive<String>>,
+    pub alias: Vec<Primitive<FhirString>>,
     /// Additional details about the location that could be displayed as further information to identify the location beyond its name
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// instance | kind
     pub mode: Option<Primitive<LocationMode>>,
     /// Type of function performed
@@ -57,7 +58,7 @@ pub struct Location {
     /// What days/times during a week is this location usually open
     pub hours_of_operation: Vec<LocationHoursOfOperation>,
     /// Description of availability exceptions
-    pub availability_exceptions: Option<Primitive<String>>,
+    pub availability_exceptions: Option<Primitive<FhirString>>,
     /// Technical endpoints providing access to services operated for the location
     pub endpoint: Vec<Reference>,
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A quality measure definition
 ///
 /// FHIR `Measure` (<http://hl7.org/fhir/StructureDefinition/Measure>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Measure {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,17 +28,17 @@ pub struct Measure {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this measure, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the measure
     pub identifier: Vec<Identifier>,
     /// Business version of the measure
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this measure (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this measure (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Subordinate title of the measure
-    pub subtitle: Option<Primitive<String>>,
+    pub subtitle: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -49,21 +50,21 @@ pub struct Measure {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the measure
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for measure (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this measure is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Describes the clinical usage of the measure
-    pub usage: Option<Primitive<String>>,
+    pub usage: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// When the measure was approved by publisher
     pub approval_date: Option<Primitive<Date>>,
     /// When the measure was last reviewed
@@ -83,9 +84,9 @@ pub struct Measure {
     /// Additional documentation, citations, etc.
     pub related_artifact: Vec<RelatedArtifact>,
     /// Logic used by the measure
-    pub library: Vec<Primitive<String>>,
+    pub library: Vec<Primitive<FhirString>>,
     /// Disclaimer for use of the measure or its referenced content
-    pub disclaimer: Option<Primitive<String>>,
+    pub disclaimer: Option<Primitive<FhirString>>,
     /// proportion | ratio | continuous-variable | cohort
     pub scoring: Option<CodeableConcept>,
     /// opportunity | all-or-nothing | linear | weighted
@@ -93,19 +94,19 @@ pub struct Measure {
     /// process | outcome | structure | patient-reported-outcome | composite
     pub r#type: Vec<CodeableConcept>,
     /// How risk adjustment is applied for this measure
-    pub risk_adjustment: Option<Primitive<String>>,
+    pub risk_adjustment: Option<Primitive<FhirString>>,
     /// How is rate aggregation performed for this measure
-    pub rate_aggregation: Option<Primitive<String>>,
+    pub rate_aggregation: Option<Primitive<FhirString>>,
     /// Detailed description of why the measure exists
-    pub rationale: Option<Primitive<String>>,
+    pub rationale: Option<Primitive<FhirString>>,
     /// Summary of clinical guidelines
-    pub clinical_recommendation_statement: Option<Primitive<String>>,
+    pub clinical_recommendation_statement: Option<Primitive<FhirString>>,
     /// increase | decrease
     pub improvement_notation: Option<CodeableConcept>,
     /// Defined terms used in the measure documentation
-    pub definition: Vec<Primitive<String>>,
+    pub definition: Vec<Primitive<FhirString>>,
     /// Additional guidance for implementers
-    pub guidance: Option<Primitive<String>>,
+    pub guidance: Option<Primitive<FhirString>>,
     /// Population criteria group
     pub group: Vec<MeasureGroup>,
     /// What other data should be reported with the measure
@@ -337,7 +338,7 @@ pub struct MeasureGroup {
     /// Meaning of the group
     pub code: Option<CodeableConcept>,
     /// Summary description
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Population criteria
     pub population: Vec<MeasureGroupPopulation>,
     /// Stratifier criteria for the measure
@@ -406,7 +407,7 @@ pub struct MeasureGroupPopulation {
     /// initial-population | numerator | numerator-exclusion | denominator | denominator-exclusion | denominator-exception | measure-population | measure-population-exclusion | measure-observation
     pub code: Option<CodeableConcept>,
     /// The human readable description of this population criteria
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The criteria that defines this population
     ///
     /// Required by FHIR (min 1).
@@ -473,7 +474,7 @@ pub struct MeasureGroupStratifier {
     /// Meaning of the stratifier
     pub code: Option<CodeableConcept>,
     /// The human readable description of this stratifier
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// How the measure should be stratified
     pub criteria: Option<Expression>,
     /// Stratifier criteria component for the measure
@@ -542,7 +543,7 @@ pub struct MeasureGroupStratifierComponent {
     /// Meaning of the stratifier component
     pub code: Option<CodeableConcept>,
     /// The human readable description of this stratifier component
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Component of how the measure should be stratified
     ///
     /// Required by FHIR (min 1).
@@ -611,7 +612,7 @@ pub struct MeasureSupplementalData {
     /// supplemental-data | risk-adjustment-factor
     pub usage: Vec<CodeableConcept>,
     /// The human readable description of this supplemental data
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Expression describing additional data to be reported
     ///
     /// Required by FHIR (min 1).

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Results of a measure evaluation
 ///
 /// FHIR `MeasureReport` (<http://hl7.org/fhir/StructureDefinition/MeasureReport>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct MeasureReport {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -39,7 +40,7 @@ pub struct MeasureReport {
     /// What measure was calculated
     ///
     /// Required by FHIR (min 1).
-    pub measure: Option<Primitive<String>>,
+    pub measure: Option<Primitive<FhirString>>,
     /// What individual(s) the report is for
     pub subject: Option<Reference>,
     /// When the report was generated

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A photo, video, or audio recording acquired or used in healthcare. The actual content may be inline or provided by direct reference
 ///
 /// FHIR `Media` (<http://hl7.org/fhir/StructureDefinition/Media>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Media {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -57,7 +58,7 @@ pub struct Media {
     /// Observed body part
     pub body_site: Option<CodeableConcept>,
     /// Name of the device/manufacturer
-    pub device_name: Option<Primitive<String>>,
+    pub device_name: Option<Primitive<FhirString>>,
     /// Observing Device
     pub device: Option<Reference>,
     /// Height of the image in pixels (photo/video)

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Definition of a Medication
 ///
 /// FHIR `Medication` (<http://hl7.org/fhir/StructureDefinition/Medication>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Medication {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -195,7 +196,7 @@ pub struct MedicationBatch {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Identifier assigned to batch
-    pub lot_number: Option<Primitive<String>>,
+    pub lot_number: Option<Primitive<FhirString>>,
     /// When batch will expire
     pub expiration_date: Option<Primitive<DateTime>>,
 }

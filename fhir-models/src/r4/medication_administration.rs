@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Administration of medication to a patient
 ///
 /// FHIR `MedicationAdministration` (<http://hl7.org/fhir/StructureDefinition/MedicationAdministration>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct MedicationAdministration {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,7 +30,7 @@ pub struct MedicationAdministration {
     /// External identifier
     pub identifier: Vec<Identifier>,
     /// Instantiates protocol or definition
-    pub instantiates: Vec<Primitive<String>>,
+    pub instantiates: Vec<Primitive<FhirString>>,
     /// Part of referenced event
     pub part_of: Vec<Reference>,
     /// in-progress | not-done | on-hold | completed | entered-in-error | stopped | unknown
@@ -278,7 +279,7 @@ pub struct MedicationAdministrationDosage {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Free text dosage instructions e.g. SIG
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// Body site administered to
     pub site: Option<CodeableConcept>,
     /// Path of substance into body

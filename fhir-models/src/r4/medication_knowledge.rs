@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Definition of Medication Knowledge
 ///
 /// FHIR `MedicationKnowledge` (<http://hl7.org/fhir/StructureDefinition/MedicationKnowledge>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct MedicationKnowledge {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -37,7 +38,7 @@ pub struct MedicationKnowledge {
     /// Amount of drug in package
     pub amount: Option<Quantity>,
     /// Additional names for a medication
-    pub synonym: Vec<Primitive<String>>,
+    pub synonym: Vec<Primitive<FhirString>>,
     /// Associated or related medication information
     pub related_medication_knowledge: Vec<MedicationKnowledgeRelatedMedicationKnowledge>,
     /// A medication resource that is associated with this medication
@@ -49,7 +50,7 @@ pub struct MedicationKnowledge {
     /// Active or inactive ingredient
     pub ingredient: Vec<MedicationKnowledgeIngredient>,
     /// The instructions for preparing the medication
-    pub preparation_instruction: Option<Primitive<String>>,
+    pub preparation_instruction: Option<Primitive<FhirString>>,
     /// The intended or approved route of administration
     pub intended_route: Vec<CodeableConcept>,
     /// The pricing of the medication
@@ -423,7 +424,7 @@ pub struct MedicationKnowledgeCost {
     /// Required by FHIR (min 1).
     pub r#type: Option<CodeableConcept>,
     /// The source or owner for the price information
-    pub source: Option<Primitive<String>>,
+    pub source: Option<Primitive<FhirString>>,
     /// The price of the medication
     ///
     /// Required by FHIR (min 1).
@@ -488,7 +489,7 @@ pub struct MedicationKnowledgeMonitoringProgram {
     /// Type of program under which the medication is monitored
     pub r#type: Option<CodeableConcept>,
     /// Name of the reviewing program
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
 }
 impl FhirJson for MedicationKnowledgeMonitoringProgram {
     const TYPE_NAME: &'static str = "MedicationKnowledge.monitoringProgram";
@@ -689,7 +690,7 @@ pub struct MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
         MedicationKnowledgeAdministrationGuidelinesPatientCharacteristicsCharacteristic,
     >,
     /// The specific characteristic
-    pub value: Vec<Primitive<String>>,
+    pub value: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
     const TYPE_NAME: &'static str = "MedicationKnowledge.administrationGuidelines.patientCharacteristics";
@@ -1304,11 +1305,11 @@ pub enum MedicationKnowledgeDrugCharacteristicValue {
     /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
     /// `valueBase64Binary`: the value as a FHIR `base64Binary`.
-    Base64Binary(Primitive<String>),
+    Base64Binary(Primitive<FhirString>),
 }
 impl From<CodeableConcept> for MedicationKnowledgeDrugCharacteristicValue {
     fn from(v: CodeableConcept) -> Self {

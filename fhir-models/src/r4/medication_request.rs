@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Ordering of medication for patient or group
 ///
 /// FHIR `MedicationRequest` (<http://hl7.org/fhir/StructureDefinition/MedicationRequest>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct MedicationRequest {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -73,9 +74,9 @@ pub struct MedicationRequest {
     /// Condition or observation that supports why the prescription is being written
     pub reason_reference: Vec<Reference>,
     /// Instantiates FHIR protocol or definition
-    pub instantiates_canonical: Vec<Primitive<String>>,
+    pub instantiates_canonical: Vec<Primitive<FhirString>>,
     /// Instantiates external protocol or definition
-    pub instantiates_uri: Vec<Primitive<String>>,
+    pub instantiates_uri: Vec<Primitive<FhirString>>,
     /// What request fulfills
     pub based_on: Vec<Reference>,
     /// Composite request this is part of

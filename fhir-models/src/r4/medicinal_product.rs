@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Detailed definition of a medicinal product, typically for uses other than direct patient care (e.g. regulatory use)
 ///
 /// FHIR `MedicinalProduct` (<http://hl7.org/fhir/StructureDefinition/MedicinalProduct>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct MedicinalProduct {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -39,7 +40,7 @@ pub struct MedicinalProduct {
     /// Whether the Medicinal Product is subject to additional monitoring for regulatory reasons
     pub additional_monitoring_indicator: Option<CodeableConcept>,
     /// Whether the Medicinal Product is subject to special measures for regulatory reasons
-    pub special_measures: Vec<Primitive<String>>,
+    pub special_measures: Vec<Primitive<FhirString>>,
     /// If authorised for use in children
     pub paediatric_use_indicator: Option<CodeableConcept>,
     /// Allows the product to be classified by various systems
@@ -251,7 +252,7 @@ pub struct MedicinalProductName {
     /// The full product name
     ///
     /// Required by FHIR (min 1).
-    pub product_name: Option<Primitive<String>>,
+    pub product_name: Option<Primitive<FhirString>>,
     /// Coding words or phrases of the name
     pub name_part: Vec<MedicinalProductNameNamePart>,
     /// Country where the name applies
@@ -320,7 +321,7 @@ pub struct MedicinalProductNameNamePart {
     /// A fragment of a product name
     ///
     /// Required by FHIR (min 1).
-    pub part: Option<Primitive<String>>,
+    pub part: Option<Primitive<FhirString>>,
     /// Idenifying type for this part of the name (e.g. strength part)
     ///
     /// Required by FHIR (min 1).

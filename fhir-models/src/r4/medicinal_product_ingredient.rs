@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// An ingredient of a manufactured item or pharmaceutical product
 ///
 /// FHIR `MedicinalProductIngredient` (<http://hl7.org/fhir/StructureDefinition/MedicinalProductIngredient>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct MedicinalProductIngredient {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -221,7 +222,7 @@ pub struct MedicinalProductIngredientSpecifiedSubstanceStrength {
     /// A lower limit for the strength per unitary volume (or mass), for when there is a range. The concentration attribute then becomes the upper limit
     pub concentration_low_limit: Option<Ratio>,
     /// For when strength is measured at a particular point or distance
-    pub measurement_point: Option<Primitive<String>>,
+    pub measurement_point: Option<Primitive<FhirString>>,
     /// The country or countries for which the strength range applies
     pub country: Vec<CodeableConcept>,
     /// Strength expressed in terms of a reference substance
@@ -323,7 +324,7 @@ pub struct MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength
     /// Strength expressed in terms of a reference substance
     pub strength_low_limit: Option<Ratio>,
     /// For when strength is measured at a particular point or distance
-    pub measurement_point: Option<Primitive<String>>,
+    pub measurement_point: Option<Primitive<FhirString>>,
     /// The country or countries for which the strength range applies
     pub country: Vec<CodeableConcept>,
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// MedicinalProductInteraction
 ///
 /// FHIR `MedicinalProductInteraction` (<http://hl7.org/fhir/StructureDefinition/MedicinalProductInteraction>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct MedicinalProductInteraction {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,7 +30,7 @@ pub struct MedicinalProductInteraction {
     /// The medication for which this is a described interaction
     pub subject: Vec<Reference>,
     /// The interaction described
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The specific medication, food or laboratory test that interacts
     pub interactant: Vec<MedicinalProductInteractionInteractant>,
     /// The type of the interaction e.g. drug-drug interaction, drug-food interaction, drug-lab test interaction

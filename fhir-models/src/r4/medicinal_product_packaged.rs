@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A medicinal product in a container or package
 ///
 /// FHIR `MedicinalProductPackaged` (<http://hl7.org/fhir/StructureDefinition/MedicinalProductPackaged>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct MedicinalProductPackaged {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -31,7 +32,7 @@ pub struct MedicinalProductPackaged {
     /// The product with this is a pack for
     pub subject: Vec<Reference>,
     /// Textual description
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The legal status of supply of the medicinal product as classified by the regulator
     pub legal_status_of_supply: Option<CodeableConcept>,
     /// Marketing information

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A pharmaceutical product described in terms of its composition and dose form
 ///
 /// FHIR `MedicinalProductPharmaceutical` (<http://hl7.org/fhir/StructureDefinition/MedicinalProductPharmaceutical>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct MedicinalProductPharmaceutical {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -372,7 +373,7 @@ pub struct MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithd
     /// Required by FHIR (min 1).
     pub value: Option<Quantity>,
     /// Extra information about the withdrawal period
-    pub supporting_information: Option<Primitive<String>>,
+    pub supporting_information: Option<Primitive<FhirString>>,
 }
 impl FhirJson
 for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod {

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A resource that defines a type of message that can be exchanged between systems
 ///
 /// FHIR `MessageDefinition` (<http://hl7.org/fhir/StructureDefinition/MessageDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct MessageDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,17 +28,17 @@ pub struct MessageDefinition {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Business Identifier for a given MessageDefinition
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Primary key for the message definition on a given server
     pub identifier: Vec<Identifier>,
     /// Business version of the message definition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this message definition (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this message definition (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Takes the place of
-    pub replaces: Vec<Primitive<String>>,
+    pub replaces: Vec<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -49,23 +50,23 @@ pub struct MessageDefinition {
     /// Required by FHIR (min 1).
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the message definition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for message definition (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this message definition is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// Definition this one is based on
-    pub base: Option<Primitive<String>>,
+    pub base: Option<Primitive<FhirString>>,
     /// Protocol/workflow this is part of
-    pub parent: Vec<Primitive<String>>,
+    pub parent: Vec<Primitive<FhirString>>,
     /// Event code  or link to the EventDefinition
     ///
     /// Required by FHIR (min 1).
@@ -79,7 +80,7 @@ pub struct MessageDefinition {
     /// Responses to this message
     pub allowed_response: Vec<MessageDefinitionAllowedResponse>,
     /// Canonical reference to a GraphDefinition
-    pub graph: Vec<Primitive<String>>,
+    pub graph: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for MessageDefinition {
     const TYPE_NAME: &'static str = "MessageDefinition";
@@ -237,13 +238,13 @@ pub struct MessageDefinitionFocus {
     /// Required by FHIR (min 1).
     pub code: Option<Primitive<ResourceType>>,
     /// Profile that must be adhered to by focus
-    pub profile: Option<Primitive<String>>,
+    pub profile: Option<Primitive<FhirString>>,
     /// Minimum number of focuses of this type
     ///
     /// Required by FHIR (min 1).
     pub min: Option<Primitive<u32>>,
     /// Maximum number of focuses of this type
-    pub max: Option<Primitive<String>>,
+    pub max: Option<Primitive<FhirString>>,
 }
 impl FhirJson for MessageDefinitionFocus {
     const TYPE_NAME: &'static str = "MessageDefinition.focus";
@@ -309,9 +310,9 @@ pub struct MessageDefinitionAllowedResponse {
     /// Reference to allowed message definition response
     ///
     /// Required by FHIR (min 1).
-    pub message: Option<Primitive<String>>,
+    pub message: Option<Primitive<FhirString>>,
     /// When should this response be used
-    pub situation: Option<Primitive<String>>,
+    pub situation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for MessageDefinitionAllowedResponse {
     const TYPE_NAME: &'static str = "MessageDefinition.allowedResponse";
@@ -365,20 +366,20 @@ pub enum MessageDefinitionEvent {
     /// `eventCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
     /// `eventUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
 }
 impl From<Coding> for MessageDefinitionEvent {
     fn from(v: Coding) -> Self {
         Self::Coding(Box::new(v))
     }
 }
-impl From<Primitive<String>> for MessageDefinitionEvent {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for MessageDefinitionEvent {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::Uri(v)
     }
 }
-impl From<String> for MessageDefinitionEvent {
-    fn from(v: String) -> Self {
+impl From<FhirString> for MessageDefinitionEvent {
+    fn from(v: FhirString) -> Self {
         Self::Uri(Primitive::new(v))
     }
 }

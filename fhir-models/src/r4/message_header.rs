@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A resource that describes a message that is exchanged between systems
 ///
 /// FHIR `MessageHeader` (<http://hl7.org/fhir/StructureDefinition/MessageHeader>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct MessageHeader {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -51,7 +52,7 @@ pub struct MessageHeader {
     /// The actual content of the message
     pub focus: Vec<Reference>,
     /// Link to the definition for this message
-    pub definition: Option<Primitive<String>>,
+    pub definition: Option<Primitive<FhirString>>,
 }
 impl FhirJson for MessageHeader {
     const TYPE_NAME: &'static str = "MessageHeader";
@@ -151,13 +152,13 @@ pub struct MessageHeaderDestination {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Name of system
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Particular delivery destination within the destination
     pub target: Option<Reference>,
     /// Actual destination address or id
     ///
     /// Required by FHIR (min 1).
-    pub endpoint: Option<Primitive<String>>,
+    pub endpoint: Option<Primitive<FhirString>>,
     /// Intended "real-world" recipient for the data
     pub receiver: Option<Reference>,
 }
@@ -221,17 +222,17 @@ pub struct MessageHeaderSource {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Name of system
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name of software running the system
-    pub software: Option<Primitive<String>>,
+    pub software: Option<Primitive<FhirString>>,
     /// Version of software running
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Human contact for problems
     pub contact: Option<ContactPoint>,
     /// Actual message source address or id
     ///
     /// Required by FHIR (min 1).
-    pub endpoint: Option<Primitive<String>>,
+    pub endpoint: Option<Primitive<FhirString>>,
 }
 impl FhirJson for MessageHeaderSource {
     const TYPE_NAME: &'static str = "MessageHeader.source";
@@ -299,7 +300,7 @@ pub struct MessageHeaderResponse {
     /// Id of original message
     ///
     /// Required by FHIR (min 1).
-    pub identifier: Option<Primitive<String>>,
+    pub identifier: Option<Primitive<FhirString>>,
     /// ok | transient-error | fatal-error
     ///
     /// Required by FHIR (min 1).
@@ -361,20 +362,20 @@ pub enum MessageHeaderEvent {
     /// `eventCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
     /// `eventUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
 }
 impl From<Coding> for MessageHeaderEvent {
     fn from(v: Coding) -> Self {
         Self::Coding(Box::new(v))
     }
 }
-impl From<Primitive<String>> for MessageHeaderEvent {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for MessageHeaderEvent {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::Uri(v)
     }
 }
-impl From<String> for MessageHeaderEvent {
-    fn from(v: String) -> Self {
+impl From<FhirString> for MessageHeaderEvent {
+    fn from(v: FhirString) -> Self {
         Self::Uri(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Information about a biological sequence
 ///
 /// FHIR `MolecularSequence` (<http://hl7.org/fhir/StructureDefinition/MolecularSequence>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct MolecularSequence {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -49,7 +50,7 @@ pub struct MolecularSequence {
     /// Variant in sequence
     pub variant: Vec<MolecularSequenceVariant>,
     /// Sequence that was observed
-    pub observed_seq: Option<Primitive<String>>,
+    pub observed_seq: Option<Primitive<FhirString>>,
     /// An set of value as quality of sequence
     pub quality: Vec<MolecularSequenceQuality>,
     /// Average number of reads representing a given nucleotide in the reconstructed sequence
@@ -179,7 +180,7 @@ pub struct MolecularSequenceReferenceSeq {
     /// Chromosome containing genetic finding
     pub chromosome: Option<CodeableConcept>,
     /// The Genome Build used for reference, following GRCh build versions e.g. 'GRCh 37'
-    pub genome_build: Option<Primitive<String>>,
+    pub genome_build: Option<Primitive<FhirString>>,
     /// sense | antisense
     pub orientation: Option<Primitive<OrientationType>>,
     /// Reference identifier
@@ -187,7 +188,7 @@ pub struct MolecularSequenceReferenceSeq {
     /// A pointer to another MolecularSequence entity as reference sequence
     pub reference_seq_pointer: Option<Reference>,
     /// A string to represent reference sequence
-    pub reference_seq_string: Option<Primitive<String>>,
+    pub reference_seq_string: Option<Primitive<FhirString>>,
     /// watson | crick
     pub strand: Option<Primitive<StrandType>>,
     /// Start position of the window on the  reference sequence
@@ -296,11 +297,11 @@ pub struct MolecularSequenceVariant {
     /// End position of the variant on the reference sequence
     pub end: Option<Primitive<i32>>,
     /// Allele that was observed
-    pub observed_allele: Option<Primitive<String>>,
+    pub observed_allele: Option<Primitive<FhirString>>,
     /// Allele in the reference sequence
-    pub reference_allele: Option<Primitive<String>>,
+    pub reference_allele: Option<Primitive<FhirString>>,
     /// Extended CIGAR string for aligning the sequence with reference bases
-    pub cigar: Option<Primitive<String>>,
+    pub cigar: Option<Primitive<FhirString>>,
     /// Pointer to observed variant information
     pub variant_pointer: Option<Reference>,
 }
@@ -601,15 +602,15 @@ pub struct MolecularSequenceRepository {
     /// Required by FHIR (min 1).
     pub r#type: Option<Primitive<RepositoryType>>,
     /// URI of the repository
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Repository's name
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Id of the dataset that used to call for dataset in repository
-    pub dataset_id: Option<Primitive<String>>,
+    pub dataset_id: Option<Primitive<FhirString>>,
     /// Id of the variantset that used to call for variantset in repository
-    pub variantset_id: Option<Primitive<String>>,
+    pub variantset_id: Option<Primitive<FhirString>>,
     /// Id of the read
-    pub readset_id: Option<Primitive<String>>,
+    pub readset_id: Option<Primitive<FhirString>>,
 }
 impl FhirJson for MolecularSequenceRepository {
     const TYPE_NAME: &'static str = "MolecularSequence.repository";

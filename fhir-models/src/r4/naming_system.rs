@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// System of unique identification
 ///
 /// FHIR `NamingSystem` (<http://hl7.org/fhir/StructureDefinition/NamingSystem>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct NamingSystem {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,7 +30,7 @@ pub struct NamingSystem {
     /// Name for this naming system (computer friendly)
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -43,21 +44,21 @@ pub struct NamingSystem {
     /// Required by FHIR (min 1).
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Who maintains system namespace?
-    pub responsible: Option<Primitive<String>>,
+    pub responsible: Option<Primitive<FhirString>>,
     /// e.g. driver,  provider,  patient, bank etc.
     pub r#type: Option<CodeableConcept>,
     /// Natural language description of the naming system
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for naming system (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// How/where is it used
-    pub usage: Option<Primitive<String>>,
+    pub usage: Option<Primitive<FhirString>>,
     /// Unique identifiers used for system
     ///
     /// Required by FHIR (min 1).
@@ -177,11 +178,11 @@ pub struct NamingSystemUniqueId {
     /// The unique identifier
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
     /// Is this the id that should be used for this type
     pub preferred: Option<Primitive<bool>>,
     /// Notes about identifier usage
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
     /// When is identifier valid?
     pub period: Option<Period>,
 }

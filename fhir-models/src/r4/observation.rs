@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Measurements and simple assertions
 ///
 /// FHIR `Observation` (<http://hl7.org/fhir/StructureDefinition/Observation>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Observation {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -235,7 +236,7 @@ pub struct ObservationReferenceRange {
     /// Applicable age range, if relevant
     pub age: Option<Range>,
     /// Text based reference range in an observation
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ObservationReferenceRange {
     const TYPE_NAME: &'static str = "Observation.referenceRange";
@@ -469,7 +470,7 @@ pub enum ObservationValue {
     /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
     /// `valueInteger`: the value as a FHIR `integer`.
@@ -497,13 +498,13 @@ impl From<CodeableConcept> for ObservationValue {
         Self::CodeableConcept(Box::new(v))
     }
 }
-impl From<Primitive<String>> for ObservationValue {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ObservationValue {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ObservationValue {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ObservationValue {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -667,7 +668,7 @@ pub enum ObservationComponentValue {
     /// `valueCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
     /// `valueInteger`: the value as a FHIR `integer`.
@@ -695,13 +696,13 @@ impl From<CodeableConcept> for ObservationComponentValue {
         Self::CodeableConcept(Box::new(v))
     }
 }
-impl From<Primitive<String>> for ObservationComponentValue {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ObservationComponentValue {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ObservationComponentValue {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ObservationComponentValue {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

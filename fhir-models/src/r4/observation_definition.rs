@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Definition of an observation
 ///
 /// FHIR `ObservationDefinition` (<http://hl7.org/fhir/StructureDefinition/ObservationDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ObservationDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -41,7 +42,7 @@ pub struct ObservationDefinition {
     /// Method used to produce the observation
     pub method: Option<CodeableConcept>,
     /// Preferred report name
-    pub preferred_report_name: Option<Primitive<String>>,
+    pub preferred_report_name: Option<Primitive<FhirString>>,
     /// Characteristics of quantitative results
     pub quantitative_details: Option<ObservationDefinitionQuantitativeDetails>,
     /// Qualified range for continuous and ordinal observation results
@@ -298,7 +299,7 @@ pub struct ObservationDefinitionQualifiedInterval {
     /// Applicable gestational age range, if relevant
     pub gestational_age: Option<Range>,
     /// Condition associated with the reference range
-    pub condition: Option<Primitive<String>>,
+    pub condition: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ObservationDefinitionQualifiedInterval {
     const TYPE_NAME: &'static str = "ObservationDefinition.qualifiedInterval";

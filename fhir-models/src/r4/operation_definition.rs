@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Definition of an operation or a named query
 ///
 /// FHIR `OperationDefinition` (<http://hl7.org/fhir/StructureDefinition/OperationDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct OperationDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,15 +28,15 @@ pub struct OperationDefinition {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this operation definition, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Business version of the operation definition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this operation definition (computer friendly)
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this operation definition (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -49,27 +50,27 @@ pub struct OperationDefinition {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the operation definition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for operation definition (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this operation definition is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Whether content is changed by the operation
     pub affects_state: Option<Primitive<bool>>,
     /// Name used to invoke the operation
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Additional information about use
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
     /// Marks this as a profile of the base
-    pub base: Option<Primitive<String>>,
+    pub base: Option<Primitive<FhirString>>,
     /// Types this operation applies to
     pub resource: Vec<Primitive<ResourceType>>,
     /// Invoke at the system level?
@@ -85,9 +86,9 @@ pub struct OperationDefinition {
     /// Required by FHIR (min 1).
     pub instance: Option<Primitive<bool>>,
     /// Validation information for in parameters
-    pub input_profile: Option<Primitive<String>>,
+    pub input_profile: Option<Primitive<FhirString>>,
     /// Validation information for out parameters
-    pub output_profile: Option<Primitive<String>>,
+    pub output_profile: Option<Primitive<FhirString>>,
     /// Parameters for the operation/query
     pub parameter: Vec<OperationDefinitionParameter>,
     /// Define overloaded variants for when  generating code
@@ -256,7 +257,7 @@ pub struct OperationDefinitionParameter {
     /// Name in Parameters.parameter.name or in URL
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// in | out
     ///
     /// Required by FHIR (min 1).
@@ -268,13 +269,13 @@ pub struct OperationDefinitionParameter {
     /// Maximum Cardinality (a number or *)
     ///
     /// Required by FHIR (min 1).
-    pub max: Option<Primitive<String>>,
+    pub max: Option<Primitive<FhirString>>,
     /// Description of meaning/use
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
     /// What type this parameter has
     pub r#type: Option<Primitive<FhirAllTypes>>,
     /// If type is Reference | canonical, allowed targets
-    pub target_profile: Vec<Primitive<String>>,
+    pub target_profile: Vec<Primitive<FhirString>>,
     /// number | date | string | token | reference | composite | quantity | uri | special
     pub search_type: Option<Primitive<SearchParamType>>,
     /// ValueSet details if this is coded
@@ -382,7 +383,7 @@ pub struct OperationDefinitionParameterBinding {
     /// Source of value set
     ///
     /// Required by FHIR (min 1).
-    pub value_set: Option<Primitive<String>>,
+    pub value_set: Option<Primitive<FhirString>>,
 }
 impl FhirJson for OperationDefinitionParameterBinding {
     const TYPE_NAME: &'static str = "OperationDefinition.parameter.binding";
@@ -442,9 +443,9 @@ pub struct OperationDefinitionParameterReferencedFrom {
     /// Referencing parameter
     ///
     /// Required by FHIR (min 1).
-    pub source: Option<Primitive<String>>,
+    pub source: Option<Primitive<FhirString>>,
     /// Element id of reference
-    pub source_id: Option<Primitive<String>>,
+    pub source_id: Option<Primitive<FhirString>>,
 }
 impl FhirJson for OperationDefinitionParameterReferencedFrom {
     const TYPE_NAME: &'static str = "OperationDefinition.parameter.referencedFrom";
@@ -502,9 +503,9 @@ pub struct OperationDefinitionOverload {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Name of parameter to include in overload
-    pub parameter_name: Vec<Primitive<String>>,
+    pub parameter_name: Vec<Primitive<FhirString>>,
     /// Comments to go on overload
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
 }
 impl FhirJson for OperationDefinitionOverload {
     const TYPE_NAME: &'static str = "OperationDefinition.overload";

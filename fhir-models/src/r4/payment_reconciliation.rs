@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// PaymentReconciliation resource
 ///
 /// FHIR `PaymentReconciliation` (<http://hl7.org/fhir/StructureDefinition/PaymentReconciliation>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct PaymentReconciliation {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -47,7 +48,7 @@ pub struct PaymentReconciliation {
     /// queued | complete | error | partial
     pub outcome: Option<Primitive<ClaimProcessingCodes>>,
     /// Disposition message
-    pub disposition: Option<Primitive<String>>,
+    pub disposition: Option<Primitive<FhirString>>,
     /// When payment issued
     ///
     /// Required by FHIR (min 1).
@@ -275,7 +276,7 @@ pub struct PaymentReconciliationProcessNote {
     /// display | print | printoper
     pub r#type: Option<Primitive<NoteType>>,
     /// Note explanatory text
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
 }
 impl FhirJson for PaymentReconciliationProcessNote {
     const TYPE_NAME: &'static str = "PaymentReconciliation.processNote";

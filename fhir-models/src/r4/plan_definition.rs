@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// The definition of a plan for a series of actions, independent of any specific patient or context
 ///
 /// FHIR `PlanDefinition` (<http://hl7.org/fhir/StructureDefinition/PlanDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct PlanDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,17 +28,17 @@ pub struct PlanDefinition {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this plan definition, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the plan definition
     pub identifier: Vec<Identifier>,
     /// Business version of the plan definition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this plan definition (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this plan definition (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Subordinate title of the plan definition
-    pub subtitle: Option<Primitive<String>>,
+    pub subtitle: Option<Primitive<FhirString>>,
     /// order-set | clinical-protocol | eca-rule | workflow-definition
     pub r#type: Option<CodeableConcept>,
     /// draft | active | retired | unknown
@@ -51,21 +52,21 @@ pub struct PlanDefinition {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the plan definition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for plan definition (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this plan definition is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Describes the clinical usage of the plan
-    pub usage: Option<Primitive<String>>,
+    pub usage: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// When the plan definition was approved by publisher
     pub approval_date: Option<Primitive<Date>>,
     /// When the plan definition was last reviewed
@@ -85,7 +86,7 @@ pub struct PlanDefinition {
     /// Additional documentation, citations
     pub related_artifact: Vec<RelatedArtifact>,
     /// Logic used by the plan definition
-    pub library: Vec<Primitive<String>>,
+    pub library: Vec<Primitive<FhirString>>,
     /// What the plan is trying to accomplish
     pub goal: Vec<PlanDefinitionGoal>,
     /// Action defined by the plan
@@ -405,13 +406,13 @@ pub struct PlanDefinitionAction {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// User-visible prefix for the action (e.g. 1. or A.)
-    pub prefix: Option<Primitive<String>>,
+    pub prefix: Option<Primitive<FhirString>>,
     /// User-visible title
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Brief description of the action
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Static text equivalent of the action, used if the dynamic aspects cannot be interpreted by the receiving system
-    pub text_equivalent: Option<Primitive<String>>,
+    pub text_equivalent: Option<Primitive<FhirString>>,
     /// routine | urgent | asap | stat
     pub priority: Option<Primitive<RequestPriority>>,
     /// Code representing the meaning of the action or sub-actions
@@ -421,7 +422,7 @@ pub struct PlanDefinitionAction {
     /// Supporting documentation for the intended performer of the action
     pub documentation: Vec<RelatedArtifact>,
     /// What goals this action supports
-    pub goal_id: Vec<Primitive<String>>,
+    pub goal_id: Vec<Primitive<FhirString>>,
     /// Type of individual the action is focused on
     pub subject: Option<PlanDefinitionActionSubject>,
     /// When the action should be triggered
@@ -453,7 +454,7 @@ pub struct PlanDefinitionAction {
     /// Description of the activity to be performed
     pub definition: Option<PlanDefinitionActionDefinition>,
     /// Transform to apply the template
-    pub transform: Option<Primitive<String>>,
+    pub transform: Option<Primitive<FhirString>>,
     /// Dynamic aspects of the definition
     pub dynamic_value: Vec<PlanDefinitionActionDynamicValue>,
     /// A sub-action
@@ -703,7 +704,7 @@ pub struct PlanDefinitionActionRelatedAction {
     /// What action is this related to
     ///
     /// Required by FHIR (min 1).
-    pub action_id: Option<Primitive<String>>,
+    pub action_id: Option<Primitive<FhirString>>,
     /// before-start | before | before-end | concurrent-with-start | concurrent | concurrent-with-end | after-start | after | after-end
     ///
     /// Required by FHIR (min 1).
@@ -836,7 +837,7 @@ pub struct PlanDefinitionActionDynamicValue {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// The path to the element to be set dynamically
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// An expression that provides the dynamic value for the customization
     pub expression: Option<Expression>,
 }
@@ -1079,9 +1080,9 @@ impl Choice for PlanDefinitionActionTiming {
 #[derive(Debug, Clone, PartialEq)]
 pub enum PlanDefinitionActionDefinition {
     /// `definitionCanonical`: the value as a FHIR `canonical`.
-    Canonical(Primitive<String>),
+    Canonical(Primitive<FhirString>),
     /// `definitionUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
 }
 impl Choice for PlanDefinitionActionDefinition {
     fn read_variant(

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Roles/organizations the practitioner is associated with
 ///
 /// FHIR `PractitionerRole` (<http://hl7.org/fhir/StructureDefinition/PractitionerRole>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct PractitionerRole {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -51,7 +52,7 @@ pub struct PractitionerRole {
     /// Not available during this time due to provided reason
     pub not_available: Vec<PractitionerRoleNotAvailable>,
     /// Description of availability exceptions
-    pub availability_exceptions: Option<Primitive<String>>,
+    pub availability_exceptions: Option<Primitive<FhirString>>,
     /// Technical endpoints providing access to services operated for the practitioner with this role
     pub endpoint: Vec<Reference>,
 }
@@ -265,7 +266,7 @@ pub struct PractitionerRoleNotAvailable {
     /// Reason presented to the user explaining why time not available
     ///
     /// Required by FHIR (min 1).
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Service not available from this date
     pub during: Option<Period>,
 }

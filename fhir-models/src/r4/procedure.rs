@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// An action that is being or was performed on a patient
 ///
 /// FHIR `Procedure` (<http://hl7.org/fhir/StructureDefinition/Procedure>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Procedure {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,9 +30,9 @@ pub struct Procedure {
     /// External Identifiers for this procedure
     pub identifier: Vec<Identifier>,
     /// Instantiates FHIR protocol or definition
-    pub instantiates_canonical: Vec<Primitive<String>>,
+    pub instantiates_canonical: Vec<Primitive<FhirString>>,
     /// Instantiates external protocol or definition
-    pub instantiates_uri: Vec<Primitive<String>>,
+    pub instantiates_uri: Vec<Primitive<FhirString>>,
     /// A request for this procedure
     pub based_on: Vec<Reference>,
     /// Part of referenced event
@@ -381,7 +382,7 @@ pub enum ProcedurePerformed {
     /// `performedPeriod`: the value as a FHIR `Period`.
     Period(Box<Period>),
     /// `performedString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `performedAge`: the value as a FHIR `Age`.
     Age(Box<Age>),
     /// `performedRange`: the value as a FHIR `Range`.
@@ -402,13 +403,13 @@ impl From<Period> for ProcedurePerformed {
         Self::Period(Box::new(v))
     }
 }
-impl From<Primitive<String>> for ProcedurePerformed {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ProcedurePerformed {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for ProcedurePerformed {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ProcedurePerformed {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

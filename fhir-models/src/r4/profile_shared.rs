@@ -21,7 +21,7 @@ mod us_core_ethnicity {
         /// Extended ethnicity codes (sub-extension `detailed`)
         pub detailed: Vec<Coding>,
         /// ethnicity Text (sub-extension `text`)
-        pub text: String,
+        pub text: ::fhir_models::FhirString,
     }
     impl UsCoreEthnicity {
         /// The extension's URL.
@@ -57,7 +57,7 @@ mod us_core_ethnicity {
             out
         }
         /// A value with the required sub-extensions (`text`); add the others by the fields.
-        pub fn new(text: impl Into<String>) -> Self {
+        pub fn new(text: impl Into<::fhir_models::FhirString>) -> Self {
             Self {
                 text: text.into(),
                 ..Default::default()
@@ -123,7 +123,7 @@ mod us_core_race {
         /// Extended race codes (sub-extension `detailed`)
         pub detailed: Vec<Coding>,
         /// Race Text (sub-extension `text`)
-        pub text: String,
+        pub text: ::fhir_models::FhirString,
     }
     impl UsCoreRace {
         /// The extension's URL.
@@ -158,7 +158,7 @@ mod us_core_race {
             out
         }
         /// A value with the required sub-extensions (`text`); add the others by the fields.
-        pub fn new(text: impl Into<String>) -> Self {
+        pub fn new(text: impl Into<::fhir_models::FhirString>) -> Self {
             Self {
                 text: text.into(),
                 ..Default::default()
@@ -318,7 +318,7 @@ mod omb_ethnicity_categories {
         }
         /// The variant a coding is (see the type's docs).
         pub fn from_coding(c: &Coding) -> Self {
-            fn text(p: &Option<Primitive<String>>) -> Option<&str> {
+            fn text(p: &Option<Primitive<::fhir_models::FhirString>>) -> Option<&str> {
                 p.as_ref().and_then(|p| p.value.as_deref())
             }
             let bare = c.id.is_none() && c.extension.is_empty() && c.version.is_none()
@@ -343,9 +343,9 @@ mod omb_ethnicity_categories {
                 (Some(i), _) => {
                     let (system, code, display) = Self::TABLE[i];
                     Coding {
-                        system: system.map(|s| Primitive::new(s.to_owned())),
-                        code: Some(Primitive::new(code.to_owned())),
-                        display: display.map(|d| Primitive::new(d.to_owned())),
+                        system: system.map(|s| Primitive::new(s.into())),
+                        code: Some(Primitive::new(code.into())),
+                        display: display.map(|d| Primitive::new(d.into())),
                         ..Default::default()
                     }
                 }
@@ -478,7 +478,7 @@ mod omb_race_categories {
         }
         /// The variant a coding is (see the type's docs).
         pub fn from_coding(c: &Coding) -> Self {
-            fn text(p: &Option<Primitive<String>>) -> Option<&str> {
+            fn text(p: &Option<Primitive<::fhir_models::FhirString>>) -> Option<&str> {
                 p.as_ref().and_then(|p| p.value.as_deref())
             }
             let bare = c.id.is_none() && c.extension.is_empty() && c.version.is_none()
@@ -503,9 +503,9 @@ mod omb_race_categories {
                 (Some(i), _) => {
                     let (system, code, display) = Self::TABLE[i];
                     Coding {
-                        system: system.map(|s| Primitive::new(s.to_owned())),
-                        code: Some(Primitive::new(code.to_owned())),
-                        display: display.map(|d| Primitive::new(d.to_owned())),
+                        system: system.map(|s| Primitive::new(s.into())),
+                        code: Some(Primitive::new(code.into())),
+                        display: display.map(|d| Primitive::new(d.into())),
                         ..Default::default()
                     }
                 }

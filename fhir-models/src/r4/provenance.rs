@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Who, What, When for a set of resources
 ///
 /// FHIR `Provenance` (<http://hl7.org/fhir/StructureDefinition/Provenance>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Provenance {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -37,7 +38,7 @@ pub struct Provenance {
     /// Required by FHIR (min 1).
     pub recorded: Option<Primitive<Instant>>,
     /// Policy or plan the activity was defined by
-    pub policy: Vec<Primitive<String>>,
+    pub policy: Vec<Primitive<FhirString>>,
     /// Where the activity occurred, if relevant
     pub location: Option<Reference>,
     /// Reason the activity is occurring

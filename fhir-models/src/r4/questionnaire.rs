@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A structured set of questions
 ///
 /// FHIR `Questionnaire` (<http://hl7.org/fhir/StructureDefinition/Questionnaire>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Questionnaire {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,17 +28,17 @@ pub struct Questionnaire {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this questionnaire, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the questionnaire
     pub identifier: Vec<Identifier>,
     /// Business version of the questionnaire
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this questionnaire (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this questionnaire (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Instantiates protocol or definition
-    pub derived_from: Vec<Primitive<String>>,
+    pub derived_from: Vec<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -49,19 +50,19 @@ pub struct Questionnaire {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the questionnaire
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for questionnaire (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this questionnaire is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// When the questionnaire was approved by publisher
     pub approval_date: Option<Primitive<Date>>,
     /// When the questionnaire was last reviewed
@@ -228,15 +229,15 @@ pub struct QuestionnaireItem {
     /// Unique id for item in questionnaire
     ///
     /// Required by FHIR (min 1).
-    pub link_id: Option<Primitive<String>>,
+    pub link_id: Option<Primitive<FhirString>>,
     /// ElementDefinition - details for the item
-    pub definition: Option<Primitive<String>>,
+    pub definition: Option<Primitive<FhirString>>,
     /// Corresponding concept for this item in a terminology
     pub code: Vec<Coding>,
     /// E.g. "1(a)", "2.5.3"
-    pub prefix: Option<Primitive<String>>,
+    pub prefix: Option<Primitive<FhirString>>,
     /// Primary text for the item
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// group | display | boolean | decimal | integer | date | dateTime +
     ///
     /// Required by FHIR (min 1).
@@ -254,7 +255,7 @@ pub struct QuestionnaireItem {
     /// No more than this many characters
     pub max_length: Option<Primitive<i32>>,
     /// Valueset containing permitted answers
-    pub answer_value_set: Option<Primitive<String>>,
+    pub answer_value_set: Option<Primitive<FhirString>>,
     /// Permitted answer
     pub answer_option: Vec<QuestionnaireItemAnswerOption>,
     /// Initial value(s) when item is first rendered
@@ -367,7 +368,7 @@ pub struct QuestionnaireItemEnableWhen {
     /// Question that determines whether item is enabled
     ///
     /// Required by FHIR (min 1).
-    pub question: Option<Primitive<String>>,
+    pub question: Option<Primitive<FhirString>>,
     /// exists | = | != | > | < | >= | <=
     ///
     /// Required by FHIR (min 1).
@@ -577,7 +578,7 @@ pub enum QuestionnaireItemEnableWhenAnswer {
     /// `answerTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
     /// `answerString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `answerCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
     /// `answerQuantity`: the value as a FHIR `Quantity`.
@@ -645,13 +646,13 @@ impl From<Time> for QuestionnaireItemEnableWhenAnswer {
         Self::Time(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for QuestionnaireItemEnableWhenAnswer {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for QuestionnaireItemEnableWhenAnswer {
-    fn from(v: String) -> Self {
+impl From<FhirString> for QuestionnaireItemEnableWhenAnswer {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -788,7 +789,7 @@ pub enum QuestionnaireItemAnswerOptionValue {
     /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
     /// `valueReference`: the value as a FHIR `Reference`.
@@ -824,13 +825,13 @@ impl From<Time> for QuestionnaireItemAnswerOptionValue {
         Self::Time(Primitive::new(v))
     }
 }
-impl From<Primitive<String>> for QuestionnaireItemAnswerOptionValue {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for QuestionnaireItemAnswerOptionValue {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for QuestionnaireItemAnswerOptionValue {
-    fn from(v: String) -> Self {
+impl From<FhirString> for QuestionnaireItemAnswerOptionValue {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -930,9 +931,9 @@ pub enum QuestionnaireItemInitialValue {
     /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
     /// `valueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
     /// `valueCoding`: the value as a FHIR `Coding`.

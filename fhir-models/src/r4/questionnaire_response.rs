@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A structured set of questions and their answers
 ///
 /// FHIR `QuestionnaireResponse` (<http://hl7.org/fhir/StructureDefinition/QuestionnaireResponse>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct QuestionnaireResponse {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -33,7 +34,7 @@ pub struct QuestionnaireResponse {
     /// Part of this action
     pub part_of: Vec<Reference>,
     /// Form being answered
-    pub questionnaire: Option<Primitive<String>>,
+    pub questionnaire: Option<Primitive<FhirString>>,
     /// in-progress | completed | amended | entered-in-error | stopped
     ///
     /// Required by FHIR (min 1).
@@ -150,11 +151,11 @@ pub struct QuestionnaireResponseItem {
     /// Pointer to specific item from Questionnaire
     ///
     /// Required by FHIR (min 1).
-    pub link_id: Option<Primitive<String>>,
+    pub link_id: Option<Primitive<FhirString>>,
     /// ElementDefinition - details for the item
-    pub definition: Option<Primitive<String>>,
+    pub definition: Option<Primitive<FhirString>>,
     /// Name for group or question text
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     /// The response(s) to the question
     pub answer: Vec<QuestionnaireResponseItemAnswer>,
     /// Nested questionnaire response items
@@ -292,9 +293,9 @@ pub enum QuestionnaireResponseItemAnswerValue {
     /// `valueTime`: the value as a FHIR `time`.
     Time(Primitive<Time>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
     /// `valueAttachment`: the value as a FHIR `Attachment`.
     Attachment(Box<Attachment>),
     /// `valueCoding`: the value as a FHIR `Coding`.

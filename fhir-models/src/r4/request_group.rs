@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A group of related requests
 ///
 /// FHIR `RequestGroup` (<http://hl7.org/fhir/StructureDefinition/RequestGroup>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct RequestGroup {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,9 +30,9 @@ pub struct RequestGroup {
     /// Business identifier
     pub identifier: Vec<Identifier>,
     /// Instantiates FHIR protocol or definition
-    pub instantiates_canonical: Vec<Primitive<String>>,
+    pub instantiates_canonical: Vec<Primitive<FhirString>>,
     /// Instantiates external protocol or definition
-    pub instantiates_uri: Vec<Primitive<String>>,
+    pub instantiates_uri: Vec<Primitive<FhirString>>,
     /// Fulfills plan, proposal, or order
     pub based_on: Vec<Reference>,
     /// Request(s) replaced by this request
@@ -200,13 +201,13 @@ pub struct RequestGroupAction {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// User-visible prefix for the action (e.g. 1. or A.)
-    pub prefix: Option<Primitive<String>>,
+    pub prefix: Option<Primitive<FhirString>>,
     /// User-visible title
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Short description of the action
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Static text equivalent of the action, used if the dynamic aspects cannot be interpreted by the receiving system
-    pub text_equivalent: Option<Primitive<String>>,
+    pub text_equivalent: Option<Primitive<FhirString>>,
     /// routine | urgent | asap | stat
     pub priority: Option<Primitive<RequestPriority>>,
     /// Code representing the meaning of the action or sub-actions
@@ -445,7 +446,7 @@ pub struct RequestGroupActionRelatedAction {
     /// What action this is related to
     ///
     /// Required by FHIR (min 1).
-    pub action_id: Option<Primitive<String>>,
+    pub action_id: Option<Primitive<FhirString>>,
     /// before-start | before | before-end | concurrent-with-start | concurrent | concurrent-with-end | after-start | after | after-end
     ///
     /// Required by FHIR (min 1).

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A research context or question
 ///
 /// FHIR `ResearchDefinition` (<http://hl7.org/fhir/StructureDefinition/ResearchDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ResearchDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,19 +28,19 @@ pub struct ResearchDefinition {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this research definition, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the research definition
     pub identifier: Vec<Identifier>,
     /// Business version of the research definition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this research definition (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this research definition (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Title for use in informal contexts
-    pub short_title: Option<Primitive<String>>,
+    pub short_title: Option<Primitive<FhirString>>,
     /// Subordinate title of the ResearchDefinition
-    pub subtitle: Option<Primitive<String>>,
+    pub subtitle: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -51,23 +52,23 @@ pub struct ResearchDefinition {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the research definition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Used for footnotes or explanatory notes
-    pub comment: Vec<Primitive<String>>,
+    pub comment: Vec<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for research definition (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this research definition is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Describes the clinical usage of the ResearchDefinition
-    pub usage: Option<Primitive<String>>,
+    pub usage: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// When the research definition was approved by publisher
     pub approval_date: Option<Primitive<Date>>,
     /// When the research definition was last reviewed
@@ -87,7 +88,7 @@ pub struct ResearchDefinition {
     /// Additional documentation, citations, etc.
     pub related_artifact: Vec<RelatedArtifact>,
     /// Logic used by the ResearchDefinition
-    pub library: Vec<Primitive<String>>,
+    pub library: Vec<Primitive<FhirString>>,
     /// What population?
     ///
     /// Required by FHIR (min 1).

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A population, intervention, or exposure definition
 ///
 /// FHIR `ResearchElementDefinition` (<http://hl7.org/fhir/StructureDefinition/ResearchElementDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ResearchElementDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,19 +28,19 @@ pub struct ResearchElementDefinition {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this research element definition, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the research element definition
     pub identifier: Vec<Identifier>,
     /// Business version of the research element definition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this research element definition (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this research element definition (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Title for use in informal contexts
-    pub short_title: Option<Primitive<String>>,
+    pub short_title: Option<Primitive<FhirString>>,
     /// Subordinate title of the ResearchElementDefinition
-    pub subtitle: Option<Primitive<String>>,
+    pub subtitle: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -51,23 +52,23 @@ pub struct ResearchElementDefinition {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the research element definition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Used for footnotes or explanatory notes
-    pub comment: Vec<Primitive<String>>,
+    pub comment: Vec<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for research element definition (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this research element definition is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Describes the clinical usage of the ResearchElementDefinition
-    pub usage: Option<Primitive<String>>,
+    pub usage: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// When the research element definition was approved by publisher
     pub approval_date: Option<Primitive<Date>>,
     /// When the research element definition was last reviewed
@@ -87,7 +88,7 @@ pub struct ResearchElementDefinition {
     /// Additional documentation, citations, etc.
     pub related_artifact: Vec<RelatedArtifact>,
     /// Logic used by the ResearchElementDefinition
-    pub library: Vec<Primitive<String>>,
+    pub library: Vec<Primitive<FhirString>>,
     /// population | exposure | outcome
     ///
     /// Required by FHIR (min 1).
@@ -293,7 +294,7 @@ pub struct ResearchElementDefinitionCharacteristic {
     /// What unit is the outcome described in?
     pub unit_of_measure: Option<CodeableConcept>,
     /// What time period does the study cover
-    pub study_effective_description: Option<Primitive<String>>,
+    pub study_effective_description: Option<Primitive<FhirString>>,
     /// What time period does the study cover
     pub study_effective: Option<ResearchElementDefinitionCharacteristicStudyEffective>,
     /// Observation time from study start
@@ -301,7 +302,7 @@ pub struct ResearchElementDefinitionCharacteristic {
     /// mean | median | mean-of-mean | mean-of-median | median-of-mean | median-of-median
     pub study_effective_group_measure: Option<Primitive<GroupMeasure>>,
     /// What time period do participants cover
-    pub participant_effective_description: Option<Primitive<String>>,
+    pub participant_effective_description: Option<Primitive<FhirString>>,
     /// What time period do participants cover
     pub participant_effective: Option<
         ResearchElementDefinitionCharacteristicParticipantEffective,
@@ -498,7 +499,7 @@ pub enum ResearchElementDefinitionCharacteristicDefinition {
     /// `definitionCodeableConcept`: the value as a FHIR `CodeableConcept`.
     CodeableConcept(Box<CodeableConcept>),
     /// `definitionCanonical`: the value as a FHIR `canonical`.
-    Canonical(Primitive<String>),
+    Canonical(Primitive<FhirString>),
     /// `definitionExpression`: the value as a FHIR `Expression`.
     Expression(Box<Expression>),
     /// `definitionDataRequirement`: the value as a FHIR `DataRequirement`.
@@ -509,13 +510,13 @@ impl From<CodeableConcept> for ResearchElementDefinitionCharacteristicDefinition
         Self::CodeableConcept(Box::new(v))
     }
 }
-impl From<Primitive<String>> for ResearchElementDefinitionCharacteristicDefinition {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for ResearchElementDefinitionCharacteristicDefinition {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::Canonical(v)
     }
 }
-impl From<String> for ResearchElementDefinitionCharacteristicDefinition {
-    fn from(v: String) -> Self {
+impl From<FhirString> for ResearchElementDefinitionCharacteristicDefinition {
+    fn from(v: FhirString) -> Self {
         Self::Canonical(Primitive::new(v))
     }
 }

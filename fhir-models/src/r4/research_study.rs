@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Investigation to increase healthcare-related patient-independent knowledge
 ///
 /// FHIR `ResearchStudy` (<http://hl7.org/fhir/StructureDefinition/ResearchStudy>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ResearchStudy {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,7 +30,7 @@ pub struct ResearchStudy {
     /// Business Identifier for study
     pub identifier: Vec<Identifier>,
     /// Name for this study
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// Steps followed in executing study
     pub protocol: Vec<Reference>,
     /// Part of larger study
@@ -57,7 +58,7 @@ pub struct ResearchStudy {
     /// Geographic region(s) for study
     pub location: Vec<CodeableConcept>,
     /// What this is study doing
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Inclusion & exclusion criteria
     pub enrollment: Vec<Reference>,
     /// When the study began and ended
@@ -211,11 +212,11 @@ pub struct ResearchStudyArm {
     /// Label for study arm
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Categorization of study arm
     pub r#type: Option<CodeableConcept>,
     /// Short explanation of study path
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ResearchStudyArm {
     const TYPE_NAME: &'static str = "ResearchStudy.arm";
@@ -277,7 +278,7 @@ pub struct ResearchStudyObjective {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Label for the objective
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// primary | secondary | exploratory
     pub r#type: Option<CodeableConcept>,
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Physical entity which is the primary unit of interest in the study
 ///
 /// FHIR `ResearchSubject` (<http://hl7.org/fhir/StructureDefinition/ResearchSubject>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ResearchSubject {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -43,9 +44,9 @@ pub struct ResearchSubject {
     /// Required by FHIR (min 1).
     pub individual: Option<Reference>,
     /// What path should be followed
-    pub assigned_arm: Option<Primitive<String>>,
+    pub assigned_arm: Option<Primitive<FhirString>>,
     /// What path was followed
-    pub actual_arm: Option<Primitive<String>>,
+    pub actual_arm: Option<Primitive<FhirString>>,
     /// Agreement to participate in study
     pub consent: Option<Reference>,
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Potential outcomes for a subject with likelihood
 ///
 /// FHIR `RiskAssessment` (<http://hl7.org/fhir/StructureDefinition/RiskAssessment>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct RiskAssessment {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -61,7 +62,7 @@ pub struct RiskAssessment {
     /// Outcome predicted
     pub prediction: Vec<RiskAssessmentPrediction>,
     /// How to reduce risk
-    pub mitigation: Option<Primitive<String>>,
+    pub mitigation: Option<Primitive<FhirString>>,
     /// Comments on the risk assessment
     pub note: Vec<Annotation>,
 }
@@ -196,7 +197,7 @@ pub struct RiskAssessmentPrediction {
     /// Timeframe or age range
     pub when: Option<RiskAssessmentPredictionWhen>,
     /// Explanation of prediction
-    pub rationale: Option<Primitive<String>>,
+    pub rationale: Option<Primitive<FhirString>>,
 }
 impl FhirJson for RiskAssessmentPrediction {
     const TYPE_NAME: &'static str = "RiskAssessment.prediction";

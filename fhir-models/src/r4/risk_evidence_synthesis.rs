@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A quantified estimate of risk based on a body of evidence
 ///
 /// FHIR `RiskEvidenceSynthesis` (<http://hl7.org/fhir/StructureDefinition/RiskEvidenceSynthesis>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct RiskEvidenceSynthesis {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,15 +28,15 @@ pub struct RiskEvidenceSynthesis {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this risk evidence synthesis, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the risk evidence synthesis
     pub identifier: Vec<Identifier>,
     /// Business version of the risk evidence synthesis
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this risk evidence synthesis (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this risk evidence synthesis (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -43,11 +44,11 @@ pub struct RiskEvidenceSynthesis {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the risk evidence synthesis
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Used for footnotes or explanatory notes
     pub note: Vec<Annotation>,
     /// The context that the content is intended to support
@@ -55,7 +56,7 @@ pub struct RiskEvidenceSynthesis {
     /// Intended jurisdiction for risk evidence synthesis (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// When the risk evidence synthesis was approved by publisher
     pub approval_date: Option<Primitive<Date>>,
     /// When the risk evidence synthesis was last reviewed
@@ -254,7 +255,7 @@ pub struct RiskEvidenceSynthesisSampleSize {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Description of sample size
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// How many studies?
     pub number_of_studies: Option<Primitive<i32>>,
     /// How many participants?
@@ -335,7 +336,7 @@ pub struct RiskEvidenceSynthesisRiskEstimate {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Description of risk estimate
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Type of risk estimate
     pub r#type: Option<CodeableConcept>,
     /// Point estimate

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A container for slots of time that may be available for booking appointments
 ///
 /// FHIR `Schedule` (<http://hl7.org/fhir/StructureDefinition/Schedule>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Schedule {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -43,7 +44,7 @@ pub struct Schedule {
     /// Period of time covered by schedule
     pub planning_horizon: Option<Period>,
     /// Comments on availability
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Schedule {
     const TYPE_NAME: &'static str = "Schedule";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Search parameter for a resource
 ///
 /// FHIR `SearchParameter` (<http://hl7.org/fhir/StructureDefinition/SearchParameter>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct SearchParameter {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,15 +30,15 @@ pub struct SearchParameter {
     /// Canonical identifier for this search parameter, represented as a URI (globally unique)
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Business version of the search parameter
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this search parameter (computer friendly)
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Original definition for the search parameter
-    pub derived_from: Option<Primitive<String>>,
+    pub derived_from: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -47,23 +48,23 @@ pub struct SearchParameter {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the search parameter
     ///
     /// Required by FHIR (min 1).
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for search parameter (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this search parameter is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Code used in URL
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// The resource type(s) this search parameter applies to
     ///
     /// Required by FHIR (min 1).
@@ -73,9 +74,9 @@ pub struct SearchParameter {
     /// Required by FHIR (min 1).
     pub r#type: Option<Primitive<SearchParamType>>,
     /// FHIRPath expression that extracts the values
-    pub expression: Option<Primitive<String>>,
+    pub expression: Option<Primitive<FhirString>>,
     /// XPath that extracts the values
-    pub xpath: Option<Primitive<String>>,
+    pub xpath: Option<Primitive<FhirString>>,
     /// normal | phonetic | nearby | distance | other
     pub xpath_usage: Option<Primitive<XPathUsageType>>,
     /// Types of resource (if a resource reference)
@@ -89,7 +90,7 @@ pub struct SearchParameter {
     /// missing | exact | contains | not | text | in | not-in | below | above | type | identifier | ofType
     pub modifier: Vec<Primitive<SearchModifierCode>>,
     /// Chained names supported
-    pub chain: Vec<Primitive<String>>,
+    pub chain: Vec<Primitive<FhirString>>,
     /// For Composite resources to define the parts
     pub component: Vec<SearchParameterComponent>,
 }
@@ -255,11 +256,11 @@ pub struct SearchParameterComponent {
     /// Defines how the part works
     ///
     /// Required by FHIR (min 1).
-    pub definition: Option<Primitive<String>>,
+    pub definition: Option<Primitive<FhirString>>,
     /// Subexpression relative to main expression
     ///
     /// Required by FHIR (min 1).
-    pub expression: Option<Primitive<String>>,
+    pub expression: Option<Primitive<FhirString>>,
 }
 impl FhirJson for SearchParameterComponent {
     const TYPE_NAME: &'static str = "SearchParameter.component";

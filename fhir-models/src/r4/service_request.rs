@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A request for a service to be performed
 ///
 /// FHIR `ServiceRequest` (<http://hl7.org/fhir/StructureDefinition/ServiceRequest>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ServiceRequest {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,9 +30,9 @@ pub struct ServiceRequest {
     /// Identifiers assigned to this order
     pub identifier: Vec<Identifier>,
     /// Instantiates FHIR protocol or definition
-    pub instantiates_canonical: Vec<Primitive<String>>,
+    pub instantiates_canonical: Vec<Primitive<FhirString>>,
     /// Instantiates external protocol or definition
-    pub instantiates_uri: Vec<Primitive<String>>,
+    pub instantiates_uri: Vec<Primitive<FhirString>>,
     /// What request fulfills
     pub based_on: Vec<Reference>,
     /// What request replaces
@@ -95,7 +96,7 @@ pub struct ServiceRequest {
     /// Comments
     pub note: Vec<Annotation>,
     /// Patient or consumer-oriented instructions
-    pub patient_instruction: Option<Primitive<String>>,
+    pub patient_instruction: Option<Primitive<FhirString>>,
     /// Request provenance
     pub relevant_history: Vec<Reference>,
 }

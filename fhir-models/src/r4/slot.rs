@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A slot of time on a schedule that may be available for booking appointments
 ///
 /// FHIR `Slot` (<http://hl7.org/fhir/StructureDefinition/Slot>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Slot {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -55,7 +56,7 @@ pub struct Slot {
     /// This slot has already been overbooked, appointments are unlikely to be accepted for this time
     pub overbooked: Option<Primitive<bool>>,
     /// Comments on the slot to describe any extended information. Such as custom constraints on the slot
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Slot {
     const TYPE_NAME: &'static str = "Slot";

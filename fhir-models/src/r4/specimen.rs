@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Sample for analysis
 ///
 /// FHIR `Specimen` (<http://hl7.org/fhir/StructureDefinition/Specimen>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Specimen {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -255,7 +256,7 @@ pub struct SpecimenProcessing {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Textual description of procedure
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Indicates the treatment step  applied to the specimen
     pub procedure: Option<CodeableConcept>,
     /// Material used in the processing step
@@ -331,7 +332,7 @@ pub struct SpecimenContainer {
     /// Id for the container
     pub identifier: Vec<Identifier>,
     /// Textual description of the container
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Kind of container directly associated with specimen
     pub r#type: Option<CodeableConcept>,
     /// Container volume or size

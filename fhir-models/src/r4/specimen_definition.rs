@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Kind of specimen
 ///
 /// FHIR `SpecimenDefinition` (<http://hl7.org/fhir/StructureDefinition/SpecimenDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct SpecimenDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -33,7 +34,7 @@ pub struct SpecimenDefinition {
     /// Patient preparation for collection
     pub patient_preparation: Vec<CodeableConcept>,
     /// Time aspect for collection
-    pub time_aspect: Option<Primitive<String>>,
+    pub time_aspect: Option<Primitive<FhirString>>,
     /// Specimen collection procedure
     pub collection: Vec<CodeableConcept>,
     /// Specimen in container intended for testing by lab
@@ -139,7 +140,7 @@ pub struct SpecimenDefinitionTypeTested {
     /// The specimen's container
     pub container: Option<SpecimenDefinitionTypeTestedContainer>,
     /// Specimen requirements
-    pub requirement: Option<Primitive<String>>,
+    pub requirement: Option<Primitive<FhirString>>,
     /// Specimen retention time
     pub retention_time: Option<Duration>,
     /// Rejection criterion
@@ -231,7 +232,7 @@ pub struct SpecimenDefinitionTypeTestedContainer {
     /// Color of container cap
     pub cap: Option<CodeableConcept>,
     /// Container description
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Container capacity
     pub capacity: Option<Quantity>,
     /// Minimum volume
@@ -239,7 +240,7 @@ pub struct SpecimenDefinitionTypeTestedContainer {
     /// Additive associated with container
     pub additive: Vec<SpecimenDefinitionTypeTestedContainerAdditive>,
     /// Specimen container preparation
-    pub preparation: Option<Primitive<String>>,
+    pub preparation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for SpecimenDefinitionTypeTestedContainer {
     const TYPE_NAME: &'static str = "SpecimenDefinition.typeTested.container";
@@ -392,7 +393,7 @@ pub struct SpecimenDefinitionTypeTestedHandling {
     /// Maximum preservation time
     pub max_duration: Option<Duration>,
     /// Preservation instruction
-    pub instruction: Option<Primitive<String>>,
+    pub instruction: Option<Primitive<FhirString>>,
 }
 impl FhirJson for SpecimenDefinitionTypeTestedHandling {
     const TYPE_NAME: &'static str = "SpecimenDefinition.typeTested.handling";
@@ -458,20 +459,20 @@ pub enum SpecimenDefinitionTypeTestedContainerMinimumVolume {
     /// `minimumVolumeQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
     /// `minimumVolumeString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Quantity> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
     fn from(v: Quantity) -> Self {
         Self::Quantity(Box::new(v))
     }
 }
-impl From<Primitive<String>> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
-    fn from(v: String) -> Self {
+impl From<FhirString> for SpecimenDefinitionTypeTestedContainerMinimumVolume {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Structural Definition
 ///
 /// FHIR `StructureDefinition` (<http://hl7.org/fhir/StructureDefinition/StructureDefinition>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct StructureDefinition {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,17 +30,17 @@ pub struct StructureDefinition {
     /// Canonical identifier for this structure definition, represented as a URI (globally unique)
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the structure definition
     pub identifier: Vec<Identifier>,
     /// Business version of the structure definition
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this structure definition (computer friendly)
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this structure definition (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -49,19 +50,19 @@ pub struct StructureDefinition {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the structure definition
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for structure definition (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this structure definition is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// Assist with indexing and finding
     pub keyword: Vec<Coding>,
     /// FHIR Version this StructureDefinition targets
@@ -79,13 +80,13 @@ pub struct StructureDefinition {
     /// If an extension, where it can be used in instances
     pub context: Vec<StructureDefinitionContext>,
     /// FHIRPath invariants - when the extension can be used
-    pub context_invariant: Vec<Primitive<String>>,
+    pub context_invariant: Vec<Primitive<FhirString>>,
     /// Type defined or constrained by this structure
     ///
     /// Required by FHIR (min 1).
-    pub r#type: Option<Primitive<String>>,
+    pub r#type: Option<Primitive<FhirString>>,
     /// Definition that this type is constrained/specialized from
-    pub base_definition: Option<Primitive<String>>,
+    pub base_definition: Option<Primitive<FhirString>>,
     /// specialization | constraint - How relates to base definition
     pub derivation: Option<Primitive<TypeDerivationRule>>,
     /// Snapshot view of the structure
@@ -259,13 +260,13 @@ pub struct StructureDefinitionMapping {
     /// Internal id when this mapping is used
     ///
     /// Required by FHIR (min 1).
-    pub identity: Option<Primitive<String>>,
+    pub identity: Option<Primitive<FhirString>>,
     /// Identifies what this mapping refers to
-    pub uri: Option<Primitive<String>>,
+    pub uri: Option<Primitive<FhirString>>,
     /// Names what this mapping refers to
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Versions, Issues, Scope limitations etc.
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
 }
 impl FhirJson for StructureDefinitionMapping {
     const TYPE_NAME: &'static str = "StructureDefinition.mapping";
@@ -335,7 +336,7 @@ pub struct StructureDefinitionContext {
     /// Where the extension can be used in instances
     ///
     /// Required by FHIR (min 1).
-    pub expression: Option<Primitive<String>>,
+    pub expression: Option<Primitive<FhirString>>,
 }
 impl FhirJson for StructureDefinitionContext {
     const TYPE_NAME: &'static str = "StructureDefinition.context";

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A Map of relationships between 2 structures that can be used to transform data
 ///
 /// FHIR `StructureMap` (<http://hl7.org/fhir/StructureDefinition/StructureMap>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct StructureMap {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,17 +30,17 @@ pub struct StructureMap {
     /// Canonical identifier for this structure map, represented as a URI (globally unique)
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the structure map
     pub identifier: Vec<Identifier>,
     /// Business version of the structure map
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this structure map (computer friendly)
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this structure map (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -49,23 +50,23 @@ pub struct StructureMap {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the structure map
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for structure map (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this structure map is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// Structure Definition used by this map
     pub structure: Vec<StructureMapStructure>,
     /// Other maps used by this map (canonical URLs)
-    pub import: Vec<Primitive<String>>,
+    pub import: Vec<Primitive<FhirString>>,
     /// Named sections for reader convenience
     ///
     /// Required by FHIR (min 1).
@@ -197,15 +198,15 @@ pub struct StructureMapStructure {
     /// Canonical reference to structure definition
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// source | queried | target | produced
     ///
     /// Required by FHIR (min 1).
     pub mode: Option<Primitive<StructureMapModelMode>>,
     /// Name for type in this map
-    pub alias: Option<Primitive<String>>,
+    pub alias: Option<Primitive<FhirString>>,
     /// Documentation on use of structure
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for StructureMapStructure {
     const TYPE_NAME: &'static str = "StructureMap.structure";
@@ -275,15 +276,15 @@ pub struct StructureMapGroup {
     /// Human-readable label
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Another group that this group adds rules to
-    pub extends: Option<Primitive<String>>,
+    pub extends: Option<Primitive<FhirString>>,
     /// none | types | type-and-types
     ///
     /// Required by FHIR (min 1).
     pub type_mode: Option<Primitive<StructureMapGroupTypeMode>>,
     /// Additional description/explanation for group
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
     /// Named instance provided when invoking the map
     ///
     /// Required by FHIR (min 1).
@@ -365,15 +366,15 @@ pub struct StructureMapGroupInput {
     /// Name for this instance of data
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Type for this instance of data
-    pub r#type: Option<Primitive<String>>,
+    pub r#type: Option<Primitive<FhirString>>,
     /// source | target
     ///
     /// Required by FHIR (min 1).
     pub mode: Option<Primitive<StructureMapInputMode>>,
     /// Documentation for this instance of data
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for StructureMapGroupInput {
     const TYPE_NAME: &'static str = "StructureMap.group.input";
@@ -443,7 +444,7 @@ pub struct StructureMapGroupRule {
     /// Name of the rule for internal references
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Source inputs to the mapping
     ///
     /// Required by FHIR (min 1).
@@ -455,7 +456,7 @@ pub struct StructureMapGroupRule {
     /// Which other rules to apply in the context of this rule
     pub dependent: Vec<StructureMapGroupRuleDependent>,
     /// Documentation for this instance of data
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for StructureMapGroupRule {
     const TYPE_NAME: &'static str = "StructureMap.group.rule";
@@ -527,27 +528,27 @@ pub struct StructureMapGroupRuleSource {
     /// Type or variable this rule applies to
     ///
     /// Required by FHIR (min 1).
-    pub context: Option<Primitive<String>>,
+    pub context: Option<Primitive<FhirString>>,
     /// Specified minimum cardinality
     pub min: Option<Primitive<i32>>,
     /// Specified maximum cardinality (number or *)
-    pub max: Option<Primitive<String>>,
+    pub max: Option<Primitive<FhirString>>,
     /// Rule only applies if source has this type
-    pub r#type: Option<Primitive<String>>,
+    pub r#type: Option<Primitive<FhirString>>,
     /// Default value if no value exists
     pub default_value: Option<StructureMapGroupRuleSourceDefaultValue>,
     /// Optional field for this source
-    pub element: Option<Primitive<String>>,
+    pub element: Option<Primitive<FhirString>>,
     /// first | not_first | last | not_last | only_one
     pub list_mode: Option<Primitive<StructureMapSourceListMode>>,
     /// Named context for field, if a field is specified
-    pub variable: Option<Primitive<String>>,
+    pub variable: Option<Primitive<FhirString>>,
     /// FHIRPath expression  - must be true or the rule does not apply
-    pub condition: Option<Primitive<String>>,
+    pub condition: Option<Primitive<FhirString>>,
     /// FHIRPath expression  - must be true or the mapping engine throws an error instead of completing
-    pub check: Option<Primitive<String>>,
+    pub check: Option<Primitive<FhirString>>,
     /// Message to put in log if source exists (FHIRPath)
-    pub log_message: Option<Primitive<String>>,
+    pub log_message: Option<Primitive<FhirString>>,
 }
 impl FhirJson for StructureMapGroupRuleSource {
     const TYPE_NAME: &'static str = "StructureMap.group.rule.source";
@@ -648,17 +649,17 @@ pub struct StructureMapGroupRuleTarget {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Type or variable this rule applies to
-    pub context: Option<Primitive<String>>,
+    pub context: Option<Primitive<FhirString>>,
     /// type | variable
     pub context_type: Option<Primitive<StructureMapContextType>>,
     /// Field to create in the context
-    pub element: Option<Primitive<String>>,
+    pub element: Option<Primitive<FhirString>>,
     /// Named context for field, if desired, and a field is specified
-    pub variable: Option<Primitive<String>>,
+    pub variable: Option<Primitive<FhirString>>,
     /// first | share | last | collate
     pub list_mode: Vec<Primitive<StructureMapTargetListMode>>,
     /// Internal rule reference for shared list items
-    pub list_rule_id: Option<Primitive<String>>,
+    pub list_rule_id: Option<Primitive<FhirString>>,
     /// create | copy +
     pub transform: Option<Primitive<StructureMapTransform>>,
     /// Parameters to the transform
@@ -804,11 +805,11 @@ pub struct StructureMapGroupRuleDependent {
     /// Name of a rule or group to apply
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Variable to pass to the rule or group
     ///
     /// Required by FHIR (min 1).
-    pub variable: Vec<Primitive<String>>,
+    pub variable: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for StructureMapGroupRuleDependent {
     const TYPE_NAME: &'static str = "StructureMap.group.rule.dependent";
@@ -864,9 +865,9 @@ pub type StructureMapGroupRuleSourceDefaultValue = ElementDefinitionDefaultValue
 #[derive(Debug, Clone, PartialEq)]
 pub enum StructureMapGroupRuleTargetParameterValue {
     /// `valueId`: the value as a FHIR `id`.
-    Id(Primitive<String>),
+    Id(Primitive<FhirString>),
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
     /// `valueInteger`: the value as a FHIR `integer`.

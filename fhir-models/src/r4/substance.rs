@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A homogeneous material with a definite composition
 ///
 /// FHIR `Substance` (<http://hl7.org/fhir/StructureDefinition/Substance>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Substance {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -37,7 +38,7 @@ pub struct Substance {
     /// Required by FHIR (min 1).
     pub code: Option<CodeableConcept>,
     /// Textual description of the substance, comments
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// If this describes a specific package/container of the substance
     pub instance: Vec<SubstanceInstance>,
     /// Composition information about the substance

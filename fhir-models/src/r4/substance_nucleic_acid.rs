@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Nucleic acids are defined by three distinct elements: the base, sugar and linkage. Individual substance/moiety IDs will be created for each of these elements. The nucleotide sequence will be always entered in the 5’-3’ direction
 ///
 /// FHIR `SubstanceNucleicAcid` (<http://hl7.org/fhir/StructureDefinition/SubstanceNucleicAcid>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct SubstanceNucleicAcid {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -31,7 +32,7 @@ pub struct SubstanceNucleicAcid {
     /// The number of linear sequences of nucleotides linked through phosphodiester bonds shall be described. Subunits would be strands of nucleic acids that are tightly associated typically through Watson-Crick base pairing. NOTE: If not specified in the reference source, the assumption is that there is 1 subunit
     pub number_of_subunits: Option<Primitive<i32>>,
     /// The area of hybridisation shall be described if applicable for double stranded RNA or DNA. The number associated with the subunit followed by the number associated to the residue shall be specified in increasing order. The underscore “” shall be used as separator as follows: “Subunitnumber Residue”
-    pub area_of_hybridisation: Option<Primitive<String>>,
+    pub area_of_hybridisation: Option<Primitive<FhirString>>,
     /// (TBC)
     pub oligo_nucleotide_type: Option<CodeableConcept>,
     /// Subunits are listed in order of decreasing length; sequences of the same length will be ordered by molecular weight; subunits that have identical sequences will be repeated multiple times
@@ -141,7 +142,7 @@ pub struct SubstanceNucleicAcidSubunit {
     /// Index of linear sequences of nucleic acids in order of decreasing length. Sequences of the same length will be ordered by molecular weight. Subunits that have identical sequences will be repeated and have sequential subscripts
     pub subunit: Option<Primitive<i32>>,
     /// Actual nucleotide sequence notation from 5' to 3' end using standard single letter codes. In addition to the base sequence, sugar and type of phosphate or non-phosphate linkage should also be captured
-    pub sequence: Option<Primitive<String>>,
+    pub sequence: Option<Primitive<FhirString>>,
     /// The length of the sequence shall be captured
     pub length: Option<Primitive<i32>>,
     /// (TBC)
@@ -226,13 +227,13 @@ pub struct SubstanceNucleicAcidSubunitLinkage {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// The entity that links the sugar residues together should also be captured for nearly all naturally occurring nucleic acid the linkage is a phosphate group. For many synthetic oligonucleotides phosphorothioate linkages are often seen. Linkage connectivity is assumed to be 3’-5’. If the linkage is either 3’-3’ or 5’-5’ this should be specified
-    pub connectivity: Option<Primitive<String>>,
+    pub connectivity: Option<Primitive<FhirString>>,
     /// Each linkage will be registered as a fragment and have an ID
     pub identifier: Option<Identifier>,
     /// Each linkage will be registered as a fragment and have at least one name. A single name shall be assigned to each linkage
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Residues shall be captured as described in 5.3.6.8.3
-    pub residue_site: Option<Primitive<String>>,
+    pub residue_site: Option<Primitive<FhirString>>,
 }
 impl FhirJson for SubstanceNucleicAcidSubunitLinkage {
     const TYPE_NAME: &'static str = "SubstanceNucleicAcid.subunit.linkage";
@@ -303,9 +304,9 @@ pub struct SubstanceNucleicAcidSubunitSugar {
     /// The Substance ID of the sugar or sugar-like component that make up the nucleotide
     pub identifier: Option<Identifier>,
     /// The name of the sugar or sugar-like component that make up the nucleotide
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// The residues that contain a given sugar will be captured. The order of given residues will be captured in the 5‘-3‘direction consistent with the base sequences listed above
-    pub residue_site: Option<Primitive<String>>,
+    pub residue_site: Option<Primitive<FhirString>>,
 }
 impl FhirJson for SubstanceNucleicAcidSubunitSugar {
     const TYPE_NAME: &'static str = "SubstanceNucleicAcid.subunit.sugar";

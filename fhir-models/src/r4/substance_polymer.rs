@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Todo
 ///
 /// FHIR `SubstancePolymer` (<http://hl7.org/fhir/StructureDefinition/SubstancePolymer>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct SubstancePolymer {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -33,7 +34,7 @@ pub struct SubstancePolymer {
     /// Todo
     pub copolymer_connectivity: Vec<CodeableConcept>,
     /// Todo
-    pub modification: Vec<Primitive<String>>,
+    pub modification: Vec<Primitive<FhirString>>,
     /// Todo
     pub monomer_set: Vec<SubstancePolymerMonomerSet>,
     /// Todo
@@ -260,7 +261,7 @@ pub struct SubstancePolymerRepeat {
     /// Todo
     pub number_of_units: Option<Primitive<i32>>,
     /// Todo
-    pub average_molecular_formula: Option<Primitive<String>>,
+    pub average_molecular_formula: Option<Primitive<FhirString>>,
     /// Todo
     pub repeat_unit_amount_type: Option<CodeableConcept>,
     /// Todo
@@ -347,7 +348,7 @@ pub struct SubstancePolymerRepeatRepeatUnit {
     /// Todo
     pub orientation_of_polymerisation: Option<CodeableConcept>,
     /// Todo
-    pub repeat_unit: Option<Primitive<String>>,
+    pub repeat_unit: Option<Primitive<FhirString>>,
     /// Todo
     pub amount: Option<SubstanceAmount>,
     /// Todo
@@ -497,7 +498,7 @@ pub struct SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
     /// Todo
     pub r#type: Option<CodeableConcept>,
     /// Todo
-    pub representation: Option<Primitive<String>>,
+    pub representation: Option<Primitive<FhirString>>,
     /// Todo
     pub attachment: Option<Attachment>,
 }

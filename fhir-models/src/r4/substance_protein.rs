@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A SubstanceProtein is defined as a single unit of a linear amino acid sequence, or a combination of subunits that are either covalently linked or have a defined invariant stoichiometric relationship. This includes all synthetic, recombinant and purified SubstanceProteins of defined sequence, whether the use is therapeutic or prophylactic. This set of elements will be used to describe albumins, coagulation factors, cytokines, growth factors, peptide/SubstanceProtein hormones, enzymes, toxins, toxoids, recombinant vaccines, and immunomodulators
 ///
 /// FHIR `SubstanceProtein` (<http://hl7.org/fhir/StructureDefinition/SubstanceProtein>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct SubstanceProtein {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -31,7 +32,7 @@ pub struct SubstanceProtein {
     /// Number of linear sequences of amino acids linked through peptide bonds. The number of subunits constituting the SubstanceProtein shall be described. It is possible that the number of subunits can be variable
     pub number_of_subunits: Option<Primitive<i32>>,
     /// The disulphide bond between two cysteine residues either on the same subunit or on two different subunits shall be described. The position of the disulfide bonds in the SubstanceProtein shall be listed in increasing order of subunit number and position within subunit followed by the abbreviation of the amino acids involved. The disulfide linkage positions shall actually contain the amino acid Cysteine at the respective positions
-    pub disulfide_linkage: Vec<Primitive<String>>,
+    pub disulfide_linkage: Vec<Primitive<FhirString>>,
     /// This subclause refers to the description of each subunit constituting the SubstanceProtein. A subunit is a linear sequence of amino acids linked through peptide bonds. The Subunit information shall be provided when the finished SubstanceProtein is a complex of multiple sequences; subunits are not used to delineate domains within a single sequence. Subunits are listed in order of decreasing length; sequences of the same length will be ordered by decreasing molecular weight; subunits that have identical sequences will be repeated multiple times
     pub subunit: Vec<SubstanceProteinSubunit>,
 }
@@ -132,7 +133,7 @@ pub struct SubstanceProteinSubunit {
     /// Index of primary sequences of amino acids linked through peptide bonds in order of decreasing length. Sequences of the same length will be ordered by molecular weight. Subunits that have identical sequences will be repeated and have sequential subscripts
     pub subunit: Option<Primitive<i32>>,
     /// The sequence information shall be provided enumerating the amino acids from N- to C-terminal end using standard single-letter amino acid codes. Uppercase shall be used for L-amino acids and lowercase for D-amino acids. Transcribed SubstanceProteins will always be described using the translated sequence; for synthetic peptide containing amino acids that are not represented with a single letter code an X should be used within the sequence. The modified amino acids will be distinguished by their position in the sequence
-    pub sequence: Option<Primitive<String>>,
+    pub sequence: Option<Primitive<FhirString>>,
     /// Length of linear sequences of amino acids contained in the subunit
     pub length: Option<Primitive<i32>>,
     /// The sequence information shall be provided enumerating the amino acids from N- to C-terminal end using standard single-letter amino acid codes. Uppercase shall be used for L-amino acids and lowercase for D-amino acids. Transcribed SubstanceProteins will always be described using the translated sequence; for synthetic peptide containing amino acids that are not represented with a single letter code an X should be used within the sequence. The modified amino acids will be distinguished by their position in the sequence
@@ -140,11 +141,11 @@ pub struct SubstanceProteinSubunit {
     /// Unique identifier for molecular fragment modification based on the ISO 11238 Substance ID
     pub n_terminal_modification_id: Option<Identifier>,
     /// The name of the fragment modified at the N-terminal of the SubstanceProtein shall be specified
-    pub n_terminal_modification: Option<Primitive<String>>,
+    pub n_terminal_modification: Option<Primitive<FhirString>>,
     /// Unique identifier for molecular fragment modification based on the ISO 11238 Substance ID
     pub c_terminal_modification_id: Option<Identifier>,
     /// The modification at the C-terminal shall be specified
-    pub c_terminal_modification: Option<Primitive<String>>,
+    pub c_terminal_modification: Option<Primitive<FhirString>>,
 }
 impl FhirJson for SubstanceProteinSubunit {
     const TYPE_NAME: &'static str = "SubstanceProtein.subunit";

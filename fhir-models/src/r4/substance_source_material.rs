@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Source material shall capture information on the taxonomic and anatomical origins as well as the fraction of a material that can result in or can be modified to form a substance. This set of data elements shall be used to define polymer substances isolated from biological matrices. Taxonomic and anatomical origins shall be described using a controlled vocabulary as required. This information is captured for naturally derived polymers ( . starch) and structurally diverse substances. For Organisms belonging to the Kingdom Plantae the Substance level defines the fresh material of a single species or infraspecies, the Herbal Drug and the Herbal preparation. For Herbal preparations, the fraction information will be captured at the Substance information level and additional information for herbal extracts will be captured at the Specified Substance Group 1 information level. See for further explanation the Substance Class: Structurally Diverse and the herbal annex
 ///
 /// FHIR `SubstanceSourceMaterial` (<http://hl7.org/fhir/StructureDefinition/SubstanceSourceMaterial>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct SubstanceSourceMaterial {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -35,15 +36,15 @@ pub struct SubstanceSourceMaterial {
     /// The unique identifier associated with the source material parent organism shall be specified
     pub organism_id: Option<Identifier>,
     /// The organism accepted Scientific name shall be provided based on the organism taxonomy
-    pub organism_name: Option<Primitive<String>>,
+    pub organism_name: Option<Primitive<FhirString>>,
     /// The parent of the herbal drug Ginkgo biloba, Leaf is the substance ID of the substance (fresh) of Ginkgo biloba L. or Ginkgo biloba L. (Whole plant)
     pub parent_substance_id: Vec<Identifier>,
     /// The parent substance of the Herbal Drug, or Herbal preparation
-    pub parent_substance_name: Vec<Primitive<String>>,
+    pub parent_substance_name: Vec<Primitive<FhirString>>,
     /// The country where the plant material is harvested or the countries where the plasma is sourced from as laid down in accordance with the Plasma Master File. For “Plasma-derived substances” the attribute country of origin provides information about the countries used for the manufacturing of the Cryopoor plama or Crioprecipitate
     pub country_of_origin: Vec<CodeableConcept>,
     /// The place/region where the plant is harvested or the places/regions where the animal source material has its habitat
-    pub geographical_location: Vec<Primitive<String>>,
+    pub geographical_location: Vec<Primitive<FhirString>>,
     /// Stage of life for animals, plants, insects and microorganisms. This information shall be provided only when the substance is significantly different in these stages (e.g. foetal bovine serum)
     pub development_stage: Option<CodeableConcept>,
     /// Many complex materials are fractions of parts of plants, animals, or minerals. Fraction elements are often necessary to define both Substances and Specified Group 1 Substances. For substances derived from Plants, fraction information will be captured at the Substance information level ( . Oils, Juices and Exudates). Additional information for Extracts, such as extraction solvent composition, will be captured at the Specified Substance Group 1 information level. For plasma-derived products fraction information will be captured at the Substance and the Specified Substance Group 1 levels
@@ -202,7 +203,7 @@ pub struct SubstanceSourceMaterialFractionDescription {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// This element is capturing information about the fraction of a plant part, or human plasma for fractionation
-    pub fraction: Option<Primitive<String>>,
+    pub fraction: Option<Primitive<FhirString>>,
     /// The specific type of the material constituting the component. For Herbal preparations the particulars of the extracts (liquid/dry) is described in Specified Substance Group 1
     pub material_type: Option<CodeableConcept>,
 }
@@ -269,7 +270,7 @@ pub struct SubstanceSourceMaterialOrganism {
     /// The Intraspecific type of an organism shall be specified
     pub intraspecific_type: Option<CodeableConcept>,
     /// The intraspecific description of an organism shall be specified based on a controlled vocabulary. For Influenza Vaccine, the intraspecific description shall contain the syntax of the antigen in line with the WHO convention
-    pub intraspecific_description: Option<Primitive<String>>,
+    pub intraspecific_description: Option<Primitive<FhirString>>,
     /// 4.9.13.6.1 Author type (Conditional)
     pub author: Vec<SubstanceSourceMaterialOrganismAuthor>,
     /// 4.9.13.8.1 Hybrid species maternal organism ID (Optional)
@@ -360,7 +361,7 @@ pub struct SubstanceSourceMaterialOrganismAuthor {
     /// The type of author of an organism species shall be specified. The parenthetical author of an organism species refers to the first author who published the plant/animal name (of any rank). The primary author of an organism species refers to the first author(s), who validly published the plant/animal name
     pub author_type: Option<CodeableConcept>,
     /// The author of an organism species shall be specified. The author year of an organism shall also be specified when applicable; refers to the year in which the first author(s) published the infraspecific plant/animal name (of any rank)
-    pub author_description: Option<Primitive<String>>,
+    pub author_description: Option<Primitive<FhirString>>,
 }
 impl FhirJson for SubstanceSourceMaterialOrganismAuthor {
     const TYPE_NAME: &'static str = "SubstanceSourceMaterial.organism.author";
@@ -424,13 +425,13 @@ pub struct SubstanceSourceMaterialOrganismHybrid {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// The identifier of the maternal species constituting the hybrid organism shall be specified based on a controlled vocabulary. For plants, the parents aren’t always known, and it is unlikely that it will be known which is maternal and which is paternal
-    pub maternal_organism_id: Option<Primitive<String>>,
+    pub maternal_organism_id: Option<Primitive<FhirString>>,
     /// The name of the maternal species constituting the hybrid organism shall be specified. For plants, the parents aren’t always known, and it is unlikely that it will be known which is maternal and which is paternal
-    pub maternal_organism_name: Option<Primitive<String>>,
+    pub maternal_organism_name: Option<Primitive<FhirString>>,
     /// The identifier of the paternal species constituting the hybrid organism shall be specified based on a controlled vocabulary
-    pub paternal_organism_id: Option<Primitive<String>>,
+    pub paternal_organism_id: Option<Primitive<FhirString>>,
     /// The name of the paternal species constituting the hybrid organism shall be specified
-    pub paternal_organism_name: Option<Primitive<String>>,
+    pub paternal_organism_name: Option<Primitive<FhirString>>,
     /// The hybrid type of an organism shall be specified
     pub hybrid_type: Option<CodeableConcept>,
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// The detailed description of a substance, typically at a level beyond what is used for prescribing
 ///
 /// FHIR `SubstanceSpecification` (<http://hl7.org/fhir/StructureDefinition/SubstanceSpecification>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct SubstanceSpecification {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -35,11 +36,11 @@ pub struct SubstanceSpecification {
     /// If the substance applies to only human or veterinary use
     pub domain: Option<CodeableConcept>,
     /// Textual description of the substance
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Supporting literature
     pub source: Vec<Reference>,
     /// Textual comment about this record of a substance
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
     /// Moiety, for structural modifications
     pub moiety: Vec<SubstanceSpecificationMoiety>,
     /// General specifications for this substance, including how it is related to other substances
@@ -190,13 +191,13 @@ pub struct SubstanceSpecificationMoiety {
     /// Identifier by which this moiety substance is known
     pub identifier: Option<Identifier>,
     /// Textual name for this moiety substance
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Stereochemistry type
     pub stereochemistry: Option<CodeableConcept>,
     /// Optical activity type
     pub optical_activity: Option<CodeableConcept>,
     /// Molecular formula
-    pub molecular_formula: Option<Primitive<String>>,
+    pub molecular_formula: Option<Primitive<FhirString>>,
     /// Quantitative value for this moiety
     pub amount: Option<SubstanceSpecificationMoietyAmount>,
 }
@@ -283,7 +284,7 @@ pub struct SubstanceSpecificationProperty {
     /// Property type e.g. viscosity, pH, isoelectric point
     pub code: Option<CodeableConcept>,
     /// Parameters that were used in the measurement of a property (e.g. for viscosity: measured at 20C with a pH of 7.1)
-    pub parameters: Option<Primitive<String>>,
+    pub parameters: Option<Primitive<FhirString>>,
     /// A substance upon which a defining property depends (e.g. for solubility: in water, in alcohol)
     pub defining_substance: Option<SubstanceSpecificationPropertyDefiningSubstance>,
     /// Quantitative value for this property
@@ -366,9 +367,9 @@ pub struct SubstanceSpecificationStructure {
     /// Optical activity type
     pub optical_activity: Option<CodeableConcept>,
     /// Molecular formula
-    pub molecular_formula: Option<Primitive<String>>,
+    pub molecular_formula: Option<Primitive<FhirString>>,
     /// Specified per moiety according to the Hill system, i.e. first C, then H, then alphabetical, each moiety separated by a dot
-    pub molecular_formula_by_moiety: Option<Primitive<String>>,
+    pub molecular_formula_by_moiety: Option<Primitive<FhirString>>,
     /// Applicable for single substances that contain a radionuclide or a non-natural isotopic ratio
     pub isotope: Vec<SubstanceSpecificationStructureIsotope>,
     /// The molecular weight or weight range (for proteins, polymers or nucleic acids)
@@ -604,7 +605,7 @@ pub struct SubstanceSpecificationStructureRepresentation {
     /// The type of structure (e.g. Full, Partial, Representative)
     pub r#type: Option<CodeableConcept>,
     /// The structural representation as text string in a format e.g. InChI, SMILES, MOLFILE, CDX
-    pub representation: Option<Primitive<String>>,
+    pub representation: Option<Primitive<FhirString>>,
     /// An attached file with the structural representation
     pub attachment: Option<Attachment>,
 }
@@ -675,7 +676,7 @@ pub struct SubstanceSpecificationCode {
     /// The date at which the code status is changed as part of the terminology maintenance
     pub status_date: Option<Primitive<DateTime>>,
     /// Any comment can be provided in this field, if necessary
-    pub comment: Option<Primitive<String>>,
+    pub comment: Option<Primitive<FhirString>>,
     /// Supporting literature
     pub source: Vec<Reference>,
 }
@@ -745,7 +746,7 @@ pub struct SubstanceSpecificationName {
     /// The actual name
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name type
     pub r#type: Option<CodeableConcept>,
     /// The status of the name
@@ -1002,20 +1003,20 @@ pub enum SubstanceSpecificationMoietyAmount {
     /// `amountQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
     /// `amountString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Quantity> for SubstanceSpecificationMoietyAmount {
     fn from(v: Quantity) -> Self {
         Self::Quantity(Box::new(v))
     }
 }
-impl From<Primitive<String>> for SubstanceSpecificationMoietyAmount {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for SubstanceSpecificationMoietyAmount {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for SubstanceSpecificationMoietyAmount {
-    fn from(v: String) -> Self {
+impl From<FhirString> for SubstanceSpecificationMoietyAmount {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -1099,20 +1100,20 @@ pub enum SubstanceSpecificationPropertyAmount {
     /// `amountQuantity`: the value as a FHIR `Quantity`.
     Quantity(Box<Quantity>),
     /// `amountString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Quantity> for SubstanceSpecificationPropertyAmount {
     fn from(v: Quantity) -> Self {
         Self::Quantity(Box::new(v))
     }
 }
-impl From<Primitive<String>> for SubstanceSpecificationPropertyAmount {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for SubstanceSpecificationPropertyAmount {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for SubstanceSpecificationPropertyAmount {
-    fn from(v: String) -> Self {
+impl From<FhirString> for SubstanceSpecificationPropertyAmount {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }
@@ -1200,7 +1201,7 @@ pub enum SubstanceSpecificationRelationshipAmount {
     /// `amountRatio`: the value as a FHIR `Ratio`.
     Ratio(Box<Ratio>),
     /// `amountString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
 }
 impl From<Quantity> for SubstanceSpecificationRelationshipAmount {
     fn from(v: Quantity) -> Self {
@@ -1217,13 +1218,13 @@ impl From<Ratio> for SubstanceSpecificationRelationshipAmount {
         Self::Ratio(Box::new(v))
     }
 }
-impl From<Primitive<String>> for SubstanceSpecificationRelationshipAmount {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for SubstanceSpecificationRelationshipAmount {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for SubstanceSpecificationRelationshipAmount {
-    fn from(v: String) -> Self {
+impl From<FhirString> for SubstanceSpecificationRelationshipAmount {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A task to be performed
 ///
 /// FHIR `Task` (<http://hl7.org/fhir/StructureDefinition/Task>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct Task {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,9 +30,9 @@ pub struct Task {
     /// Task Instance Identifier
     pub identifier: Vec<Identifier>,
     /// Formal definition of task
-    pub instantiates_canonical: Option<Primitive<String>>,
+    pub instantiates_canonical: Option<Primitive<FhirString>>,
     /// Formal definition of task
-    pub instantiates_uri: Option<Primitive<String>>,
+    pub instantiates_uri: Option<Primitive<FhirString>>,
     /// Request fulfilled by this task
     pub based_on: Vec<Reference>,
     /// Requisition or grouper id
@@ -55,7 +56,7 @@ pub struct Task {
     /// Task Type
     pub code: Option<CodeableConcept>,
     /// Human-readable explanation of task
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// What task is acting on
     pub focus: Option<Reference>,
     /// Beneficiary of the Task

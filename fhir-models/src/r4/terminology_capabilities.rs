@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A statement of system capabilities
 ///
 /// FHIR `TerminologyCapabilities` (<http://hl7.org/fhir/StructureDefinition/TerminologyCapabilities>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct TerminologyCapabilities {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,13 +28,13 @@ pub struct TerminologyCapabilities {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this terminology capabilities, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Business version of the terminology capabilities
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this terminology capabilities (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this terminology capabilities (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -45,19 +46,19 @@ pub struct TerminologyCapabilities {
     /// Required by FHIR (min 1).
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the terminology capabilities
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for terminology capabilities (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this terminology capabilities is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// instance | capability | requirements
     ///
     /// Required by FHIR (min 1).
@@ -227,9 +228,9 @@ pub struct TerminologyCapabilitiesSoftware {
     /// A name the software is known by
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Version covered by this statement
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TerminologyCapabilitiesSoftware {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.software";
@@ -289,9 +290,9 @@ pub struct TerminologyCapabilitiesImplementation {
     /// Describes this specific instance
     ///
     /// Required by FHIR (min 1).
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Base URL for the implementation
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TerminologyCapabilitiesImplementation {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.implementation";
@@ -351,7 +352,7 @@ pub struct TerminologyCapabilitiesCodeSystem {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// URI for the Code System
-    pub uri: Option<Primitive<String>>,
+    pub uri: Option<Primitive<FhirString>>,
     /// Version of Code System supported
     pub version: Vec<TerminologyCapabilitiesCodeSystemVersion>,
     /// Whether subsumption is supported
@@ -417,17 +418,17 @@ pub struct TerminologyCapabilitiesCodeSystemVersion {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Version identifier for this version
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// If this is the default version for this code system
     pub is_default: Option<Primitive<bool>>,
     /// If compositional grammar is supported
     pub compositional: Option<Primitive<bool>>,
     /// Language Displays supported
-    pub language: Vec<Primitive<String>>,
+    pub language: Vec<Primitive<FhirString>>,
     /// Filter Properties supported
     pub filter: Vec<TerminologyCapabilitiesCodeSystemVersionFilter>,
     /// Properties supported for $lookup
-    pub property: Vec<Primitive<String>>,
+    pub property: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for TerminologyCapabilitiesCodeSystemVersion {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.codeSystem.version";
@@ -502,11 +503,11 @@ pub struct TerminologyCapabilitiesCodeSystemVersionFilter {
     /// Code of the property supported
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Operations supported for the property
     ///
     /// Required by FHIR (min 1).
-    pub op: Vec<Primitive<String>>,
+    pub op: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for TerminologyCapabilitiesCodeSystemVersionFilter {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.codeSystem.version.filter";
@@ -572,7 +573,7 @@ pub struct TerminologyCapabilitiesExpansion {
     /// Supported expansion parameter
     pub parameter: Vec<TerminologyCapabilitiesExpansionParameter>,
     /// Documentation about text searching works
-    pub text_filter: Option<Primitive<String>>,
+    pub text_filter: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TerminologyCapabilitiesExpansion {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.expansion";
@@ -646,9 +647,9 @@ pub struct TerminologyCapabilitiesExpansionParameter {
     /// Expansion Parameter name
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Description of support for parameter
-    pub documentation: Option<Primitive<String>>,
+    pub documentation: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TerminologyCapabilitiesExpansionParameter {
     const TYPE_NAME: &'static str = "TerminologyCapabilities.expansion.parameter";

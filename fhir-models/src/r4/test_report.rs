@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Describes the results of a TestScript execution
 ///
 /// FHIR `TestReport` (<http://hl7.org/fhir/StructureDefinition/TestReport>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct TestReport {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,7 +30,7 @@ pub struct TestReport {
     /// External identifier
     pub identifier: Option<Identifier>,
     /// Informal name of the executed TestScript
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// completed | in-progress | waiting | stopped | entered-in-error
     ///
     /// Required by FHIR (min 1).
@@ -45,7 +46,7 @@ pub struct TestReport {
     /// The final score (percentage of tests passed) resulting from the execution of the TestScript
     pub score: Option<Primitive<Decimal>>,
     /// Name of the tester producing this report (Organization or individual)
-    pub tester: Option<Primitive<String>>,
+    pub tester: Option<Primitive<FhirString>>,
     /// When the TestScript was executed and this TestReport was generated
     pub issued: Option<Primitive<DateTime>>,
     /// A participant in the test execution, either the execution engine, a client, or a server
@@ -163,9 +164,9 @@ pub struct TestReportParticipant {
     /// The uri of the participant. An absolute URL is preferred
     ///
     /// Required by FHIR (min 1).
-    pub uri: Option<Primitive<String>>,
+    pub uri: Option<Primitive<FhirString>>,
     /// The display name of the participant
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TestReportParticipant {
     const TYPE_NAME: &'static str = "TestReport.participant";
@@ -344,9 +345,9 @@ pub struct TestReportSetupActionOperation {
     /// Required by FHIR (min 1).
     pub result: Option<Primitive<TestReportActionResult>>,
     /// A message associated with the result
-    pub message: Option<Primitive<String>>,
+    pub message: Option<Primitive<FhirString>>,
     /// A link to further details on the result
-    pub detail: Option<Primitive<String>>,
+    pub detail: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TestReportSetupActionOperation {
     const TYPE_NAME: &'static str = "TestReport.setup.action.operation";
@@ -411,9 +412,9 @@ pub struct TestReportSetupActionAssert {
     /// Required by FHIR (min 1).
     pub result: Option<Primitive<TestReportActionResult>>,
     /// A message associated with the result
-    pub message: Option<Primitive<String>>,
+    pub message: Option<Primitive<FhirString>>,
     /// A link to further details on the result
-    pub detail: Option<Primitive<String>>,
+    pub detail: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TestReportSetupActionAssert {
     const TYPE_NAME: &'static str = "TestReport.setup.action.assert";
@@ -474,9 +475,9 @@ pub struct TestReportTest {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Tracking/logging name of this test
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Tracking/reporting short description of the test
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// A test operation or assert that was performed
     ///
     /// Required by FHIR (min 1).

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Describes a set of tests
 ///
 /// FHIR `TestScript` (<http://hl7.org/fhir/StructureDefinition/TestScript>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct TestScript {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,17 +30,17 @@ pub struct TestScript {
     /// Canonical identifier for this test script, represented as a URI (globally unique)
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the test script
     pub identifier: Option<Identifier>,
     /// Business version of the test script
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this test script (computer friendly)
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this test script (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -49,19 +50,19 @@ pub struct TestScript {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the test script
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for test script (if applicable)
     pub jurisdiction: Vec<CodeableConcept>,
     /// Why this test script is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// An abstract server representing a client or sender in a message exchange
     pub origin: Vec<TestScriptOrigin>,
     /// An abstract server representing a destination or receiver in a message exchange
@@ -406,9 +407,9 @@ pub struct TestScriptMetadataLink {
     /// URL to the specification
     ///
     /// Required by FHIR (min 1).
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Short description
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TestScriptMetadataLink {
     const TYPE_NAME: &'static str = "TestScript.metadata.link";
@@ -476,17 +477,17 @@ pub struct TestScriptMetadataCapability {
     /// Required by FHIR (min 1).
     pub validated: Option<Primitive<bool>>,
     /// The expected capabilities of the server
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Which origin server these requirements apply to
     pub origin: Vec<Primitive<i32>>,
     /// Which server these requirements apply to
     pub destination: Option<Primitive<i32>>,
     /// Links to the FHIR specification
-    pub link: Vec<Primitive<String>>,
+    pub link: Vec<Primitive<FhirString>>,
     /// Required Capability Statement
     ///
     /// Required by FHIR (min 1).
-    pub capabilities: Option<Primitive<String>>,
+    pub capabilities: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TestScriptMetadataCapability {
     const TYPE_NAME: &'static str = "TestScript.metadata.capability";
@@ -637,21 +638,21 @@ pub struct TestScriptVariable {
     /// Descriptive name for this variable
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Default, hard-coded, or user-defined value for this variable
-    pub default_value: Option<Primitive<String>>,
+    pub default_value: Option<Primitive<FhirString>>,
     /// Natural language description of the variable
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The FHIRPath expression against the fixture body
-    pub expression: Option<Primitive<String>>,
+    pub expression: Option<Primitive<FhirString>>,
     /// HTTP header field name for source
-    pub header_field: Option<Primitive<String>>,
+    pub header_field: Option<Primitive<FhirString>>,
     /// Hint help text for default value to enter
-    pub hint: Option<Primitive<String>>,
+    pub hint: Option<Primitive<FhirString>>,
     /// XPath or JSONPath against the fixture body
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// Fixture Id of source expression or headerField within this variable
-    pub source_id: Option<Primitive<String>>,
+    pub source_id: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TestScriptVariable {
     const TYPE_NAME: &'static str = "TestScript.variable";
@@ -853,13 +854,13 @@ pub struct TestScriptSetupActionOperation {
     /// Resource type
     pub resource: Option<Primitive<FhirDefinedType>>,
     /// Tracking/logging operation label
-    pub label: Option<Primitive<String>>,
+    pub label: Option<Primitive<FhirString>>,
     /// Tracking/reporting operation description
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// Mime type to accept in the payload of the response, with charset etc.
-    pub accept: Option<Primitive<String>>,
+    pub accept: Option<Primitive<FhirString>>,
     /// Mime type of the request payload contents, with charset etc.
-    pub content_type: Option<Primitive<String>>,
+    pub content_type: Option<Primitive<FhirString>>,
     /// Server responding to the request
     pub destination: Option<Primitive<i32>>,
     /// Whether or not to send the request url in encoded format
@@ -871,19 +872,19 @@ pub struct TestScriptSetupActionOperation {
     /// Server initiating the request
     pub origin: Option<Primitive<i32>>,
     /// Explicitly defined path parameters
-    pub params: Option<Primitive<String>>,
+    pub params: Option<Primitive<FhirString>>,
     /// Each operation can have one or more header elements
     pub request_header: Vec<TestScriptSetupActionOperationRequestHeader>,
     /// Fixture Id of mapped request
-    pub request_id: Option<Primitive<String>>,
+    pub request_id: Option<Primitive<FhirString>>,
     /// Fixture Id of mapped response
-    pub response_id: Option<Primitive<String>>,
+    pub response_id: Option<Primitive<FhirString>>,
     /// Fixture Id of body for PUT and POST requests
-    pub source_id: Option<Primitive<String>>,
+    pub source_id: Option<Primitive<FhirString>>,
     /// Id of fixture used for extracting the \[id\],  \[type\], and \[vid\] for GET requests
-    pub target_id: Option<Primitive<String>>,
+    pub target_id: Option<Primitive<FhirString>>,
     /// Request URL
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TestScriptSetupActionOperation {
     const TYPE_NAME: &'static str = "TestScript.setup.action.operation";
@@ -1003,11 +1004,11 @@ pub struct TestScriptSetupActionOperationRequestHeader {
     /// HTTP header field name
     ///
     /// Required by FHIR (min 1).
-    pub field: Option<Primitive<String>>,
+    pub field: Option<Primitive<FhirString>>,
     /// HTTP headerfield value
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
 }
 impl FhirJson for TestScriptSetupActionOperationRequestHeader {
     const TYPE_NAME: &'static str = "TestScript.setup.action.operation.requestHeader";
@@ -1065,47 +1066,47 @@ pub struct TestScriptSetupActionAssert {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Tracking/logging assertion label
-    pub label: Option<Primitive<String>>,
+    pub label: Option<Primitive<FhirString>>,
     /// Tracking/reporting assertion description
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// response | request
     pub direction: Option<Primitive<AssertionDirectionType>>,
     /// Id of the source fixture to be evaluated
-    pub compare_to_source_id: Option<Primitive<String>>,
+    pub compare_to_source_id: Option<Primitive<FhirString>>,
     /// The FHIRPath expression to evaluate against the source fixture
-    pub compare_to_source_expression: Option<Primitive<String>>,
+    pub compare_to_source_expression: Option<Primitive<FhirString>>,
     /// XPath or JSONPath expression to evaluate against the source fixture
-    pub compare_to_source_path: Option<Primitive<String>>,
+    pub compare_to_source_path: Option<Primitive<FhirString>>,
     /// Mime type to compare against the 'Content-Type' header
-    pub content_type: Option<Primitive<String>>,
+    pub content_type: Option<Primitive<FhirString>>,
     /// The FHIRPath expression to be evaluated
-    pub expression: Option<Primitive<String>>,
+    pub expression: Option<Primitive<FhirString>>,
     /// HTTP header field name
-    pub header_field: Option<Primitive<String>>,
+    pub header_field: Option<Primitive<FhirString>>,
     /// Fixture Id of minimum content resource
-    pub minimum_id: Option<Primitive<String>>,
+    pub minimum_id: Option<Primitive<FhirString>>,
     /// Perform validation on navigation links?
     pub navigation_links: Option<Primitive<bool>>,
     /// equals | notEquals | in | notIn | greaterThan | lessThan | empty | notEmpty | contains | notContains | eval
     pub operator: Option<Primitive<AssertionOperatorType>>,
     /// XPath or JSONPath expression
-    pub path: Option<Primitive<String>>,
+    pub path: Option<Primitive<FhirString>>,
     /// delete | get | options | patch | post | put | head
     pub request_method: Option<Primitive<TestScriptRequestMethodCode>>,
     /// Request URL comparison value
-    pub request_url: Option<Primitive<String>>,
+    pub request_url: Option<Primitive<FhirString>>,
     /// Resource type
     pub resource: Option<Primitive<FhirDefinedType>>,
     /// okay | created | noContent | notModified | bad | forbidden | notFound | methodNotAllowed | conflict | gone | preconditionFailed | unprocessable
     pub response: Option<Primitive<AssertionResponseTypes>>,
     /// HTTP response code to test
-    pub response_code: Option<Primitive<String>>,
+    pub response_code: Option<Primitive<FhirString>>,
     /// Fixture Id of source expression or headerField
-    pub source_id: Option<Primitive<String>>,
+    pub source_id: Option<Primitive<FhirString>>,
     /// Profile Id of validation profile reference
-    pub validate_profile_id: Option<Primitive<String>>,
+    pub validate_profile_id: Option<Primitive<FhirString>>,
     /// The value to compare to
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
     /// Will this assert produce a warning only on error?
     ///
     /// Required by FHIR (min 1).
@@ -1283,9 +1284,9 @@ pub struct TestScriptTest {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Tracking/logging name of this test
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Tracking/reporting short description of the test
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// A test operation or assert to perform
     ///
     /// Required by FHIR (min 1).

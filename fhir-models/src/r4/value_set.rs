@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// A set of codes drawn from one or more code systems
 ///
 /// FHIR `ValueSet` (<http://hl7.org/fhir/StructureDefinition/ValueSet>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct ValueSet {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -27,15 +28,15 @@ pub struct ValueSet {
     /// Extensions that cannot be ignored
     pub modifier_extension: Vec<Extension>,
     /// Canonical identifier for this value set, represented as a URI (globally unique)
-    pub url: Option<Primitive<String>>,
+    pub url: Option<Primitive<FhirString>>,
     /// Additional identifier for the value set (business identifier)
     pub identifier: Vec<Identifier>,
     /// Business version of the value set
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Name for this value set (computer friendly)
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Name for this value set (human friendly)
-    pub title: Option<Primitive<String>>,
+    pub title: Option<Primitive<FhirString>>,
     /// draft | active | retired | unknown
     ///
     /// Required by FHIR (min 1).
@@ -45,11 +46,11 @@ pub struct ValueSet {
     /// Date last changed
     pub date: Option<Primitive<DateTime>>,
     /// Name of the publisher (organization or individual)
-    pub publisher: Option<Primitive<String>>,
+    pub publisher: Option<Primitive<FhirString>>,
     /// Contact details for the publisher
     pub contact: Vec<ContactDetail>,
     /// Natural language description of the value set
-    pub description: Option<Primitive<String>>,
+    pub description: Option<Primitive<FhirString>>,
     /// The context that the content is intended to support
     pub use_context: Vec<UsageContext>,
     /// Intended jurisdiction for value set (if applicable)
@@ -57,9 +58,9 @@ pub struct ValueSet {
     /// Indicates whether or not any change to the content logical definition may occur
     pub immutable: Option<Primitive<bool>>,
     /// Why this value set is defined
-    pub purpose: Option<Primitive<String>>,
+    pub purpose: Option<Primitive<FhirString>>,
     /// Use and/or publishing restrictions
-    pub copyright: Option<Primitive<String>>,
+    pub copyright: Option<Primitive<FhirString>>,
     /// Content logical definition of the value set (CLD)
     pub compose: Option<ValueSetCompose>,
     /// Used when the value set is "expanded"
@@ -261,15 +262,15 @@ pub struct ValueSetComposeInclude {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// The system the codes come from
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// Specific version of the code system referred to
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// A concept defined in the system
     pub concept: Vec<ValueSetComposeIncludeConcept>,
     /// Select codes/concepts by their properties (including relationships)
     pub filter: Vec<ValueSetComposeIncludeFilter>,
     /// Select the contents included in this value set
-    pub value_set: Vec<Primitive<String>>,
+    pub value_set: Vec<Primitive<FhirString>>,
 }
 impl FhirJson for ValueSetComposeInclude {
     const TYPE_NAME: &'static str = "ValueSet.compose.include";
@@ -336,9 +337,9 @@ pub struct ValueSetComposeIncludeConcept {
     /// Code or expression from system
     ///
     /// Required by FHIR (min 1).
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// Text to display for this code for this value set in this valueset
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// Additional representations for this concept
     pub designation: Vec<ValueSetComposeIncludeConceptDesignation>,
 }
@@ -402,13 +403,13 @@ pub struct ValueSetComposeIncludeConceptDesignation {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Human language of the designation
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Types of uses of designations
     pub r#use: Option<Coding>,
     /// The text value for this designation
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ValueSetComposeIncludeConceptDesignation {
     const TYPE_NAME: &'static str = "ValueSet.compose.include.concept.designation";
@@ -470,7 +471,7 @@ pub struct ValueSetComposeIncludeFilter {
     /// A property/filter defined by the code system
     ///
     /// Required by FHIR (min 1).
-    pub property: Option<Primitive<String>>,
+    pub property: Option<Primitive<FhirString>>,
     /// = | is-a | descendent-of | is-not-a | regex | in | not-in | generalizes | exists
     ///
     /// Required by FHIR (min 1).
@@ -478,7 +479,7 @@ pub struct ValueSetComposeIncludeFilter {
     /// Code from the system, or regex criteria, or boolean value for exists
     ///
     /// Required by FHIR (min 1).
-    pub value: Option<Primitive<String>>,
+    pub value: Option<Primitive<FhirString>>,
 }
 impl FhirJson for ValueSetComposeIncludeFilter {
     const TYPE_NAME: &'static str = "ValueSet.compose.include.filter";
@@ -539,7 +540,7 @@ pub struct ValueSetExpansion {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// Identifies the value set expansion (business identifier)
-    pub identifier: Option<Primitive<String>>,
+    pub identifier: Option<Primitive<FhirString>>,
     /// Time ValueSet expansion happened
     ///
     /// Required by FHIR (min 1).
@@ -621,7 +622,7 @@ pub struct ValueSetExpansionParameter {
     /// Name as assigned by the client or server
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     /// Value of the named parameter
     pub value: Option<ValueSetExpansionParameterValue>,
 }
@@ -685,17 +686,17 @@ pub struct ValueSetExpansionContains {
     /// Extensions that cannot be ignored even if unrecognized
     pub modifier_extension: Vec<Extension>,
     /// System value for the code
-    pub system: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
     /// If user cannot select this entry
     pub r#abstract: Option<Primitive<bool>>,
     /// If concept is inactive in the code system
     pub inactive: Option<Primitive<bool>>,
     /// Version in which this code/display is defined
-    pub version: Option<Primitive<String>>,
+    pub version: Option<Primitive<FhirString>>,
     /// Code - if blank, this is not a selectable code
-    pub code: Option<Primitive<String>>,
+    pub code: Option<Primitive<FhirString>>,
     /// User display for the concept
-    pub display: Option<Primitive<String>>,
+    pub display: Option<Primitive<FhirString>>,
     /// Additional representations for this item
     pub designation: Vec<ValueSetComposeIncludeConceptDesignation>,
     /// Codes contained under this entry
@@ -769,7 +770,7 @@ impl FhirJson for ValueSetExpansionContains {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ValueSetExpansionParameterValue {
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
     /// `valueInteger`: the value as a FHIR `integer`.
@@ -777,9 +778,9 @@ pub enum ValueSetExpansionParameterValue {
     /// `valueDecimal`: the value as a FHIR `decimal`.
     Decimal(Primitive<Decimal>),
     /// `valueUri`: the value as a FHIR `uri`.
-    Uri(Primitive<String>),
+    Uri(Primitive<FhirString>),
     /// `valueCode`: the value as a FHIR `code`.
-    Code(Primitive<String>),
+    Code(Primitive<FhirString>),
     /// `valueDateTime`: the value as a FHIR `dateTime`.
     DateTime(Primitive<DateTime>),
 }

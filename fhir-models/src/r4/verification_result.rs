@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Describes validation requirements, source(s), status and dates for one or more elements
 ///
 /// FHIR `VerificationResult` (<http://hl7.org/fhir/StructureDefinition/VerificationResult>, FHIR 4.0.1).
@@ -15,9 +16,9 @@ pub struct VerificationResult {
     /// Metadata about the resource
     pub meta: Option<Meta>,
     /// A set of rules under which this content was created
-    pub implicit_rules: Option<Primitive<String>>,
+    pub implicit_rules: Option<Primitive<FhirString>>,
     /// Language of the resource content
-    pub language: Option<Primitive<String>>,
+    pub language: Option<Primitive<FhirString>>,
     /// Text summary of the resource, for human interpretation
     pub text: Option<Narrative>,
     /// Contained, inline Resources
@@ -29,7 +30,7 @@ pub struct VerificationResult {
     /// A resource that was validated
     pub target: Vec<Reference>,
     /// The fhirpath location(s) within the resource that was validated
-    pub target_location: Vec<Primitive<String>>,
+    pub target_location: Vec<Primitive<FhirString>>,
     /// none | initial | periodic
     pub need: Option<CodeableConcept>,
     /// attested | validated | in-process | req-revalid | val-fail | reval-fail
@@ -291,9 +292,9 @@ pub struct VerificationResultAttestation {
     /// The date the information was attested to
     pub date: Option<Primitive<Date>>,
     /// A digital identity certificate associated with the attestation source
-    pub source_identity_certificate: Option<Primitive<String>>,
+    pub source_identity_certificate: Option<Primitive<FhirString>>,
     /// A digital identity certificate associated with the proxy entity submitting attested information on behalf of the attestation source
-    pub proxy_identity_certificate: Option<Primitive<String>>,
+    pub proxy_identity_certificate: Option<Primitive<FhirString>>,
     /// Proxy signature
     pub proxy_signature: Option<Signature>,
     /// Attester signature
@@ -398,7 +399,7 @@ pub struct VerificationResultValidator {
     /// Required by FHIR (min 1).
     pub organization: Option<Reference>,
     /// A digital identity certificate associated with the validator
-    pub identity_certificate: Option<Primitive<String>>,
+    pub identity_certificate: Option<Primitive<FhirString>>,
     /// Validator signature
     pub attestation_signature: Option<Signature>,
 }

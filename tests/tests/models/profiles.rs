@@ -119,11 +119,11 @@ fn carin_eob_slices() {
 fn minimal_patient() -> Patient {
     Patient {
         identifier: vec![Identifier {
-            system: Some(Primitive::new("http://hospital.example.org".to_owned())),
-            value: Some(Primitive::new("1032702".to_owned())),
+            system: Some(Primitive::new("http://hospital.example.org".into())),
+            value: Some(Primitive::new("1032702".into())),
             ..Default::default()
         }],
-        name: vec![HumanName { family: Some(Primitive::new("Shaw".to_owned())), ..Default::default() }],
+        name: vec![HumanName { family: Some(Primitive::new("Shaw".into())), ..Default::default() }],
         gender: Some(Primitive::new(fhir_models::r4::AdministrativeGender::Female)),
         ..Default::default()
     }
@@ -142,11 +142,11 @@ fn missing_identifier_name_and_gender_are_all_reported() {
 #[test]
 fn nested_and_extension_violations_have_indexed_paths() {
     let mut p = minimal_patient();
-    p.identifier.push(Identifier { value: Some(Primitive::new("x".to_owned())), ..Default::default() });
+    p.identifier.push(Identifier { value: Some(Primitive::new("x".into())), ..Default::default() });
     // A race extension without its required `text` sub-extension, and a value the complex extension must not have.
     p.extension.push(Extension {
         url: Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-race".to_owned()),
-        value: Some(fhir_models::r4::ExtensionValue::String(Primitive::new("x".to_owned()))),
+        value: Some(fhir_models::r4::ExtensionValue::String(Primitive::new("x".into()))),
         ..Default::default()
     });
     let err = UsCorePatient::check(&p).expect_err("violations");
@@ -160,7 +160,7 @@ fn wrong_fixed_code_is_reported() {
     assert!(C4bbExplanationOfBenefitInpatientInstitutional::check(&eob).is_ok());
     // `use` has the pattern `claim`; `type` the pattern claim-type#institutional.
     eob.r#use = Some(Primitive::new(fhir_models::r4::Use::Preauthorization));
-    eob.r#type.as_mut().unwrap().coding[0].code = Some(Primitive::new("pharmacy".to_owned()));
+    eob.r#type.as_mut().unwrap().coding[0].code = Some(Primitive::new("pharmacy".into()));
     let err = C4bbExplanationOfBenefitInpatientInstitutional::try_from(eob).expect_err("violations").error;
     assert_eq!(err.paths(), ["ExplanationOfBenefit.type", "ExplanationOfBenefit.use"]);
     assert_eq!(
@@ -189,7 +189,7 @@ fn reference_to_a_non_target_type_is_reported() {
     let condition = Condition::from_json(&text).unwrap();
     assert!(UsCoreCondition::check(&condition).is_ok());
     let mut bad = condition.clone();
-    bad.subject = Some(Reference { reference: Some(Primitive::new("Practitioner/123".to_owned())), ..Default::default() });
+    bad.subject = Some(Reference { reference: Some(Primitive::new("Practitioner/123".into())), ..Default::default() });
     let err = UsCoreCondition::check(&bad).expect_err("subject must be a US Core Patient");
     assert_eq!(err.paths(), ["Condition.subject"]);
     assert_eq!(
@@ -198,7 +198,7 @@ fn reference_to_a_non_target_type_is_reported() {
     );
     // Contained and urn: references cannot show their type and are accepted.
     let mut contained = condition;
-    contained.subject = Some(Reference { reference: Some(Primitive::new("urn:uuid:1".to_owned())), ..Default::default() });
+    contained.subject = Some(Reference { reference: Some(Primitive::new("urn:uuid:1".into())), ..Default::default() });
     assert!(UsCoreCondition::check(&contained).is_ok());
 }
 
@@ -241,7 +241,7 @@ fn choice_of_a_type_the_profile_excludes_is_reported() {
     let text = example("hl7.fhir.us.core#3.1.1", "Observation-some-day-smoker.json");
     let obs = UsCoreSmokingStatus::from_json(&text).expect("conforms");
     let err = obs
-        .modify(|o| o.value = Some(fhir_models::r4::ObservationValue::String(Primitive::new("sometimes".to_owned()))))
+        .modify(|o| o.value = Some(fhir_models::r4::ObservationValue::String(Primitive::new("sometimes".into()))))
         .expect_err("value must be a CodeableConcept");
     assert_eq!(err.error.paths(), ["Observation.value[x]"]);
     assert_eq!(err.error.violations[0].kind, ViolationKind::WrongType { allowed: "CodeableConcept".to_owned() });
@@ -253,7 +253,7 @@ fn coding_outside_a_required_binding_is_reported() {
     let eob = C4bbExplanationOfBenefitInpatientInstitutional::from_json(&text).unwrap();
     // subType: pattern C4BBInstitutionalClaimSubType#inpatient, and bound (required) to that code system's value set.
     let err = eob
-        .modify(|e| e.sub_type.as_mut().unwrap().coding[0].code = Some(Primitive::new("bogus".to_owned())))
+        .modify(|e| e.sub_type.as_mut().unwrap().coding[0].code = Some(Primitive::new("bogus".into())))
         .expect_err("not an institutional claim subtype");
     assert_eq!(err.error.paths(), ["ExplanationOfBenefit.subType", "ExplanationOfBenefit.subType"]);
     assert!(matches!(err.error.violations[0].kind, ViolationKind::PatternMismatch { .. }));
@@ -316,8 +316,8 @@ fn us_core_3_1_1_and_8_0_0_apply_their_own_race_rules() {
     let omb = |code: &str| Extension {
         url: Some("ombCategory".to_owned()),
         value: Some(ExtensionValue::Coding(Box::new(Coding {
-            system: Some(P::new("urn:oid:2.16.840.1.113883.6.238".to_owned())),
-            code: Some(P::new(code.to_owned())),
+            system: Some(P::new("urn:oid:2.16.840.1.113883.6.238".into())),
+            code: Some(P::new(code.into())),
             ..Default::default()
         }))),
         ..Default::default()
@@ -326,7 +326,7 @@ fn us_core_3_1_1_and_8_0_0_apply_their_own_race_rules() {
     race.extension = ["1002-5", "2028-9", "2054-5", "2076-8", "2106-3", "2106-3"].into_iter().map(omb).collect();
     race.extension.push(Extension {
         url: Some("text".to_owned()),
-        value: Some(ExtensionValue::String(P::new("Mixed".to_owned()))),
+        value: Some(ExtensionValue::String(P::new("Mixed".into()))),
         ..Default::default()
     });
     let mut patient = minimal_patient();
@@ -366,14 +366,14 @@ fn carin_bb_2_0_0_resolves_us_core_race_in_its_dependency() {
         race.extension.push(Extension {
             url: Some("ombCategory".to_owned()),
             value: Some(ExtensionValue::Coding(Box::new(Coding {
-                system: Some(P::new("urn:oid:2.16.840.1.113883.6.238".to_owned())),
-                code: Some(P::new(code.to_owned())),
+                system: Some(P::new("urn:oid:2.16.840.1.113883.6.238".into())),
+                code: Some(P::new(code.into())),
                 ..Default::default()
             }))),
             ..Default::default()
         });
     }
-    race.extension.push(Extension { url: Some("text".to_owned()), value: Some(ExtensionValue::String(P::new("Mixed".to_owned()))), ..Default::default() });
+    race.extension.push(Extension { url: Some("text".to_owned()), value: Some(ExtensionValue::String(P::new("Mixed".into()))), ..Default::default() });
     let at = p.extension.len();
     p.extension.push(race);
     let err = C4bbPatient::check(&p).expect_err("US Core 3.1.1's race allows five OMB categories");

@@ -139,7 +139,7 @@ impl C4bbCoverage {
     /// The arguments are the profile's other required elements, in element order: `Coverage.status`, `Coverage.subscriberId`, `Coverage.beneficiary`, `Coverage.relationship`, `Coverage.payor`, `Coverage.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
     pub fn new(
         status: impl Into<Primitive<FinancialResourceStatusCodes>>,
-        subscriber_id: impl Into<Primitive<String>>,
+        subscriber_id: impl Into<Primitive<::fhir_models::FhirString>>,
         beneficiary: Reference,
         relationship: CodeableConcept,
         payor: Vec<Reference>,

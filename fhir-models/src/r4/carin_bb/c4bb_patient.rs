@@ -556,8 +556,8 @@ impl C4bbPatient {
             Extension { url :
             Some("http://hl7.org/fhir/us/core/StructureDefinition/us-core-birthsex"
             .to_owned()), value :
-            Some(ExtensionValue::Code(Primitive::new(CodeEnum::code(& value)
-            .to_owned()))), ..Default::default() }
+            Some(ExtensionValue::Code(Primitive::new(CodeEnum::code(& value).into()))),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,

@@ -982,7 +982,7 @@ impl FormularyItem {
     /// The `usdf-AdditionalCoverageInformation-extension` extension (<http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AdditionalCoverageInformation-extension>).
     pub fn usdf_additional_coverage_information_extension(
         &self,
-    ) -> Option<&'_ Primitive<String>> {
+    ) -> Option<&'_ Primitive<::fhir_models::FhirString>> {
         self.0
             .extension
             .iter()
@@ -1039,8 +1039,8 @@ impl FormularyItem {
             Extension { url :
             Some("http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AvailabilityStatus-extension"
             .to_owned()), value :
-            Some(ExtensionValue::Code(Primitive::new(CodeEnum::code(& value)
-            .to_owned()))), ..Default::default() }
+            Some(ExtensionValue::Code(Primitive::new(CodeEnum::code(& value).into()))),
+            ..Default::default() }
         ];
         self.write_part(
             |r| &mut r.extension,
@@ -1364,7 +1364,7 @@ impl FormularyItem {
     /// Sets the extension <http://hl7.org/fhir/us/davinci-drug-formulary/StructureDefinition/usdf-AdditionalCoverageInformation-extension> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_usdf_additional_coverage_information_extension(
         &mut self,
-        value: impl Into<Primitive<String>>,
+        value: impl Into<Primitive<::fhir_models::FhirString>>,
     ) -> Result<&mut Self, ProfileError> {
         let new = vec![
             Extension { url :

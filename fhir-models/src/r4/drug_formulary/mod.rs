@@ -187,7 +187,7 @@ pub fn check_profile(
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct QuantityLimitDetail {
     /// A human readable description of quantity limits. (sub-extension `Description`)
-    pub description: Option<String>,
+    pub description: Option<::fhir_models::FhirString>,
     /// Indicator of dispense amount limit per time period. (sub-extension `Rolling`)
     pub rolling: Option<Timing>,
     /// Indicator of maximum daily amount. (sub-extension `MaximumDaily`)

@@ -231,7 +231,7 @@ pub struct EndpointUsecase {
     /// An indication of the type of services supported by the endpoint (sub-extension `type`)
     pub r#type: CodeableConcept,
     /// A URI to a published standard describing the services supported by the endpoint (e.g. an HL7 implementation guide) (sub-extension `standard`)
-    pub standard: Option<String>,
+    pub standard: Option<::fhir_models::FhirString>,
 }
 impl EndpointUsecase {
     /// The extension's URL.
@@ -309,7 +309,7 @@ pub struct NewPatients {
     /// From Network (sub-extension `fromNetwork`)
     pub from_network: Option<Reference>,
     /// Characteristics of accepted patients (sub-extension `characteristics`)
-    pub characteristics: Vec<String>,
+    pub characteristics: Vec<::fhir_models::FhirString>,
 }
 impl NewPatients {
     /// The extension's URL.
@@ -483,7 +483,7 @@ pub struct Qualification {
     /// Extension (sub-extension `issuer`)
     pub issuer: Option<Reference>,
     /// Extension (sub-extension `status`)
-    pub status: String,
+    pub status: ::fhir_models::FhirString,
     /// Extension (sub-extension `period`)
     pub period: Option<Period>,
 }
@@ -531,7 +531,10 @@ impl Qualification {
         out
     }
     /// A value with the required sub-extensions (`code`, `status`); add the others by the fields.
-    pub fn new(code: CodeableConcept, status: impl Into<String>) -> Self {
+    pub fn new(
+        code: CodeableConcept,
+        status: impl Into<::fhir_models::FhirString>,
+    ) -> Self {
         Self {
             code,
             status: status.into(),

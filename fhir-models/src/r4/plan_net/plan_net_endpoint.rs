@@ -132,7 +132,7 @@ impl PlanNetEndpoint {
     pub fn new(
         connection_type: Coding,
         payload_type: Vec<CodeableConcept>,
-        address: impl Into<Primitive<String>>,
+        address: impl Into<Primitive<::fhir_models::FhirString>>,
         meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
     ) -> Result<Self, ::fhir_models::__private::Nonconformant<Endpoint>> {
         let mut r = Self::template();

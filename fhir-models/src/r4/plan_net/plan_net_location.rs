@@ -389,7 +389,7 @@ impl PlanNetLocation {
     ///
     /// The arguments are the profile's other required elements, in element order: `Location.name`, `Location.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
     pub fn new(
-        name: impl Into<Primitive<String>>,
+        name: impl Into<Primitive<::fhir_models::FhirString>>,
         meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
     ) -> Result<Self, ::fhir_models::__private::Nonconformant<Location>> {
         let mut r = Self::template();

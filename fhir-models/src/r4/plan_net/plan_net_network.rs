@@ -325,7 +325,7 @@ impl PlanNetNetwork {
     /// The arguments are the profile's other required elements, in element order: `Organization.type`, `Organization.name`, `Organization.partOf`, `Organization.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
     pub fn new(
         r#type: Vec<CodeableConcept>,
-        name: impl Into<Primitive<String>>,
+        name: impl Into<Primitive<::fhir_models::FhirString>>,
         part_of: Reference,
         meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
     ) -> Result<Self, ::fhir_models::__private::Nonconformant<Organization>> {

@@ -782,7 +782,7 @@ impl PlanNetOrganization {
     /// The arguments are the profile's other required elements, in element order: `Organization.type`, `Organization.name`, `Organization.address`, `Organization.meta.lastUpdated`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
     pub fn new(
         r#type: Vec<CodeableConcept>,
-        name: impl Into<Primitive<String>>,
+        name: impl Into<Primitive<::fhir_models::FhirString>>,
         address: Vec<Address>,
         meta_last_updated: impl Into<Primitive<::fhir_models::Instant>>,
     ) -> Result<Self, ::fhir_models::__private::Nonconformant<Organization>> {
@@ -814,7 +814,7 @@ impl PlanNetOrganization {
     /// Org Description
     ///
     /// The `org-description` extension (<http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/org-description>).
-    pub fn org_description(&self) -> Option<&'_ Primitive<String>> {
+    pub fn org_description(&self) -> Option<&'_ Primitive<::fhir_models::FhirString>> {
         self.0
             .extension
             .iter()
@@ -880,7 +880,7 @@ impl PlanNetOrganization {
     /// Sets the extension <http://hl7.org/fhir/us/davinci-pdex-plan-net/StructureDefinition/org-description> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_org_description(
         &mut self,
-        value: impl Into<Primitive<String>>,
+        value: impl Into<Primitive<::fhir_models::FhirString>>,
     ) -> Result<&mut Self, ProfileError> {
         let new = vec![
             Extension { url :

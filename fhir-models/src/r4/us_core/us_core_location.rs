@@ -43,7 +43,7 @@ impl UsCoreLocation {
     ///
     /// The arguments are the profile's other required elements, in element order: `Location.name`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
     pub fn new(
-        name: impl Into<Primitive<String>>,
+        name: impl Into<Primitive<::fhir_models::FhirString>>,
     ) -> Result<Self, ::fhir_models::__private::Nonconformant<Location>> {
         let mut r = Self::template();
         r.name = Some(name.into());

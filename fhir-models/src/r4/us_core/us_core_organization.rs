@@ -88,7 +88,7 @@ impl UsCoreOrganization {
     /// The arguments are the profile's other required elements, in element order: `Organization.active`, `Organization.name`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
     pub fn new(
         active: impl Into<Primitive<bool>>,
-        name: impl Into<Primitive<String>>,
+        name: impl Into<Primitive<::fhir_models::FhirString>>,
     ) -> Result<Self, ::fhir_models::__private::Nonconformant<Organization>> {
         let mut r = Self::template();
         r.active = Some(active.into());

@@ -1060,7 +1060,7 @@ pub struct UsCoreRace {
     /// Extended race codes (sub-extension `detailed`)
     pub detailed: Vec<Coding>,
     /// Race Text (sub-extension `text`)
-    pub text: String,
+    pub text: ::fhir_models::FhirString,
 }
 impl UsCoreRace {
     /// The extension's URL.
@@ -1094,7 +1094,7 @@ impl UsCoreRace {
         out
     }
     /// A value with the required sub-extensions (`text`); add the others by the fields.
-    pub fn new(text: impl Into<String>) -> Self {
+    pub fn new(text: impl Into<::fhir_models::FhirString>) -> Self {
         Self {
             text: text.into(),
             ..Default::default()
@@ -1152,7 +1152,7 @@ pub struct UsCoreEthnicity {
     /// Extended ethnicity codes (sub-extension `detailed`)
     pub detailed: Vec<Coding>,
     /// ethnicity Text (sub-extension `text`)
-    pub text: String,
+    pub text: ::fhir_models::FhirString,
 }
 impl UsCoreEthnicity {
     /// The extension's URL.
@@ -1186,7 +1186,7 @@ impl UsCoreEthnicity {
         out
     }
     /// A value with the required sub-extensions (`text`); add the others by the fields.
-    pub fn new(text: impl Into<String>) -> Self {
+    pub fn new(text: impl Into<::fhir_models::FhirString>) -> Self {
         Self {
             text: text.into(),
             ..Default::default()

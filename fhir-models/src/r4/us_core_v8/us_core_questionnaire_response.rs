@@ -220,7 +220,7 @@ impl UsCoreQuestionnaireResponse {
     ///
     /// The arguments are the profile's other required elements, in element order: `QuestionnaireResponse.questionnaire`, `QuestionnaireResponse.status`, `QuestionnaireResponse.subject`, `QuestionnaireResponse.authored`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
     pub fn new(
-        questionnaire: impl Into<Primitive<String>>,
+        questionnaire: impl Into<Primitive<::fhir_models::FhirString>>,
         status: impl Into<Primitive<QuestionnaireResponseStatus>>,
         subject: Reference,
         authored: impl Into<Primitive<::fhir_models::DateTime>>,

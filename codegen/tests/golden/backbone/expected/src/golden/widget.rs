@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Widget
 ///
 /// FHIR `Widget` (<http://golden.example/StructureDefinition/Widget>, FHIR 4.0.1).
@@ -55,7 +56,7 @@ pub struct WidgetPart {
     /// Its name
     ///
     /// Required by FHIR (min 1).
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     pub detail: Option<WidgetPartDetail>,
 }
 impl FhirJson for WidgetPart {
@@ -93,7 +94,7 @@ impl FhirJson for WidgetPart {
 /// FHIR `Widget.part.detail`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct WidgetPartDetail {
-    pub note: Option<Primitive<String>>,
+    pub note: Option<Primitive<FhirString>>,
 }
 impl FhirJson for WidgetPartDetail {
     const TYPE_NAME: &'static str = "Widget.part.detail";

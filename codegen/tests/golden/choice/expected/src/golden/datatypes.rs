@@ -5,13 +5,14 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Coding
 ///
 /// FHIR `Coding` (<http://golden.example/StructureDefinition/Coding>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Coding {
-    pub system: Option<Primitive<String>>,
-    pub code: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
+    pub code: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Coding {
     const TYPE_NAME: &'static str = "Coding";

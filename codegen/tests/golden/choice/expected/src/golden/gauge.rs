@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Gauge
 ///
 /// FHIR `Gauge` (<http://golden.example/StructureDefinition/Gauge>, FHIR 4.0.1).
@@ -55,7 +56,7 @@ impl FhirJson for Gauge {
 #[derive(Debug, Clone, PartialEq)]
 pub enum GaugeValue {
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
     /// `valueDateTime`: the value as a FHIR `dateTime`.
@@ -63,13 +64,13 @@ pub enum GaugeValue {
     /// `valueCoding`: the value as a FHIR `Coding`.
     Coding(Box<Coding>),
 }
-impl From<Primitive<String>> for GaugeValue {
-    fn from(v: Primitive<String>) -> Self {
+impl From<Primitive<FhirString>> for GaugeValue {
+    fn from(v: Primitive<FhirString>) -> Self {
         Self::String(v)
     }
 }
-impl From<String> for GaugeValue {
-    fn from(v: String) -> Self {
+impl From<FhirString> for GaugeValue {
+    fn from(v: FhirString) -> Self {
         Self::String(Primitive::new(v))
     }
 }

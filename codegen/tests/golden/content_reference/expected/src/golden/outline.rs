@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Outline
 ///
 /// FHIR `Outline` (<http://golden.example/StructureDefinition/Outline>, FHIR 4.0.1).
@@ -46,7 +47,7 @@ impl FhirJson for Outline {
 /// FHIR `Outline.item`.
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct OutlineItem {
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
     pub item: Vec<OutlineItem>,
 }
 impl FhirJson for OutlineItem {

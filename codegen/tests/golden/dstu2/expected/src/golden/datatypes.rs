@@ -5,3 +5,4 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;

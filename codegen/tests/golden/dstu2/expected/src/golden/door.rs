@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Door
 ///
 /// FHIR `Door` (<http://golden.example/StructureDefinition/Door>, FHIR 1.0.2).
@@ -58,7 +59,7 @@ impl FhirJson for Door {
 pub struct DoorHinge {
     /// Comments carried over from the XML form (DSTU2 JSON `fhir_comments`).
     pub fhir_comments: Vec<String>,
-    pub side: Option<Primitive<String>>,
+    pub side: Option<Primitive<FhirString>>,
     pub spare: Vec<DoorHinge>,
 }
 impl FhirJson for DoorHinge {

@@ -5,13 +5,14 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// CodeableConcept
 ///
 /// FHIR `CodeableConcept` (<http://golden.example/StructureDefinition/CodeableConcept>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct CodeableConcept {
     pub coding: Vec<Coding>,
-    pub text: Option<Primitive<String>>,
+    pub text: Option<Primitive<FhirString>>,
 }
 impl FhirJson for CodeableConcept {
     const TYPE_NAME: &'static str = "CodeableConcept";
@@ -50,8 +51,8 @@ impl FhirJson for CodeableConcept {
 /// FHIR `Coding` (<http://golden.example/StructureDefinition/Coding>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Coding {
-    pub system: Option<Primitive<String>>,
-    pub code: Option<Primitive<String>>,
+    pub system: Option<Primitive<FhirString>>,
+    pub code: Option<Primitive<FhirString>>,
 }
 impl FhirJson for Coding {
     const TYPE_NAME: &'static str = "Coding";
@@ -138,9 +139,9 @@ impl FhirJson for Extension {
 #[derive(Debug, Clone, PartialEq)]
 pub enum ExtensionValue {
     /// `valueString`: the value as a FHIR `string`.
-    String(Primitive<String>),
+    String(Primitive<FhirString>),
     /// `valueCode`: the value as a FHIR `code`.
-    Code(Primitive<String>),
+    Code(Primitive<FhirString>),
     /// `valueBoolean`: the value as a FHIR `boolean`.
     Boolean(Primitive<bool>),
     /// `valueCoding`: the value as a FHIR `Coding`.

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Pet
 ///
 /// FHIR `Pet` (<http://golden.example/StructureDefinition/Pet>, FHIR 4.0.1).
@@ -12,7 +13,7 @@ use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 pub struct Pet {
     pub extension: Vec<Extension>,
     pub tag: Vec<CodeableConcept>,
-    pub name: Option<Primitive<String>>,
+    pub name: Option<Primitive<FhirString>>,
     pub alive: Option<Primitive<bool>>,
 }
 impl FhirJson for Pet {

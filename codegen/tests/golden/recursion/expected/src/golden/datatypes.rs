@@ -5,12 +5,13 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Node
 ///
 /// FHIR `Node` (<http://golden.example/StructureDefinition/Node>, FHIR 4.0.1).
 #[derive(Debug, Clone, PartialEq, Default)]
 pub struct Node {
-    pub label: Option<Primitive<String>>,
+    pub label: Option<Primitive<FhirString>>,
     pub next: Option<Box<Node>>,
     pub children: Vec<Node>,
 }

@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Tree
 ///
 /// FHIR `Tree` (<http://golden.example/StructureDefinition/Tree>, FHIR 4.0.1).

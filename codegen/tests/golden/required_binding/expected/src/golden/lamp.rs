@@ -5,6 +5,7 @@
 use super::*;
 use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
+use crate::FhirString;
 /// Lamp
 ///
 /// FHIR `Lamp` (<http://golden.example/StructureDefinition/Lamp>, FHIR 4.0.1).

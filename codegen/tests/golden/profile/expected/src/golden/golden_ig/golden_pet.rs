@@ -99,7 +99,7 @@ impl GoldenPet {
     ///
     /// The arguments are the profile's other required elements, in element order: `Pet.name`. A violation (a value that breaks the profile, or a required element inside one of them that the template cannot fill) hands the resource back in the error.
     pub fn new(
-        name: impl Into<Primitive<String>>,
+        name: impl Into<Primitive<::fhir_models::FhirString>>,
     ) -> Result<Self, ::fhir_models::__private::Nonconformant<Pet>> {
         let mut r = Self::template();
         r.name = Some(name.into());
@@ -108,7 +108,7 @@ impl GoldenPet {
     /// Pet mood
     ///
     /// The `mood` extension (<http://golden.example/ig/StructureDefinition/pet-mood>).
-    pub fn mood(&self) -> Option<&'_ Primitive<String>> {
+    pub fn mood(&self) -> Option<&'_ Primitive<::fhir_models::FhirString>> {
         self.0
             .extension
             .iter()
@@ -133,7 +133,7 @@ impl GoldenPet {
     /// Sets the extension <http://golden.example/ig/StructureDefinition/pet-mood> to this value, in place of the ones there are (where the first was), and checks the profile again: on a violation nothing is changed and the error says why.
     pub fn set_mood(
         &mut self,
-        value: impl Into<Primitive<String>>,
+        value: impl Into<Primitive<::fhir_models::FhirString>>,
     ) -> Result<&mut Self, ProfileError> {
         let new = vec![
             Extension { url :
