@@ -309,6 +309,18 @@ impl<'a> Reader<'a> {
         self.path.push(Seg::Name(name));
     }
 
+    /// Enters primitive element `name` (see `leaf`), out of line: a call in each generic element reader.
+    #[inline(never)]
+    fn enter_leaf(&mut self, name: &'static str) {
+        self.leaf = Some(name);
+    }
+
+    /// Leaves the primitive element [`Reader::enter_leaf`] entered.
+    #[inline(never)]
+    fn leave_leaf(&mut self) {
+        self.leaf = None;
+    }
+
     /// Leaves the element [`Reader::begin_element`] or [`Reader::push_name`] entered (out of line too).
     #[inline(never)]
     fn end_element(&mut self) {
@@ -897,9 +909,9 @@ impl<'a> Reader<'a> {
         slot: &mut Option<Primitive<T, E>>,
         name: &'static str,
     ) -> Result<(), ParseError> {
-        self.leaf = Some(name);
+        self.enter_leaf(name);
         let res = self.primitive_value(primitive_slot(slot));
-        self.leaf = None;
+        self.leave_leaf();
         clear_if_empty(slot);
         res
     }
