@@ -19,10 +19,11 @@
 //! - `examples`: a collection Bundle of every official example of the version that its models read strictly.
 //!
 //! Each timing is the thread's CPU time (not wall time: the machine is shared), the median of the rounds (and,
-//! in the last two columns, the fastest round, less disturbed by other work on a busy machine); within a round every measurement of a corpus runs once, in turn, so that a busy
-//! machine slows them alike. Ratios are throughput ratios (higher is faster). The `Value` NDJSON baseline reads
-//! each line of a `&str` with `serde_json::from_str`; the typed one goes through `NdjsonReader` over bytes
-//! (checking UTF-8), so it does more. NDJSON is written into one buffer by both (`serde_json::to_writer`,
+//! in the last two columns, the fastest round, less disturbed by other work on a busy machine); within a round
+//! every measurement of a corpus runs once, in turn, so that a busy machine slows them alike. Ratios are
+//! throughput ratios (higher is faster). The `Value` NDJSON baseline reads each line of a `&str` with
+//! `serde_json::from_str`; the typed one goes through `NdjsonReader` over bytes (checking UTF-8), so it does
+//! more. NDJSON is written into one buffer by both (`serde_json::to_writer`,
 //! [`fhir_models::FhirJson::write_json_into`]), as a bulk export writes it.
 
 use fhir_models::json::NdjsonReader;

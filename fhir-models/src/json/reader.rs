@@ -756,7 +756,11 @@ impl<'a> Reader<'a> {
     #[doc(hidden)]
     pub fn plain_string(&mut self, slot: &mut Option<String>, name: &'static str) -> Result<(), ParseError> {
         self.leaf = Some(name);
-        let res = if slot.is_some() { self.duplicate() } else { self.read_string("a string").map(|s| *slot = s.map(Cow::into_owned)) };
+        let res = if slot.is_some() {
+            self.duplicate()
+        } else {
+            self.read_string("a string").map(|s| *slot = s.map(Cow::into_owned))
+        };
         self.leaf = None;
         res
     }

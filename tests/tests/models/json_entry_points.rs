@@ -174,7 +174,8 @@ fn ndjson_summary<R: BufRead>(input: R) -> Vec<String> {
                 i.issues.iter().map(|x| (x.kind, x.path.clone(), x.offset, x.line, x.column)).collect::<Vec<_>>()
             ),
             Err(NdjsonError::Parse { line, source }) => {
-                format!("{line} error {:?} {} {} {}", source.kind(), source.issue.offset, source.issue.line, source.issue.column)
+                let i = &source.issue;
+                format!("{line} error {:?} {} {} {}", source.kind(), i.offset, i.line, i.column)
             }
             Err(e) => format!("{e}"),
         })
@@ -188,7 +189,8 @@ fn ndjson_reads_alike_whatever_the_input_buffer() {
     let expected = ndjson_summary(EXPORT.as_bytes());
     assert_eq!(expected.len(), 5);
     for capacity in [1, 2, 7, 16, 40, 64, 100, 4096] {
-        assert_eq!(ndjson_summary(BufReader::with_capacity(capacity, EXPORT.as_bytes())), expected, "capacity {capacity}");
+        let read = ndjson_summary(BufReader::with_capacity(capacity, EXPORT.as_bytes()));
+        assert_eq!(read, expected, "capacity {capacity}");
     }
     let with_final_newline = format!("{EXPORT}\n");
     assert_eq!(ndjson_summary(with_final_newline.as_bytes()), expected);
