@@ -212,20 +212,9 @@ fn read_line<T: FhirJson>(line: &[u8], strict: bool) -> Line<T> {
     }
 }
 
-/// The offset of the first `\n` in `b`, eight bytes at a time (the has-zero test of `reader::scan_string`).
+/// The offset of the first `\n` in `b` (vectorized: lines are long, and every byte of the stream is searched).
 fn find_newline(b: &[u8]) -> Option<usize> {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
-    let mut at = 0;
-    while let Some(chunk) = b.get(at..at + 8) {
-        let w = u64::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7]]);
-        let x = w ^ (ONES * u64::from(b'\n'));
-        if (x.wrapping_sub(ONES) & !x & HIGH) != 0 {
-            break;
-        }
-        at += 8;
-    }
-    b[at..].iter().position(|&c| c == b'\n').map(|i| at + i)
+    memchr::memchr(b'\n', b)
 }
 
 /// Writes NDJSON (one compact resource per line, as bulk `$export` does) to any [`Write`], buffered: each
