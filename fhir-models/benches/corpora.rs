@@ -18,18 +18,20 @@
 //!   `$export` writes them; read line by line (typed: [`fhir_models::json::NdjsonReader`]).
 //! - `examples`: a collection Bundle of every official example of the version that its models read strictly.
 //!
-//! Each timing is the median of the rounds (and, in the last two columns, the fastest round, less disturbed by
-//! other work on a busy machine); within a round every measurement of a corpus runs once, in turn, so that a busy
-//! machine slows them alike. Ratios are throughput ratios (higher is faster). The `Value` NDJSON baseline reads
-//! each line of a `&str` with `serde_json::from_str`; the typed one goes through `NdjsonReader` over bytes
-//! (copying each line and checking UTF-8), so it does more.
+//! Each timing is the thread's CPU time (not wall time: the machine is shared), the median of the rounds (and,
+//! in the last two columns, the fastest round, less disturbed by other work on a busy machine); within a round
+//! every measurement of a corpus runs once, in turn, so that a busy machine slows them alike. Ratios are
+//! throughput ratios (higher is faster). The `Value` NDJSON baseline reads each line of a `&str` with
+//! `serde_json::from_str`; the typed one goes through `NdjsonReader` over bytes (checking UTF-8), so it does
+//! more. NDJSON is written into one buffer by both (`serde_json::to_writer`,
+//! [`fhir_models::FhirJson::write_json_into`]), as a bulk export writes it.
 
 use fhir_models::json::NdjsonReader;
 use fhir_models::{FhirJson, FhirVersion};
 use serde_json::Value;
 use std::hint::black_box;
 use std::path::PathBuf;
-use std::time::{Duration, Instant};
+use std::time::Duration;
 
 fn packages_dir() -> PathBuf {
     std::env::var_os("FHIR_PACKAGES")
@@ -208,10 +210,21 @@ fn corpora<V: FhirVersion>(version: &str, core: &str, payer_igs: &[&str], size: 
 
 type Run<'a> = Box<dyn FnMut() -> Duration + 'a>;
 
+/// The CPU time `f` takes on this thread: on a shared machine wall time would count other processes' work too
+/// (and whether this one got a core at all).
 fn timed(mut f: impl FnMut()) -> Duration {
-    let t = Instant::now();
+    let t = thread_cpu_time();
     f();
-    t.elapsed()
+    thread_cpu_time().saturating_sub(t)
+}
+
+fn thread_cpu_time() -> Duration {
+    let mut ts = libc::timespec { tv_sec: 0, tv_nsec: 0 };
+    // SAFETY: `clock_gettime` only writes the `timespec` it is given, which lives for the call.
+    #[allow(unsafe_code)]
+    let rc = unsafe { libc::clock_gettime(libc::CLOCK_THREAD_CPUTIME_ID, &mut ts) };
+    assert_eq!(rc, 0, "clock_gettime(CLOCK_THREAD_CPUTIME_ID) failed");
+    Duration::new(ts.tv_sec as u64, ts.tv_nsec as u32)
 }
 
 fn lines(text: &str) -> impl Iterator<Item = &str> {
@@ -274,19 +287,19 @@ fn measurements<'a, V: FhirVersion>(corpus: &'a Corpus) -> Vec<(&'static str, Ru
                 }
             }))));
             out.push(("Value serialize", Box::new(move || timed(|| {
-                let mut out = String::new();
+                let mut out = Vec::new();
                 for v in black_box(&values) {
-                    out.push_str(&serde_json::to_string(v).unwrap());
-                    out.push('\n');
+                    serde_json::to_writer(&mut out, v).unwrap();
+                    out.push(b'\n');
                 }
                 black_box(out);
             }))));
             out.push(("Value parse+serialize", Box::new(move || timed(|| {
-                let mut out = String::new();
+                let mut out = Vec::new();
                 for l in lines(black_box(text)) {
                     let v: Value = serde_json::from_str(l).unwrap();
-                    out.push_str(&serde_json::to_string(&v).unwrap());
-                    out.push('\n');
+                    serde_json::to_writer(&mut out, &v).unwrap();
+                    out.push(b'\n');
                 }
                 black_box(out);
             }))));
@@ -303,7 +316,7 @@ fn measurements<'a, V: FhirVersion>(corpus: &'a Corpus) -> Vec<(&'static str, Ru
             out.push(("typed serialize", Box::new(move || timed(|| {
                 let mut out = String::new();
                 for r in black_box(&typed) {
-                    out.push_str(&r.to_json());
+                    r.write_json_into(&mut out);
                     out.push('\n');
                 }
                 black_box(out);
@@ -324,7 +337,7 @@ fn ndjson_round_trip<V: FhirVersion>(text: &str, strict: bool) {
     };
     let mut out = String::new();
     for item in reader {
-        out.push_str(&item.unwrap().value.to_json());
+        item.unwrap().value.write_json_into(&mut out);
         out.push('\n');
     }
     black_box(out);

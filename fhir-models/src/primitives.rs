@@ -515,6 +515,88 @@ pub trait CodeEnum: Sized {
     }
 }
 
+/// The codes of one code enum, in variant order, with a hash index built on first use: generated
+/// `CodeEnum::from_code` finds the variant's index here in about one comparison, however many codes the value
+/// set has (a `match` on strings compares them one after another: 180 for `Currencies`).
+///
+/// ```
+/// use fhir_models::__private::CodeTable;
+/// static CODES: CodeTable = CodeTable::new(&["active", "inactive", "entered-in-error"]);
+/// assert_eq!(CODES.index("entered-in-error"), Some(2));
+/// assert_eq!(CODES.index("Active"), None);
+/// ```
+#[doc(hidden)]
+pub struct CodeTable {
+    codes: &'static [&'static str],
+    /// Open addressing: `slots[hash & mask]` holds `index + 1` of a code (0: empty), a power of two at least
+    /// twice the number of codes long.
+    slots: std::sync::OnceLock<Box<[u16]>>,
+}
+
+/// Up to this many codes a table is searched in order (cheaper than hashing the code).
+const LINEAR_CODES: usize = 4;
+
+impl CodeTable {
+    /// A table of `codes` (distinct, at most `u16::MAX - 1` of them), the index of each its variant's.
+    pub const fn new(codes: &'static [&'static str]) -> Self {
+        CodeTable { codes, slots: std::sync::OnceLock::new() }
+    }
+
+    /// The index of `code` in the table.
+    #[inline(never)]
+    pub fn index(&self, code: &str) -> Option<usize> {
+        if self.codes.len() <= LINEAR_CODES {
+            return self.codes.iter().position(|c| *c == code);
+        }
+        let slots = self.slots.get_or_init(|| self.build());
+        let mask = slots.len() - 1;
+        let mut at = code_hash(code.as_bytes()) & mask;
+        loop {
+            match slots[at] {
+                0 => return None,
+                k => {
+                    let i = usize::from(k) - 1;
+                    if self.codes[i] == code {
+                        return Some(i);
+                    }
+                }
+            }
+            at = (at + 1) & mask;
+        }
+    }
+
+    fn build(&self) -> Box<[u16]> {
+        let len = (self.codes.len() * 2).next_power_of_two();
+        let mut slots = vec![0u16; len].into_boxed_slice();
+        for (i, code) in self.codes.iter().enumerate() {
+            let mut at = code_hash(code.as_bytes()) & (len - 1);
+            while slots[at] != 0 {
+                at = (at + 1) & (len - 1);
+            }
+            // `new` documents the bound; a longer table would only make lookups of its last codes fail.
+            slots[at] = u16::try_from(i + 1).unwrap_or(0);
+        }
+        slots
+    }
+}
+
+/// A fast hash of a short code (FxHash's mixing, a word at a time).
+#[inline]
+fn code_hash(b: &[u8]) -> usize {
+    const K: u64 = 0x517c_c1b7_2722_0a95;
+    let mut h = b.len() as u64;
+    let mut chunks = b.chunks_exact(8);
+    for c in &mut chunks {
+        let w = u64::from_le_bytes([c[0], c[1], c[2], c[3], c[4], c[5], c[6], c[7]]);
+        h = (h.rotate_left(5) ^ w).wrapping_mul(K);
+    }
+    let mut last = [0u8; 8];
+    last[..chunks.remainder().len()].copy_from_slice(chunks.remainder());
+    h = (h.rotate_left(5) ^ u64::from_le_bytes(last)).wrapping_mul(K);
+    // The multiplication carries every input bit into the high bits, which the table's mask must see.
+    (h >> 40) as usize
+}
+
 impl<C: CodeEnum> PrimitiveValue for C {
     fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
         let mut value = None;
@@ -528,5 +610,29 @@ impl<C: CodeEnum> PrimitiveValue for C {
     }
     fn write_value(&self, w: &mut Writer) {
         w.string(self.code())
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::CodeTable;
+
+    #[test]
+    fn code_tables_find_every_code_and_only_those() {
+        // Sizes on both sides of the linear search, and a table as large as the largest value sets (with codes
+        // that differ in one byte, share prefixes, or are longer than a word).
+        let long: Vec<&'static str> = (0..600)
+            .map(|i| &*Box::leak(format!("{}{}", ["A", "code-", "urn:iso:std:iso:4217:"][i % 3], i).into_boxed_str()))
+            .collect();
+        let long: &'static [&'static str] = Box::leak(long.into_boxed_slice());
+        for codes in [&["a"][..], &["a", "b", "c", "d"], &["AED", "AFN", "ALL", "AMD", "ANG"], long] {
+            let table = CodeTable::new(codes);
+            for (i, code) in codes.iter().enumerate() {
+                assert_eq!(table.index(code), Some(i), "{code}");
+            }
+            for absent in ["", "e", "AE", "AEDX", "aed", "code-", "urn:iso:std:iso:4217:600", "code-1 "] {
+                assert_eq!(table.index(absent), None, "{absent}");
+            }
+        }
     }
 }

@@ -25,7 +25,7 @@ pub const fn is_version(version: &str) -> bool {
     true
 }
 
-pub use crate::primitives::CodeEnum;
+pub use crate::primitives::{CodeEnum, CodeTable};
 pub use crate::resource_box::BoxedResource;
 pub use crate::__boxed_resource as boxed_resource;
 

@@ -379,10 +379,10 @@ pub fn code_enum(model: &VersionModel, e: &CodeEnum) -> TokenStream {
         let d = doc(&format!("`{}`: {}", c.code, c.doc));
         quote! { #d #v, }
     });
-    let from = e.codes.iter().map(|c| {
+    let codes = e.codes.iter().map(|c| &c.code);
+    let from = e.codes.iter().enumerate().map(|(i, c)| {
         let v = ident(&c.variant);
-        let code = &c.code;
-        quote! { #code => Self::#v, }
+        quote! { #i => Self::#v, }
     });
     let to = e.codes.iter().map(|c| {
         let v = ident(&c.variant);
@@ -404,7 +404,10 @@ pub fn code_enum(model: &VersionModel, e: &CodeEnum) -> TokenStream {
         impl CodeEnum for #name {
             const VALUE_SET: &'static str = #vs;
             fn from_code(code: &str) -> Option<Self> {
-                Some(match code { #(#from)* _ => return None })
+                // A hash lookup of the variant's index, not a `match` comparing the code with each in turn.
+                static CODES: ::fhir_models::__private::CodeTable =
+                    ::fhir_models::__private::CodeTable::new(&[#(#codes),*]);
+                Some(match CODES.index(code)? { #(#from)* _ => return None })
             }
             fn unrecognized(code: String) -> Self { Self::#fallback(code) }
             // Out of line: else its match is copied into `Display::fmt` too.

@@ -27,12 +27,15 @@ pub enum ActionList {
 impl CodeEnum for ActionList {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/actionlist";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["cancel", "poll", "reprocess", "status"],
+        );
         Some(
-            match code {
-                "cancel" => Self::Cancel,
-                "poll" => Self::Poll,
-                "reprocess" => Self::Reprocess,
-                "status" => Self::Status,
+            match CODES.index(code)? {
+                0usize => Self::Cancel,
+                1usize => Self::Poll,
+                2usize => Self::Reprocess,
+                3usize => Self::Status,
                 _ => return None,
             },
         )
@@ -86,11 +89,14 @@ pub enum AddressType {
 impl CodeEnum for AddressType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/address-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["postal", "physical", "both"],
+        );
         Some(
-            match code {
-                "postal" => Self::Postal,
-                "physical" => Self::Physical,
-                "both" => Self::Both,
+            match CODES.index(code)? {
+                0usize => Self::Postal,
+                1usize => Self::Physical,
+                2usize => Self::Both,
                 _ => return None,
             },
         )
@@ -143,12 +149,15 @@ pub enum AddressUse {
 impl CodeEnum for AddressUse {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/address-use";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["home", "work", "temp", "old"],
+        );
         Some(
-            match code {
-                "home" => Self::Home,
-                "work" => Self::Work,
-                "temp" => Self::Temp,
-                "old" => Self::Old,
+            match CODES.index(code)? {
+                0usize => Self::Home,
+                1usize => Self::Work,
+                2usize => Self::Temp,
+                3usize => Self::Old,
                 _ => return None,
             },
         )
@@ -221,12 +230,15 @@ pub enum AdministrativeGender {
 impl CodeEnum for AdministrativeGender {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/administrative-gender";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["male", "female", "other", "unknown"],
+        );
         Some(
-            match code {
-                "male" => Self::Male,
-                "female" => Self::Female,
-                "other" => Self::Other,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Male,
+                1usize => Self::Female,
+                2usize => Self::Other,
+                3usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -288,11 +300,14 @@ pub enum AggregationMode {
 impl CodeEnum for AggregationMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/resource-aggregation-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["contained", "referenced", "bundled"],
+        );
         Some(
-            match code {
-                "contained" => Self::Contained,
-                "referenced" => Self::Referenced,
-                "bundled" => Self::Bundled,
+            match CODES.index(code)? {
+                0usize => Self::Contained,
+                1usize => Self::Referenced,
+                2usize => Self::Bundled,
                 _ => return None,
             },
         )
@@ -347,12 +362,15 @@ pub enum AllergyIntoleranceCategory {
 impl CodeEnum for AllergyIntoleranceCategory {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/allergy-intolerance-category";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["food", "medication", "environment", "other"],
+        );
         Some(
-            match code {
-                "food" => Self::Food,
-                "medication" => Self::Medication,
-                "environment" => Self::Environment,
-                "other" => Self::Other,
+            match CODES.index(code)? {
+                0usize => Self::Food,
+                1usize => Self::Medication,
+                2usize => Self::Environment,
+                3usize => Self::Other,
                 _ => return None,
             },
         )
@@ -408,11 +426,14 @@ pub enum AllergyIntoleranceCertainty {
 impl CodeEnum for AllergyIntoleranceCertainty {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/reaction-event-certainty";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["unlikely", "likely", "confirmed"],
+        );
         Some(
-            match code {
-                "unlikely" => Self::Unlikely,
-                "likely" => Self::Likely,
-                "confirmed" => Self::Confirmed,
+            match CODES.index(code)? {
+                0usize => Self::Unlikely,
+                1usize => Self::Likely,
+                2usize => Self::Confirmed,
                 _ => return None,
             },
         )
@@ -466,11 +487,14 @@ pub enum AllergyIntoleranceCriticality {
 impl CodeEnum for AllergyIntoleranceCriticality {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["CRITL", "CRITH", "CRITU"],
+        );
         Some(
-            match code {
-                "CRITL" => Self::Critl,
-                "CRITH" => Self::Crith,
-                "CRITU" => Self::Critu,
+            match CODES.index(code)? {
+                0usize => Self::Critl,
+                1usize => Self::Crith,
+                2usize => Self::Critu,
                 _ => return None,
             },
         )
@@ -524,11 +548,14 @@ pub enum AllergyIntoleranceSeverity {
 impl CodeEnum for AllergyIntoleranceSeverity {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/reaction-event-severity";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["mild", "moderate", "severe"],
+        );
         Some(
-            match code {
-                "mild" => Self::Mild,
-                "moderate" => Self::Moderate,
-                "severe" => Self::Severe,
+            match CODES.index(code)? {
+                0usize => Self::Mild,
+                1usize => Self::Moderate,
+                2usize => Self::Severe,
                 _ => return None,
             },
         )
@@ -590,15 +617,26 @@ pub enum AllergyIntoleranceStatus {
 impl CodeEnum for AllergyIntoleranceStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/allergy-intolerance-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "active",
+                "unconfirmed",
+                "confirmed",
+                "inactive",
+                "resolved",
+                "refuted",
+                "entered-in-error",
+            ],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "unconfirmed" => Self::Unconfirmed,
-                "confirmed" => Self::Confirmed,
-                "inactive" => Self::Inactive,
-                "resolved" => Self::Resolved,
-                "refuted" => Self::Refuted,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Unconfirmed,
+                2usize => Self::Confirmed,
+                3usize => Self::Inactive,
+                4usize => Self::Resolved,
+                5usize => Self::Refuted,
+                6usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -658,10 +696,13 @@ pub enum AllergyIntoleranceType {
 impl CodeEnum for AllergyIntoleranceType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/allergy-intolerance-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["allergy", "intolerance"],
+        );
         Some(
-            match code {
-                "allergy" => Self::Allergy,
-                "intolerance" => Self::Intolerance,
+            match CODES.index(code)? {
+                0usize => Self::Allergy,
+                1usize => Self::Intolerance,
                 _ => return None,
             },
         )
@@ -737,23 +778,42 @@ pub enum AnswerFormat {
 impl CodeEnum for AnswerFormat {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/answer-format";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "boolean",
+                "decimal",
+                "integer",
+                "date",
+                "dateTime",
+                "instant",
+                "time",
+                "string",
+                "text",
+                "url",
+                "choice",
+                "open-choice",
+                "attachment",
+                "reference",
+                "quantity",
+            ],
+        );
         Some(
-            match code {
-                "boolean" => Self::Boolean,
-                "decimal" => Self::Decimal,
-                "integer" => Self::Integer,
-                "date" => Self::Date,
-                "dateTime" => Self::DateTime,
-                "instant" => Self::Instant,
-                "time" => Self::Time,
-                "string" => Self::String,
-                "text" => Self::Text,
-                "url" => Self::Url,
-                "choice" => Self::Choice,
-                "open-choice" => Self::OpenChoice,
-                "attachment" => Self::Attachment,
-                "reference" => Self::Reference,
-                "quantity" => Self::Quantity,
+            match CODES.index(code)? {
+                0usize => Self::Boolean,
+                1usize => Self::Decimal,
+                2usize => Self::Integer,
+                3usize => Self::Date,
+                4usize => Self::DateTime,
+                5usize => Self::Instant,
+                6usize => Self::Time,
+                7usize => Self::String,
+                8usize => Self::Text,
+                9usize => Self::Url,
+                10usize => Self::Choice,
+                11usize => Self::OpenChoice,
+                12usize => Self::Attachment,
+                13usize => Self::Reference,
+                14usize => Self::Quantity,
                 _ => return None,
             },
         )
@@ -839,15 +899,26 @@ pub enum AppointmentStatus {
 impl CodeEnum for AppointmentStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/appointmentstatus";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "proposed",
+                "pending",
+                "booked",
+                "arrived",
+                "fulfilled",
+                "cancelled",
+                "noshow",
+            ],
+        );
         Some(
-            match code {
-                "proposed" => Self::Proposed,
-                "pending" => Self::Pending,
-                "booked" => Self::Booked,
-                "arrived" => Self::Arrived,
-                "fulfilled" => Self::Fulfilled,
-                "cancelled" => Self::Cancelled,
-                "noshow" => Self::Noshow,
+            match CODES.index(code)? {
+                0usize => Self::Proposed,
+                1usize => Self::Pending,
+                2usize => Self::Booked,
+                3usize => Self::Arrived,
+                4usize => Self::Fulfilled,
+                5usize => Self::Cancelled,
+                6usize => Self::Noshow,
                 _ => return None,
             },
         )
@@ -907,10 +978,13 @@ pub enum AssertionDirectionType {
 impl CodeEnum for AssertionDirectionType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/assert-direction-codes";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["response", "request"],
+        );
         Some(
-            match code {
-                "response" => Self::Response,
-                "request" => Self::Request,
+            match CODES.index(code)? {
+                0usize => Self::Response,
+                1usize => Self::Request,
                 _ => return None,
             },
         )
@@ -976,18 +1050,32 @@ pub enum AssertionOperatorType {
 impl CodeEnum for AssertionOperatorType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/assert-operator-codes";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "equals",
+                "notEquals",
+                "in",
+                "notIn",
+                "greaterThan",
+                "lessThan",
+                "empty",
+                "notEmpty",
+                "contains",
+                "notContains",
+            ],
+        );
         Some(
-            match code {
-                "equals" => Self::Equals,
-                "notEquals" => Self::NotEquals,
-                "in" => Self::In,
-                "notIn" => Self::NotIn,
-                "greaterThan" => Self::GreaterThan,
-                "lessThan" => Self::LessThan,
-                "empty" => Self::Empty,
-                "notEmpty" => Self::NotEmpty,
-                "contains" => Self::Contains,
-                "notContains" => Self::NotContains,
+            match CODES.index(code)? {
+                0usize => Self::Equals,
+                1usize => Self::NotEquals,
+                2usize => Self::In,
+                3usize => Self::NotIn,
+                4usize => Self::GreaterThan,
+                5usize => Self::LessThan,
+                6usize => Self::Empty,
+                7usize => Self::NotEmpty,
+                8usize => Self::Contains,
+                9usize => Self::NotContains,
                 _ => return None,
             },
         )
@@ -1073,20 +1161,36 @@ pub enum AssertionResponseTypes {
 impl CodeEnum for AssertionResponseTypes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/assert-response-code-types";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "okay",
+                "created",
+                "noContent",
+                "notModified",
+                "bad",
+                "forbidden",
+                "notFound",
+                "methodNotAllowed",
+                "conflict",
+                "gone",
+                "preconditionFailed",
+                "unprocessable",
+            ],
+        );
         Some(
-            match code {
-                "okay" => Self::Okay,
-                "created" => Self::Created,
-                "noContent" => Self::NoContent,
-                "notModified" => Self::NotModified,
-                "bad" => Self::Bad,
-                "forbidden" => Self::Forbidden,
-                "notFound" => Self::NotFound,
-                "methodNotAllowed" => Self::MethodNotAllowed,
-                "conflict" => Self::Conflict,
-                "gone" => Self::Gone,
-                "preconditionFailed" => Self::PreconditionFailed,
-                "unprocessable" => Self::Unprocessable,
+            match CODES.index(code)? {
+                0usize => Self::Okay,
+                1usize => Self::Created,
+                2usize => Self::NoContent,
+                3usize => Self::NotModified,
+                4usize => Self::Bad,
+                5usize => Self::Forbidden,
+                6usize => Self::NotFound,
+                7usize => Self::MethodNotAllowed,
+                8usize => Self::Conflict,
+                9usize => Self::Gone,
+                10usize => Self::PreconditionFailed,
+                11usize => Self::Unprocessable,
                 _ => return None,
             },
         )
@@ -1162,13 +1266,16 @@ pub enum AuditEventAction {
 impl CodeEnum for AuditEventAction {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/audit-event-action";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["C", "R", "U", "D", "E"],
+        );
         Some(
-            match code {
-                "C" => Self::C,
-                "R" => Self::R,
-                "U" => Self::U,
-                "D" => Self::D,
-                "E" => Self::E,
+            match CODES.index(code)? {
+                0usize => Self::C,
+                1usize => Self::R,
+                2usize => Self::U,
+                3usize => Self::D,
+                4usize => Self::E,
                 _ => return None,
             },
         )
@@ -1228,12 +1335,15 @@ pub enum AuditEventOutcome {
 impl CodeEnum for AuditEventOutcome {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/audit-event-outcome";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["0", "4", "8", "12"],
+        );
         Some(
-            match code {
-                "0" => Self::Success,
-                "4" => Self::MinorFailure,
-                "8" => Self::SeriousFailure,
-                "12" => Self::MajorFailure,
+            match CODES.index(code)? {
+                0usize => Self::Success,
+                1usize => Self::MinorFailure,
+                2usize => Self::SeriousFailure,
+                3usize => Self::MajorFailure,
                 _ => return None,
             },
         )
@@ -1293,13 +1403,16 @@ pub enum AuditEventParticipantNetworkType {
 impl CodeEnum for AuditEventParticipantNetworkType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/network-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["1", "2", "3", "4", "5"],
+        );
         Some(
-            match code {
-                "1" => Self::MachineName,
-                "2" => Self::IpAddress,
-                "3" => Self::TelephoneNumber,
-                "4" => Self::EmailAddress,
-                "5" => Self::Uri,
+            match CODES.index(code)? {
+                0usize => Self::MachineName,
+                1usize => Self::IpAddress,
+                2usize => Self::TelephoneNumber,
+                3usize => Self::EmailAddress,
+                4usize => Self::Uri,
                 _ => return None,
             },
         )
@@ -1357,12 +1470,15 @@ pub enum BindingStrength {
 impl CodeEnum for BindingStrength {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/binding-strength";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["required", "extensible", "preferred", "example"],
+        );
         Some(
-            match code {
-                "required" => Self::Required,
-                "extensible" => Self::Extensible,
-                "preferred" => Self::Preferred,
-                "example" => Self::Example,
+            match CODES.index(code)? {
+                0usize => Self::Required,
+                1usize => Self::Extensible,
+                2usize => Self::Preferred,
+                3usize => Self::Example,
                 _ => return None,
             },
         )
@@ -1427,17 +1543,30 @@ pub enum BundleType {
 impl CodeEnum for BundleType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/bundle-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "document",
+                "message",
+                "transaction",
+                "transaction-response",
+                "batch",
+                "batch-response",
+                "history",
+                "searchset",
+                "collection",
+            ],
+        );
         Some(
-            match code {
-                "document" => Self::Document,
-                "message" => Self::Message,
-                "transaction" => Self::Transaction,
-                "transaction-response" => Self::TransactionResponse,
-                "batch" => Self::Batch,
-                "batch-response" => Self::BatchResponse,
-                "history" => Self::History,
-                "searchset" => Self::Searchset,
-                "collection" => Self::Collection,
+            match CODES.index(code)? {
+                0usize => Self::Document,
+                1usize => Self::Message,
+                2usize => Self::Transaction,
+                3usize => Self::TransactionResponse,
+                4usize => Self::Batch,
+                5usize => Self::BatchResponse,
+                6usize => Self::History,
+                7usize => Self::Searchset,
+                8usize => Self::Collection,
                 _ => return None,
             },
         )
@@ -1508,14 +1637,24 @@ pub enum CarePlanActivityStatus {
 impl CodeEnum for CarePlanActivityStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/care-plan-activity-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "not-started",
+                "scheduled",
+                "in-progress",
+                "on-hold",
+                "completed",
+                "cancelled",
+            ],
+        );
         Some(
-            match code {
-                "not-started" => Self::NotStarted,
-                "scheduled" => Self::Scheduled,
-                "in-progress" => Self::InProgress,
-                "on-hold" => Self::OnHold,
-                "completed" => Self::Completed,
-                "cancelled" => Self::Cancelled,
+            match CODES.index(code)? {
+                0usize => Self::NotStarted,
+                1usize => Self::Scheduled,
+                2usize => Self::InProgress,
+                3usize => Self::OnHold,
+                4usize => Self::Completed,
+                5usize => Self::Cancelled,
                 _ => return None,
             },
         )
@@ -1575,11 +1714,14 @@ pub enum CarePlanRelationship {
 impl CodeEnum for CarePlanRelationship {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/care-plan-relationship";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["includes", "replaces", "fulfills"],
+        );
         Some(
-            match code {
-                "includes" => Self::Includes,
-                "replaces" => Self::Replaces,
-                "fulfills" => Self::Fulfills,
+            match CODES.index(code)? {
+                0usize => Self::Includes,
+                1usize => Self::Replaces,
+                2usize => Self::Fulfills,
                 _ => return None,
             },
         )
@@ -1637,13 +1779,16 @@ pub enum CarePlanStatus {
 impl CodeEnum for CarePlanStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/care-plan-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["proposed", "draft", "active", "completed", "cancelled"],
+        );
         Some(
-            match code {
-                "proposed" => Self::Proposed,
-                "draft" => Self::Draft,
-                "active" => Self::Active,
-                "completed" => Self::Completed,
-                "cancelled" => Self::Cancelled,
+            match CODES.index(code)? {
+                0usize => Self::Proposed,
+                1usize => Self::Draft,
+                2usize => Self::Active,
+                3usize => Self::Completed,
+                4usize => Self::Cancelled,
                 _ => return None,
             },
         )
@@ -1705,13 +1850,16 @@ pub enum ClaimType {
 impl CodeEnum for ClaimType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/claim-type-link";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["institutional", "oral", "pharmacy", "professional", "vision"],
+        );
         Some(
-            match code {
-                "institutional" => Self::Institutional,
-                "oral" => Self::Oral,
-                "pharmacy" => Self::Pharmacy,
-                "professional" => Self::Professional,
-                "vision" => Self::Vision,
+            match CODES.index(code)? {
+                0usize => Self::Institutional,
+                1usize => Self::Oral,
+                2usize => Self::Pharmacy,
+                3usize => Self::Professional,
+                4usize => Self::Vision,
                 _ => return None,
             },
         )
@@ -1769,11 +1917,14 @@ pub enum ClinicalImpressionStatus {
 impl CodeEnum for ClinicalImpressionStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/clinical-impression-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["in-progress", "completed", "entered-in-error"],
+        );
         Some(
-            match code {
-                "in-progress" => Self::InProgress,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::InProgress,
+                1usize => Self::Completed,
+                2usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -1841,18 +1992,32 @@ pub enum CommunicationRequestStatus {
 impl CodeEnum for CommunicationRequestStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/communication-request-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "proposed",
+                "planned",
+                "requested",
+                "received",
+                "accepted",
+                "in-progress",
+                "completed",
+                "suspended",
+                "rejected",
+                "failed",
+            ],
+        );
         Some(
-            match code {
-                "proposed" => Self::Proposed,
-                "planned" => Self::Planned,
-                "requested" => Self::Requested,
-                "received" => Self::Received,
-                "accepted" => Self::Accepted,
-                "in-progress" => Self::InProgress,
-                "completed" => Self::Completed,
-                "suspended" => Self::Suspended,
-                "rejected" => Self::Rejected,
-                "failed" => Self::Failed,
+            match CODES.index(code)? {
+                0usize => Self::Proposed,
+                1usize => Self::Planned,
+                2usize => Self::Requested,
+                3usize => Self::Received,
+                4usize => Self::Accepted,
+                5usize => Self::InProgress,
+                6usize => Self::Completed,
+                7usize => Self::Suspended,
+                8usize => Self::Rejected,
+                9usize => Self::Failed,
                 _ => return None,
             },
         )
@@ -1924,13 +2089,16 @@ pub enum CommunicationStatus {
 impl CodeEnum for CommunicationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/communication-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["in-progress", "completed", "suspended", "rejected", "failed"],
+        );
         Some(
-            match code {
-                "in-progress" => Self::InProgress,
-                "completed" => Self::Completed,
-                "suspended" => Self::Suspended,
-                "rejected" => Self::Rejected,
-                "failed" => Self::Failed,
+            match CODES.index(code)? {
+                0usize => Self::InProgress,
+                1usize => Self::Completed,
+                2usize => Self::Suspended,
+                3usize => Self::Rejected,
+                4usize => Self::Failed,
                 _ => return None,
             },
         )
@@ -1990,12 +2158,15 @@ pub enum CompositionAttestationMode {
 impl CodeEnum for CompositionAttestationMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/composition-attestation-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["personal", "professional", "legal", "official"],
+        );
         Some(
-            match code {
-                "personal" => Self::Personal,
-                "professional" => Self::Professional,
-                "legal" => Self::Legal,
-                "official" => Self::Official,
+            match CODES.index(code)? {
+                0usize => Self::Personal,
+                1usize => Self::Professional,
+                2usize => Self::Legal,
+                3usize => Self::Official,
                 _ => return None,
             },
         )
@@ -2053,12 +2224,15 @@ pub enum CompositionStatus {
 impl CodeEnum for CompositionStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/composition-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["preliminary", "final", "amended", "entered-in-error"],
+        );
         Some(
-            match code {
-                "preliminary" => Self::Preliminary,
-                "final" => Self::Final,
-                "amended" => Self::Amended,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Preliminary,
+                1usize => Self::Final,
+                2usize => Self::Amended,
+                3usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -2126,17 +2300,30 @@ pub enum ConceptMapEquivalence {
 impl CodeEnum for ConceptMapEquivalence {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/concept-map-equivalence";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "equivalent",
+                "equal",
+                "wider",
+                "subsumes",
+                "narrower",
+                "specializes",
+                "inexact",
+                "unmatched",
+                "disjoint",
+            ],
+        );
         Some(
-            match code {
-                "equivalent" => Self::Equivalent,
-                "equal" => Self::Equal,
-                "wider" => Self::Wider,
-                "subsumes" => Self::Subsumes,
-                "narrower" => Self::Narrower,
-                "specializes" => Self::Specializes,
-                "inexact" => Self::Inexact,
-                "unmatched" => Self::Unmatched,
-                "disjoint" => Self::Disjoint,
+            match CODES.index(code)? {
+                0usize => Self::Equivalent,
+                1usize => Self::Equal,
+                2usize => Self::Wider,
+                3usize => Self::Subsumes,
+                4usize => Self::Narrower,
+                5usize => Self::Specializes,
+                6usize => Self::Inexact,
+                7usize => Self::Unmatched,
+                8usize => Self::Disjoint,
                 _ => return None,
             },
         )
@@ -2208,14 +2395,24 @@ pub enum ConditionVerificationStatus {
 impl CodeEnum for ConditionVerificationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/condition-ver-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "provisional",
+                "differential",
+                "confirmed",
+                "refuted",
+                "entered-in-error",
+                "unknown",
+            ],
+        );
         Some(
-            match code {
-                "provisional" => Self::Provisional,
-                "differential" => Self::Differential,
-                "confirmed" => Self::Confirmed,
-                "refuted" => Self::Refuted,
-                "entered-in-error" => Self::EnteredInError,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Provisional,
+                1usize => Self::Differential,
+                2usize => Self::Confirmed,
+                3usize => Self::Refuted,
+                4usize => Self::EnteredInError,
+                5usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -2275,11 +2472,14 @@ pub enum ConditionalDeleteStatus {
 impl CodeEnum for ConditionalDeleteStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/conditional-delete-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["not-supported", "single", "multiple"],
+        );
         Some(
-            match code {
-                "not-supported" => Self::NotSupported,
-                "single" => Self::Single,
-                "multiple" => Self::Multiple,
+            match CODES.index(code)? {
+                0usize => Self::NotSupported,
+                1usize => Self::Single,
+                2usize => Self::Multiple,
                 _ => return None,
             },
         )
@@ -2331,10 +2531,13 @@ pub enum ConformanceEventMode {
 impl CodeEnum for ConformanceEventMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/message-conformance-event-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["sender", "receiver"],
+        );
         Some(
-            match code {
-                "sender" => Self::Sender,
-                "receiver" => Self::Receiver,
+            match CODES.index(code)? {
+                0usize => Self::Sender,
+                1usize => Self::Receiver,
                 _ => return None,
             },
         )
@@ -2412,11 +2615,14 @@ pub enum ConformanceResourceStatus {
 impl CodeEnum for ConformanceResourceStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/conformance-resource-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["draft", "active", "retired"],
+        );
         Some(
-            match code {
-                "draft" => Self::Draft,
-                "active" => Self::Active,
-                "retired" => Self::Retired,
+            match CODES.index(code)? {
+                0usize => Self::Draft,
+                1usize => Self::Active,
+                2usize => Self::Retired,
                 _ => return None,
             },
         )
@@ -2483,11 +2689,14 @@ pub enum ConformanceStatementKind {
 impl CodeEnum for ConformanceStatementKind {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/conformance-statement-kind";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["instance", "capability", "requirements"],
+        );
         Some(
-            match code {
-                "instance" => Self::Instance,
-                "capability" => Self::Capability,
-                "requirements" => Self::Requirements,
+            match CODES.index(code)? {
+                0usize => Self::Instance,
+                1usize => Self::Capability,
+                2usize => Self::Requirements,
                 _ => return None,
             },
         )
@@ -2537,10 +2746,13 @@ pub enum ConstraintSeverity {
 impl CodeEnum for ConstraintSeverity {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/constraint-severity";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["error", "warning"],
+        );
         Some(
-            match code {
-                "error" => Self::Error,
-                "warning" => Self::Warning,
+            match CODES.index(code)? {
+                0usize => Self::Error,
+                1usize => Self::Warning,
                 _ => return None,
             },
         )
@@ -2593,13 +2805,16 @@ pub enum ContactPointSystem {
 impl CodeEnum for ContactPointSystem {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/contact-point-system";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["phone", "fax", "email", "pager", "other"],
+        );
         Some(
-            match code {
-                "phone" => Self::Phone,
-                "fax" => Self::Fax,
-                "email" => Self::Email,
-                "pager" => Self::Pager,
-                "other" => Self::Other,
+            match CODES.index(code)? {
+                0usize => Self::Phone,
+                1usize => Self::Fax,
+                2usize => Self::Email,
+                3usize => Self::Pager,
+                4usize => Self::Other,
                 _ => return None,
             },
         )
@@ -2658,13 +2873,16 @@ pub enum ContactPointUse {
 impl CodeEnum for ContactPointUse {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/contact-point-use";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["home", "work", "temp", "old", "mobile"],
+        );
         Some(
-            match code {
-                "home" => Self::Home,
-                "work" => Self::Work,
-                "temp" => Self::Temp,
-                "old" => Self::Old,
-                "mobile" => Self::Mobile,
+            match CODES.index(code)? {
+                0usize => Self::Home,
+                1usize => Self::Work,
+                2usize => Self::Temp,
+                3usize => Self::Old,
+                4usize => Self::Mobile,
                 _ => return None,
             },
         )
@@ -2719,10 +2937,13 @@ pub enum ContentType {
 impl CodeEnum for ContentType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/content-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["xml", "json"],
+        );
         Some(
-            match code {
-                "xml" => Self::Xml,
-                "json" => Self::Json,
+            match CODES.index(code)? {
+                0usize => Self::Xml,
+                1usize => Self::Json,
                 _ => return None,
             },
         )
@@ -2780,14 +3001,24 @@ pub enum DataElementStringency {
 impl CodeEnum for DataElementStringency {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/dataelement-stringency";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "comparable",
+                "fully-specified",
+                "equivalent",
+                "convertable",
+                "scaleable",
+                "flexible",
+            ],
+        );
         Some(
-            match code {
-                "comparable" => Self::Comparable,
-                "fully-specified" => Self::FullySpecified,
-                "equivalent" => Self::Equivalent,
-                "convertable" => Self::Convertable,
-                "scaleable" => Self::Scaleable,
-                "flexible" => Self::Flexible,
+            match CODES.index(code)? {
+                0usize => Self::Comparable,
+                1usize => Self::FullySpecified,
+                2usize => Self::Equivalent,
+                3usize => Self::Convertable,
+                4usize => Self::Scaleable,
+                5usize => Self::Flexible,
                 _ => return None,
             },
         )
@@ -2855,15 +3086,18 @@ pub enum DaysOfWeek {
 impl CodeEnum for DaysOfWeek {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/days-of-week";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        );
         Some(
-            match code {
-                "mon" => Self::Mon,
-                "tue" => Self::Tue,
-                "wed" => Self::Wed,
-                "thu" => Self::Thu,
-                "fri" => Self::Fri,
-                "sat" => Self::Sat,
-                "sun" => Self::Sun,
+            match CODES.index(code)? {
+                0usize => Self::Mon,
+                1usize => Self::Tue,
+                2usize => Self::Wed,
+                3usize => Self::Thu,
+                4usize => Self::Fri,
+                5usize => Self::Sat,
+                6usize => Self::Sun,
                 _ => return None,
             },
         )
@@ -2925,11 +3159,14 @@ pub enum DetectedIssueSeverity {
 impl CodeEnum for DetectedIssueSeverity {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/detectedissue-severity";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["high", "moderate", "low"],
+        );
         Some(
-            match code {
-                "high" => Self::High,
-                "moderate" => Self::Moderate,
-                "low" => Self::Low,
+            match CODES.index(code)? {
+                0usize => Self::High,
+                1usize => Self::Moderate,
+                2usize => Self::Low,
                 _ => return None,
             },
         )
@@ -2985,12 +3222,15 @@ pub enum DeviceMetricCalibrationState {
 impl CodeEnum for DeviceMetricCalibrationState {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/metric-calibration-state";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["not-calibrated", "calibration-required", "calibrated", "unspecified"],
+        );
         Some(
-            match code {
-                "not-calibrated" => Self::NotCalibrated,
-                "calibration-required" => Self::CalibrationRequired,
-                "calibrated" => Self::Calibrated,
-                "unspecified" => Self::Unspecified,
+            match CODES.index(code)? {
+                0usize => Self::NotCalibrated,
+                1usize => Self::CalibrationRequired,
+                2usize => Self::Calibrated,
+                3usize => Self::Unspecified,
                 _ => return None,
             },
         )
@@ -3048,12 +3288,15 @@ pub enum DeviceMetricCalibrationType {
 impl CodeEnum for DeviceMetricCalibrationType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/metric-calibration-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["unspecified", "offset", "gain", "two-point"],
+        );
         Some(
-            match code {
-                "unspecified" => Self::Unspecified,
-                "offset" => Self::Offset,
-                "gain" => Self::Gain,
-                "two-point" => Self::TwoPoint,
+            match CODES.index(code)? {
+                0usize => Self::Unspecified,
+                1usize => Self::Offset,
+                2usize => Self::Gain,
+                3usize => Self::TwoPoint,
                 _ => return None,
             },
         )
@@ -3111,12 +3354,15 @@ pub enum DeviceMetricCategory {
 impl CodeEnum for DeviceMetricCategory {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/metric-category";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["measurement", "setting", "calculation", "unspecified"],
+        );
         Some(
-            match code {
-                "measurement" => Self::Measurement,
-                "setting" => Self::Setting,
-                "calculation" => Self::Calculation,
-                "unspecified" => Self::Unspecified,
+            match CODES.index(code)? {
+                0usize => Self::Measurement,
+                1usize => Self::Setting,
+                2usize => Self::Calculation,
+                3usize => Self::Unspecified,
                 _ => return None,
             },
         )
@@ -3182,16 +3428,19 @@ pub enum DeviceMetricColor {
 impl CodeEnum for DeviceMetricColor {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/metric-color";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"],
+        );
         Some(
-            match code {
-                "black" => Self::Black,
-                "red" => Self::Red,
-                "green" => Self::Green,
-                "yellow" => Self::Yellow,
-                "blue" => Self::Blue,
-                "magenta" => Self::Magenta,
-                "cyan" => Self::Cyan,
-                "white" => Self::White,
+            match CODES.index(code)? {
+                0usize => Self::Black,
+                1usize => Self::Red,
+                2usize => Self::Green,
+                3usize => Self::Yellow,
+                4usize => Self::Blue,
+                5usize => Self::Magenta,
+                6usize => Self::Cyan,
+                7usize => Self::White,
                 _ => return None,
             },
         )
@@ -3255,11 +3504,14 @@ pub enum DeviceMetricOperationalStatus {
 impl CodeEnum for DeviceMetricOperationalStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/metric-operational-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["on", "off", "standby"],
+        );
         Some(
-            match code {
-                "on" => Self::On,
-                "off" => Self::Off,
-                "standby" => Self::Standby,
+            match CODES.index(code)? {
+                0usize => Self::On,
+                1usize => Self::Off,
+                2usize => Self::Standby,
                 _ => return None,
             },
         )
@@ -3313,11 +3565,14 @@ pub enum DeviceStatus {
 impl CodeEnum for DeviceStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/devicestatus";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["available", "not-available", "entered-in-error"],
+        );
         Some(
-            match code {
-                "available" => Self::Available,
-                "not-available" => Self::NotAvailable,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Available,
+                1usize => Self::NotAvailable,
+                2usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -3373,12 +3628,15 @@ pub enum DeviceUseRequestPriority {
 impl CodeEnum for DeviceUseRequestPriority {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/device-use-request-priority";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["routine", "urgent", "stat", "asap"],
+        );
         Some(
-            match code {
-                "routine" => Self::Routine,
-                "urgent" => Self::Urgent,
-                "stat" => Self::Stat,
-                "asap" => Self::Asap,
+            match CODES.index(code)? {
+                0usize => Self::Routine,
+                1usize => Self::Urgent,
+                2usize => Self::Stat,
+                3usize => Self::Asap,
                 _ => return None,
             },
         )
@@ -3448,18 +3706,32 @@ pub enum DeviceUseRequestStatus {
 impl CodeEnum for DeviceUseRequestStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/device-use-request-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "proposed",
+                "planned",
+                "requested",
+                "received",
+                "accepted",
+                "in-progress",
+                "completed",
+                "suspended",
+                "rejected",
+                "aborted",
+            ],
+        );
         Some(
-            match code {
-                "proposed" => Self::Proposed,
-                "planned" => Self::Planned,
-                "requested" => Self::Requested,
-                "received" => Self::Received,
-                "accepted" => Self::Accepted,
-                "in-progress" => Self::InProgress,
-                "completed" => Self::Completed,
-                "suspended" => Self::Suspended,
-                "rejected" => Self::Rejected,
-                "aborted" => Self::Aborted,
+            match CODES.index(code)? {
+                0usize => Self::Proposed,
+                1usize => Self::Planned,
+                2usize => Self::Requested,
+                3usize => Self::Received,
+                4usize => Self::Accepted,
+                5usize => Self::InProgress,
+                6usize => Self::Completed,
+                7usize => Self::Suspended,
+                8usize => Self::Rejected,
+                9usize => Self::Aborted,
                 _ => return None,
             },
         )
@@ -3529,12 +3801,15 @@ pub enum DiagnosticOrderPriority {
 impl CodeEnum for DiagnosticOrderPriority {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/diagnostic-order-priority";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["routine", "urgent", "stat", "asap"],
+        );
         Some(
-            match code {
-                "routine" => Self::Routine,
-                "urgent" => Self::Urgent,
-                "stat" => Self::Stat,
-                "asap" => Self::Asap,
+            match CODES.index(code)? {
+                0usize => Self::Routine,
+                1usize => Self::Urgent,
+                2usize => Self::Stat,
+                3usize => Self::Asap,
                 _ => return None,
             },
         )
@@ -3610,21 +3885,38 @@ pub enum DiagnosticOrderStatus {
 impl CodeEnum for DiagnosticOrderStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/diagnostic-order-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "proposed",
+                "draft",
+                "planned",
+                "requested",
+                "received",
+                "accepted",
+                "in-progress",
+                "review",
+                "completed",
+                "cancelled",
+                "suspended",
+                "rejected",
+                "failed",
+            ],
+        );
         Some(
-            match code {
-                "proposed" => Self::Proposed,
-                "draft" => Self::Draft,
-                "planned" => Self::Planned,
-                "requested" => Self::Requested,
-                "received" => Self::Received,
-                "accepted" => Self::Accepted,
-                "in-progress" => Self::InProgress,
-                "review" => Self::Review,
-                "completed" => Self::Completed,
-                "cancelled" => Self::Cancelled,
-                "suspended" => Self::Suspended,
-                "rejected" => Self::Rejected,
-                "failed" => Self::Failed,
+            match CODES.index(code)? {
+                0usize => Self::Proposed,
+                1usize => Self::Draft,
+                2usize => Self::Planned,
+                3usize => Self::Requested,
+                4usize => Self::Received,
+                5usize => Self::Accepted,
+                6usize => Self::InProgress,
+                7usize => Self::Review,
+                8usize => Self::Completed,
+                9usize => Self::Cancelled,
+                10usize => Self::Suspended,
+                11usize => Self::Rejected,
+                12usize => Self::Failed,
                 _ => return None,
             },
         )
@@ -3706,15 +3998,26 @@ pub enum DiagnosticReportStatus {
 impl CodeEnum for DiagnosticReportStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/diagnostic-report-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "registered",
+                "partial",
+                "final",
+                "corrected",
+                "appended",
+                "cancelled",
+                "entered-in-error",
+            ],
+        );
         Some(
-            match code {
-                "registered" => Self::Registered,
-                "partial" => Self::Partial,
-                "final" => Self::Final,
-                "corrected" => Self::Corrected,
-                "appended" => Self::Appended,
-                "cancelled" => Self::Cancelled,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Registered,
+                1usize => Self::Partial,
+                2usize => Self::Final,
+                3usize => Self::Corrected,
+                4usize => Self::Appended,
+                5usize => Self::Cancelled,
+                6usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -3776,11 +4079,14 @@ pub enum DigitalMediaType {
 impl CodeEnum for DigitalMediaType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/digital-media-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["photo", "video", "audio"],
+        );
         Some(
-            match code {
-                "photo" => Self::Photo,
-                "video" => Self::Video,
-                "audio" => Self::Audio,
+            match CODES.index(code)? {
+                0usize => Self::Photo,
+                1usize => Self::Video,
+                2usize => Self::Audio,
                 _ => return None,
             },
         )
@@ -3832,10 +4138,13 @@ pub enum DocumentMode {
 impl CodeEnum for DocumentMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/document-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["producer", "consumer"],
+        );
         Some(
-            match code {
-                "producer" => Self::Producer,
-                "consumer" => Self::Consumer,
+            match CODES.index(code)? {
+                0usize => Self::Producer,
+                1usize => Self::Consumer,
                 _ => return None,
             },
         )
@@ -3887,11 +4196,14 @@ pub enum DocumentReferenceStatus {
 impl CodeEnum for DocumentReferenceStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/document-reference-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["current", "superseded", "entered-in-error"],
+        );
         Some(
-            match code {
-                "current" => Self::Current,
-                "superseded" => Self::Superseded,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Current,
+                1usize => Self::Superseded,
+                2usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -3947,12 +4259,15 @@ pub enum DocumentRelationshipType {
 impl CodeEnum for DocumentRelationshipType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/document-relationship-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["replaces", "transforms", "signs", "appends"],
+        );
         Some(
-            match code {
-                "replaces" => Self::Replaces,
-                "transforms" => Self::Transforms,
-                "signs" => Self::Signs,
-                "appends" => Self::Appends,
+            match CODES.index(code)? {
+                0usize => Self::Replaces,
+                1usize => Self::Transforms,
+                2usize => Self::Signs,
+                3usize => Self::Appends,
                 _ => return None,
             },
         )
@@ -4020,17 +4335,30 @@ pub enum EncounterClass {
 impl CodeEnum for EncounterClass {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/encounter-class";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "inpatient",
+                "outpatient",
+                "ambulatory",
+                "emergency",
+                "home",
+                "field",
+                "daytime",
+                "virtual",
+                "other",
+            ],
+        );
         Some(
-            match code {
-                "inpatient" => Self::Inpatient,
-                "outpatient" => Self::Outpatient,
-                "ambulatory" => Self::Ambulatory,
-                "emergency" => Self::Emergency,
-                "home" => Self::Home,
-                "field" => Self::Field,
-                "daytime" => Self::Daytime,
-                "virtual" => Self::Virtual,
-                "other" => Self::Other,
+            match CODES.index(code)? {
+                0usize => Self::Inpatient,
+                1usize => Self::Outpatient,
+                2usize => Self::Ambulatory,
+                3usize => Self::Emergency,
+                4usize => Self::Home,
+                5usize => Self::Field,
+                6usize => Self::Daytime,
+                7usize => Self::Virtual,
+                8usize => Self::Other,
                 _ => return None,
             },
         )
@@ -4098,12 +4426,15 @@ pub enum EncounterLocationStatus {
 impl CodeEnum for EncounterLocationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/encounter-location-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["planned", "active", "reserved", "completed"],
+        );
         Some(
-            match code {
-                "planned" => Self::Planned,
-                "active" => Self::Active,
-                "reserved" => Self::Reserved,
-                "completed" => Self::Completed,
+            match CODES.index(code)? {
+                0usize => Self::Planned,
+                1usize => Self::Active,
+                2usize => Self::Reserved,
+                3usize => Self::Completed,
                 _ => return None,
             },
         )
@@ -4165,14 +4496,17 @@ pub enum EncounterState {
 impl CodeEnum for EncounterState {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/encounter-state";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["planned", "arrived", "in-progress", "onleave", "finished", "cancelled"],
+        );
         Some(
-            match code {
-                "planned" => Self::Planned,
-                "arrived" => Self::Arrived,
-                "in-progress" => Self::InProgress,
-                "onleave" => Self::Onleave,
-                "finished" => Self::Finished,
-                "cancelled" => Self::Cancelled,
+            match CODES.index(code)? {
+                0usize => Self::Planned,
+                1usize => Self::Arrived,
+                2usize => Self::InProgress,
+                3usize => Self::Onleave,
+                4usize => Self::Finished,
+                5usize => Self::Cancelled,
                 _ => return None,
             },
         )
@@ -4238,14 +4572,17 @@ pub enum EpisodeOfCareStatus {
 impl CodeEnum for EpisodeOfCareStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/episode-of-care-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["planned", "waitlist", "active", "onhold", "finished", "cancelled"],
+        );
         Some(
-            match code {
-                "planned" => Self::Planned,
-                "waitlist" => Self::Waitlist,
-                "active" => Self::Active,
-                "onhold" => Self::Onhold,
-                "finished" => Self::Finished,
-                "cancelled" => Self::Cancelled,
+            match CODES.index(code)? {
+                0usize => Self::Planned,
+                1usize => Self::Waitlist,
+                2usize => Self::Active,
+                3usize => Self::Onhold,
+                4usize => Self::Finished,
+                5usize => Self::Cancelled,
                 _ => return None,
             },
         )
@@ -4325,22 +4662,40 @@ pub enum EventTiming {
 impl CodeEnum for EventTiming {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/event-timing";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "HS",
+                "WAKE",
+                "C",
+                "CM",
+                "CD",
+                "CV",
+                "AC",
+                "ACM",
+                "ACD",
+                "ACV",
+                "PC",
+                "PCM",
+                "PCD",
+                "PCV",
+            ],
+        );
         Some(
-            match code {
-                "HS" => Self::Hs,
-                "WAKE" => Self::Wake,
-                "C" => Self::C,
-                "CM" => Self::Cm,
-                "CD" => Self::Cd,
-                "CV" => Self::Cv,
-                "AC" => Self::Ac,
-                "ACM" => Self::Acm,
-                "ACD" => Self::Acd,
-                "ACV" => Self::Acv,
-                "PC" => Self::Pc,
-                "PCM" => Self::Pcm,
-                "PCD" => Self::Pcd,
-                "PCV" => Self::Pcv,
+            match CODES.index(code)? {
+                0usize => Self::Hs,
+                1usize => Self::Wake,
+                2usize => Self::C,
+                3usize => Self::Cm,
+                4usize => Self::Cd,
+                5usize => Self::Cv,
+                6usize => Self::Ac,
+                7usize => Self::Acm,
+                8usize => Self::Acd,
+                9usize => Self::Acv,
+                10usize => Self::Pc,
+                11usize => Self::Pcm,
+                12usize => Self::Pcd,
+                13usize => Self::Pcv,
                 _ => return None,
             },
         )
@@ -4417,12 +4772,15 @@ pub enum ExtensionContext {
 impl CodeEnum for ExtensionContext {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/extension-context";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["resource", "datatype", "mapping", "extension"],
+        );
         Some(
-            match code {
-                "resource" => Self::Resource,
-                "datatype" => Self::Datatype,
-                "mapping" => Self::Mapping,
-                "extension" => Self::Extension,
+            match CODES.index(code)? {
+                0usize => Self::Resource,
+                1usize => Self::Datatype,
+                2usize => Self::Mapping,
+                3usize => Self::Extension,
                 _ => return None,
             },
         )
@@ -4480,12 +4838,15 @@ pub enum FamilyHistoryStatus {
 impl CodeEnum for FamilyHistoryStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/history-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["partial", "completed", "entered-in-error", "health-unknown"],
+        );
         Some(
-            match code {
-                "partial" => Self::Partial,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "health-unknown" => Self::HealthUnknown,
+            match CODES.index(code)? {
+                0usize => Self::Partial,
+                1usize => Self::Completed,
+                2usize => Self::EnteredInError,
+                3usize => Self::HealthUnknown,
                 _ => return None,
             },
         )
@@ -4817,150 +5178,296 @@ pub enum FhirDefinedType {
 impl CodeEnum for FhirDefinedType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/defined-types";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "Address",
+                "Age",
+                "Annotation",
+                "Attachment",
+                "BackboneElement",
+                "CodeableConcept",
+                "Coding",
+                "ContactPoint",
+                "Count",
+                "Distance",
+                "Duration",
+                "Element",
+                "ElementDefinition",
+                "Extension",
+                "HumanName",
+                "Identifier",
+                "Meta",
+                "Money",
+                "Narrative",
+                "Period",
+                "Quantity",
+                "Range",
+                "Ratio",
+                "Reference",
+                "SampledData",
+                "Signature",
+                "SimpleQuantity",
+                "Timing",
+                "base64Binary",
+                "boolean",
+                "code",
+                "date",
+                "dateTime",
+                "decimal",
+                "id",
+                "instant",
+                "integer",
+                "markdown",
+                "oid",
+                "positiveInt",
+                "string",
+                "time",
+                "unsignedInt",
+                "uri",
+                "uuid",
+                "xhtml",
+                "Account",
+                "AllergyIntolerance",
+                "Appointment",
+                "AppointmentResponse",
+                "AuditEvent",
+                "Basic",
+                "Binary",
+                "BodySite",
+                "Bundle",
+                "CarePlan",
+                "Claim",
+                "ClaimResponse",
+                "ClinicalImpression",
+                "Communication",
+                "CommunicationRequest",
+                "Composition",
+                "ConceptMap",
+                "Condition",
+                "Conformance",
+                "Contract",
+                "Coverage",
+                "DataElement",
+                "DetectedIssue",
+                "Device",
+                "DeviceComponent",
+                "DeviceMetric",
+                "DeviceUseRequest",
+                "DeviceUseStatement",
+                "DiagnosticOrder",
+                "DiagnosticReport",
+                "DocumentManifest",
+                "DocumentReference",
+                "DomainResource",
+                "EligibilityRequest",
+                "EligibilityResponse",
+                "Encounter",
+                "EnrollmentRequest",
+                "EnrollmentResponse",
+                "EpisodeOfCare",
+                "ExplanationOfBenefit",
+                "FamilyMemberHistory",
+                "Flag",
+                "Goal",
+                "Group",
+                "HealthcareService",
+                "ImagingObjectSelection",
+                "ImagingStudy",
+                "Immunization",
+                "ImmunizationRecommendation",
+                "ImplementationGuide",
+                "List",
+                "Location",
+                "Media",
+                "Medication",
+                "MedicationAdministration",
+                "MedicationDispense",
+                "MedicationOrder",
+                "MedicationStatement",
+                "MessageHeader",
+                "NamingSystem",
+                "NutritionOrder",
+                "Observation",
+                "OperationDefinition",
+                "OperationOutcome",
+                "Order",
+                "OrderResponse",
+                "Organization",
+                "Parameters",
+                "Patient",
+                "PaymentNotice",
+                "PaymentReconciliation",
+                "Person",
+                "Practitioner",
+                "Procedure",
+                "ProcedureRequest",
+                "ProcessRequest",
+                "ProcessResponse",
+                "Provenance",
+                "Questionnaire",
+                "QuestionnaireResponse",
+                "ReferralRequest",
+                "RelatedPerson",
+                "Resource",
+                "RiskAssessment",
+                "Schedule",
+                "SearchParameter",
+                "Slot",
+                "Specimen",
+                "StructureDefinition",
+                "Subscription",
+                "Substance",
+                "SupplyDelivery",
+                "SupplyRequest",
+                "TestScript",
+                "ValueSet",
+                "VisionPrescription",
+            ],
+        );
         Some(
-            match code {
-                "Address" => Self::Address,
-                "Age" => Self::Age,
-                "Annotation" => Self::Annotation,
-                "Attachment" => Self::Attachment,
-                "BackboneElement" => Self::BackboneElement,
-                "CodeableConcept" => Self::CodeableConcept,
-                "Coding" => Self::Coding,
-                "ContactPoint" => Self::ContactPoint,
-                "Count" => Self::Count,
-                "Distance" => Self::Distance,
-                "Duration" => Self::Duration,
-                "Element" => Self::Element,
-                "ElementDefinition" => Self::ElementDefinition,
-                "Extension" => Self::Extension,
-                "HumanName" => Self::HumanName,
-                "Identifier" => Self::Identifier,
-                "Meta" => Self::Meta,
-                "Money" => Self::Money,
-                "Narrative" => Self::Narrative,
-                "Period" => Self::Period,
-                "Quantity" => Self::Quantity,
-                "Range" => Self::Range,
-                "Ratio" => Self::Ratio,
-                "Reference" => Self::Reference,
-                "SampledData" => Self::SampledData,
-                "Signature" => Self::Signature,
-                "SimpleQuantity" => Self::SimpleQuantity,
-                "Timing" => Self::Timing,
-                "base64Binary" => Self::Base64Binary,
-                "boolean" => Self::Boolean,
-                "code" => Self::Code,
-                "date" => Self::Date,
-                "dateTime" => Self::DateTime,
-                "decimal" => Self::Decimal,
-                "id" => Self::Id,
-                "instant" => Self::Instant,
-                "integer" => Self::Integer,
-                "markdown" => Self::Markdown,
-                "oid" => Self::Oid,
-                "positiveInt" => Self::PositiveInt,
-                "string" => Self::String,
-                "time" => Self::Time,
-                "unsignedInt" => Self::UnsignedInt,
-                "uri" => Self::Uri,
-                "uuid" => Self::Uuid,
-                "xhtml" => Self::Xhtml,
-                "Account" => Self::Account,
-                "AllergyIntolerance" => Self::AllergyIntolerance,
-                "Appointment" => Self::Appointment,
-                "AppointmentResponse" => Self::AppointmentResponse,
-                "AuditEvent" => Self::AuditEvent,
-                "Basic" => Self::Basic,
-                "Binary" => Self::Binary,
-                "BodySite" => Self::BodySite,
-                "Bundle" => Self::Bundle,
-                "CarePlan" => Self::CarePlan,
-                "Claim" => Self::Claim,
-                "ClaimResponse" => Self::ClaimResponse,
-                "ClinicalImpression" => Self::ClinicalImpression,
-                "Communication" => Self::Communication,
-                "CommunicationRequest" => Self::CommunicationRequest,
-                "Composition" => Self::Composition,
-                "ConceptMap" => Self::ConceptMap,
-                "Condition" => Self::Condition,
-                "Conformance" => Self::Conformance,
-                "Contract" => Self::Contract,
-                "Coverage" => Self::Coverage,
-                "DataElement" => Self::DataElement,
-                "DetectedIssue" => Self::DetectedIssue,
-                "Device" => Self::Device,
-                "DeviceComponent" => Self::DeviceComponent,
-                "DeviceMetric" => Self::DeviceMetric,
-                "DeviceUseRequest" => Self::DeviceUseRequest,
-                "DeviceUseStatement" => Self::DeviceUseStatement,
-                "DiagnosticOrder" => Self::DiagnosticOrder,
-                "DiagnosticReport" => Self::DiagnosticReport,
-                "DocumentManifest" => Self::DocumentManifest,
-                "DocumentReference" => Self::DocumentReference,
-                "DomainResource" => Self::DomainResource,
-                "EligibilityRequest" => Self::EligibilityRequest,
-                "EligibilityResponse" => Self::EligibilityResponse,
-                "Encounter" => Self::Encounter,
-                "EnrollmentRequest" => Self::EnrollmentRequest,
-                "EnrollmentResponse" => Self::EnrollmentResponse,
-                "EpisodeOfCare" => Self::EpisodeOfCare,
-                "ExplanationOfBenefit" => Self::ExplanationOfBenefit,
-                "FamilyMemberHistory" => Self::FamilyMemberHistory,
-                "Flag" => Self::Flag,
-                "Goal" => Self::Goal,
-                "Group" => Self::Group,
-                "HealthcareService" => Self::HealthcareService,
-                "ImagingObjectSelection" => Self::ImagingObjectSelection,
-                "ImagingStudy" => Self::ImagingStudy,
-                "Immunization" => Self::Immunization,
-                "ImmunizationRecommendation" => Self::ImmunizationRecommendation,
-                "ImplementationGuide" => Self::ImplementationGuide,
-                "List" => Self::List,
-                "Location" => Self::Location,
-                "Media" => Self::Media,
-                "Medication" => Self::Medication,
-                "MedicationAdministration" => Self::MedicationAdministration,
-                "MedicationDispense" => Self::MedicationDispense,
-                "MedicationOrder" => Self::MedicationOrder,
-                "MedicationStatement" => Self::MedicationStatement,
-                "MessageHeader" => Self::MessageHeader,
-                "NamingSystem" => Self::NamingSystem,
-                "NutritionOrder" => Self::NutritionOrder,
-                "Observation" => Self::Observation,
-                "OperationDefinition" => Self::OperationDefinition,
-                "OperationOutcome" => Self::OperationOutcome,
-                "Order" => Self::Order,
-                "OrderResponse" => Self::OrderResponse,
-                "Organization" => Self::Organization,
-                "Parameters" => Self::Parameters,
-                "Patient" => Self::Patient,
-                "PaymentNotice" => Self::PaymentNotice,
-                "PaymentReconciliation" => Self::PaymentReconciliation,
-                "Person" => Self::Person,
-                "Practitioner" => Self::Practitioner,
-                "Procedure" => Self::Procedure,
-                "ProcedureRequest" => Self::ProcedureRequest,
-                "ProcessRequest" => Self::ProcessRequest,
-                "ProcessResponse" => Self::ProcessResponse,
-                "Provenance" => Self::Provenance,
-                "Questionnaire" => Self::Questionnaire,
-                "QuestionnaireResponse" => Self::QuestionnaireResponse,
-                "ReferralRequest" => Self::ReferralRequest,
-                "RelatedPerson" => Self::RelatedPerson,
-                "Resource" => Self::Resource,
-                "RiskAssessment" => Self::RiskAssessment,
-                "Schedule" => Self::Schedule,
-                "SearchParameter" => Self::SearchParameter,
-                "Slot" => Self::Slot,
-                "Specimen" => Self::Specimen,
-                "StructureDefinition" => Self::StructureDefinition,
-                "Subscription" => Self::Subscription,
-                "Substance" => Self::Substance,
-                "SupplyDelivery" => Self::SupplyDelivery,
-                "SupplyRequest" => Self::SupplyRequest,
-                "TestScript" => Self::TestScript,
-                "ValueSet" => Self::ValueSet,
-                "VisionPrescription" => Self::VisionPrescription,
+            match CODES.index(code)? {
+                0usize => Self::Address,
+                1usize => Self::Age,
+                2usize => Self::Annotation,
+                3usize => Self::Attachment,
+                4usize => Self::BackboneElement,
+                5usize => Self::CodeableConcept,
+                6usize => Self::Coding,
+                7usize => Self::ContactPoint,
+                8usize => Self::Count,
+                9usize => Self::Distance,
+                10usize => Self::Duration,
+                11usize => Self::Element,
+                12usize => Self::ElementDefinition,
+                13usize => Self::Extension,
+                14usize => Self::HumanName,
+                15usize => Self::Identifier,
+                16usize => Self::Meta,
+                17usize => Self::Money,
+                18usize => Self::Narrative,
+                19usize => Self::Period,
+                20usize => Self::Quantity,
+                21usize => Self::Range,
+                22usize => Self::Ratio,
+                23usize => Self::Reference,
+                24usize => Self::SampledData,
+                25usize => Self::Signature,
+                26usize => Self::SimpleQuantity,
+                27usize => Self::Timing,
+                28usize => Self::Base64Binary,
+                29usize => Self::Boolean,
+                30usize => Self::Code,
+                31usize => Self::Date,
+                32usize => Self::DateTime,
+                33usize => Self::Decimal,
+                34usize => Self::Id,
+                35usize => Self::Instant,
+                36usize => Self::Integer,
+                37usize => Self::Markdown,
+                38usize => Self::Oid,
+                39usize => Self::PositiveInt,
+                40usize => Self::String,
+                41usize => Self::Time,
+                42usize => Self::UnsignedInt,
+                43usize => Self::Uri,
+                44usize => Self::Uuid,
+                45usize => Self::Xhtml,
+                46usize => Self::Account,
+                47usize => Self::AllergyIntolerance,
+                48usize => Self::Appointment,
+                49usize => Self::AppointmentResponse,
+                50usize => Self::AuditEvent,
+                51usize => Self::Basic,
+                52usize => Self::Binary,
+                53usize => Self::BodySite,
+                54usize => Self::Bundle,
+                55usize => Self::CarePlan,
+                56usize => Self::Claim,
+                57usize => Self::ClaimResponse,
+                58usize => Self::ClinicalImpression,
+                59usize => Self::Communication,
+                60usize => Self::CommunicationRequest,
+                61usize => Self::Composition,
+                62usize => Self::ConceptMap,
+                63usize => Self::Condition,
+                64usize => Self::Conformance,
+                65usize => Self::Contract,
+                66usize => Self::Coverage,
+                67usize => Self::DataElement,
+                68usize => Self::DetectedIssue,
+                69usize => Self::Device,
+                70usize => Self::DeviceComponent,
+                71usize => Self::DeviceMetric,
+                72usize => Self::DeviceUseRequest,
+                73usize => Self::DeviceUseStatement,
+                74usize => Self::DiagnosticOrder,
+                75usize => Self::DiagnosticReport,
+                76usize => Self::DocumentManifest,
+                77usize => Self::DocumentReference,
+                78usize => Self::DomainResource,
+                79usize => Self::EligibilityRequest,
+                80usize => Self::EligibilityResponse,
+                81usize => Self::Encounter,
+                82usize => Self::EnrollmentRequest,
+                83usize => Self::EnrollmentResponse,
+                84usize => Self::EpisodeOfCare,
+                85usize => Self::ExplanationOfBenefit,
+                86usize => Self::FamilyMemberHistory,
+                87usize => Self::Flag,
+                88usize => Self::Goal,
+                89usize => Self::Group,
+                90usize => Self::HealthcareService,
+                91usize => Self::ImagingObjectSelection,
+                92usize => Self::ImagingStudy,
+                93usize => Self::Immunization,
+                94usize => Self::ImmunizationRecommendation,
+                95usize => Self::ImplementationGuide,
+                96usize => Self::List,
+                97usize => Self::Location,
+                98usize => Self::Media,
+                99usize => Self::Medication,
+                100usize => Self::MedicationAdministration,
+                101usize => Self::MedicationDispense,
+                102usize => Self::MedicationOrder,
+                103usize => Self::MedicationStatement,
+                104usize => Self::MessageHeader,
+                105usize => Self::NamingSystem,
+                106usize => Self::NutritionOrder,
+                107usize => Self::Observation,
+                108usize => Self::OperationDefinition,
+                109usize => Self::OperationOutcome,
+                110usize => Self::Order,
+                111usize => Self::OrderResponse,
+                112usize => Self::Organization,
+                113usize => Self::Parameters,
+                114usize => Self::Patient,
+                115usize => Self::PaymentNotice,
+                116usize => Self::PaymentReconciliation,
+                117usize => Self::Person,
+                118usize => Self::Practitioner,
+                119usize => Self::Procedure,
+                120usize => Self::ProcedureRequest,
+                121usize => Self::ProcessRequest,
+                122usize => Self::ProcessResponse,
+                123usize => Self::Provenance,
+                124usize => Self::Questionnaire,
+                125usize => Self::QuestionnaireResponse,
+                126usize => Self::ReferralRequest,
+                127usize => Self::RelatedPerson,
+                128usize => Self::Resource,
+                129usize => Self::RiskAssessment,
+                130usize => Self::Schedule,
+                131usize => Self::SearchParameter,
+                132usize => Self::Slot,
+                133usize => Self::Specimen,
+                134usize => Self::StructureDefinition,
+                135usize => Self::Subscription,
+                136usize => Self::Substance,
+                137usize => Self::SupplyDelivery,
+                138usize => Self::SupplyRequest,
+                139usize => Self::TestScript,
+                140usize => Self::ValueSet,
+                141usize => Self::VisionPrescription,
                 _ => return None,
             },
         )
@@ -5297,14 +5804,17 @@ pub enum FilterOperator {
 impl CodeEnum for FilterOperator {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/filter-operator";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["=", "is-a", "is-not-a", "regex", "in", "not-in"],
+        );
         Some(
-            match code {
-                "=" => Self::Equals,
-                "is-a" => Self::IsA,
-                "is-not-a" => Self::IsNotA,
-                "regex" => Self::Regex,
-                "in" => Self::In,
-                "not-in" => Self::NotIn,
+            match CODES.index(code)? {
+                0usize => Self::Equals,
+                1usize => Self::IsA,
+                2usize => Self::IsNotA,
+                3usize => Self::Regex,
+                4usize => Self::In,
+                5usize => Self::NotIn,
                 _ => return None,
             },
         )
@@ -5364,11 +5874,14 @@ pub enum FlagStatus {
 impl CodeEnum for FlagStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/flag-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "inactive", "entered-in-error"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "inactive" => Self::Inactive,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Inactive,
+                2usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -5434,17 +5947,30 @@ pub enum GoalStatus {
 impl CodeEnum for GoalStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/goal-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "proposed",
+                "planned",
+                "accepted",
+                "rejected",
+                "in-progress",
+                "achieved",
+                "sustaining",
+                "on-hold",
+                "cancelled",
+            ],
+        );
         Some(
-            match code {
-                "proposed" => Self::Proposed,
-                "planned" => Self::Planned,
-                "accepted" => Self::Accepted,
-                "rejected" => Self::Rejected,
-                "in-progress" => Self::InProgress,
-                "achieved" => Self::Achieved,
-                "sustaining" => Self::Sustaining,
-                "on-hold" => Self::OnHold,
-                "cancelled" => Self::Cancelled,
+            match CODES.index(code)? {
+                0usize => Self::Proposed,
+                1usize => Self::Planned,
+                2usize => Self::Accepted,
+                3usize => Self::Rejected,
+                4usize => Self::InProgress,
+                5usize => Self::Achieved,
+                6usize => Self::Sustaining,
+                7usize => Self::OnHold,
+                8usize => Self::Cancelled,
                 _ => return None,
             },
         )
@@ -5516,14 +6042,17 @@ pub enum GroupType {
 impl CodeEnum for GroupType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/group-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["person", "animal", "practitioner", "device", "medication", "substance"],
+        );
         Some(
-            match code {
-                "person" => Self::Person,
-                "animal" => Self::Animal,
-                "practitioner" => Self::Practitioner,
-                "device" => Self::Device,
-                "medication" => Self::Medication,
-                "substance" => Self::Substance,
+            match CODES.index(code)? {
+                0usize => Self::Person,
+                1usize => Self::Animal,
+                2usize => Self::Practitioner,
+                3usize => Self::Device,
+                4usize => Self::Medication,
+                5usize => Self::Substance,
                 _ => return None,
             },
         )
@@ -5581,10 +6110,13 @@ pub enum GuideDependencyType {
 impl CodeEnum for GuideDependencyType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/guide-dependency-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["reference", "inclusion"],
+        );
         Some(
-            match code {
-                "reference" => Self::Reference,
-                "inclusion" => Self::Inclusion,
+            match CODES.index(code)? {
+                0usize => Self::Reference,
+                1usize => Self::Inclusion,
                 _ => return None,
             },
         )
@@ -5646,16 +6178,28 @@ pub enum GuidePageKind {
 impl CodeEnum for GuidePageKind {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/guide-page-kind";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "page",
+                "example",
+                "list",
+                "include",
+                "directory",
+                "dictionary",
+                "toc",
+                "resource",
+            ],
+        );
         Some(
-            match code {
-                "page" => Self::Page,
-                "example" => Self::Example,
-                "list" => Self::List,
-                "include" => Self::Include,
-                "directory" => Self::Directory,
-                "dictionary" => Self::Dictionary,
-                "toc" => Self::Toc,
-                "resource" => Self::Resource,
+            match CODES.index(code)? {
+                0usize => Self::Page,
+                1usize => Self::Example,
+                2usize => Self::List,
+                3usize => Self::Include,
+                4usize => Self::Directory,
+                5usize => Self::Dictionary,
+                6usize => Self::Toc,
+                7usize => Self::Resource,
                 _ => return None,
             },
         )
@@ -5725,14 +6269,17 @@ pub enum GuideResourcePurpose {
 impl CodeEnum for GuideResourcePurpose {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/guide-resource-purpose";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["example", "terminology", "profile", "extension", "dictionary", "logical"],
+        );
         Some(
-            match code {
-                "example" => Self::Example,
-                "terminology" => Self::Terminology,
-                "profile" => Self::Profile,
-                "extension" => Self::Extension,
-                "dictionary" => Self::Dictionary,
-                "logical" => Self::Logical,
+            match CODES.index(code)? {
+                0usize => Self::Example,
+                1usize => Self::Terminology,
+                2usize => Self::Profile,
+                3usize => Self::Extension,
+                4usize => Self::Dictionary,
+                5usize => Self::Logical,
                 _ => return None,
             },
         )
@@ -5792,12 +6339,15 @@ pub enum HttpVerb {
 impl CodeEnum for HttpVerb {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/http-verb";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["GET", "POST", "PUT", "DELETE"],
+        );
         Some(
-            match code {
-                "GET" => Self::Get,
-                "POST" => Self::Post,
-                "PUT" => Self::Put,
-                "DELETE" => Self::Delete,
+            match CODES.index(code)? {
+                0usize => Self::Get,
+                1usize => Self::Post,
+                2usize => Self::Put,
+                3usize => Self::Delete,
                 _ => return None,
             },
         )
@@ -5852,12 +6402,15 @@ pub enum IdentifierUse {
 impl CodeEnum for IdentifierUse {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/identifier-use";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["usual", "official", "temp", "secondary"],
+        );
         Some(
-            match code {
-                "usual" => Self::Usual,
-                "official" => Self::Official,
-                "temp" => Self::Temp,
-                "secondary" => Self::Secondary,
+            match CODES.index(code)? {
+                0usize => Self::Usual,
+                1usize => Self::Official,
+                2usize => Self::Temp,
+                3usize => Self::Secondary,
                 _ => return None,
             },
         )
@@ -5914,12 +6467,15 @@ pub enum IdentityAssuranceLevel {
 impl CodeEnum for IdentityAssuranceLevel {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/identity-assuranceLevel";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["level1", "level2", "level3", "level4"],
+        );
         Some(
-            match code {
-                "level1" => Self::Level1,
-                "level2" => Self::Level2,
-                "level3" => Self::Level3,
-                "level4" => Self::Level4,
+            match CODES.index(code)? {
+                0usize => Self::Level1,
+                1usize => Self::Level2,
+                2usize => Self::Level3,
+                3usize => Self::Level4,
                 _ => return None,
             },
         )
@@ -5977,12 +6533,15 @@ pub enum InstanceAvailability {
 impl CodeEnum for InstanceAvailability {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/instance-availability";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["ONLINE", "OFFLINE", "NEARLINE", "UNAVAILABLE"],
+        );
         Some(
-            match code {
-                "ONLINE" => Self::Online,
-                "OFFLINE" => Self::Offline,
-                "NEARLINE" => Self::Nearline,
-                "UNAVAILABLE" => Self::Unavailable,
+            match CODES.index(code)? {
+                0usize => Self::Online,
+                1usize => Self::Offline,
+                2usize => Self::Nearline,
+                3usize => Self::Unavailable,
                 _ => return None,
             },
         )
@@ -6038,12 +6597,15 @@ pub enum IssueSeverity {
 impl CodeEnum for IssueSeverity {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/issue-severity";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["fatal", "error", "warning", "information"],
+        );
         Some(
-            match code {
-                "fatal" => Self::Fatal,
-                "error" => Self::Error,
-                "warning" => Self::Warning,
-                "information" => Self::Information,
+            match CODES.index(code)? {
+                0usize => Self::Fatal,
+                1usize => Self::Error,
+                2usize => Self::Warning,
+                3usize => Self::Information,
                 _ => return None,
             },
         )
@@ -6148,37 +6710,70 @@ pub enum IssueType {
 impl CodeEnum for IssueType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/issue-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "invalid",
+                "structure",
+                "required",
+                "value",
+                "invariant",
+                "security",
+                "login",
+                "unknown",
+                "expired",
+                "forbidden",
+                "suppressed",
+                "processing",
+                "not-supported",
+                "duplicate",
+                "not-found",
+                "too-long",
+                "code-invalid",
+                "extension",
+                "too-costly",
+                "business-rule",
+                "conflict",
+                "incomplete",
+                "transient",
+                "lock-error",
+                "no-store",
+                "exception",
+                "timeout",
+                "throttled",
+                "informational",
+            ],
+        );
         Some(
-            match code {
-                "invalid" => Self::Invalid,
-                "structure" => Self::Structure,
-                "required" => Self::Required,
-                "value" => Self::Value,
-                "invariant" => Self::Invariant,
-                "security" => Self::Security,
-                "login" => Self::Login,
-                "unknown" => Self::Unknown,
-                "expired" => Self::Expired,
-                "forbidden" => Self::Forbidden,
-                "suppressed" => Self::Suppressed,
-                "processing" => Self::Processing,
-                "not-supported" => Self::NotSupported,
-                "duplicate" => Self::Duplicate,
-                "not-found" => Self::NotFound,
-                "too-long" => Self::TooLong,
-                "code-invalid" => Self::CodeInvalid,
-                "extension" => Self::Extension,
-                "too-costly" => Self::TooCostly,
-                "business-rule" => Self::BusinessRule,
-                "conflict" => Self::Conflict,
-                "incomplete" => Self::Incomplete,
-                "transient" => Self::Transient,
-                "lock-error" => Self::LockError,
-                "no-store" => Self::NoStore,
-                "exception" => Self::Exception,
-                "timeout" => Self::Timeout,
-                "throttled" => Self::Throttled,
-                "informational" => Self::Informational,
+            match CODES.index(code)? {
+                0usize => Self::Invalid,
+                1usize => Self::Structure,
+                2usize => Self::Required,
+                3usize => Self::Value,
+                4usize => Self::Invariant,
+                5usize => Self::Security,
+                6usize => Self::Login,
+                7usize => Self::Unknown,
+                8usize => Self::Expired,
+                9usize => Self::Forbidden,
+                10usize => Self::Suppressed,
+                11usize => Self::Processing,
+                12usize => Self::NotSupported,
+                13usize => Self::Duplicate,
+                14usize => Self::NotFound,
+                15usize => Self::TooLong,
+                16usize => Self::CodeInvalid,
+                17usize => Self::Extension,
+                18usize => Self::TooCostly,
+                19usize => Self::BusinessRule,
+                20usize => Self::Conflict,
+                21usize => Self::Incomplete,
+                22usize => Self::Transient,
+                23usize => Self::LockError,
+                24usize => Self::NoStore,
+                25usize => Self::Exception,
+                26usize => Self::Timeout,
+                27usize => Self::Throttled,
+                28usize => Self::Informational,
                 _ => return None,
             },
         )
@@ -6283,11 +6878,14 @@ pub enum LinkType {
 impl CodeEnum for LinkType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/link-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["replace", "refer", "seealso"],
+        );
         Some(
-            match code {
-                "replace" => Self::Replace,
-                "refer" => Self::Refer,
-                "seealso" => Self::Seealso,
+            match CODES.index(code)? {
+                0usize => Self::Replace,
+                1usize => Self::Refer,
+                2usize => Self::Seealso,
                 _ => return None,
             },
         )
@@ -6341,11 +6939,14 @@ pub enum ListMode {
 impl CodeEnum for ListMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/list-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["working", "snapshot", "changes"],
+        );
         Some(
-            match code {
-                "working" => Self::Working,
-                "snapshot" => Self::Snapshot,
-                "changes" => Self::Changes,
+            match CODES.index(code)? {
+                0usize => Self::Working,
+                1usize => Self::Snapshot,
+                2usize => Self::Changes,
                 _ => return None,
             },
         )
@@ -6399,11 +7000,14 @@ pub enum ListStatus {
 impl CodeEnum for ListStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/list-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["current", "retired", "entered-in-error"],
+        );
         Some(
-            match code {
-                "current" => Self::Current,
-                "retired" => Self::Retired,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Current,
+                1usize => Self::Retired,
+                2usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -6455,10 +7059,13 @@ pub enum LocationMode {
 impl CodeEnum for LocationMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/location-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["instance", "kind"],
+        );
         Some(
-            match code {
-                "instance" => Self::Instance,
-                "kind" => Self::Kind,
+            match CODES.index(code)? {
+                0usize => Self::Instance,
+                1usize => Self::Kind,
                 _ => return None,
             },
         )
@@ -6510,11 +7117,14 @@ pub enum LocationStatus {
 impl CodeEnum for LocationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/location-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "suspended", "inactive"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "suspended" => Self::Suspended,
-                "inactive" => Self::Inactive,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Suspended,
+                2usize => Self::Inactive,
                 _ => return None,
             },
         )
@@ -6584,19 +7194,34 @@ pub enum MeasmntPrinciple {
 impl CodeEnum for MeasmntPrinciple {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/measurement-principle";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "other",
+                "chemical",
+                "electrical",
+                "impedance",
+                "nuclear",
+                "optical",
+                "thermal",
+                "biological",
+                "mechanical",
+                "acoustical",
+                "manual",
+            ],
+        );
         Some(
-            match code {
-                "other" => Self::Other,
-                "chemical" => Self::Chemical,
-                "electrical" => Self::Electrical,
-                "impedance" => Self::Impedance,
-                "nuclear" => Self::Nuclear,
-                "optical" => Self::Optical,
-                "thermal" => Self::Thermal,
-                "biological" => Self::Biological,
-                "mechanical" => Self::Mechanical,
-                "acoustical" => Self::Acoustical,
-                "manual" => Self::Manual,
+            match CODES.index(code)? {
+                0usize => Self::Other,
+                1usize => Self::Chemical,
+                2usize => Self::Electrical,
+                3usize => Self::Impedance,
+                4usize => Self::Nuclear,
+                5usize => Self::Optical,
+                6usize => Self::Thermal,
+                7usize => Self::Biological,
+                8usize => Self::Mechanical,
+                9usize => Self::Acoustical,
+                10usize => Self::Manual,
                 _ => return None,
             },
         )
@@ -6670,13 +7295,16 @@ pub enum MedicationAdministrationStatus {
 impl CodeEnum for MedicationAdministrationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/medication-admin-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["in-progress", "on-hold", "completed", "entered-in-error", "stopped"],
+        );
         Some(
-            match code {
-                "in-progress" => Self::InProgress,
-                "on-hold" => Self::OnHold,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "stopped" => Self::Stopped,
+            match CODES.index(code)? {
+                0usize => Self::InProgress,
+                1usize => Self::OnHold,
+                2usize => Self::Completed,
+                3usize => Self::EnteredInError,
+                4usize => Self::Stopped,
                 _ => return None,
             },
         )
@@ -6738,13 +7366,16 @@ pub enum MedicationDispenseStatus {
 impl CodeEnum for MedicationDispenseStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/medication-dispense-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["in-progress", "on-hold", "completed", "entered-in-error", "stopped"],
+        );
         Some(
-            match code {
-                "in-progress" => Self::InProgress,
-                "on-hold" => Self::OnHold,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "stopped" => Self::Stopped,
+            match CODES.index(code)? {
+                0usize => Self::InProgress,
+                1usize => Self::OnHold,
+                2usize => Self::Completed,
+                3usize => Self::EnteredInError,
+                4usize => Self::Stopped,
                 _ => return None,
             },
         )
@@ -6808,14 +7439,17 @@ pub enum MedicationOrderStatus {
 impl CodeEnum for MedicationOrderStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/medication-order-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "on-hold", "completed", "entered-in-error", "stopped", "draft"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "on-hold" => Self::OnHold,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "stopped" => Self::Stopped,
-                "draft" => Self::Draft,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::OnHold,
+                2usize => Self::Completed,
+                3usize => Self::EnteredInError,
+                4usize => Self::Stopped,
+                5usize => Self::Draft,
                 _ => return None,
             },
         )
@@ -6877,12 +7511,15 @@ pub enum MedicationStatementStatus {
 impl CodeEnum for MedicationStatementStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/medication-statement-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "completed", "entered-in-error", "intended"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "intended" => Self::Intended,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Completed,
+                2usize => Self::EnteredInError,
+                3usize => Self::Intended,
                 _ => return None,
             },
         )
@@ -6938,11 +7575,14 @@ pub enum MessageSignificanceCategory {
 impl CodeEnum for MessageSignificanceCategory {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/message-significance-category";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["Consequence", "Currency", "Notification"],
+        );
         Some(
-            match code {
-                "Consequence" => Self::Consequence,
-                "Currency" => Self::Currency,
-                "Notification" => Self::Notification,
+            match CODES.index(code)? {
+                0usize => Self::Consequence,
+                1usize => Self::Currency,
+                2usize => Self::Notification,
                 _ => return None,
             },
         )
@@ -7002,15 +7642,18 @@ pub enum NameUse {
 impl CodeEnum for NameUse {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/name-use";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["usual", "official", "temp", "nickname", "anonymous", "old", "maiden"],
+        );
         Some(
-            match code {
-                "usual" => Self::Usual,
-                "official" => Self::Official,
-                "temp" => Self::Temp,
-                "nickname" => Self::Nickname,
-                "anonymous" => Self::Anonymous,
-                "old" => Self::Old,
-                "maiden" => Self::Maiden,
+            match CODES.index(code)? {
+                0usize => Self::Usual,
+                1usize => Self::Official,
+                2usize => Self::Temp,
+                3usize => Self::Nickname,
+                4usize => Self::Anonymous,
+                5usize => Self::Old,
+                6usize => Self::Maiden,
                 _ => return None,
             },
         )
@@ -7073,12 +7716,15 @@ pub enum NamingSystemIdentifierType {
 impl CodeEnum for NamingSystemIdentifierType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/namingsystem-identifier-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["oid", "uuid", "uri", "other"],
+        );
         Some(
-            match code {
-                "oid" => Self::Oid,
-                "uuid" => Self::Uuid,
-                "uri" => Self::Uri,
-                "other" => Self::Other,
+            match CODES.index(code)? {
+                0usize => Self::Oid,
+                1usize => Self::Uuid,
+                2usize => Self::Uri,
+                3usize => Self::Other,
                 _ => return None,
             },
         )
@@ -7134,11 +7780,14 @@ pub enum NamingSystemType {
 impl CodeEnum for NamingSystemType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/namingsystem-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["codesystem", "identifier", "root"],
+        );
         Some(
-            match code {
-                "codesystem" => Self::Codesystem,
-                "identifier" => Self::Identifier,
-                "root" => Self::Root,
+            match CODES.index(code)? {
+                0usize => Self::Codesystem,
+                1usize => Self::Identifier,
+                2usize => Self::Root,
                 _ => return None,
             },
         )
@@ -7192,12 +7841,15 @@ pub enum NarrativeStatus {
 impl CodeEnum for NarrativeStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/narrative-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["generated", "extensions", "additional", "empty"],
+        );
         Some(
-            match code {
-                "generated" => Self::Generated,
-                "extensions" => Self::Extensions,
-                "additional" => Self::Additional,
-                "empty" => Self::Empty,
+            match CODES.index(code)? {
+                0usize => Self::Generated,
+                1usize => Self::Extensions,
+                2usize => Self::Additional,
+                3usize => Self::Empty,
                 _ => return None,
             },
         )
@@ -7262,16 +7914,28 @@ pub enum NutritionOrderStatus {
 impl CodeEnum for NutritionOrderStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/nutrition-order-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "proposed",
+                "draft",
+                "planned",
+                "requested",
+                "active",
+                "on-hold",
+                "completed",
+                "cancelled",
+            ],
+        );
         Some(
-            match code {
-                "proposed" => Self::Proposed,
-                "draft" => Self::Draft,
-                "planned" => Self::Planned,
-                "requested" => Self::Requested,
-                "active" => Self::Active,
-                "on-hold" => Self::OnHold,
-                "completed" => Self::Completed,
-                "cancelled" => Self::Cancelled,
+            match CODES.index(code)? {
+                0usize => Self::Proposed,
+                1usize => Self::Draft,
+                2usize => Self::Planned,
+                3usize => Self::Requested,
+                4usize => Self::Active,
+                5usize => Self::OnHold,
+                6usize => Self::Completed,
+                7usize => Self::Cancelled,
                 _ => return None,
             },
         )
@@ -7341,14 +8005,24 @@ pub enum ObservationRelationshipType {
 impl CodeEnum for ObservationRelationshipType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/observation-relationshiptypes";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "has-member",
+                "derived-from",
+                "sequel-to",
+                "replaces",
+                "qualified-by",
+                "interfered-by",
+            ],
+        );
         Some(
-            match code {
-                "has-member" => Self::HasMember,
-                "derived-from" => Self::DerivedFrom,
-                "sequel-to" => Self::SequelTo,
-                "replaces" => Self::Replaces,
-                "qualified-by" => Self::QualifiedBy,
-                "interfered-by" => Self::InterferedBy,
+            match CODES.index(code)? {
+                0usize => Self::HasMember,
+                1usize => Self::DerivedFrom,
+                2usize => Self::SequelTo,
+                3usize => Self::Replaces,
+                4usize => Self::QualifiedBy,
+                5usize => Self::InterferedBy,
                 _ => return None,
             },
         )
@@ -7416,15 +8090,26 @@ pub enum ObservationStatus {
 impl CodeEnum for ObservationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/observation-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "registered",
+                "preliminary",
+                "final",
+                "amended",
+                "cancelled",
+                "entered-in-error",
+                "unknown",
+            ],
+        );
         Some(
-            match code {
-                "registered" => Self::Registered,
-                "preliminary" => Self::Preliminary,
-                "final" => Self::Final,
-                "amended" => Self::Amended,
-                "cancelled" => Self::Cancelled,
-                "entered-in-error" => Self::EnteredInError,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Registered,
+                1usize => Self::Preliminary,
+                2usize => Self::Final,
+                3usize => Self::Amended,
+                4usize => Self::Cancelled,
+                5usize => Self::EnteredInError,
+                6usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -7484,10 +8169,13 @@ pub enum OperationKind {
 impl CodeEnum for OperationKind {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/operation-kind";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["operation", "query"],
+        );
         Some(
-            match code {
-                "operation" => Self::Operation,
-                "query" => Self::Query,
+            match CODES.index(code)? {
+                0usize => Self::Operation,
+                1usize => Self::Query,
                 _ => return None,
             },
         )
@@ -7537,10 +8225,13 @@ pub enum OperationParameterUse {
 impl CodeEnum for OperationParameterUse {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/operation-parameter-use";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["in", "out"],
+        );
         Some(
-            match code {
-                "in" => Self::In,
-                "out" => Self::Out,
+            match CODES.index(code)? {
+                0usize => Self::In,
+                1usize => Self::Out,
                 _ => return None,
             },
         )
@@ -7604,17 +8295,30 @@ pub enum OrderStatus {
 impl CodeEnum for OrderStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/order-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "pending",
+                "review",
+                "rejected",
+                "error",
+                "accepted",
+                "cancelled",
+                "replaced",
+                "aborted",
+                "completed",
+            ],
+        );
         Some(
-            match code {
-                "pending" => Self::Pending,
-                "review" => Self::Review,
-                "rejected" => Self::Rejected,
-                "error" => Self::Error,
-                "accepted" => Self::Accepted,
-                "cancelled" => Self::Cancelled,
-                "replaced" => Self::Replaced,
-                "aborted" => Self::Aborted,
-                "completed" => Self::Completed,
+            match CODES.index(code)? {
+                0usize => Self::Pending,
+                1usize => Self::Review,
+                2usize => Self::Rejected,
+                3usize => Self::Error,
+                4usize => Self::Accepted,
+                5usize => Self::Cancelled,
+                6usize => Self::Replaced,
+                7usize => Self::Aborted,
+                8usize => Self::Completed,
                 _ => return None,
             },
         )
@@ -7968,155 +8672,306 @@ pub enum ParameterTypesUsedInOperationDefinitions {
 impl CodeEnum for ParameterTypesUsedInOperationDefinitions {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/operation-parameter-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "number",
+                "date",
+                "string",
+                "token",
+                "reference",
+                "composite",
+                "quantity",
+                "uri",
+                "Address",
+                "Age",
+                "Annotation",
+                "Attachment",
+                "BackboneElement",
+                "CodeableConcept",
+                "Coding",
+                "ContactPoint",
+                "Count",
+                "Distance",
+                "Duration",
+                "Element",
+                "ElementDefinition",
+                "Extension",
+                "HumanName",
+                "Identifier",
+                "Meta",
+                "Money",
+                "Narrative",
+                "Period",
+                "Quantity",
+                "Range",
+                "Ratio",
+                "Reference",
+                "SampledData",
+                "Signature",
+                "SimpleQuantity",
+                "Timing",
+                "base64Binary",
+                "boolean",
+                "code",
+                "dateTime",
+                "decimal",
+                "id",
+                "instant",
+                "integer",
+                "markdown",
+                "oid",
+                "positiveInt",
+                "time",
+                "unsignedInt",
+                "uuid",
+                "xhtml",
+                "Account",
+                "AllergyIntolerance",
+                "Appointment",
+                "AppointmentResponse",
+                "AuditEvent",
+                "Basic",
+                "Binary",
+                "BodySite",
+                "Bundle",
+                "CarePlan",
+                "Claim",
+                "ClaimResponse",
+                "ClinicalImpression",
+                "Communication",
+                "CommunicationRequest",
+                "Composition",
+                "ConceptMap",
+                "Condition",
+                "Conformance",
+                "Contract",
+                "Coverage",
+                "DataElement",
+                "DetectedIssue",
+                "Device",
+                "DeviceComponent",
+                "DeviceMetric",
+                "DeviceUseRequest",
+                "DeviceUseStatement",
+                "DiagnosticOrder",
+                "DiagnosticReport",
+                "DocumentManifest",
+                "DocumentReference",
+                "DomainResource",
+                "EligibilityRequest",
+                "EligibilityResponse",
+                "Encounter",
+                "EnrollmentRequest",
+                "EnrollmentResponse",
+                "EpisodeOfCare",
+                "ExplanationOfBenefit",
+                "FamilyMemberHistory",
+                "Flag",
+                "Goal",
+                "Group",
+                "HealthcareService",
+                "ImagingObjectSelection",
+                "ImagingStudy",
+                "Immunization",
+                "ImmunizationRecommendation",
+                "ImplementationGuide",
+                "List",
+                "Location",
+                "Media",
+                "Medication",
+                "MedicationAdministration",
+                "MedicationDispense",
+                "MedicationOrder",
+                "MedicationStatement",
+                "MessageHeader",
+                "NamingSystem",
+                "NutritionOrder",
+                "Observation",
+                "OperationDefinition",
+                "OperationOutcome",
+                "Order",
+                "OrderResponse",
+                "Organization",
+                "Parameters",
+                "Patient",
+                "PaymentNotice",
+                "PaymentReconciliation",
+                "Person",
+                "Practitioner",
+                "Procedure",
+                "ProcedureRequest",
+                "ProcessRequest",
+                "ProcessResponse",
+                "Provenance",
+                "Questionnaire",
+                "QuestionnaireResponse",
+                "ReferralRequest",
+                "RelatedPerson",
+                "Resource",
+                "RiskAssessment",
+                "Schedule",
+                "SearchParameter",
+                "Slot",
+                "Specimen",
+                "StructureDefinition",
+                "Subscription",
+                "Substance",
+                "SupplyDelivery",
+                "SupplyRequest",
+                "TestScript",
+                "ValueSet",
+                "VisionPrescription",
+            ],
+        );
         Some(
-            match code {
-                "number" => Self::Number,
-                "date" => Self::Date,
-                "string" => Self::String,
-                "token" => Self::Token,
-                "reference" => Self::Reference,
-                "composite" => Self::Composite,
-                "quantity" => Self::Quantity,
-                "uri" => Self::Uri,
-                "Address" => Self::Address,
-                "Age" => Self::Age,
-                "Annotation" => Self::Annotation,
-                "Attachment" => Self::Attachment,
-                "BackboneElement" => Self::BackboneElement,
-                "CodeableConcept" => Self::CodeableConcept,
-                "Coding" => Self::Coding,
-                "ContactPoint" => Self::ContactPoint,
-                "Count" => Self::Count,
-                "Distance" => Self::Distance,
-                "Duration" => Self::Duration,
-                "Element" => Self::Element,
-                "ElementDefinition" => Self::ElementDefinition,
-                "Extension" => Self::Extension,
-                "HumanName" => Self::HumanName,
-                "Identifier" => Self::Identifier,
-                "Meta" => Self::Meta,
-                "Money" => Self::Money,
-                "Narrative" => Self::Narrative,
-                "Period" => Self::Period,
-                "Quantity" => Self::Quantity2,
-                "Range" => Self::Range,
-                "Ratio" => Self::Ratio,
-                "Reference" => Self::Reference2,
-                "SampledData" => Self::SampledData,
-                "Signature" => Self::Signature,
-                "SimpleQuantity" => Self::SimpleQuantity,
-                "Timing" => Self::Timing,
-                "base64Binary" => Self::Base64Binary,
-                "boolean" => Self::Boolean,
-                "code" => Self::Code,
-                "dateTime" => Self::DateTime,
-                "decimal" => Self::Decimal,
-                "id" => Self::Id,
-                "instant" => Self::Instant,
-                "integer" => Self::Integer,
-                "markdown" => Self::Markdown,
-                "oid" => Self::Oid,
-                "positiveInt" => Self::PositiveInt,
-                "time" => Self::Time,
-                "unsignedInt" => Self::UnsignedInt,
-                "uuid" => Self::Uuid,
-                "xhtml" => Self::Xhtml,
-                "Account" => Self::Account,
-                "AllergyIntolerance" => Self::AllergyIntolerance,
-                "Appointment" => Self::Appointment,
-                "AppointmentResponse" => Self::AppointmentResponse,
-                "AuditEvent" => Self::AuditEvent,
-                "Basic" => Self::Basic,
-                "Binary" => Self::Binary,
-                "BodySite" => Self::BodySite,
-                "Bundle" => Self::Bundle,
-                "CarePlan" => Self::CarePlan,
-                "Claim" => Self::Claim,
-                "ClaimResponse" => Self::ClaimResponse,
-                "ClinicalImpression" => Self::ClinicalImpression,
-                "Communication" => Self::Communication,
-                "CommunicationRequest" => Self::CommunicationRequest,
-                "Composition" => Self::Composition,
-                "ConceptMap" => Self::ConceptMap,
-                "Condition" => Self::Condition,
-                "Conformance" => Self::Conformance,
-                "Contract" => Self::Contract,
-                "Coverage" => Self::Coverage,
-                "DataElement" => Self::DataElement,
-                "DetectedIssue" => Self::DetectedIssue,
-                "Device" => Self::Device,
-                "DeviceComponent" => Self::DeviceComponent,
-                "DeviceMetric" => Self::DeviceMetric,
-                "DeviceUseRequest" => Self::DeviceUseRequest,
-                "DeviceUseStatement" => Self::DeviceUseStatement,
-                "DiagnosticOrder" => Self::DiagnosticOrder,
-                "DiagnosticReport" => Self::DiagnosticReport,
-                "DocumentManifest" => Self::DocumentManifest,
-                "DocumentReference" => Self::DocumentReference,
-                "DomainResource" => Self::DomainResource,
-                "EligibilityRequest" => Self::EligibilityRequest,
-                "EligibilityResponse" => Self::EligibilityResponse,
-                "Encounter" => Self::Encounter,
-                "EnrollmentRequest" => Self::EnrollmentRequest,
-                "EnrollmentResponse" => Self::EnrollmentResponse,
-                "EpisodeOfCare" => Self::EpisodeOfCare,
-                "ExplanationOfBenefit" => Self::ExplanationOfBenefit,
-                "FamilyMemberHistory" => Self::FamilyMemberHistory,
-                "Flag" => Self::Flag,
-                "Goal" => Self::Goal,
-                "Group" => Self::Group,
-                "HealthcareService" => Self::HealthcareService,
-                "ImagingObjectSelection" => Self::ImagingObjectSelection,
-                "ImagingStudy" => Self::ImagingStudy,
-                "Immunization" => Self::Immunization,
-                "ImmunizationRecommendation" => Self::ImmunizationRecommendation,
-                "ImplementationGuide" => Self::ImplementationGuide,
-                "List" => Self::List,
-                "Location" => Self::Location,
-                "Media" => Self::Media,
-                "Medication" => Self::Medication,
-                "MedicationAdministration" => Self::MedicationAdministration,
-                "MedicationDispense" => Self::MedicationDispense,
-                "MedicationOrder" => Self::MedicationOrder,
-                "MedicationStatement" => Self::MedicationStatement,
-                "MessageHeader" => Self::MessageHeader,
-                "NamingSystem" => Self::NamingSystem,
-                "NutritionOrder" => Self::NutritionOrder,
-                "Observation" => Self::Observation,
-                "OperationDefinition" => Self::OperationDefinition,
-                "OperationOutcome" => Self::OperationOutcome,
-                "Order" => Self::Order,
-                "OrderResponse" => Self::OrderResponse,
-                "Organization" => Self::Organization,
-                "Parameters" => Self::Parameters,
-                "Patient" => Self::Patient,
-                "PaymentNotice" => Self::PaymentNotice,
-                "PaymentReconciliation" => Self::PaymentReconciliation,
-                "Person" => Self::Person,
-                "Practitioner" => Self::Practitioner,
-                "Procedure" => Self::Procedure,
-                "ProcedureRequest" => Self::ProcedureRequest,
-                "ProcessRequest" => Self::ProcessRequest,
-                "ProcessResponse" => Self::ProcessResponse,
-                "Provenance" => Self::Provenance,
-                "Questionnaire" => Self::Questionnaire,
-                "QuestionnaireResponse" => Self::QuestionnaireResponse,
-                "ReferralRequest" => Self::ReferralRequest,
-                "RelatedPerson" => Self::RelatedPerson,
-                "Resource" => Self::Resource,
-                "RiskAssessment" => Self::RiskAssessment,
-                "Schedule" => Self::Schedule,
-                "SearchParameter" => Self::SearchParameter,
-                "Slot" => Self::Slot,
-                "Specimen" => Self::Specimen,
-                "StructureDefinition" => Self::StructureDefinition,
-                "Subscription" => Self::Subscription,
-                "Substance" => Self::Substance,
-                "SupplyDelivery" => Self::SupplyDelivery,
-                "SupplyRequest" => Self::SupplyRequest,
-                "TestScript" => Self::TestScript,
-                "ValueSet" => Self::ValueSet,
-                "VisionPrescription" => Self::VisionPrescription,
+            match CODES.index(code)? {
+                0usize => Self::Number,
+                1usize => Self::Date,
+                2usize => Self::String,
+                3usize => Self::Token,
+                4usize => Self::Reference,
+                5usize => Self::Composite,
+                6usize => Self::Quantity,
+                7usize => Self::Uri,
+                8usize => Self::Address,
+                9usize => Self::Age,
+                10usize => Self::Annotation,
+                11usize => Self::Attachment,
+                12usize => Self::BackboneElement,
+                13usize => Self::CodeableConcept,
+                14usize => Self::Coding,
+                15usize => Self::ContactPoint,
+                16usize => Self::Count,
+                17usize => Self::Distance,
+                18usize => Self::Duration,
+                19usize => Self::Element,
+                20usize => Self::ElementDefinition,
+                21usize => Self::Extension,
+                22usize => Self::HumanName,
+                23usize => Self::Identifier,
+                24usize => Self::Meta,
+                25usize => Self::Money,
+                26usize => Self::Narrative,
+                27usize => Self::Period,
+                28usize => Self::Quantity2,
+                29usize => Self::Range,
+                30usize => Self::Ratio,
+                31usize => Self::Reference2,
+                32usize => Self::SampledData,
+                33usize => Self::Signature,
+                34usize => Self::SimpleQuantity,
+                35usize => Self::Timing,
+                36usize => Self::Base64Binary,
+                37usize => Self::Boolean,
+                38usize => Self::Code,
+                39usize => Self::DateTime,
+                40usize => Self::Decimal,
+                41usize => Self::Id,
+                42usize => Self::Instant,
+                43usize => Self::Integer,
+                44usize => Self::Markdown,
+                45usize => Self::Oid,
+                46usize => Self::PositiveInt,
+                47usize => Self::Time,
+                48usize => Self::UnsignedInt,
+                49usize => Self::Uuid,
+                50usize => Self::Xhtml,
+                51usize => Self::Account,
+                52usize => Self::AllergyIntolerance,
+                53usize => Self::Appointment,
+                54usize => Self::AppointmentResponse,
+                55usize => Self::AuditEvent,
+                56usize => Self::Basic,
+                57usize => Self::Binary,
+                58usize => Self::BodySite,
+                59usize => Self::Bundle,
+                60usize => Self::CarePlan,
+                61usize => Self::Claim,
+                62usize => Self::ClaimResponse,
+                63usize => Self::ClinicalImpression,
+                64usize => Self::Communication,
+                65usize => Self::CommunicationRequest,
+                66usize => Self::Composition,
+                67usize => Self::ConceptMap,
+                68usize => Self::Condition,
+                69usize => Self::Conformance,
+                70usize => Self::Contract,
+                71usize => Self::Coverage,
+                72usize => Self::DataElement,
+                73usize => Self::DetectedIssue,
+                74usize => Self::Device,
+                75usize => Self::DeviceComponent,
+                76usize => Self::DeviceMetric,
+                77usize => Self::DeviceUseRequest,
+                78usize => Self::DeviceUseStatement,
+                79usize => Self::DiagnosticOrder,
+                80usize => Self::DiagnosticReport,
+                81usize => Self::DocumentManifest,
+                82usize => Self::DocumentReference,
+                83usize => Self::DomainResource,
+                84usize => Self::EligibilityRequest,
+                85usize => Self::EligibilityResponse,
+                86usize => Self::Encounter,
+                87usize => Self::EnrollmentRequest,
+                88usize => Self::EnrollmentResponse,
+                89usize => Self::EpisodeOfCare,
+                90usize => Self::ExplanationOfBenefit,
+                91usize => Self::FamilyMemberHistory,
+                92usize => Self::Flag,
+                93usize => Self::Goal,
+                94usize => Self::Group,
+                95usize => Self::HealthcareService,
+                96usize => Self::ImagingObjectSelection,
+                97usize => Self::ImagingStudy,
+                98usize => Self::Immunization,
+                99usize => Self::ImmunizationRecommendation,
+                100usize => Self::ImplementationGuide,
+                101usize => Self::List,
+                102usize => Self::Location,
+                103usize => Self::Media,
+                104usize => Self::Medication,
+                105usize => Self::MedicationAdministration,
+                106usize => Self::MedicationDispense,
+                107usize => Self::MedicationOrder,
+                108usize => Self::MedicationStatement,
+                109usize => Self::MessageHeader,
+                110usize => Self::NamingSystem,
+                111usize => Self::NutritionOrder,
+                112usize => Self::Observation,
+                113usize => Self::OperationDefinition,
+                114usize => Self::OperationOutcome,
+                115usize => Self::Order,
+                116usize => Self::OrderResponse,
+                117usize => Self::Organization,
+                118usize => Self::Parameters,
+                119usize => Self::Patient,
+                120usize => Self::PaymentNotice,
+                121usize => Self::PaymentReconciliation,
+                122usize => Self::Person,
+                123usize => Self::Practitioner,
+                124usize => Self::Procedure,
+                125usize => Self::ProcedureRequest,
+                126usize => Self::ProcessRequest,
+                127usize => Self::ProcessResponse,
+                128usize => Self::Provenance,
+                129usize => Self::Questionnaire,
+                130usize => Self::QuestionnaireResponse,
+                131usize => Self::ReferralRequest,
+                132usize => Self::RelatedPerson,
+                133usize => Self::Resource,
+                134usize => Self::RiskAssessment,
+                135usize => Self::Schedule,
+                136usize => Self::SearchParameter,
+                137usize => Self::Slot,
+                138usize => Self::Specimen,
+                139usize => Self::StructureDefinition,
+                140usize => Self::Subscription,
+                141usize => Self::Substance,
+                142usize => Self::SupplyDelivery,
+                143usize => Self::SupplyRequest,
+                144usize => Self::TestScript,
+                145usize => Self::ValueSet,
+                146usize => Self::VisionPrescription,
                 _ => return None,
             },
         )
@@ -8458,11 +9313,14 @@ pub enum ParticipantRequired {
 impl CodeEnum for ParticipantRequired {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/participantrequired";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["required", "optional", "information-only"],
+        );
         Some(
-            match code {
-                "required" => Self::Required,
-                "optional" => Self::Optional,
-                "information-only" => Self::InformationOnly,
+            match CODES.index(code)? {
+                0usize => Self::Required,
+                1usize => Self::Optional,
+                2usize => Self::InformationOnly,
                 _ => return None,
             },
         )
@@ -8522,14 +9380,24 @@ pub enum ParticipantStatus {
 impl CodeEnum for ParticipantStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/participantstatus";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "accepted",
+                "declined",
+                "tentative",
+                "in-process",
+                "completed",
+                "needs-action",
+            ],
+        );
         Some(
-            match code {
-                "accepted" => Self::Accepted,
-                "declined" => Self::Declined,
-                "tentative" => Self::Tentative,
-                "in-process" => Self::InProcess,
-                "completed" => Self::Completed,
-                "needs-action" => Self::NeedsAction,
+            match CODES.index(code)? {
+                0usize => Self::Accepted,
+                1usize => Self::Declined,
+                2usize => Self::Tentative,
+                3usize => Self::InProcess,
+                4usize => Self::Completed,
+                5usize => Self::NeedsAction,
                 _ => return None,
             },
         )
@@ -8591,12 +9459,15 @@ pub enum ParticipationStatus {
 impl CodeEnum for ParticipationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/participationstatus";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["accepted", "declined", "tentative", "needs-action"],
+        );
         Some(
-            match code {
-                "accepted" => Self::Accepted,
-                "declined" => Self::Declined,
-                "tentative" => Self::Tentative,
-                "needs-action" => Self::NeedsAction,
+            match CODES.index(code)? {
+                0usize => Self::Accepted,
+                1usize => Self::Declined,
+                2usize => Self::Tentative,
+                3usize => Self::NeedsAction,
                 _ => return None,
             },
         )
@@ -8654,12 +9525,15 @@ pub enum ProcedureRequestPriority {
 impl CodeEnum for ProcedureRequestPriority {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/procedure-request-priority";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["routine", "urgent", "stat", "asap"],
+        );
         Some(
-            match code {
-                "routine" => Self::Routine,
-                "urgent" => Self::Urgent,
-                "stat" => Self::Stat,
-                "asap" => Self::Asap,
+            match CODES.index(code)? {
+                0usize => Self::Routine,
+                1usize => Self::Urgent,
+                2usize => Self::Stat,
+                3usize => Self::Asap,
                 _ => return None,
             },
         )
@@ -8729,18 +9603,32 @@ pub enum ProcedureRequestStatus {
 impl CodeEnum for ProcedureRequestStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/procedure-request-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "proposed",
+                "draft",
+                "requested",
+                "received",
+                "accepted",
+                "in-progress",
+                "completed",
+                "suspended",
+                "rejected",
+                "aborted",
+            ],
+        );
         Some(
-            match code {
-                "proposed" => Self::Proposed,
-                "draft" => Self::Draft,
-                "requested" => Self::Requested,
-                "received" => Self::Received,
-                "accepted" => Self::Accepted,
-                "in-progress" => Self::InProgress,
-                "completed" => Self::Completed,
-                "suspended" => Self::Suspended,
-                "rejected" => Self::Rejected,
-                "aborted" => Self::Aborted,
+            match CODES.index(code)? {
+                0usize => Self::Proposed,
+                1usize => Self::Draft,
+                2usize => Self::Requested,
+                3usize => Self::Received,
+                4usize => Self::Accepted,
+                5usize => Self::InProgress,
+                6usize => Self::Completed,
+                7usize => Self::Suspended,
+                8usize => Self::Rejected,
+                9usize => Self::Aborted,
                 _ => return None,
             },
         )
@@ -8810,12 +9698,15 @@ pub enum ProcedureStatus {
 impl CodeEnum for ProcedureStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/procedure-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["in-progress", "aborted", "completed", "entered-in-error"],
+        );
         Some(
-            match code {
-                "in-progress" => Self::InProgress,
-                "aborted" => Self::Aborted,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::InProgress,
+                1usize => Self::Aborted,
+                2usize => Self::Completed,
+                3usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -8865,9 +9756,12 @@ pub enum PropertyRepresentation {
 impl CodeEnum for PropertyRepresentation {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/property-representation";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["xmlAttr"],
+        );
         Some(
-            match code {
-                "xmlAttr" => Self::XmlAttr,
+            match CODES.index(code)? {
+                0usize => Self::XmlAttr,
                 _ => return None,
             },
         )
@@ -8918,12 +9812,15 @@ pub enum ProvenanceEntityRole {
 impl CodeEnum for ProvenanceEntityRole {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/provenance-entity-role";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["derivation", "revision", "quotation", "source"],
+        );
         Some(
-            match code {
-                "derivation" => Self::Derivation,
-                "revision" => Self::Revision,
-                "quotation" => Self::Quotation,
-                "source" => Self::Source,
+            match CODES.index(code)? {
+                0usize => Self::Derivation,
+                1usize => Self::Revision,
+                2usize => Self::Quotation,
+                3usize => Self::Source,
                 _ => return None,
             },
         )
@@ -8979,12 +9876,15 @@ pub enum QuantityComparator {
 impl CodeEnum for QuantityComparator {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/quantity-comparator";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["<", "<=", ">=", ">"],
+        );
         Some(
-            match code {
-                "<" => Self::LessThan,
-                "<=" => Self::LessOrEqualTo,
-                ">=" => Self::GreaterOrEqualTo,
-                ">" => Self::GreaterThan,
+            match CODES.index(code)? {
+                0usize => Self::LessThan,
+                1usize => Self::LessOrEqualTo,
+                2usize => Self::GreaterOrEqualTo,
+                3usize => Self::GreaterThan,
                 _ => return None,
             },
         )
@@ -9039,11 +9939,14 @@ pub enum QuestionnaireResponseStatus {
 impl CodeEnum for QuestionnaireResponseStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/questionnaire-answers-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["in-progress", "completed", "amended"],
+        );
         Some(
-            match code {
-                "in-progress" => Self::InProgress,
-                "completed" => Self::Completed,
-                "amended" => Self::Amended,
+            match CODES.index(code)? {
+                0usize => Self::InProgress,
+                1usize => Self::Completed,
+                2usize => Self::Amended,
                 _ => return None,
             },
         )
@@ -9097,11 +10000,14 @@ pub enum QuestionnaireStatus {
 impl CodeEnum for QuestionnaireStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/questionnaire-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["draft", "published", "retired"],
+        );
         Some(
-            match code {
-                "draft" => Self::Draft,
-                "published" => Self::Published,
-                "retired" => Self::Retired,
+            match CODES.index(code)? {
+                0usize => Self::Draft,
+                1usize => Self::Published,
+                2usize => Self::Retired,
                 _ => return None,
             },
         )
@@ -9163,15 +10069,26 @@ pub enum ReferralStatus {
 impl CodeEnum for ReferralStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/referralstatus";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "draft",
+                "requested",
+                "active",
+                "cancelled",
+                "accepted",
+                "rejected",
+                "completed",
+            ],
+        );
         Some(
-            match code {
-                "draft" => Self::Draft,
-                "requested" => Self::Requested,
-                "active" => Self::Active,
-                "cancelled" => Self::Cancelled,
-                "accepted" => Self::Accepted,
-                "rejected" => Self::Rejected,
-                "completed" => Self::Completed,
+            match CODES.index(code)? {
+                0usize => Self::Draft,
+                1usize => Self::Requested,
+                2usize => Self::Active,
+                3usize => Self::Cancelled,
+                4usize => Self::Accepted,
+                5usize => Self::Rejected,
+                6usize => Self::Completed,
                 _ => return None,
             },
         )
@@ -9247,10 +10164,13 @@ pub enum RemittanceOutcome {
 impl CodeEnum for RemittanceOutcome {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/remittance-outcome";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["complete", "error"],
+        );
         Some(
-            match code {
-                "complete" => Self::Complete,
-                "error" => Self::Error,
+            match CODES.index(code)? {
+                0usize => Self::Complete,
+                1usize => Self::Error,
                 _ => return None,
             },
         )
@@ -9512,104 +10432,204 @@ pub enum ResourceType {
 impl CodeEnum for ResourceType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/resource-types";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "Account",
+                "AllergyIntolerance",
+                "Appointment",
+                "AppointmentResponse",
+                "AuditEvent",
+                "Basic",
+                "Binary",
+                "BodySite",
+                "Bundle",
+                "CarePlan",
+                "Claim",
+                "ClaimResponse",
+                "ClinicalImpression",
+                "Communication",
+                "CommunicationRequest",
+                "Composition",
+                "ConceptMap",
+                "Condition",
+                "Conformance",
+                "Contract",
+                "Coverage",
+                "DataElement",
+                "DetectedIssue",
+                "Device",
+                "DeviceComponent",
+                "DeviceMetric",
+                "DeviceUseRequest",
+                "DeviceUseStatement",
+                "DiagnosticOrder",
+                "DiagnosticReport",
+                "DocumentManifest",
+                "DocumentReference",
+                "DomainResource",
+                "EligibilityRequest",
+                "EligibilityResponse",
+                "Encounter",
+                "EnrollmentRequest",
+                "EnrollmentResponse",
+                "EpisodeOfCare",
+                "ExplanationOfBenefit",
+                "FamilyMemberHistory",
+                "Flag",
+                "Goal",
+                "Group",
+                "HealthcareService",
+                "ImagingObjectSelection",
+                "ImagingStudy",
+                "Immunization",
+                "ImmunizationRecommendation",
+                "ImplementationGuide",
+                "List",
+                "Location",
+                "Media",
+                "Medication",
+                "MedicationAdministration",
+                "MedicationDispense",
+                "MedicationOrder",
+                "MedicationStatement",
+                "MessageHeader",
+                "NamingSystem",
+                "NutritionOrder",
+                "Observation",
+                "OperationDefinition",
+                "OperationOutcome",
+                "Order",
+                "OrderResponse",
+                "Organization",
+                "Parameters",
+                "Patient",
+                "PaymentNotice",
+                "PaymentReconciliation",
+                "Person",
+                "Practitioner",
+                "Procedure",
+                "ProcedureRequest",
+                "ProcessRequest",
+                "ProcessResponse",
+                "Provenance",
+                "Questionnaire",
+                "QuestionnaireResponse",
+                "ReferralRequest",
+                "RelatedPerson",
+                "Resource",
+                "RiskAssessment",
+                "Schedule",
+                "SearchParameter",
+                "Slot",
+                "Specimen",
+                "StructureDefinition",
+                "Subscription",
+                "Substance",
+                "SupplyDelivery",
+                "SupplyRequest",
+                "TestScript",
+                "ValueSet",
+                "VisionPrescription",
+            ],
+        );
         Some(
-            match code {
-                "Account" => Self::Account,
-                "AllergyIntolerance" => Self::AllergyIntolerance,
-                "Appointment" => Self::Appointment,
-                "AppointmentResponse" => Self::AppointmentResponse,
-                "AuditEvent" => Self::AuditEvent,
-                "Basic" => Self::Basic,
-                "Binary" => Self::Binary,
-                "BodySite" => Self::BodySite,
-                "Bundle" => Self::Bundle,
-                "CarePlan" => Self::CarePlan,
-                "Claim" => Self::Claim,
-                "ClaimResponse" => Self::ClaimResponse,
-                "ClinicalImpression" => Self::ClinicalImpression,
-                "Communication" => Self::Communication,
-                "CommunicationRequest" => Self::CommunicationRequest,
-                "Composition" => Self::Composition,
-                "ConceptMap" => Self::ConceptMap,
-                "Condition" => Self::Condition,
-                "Conformance" => Self::Conformance,
-                "Contract" => Self::Contract,
-                "Coverage" => Self::Coverage,
-                "DataElement" => Self::DataElement,
-                "DetectedIssue" => Self::DetectedIssue,
-                "Device" => Self::Device,
-                "DeviceComponent" => Self::DeviceComponent,
-                "DeviceMetric" => Self::DeviceMetric,
-                "DeviceUseRequest" => Self::DeviceUseRequest,
-                "DeviceUseStatement" => Self::DeviceUseStatement,
-                "DiagnosticOrder" => Self::DiagnosticOrder,
-                "DiagnosticReport" => Self::DiagnosticReport,
-                "DocumentManifest" => Self::DocumentManifest,
-                "DocumentReference" => Self::DocumentReference,
-                "DomainResource" => Self::DomainResource,
-                "EligibilityRequest" => Self::EligibilityRequest,
-                "EligibilityResponse" => Self::EligibilityResponse,
-                "Encounter" => Self::Encounter,
-                "EnrollmentRequest" => Self::EnrollmentRequest,
-                "EnrollmentResponse" => Self::EnrollmentResponse,
-                "EpisodeOfCare" => Self::EpisodeOfCare,
-                "ExplanationOfBenefit" => Self::ExplanationOfBenefit,
-                "FamilyMemberHistory" => Self::FamilyMemberHistory,
-                "Flag" => Self::Flag,
-                "Goal" => Self::Goal,
-                "Group" => Self::Group,
-                "HealthcareService" => Self::HealthcareService,
-                "ImagingObjectSelection" => Self::ImagingObjectSelection,
-                "ImagingStudy" => Self::ImagingStudy,
-                "Immunization" => Self::Immunization,
-                "ImmunizationRecommendation" => Self::ImmunizationRecommendation,
-                "ImplementationGuide" => Self::ImplementationGuide,
-                "List" => Self::List,
-                "Location" => Self::Location,
-                "Media" => Self::Media,
-                "Medication" => Self::Medication,
-                "MedicationAdministration" => Self::MedicationAdministration,
-                "MedicationDispense" => Self::MedicationDispense,
-                "MedicationOrder" => Self::MedicationOrder,
-                "MedicationStatement" => Self::MedicationStatement,
-                "MessageHeader" => Self::MessageHeader,
-                "NamingSystem" => Self::NamingSystem,
-                "NutritionOrder" => Self::NutritionOrder,
-                "Observation" => Self::Observation,
-                "OperationDefinition" => Self::OperationDefinition,
-                "OperationOutcome" => Self::OperationOutcome,
-                "Order" => Self::Order,
-                "OrderResponse" => Self::OrderResponse,
-                "Organization" => Self::Organization,
-                "Parameters" => Self::Parameters,
-                "Patient" => Self::Patient,
-                "PaymentNotice" => Self::PaymentNotice,
-                "PaymentReconciliation" => Self::PaymentReconciliation,
-                "Person" => Self::Person,
-                "Practitioner" => Self::Practitioner,
-                "Procedure" => Self::Procedure,
-                "ProcedureRequest" => Self::ProcedureRequest,
-                "ProcessRequest" => Self::ProcessRequest,
-                "ProcessResponse" => Self::ProcessResponse,
-                "Provenance" => Self::Provenance,
-                "Questionnaire" => Self::Questionnaire,
-                "QuestionnaireResponse" => Self::QuestionnaireResponse,
-                "ReferralRequest" => Self::ReferralRequest,
-                "RelatedPerson" => Self::RelatedPerson,
-                "Resource" => Self::Resource,
-                "RiskAssessment" => Self::RiskAssessment,
-                "Schedule" => Self::Schedule,
-                "SearchParameter" => Self::SearchParameter,
-                "Slot" => Self::Slot,
-                "Specimen" => Self::Specimen,
-                "StructureDefinition" => Self::StructureDefinition,
-                "Subscription" => Self::Subscription,
-                "Substance" => Self::Substance,
-                "SupplyDelivery" => Self::SupplyDelivery,
-                "SupplyRequest" => Self::SupplyRequest,
-                "TestScript" => Self::TestScript,
-                "ValueSet" => Self::ValueSet,
-                "VisionPrescription" => Self::VisionPrescription,
+            match CODES.index(code)? {
+                0usize => Self::Account,
+                1usize => Self::AllergyIntolerance,
+                2usize => Self::Appointment,
+                3usize => Self::AppointmentResponse,
+                4usize => Self::AuditEvent,
+                5usize => Self::Basic,
+                6usize => Self::Binary,
+                7usize => Self::BodySite,
+                8usize => Self::Bundle,
+                9usize => Self::CarePlan,
+                10usize => Self::Claim,
+                11usize => Self::ClaimResponse,
+                12usize => Self::ClinicalImpression,
+                13usize => Self::Communication,
+                14usize => Self::CommunicationRequest,
+                15usize => Self::Composition,
+                16usize => Self::ConceptMap,
+                17usize => Self::Condition,
+                18usize => Self::Conformance,
+                19usize => Self::Contract,
+                20usize => Self::Coverage,
+                21usize => Self::DataElement,
+                22usize => Self::DetectedIssue,
+                23usize => Self::Device,
+                24usize => Self::DeviceComponent,
+                25usize => Self::DeviceMetric,
+                26usize => Self::DeviceUseRequest,
+                27usize => Self::DeviceUseStatement,
+                28usize => Self::DiagnosticOrder,
+                29usize => Self::DiagnosticReport,
+                30usize => Self::DocumentManifest,
+                31usize => Self::DocumentReference,
+                32usize => Self::DomainResource,
+                33usize => Self::EligibilityRequest,
+                34usize => Self::EligibilityResponse,
+                35usize => Self::Encounter,
+                36usize => Self::EnrollmentRequest,
+                37usize => Self::EnrollmentResponse,
+                38usize => Self::EpisodeOfCare,
+                39usize => Self::ExplanationOfBenefit,
+                40usize => Self::FamilyMemberHistory,
+                41usize => Self::Flag,
+                42usize => Self::Goal,
+                43usize => Self::Group,
+                44usize => Self::HealthcareService,
+                45usize => Self::ImagingObjectSelection,
+                46usize => Self::ImagingStudy,
+                47usize => Self::Immunization,
+                48usize => Self::ImmunizationRecommendation,
+                49usize => Self::ImplementationGuide,
+                50usize => Self::List,
+                51usize => Self::Location,
+                52usize => Self::Media,
+                53usize => Self::Medication,
+                54usize => Self::MedicationAdministration,
+                55usize => Self::MedicationDispense,
+                56usize => Self::MedicationOrder,
+                57usize => Self::MedicationStatement,
+                58usize => Self::MessageHeader,
+                59usize => Self::NamingSystem,
+                60usize => Self::NutritionOrder,
+                61usize => Self::Observation,
+                62usize => Self::OperationDefinition,
+                63usize => Self::OperationOutcome,
+                64usize => Self::Order,
+                65usize => Self::OrderResponse,
+                66usize => Self::Organization,
+                67usize => Self::Parameters,
+                68usize => Self::Patient,
+                69usize => Self::PaymentNotice,
+                70usize => Self::PaymentReconciliation,
+                71usize => Self::Person,
+                72usize => Self::Practitioner,
+                73usize => Self::Procedure,
+                74usize => Self::ProcedureRequest,
+                75usize => Self::ProcessRequest,
+                76usize => Self::ProcessResponse,
+                77usize => Self::Provenance,
+                78usize => Self::Questionnaire,
+                79usize => Self::QuestionnaireResponse,
+                80usize => Self::ReferralRequest,
+                81usize => Self::RelatedPerson,
+                82usize => Self::Resource,
+                83usize => Self::RiskAssessment,
+                84usize => Self::Schedule,
+                85usize => Self::SearchParameter,
+                86usize => Self::Slot,
+                87usize => Self::Specimen,
+                88usize => Self::StructureDefinition,
+                89usize => Self::Subscription,
+                90usize => Self::Substance,
+                91usize => Self::SupplyDelivery,
+                92usize => Self::SupplyRequest,
+                93usize => Self::TestScript,
+                94usize => Self::ValueSet,
+                95usize => Self::VisionPrescription,
                 _ => return None,
             },
         )
@@ -9857,11 +10877,14 @@ pub enum ResourceVersionPolicy {
 impl CodeEnum for ResourceVersionPolicy {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/versioning-policy";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["no-version", "versioned", "versioned-update"],
+        );
         Some(
-            match code {
-                "no-version" => Self::NoVersion,
-                "versioned" => Self::Versioned,
-                "versioned-update" => Self::VersionedUpdate,
+            match CODES.index(code)? {
+                0usize => Self::NoVersion,
+                1usize => Self::Versioned,
+                2usize => Self::VersionedUpdate,
                 _ => return None,
             },
         )
@@ -9915,11 +10938,14 @@ pub enum ResponseType {
 impl CodeEnum for ResponseType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/response-code";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["ok", "transient-error", "fatal-error"],
+        );
         Some(
-            match code {
-                "ok" => Self::Ok,
-                "transient-error" => Self::TransientError,
-                "fatal-error" => Self::FatalError,
+            match CODES.index(code)? {
+                0usize => Self::Ok,
+                1usize => Self::TransientError,
+                2usize => Self::FatalError,
                 _ => return None,
             },
         )
@@ -9971,10 +10997,13 @@ pub enum RestfulConformanceMode {
 impl CodeEnum for RestfulConformanceMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/restful-conformance-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["client", "server"],
+        );
         Some(
-            match code {
-                "client" => Self::Client,
-                "server" => Self::Server,
+            match CODES.index(code)? {
+                0usize => Self::Client,
+                1usize => Self::Server,
                 _ => return None,
             },
         )
@@ -10024,11 +11053,14 @@ pub enum SearchEntryMode {
 impl CodeEnum for SearchEntryMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-entry-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["match", "include", "outcome"],
+        );
         Some(
-            match code {
-                "match" => Self::Match,
-                "include" => Self::Include,
-                "outcome" => Self::Outcome,
+            match CODES.index(code)? {
+                0usize => Self::Match,
+                1usize => Self::Include,
+                2usize => Self::Outcome,
                 _ => return None,
             },
         )
@@ -10095,18 +11127,32 @@ pub enum SearchModifierCode {
 impl CodeEnum for SearchModifierCode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-modifier-code";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "missing",
+                "exact",
+                "contains",
+                "not",
+                "text",
+                "in",
+                "not-in",
+                "below",
+                "above",
+                "type",
+            ],
+        );
         Some(
-            match code {
-                "missing" => Self::Missing,
-                "exact" => Self::Exact,
-                "contains" => Self::Contains,
-                "not" => Self::Not,
-                "text" => Self::Text,
-                "in" => Self::In,
-                "not-in" => Self::NotIn,
-                "below" => Self::Below,
-                "above" => Self::Above,
-                "type" => Self::Type,
+            match CODES.index(code)? {
+                0usize => Self::Missing,
+                1usize => Self::Exact,
+                2usize => Self::Contains,
+                3usize => Self::Not,
+                4usize => Self::Text,
+                5usize => Self::In,
+                6usize => Self::NotIn,
+                7usize => Self::Below,
+                8usize => Self::Above,
+                9usize => Self::Type,
                 _ => return None,
             },
         )
@@ -10184,16 +11230,28 @@ pub enum SearchParamType {
 impl CodeEnum for SearchParamType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-param-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "number",
+                "date",
+                "string",
+                "token",
+                "reference",
+                "composite",
+                "quantity",
+                "uri",
+            ],
+        );
         Some(
-            match code {
-                "number" => Self::Number,
-                "date" => Self::Date,
-                "string" => Self::String,
-                "token" => Self::Token,
-                "reference" => Self::Reference,
-                "composite" => Self::Composite,
-                "quantity" => Self::Quantity,
-                "uri" => Self::Uri,
+            match CODES.index(code)? {
+                0usize => Self::Number,
+                1usize => Self::Date,
+                2usize => Self::String,
+                3usize => Self::Token,
+                4usize => Self::Reference,
+                5usize => Self::Composite,
+                6usize => Self::Quantity,
+                7usize => Self::Uri,
                 _ => return None,
             },
         )
@@ -10255,11 +11313,14 @@ pub enum SlicingRules {
 impl CodeEnum for SlicingRules {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/resource-slicing-rules";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["closed", "open", "openAtEnd"],
+        );
         Some(
-            match code {
-                "closed" => Self::Closed,
-                "open" => Self::Open,
-                "openAtEnd" => Self::OpenAtEnd,
+            match CODES.index(code)? {
+                0usize => Self::Closed,
+                1usize => Self::Open,
+                2usize => Self::OpenAtEnd,
                 _ => return None,
             },
         )
@@ -10314,12 +11375,15 @@ pub enum SlotStatus {
 impl CodeEnum for SlotStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/slotstatus";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["busy", "free", "busy-unavailable", "busy-tentative"],
+        );
         Some(
-            match code {
-                "busy" => Self::Busy,
-                "free" => Self::Free,
-                "busy-unavailable" => Self::BusyUnavailable,
-                "busy-tentative" => Self::BusyTentative,
+            match CODES.index(code)? {
+                0usize => Self::Busy,
+                1usize => Self::Free,
+                2usize => Self::BusyUnavailable,
+                3usize => Self::BusyTentative,
                 _ => return None,
             },
         )
@@ -10377,12 +11441,15 @@ pub enum SpecimenStatus {
 impl CodeEnum for SpecimenStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/specimen-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["available", "unavailable", "unsatisfactory", "entered-in-error"],
+        );
         Some(
-            match code {
-                "available" => Self::Available,
-                "unavailable" => Self::Unavailable,
-                "unsatisfactory" => Self::Unsatisfactory,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Available,
+                1usize => Self::Unavailable,
+                2usize => Self::Unsatisfactory,
+                3usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -10438,11 +11505,14 @@ pub enum StructureDefinitionKind {
 impl CodeEnum for StructureDefinitionKind {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/structure-definition-kind";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["datatype", "resource", "logical"],
+        );
         Some(
-            match code {
-                "datatype" => Self::Datatype,
-                "resource" => Self::Resource,
-                "logical" => Self::Logical,
+            match CODES.index(code)? {
+                0usize => Self::Datatype,
+                1usize => Self::Resource,
+                2usize => Self::Logical,
                 _ => return None,
             },
         )
@@ -10500,13 +11570,16 @@ pub enum SubscriptionChannelType {
 impl CodeEnum for SubscriptionChannelType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/subscription-channel-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["rest-hook", "websocket", "email", "sms", "message"],
+        );
         Some(
-            match code {
-                "rest-hook" => Self::RestHook,
-                "websocket" => Self::Websocket,
-                "email" => Self::Email,
-                "sms" => Self::Sms,
-                "message" => Self::Message,
+            match CODES.index(code)? {
+                0usize => Self::RestHook,
+                1usize => Self::Websocket,
+                2usize => Self::Email,
+                3usize => Self::Sms,
+                4usize => Self::Message,
                 _ => return None,
             },
         )
@@ -10566,12 +11639,15 @@ pub enum SubscriptionStatus {
 impl CodeEnum for SubscriptionStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/subscription-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["requested", "active", "error", "off"],
+        );
         Some(
-            match code {
-                "requested" => Self::Requested,
-                "active" => Self::Active,
-                "error" => Self::Error,
-                "off" => Self::Off,
+            match CODES.index(code)? {
+                0usize => Self::Requested,
+                1usize => Self::Active,
+                2usize => Self::Error,
+                3usize => Self::Off,
                 _ => return None,
             },
         )
@@ -10627,11 +11703,14 @@ pub enum SupplyDeliveryStatus {
 impl CodeEnum for SupplyDeliveryStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/supplydelivery-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["in-progress", "completed", "abandoned"],
+        );
         Some(
-            match code {
-                "in-progress" => Self::InProgress,
-                "completed" => Self::Completed,
-                "abandoned" => Self::Abandoned,
+            match CODES.index(code)? {
+                0usize => Self::InProgress,
+                1usize => Self::Completed,
+                2usize => Self::Abandoned,
                 _ => return None,
             },
         )
@@ -10687,12 +11766,15 @@ pub enum SupplyRequestStatus {
 impl CodeEnum for SupplyRequestStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/supplyrequest-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["requested", "completed", "failed", "cancelled"],
+        );
         Some(
-            match code {
-                "requested" => Self::Requested,
-                "completed" => Self::Completed,
-                "failed" => Self::Failed,
-                "cancelled" => Self::Cancelled,
+            match CODES.index(code)? {
+                0usize => Self::Requested,
+                1usize => Self::Completed,
+                2usize => Self::Failed,
+                3usize => Self::Cancelled,
                 _ => return None,
             },
         )
@@ -10748,11 +11830,14 @@ pub enum SystemRestfulInteraction {
 impl CodeEnum for SystemRestfulInteraction {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/system-restful-interaction";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["transaction", "search-system", "history-system"],
+        );
         Some(
-            match code {
-                "transaction" => Self::Transaction,
-                "search-system" => Self::SearchSystem,
-                "history-system" => Self::HistorySystem,
+            match CODES.index(code)? {
+                0usize => Self::Transaction,
+                1usize => Self::SearchSystem,
+                2usize => Self::HistorySystem,
                 _ => return None,
             },
         )
@@ -10808,12 +11893,15 @@ pub enum TransactionMode {
 impl CodeEnum for TransactionMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/transaction-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["not-supported", "batch", "transaction", "both"],
+        );
         Some(
-            match code {
-                "not-supported" => Self::NotSupported,
-                "batch" => Self::Batch,
-                "transaction" => Self::Transaction,
-                "both" => Self::Both,
+            match CODES.index(code)? {
+                0usize => Self::NotSupported,
+                1usize => Self::Batch,
+                2usize => Self::Transaction,
+                3usize => Self::Both,
                 _ => return None,
             },
         )
@@ -10881,17 +11969,30 @@ pub enum TypeRestfulInteraction {
 impl CodeEnum for TypeRestfulInteraction {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/type-restful-interaction";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "read",
+                "vread",
+                "update",
+                "delete",
+                "history-instance",
+                "validate",
+                "history-type",
+                "create",
+                "search-type",
+            ],
+        );
         Some(
-            match code {
-                "read" => Self::Read,
-                "vread" => Self::Vread,
-                "update" => Self::Update,
-                "delete" => Self::Delete,
-                "history-instance" => Self::HistoryInstance,
-                "validate" => Self::Validate,
-                "history-type" => Self::HistoryType,
-                "create" => Self::Create,
-                "search-type" => Self::SearchType,
+            match CODES.index(code)? {
+                0usize => Self::Read,
+                1usize => Self::Vread,
+                2usize => Self::Update,
+                3usize => Self::Delete,
+                4usize => Self::HistoryInstance,
+                5usize => Self::Validate,
+                6usize => Self::HistoryType,
+                7usize => Self::Create,
+                8usize => Self::SearchType,
                 _ => return None,
             },
         )
@@ -10963,15 +12064,18 @@ pub enum UnitsOfTime {
 impl CodeEnum for UnitsOfTime {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/units-of-time";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["s", "min", "h", "d", "wk", "mo", "a"],
+        );
         Some(
-            match code {
-                "s" => Self::S,
-                "min" => Self::Min,
-                "h" => Self::H,
-                "d" => Self::D,
-                "wk" => Self::Wk,
-                "mo" => Self::Mo,
-                "a" => Self::A,
+            match CODES.index(code)? {
+                0usize => Self::S,
+                1usize => Self::Min,
+                2usize => Self::H,
+                3usize => Self::D,
+                4usize => Self::Wk,
+                5usize => Self::Mo,
+                6usize => Self::A,
                 _ => return None,
             },
         )
@@ -11034,12 +12138,15 @@ pub enum UnknownContentCode {
 impl CodeEnum for UnknownContentCode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/unknown-content-code";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["no", "extensions", "elements", "both"],
+        );
         Some(
-            match code {
-                "no" => Self::No,
-                "extensions" => Self::Extensions,
-                "elements" => Self::Elements,
-                "both" => Self::Both,
+            match CODES.index(code)? {
+                0usize => Self::No,
+                1usize => Self::Extensions,
+                2usize => Self::Elements,
+                3usize => Self::Both,
                 _ => return None,
             },
         )
@@ -11097,12 +12204,15 @@ pub enum Use {
 impl CodeEnum for Use {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/claim-use-link";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["complete", "proposed", "exploratory", "other"],
+        );
         Some(
-            match code {
-                "complete" => Self::Complete,
-                "proposed" => Self::Proposed,
-                "exploratory" => Self::Exploratory,
-                "other" => Self::Other,
+            match CODES.index(code)? {
+                0usize => Self::Complete,
+                1usize => Self::Proposed,
+                2usize => Self::Exploratory,
+                3usize => Self::Other,
                 _ => return None,
             },
         )
@@ -11166,15 +12276,18 @@ pub enum V3CodeSystemConfidentiality {
 impl CodeEnum for V3CodeSystemConfidentiality {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/v3-Confidentiality";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["_Confidentiality", "L", "M", "N", "R", "U", "V"],
+        );
         Some(
-            match code {
-                "_Confidentiality" => Self::Confidentiality,
-                "L" => Self::L,
-                "M" => Self::M,
-                "N" => Self::N,
-                "R" => Self::R,
-                "U" => Self::U,
-                "V" => Self::V,
+            match CODES.index(code)? {
+                0usize => Self::Confidentiality,
+                1usize => Self::L,
+                2usize => Self::M,
+                3usize => Self::N,
+                4usize => Self::R,
+                5usize => Self::U,
+                6usize => Self::V,
                 _ => return None,
             },
         )
@@ -11238,12 +12351,15 @@ pub enum VisionBase {
 impl CodeEnum for VisionBase {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/vision-base-codes";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["up", "down", "in", "out"],
+        );
         Some(
-            match code {
-                "up" => Self::Up,
-                "down" => Self::Down,
-                "in" => Self::In,
-                "out" => Self::Out,
+            match CODES.index(code)? {
+                0usize => Self::Up,
+                1usize => Self::Down,
+                2usize => Self::In,
+                3usize => Self::Out,
                 _ => return None,
             },
         )
@@ -11297,10 +12413,13 @@ pub enum VisionEyes {
 impl CodeEnum for VisionEyes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/vision-eye-codes";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["right", "left"],
+        );
         Some(
-            match code {
-                "right" => Self::Right,
-                "left" => Self::Left,
+            match CODES.index(code)? {
+                0usize => Self::Right,
+                1usize => Self::Left,
                 _ => return None,
             },
         )
@@ -11356,13 +12475,16 @@ pub enum XPathUsageType {
 impl CodeEnum for XPathUsageType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-xpath-usage";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["normal", "phonetic", "nearby", "distance", "other"],
+        );
         Some(
-            match code {
-                "normal" => Self::Normal,
-                "phonetic" => Self::Phonetic,
-                "nearby" => Self::Nearby,
-                "distance" => Self::Distance,
-                "other" => Self::Other,
+            match CODES.index(code)? {
+                0usize => Self::Normal,
+                1usize => Self::Phonetic,
+                2usize => Self::Nearby,
+                3usize => Self::Distance,
+                4usize => Self::Other,
                 _ => return None,
             },
         )

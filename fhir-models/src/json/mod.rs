@@ -12,7 +12,7 @@ pub(crate) mod text;
 mod writer;
 
 pub use error::{Issue, IssueKind, Lenient, ParseError};
-pub use ndjson::{NdjsonError, NdjsonItem, NdjsonReader};
+pub use ndjson::{NdjsonError, NdjsonItem, NdjsonReader, NdjsonWriter};
 pub(crate) use reader::json_number_len;
 pub use reader::{Choice, Reader};
 pub use writer::Writer;
@@ -86,6 +86,27 @@ pub trait FhirJson: Sized {
         let mut w = Writer::compact();
         self.write_json(&mut w);
         w.finish()
+    }
+
+    /// Appends the value's compact FHIR JSON to `out`: for writing many values into one buffer (NDJSON, a
+    /// response body) without a `String` per value. See also [`NdjsonWriter`].
+    ///
+    /// ```
+    /// # #[cfg(feature = "r4-patient")] {
+    /// use fhir_models::{FhirJson, r4::Patient};
+    /// let mut out = String::new();
+    /// for id in ["a", "b"] {
+    ///     let patient = Patient { id: Some(id.into()), ..Default::default() };
+    ///     patient.write_json_into(&mut out);
+    ///     out.push('\n');
+    /// }
+    /// assert_eq!(out, "{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Patient\",\"id\":\"b\"}\n");
+    /// # }
+    /// ```
+    fn write_json_into(&self, out: &mut String) {
+        let mut w = Writer::compact_into(std::mem::take(out));
+        self.write_json(&mut w);
+        *out = w.finish();
     }
 
     /// FHIR JSON indented by two spaces.

@@ -1,8 +1,9 @@
-//! NDJSON (one resource per line, as bulk `$export` writes it) read from any [`BufRead`] as typed values.
+//! NDJSON (one resource per line, as bulk `$export` writes it): read from any [`BufRead`] as typed values
+//! ([`NdjsonReader`]), written to any [`Write`] ([`NdjsonWriter`]).
 
 use super::error::{Issue, ParseError};
 use super::{reader, FhirJson};
-use std::io::BufRead;
+use std::io::{BufRead, BufWriter, Write};
 use std::marker::PhantomData;
 
 /// Reads NDJSON from any [`BufRead`] (a file, a decompressor, a network body, a byte slice), one typed value per
@@ -10,8 +11,9 @@ use std::marker::PhantomData;
 /// position like any other problem.
 ///
 /// Every item names its line. A line that cannot be read is an [`NdjsonError::Parse`] and the iteration goes on
-/// with the next line; an I/O error ends it. Lines are read into one reused buffer, so memory stays at the
-/// longest line whatever the length of the stream.
+/// with the next line; an I/O error ends it. A line that lies whole in the input's buffer (always, for a byte
+/// slice) is read in place; others are collected into one reused buffer, so memory stays at the longest line
+/// whatever the length of the stream.
 ///
 /// ```
 /// # #[cfg(feature = "r4-patient")] {
@@ -131,36 +133,135 @@ impl<T: FhirJson, R: BufRead> Iterator for NdjsonReader<T, R> {
 
     fn next(&mut self) -> Option<Self::Item> {
         while !self.done {
-            self.buf.clear();
             let line_offset = self.offset;
-            match self.input.read_until(b'\n', &mut self.buf) {
-                Ok(0) => self.done = true,
-                Ok(n) => {
-                    self.line += 1;
-                    self.offset += n;
-                    if self.buf.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
-                        continue;
-                    }
-                    let read = reader::read_document_bytes::<T>(&self.buf, self.strict);
-                    return Some(match read {
-                        Ok((value, mut issues)) => {
-                            for issue in &mut issues {
-                                self.place(issue, line_offset);
-                            }
-                            Ok(NdjsonItem { line: self.line, value, issues })
-                        }
-                        Err(mut source) => {
-                            self.place(&mut source.issue, line_offset);
-                            Err(NdjsonError::Parse { line: self.line, source })
-                        }
-                    });
+            // A line that lies whole in the input's buffer (always, for a byte slice; nearly always for a
+            // `BufReader`) is read where it is, without copying it into `buf`.
+            let read = match self.input.fill_buf() {
+                Ok([]) => {
+                    self.done = true;
+                    continue;
                 }
+                Ok(available) => match find_newline(available) {
+                    Some(end) => {
+                        let line = &available[..=end];
+                        let read = read_line(line, self.strict);
+                        self.input.consume(end + 1);
+                        Some((end + 1, read))
+                    }
+                    None => None,
+                },
+                Err(e) if e.kind() == std::io::ErrorKind::Interrupted => continue,
                 Err(source) => {
                     self.done = true;
                     return Some(Err(NdjsonError::Io { line: self.line + 1, source }));
                 }
-            }
+            };
+            let (n, read) = match read {
+                Some(done) => done,
+                None => {
+                    // The line goes on past the buffer (or is the last, without a newline): collect it.
+                    self.buf.clear();
+                    match self.input.read_until(b'\n', &mut self.buf) {
+                        Ok(0) => {
+                            self.done = true;
+                            continue;
+                        }
+                        Ok(n) => (n, read_line(&self.buf, self.strict)),
+                        Err(source) => {
+                            self.done = true;
+                            return Some(Err(NdjsonError::Io { line: self.line + 1, source }));
+                        }
+                    }
+                }
+            };
+            self.line += 1;
+            self.offset += n;
+            let read = match read {
+                Line::Blank => continue,
+                Line::Read(read) => read,
+            };
+            return Some(match read {
+                Ok((value, mut issues)) => {
+                    for issue in &mut issues {
+                        self.place(issue, line_offset);
+                    }
+                    Ok(NdjsonItem { line: self.line, value, issues })
+                }
+                Err(mut source) => {
+                    self.place(&mut source.issue, line_offset);
+                    Err(NdjsonError::Parse { line: self.line, source })
+                }
+            });
         }
         None
+    }
+}
+
+/// One line of the stream, read.
+enum Line<T> {
+    /// Only white space: no item.
+    Blank,
+    Read(Result<(T, Vec<Issue>), ParseError>),
+}
+
+fn read_line<T: FhirJson>(line: &[u8], strict: bool) -> Line<T> {
+    if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
+        Line::Blank
+    } else {
+        Line::Read(reader::read_document_bytes::<T>(line, strict))
+    }
+}
+
+/// The offset of the first `\n` in `b` (vectorized: lines are long, and every byte of the stream is searched).
+fn find_newline(b: &[u8]) -> Option<usize> {
+    memchr::memchr(b'\n', b)
+}
+
+/// Writes NDJSON (one compact resource per line, as bulk `$export` does) to any [`Write`], buffered: each
+/// value is written into one reused `String` (no allocation per value once it is large enough), the lines go
+/// to the output in large pieces. Dropping the writer writes what is buffered, ignoring errors, as
+/// [`std::io::BufWriter`] does; call [`NdjsonWriter::finish`] to see them.
+///
+/// ```
+/// # #[cfg(feature = "r4-patient")] {
+/// use fhir_models::json::NdjsonWriter;
+/// use fhir_models::r4::Patient;
+///
+/// let mut ndjson = NdjsonWriter::new(Vec::new());
+/// for id in ["a", "b"] {
+///     ndjson.write(&Patient { id: Some(id.into()), ..Default::default() }).unwrap();
+/// }
+/// let bytes = ndjson.finish().unwrap();
+/// assert_eq!(bytes, b"{\"resourceType\":\"Patient\",\"id\":\"a\"}\n{\"resourceType\":\"Patient\",\"id\":\"b\"}\n");
+/// # }
+/// ```
+pub struct NdjsonWriter<W: Write> {
+    output: BufWriter<W>,
+    line: String,
+}
+
+impl<W: Write> NdjsonWriter<W> {
+    /// A writer of NDJSON to `output` (buffered by 64 KiB).
+    pub fn new(output: W) -> Self {
+        NdjsonWriter { output: BufWriter::with_capacity(64 * 1024, output), line: String::new() }
+    }
+
+    /// Writes `value` as one line.
+    pub fn write<T: FhirJson>(&mut self, value: &T) -> std::io::Result<()> {
+        self.line.clear();
+        value.write_json_into(&mut self.line);
+        self.line.push('\n');
+        self.output.write_all(self.line.as_bytes())
+    }
+
+    /// Writes what is buffered and flushes the output.
+    pub fn flush(&mut self) -> std::io::Result<()> {
+        self.output.flush()
+    }
+
+    /// Writes what is buffered, flushes, and returns the output.
+    pub fn finish(mut self) -> std::io::Result<W> {
+        self.output.flush()?;
+        self.output.into_inner().map_err(std::io::IntoInnerError::into_error)
     }
 }

@@ -33,6 +33,9 @@ pub struct Reader<'a> {
     depth: usize,
     strict: bool,
     path: Vec<Seg>,
+    /// The primitive element being read, after `path`: it is not pushed there, because reading a primitive's
+    /// value pushes nothing, and most elements are primitives (a store instead of a push and a pop).
+    leaf: Option<&'static str>,
     /// Problems found (lenient mode). Their line and column are left at 0 while reading and computed once for
     /// all of them at the end from their byte offsets ([`locate`]), so reading stays linear in the input
     /// whatever the number of problems.
@@ -112,7 +115,7 @@ fn read_input<T: FhirJson>(src: &[u8], text: Option<&str>, strict: bool) -> Resu
     // One allocation for the path of any real document (FHIR nests a dozen levels or so).
     let mut path = Vec::with_capacity(32);
     path.push(Seg::Name(T::TYPE_NAME));
-    let mut r = Reader { src, text, pos: bom, depth: 0, strict, path, issues: Vec::new() };
+    let mut r = Reader { src, text, pos: bom, depth: 0, strict, path, leaf: None, issues: Vec::new() };
     match r.read_root::<T>() {
         Ok(value) => {
             let mut issues = r.issues;
@@ -195,7 +198,8 @@ impl<'a> Reader<'a> {
     /// The FHIR path of what is being read, e.g. `Observation.component[2].value[x]`.
     pub fn path(&self) -> String {
         let mut out = String::new();
-        for seg in &self.path {
+        let leaf = self.leaf.map(Seg::Name);
+        for seg in self.path.iter().chain(leaf.as_ref()) {
             let name = match seg {
                 Seg::Name(n) => *n,
                 Seg::Owned(n) => n.as_str(),
@@ -301,7 +305,20 @@ impl<'a> Reader<'a> {
     /// Enters element `name` (on the path), out of line: one copy of `Vec::push`, not one per element reader.
     #[inline(never)]
     fn push_name(&mut self, name: &'static str) {
+        debug_assert!(self.leaf.is_none(), "reading a primitive's value pushes nothing on the path");
         self.path.push(Seg::Name(name));
+    }
+
+    /// Enters primitive element `name` (see `leaf`), out of line: a call in each generic element reader.
+    #[inline(never)]
+    fn enter_leaf(&mut self, name: &'static str) {
+        self.leaf = Some(name);
+    }
+
+    /// Leaves the primitive element [`Reader::enter_leaf`] entered.
+    #[inline(never)]
+    fn leave_leaf(&mut self) {
+        self.leaf = None;
     }
 
     /// Leaves the element [`Reader::begin_element`] or [`Reader::push_name`] entered (out of line too).
@@ -738,13 +755,14 @@ impl<'a> Reader<'a> {
     #[inline(never)]
     #[doc(hidden)]
     pub fn plain_string(&mut self, slot: &mut Option<String>, name: &'static str) -> Result<(), ParseError> {
-        self.with_name(name, |r| {
-            if slot.is_some() {
-                return r.duplicate();
-            }
-            *slot = r.read_string("a string")?.map(Cow::into_owned);
-            Ok(())
-        })
+        self.leaf = Some(name);
+        let res = if slot.is_some() {
+            self.duplicate()
+        } else {
+            self.read_string("a string").map(|s| *slot = s.map(Cow::into_owned))
+        };
+        self.leaf = None;
+        res
     }
 
     /// A complex element (`"code": {...}`).
@@ -784,6 +802,11 @@ impl<'a> Reader<'a> {
                 let mut item = None;
                 T::read_json_into(r, &mut item)?;
                 if let Some(v) = item {
+                    // Most FHIR lists hold one item (a `coding`, an `identifier`): room for one first, not the
+                    // four `push` makes (a smaller model, cheaper to allocate, touch and free).
+                    if slot.capacity() == 0 {
+                        slot.reserve_exact(1);
+                    }
                     slot.push(v);
                 }
                 Ok(())
@@ -890,9 +913,9 @@ impl<'a> Reader<'a> {
         slot: &mut Option<Primitive<T, E>>,
         name: &'static str,
     ) -> Result<(), ParseError> {
-        self.push_name(name);
+        self.enter_leaf(name);
         let res = self.primitive_value(primitive_slot(slot));
-        self.end_element();
+        self.leave_leaf();
         clear_if_empty(slot);
         res
     }

@@ -24,6 +24,19 @@ impl Writer {
         Writer { indent: Some(indent), ..Writer::compact() }
     }
 
+    /// A writer of compact JSON that appends to `out` (whose text is kept): many values written into one
+    /// buffer, with no allocation once it is large enough. [`Writer::finish`] gives the buffer back.
+    ///
+    /// ```
+    /// use fhir_models::json::Writer;
+    /// let mut w = Writer::compact_into(String::from("[1,"));
+    /// w.raw("2");
+    /// assert_eq!(w.finish(), "[1,2");
+    /// ```
+    pub fn compact_into(out: String) -> Self {
+        Writer { out, indent: None, depth: 0, first: true }
+    }
+
     /// The text written.
     pub fn finish(self) -> String {
         self.out
@@ -85,11 +98,18 @@ impl Writer {
     #[doc(hidden)]
     pub fn key(&mut self, a: &str, b: &str, c: &str) {
         self.sep();
-        self.out.push('"');
-        self.out.push_str(a);
-        self.out.push_str(b);
-        self.out.push_str(c);
-        self.out.push_str(if self.indent.is_some() { "\": " } else { "\":" });
+        let out = &mut self.out;
+        // One capacity check for the whole key; the parts that are empty (most often) are not copied at all.
+        out.reserve(a.len() + b.len() + c.len() + 4);
+        out.push('"');
+        out.push_str(a);
+        if !b.is_empty() {
+            out.push_str(b);
+        }
+        if !c.is_empty() {
+            out.push_str(c);
+        }
+        out.push_str(if self.indent.is_some() { "\": " } else { "\":" });
     }
 
     /// A string value, escaped. Runs of bytes that need no escape are found eight bytes at a time (the reader's
@@ -131,8 +151,24 @@ impl Writer {
     /// An integer value.
     #[doc(hidden)]
     pub fn integer(&mut self, v: i64) {
-        use std::fmt::Write as _;
-        let _ = write!(self.out, "{v}");
+        // Digits from the end of a buffer, without `fmt`'s machinery.
+        let mut digits = [0u8; 20];
+        let mut at = digits.len();
+        let mut n = v.unsigned_abs();
+        loop {
+            at -= 1;
+            digits[at] = b'0' + (n % 10) as u8;
+            n /= 10;
+            if n == 0 {
+                break;
+            }
+        }
+        if v < 0 {
+            self.out.push('-');
+        }
+        for &d in &digits[at..] {
+            self.out.push(char::from(d));
+        }
     }
 
     /// A value written as is (numbers, `true`, `false`, `null`).
@@ -321,5 +357,31 @@ impl Writer {
             }
             self.end_array();
         }
+    }
+}
+
+#[cfg(test)]
+mod tests {
+    use super::Writer;
+
+    #[test]
+    fn integers_are_written_as_rust_formats_them() {
+        for v in [0, 1, -1, 9, 10, -10, 99, 100, 12345, -2147483648, 4294967295, i64::MAX, i64::MIN, i64::MIN + 1] {
+            let mut w = Writer::compact();
+            w.integer(v);
+            assert_eq!(w.finish(), v.to_string());
+        }
+    }
+
+    #[test]
+    fn keys_of_up_to_three_parts() {
+        let mut w = Writer::compact_into("x".to_owned());
+        w.begin_object();
+        w.key("_", "value", "String");
+        w.raw("1");
+        w.key("a", "", "");
+        w.raw("2");
+        w.end_object();
+        assert_eq!(w.finish(), r#"x{"_valueString":1,"a":2}"#);
     }
 }

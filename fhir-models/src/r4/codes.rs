@@ -29,13 +29,16 @@ pub enum AccountStatus {
 impl CodeEnum for AccountStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/account-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "inactive", "entered-in-error", "on-hold", "unknown"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "inactive" => Self::Inactive,
-                "entered-in-error" => Self::EnteredInError,
-                "on-hold" => Self::OnHold,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Inactive,
+                2usize => Self::EnteredInError,
+                3usize => Self::OnHold,
+                4usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -91,10 +94,13 @@ pub enum ActionCardinalityBehavior {
 impl CodeEnum for ActionCardinalityBehavior {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/action-cardinality-behavior";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["single", "multiple"],
+        );
         Some(
-            match code {
-                "single" => Self::Single,
-                "multiple" => Self::Multiple,
+            match CODES.index(code)? {
+                0usize => Self::Single,
+                1usize => Self::Multiple,
                 _ => return None,
             },
         )
@@ -146,11 +152,14 @@ pub enum ActionConditionKind {
 impl CodeEnum for ActionConditionKind {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/action-condition-kind";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["applicability", "start", "stop"],
+        );
         Some(
-            match code {
-                "applicability" => Self::Applicability,
-                "start" => Self::Start,
-                "stop" => Self::Stop,
+            match CODES.index(code)? {
+                0usize => Self::Applicability,
+                1usize => Self::Start,
+                2usize => Self::Stop,
                 _ => return None,
             },
         )
@@ -204,11 +213,14 @@ pub enum ActionGroupingBehavior {
 impl CodeEnum for ActionGroupingBehavior {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/action-grouping-behavior";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["visual-group", "logical-group", "sentence-group"],
+        );
         Some(
-            match code {
-                "visual-group" => Self::VisualGroup,
-                "logical-group" => Self::LogicalGroup,
-                "sentence-group" => Self::SentenceGroup,
+            match CODES.index(code)? {
+                0usize => Self::VisualGroup,
+                1usize => Self::LogicalGroup,
+                2usize => Self::SentenceGroup,
                 _ => return None,
             },
         )
@@ -264,12 +276,15 @@ pub enum ActionParticipantType {
 impl CodeEnum for ActionParticipantType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/action-participant-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["patient", "practitioner", "related-person", "device"],
+        );
         Some(
-            match code {
-                "patient" => Self::Patient,
-                "practitioner" => Self::Practitioner,
-                "related-person" => Self::RelatedPerson,
-                "device" => Self::Device,
+            match CODES.index(code)? {
+                0usize => Self::Patient,
+                1usize => Self::Practitioner,
+                2usize => Self::RelatedPerson,
+                3usize => Self::Device,
                 _ => return None,
             },
         )
@@ -323,10 +338,13 @@ pub enum ActionPrecheckBehavior {
 impl CodeEnum for ActionPrecheckBehavior {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/action-precheck-behavior";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["yes", "no"],
+        );
         Some(
-            match code {
-                "yes" => Self::Yes,
-                "no" => Self::No,
+            match CODES.index(code)? {
+                0usize => Self::Yes,
+                1usize => Self::No,
                 _ => return None,
             },
         )
@@ -390,17 +408,30 @@ pub enum ActionRelationshipType {
 impl CodeEnum for ActionRelationshipType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/action-relationship-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "before-start",
+                "before",
+                "before-end",
+                "concurrent-with-start",
+                "concurrent",
+                "concurrent-with-end",
+                "after-start",
+                "after",
+                "after-end",
+            ],
+        );
         Some(
-            match code {
-                "before-start" => Self::BeforeStart,
-                "before" => Self::Before,
-                "before-end" => Self::BeforeEnd,
-                "concurrent-with-start" => Self::ConcurrentWithStart,
-                "concurrent" => Self::Concurrent,
-                "concurrent-with-end" => Self::ConcurrentWithEnd,
-                "after-start" => Self::AfterStart,
-                "after" => Self::After,
-                "after-end" => Self::AfterEnd,
+            match CODES.index(code)? {
+                0usize => Self::BeforeStart,
+                1usize => Self::Before,
+                2usize => Self::BeforeEnd,
+                3usize => Self::ConcurrentWithStart,
+                4usize => Self::Concurrent,
+                5usize => Self::ConcurrentWithEnd,
+                6usize => Self::AfterStart,
+                7usize => Self::After,
+                8usize => Self::AfterEnd,
                 _ => return None,
             },
         )
@@ -466,11 +497,14 @@ pub enum ActionRequiredBehavior {
 impl CodeEnum for ActionRequiredBehavior {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/action-required-behavior";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["must", "could", "must-unless-documented"],
+        );
         Some(
-            match code {
-                "must" => Self::Must,
-                "could" => Self::Could,
-                "must-unless-documented" => Self::MustUnlessDocumented,
+            match CODES.index(code)? {
+                0usize => Self::Must,
+                1usize => Self::Could,
+                2usize => Self::MustUnlessDocumented,
                 _ => return None,
             },
         )
@@ -530,14 +564,17 @@ pub enum ActionSelectionBehavior {
 impl CodeEnum for ActionSelectionBehavior {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/action-selection-behavior";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["any", "all", "all-or-none", "exactly-one", "at-most-one", "one-or-more"],
+        );
         Some(
-            match code {
-                "any" => Self::Any,
-                "all" => Self::All,
-                "all-or-none" => Self::AllOrNone,
-                "exactly-one" => Self::ExactlyOne,
-                "at-most-one" => Self::AtMostOne,
-                "one-or-more" => Self::OneOrMore,
+            match CODES.index(code)? {
+                0usize => Self::Any,
+                1usize => Self::All,
+                2usize => Self::AllOrNone,
+                3usize => Self::ExactlyOne,
+                4usize => Self::AtMostOne,
+                5usize => Self::OneOrMore,
                 _ => return None,
             },
         )
@@ -595,11 +632,14 @@ pub enum AddressType {
 impl CodeEnum for AddressType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/address-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["postal", "physical", "both"],
+        );
         Some(
-            match code {
-                "postal" => Self::Postal,
-                "physical" => Self::Physical,
-                "both" => Self::Both,
+            match CODES.index(code)? {
+                0usize => Self::Postal,
+                1usize => Self::Physical,
+                2usize => Self::Both,
                 _ => return None,
             },
         )
@@ -654,13 +694,16 @@ pub enum AddressUse {
 impl CodeEnum for AddressUse {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/address-use";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["home", "work", "temp", "old", "billing"],
+        );
         Some(
-            match code {
-                "home" => Self::Home,
-                "work" => Self::Work,
-                "temp" => Self::Temp,
-                "old" => Self::Old,
-                "billing" => Self::Billing,
+            match CODES.index(code)? {
+                0usize => Self::Home,
+                1usize => Self::Work,
+                2usize => Self::Temp,
+                3usize => Self::Old,
+                4usize => Self::Billing,
                 _ => return None,
             },
         )
@@ -735,12 +778,15 @@ pub enum AdministrativeGender {
 impl CodeEnum for AdministrativeGender {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/administrative-gender";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["male", "female", "other", "unknown"],
+        );
         Some(
-            match code {
-                "male" => Self::Male,
-                "female" => Self::Female,
-                "other" => Self::Other,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Male,
+                1usize => Self::Female,
+                2usize => Self::Other,
+                3usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -802,10 +848,13 @@ pub enum AdverseEventActuality {
 impl CodeEnum for AdverseEventActuality {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/adverse-event-actuality";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["actual", "potential"],
+        );
         Some(
-            match code {
-                "actual" => Self::Actual,
-                "potential" => Self::Potential,
+            match CODES.index(code)? {
+                0usize => Self::Actual,
+                1usize => Self::Potential,
                 _ => return None,
             },
         )
@@ -855,11 +904,14 @@ pub enum AggregationMode {
 impl CodeEnum for AggregationMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/resource-aggregation-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["contained", "referenced", "bundled"],
+        );
         Some(
-            match code {
-                "contained" => Self::Contained,
-                "referenced" => Self::Referenced,
-                "bundled" => Self::Bundled,
+            match CODES.index(code)? {
+                0usize => Self::Contained,
+                1usize => Self::Referenced,
+                2usize => Self::Bundled,
                 _ => return None,
             },
         )
@@ -914,12 +966,15 @@ pub enum AllergyIntoleranceCategory {
 impl CodeEnum for AllergyIntoleranceCategory {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/allergy-intolerance-category";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["food", "medication", "environment", "biologic"],
+        );
         Some(
-            match code {
-                "food" => Self::Food,
-                "medication" => Self::Medication,
-                "environment" => Self::Environment,
-                "biologic" => Self::Biologic,
+            match CODES.index(code)? {
+                0usize => Self::Food,
+                1usize => Self::Medication,
+                2usize => Self::Environment,
+                3usize => Self::Biologic,
                 _ => return None,
             },
         )
@@ -975,11 +1030,14 @@ pub enum AllergyIntoleranceCriticality {
 impl CodeEnum for AllergyIntoleranceCriticality {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/allergy-intolerance-criticality";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["low", "high", "unable-to-assess"],
+        );
         Some(
-            match code {
-                "low" => Self::Low,
-                "high" => Self::High,
-                "unable-to-assess" => Self::UnableToAssess,
+            match CODES.index(code)? {
+                0usize => Self::Low,
+                1usize => Self::High,
+                2usize => Self::UnableToAssess,
                 _ => return None,
             },
         )
@@ -1033,11 +1091,14 @@ pub enum AllergyIntoleranceSeverity {
 impl CodeEnum for AllergyIntoleranceSeverity {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/reaction-event-severity";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["mild", "moderate", "severe"],
+        );
         Some(
-            match code {
-                "mild" => Self::Mild,
-                "moderate" => Self::Moderate,
-                "severe" => Self::Severe,
+            match CODES.index(code)? {
+                0usize => Self::Mild,
+                1usize => Self::Moderate,
+                2usize => Self::Severe,
                 _ => return None,
             },
         )
@@ -1089,10 +1150,13 @@ pub enum AllergyIntoleranceType {
 impl CodeEnum for AllergyIntoleranceType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/allergy-intolerance-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["allergy", "intolerance"],
+        );
         Some(
-            match code {
-                "allergy" => Self::Allergy,
-                "intolerance" => Self::Intolerance,
+            match CODES.index(code)? {
+                0usize => Self::Allergy,
+                1usize => Self::Intolerance,
                 _ => return None,
             },
         )
@@ -1159,18 +1223,32 @@ pub enum AppointmentStatus {
 impl CodeEnum for AppointmentStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/appointmentstatus";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "proposed",
+                "pending",
+                "booked",
+                "arrived",
+                "fulfilled",
+                "cancelled",
+                "noshow",
+                "entered-in-error",
+                "checked-in",
+                "waitlist",
+            ],
+        );
         Some(
-            match code {
-                "proposed" => Self::Proposed,
-                "pending" => Self::Pending,
-                "booked" => Self::Booked,
-                "arrived" => Self::Arrived,
-                "fulfilled" => Self::Fulfilled,
-                "cancelled" => Self::Cancelled,
-                "noshow" => Self::Noshow,
-                "entered-in-error" => Self::EnteredInError,
-                "checked-in" => Self::CheckedIn,
-                "waitlist" => Self::Waitlist,
+            match CODES.index(code)? {
+                0usize => Self::Proposed,
+                1usize => Self::Pending,
+                2usize => Self::Booked,
+                3usize => Self::Arrived,
+                4usize => Self::Fulfilled,
+                5usize => Self::Cancelled,
+                6usize => Self::Noshow,
+                7usize => Self::EnteredInError,
+                8usize => Self::CheckedIn,
+                9usize => Self::Waitlist,
                 _ => return None,
             },
         )
@@ -1236,10 +1314,13 @@ pub enum AssertionDirectionType {
 impl CodeEnum for AssertionDirectionType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/assert-direction-codes";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["response", "request"],
+        );
         Some(
-            match code {
-                "response" => Self::Response,
-                "request" => Self::Request,
+            match CODES.index(code)? {
+                0usize => Self::Response,
+                1usize => Self::Request,
                 _ => return None,
             },
         )
@@ -1307,19 +1388,34 @@ pub enum AssertionOperatorType {
 impl CodeEnum for AssertionOperatorType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/assert-operator-codes";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "equals",
+                "notEquals",
+                "in",
+                "notIn",
+                "greaterThan",
+                "lessThan",
+                "empty",
+                "notEmpty",
+                "contains",
+                "notContains",
+                "eval",
+            ],
+        );
         Some(
-            match code {
-                "equals" => Self::Equals,
-                "notEquals" => Self::NotEquals,
-                "in" => Self::In,
-                "notIn" => Self::NotIn,
-                "greaterThan" => Self::GreaterThan,
-                "lessThan" => Self::LessThan,
-                "empty" => Self::Empty,
-                "notEmpty" => Self::NotEmpty,
-                "contains" => Self::Contains,
-                "notContains" => Self::NotContains,
-                "eval" => Self::Eval,
+            match CODES.index(code)? {
+                0usize => Self::Equals,
+                1usize => Self::NotEquals,
+                2usize => Self::In,
+                3usize => Self::NotIn,
+                4usize => Self::GreaterThan,
+                5usize => Self::LessThan,
+                6usize => Self::Empty,
+                7usize => Self::NotEmpty,
+                8usize => Self::Contains,
+                9usize => Self::NotContains,
+                10usize => Self::Eval,
                 _ => return None,
             },
         )
@@ -1407,20 +1503,36 @@ pub enum AssertionResponseTypes {
 impl CodeEnum for AssertionResponseTypes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/assert-response-code-types";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "okay",
+                "created",
+                "noContent",
+                "notModified",
+                "bad",
+                "forbidden",
+                "notFound",
+                "methodNotAllowed",
+                "conflict",
+                "gone",
+                "preconditionFailed",
+                "unprocessable",
+            ],
+        );
         Some(
-            match code {
-                "okay" => Self::Okay,
-                "created" => Self::Created,
-                "noContent" => Self::NoContent,
-                "notModified" => Self::NotModified,
-                "bad" => Self::Bad,
-                "forbidden" => Self::Forbidden,
-                "notFound" => Self::NotFound,
-                "methodNotAllowed" => Self::MethodNotAllowed,
-                "conflict" => Self::Conflict,
-                "gone" => Self::Gone,
-                "preconditionFailed" => Self::PreconditionFailed,
-                "unprocessable" => Self::Unprocessable,
+            match CODES.index(code)? {
+                0usize => Self::Okay,
+                1usize => Self::Created,
+                2usize => Self::NoContent,
+                3usize => Self::NotModified,
+                4usize => Self::Bad,
+                5usize => Self::Forbidden,
+                6usize => Self::NotFound,
+                7usize => Self::MethodNotAllowed,
+                8usize => Self::Conflict,
+                9usize => Self::Gone,
+                10usize => Self::PreconditionFailed,
+                11usize => Self::Unprocessable,
                 _ => return None,
             },
         )
@@ -1496,13 +1608,16 @@ pub enum AuditEventAction {
 impl CodeEnum for AuditEventAction {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/audit-event-action";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["C", "R", "U", "D", "E"],
+        );
         Some(
-            match code {
-                "C" => Self::C,
-                "R" => Self::R,
-                "U" => Self::U,
-                "D" => Self::D,
-                "E" => Self::E,
+            match CODES.index(code)? {
+                0usize => Self::C,
+                1usize => Self::R,
+                2usize => Self::U,
+                3usize => Self::D,
+                4usize => Self::E,
                 _ => return None,
             },
         )
@@ -1564,13 +1679,16 @@ pub enum AuditEventAgentNetworkType {
 impl CodeEnum for AuditEventAgentNetworkType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/network-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["1", "2", "3", "4", "5"],
+        );
         Some(
-            match code {
-                "1" => Self::MachineName,
-                "2" => Self::IpAddress,
-                "3" => Self::TelephoneNumber,
-                "4" => Self::EmailAddress,
-                "5" => Self::Uri,
+            match CODES.index(code)? {
+                0usize => Self::MachineName,
+                1usize => Self::IpAddress,
+                2usize => Self::TelephoneNumber,
+                3usize => Self::EmailAddress,
+                4usize => Self::Uri,
                 _ => return None,
             },
         )
@@ -1630,12 +1748,15 @@ pub enum AuditEventOutcome {
 impl CodeEnum for AuditEventOutcome {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/audit-event-outcome";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["0", "4", "8", "12"],
+        );
         Some(
-            match code {
-                "0" => Self::Success,
-                "4" => Self::MinorFailure,
-                "8" => Self::SeriousFailure,
-                "12" => Self::MajorFailure,
+            match CODES.index(code)? {
+                0usize => Self::Success,
+                1usize => Self::MinorFailure,
+                2usize => Self::SeriousFailure,
+                3usize => Self::MajorFailure,
                 _ => return None,
             },
         )
@@ -1691,12 +1812,15 @@ pub enum BindingStrength {
 impl CodeEnum for BindingStrength {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/binding-strength";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["required", "extensible", "preferred", "example"],
+        );
         Some(
-            match code {
-                "required" => Self::Required,
-                "extensible" => Self::Extensible,
-                "preferred" => Self::Preferred,
-                "example" => Self::Example,
+            match CODES.index(code)? {
+                0usize => Self::Required,
+                1usize => Self::Extensible,
+                2usize => Self::Preferred,
+                3usize => Self::Example,
                 _ => return None,
             },
         )
@@ -1755,13 +1879,16 @@ pub enum BiologicallyDerivedProductCategory {
 impl CodeEnum for BiologicallyDerivedProductCategory {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/product-category";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["organ", "tissue", "fluid", "cells", "biologicalAgent"],
+        );
         Some(
-            match code {
-                "organ" => Self::Organ,
-                "tissue" => Self::Tissue,
-                "fluid" => Self::Fluid,
-                "cells" => Self::Cells,
-                "biologicalAgent" => Self::BiologicalAgent,
+            match CODES.index(code)? {
+                0usize => Self::Organ,
+                1usize => Self::Tissue,
+                2usize => Self::Fluid,
+                3usize => Self::Cells,
+                4usize => Self::BiologicalAgent,
                 _ => return None,
             },
         )
@@ -1817,10 +1944,13 @@ pub enum BiologicallyDerivedProductStatus {
 impl CodeEnum for BiologicallyDerivedProductStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/product-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["available", "unavailable"],
+        );
         Some(
-            match code {
-                "available" => Self::Available,
-                "unavailable" => Self::Unavailable,
+            match CODES.index(code)? {
+                0usize => Self::Available,
+                1usize => Self::Unavailable,
                 _ => return None,
             },
         )
@@ -1872,11 +2002,14 @@ pub enum BiologicallyDerivedProductStorageScale {
 impl CodeEnum for BiologicallyDerivedProductStorageScale {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/product-storage-scale";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["farenheit", "celsius", "kelvin"],
+        );
         Some(
-            match code {
-                "farenheit" => Self::Farenheit,
-                "celsius" => Self::Celsius,
-                "kelvin" => Self::Kelvin,
+            match CODES.index(code)? {
+                0usize => Self::Farenheit,
+                1usize => Self::Celsius,
+                2usize => Self::Kelvin,
                 _ => return None,
             },
         )
@@ -1940,17 +2073,30 @@ pub enum BundleType {
 impl CodeEnum for BundleType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/bundle-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "document",
+                "message",
+                "transaction",
+                "transaction-response",
+                "batch",
+                "batch-response",
+                "history",
+                "searchset",
+                "collection",
+            ],
+        );
         Some(
-            match code {
-                "document" => Self::Document,
-                "message" => Self::Message,
-                "transaction" => Self::Transaction,
-                "transaction-response" => Self::TransactionResponse,
-                "batch" => Self::Batch,
-                "batch-response" => Self::BatchResponse,
-                "history" => Self::History,
-                "searchset" => Self::Searchset,
-                "collection" => Self::Collection,
+            match CODES.index(code)? {
+                0usize => Self::Document,
+                1usize => Self::Message,
+                2usize => Self::Transaction,
+                3usize => Self::TransactionResponse,
+                4usize => Self::Batch,
+                5usize => Self::BatchResponse,
+                6usize => Self::History,
+                7usize => Self::Searchset,
+                8usize => Self::Collection,
                 _ => return None,
             },
         )
@@ -2015,11 +2161,14 @@ pub enum CapabilityStatementKind {
 impl CodeEnum for CapabilityStatementKind {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/capability-statement-kind";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["instance", "capability", "requirements"],
+        );
         Some(
-            match code {
-                "instance" => Self::Instance,
-                "capability" => Self::Capability,
-                "requirements" => Self::Requirements,
+            match CODES.index(code)? {
+                0usize => Self::Instance,
+                1usize => Self::Capability,
+                2usize => Self::Requirements,
                 _ => return None,
             },
         )
@@ -2083,16 +2232,28 @@ pub enum CarePlanActivityKind {
 impl CodeEnum for CarePlanActivityKind {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/care-plan-activity-kind";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "Appointment",
+                "CommunicationRequest",
+                "DeviceRequest",
+                "MedicationRequest",
+                "NutritionOrder",
+                "Task",
+                "ServiceRequest",
+                "VisionPrescription",
+            ],
+        );
         Some(
-            match code {
-                "Appointment" => Self::Appointment,
-                "CommunicationRequest" => Self::CommunicationRequest,
-                "DeviceRequest" => Self::DeviceRequest,
-                "MedicationRequest" => Self::MedicationRequest,
-                "NutritionOrder" => Self::NutritionOrder,
-                "Task" => Self::Task,
-                "ServiceRequest" => Self::ServiceRequest,
-                "VisionPrescription" => Self::VisionPrescription,
+            match CODES.index(code)? {
+                0usize => Self::Appointment,
+                1usize => Self::CommunicationRequest,
+                2usize => Self::DeviceRequest,
+                3usize => Self::MedicationRequest,
+                4usize => Self::NutritionOrder,
+                5usize => Self::Task,
+                6usize => Self::ServiceRequest,
+                7usize => Self::VisionPrescription,
                 _ => return None,
             },
         )
@@ -2168,17 +2329,30 @@ pub enum CarePlanActivityStatus {
 impl CodeEnum for CarePlanActivityStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/care-plan-activity-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "not-started",
+                "scheduled",
+                "in-progress",
+                "on-hold",
+                "completed",
+                "cancelled",
+                "stopped",
+                "unknown",
+                "entered-in-error",
+            ],
+        );
         Some(
-            match code {
-                "not-started" => Self::NotStarted,
-                "scheduled" => Self::Scheduled,
-                "in-progress" => Self::InProgress,
-                "on-hold" => Self::OnHold,
-                "completed" => Self::Completed,
-                "cancelled" => Self::Cancelled,
-                "stopped" => Self::Stopped,
-                "unknown" => Self::Unknown,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::NotStarted,
+                1usize => Self::Scheduled,
+                2usize => Self::InProgress,
+                3usize => Self::OnHold,
+                4usize => Self::Completed,
+                5usize => Self::Cancelled,
+                6usize => Self::Stopped,
+                7usize => Self::Unknown,
+                8usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -2246,12 +2420,15 @@ pub enum CarePlanIntent {
 impl CodeEnum for CarePlanIntent {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/care-plan-intent";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["proposal", "plan", "order", "option"],
+        );
         Some(
-            match code {
-                "proposal" => Self::Proposal,
-                "plan" => Self::Plan,
-                "order" => Self::Order,
-                "option" => Self::Option,
+            match CODES.index(code)? {
+                0usize => Self::Proposal,
+                1usize => Self::Plan,
+                2usize => Self::Order,
+                3usize => Self::Option,
                 _ => return None,
             },
         )
@@ -2311,13 +2488,16 @@ pub enum CareTeamStatus {
 impl CodeEnum for CareTeamStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/care-team-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["proposed", "active", "suspended", "inactive", "entered-in-error"],
+        );
         Some(
-            match code {
-                "proposed" => Self::Proposed,
-                "active" => Self::Active,
-                "suspended" => Self::Suspended,
-                "inactive" => Self::Inactive,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Proposed,
+                1usize => Self::Active,
+                2usize => Self::Suspended,
+                3usize => Self::Inactive,
+                4usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -2373,10 +2553,13 @@ pub enum CatalogEntryRelationType {
 impl CodeEnum for CatalogEntryRelationType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/relation-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["triggers", "is-replaced-by"],
+        );
         Some(
-            match code {
-                "triggers" => Self::Triggers,
-                "is-replaced-by" => Self::IsReplacedBy,
+            match CODES.index(code)? {
+                0usize => Self::Triggers,
+                1usize => Self::IsReplacedBy,
                 _ => return None,
             },
         )
@@ -2436,15 +2619,26 @@ pub enum ChargeItemStatus {
 impl CodeEnum for ChargeItemStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/chargeitem-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "planned",
+                "billable",
+                "not-billable",
+                "aborted",
+                "billed",
+                "entered-in-error",
+                "unknown",
+            ],
+        );
         Some(
-            match code {
-                "planned" => Self::Planned,
-                "billable" => Self::Billable,
-                "not-billable" => Self::NotBillable,
-                "aborted" => Self::Aborted,
-                "billed" => Self::Billed,
-                "entered-in-error" => Self::EnteredInError,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Planned,
+                1usize => Self::Billable,
+                2usize => Self::NotBillable,
+                3usize => Self::Aborted,
+                4usize => Self::Billed,
+                5usize => Self::EnteredInError,
+                6usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -2524,12 +2718,15 @@ pub enum ClaimProcessingCodes {
 impl CodeEnum for ClaimProcessingCodes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/remittance-outcome";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["queued", "complete", "error", "partial"],
+        );
         Some(
-            match code {
-                "queued" => Self::Queued,
-                "complete" => Self::Complete,
-                "error" => Self::Error,
-                "partial" => Self::Partial,
+            match CODES.index(code)? {
+                0usize => Self::Queued,
+                1usize => Self::Complete,
+                2usize => Self::Error,
+                3usize => Self::Partial,
                 _ => return None,
             },
         )
@@ -2593,11 +2790,14 @@ pub enum ClinicalImpressionStatus {
 impl CodeEnum for ClinicalImpressionStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/clinicalimpression-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["in-progress", "completed", "entered-in-error"],
+        );
         Some(
-            match code {
-                "in-progress" => Self::InProgress,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::InProgress,
+                1usize => Self::Completed,
+                2usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -2649,10 +2849,13 @@ pub enum CodeSearchSupport {
 impl CodeEnum for CodeSearchSupport {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/code-search-support";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["explicit", "all"],
+        );
         Some(
-            match code {
-                "explicit" => Self::Explicit,
-                "all" => Self::All,
+            match CODES.index(code)? {
+                0usize => Self::Explicit,
+                1usize => Self::All,
                 _ => return None,
             },
         )
@@ -2708,13 +2911,16 @@ pub enum CodeSystemContentMode {
 impl CodeEnum for CodeSystemContentMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/codesystem-content-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["not-present", "example", "fragment", "complete", "supplement"],
+        );
         Some(
-            match code {
-                "not-present" => Self::NotPresent,
-                "example" => Self::Example,
-                "fragment" => Self::Fragment,
-                "complete" => Self::Complete,
-                "supplement" => Self::Supplement,
+            match CODES.index(code)? {
+                0usize => Self::NotPresent,
+                1usize => Self::Example,
+                2usize => Self::Fragment,
+                3usize => Self::Complete,
+                4usize => Self::Supplement,
                 _ => return None,
             },
         )
@@ -2774,12 +2980,15 @@ pub enum CodeSystemHierarchyMeaning {
 impl CodeEnum for CodeSystemHierarchyMeaning {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/codesystem-hierarchy-meaning";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["grouped-by", "is-a", "part-of", "classified-with"],
+        );
         Some(
-            match code {
-                "grouped-by" => Self::GroupedBy,
-                "is-a" => Self::IsA,
-                "part-of" => Self::PartOf,
-                "classified-with" => Self::ClassifiedWith,
+            match CODES.index(code)? {
+                0usize => Self::GroupedBy,
+                1usize => Self::IsA,
+                2usize => Self::PartOf,
+                3usize => Self::ClassifiedWith,
                 _ => return None,
             },
         )
@@ -2839,13 +3048,16 @@ pub enum CompartmentType {
 impl CodeEnum for CompartmentType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/compartment-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["Patient", "Encounter", "RelatedPerson", "Practitioner", "Device"],
+        );
         Some(
-            match code {
-                "Patient" => Self::Patient,
-                "Encounter" => Self::Encounter,
-                "RelatedPerson" => Self::RelatedPerson,
-                "Practitioner" => Self::Practitioner,
-                "Device" => Self::Device,
+            match CODES.index(code)? {
+                0usize => Self::Patient,
+                1usize => Self::Encounter,
+                2usize => Self::RelatedPerson,
+                3usize => Self::Practitioner,
+                4usize => Self::Device,
                 _ => return None,
             },
         )
@@ -2905,12 +3117,15 @@ pub enum CompositionAttestationMode {
 impl CodeEnum for CompositionAttestationMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/composition-attestation-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["personal", "professional", "legal", "official"],
+        );
         Some(
-            match code {
-                "personal" => Self::Personal,
-                "professional" => Self::Professional,
-                "legal" => Self::Legal,
-                "official" => Self::Official,
+            match CODES.index(code)? {
+                0usize => Self::Personal,
+                1usize => Self::Professional,
+                2usize => Self::Legal,
+                3usize => Self::Official,
                 _ => return None,
             },
         )
@@ -2968,12 +3183,15 @@ pub enum CompositionStatus {
 impl CodeEnum for CompositionStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/composition-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["preliminary", "final", "amended", "entered-in-error"],
+        );
         Some(
-            match code {
-                "preliminary" => Self::Preliminary,
-                "final" => Self::Final,
-                "amended" => Self::Amended,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Preliminary,
+                1usize => Self::Final,
+                2usize => Self::Amended,
+                3usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -3043,18 +3261,32 @@ pub enum ConceptMapEquivalence {
 impl CodeEnum for ConceptMapEquivalence {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/concept-map-equivalence";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "relatedto",
+                "equivalent",
+                "equal",
+                "wider",
+                "subsumes",
+                "narrower",
+                "specializes",
+                "inexact",
+                "unmatched",
+                "disjoint",
+            ],
+        );
         Some(
-            match code {
-                "relatedto" => Self::Relatedto,
-                "equivalent" => Self::Equivalent,
-                "equal" => Self::Equal,
-                "wider" => Self::Wider,
-                "subsumes" => Self::Subsumes,
-                "narrower" => Self::Narrower,
-                "specializes" => Self::Specializes,
-                "inexact" => Self::Inexact,
-                "unmatched" => Self::Unmatched,
-                "disjoint" => Self::Disjoint,
+            match CODES.index(code)? {
+                0usize => Self::Relatedto,
+                1usize => Self::Equivalent,
+                2usize => Self::Equal,
+                3usize => Self::Wider,
+                4usize => Self::Subsumes,
+                5usize => Self::Narrower,
+                6usize => Self::Specializes,
+                7usize => Self::Inexact,
+                8usize => Self::Unmatched,
+                9usize => Self::Disjoint,
                 _ => return None,
             },
         )
@@ -3122,11 +3354,14 @@ pub enum ConceptMapGroupUnmappedMode {
 impl CodeEnum for ConceptMapGroupUnmappedMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/conceptmap-unmapped-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["provided", "fixed", "other-map"],
+        );
         Some(
-            match code {
-                "provided" => Self::Provided,
-                "fixed" => Self::Fixed,
-                "other-map" => Self::OtherMap,
+            match CODES.index(code)? {
+                0usize => Self::Provided,
+                1usize => Self::Fixed,
+                2usize => Self::OtherMap,
                 _ => return None,
             },
         )
@@ -3180,11 +3415,14 @@ pub enum ConditionalDeleteStatus {
 impl CodeEnum for ConditionalDeleteStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/conditional-delete-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["not-supported", "single", "multiple"],
+        );
         Some(
-            match code {
-                "not-supported" => Self::NotSupported,
-                "single" => Self::Single,
-                "multiple" => Self::Multiple,
+            match CODES.index(code)? {
+                0usize => Self::NotSupported,
+                1usize => Self::Single,
+                2usize => Self::Multiple,
                 _ => return None,
             },
         )
@@ -3240,12 +3478,15 @@ pub enum ConditionalReadStatus {
 impl CodeEnum for ConditionalReadStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/conditional-read-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["not-supported", "modified-since", "not-match", "full-support"],
+        );
         Some(
-            match code {
-                "not-supported" => Self::NotSupported,
-                "modified-since" => Self::ModifiedSince,
-                "not-match" => Self::NotMatch,
-                "full-support" => Self::FullSupport,
+            match CODES.index(code)? {
+                0usize => Self::NotSupported,
+                1usize => Self::ModifiedSince,
+                2usize => Self::NotMatch,
+                3usize => Self::FullSupport,
                 _ => return None,
             },
         )
@@ -3303,12 +3544,15 @@ pub enum ConsentDataMeaning {
 impl CodeEnum for ConsentDataMeaning {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/consent-data-meaning";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["instance", "related", "dependents", "authoredby"],
+        );
         Some(
-            match code {
-                "instance" => Self::Instance,
-                "related" => Self::Related,
-                "dependents" => Self::Dependents,
-                "authoredby" => Self::Authoredby,
+            match CODES.index(code)? {
+                0usize => Self::Instance,
+                1usize => Self::Related,
+                2usize => Self::Dependents,
+                3usize => Self::Authoredby,
                 _ => return None,
             },
         )
@@ -3362,10 +3606,13 @@ pub enum ConsentProvisionType {
 impl CodeEnum for ConsentProvisionType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/consent-provision-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["deny", "permit"],
+        );
         Some(
-            match code {
-                "deny" => Self::Deny,
-                "permit" => Self::Permit,
+            match CODES.index(code)? {
+                0usize => Self::Deny,
+                1usize => Self::Permit,
                 _ => return None,
             },
         )
@@ -3423,14 +3670,17 @@ pub enum ConsentState {
 impl CodeEnum for ConsentState {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/consent-state-codes";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["draft", "proposed", "active", "rejected", "inactive", "entered-in-error"],
+        );
         Some(
-            match code {
-                "draft" => Self::Draft,
-                "proposed" => Self::Proposed,
-                "active" => Self::Active,
-                "rejected" => Self::Rejected,
-                "inactive" => Self::Inactive,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Draft,
+                1usize => Self::Proposed,
+                2usize => Self::Active,
+                3usize => Self::Rejected,
+                4usize => Self::Inactive,
+                5usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -3486,10 +3736,13 @@ pub enum ConstraintSeverity {
 impl CodeEnum for ConstraintSeverity {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/constraint-severity";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["error", "warning"],
+        );
         Some(
-            match code {
-                "error" => Self::Error,
-                "warning" => Self::Warning,
+            match CODES.index(code)? {
+                0usize => Self::Error,
+                1usize => Self::Warning,
                 _ => return None,
             },
         )
@@ -3546,15 +3799,18 @@ pub enum ContactPointSystem {
 impl CodeEnum for ContactPointSystem {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/contact-point-system";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["phone", "fax", "email", "pager", "url", "sms", "other"],
+        );
         Some(
-            match code {
-                "phone" => Self::Phone,
-                "fax" => Self::Fax,
-                "email" => Self::Email,
-                "pager" => Self::Pager,
-                "url" => Self::Url,
-                "sms" => Self::Sms,
-                "other" => Self::Other,
+            match CODES.index(code)? {
+                0usize => Self::Phone,
+                1usize => Self::Fax,
+                2usize => Self::Email,
+                3usize => Self::Pager,
+                4usize => Self::Url,
+                5usize => Self::Sms,
+                6usize => Self::Other,
                 _ => return None,
             },
         )
@@ -3617,13 +3873,16 @@ pub enum ContactPointUse {
 impl CodeEnum for ContactPointUse {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/contact-point-use";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["home", "work", "temp", "old", "mobile"],
+        );
         Some(
-            match code {
-                "home" => Self::Home,
-                "work" => Self::Work,
-                "temp" => Self::Temp,
-                "old" => Self::Old,
-                "mobile" => Self::Mobile,
+            match CODES.index(code)? {
+                0usize => Self::Home,
+                1usize => Self::Work,
+                2usize => Self::Temp,
+                3usize => Self::Old,
+                4usize => Self::Mobile,
                 _ => return None,
             },
         )
@@ -3704,23 +3963,42 @@ pub enum ContractResourcePublicationStatusCodes {
 impl CodeEnum for ContractResourcePublicationStatusCodes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/contract-publicationstatus";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "amended",
+                "appended",
+                "cancelled",
+                "disputed",
+                "entered-in-error",
+                "executable",
+                "executed",
+                "negotiable",
+                "offered",
+                "policy",
+                "rejected",
+                "renewed",
+                "revoked",
+                "resolved",
+                "terminated",
+            ],
+        );
         Some(
-            match code {
-                "amended" => Self::Amended,
-                "appended" => Self::Appended,
-                "cancelled" => Self::Cancelled,
-                "disputed" => Self::Disputed,
-                "entered-in-error" => Self::EnteredInError,
-                "executable" => Self::Executable,
-                "executed" => Self::Executed,
-                "negotiable" => Self::Negotiable,
-                "offered" => Self::Offered,
-                "policy" => Self::Policy,
-                "rejected" => Self::Rejected,
-                "renewed" => Self::Renewed,
-                "revoked" => Self::Revoked,
-                "resolved" => Self::Resolved,
-                "terminated" => Self::Terminated,
+            match CODES.index(code)? {
+                0usize => Self::Amended,
+                1usize => Self::Appended,
+                2usize => Self::Cancelled,
+                3usize => Self::Disputed,
+                4usize => Self::EnteredInError,
+                5usize => Self::Executable,
+                6usize => Self::Executed,
+                7usize => Self::Negotiable,
+                8usize => Self::Offered,
+                9usize => Self::Policy,
+                10usize => Self::Rejected,
+                11usize => Self::Renewed,
+                12usize => Self::Revoked,
+                13usize => Self::Resolved,
+                14usize => Self::Terminated,
                 _ => return None,
             },
         )
@@ -3822,23 +4100,42 @@ pub enum ContractResourceStatusCodes {
 impl CodeEnum for ContractResourceStatusCodes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/contract-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "amended",
+                "appended",
+                "cancelled",
+                "disputed",
+                "entered-in-error",
+                "executable",
+                "executed",
+                "negotiable",
+                "offered",
+                "policy",
+                "rejected",
+                "renewed",
+                "revoked",
+                "resolved",
+                "terminated",
+            ],
+        );
         Some(
-            match code {
-                "amended" => Self::Amended,
-                "appended" => Self::Appended,
-                "cancelled" => Self::Cancelled,
-                "disputed" => Self::Disputed,
-                "entered-in-error" => Self::EnteredInError,
-                "executable" => Self::Executable,
-                "executed" => Self::Executed,
-                "negotiable" => Self::Negotiable,
-                "offered" => Self::Offered,
-                "policy" => Self::Policy,
-                "rejected" => Self::Rejected,
-                "renewed" => Self::Renewed,
-                "revoked" => Self::Revoked,
-                "resolved" => Self::Resolved,
-                "terminated" => Self::Terminated,
+            match CODES.index(code)? {
+                0usize => Self::Amended,
+                1usize => Self::Appended,
+                2usize => Self::Cancelled,
+                3usize => Self::Disputed,
+                4usize => Self::EnteredInError,
+                5usize => Self::Executable,
+                6usize => Self::Executed,
+                7usize => Self::Negotiable,
+                8usize => Self::Offered,
+                9usize => Self::Policy,
+                10usize => Self::Rejected,
+                11usize => Self::Renewed,
+                12usize => Self::Revoked,
+                13usize => Self::Resolved,
+                14usize => Self::Terminated,
                 _ => return None,
             },
         )
@@ -3916,12 +4213,15 @@ pub enum ContributorType {
 impl CodeEnum for ContributorType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/contributor-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["author", "editor", "reviewer", "endorser"],
+        );
         Some(
-            match code {
-                "author" => Self::Author,
-                "editor" => Self::Editor,
-                "reviewer" => Self::Reviewer,
-                "endorser" => Self::Endorser,
+            match CODES.index(code)? {
+                0usize => Self::Author,
+                1usize => Self::Editor,
+                2usize => Self::Reviewer,
+                3usize => Self::Endorser,
                 _ => return None,
             },
         )
@@ -4332,190 +4632,376 @@ pub enum Currencies {
 impl CodeEnum for Currencies {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/currencies";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "AED",
+                "AFN",
+                "ALL",
+                "AMD",
+                "ANG",
+                "AOA",
+                "ARS",
+                "AUD",
+                "AWG",
+                "AZN",
+                "BAM",
+                "BBD",
+                "BDT",
+                "BGN",
+                "BHD",
+                "BIF",
+                "BMD",
+                "BND",
+                "BOB",
+                "BOV",
+                "BRL",
+                "BSD",
+                "BTN",
+                "BWP",
+                "BYN",
+                "BZD",
+                "CAD",
+                "CDF",
+                "CHE",
+                "CHF",
+                "CHW",
+                "CLF",
+                "CLP",
+                "CNY",
+                "COP",
+                "COU",
+                "CRC",
+                "CUC",
+                "CUP",
+                "CVE",
+                "CZK",
+                "DJF",
+                "DKK",
+                "DOP",
+                "DZD",
+                "EGP",
+                "ERN",
+                "ETB",
+                "EUR",
+                "FJD",
+                "FKP",
+                "GBP",
+                "GEL",
+                "GGP",
+                "GHS",
+                "GIP",
+                "GMD",
+                "GNF",
+                "GTQ",
+                "GYD",
+                "HKD",
+                "HNL",
+                "HRK",
+                "HTG",
+                "HUF",
+                "IDR",
+                "ILS",
+                "IMP",
+                "INR",
+                "IQD",
+                "IRR",
+                "ISK",
+                "JEP",
+                "JMD",
+                "JOD",
+                "JPY",
+                "KES",
+                "KGS",
+                "KHR",
+                "KMF",
+                "KPW",
+                "KRW",
+                "KWD",
+                "KYD",
+                "KZT",
+                "LAK",
+                "LBP",
+                "LKR",
+                "LRD",
+                "LSL",
+                "LYD",
+                "MAD",
+                "MDL",
+                "MGA",
+                "MKD",
+                "MMK",
+                "MNT",
+                "MOP",
+                "MRU",
+                "MUR",
+                "MVR",
+                "MWK",
+                "MXN",
+                "MXV",
+                "MYR",
+                "MZN",
+                "NAD",
+                "NGN",
+                "NIO",
+                "NOK",
+                "NPR",
+                "NZD",
+                "OMR",
+                "PAB",
+                "PEN",
+                "PGK",
+                "PHP",
+                "PKR",
+                "PLN",
+                "PYG",
+                "QAR",
+                "RON",
+                "RSD",
+                "RUB",
+                "RWF",
+                "SAR",
+                "SBD",
+                "SCR",
+                "SDG",
+                "SEK",
+                "SGD",
+                "SHP",
+                "SLL",
+                "SOS",
+                "SRD",
+                "SSP",
+                "STN",
+                "SVC",
+                "SYP",
+                "SZL",
+                "THB",
+                "TJS",
+                "TMT",
+                "TND",
+                "TOP",
+                "TRY",
+                "TTD",
+                "TVD",
+                "TWD",
+                "TZS",
+                "UAH",
+                "UGX",
+                "USD",
+                "USN",
+                "UYI",
+                "UYU",
+                "UZS",
+                "VEF",
+                "VND",
+                "VUV",
+                "WST",
+                "XAF",
+                "XAG",
+                "XAU",
+                "XBA",
+                "XBB",
+                "XBC",
+                "XBD",
+                "XCD",
+                "XDR",
+                "XOF",
+                "XPD",
+                "XPF",
+                "XPT",
+                "XSU",
+                "XTS",
+                "XUA",
+                "XXX",
+                "YER",
+                "ZAR",
+                "ZMW",
+                "ZWL",
+            ],
+        );
         Some(
-            match code {
-                "AED" => Self::Aed,
-                "AFN" => Self::Afn,
-                "ALL" => Self::All,
-                "AMD" => Self::Amd,
-                "ANG" => Self::Ang,
-                "AOA" => Self::Aoa,
-                "ARS" => Self::Ars,
-                "AUD" => Self::Aud,
-                "AWG" => Self::Awg,
-                "AZN" => Self::Azn,
-                "BAM" => Self::Bam,
-                "BBD" => Self::Bbd,
-                "BDT" => Self::Bdt,
-                "BGN" => Self::Bgn,
-                "BHD" => Self::Bhd,
-                "BIF" => Self::Bif,
-                "BMD" => Self::Bmd,
-                "BND" => Self::Bnd,
-                "BOB" => Self::Bob,
-                "BOV" => Self::Bov,
-                "BRL" => Self::Brl,
-                "BSD" => Self::Bsd,
-                "BTN" => Self::Btn,
-                "BWP" => Self::Bwp,
-                "BYN" => Self::Byn,
-                "BZD" => Self::Bzd,
-                "CAD" => Self::Cad,
-                "CDF" => Self::Cdf,
-                "CHE" => Self::Che,
-                "CHF" => Self::Chf,
-                "CHW" => Self::Chw,
-                "CLF" => Self::Clf,
-                "CLP" => Self::Clp,
-                "CNY" => Self::Cny,
-                "COP" => Self::Cop,
-                "COU" => Self::Cou,
-                "CRC" => Self::Crc,
-                "CUC" => Self::Cuc,
-                "CUP" => Self::Cup,
-                "CVE" => Self::Cve,
-                "CZK" => Self::Czk,
-                "DJF" => Self::Djf,
-                "DKK" => Self::Dkk,
-                "DOP" => Self::Dop,
-                "DZD" => Self::Dzd,
-                "EGP" => Self::Egp,
-                "ERN" => Self::Ern,
-                "ETB" => Self::Etb,
-                "EUR" => Self::Eur,
-                "FJD" => Self::Fjd,
-                "FKP" => Self::Fkp,
-                "GBP" => Self::Gbp,
-                "GEL" => Self::Gel,
-                "GGP" => Self::Ggp,
-                "GHS" => Self::Ghs,
-                "GIP" => Self::Gip,
-                "GMD" => Self::Gmd,
-                "GNF" => Self::Gnf,
-                "GTQ" => Self::Gtq,
-                "GYD" => Self::Gyd,
-                "HKD" => Self::Hkd,
-                "HNL" => Self::Hnl,
-                "HRK" => Self::Hrk,
-                "HTG" => Self::Htg,
-                "HUF" => Self::Huf,
-                "IDR" => Self::Idr,
-                "ILS" => Self::Ils,
-                "IMP" => Self::Imp,
-                "INR" => Self::Inr,
-                "IQD" => Self::Iqd,
-                "IRR" => Self::Irr,
-                "ISK" => Self::Isk,
-                "JEP" => Self::Jep,
-                "JMD" => Self::Jmd,
-                "JOD" => Self::Jod,
-                "JPY" => Self::Jpy,
-                "KES" => Self::Kes,
-                "KGS" => Self::Kgs,
-                "KHR" => Self::Khr,
-                "KMF" => Self::Kmf,
-                "KPW" => Self::Kpw,
-                "KRW" => Self::Krw,
-                "KWD" => Self::Kwd,
-                "KYD" => Self::Kyd,
-                "KZT" => Self::Kzt,
-                "LAK" => Self::Lak,
-                "LBP" => Self::Lbp,
-                "LKR" => Self::Lkr,
-                "LRD" => Self::Lrd,
-                "LSL" => Self::Lsl,
-                "LYD" => Self::Lyd,
-                "MAD" => Self::Mad,
-                "MDL" => Self::Mdl,
-                "MGA" => Self::Mga,
-                "MKD" => Self::Mkd,
-                "MMK" => Self::Mmk,
-                "MNT" => Self::Mnt,
-                "MOP" => Self::Mop,
-                "MRU" => Self::Mru,
-                "MUR" => Self::Mur,
-                "MVR" => Self::Mvr,
-                "MWK" => Self::Mwk,
-                "MXN" => Self::Mxn,
-                "MXV" => Self::Mxv,
-                "MYR" => Self::Myr,
-                "MZN" => Self::Mzn,
-                "NAD" => Self::Nad,
-                "NGN" => Self::Ngn,
-                "NIO" => Self::Nio,
-                "NOK" => Self::Nok,
-                "NPR" => Self::Npr,
-                "NZD" => Self::Nzd,
-                "OMR" => Self::Omr,
-                "PAB" => Self::Pab,
-                "PEN" => Self::Pen,
-                "PGK" => Self::Pgk,
-                "PHP" => Self::Php,
-                "PKR" => Self::Pkr,
-                "PLN" => Self::Pln,
-                "PYG" => Self::Pyg,
-                "QAR" => Self::Qar,
-                "RON" => Self::Ron,
-                "RSD" => Self::Rsd,
-                "RUB" => Self::Rub,
-                "RWF" => Self::Rwf,
-                "SAR" => Self::Sar,
-                "SBD" => Self::Sbd,
-                "SCR" => Self::Scr,
-                "SDG" => Self::Sdg,
-                "SEK" => Self::Sek,
-                "SGD" => Self::Sgd,
-                "SHP" => Self::Shp,
-                "SLL" => Self::Sll,
-                "SOS" => Self::Sos,
-                "SRD" => Self::Srd,
-                "SSP" => Self::Ssp,
-                "STN" => Self::Stn,
-                "SVC" => Self::Svc,
-                "SYP" => Self::Syp,
-                "SZL" => Self::Szl,
-                "THB" => Self::Thb,
-                "TJS" => Self::Tjs,
-                "TMT" => Self::Tmt,
-                "TND" => Self::Tnd,
-                "TOP" => Self::Top,
-                "TRY" => Self::Try,
-                "TTD" => Self::Ttd,
-                "TVD" => Self::Tvd,
-                "TWD" => Self::Twd,
-                "TZS" => Self::Tzs,
-                "UAH" => Self::Uah,
-                "UGX" => Self::Ugx,
-                "USD" => Self::Usd,
-                "USN" => Self::Usn,
-                "UYI" => Self::Uyi,
-                "UYU" => Self::Uyu,
-                "UZS" => Self::Uzs,
-                "VEF" => Self::Vef,
-                "VND" => Self::Vnd,
-                "VUV" => Self::Vuv,
-                "WST" => Self::Wst,
-                "XAF" => Self::Xaf,
-                "XAG" => Self::Xag,
-                "XAU" => Self::Xau,
-                "XBA" => Self::Xba,
-                "XBB" => Self::Xbb,
-                "XBC" => Self::Xbc,
-                "XBD" => Self::Xbd,
-                "XCD" => Self::Xcd,
-                "XDR" => Self::Xdr,
-                "XOF" => Self::Xof,
-                "XPD" => Self::Xpd,
-                "XPF" => Self::Xpf,
-                "XPT" => Self::Xpt,
-                "XSU" => Self::Xsu,
-                "XTS" => Self::Xts,
-                "XUA" => Self::Xua,
-                "XXX" => Self::Xxx,
-                "YER" => Self::Yer,
-                "ZAR" => Self::Zar,
-                "ZMW" => Self::Zmw,
-                "ZWL" => Self::Zwl,
+            match CODES.index(code)? {
+                0usize => Self::Aed,
+                1usize => Self::Afn,
+                2usize => Self::All,
+                3usize => Self::Amd,
+                4usize => Self::Ang,
+                5usize => Self::Aoa,
+                6usize => Self::Ars,
+                7usize => Self::Aud,
+                8usize => Self::Awg,
+                9usize => Self::Azn,
+                10usize => Self::Bam,
+                11usize => Self::Bbd,
+                12usize => Self::Bdt,
+                13usize => Self::Bgn,
+                14usize => Self::Bhd,
+                15usize => Self::Bif,
+                16usize => Self::Bmd,
+                17usize => Self::Bnd,
+                18usize => Self::Bob,
+                19usize => Self::Bov,
+                20usize => Self::Brl,
+                21usize => Self::Bsd,
+                22usize => Self::Btn,
+                23usize => Self::Bwp,
+                24usize => Self::Byn,
+                25usize => Self::Bzd,
+                26usize => Self::Cad,
+                27usize => Self::Cdf,
+                28usize => Self::Che,
+                29usize => Self::Chf,
+                30usize => Self::Chw,
+                31usize => Self::Clf,
+                32usize => Self::Clp,
+                33usize => Self::Cny,
+                34usize => Self::Cop,
+                35usize => Self::Cou,
+                36usize => Self::Crc,
+                37usize => Self::Cuc,
+                38usize => Self::Cup,
+                39usize => Self::Cve,
+                40usize => Self::Czk,
+                41usize => Self::Djf,
+                42usize => Self::Dkk,
+                43usize => Self::Dop,
+                44usize => Self::Dzd,
+                45usize => Self::Egp,
+                46usize => Self::Ern,
+                47usize => Self::Etb,
+                48usize => Self::Eur,
+                49usize => Self::Fjd,
+                50usize => Self::Fkp,
+                51usize => Self::Gbp,
+                52usize => Self::Gel,
+                53usize => Self::Ggp,
+                54usize => Self::Ghs,
+                55usize => Self::Gip,
+                56usize => Self::Gmd,
+                57usize => Self::Gnf,
+                58usize => Self::Gtq,
+                59usize => Self::Gyd,
+                60usize => Self::Hkd,
+                61usize => Self::Hnl,
+                62usize => Self::Hrk,
+                63usize => Self::Htg,
+                64usize => Self::Huf,
+                65usize => Self::Idr,
+                66usize => Self::Ils,
+                67usize => Self::Imp,
+                68usize => Self::Inr,
+                69usize => Self::Iqd,
+                70usize => Self::Irr,
+                71usize => Self::Isk,
+                72usize => Self::Jep,
+                73usize => Self::Jmd,
+                74usize => Self::Jod,
+                75usize => Self::Jpy,
+                76usize => Self::Kes,
+                77usize => Self::Kgs,
+                78usize => Self::Khr,
+                79usize => Self::Kmf,
+                80usize => Self::Kpw,
+                81usize => Self::Krw,
+                82usize => Self::Kwd,
+                83usize => Self::Kyd,
+                84usize => Self::Kzt,
+                85usize => Self::Lak,
+                86usize => Self::Lbp,
+                87usize => Self::Lkr,
+                88usize => Self::Lrd,
+                89usize => Self::Lsl,
+                90usize => Self::Lyd,
+                91usize => Self::Mad,
+                92usize => Self::Mdl,
+                93usize => Self::Mga,
+                94usize => Self::Mkd,
+                95usize => Self::Mmk,
+                96usize => Self::Mnt,
+                97usize => Self::Mop,
+                98usize => Self::Mru,
+                99usize => Self::Mur,
+                100usize => Self::Mvr,
+                101usize => Self::Mwk,
+                102usize => Self::Mxn,
+                103usize => Self::Mxv,
+                104usize => Self::Myr,
+                105usize => Self::Mzn,
+                106usize => Self::Nad,
+                107usize => Self::Ngn,
+                108usize => Self::Nio,
+                109usize => Self::Nok,
+                110usize => Self::Npr,
+                111usize => Self::Nzd,
+                112usize => Self::Omr,
+                113usize => Self::Pab,
+                114usize => Self::Pen,
+                115usize => Self::Pgk,
+                116usize => Self::Php,
+                117usize => Self::Pkr,
+                118usize => Self::Pln,
+                119usize => Self::Pyg,
+                120usize => Self::Qar,
+                121usize => Self::Ron,
+                122usize => Self::Rsd,
+                123usize => Self::Rub,
+                124usize => Self::Rwf,
+                125usize => Self::Sar,
+                126usize => Self::Sbd,
+                127usize => Self::Scr,
+                128usize => Self::Sdg,
+                129usize => Self::Sek,
+                130usize => Self::Sgd,
+                131usize => Self::Shp,
+                132usize => Self::Sll,
+                133usize => Self::Sos,
+                134usize => Self::Srd,
+                135usize => Self::Ssp,
+                136usize => Self::Stn,
+                137usize => Self::Svc,
+                138usize => Self::Syp,
+                139usize => Self::Szl,
+                140usize => Self::Thb,
+                141usize => Self::Tjs,
+                142usize => Self::Tmt,
+                143usize => Self::Tnd,
+                144usize => Self::Top,
+                145usize => Self::Try,
+                146usize => Self::Ttd,
+                147usize => Self::Tvd,
+                148usize => Self::Twd,
+                149usize => Self::Tzs,
+                150usize => Self::Uah,
+                151usize => Self::Ugx,
+                152usize => Self::Usd,
+                153usize => Self::Usn,
+                154usize => Self::Uyi,
+                155usize => Self::Uyu,
+                156usize => Self::Uzs,
+                157usize => Self::Vef,
+                158usize => Self::Vnd,
+                159usize => Self::Vuv,
+                160usize => Self::Wst,
+                161usize => Self::Xaf,
+                162usize => Self::Xag,
+                163usize => Self::Xau,
+                164usize => Self::Xba,
+                165usize => Self::Xbb,
+                166usize => Self::Xbc,
+                167usize => Self::Xbd,
+                168usize => Self::Xcd,
+                169usize => Self::Xdr,
+                170usize => Self::Xof,
+                171usize => Self::Xpd,
+                172usize => Self::Xpf,
+                173usize => Self::Xpt,
+                174usize => Self::Xsu,
+                175usize => Self::Xts,
+                176usize => Self::Xua,
+                177usize => Self::Xxx,
+                178usize => Self::Yer,
+                179usize => Self::Zar,
+                180usize => Self::Zmw,
+                181usize => Self::Zwl,
                 _ => return None,
             },
         )
@@ -4932,15 +5418,18 @@ pub enum DaysOfWeek {
 impl CodeEnum for DaysOfWeek {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/days-of-week";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["mon", "tue", "wed", "thu", "fri", "sat", "sun"],
+        );
         Some(
-            match code {
-                "mon" => Self::Mon,
-                "tue" => Self::Tue,
-                "wed" => Self::Wed,
-                "thu" => Self::Thu,
-                "fri" => Self::Fri,
-                "sat" => Self::Sat,
-                "sun" => Self::Sun,
+            match CODES.index(code)? {
+                0usize => Self::Mon,
+                1usize => Self::Tue,
+                2usize => Self::Wed,
+                3usize => Self::Thu,
+                4usize => Self::Fri,
+                5usize => Self::Sat,
+                6usize => Self::Sun,
                 _ => return None,
             },
         )
@@ -5001,11 +5490,14 @@ pub enum DetectedIssueSeverity {
 impl CodeEnum for DetectedIssueSeverity {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/detectedissue-severity";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["high", "moderate", "low"],
+        );
         Some(
-            match code {
-                "high" => Self::High,
-                "moderate" => Self::Moderate,
-                "low" => Self::Low,
+            match CODES.index(code)? {
+                0usize => Self::High,
+                1usize => Self::Moderate,
+                2usize => Self::Low,
                 _ => return None,
             },
         )
@@ -5061,12 +5553,15 @@ pub enum DeviceMetricCalibrationState {
 impl CodeEnum for DeviceMetricCalibrationState {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/metric-calibration-state";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["not-calibrated", "calibration-required", "calibrated", "unspecified"],
+        );
         Some(
-            match code {
-                "not-calibrated" => Self::NotCalibrated,
-                "calibration-required" => Self::CalibrationRequired,
-                "calibrated" => Self::Calibrated,
-                "unspecified" => Self::Unspecified,
+            match CODES.index(code)? {
+                0usize => Self::NotCalibrated,
+                1usize => Self::CalibrationRequired,
+                2usize => Self::Calibrated,
+                3usize => Self::Unspecified,
                 _ => return None,
             },
         )
@@ -5124,12 +5619,15 @@ pub enum DeviceMetricCalibrationType {
 impl CodeEnum for DeviceMetricCalibrationType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/metric-calibration-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["unspecified", "offset", "gain", "two-point"],
+        );
         Some(
-            match code {
-                "unspecified" => Self::Unspecified,
-                "offset" => Self::Offset,
-                "gain" => Self::Gain,
-                "two-point" => Self::TwoPoint,
+            match CODES.index(code)? {
+                0usize => Self::Unspecified,
+                1usize => Self::Offset,
+                2usize => Self::Gain,
+                3usize => Self::TwoPoint,
                 _ => return None,
             },
         )
@@ -5187,12 +5685,15 @@ pub enum DeviceMetricCategory {
 impl CodeEnum for DeviceMetricCategory {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/metric-category";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["measurement", "setting", "calculation", "unspecified"],
+        );
         Some(
-            match code {
-                "measurement" => Self::Measurement,
-                "setting" => Self::Setting,
-                "calculation" => Self::Calculation,
-                "unspecified" => Self::Unspecified,
+            match CODES.index(code)? {
+                0usize => Self::Measurement,
+                1usize => Self::Setting,
+                2usize => Self::Calculation,
+                3usize => Self::Unspecified,
                 _ => return None,
             },
         )
@@ -5258,16 +5759,19 @@ pub enum DeviceMetricColor {
 impl CodeEnum for DeviceMetricColor {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/metric-color";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["black", "red", "green", "yellow", "blue", "magenta", "cyan", "white"],
+        );
         Some(
-            match code {
-                "black" => Self::Black,
-                "red" => Self::Red,
-                "green" => Self::Green,
-                "yellow" => Self::Yellow,
-                "blue" => Self::Blue,
-                "magenta" => Self::Magenta,
-                "cyan" => Self::Cyan,
-                "white" => Self::White,
+            match CODES.index(code)? {
+                0usize => Self::Black,
+                1usize => Self::Red,
+                2usize => Self::Green,
+                3usize => Self::Yellow,
+                4usize => Self::Blue,
+                5usize => Self::Magenta,
+                6usize => Self::Cyan,
+                7usize => Self::White,
                 _ => return None,
             },
         )
@@ -5333,12 +5837,15 @@ pub enum DeviceMetricOperationalStatus {
 impl CodeEnum for DeviceMetricOperationalStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/metric-operational-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["on", "off", "standby", "entered-in-error"],
+        );
         Some(
-            match code {
-                "on" => Self::On,
-                "off" => Self::Off,
-                "standby" => Self::Standby,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::On,
+                1usize => Self::Off,
+                2usize => Self::Standby,
+                3usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -5400,14 +5907,24 @@ pub enum DeviceNameType {
 impl CodeEnum for DeviceNameType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/device-nametype";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "udi-label-name",
+                "user-friendly-name",
+                "patient-reported-name",
+                "manufacturer-name",
+                "model-name",
+                "other",
+            ],
+        );
         Some(
-            match code {
-                "udi-label-name" => Self::UdiLabelName,
-                "user-friendly-name" => Self::UserFriendlyName,
-                "patient-reported-name" => Self::PatientReportedName,
-                "manufacturer-name" => Self::ManufacturerName,
-                "model-name" => Self::ModelName,
-                "other" => Self::Other,
+            match CODES.index(code)? {
+                0usize => Self::UdiLabelName,
+                1usize => Self::UserFriendlyName,
+                2usize => Self::PatientReportedName,
+                3usize => Self::ManufacturerName,
+                4usize => Self::ModelName,
+                5usize => Self::Other,
                 _ => return None,
             },
         )
@@ -5473,14 +5990,24 @@ pub enum DeviceUseStatementStatus {
 impl CodeEnum for DeviceUseStatementStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/device-statement-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "active",
+                "completed",
+                "entered-in-error",
+                "intended",
+                "stopped",
+                "on-hold",
+            ],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "intended" => Self::Intended,
-                "stopped" => Self::Stopped,
-                "on-hold" => Self::OnHold,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Completed,
+                2usize => Self::EnteredInError,
+                3usize => Self::Intended,
+                4usize => Self::Stopped,
+                5usize => Self::OnHold,
                 _ => return None,
             },
         )
@@ -5554,18 +6081,32 @@ pub enum DiagnosticReportStatus {
 impl CodeEnum for DiagnosticReportStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/diagnostic-report-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "registered",
+                "partial",
+                "preliminary",
+                "final",
+                "amended",
+                "corrected",
+                "appended",
+                "cancelled",
+                "entered-in-error",
+                "unknown",
+            ],
+        );
         Some(
-            match code {
-                "registered" => Self::Registered,
-                "partial" => Self::Partial,
-                "preliminary" => Self::Preliminary,
-                "final" => Self::Final,
-                "amended" => Self::Amended,
-                "corrected" => Self::Corrected,
-                "appended" => Self::Appended,
-                "cancelled" => Self::Cancelled,
-                "entered-in-error" => Self::EnteredInError,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Registered,
+                1usize => Self::Partial,
+                2usize => Self::Preliminary,
+                3usize => Self::Final,
+                4usize => Self::Amended,
+                5usize => Self::Corrected,
+                6usize => Self::Appended,
+                7usize => Self::Cancelled,
+                8usize => Self::EnteredInError,
+                9usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -5635,13 +6176,16 @@ pub enum DiscriminatorType {
 impl CodeEnum for DiscriminatorType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/discriminator-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["value", "exists", "pattern", "type", "profile"],
+        );
         Some(
-            match code {
-                "value" => Self::Value,
-                "exists" => Self::Exists,
-                "pattern" => Self::Pattern,
-                "type" => Self::Type,
-                "profile" => Self::Profile,
+            match CODES.index(code)? {
+                0usize => Self::Value,
+                1usize => Self::Exists,
+                2usize => Self::Pattern,
+                3usize => Self::Type,
+                4usize => Self::Profile,
                 _ => return None,
             },
         )
@@ -5696,10 +6240,13 @@ pub enum DocumentMode {
 impl CodeEnum for DocumentMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/document-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["producer", "consumer"],
+        );
         Some(
-            match code {
-                "producer" => Self::Producer,
-                "consumer" => Self::Consumer,
+            match CODES.index(code)? {
+                0usize => Self::Producer,
+                1usize => Self::Consumer,
                 _ => return None,
             },
         )
@@ -5751,11 +6298,14 @@ pub enum DocumentReferenceStatus {
 impl CodeEnum for DocumentReferenceStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/document-reference-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["current", "superseded", "entered-in-error"],
+        );
         Some(
-            match code {
-                "current" => Self::Current,
-                "superseded" => Self::Superseded,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Current,
+                1usize => Self::Superseded,
+                2usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -5811,12 +6361,15 @@ pub enum DocumentRelationshipType {
 impl CodeEnum for DocumentRelationshipType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/document-relationship-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["replaces", "transforms", "signs", "appends"],
+        );
         Some(
-            match code {
-                "replaces" => Self::Replaces,
-                "transforms" => Self::Transforms,
-                "signs" => Self::Signs,
-                "appends" => Self::Appends,
+            match CODES.index(code)? {
+                0usize => Self::Replaces,
+                1usize => Self::Transforms,
+                2usize => Self::Signs,
+                3usize => Self::Appends,
                 _ => return None,
             },
         )
@@ -5874,12 +6427,15 @@ pub enum EligibilityRequestPurpose {
 impl CodeEnum for EligibilityRequestPurpose {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/eligibilityrequest-purpose";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["auth-requirements", "benefits", "discovery", "validation"],
+        );
         Some(
-            match code {
-                "auth-requirements" => Self::AuthRequirements,
-                "benefits" => Self::Benefits,
-                "discovery" => Self::Discovery,
-                "validation" => Self::Validation,
+            match CODES.index(code)? {
+                0usize => Self::AuthRequirements,
+                1usize => Self::Benefits,
+                2usize => Self::Discovery,
+                3usize => Self::Validation,
                 _ => return None,
             },
         )
@@ -5937,12 +6493,15 @@ pub enum EligibilityResponsePurpose {
 impl CodeEnum for EligibilityResponsePurpose {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/eligibilityresponse-purpose";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["auth-requirements", "benefits", "discovery", "validation"],
+        );
         Some(
-            match code {
-                "auth-requirements" => Self::AuthRequirements,
-                "benefits" => Self::Benefits,
-                "discovery" => Self::Discovery,
-                "validation" => Self::Validation,
+            match CODES.index(code)? {
+                0usize => Self::AuthRequirements,
+                1usize => Self::Benefits,
+                2usize => Self::Discovery,
+                3usize => Self::Validation,
                 _ => return None,
             },
         )
@@ -5996,10 +6555,13 @@ pub enum EnableWhenBehavior {
 impl CodeEnum for EnableWhenBehavior {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/questionnaire-enable-behavior";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["all", "any"],
+        );
         Some(
-            match code {
-                "all" => Self::All,
-                "any" => Self::Any,
+            match CODES.index(code)? {
+                0usize => Self::All,
+                1usize => Self::Any,
                 _ => return None,
             },
         )
@@ -6057,12 +6619,15 @@ pub enum EncounterLocationStatus {
 impl CodeEnum for EncounterLocationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/encounter-location-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["planned", "active", "reserved", "completed"],
+        );
         Some(
-            match code {
-                "planned" => Self::Planned,
-                "active" => Self::Active,
-                "reserved" => Self::Reserved,
-                "completed" => Self::Completed,
+            match CODES.index(code)? {
+                0usize => Self::Planned,
+                1usize => Self::Active,
+                2usize => Self::Reserved,
+                3usize => Self::Completed,
                 _ => return None,
             },
         )
@@ -6130,17 +6695,30 @@ pub enum EncounterStatus {
 impl CodeEnum for EncounterStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/encounter-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "planned",
+                "arrived",
+                "triaged",
+                "in-progress",
+                "onleave",
+                "finished",
+                "cancelled",
+                "entered-in-error",
+                "unknown",
+            ],
+        );
         Some(
-            match code {
-                "planned" => Self::Planned,
-                "arrived" => Self::Arrived,
-                "triaged" => Self::Triaged,
-                "in-progress" => Self::InProgress,
-                "onleave" => Self::Onleave,
-                "finished" => Self::Finished,
-                "cancelled" => Self::Cancelled,
-                "entered-in-error" => Self::EnteredInError,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Planned,
+                1usize => Self::Arrived,
+                2usize => Self::Triaged,
+                3usize => Self::InProgress,
+                4usize => Self::Onleave,
+                5usize => Self::Finished,
+                6usize => Self::Cancelled,
+                7usize => Self::EnteredInError,
+                8usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -6212,14 +6790,17 @@ pub enum EndpointStatus {
 impl CodeEnum for EndpointStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/endpoint-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "suspended", "error", "off", "entered-in-error", "test"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "suspended" => Self::Suspended,
-                "error" => Self::Error,
-                "off" => Self::Off,
-                "entered-in-error" => Self::EnteredInError,
-                "test" => Self::Test,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Suspended,
+                2usize => Self::Error,
+                3usize => Self::Off,
+                4usize => Self::EnteredInError,
+                5usize => Self::Test,
                 _ => return None,
             },
         )
@@ -6287,15 +6868,26 @@ pub enum EpisodeOfCareStatus {
 impl CodeEnum for EpisodeOfCareStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/episode-of-care-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "planned",
+                "waitlist",
+                "active",
+                "onhold",
+                "finished",
+                "cancelled",
+                "entered-in-error",
+            ],
+        );
         Some(
-            match code {
-                "planned" => Self::Planned,
-                "waitlist" => Self::Waitlist,
-                "active" => Self::Active,
-                "onhold" => Self::Onhold,
-                "finished" => Self::Finished,
-                "cancelled" => Self::Cancelled,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Planned,
+                1usize => Self::Waitlist,
+                2usize => Self::Active,
+                3usize => Self::Onhold,
+                4usize => Self::Finished,
+                5usize => Self::Cancelled,
+                6usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -6355,10 +6947,13 @@ pub enum EventCapabilityMode {
 impl CodeEnum for EventCapabilityMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/event-capability-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["sender", "receiver"],
+        );
         Some(
-            match code {
-                "sender" => Self::Sender,
-                "receiver" => Self::Receiver,
+            match CODES.index(code)? {
+                0usize => Self::Sender,
+                1usize => Self::Receiver,
                 _ => return None,
             },
         )
@@ -6420,16 +7015,28 @@ pub enum EventStatus {
 impl CodeEnum for EventStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/event-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "preparation",
+                "in-progress",
+                "not-done",
+                "on-hold",
+                "stopped",
+                "completed",
+                "entered-in-error",
+                "unknown",
+            ],
+        );
         Some(
-            match code {
-                "preparation" => Self::Preparation,
-                "in-progress" => Self::InProgress,
-                "not-done" => Self::NotDone,
-                "on-hold" => Self::OnHold,
-                "stopped" => Self::Stopped,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Preparation,
+                1usize => Self::InProgress,
+                2usize => Self::NotDone,
+                3usize => Self::OnHold,
+                4usize => Self::Stopped,
+                5usize => Self::Completed,
+                6usize => Self::EnteredInError,
+                7usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -6546,34 +7153,64 @@ pub enum EventTiming {
 impl CodeEnum for EventTiming {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/event-timing";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "MORN",
+                "MORN.early",
+                "MORN.late",
+                "NOON",
+                "AFT",
+                "AFT.early",
+                "AFT.late",
+                "EVE",
+                "EVE.early",
+                "EVE.late",
+                "NIGHT",
+                "PHS",
+                "HS",
+                "WAKE",
+                "C",
+                "CM",
+                "CD",
+                "CV",
+                "AC",
+                "ACM",
+                "ACD",
+                "ACV",
+                "PC",
+                "PCM",
+                "PCD",
+                "PCV",
+            ],
+        );
         Some(
-            match code {
-                "MORN" => Self::Morn,
-                "MORN.early" => Self::MornEarly,
-                "MORN.late" => Self::MornLate,
-                "NOON" => Self::Noon,
-                "AFT" => Self::Aft,
-                "AFT.early" => Self::AftEarly,
-                "AFT.late" => Self::AftLate,
-                "EVE" => Self::Eve,
-                "EVE.early" => Self::EveEarly,
-                "EVE.late" => Self::EveLate,
-                "NIGHT" => Self::Night,
-                "PHS" => Self::Phs,
-                "HS" => Self::Hs,
-                "WAKE" => Self::Wake,
-                "C" => Self::C,
-                "CM" => Self::Cm,
-                "CD" => Self::Cd,
-                "CV" => Self::Cv,
-                "AC" => Self::Ac,
-                "ACM" => Self::Acm,
-                "ACD" => Self::Acd,
-                "ACV" => Self::Acv,
-                "PC" => Self::Pc,
-                "PCM" => Self::Pcm,
-                "PCD" => Self::Pcd,
-                "PCV" => Self::Pcv,
+            match CODES.index(code)? {
+                0usize => Self::Morn,
+                1usize => Self::MornEarly,
+                2usize => Self::MornLate,
+                3usize => Self::Noon,
+                4usize => Self::Aft,
+                5usize => Self::AftEarly,
+                6usize => Self::AftLate,
+                7usize => Self::Eve,
+                8usize => Self::EveEarly,
+                9usize => Self::EveLate,
+                10usize => Self::Night,
+                11usize => Self::Phs,
+                12usize => Self::Hs,
+                13usize => Self::Wake,
+                14usize => Self::C,
+                15usize => Self::Cm,
+                16usize => Self::Cd,
+                17usize => Self::Cv,
+                18usize => Self::Ac,
+                19usize => Self::Acm,
+                20usize => Self::Acd,
+                21usize => Self::Acv,
+                22usize => Self::Pc,
+                23usize => Self::Pcm,
+                24usize => Self::Pcd,
+                25usize => Self::Pcv,
                 _ => return None,
             },
         )
@@ -6672,11 +7309,14 @@ pub enum EvidenceVariableType {
 impl CodeEnum for EvidenceVariableType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/variable-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["dichotomous", "continuous", "descriptive"],
+        );
         Some(
-            match code {
-                "dichotomous" => Self::Dichotomous,
-                "continuous" => Self::Continuous,
-                "descriptive" => Self::Descriptive,
+            match CODES.index(code)? {
+                0usize => Self::Dichotomous,
+                1usize => Self::Continuous,
+                2usize => Self::Descriptive,
                 _ => return None,
             },
         )
@@ -6728,10 +7368,13 @@ pub enum ExampleScenarioActorType {
 impl CodeEnum for ExampleScenarioActorType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/examplescenario-actor-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["person", "entity"],
+        );
         Some(
-            match code {
-                "person" => Self::Person,
-                "entity" => Self::Entity,
+            match CODES.index(code)? {
+                0usize => Self::Person,
+                1usize => Self::Entity,
                 _ => return None,
             },
         )
@@ -6785,12 +7428,15 @@ pub enum ExplanationOfBenefitStatus {
 impl CodeEnum for ExplanationOfBenefitStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/explanationofbenefit-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "cancelled", "draft", "entered-in-error"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "cancelled" => Self::Cancelled,
-                "draft" => Self::Draft,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Cancelled,
+                2usize => Self::Draft,
+                3usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -6844,10 +7490,13 @@ pub enum ExposureState {
 impl CodeEnum for ExposureState {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/exposure-state";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["exposure", "exposure-alternative"],
+        );
         Some(
-            match code {
-                "exposure" => Self::Exposure,
-                "exposure-alternative" => Self::ExposureAlternative,
+            match CODES.index(code)? {
+                0usize => Self::Exposure,
+                1usize => Self::ExposureAlternative,
                 _ => return None,
             },
         )
@@ -6899,11 +7548,14 @@ pub enum ExtensionContextType {
 impl CodeEnum for ExtensionContextType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/extension-context-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["fhirpath", "element", "extension"],
+        );
         Some(
-            match code {
-                "fhirpath" => Self::Fhirpath,
-                "element" => Self::Element,
-                "extension" => Self::Extension,
+            match CODES.index(code)? {
+                0usize => Self::Fhirpath,
+                1usize => Self::Element,
+                2usize => Self::Extension,
                 _ => return None,
             },
         )
@@ -6959,12 +7611,15 @@ pub enum FamilyHistoryStatus {
 impl CodeEnum for FamilyHistoryStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/history-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["partial", "completed", "entered-in-error", "health-unknown"],
+        );
         Some(
-            match code {
-                "partial" => Self::Partial,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "health-unknown" => Self::HealthUnknown,
+            match CODES.index(code)? {
+                0usize => Self::Partial,
+                1usize => Self::Completed,
+                2usize => Self::EnteredInError,
+                3usize => Self::HealthUnknown,
                 _ => return None,
             },
         )
@@ -7441,225 +8096,438 @@ pub enum FhirAllTypes {
 impl CodeEnum for FhirAllTypes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/all-types";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "Address",
+                "Age",
+                "Annotation",
+                "Attachment",
+                "BackboneElement",
+                "CodeableConcept",
+                "Coding",
+                "ContactDetail",
+                "ContactPoint",
+                "Contributor",
+                "Count",
+                "DataRequirement",
+                "Distance",
+                "Dosage",
+                "Duration",
+                "Element",
+                "ElementDefinition",
+                "Expression",
+                "Extension",
+                "HumanName",
+                "Identifier",
+                "MarketingStatus",
+                "Meta",
+                "Money",
+                "MoneyQuantity",
+                "Narrative",
+                "ParameterDefinition",
+                "Period",
+                "Population",
+                "ProdCharacteristic",
+                "ProductShelfLife",
+                "Quantity",
+                "Range",
+                "Ratio",
+                "Reference",
+                "RelatedArtifact",
+                "SampledData",
+                "Signature",
+                "SimpleQuantity",
+                "SubstanceAmount",
+                "Timing",
+                "TriggerDefinition",
+                "UsageContext",
+                "base64Binary",
+                "boolean",
+                "canonical",
+                "code",
+                "date",
+                "dateTime",
+                "decimal",
+                "id",
+                "instant",
+                "integer",
+                "markdown",
+                "oid",
+                "positiveInt",
+                "string",
+                "time",
+                "unsignedInt",
+                "uri",
+                "url",
+                "uuid",
+                "xhtml",
+                "Account",
+                "ActivityDefinition",
+                "AdverseEvent",
+                "AllergyIntolerance",
+                "Appointment",
+                "AppointmentResponse",
+                "AuditEvent",
+                "Basic",
+                "Binary",
+                "BiologicallyDerivedProduct",
+                "BodyStructure",
+                "Bundle",
+                "CapabilityStatement",
+                "CarePlan",
+                "CareTeam",
+                "CatalogEntry",
+                "ChargeItem",
+                "ChargeItemDefinition",
+                "Claim",
+                "ClaimResponse",
+                "ClinicalImpression",
+                "CodeSystem",
+                "Communication",
+                "CommunicationRequest",
+                "CompartmentDefinition",
+                "Composition",
+                "ConceptMap",
+                "Condition",
+                "Consent",
+                "Contract",
+                "Coverage",
+                "CoverageEligibilityRequest",
+                "CoverageEligibilityResponse",
+                "DetectedIssue",
+                "Device",
+                "DeviceDefinition",
+                "DeviceMetric",
+                "DeviceRequest",
+                "DeviceUseStatement",
+                "DiagnosticReport",
+                "DocumentManifest",
+                "DocumentReference",
+                "DomainResource",
+                "EffectEvidenceSynthesis",
+                "Encounter",
+                "Endpoint",
+                "EnrollmentRequest",
+                "EnrollmentResponse",
+                "EpisodeOfCare",
+                "EventDefinition",
+                "Evidence",
+                "EvidenceVariable",
+                "ExampleScenario",
+                "ExplanationOfBenefit",
+                "FamilyMemberHistory",
+                "Flag",
+                "Goal",
+                "GraphDefinition",
+                "Group",
+                "GuidanceResponse",
+                "HealthcareService",
+                "ImagingStudy",
+                "Immunization",
+                "ImmunizationEvaluation",
+                "ImmunizationRecommendation",
+                "ImplementationGuide",
+                "InsurancePlan",
+                "Invoice",
+                "Library",
+                "Linkage",
+                "List",
+                "Location",
+                "Measure",
+                "MeasureReport",
+                "Media",
+                "Medication",
+                "MedicationAdministration",
+                "MedicationDispense",
+                "MedicationKnowledge",
+                "MedicationRequest",
+                "MedicationStatement",
+                "MedicinalProduct",
+                "MedicinalProductAuthorization",
+                "MedicinalProductContraindication",
+                "MedicinalProductIndication",
+                "MedicinalProductIngredient",
+                "MedicinalProductInteraction",
+                "MedicinalProductManufactured",
+                "MedicinalProductPackaged",
+                "MedicinalProductPharmaceutical",
+                "MedicinalProductUndesirableEffect",
+                "MessageDefinition",
+                "MessageHeader",
+                "MolecularSequence",
+                "NamingSystem",
+                "NutritionOrder",
+                "Observation",
+                "ObservationDefinition",
+                "OperationDefinition",
+                "OperationOutcome",
+                "Organization",
+                "OrganizationAffiliation",
+                "Parameters",
+                "Patient",
+                "PaymentNotice",
+                "PaymentReconciliation",
+                "Person",
+                "PlanDefinition",
+                "Practitioner",
+                "PractitionerRole",
+                "Procedure",
+                "Provenance",
+                "Questionnaire",
+                "QuestionnaireResponse",
+                "RelatedPerson",
+                "RequestGroup",
+                "ResearchDefinition",
+                "ResearchElementDefinition",
+                "ResearchStudy",
+                "ResearchSubject",
+                "Resource",
+                "RiskAssessment",
+                "RiskEvidenceSynthesis",
+                "Schedule",
+                "SearchParameter",
+                "ServiceRequest",
+                "Slot",
+                "Specimen",
+                "SpecimenDefinition",
+                "StructureDefinition",
+                "StructureMap",
+                "Subscription",
+                "Substance",
+                "SubstanceNucleicAcid",
+                "SubstancePolymer",
+                "SubstanceProtein",
+                "SubstanceReferenceInformation",
+                "SubstanceSourceMaterial",
+                "SubstanceSpecification",
+                "SupplyDelivery",
+                "SupplyRequest",
+                "Task",
+                "TerminologyCapabilities",
+                "TestReport",
+                "TestScript",
+                "ValueSet",
+                "VerificationResult",
+                "VisionPrescription",
+                "Type",
+                "Any",
+            ],
+        );
         Some(
-            match code {
-                "Address" => Self::Address,
-                "Age" => Self::Age,
-                "Annotation" => Self::Annotation,
-                "Attachment" => Self::Attachment,
-                "BackboneElement" => Self::BackboneElement,
-                "CodeableConcept" => Self::CodeableConcept,
-                "Coding" => Self::Coding,
-                "ContactDetail" => Self::ContactDetail,
-                "ContactPoint" => Self::ContactPoint,
-                "Contributor" => Self::Contributor,
-                "Count" => Self::Count,
-                "DataRequirement" => Self::DataRequirement,
-                "Distance" => Self::Distance,
-                "Dosage" => Self::Dosage,
-                "Duration" => Self::Duration,
-                "Element" => Self::Element,
-                "ElementDefinition" => Self::ElementDefinition,
-                "Expression" => Self::Expression,
-                "Extension" => Self::Extension,
-                "HumanName" => Self::HumanName,
-                "Identifier" => Self::Identifier,
-                "MarketingStatus" => Self::MarketingStatus,
-                "Meta" => Self::Meta,
-                "Money" => Self::Money,
-                "MoneyQuantity" => Self::MoneyQuantity,
-                "Narrative" => Self::Narrative,
-                "ParameterDefinition" => Self::ParameterDefinition,
-                "Period" => Self::Period,
-                "Population" => Self::Population,
-                "ProdCharacteristic" => Self::ProdCharacteristic,
-                "ProductShelfLife" => Self::ProductShelfLife,
-                "Quantity" => Self::Quantity,
-                "Range" => Self::Range,
-                "Ratio" => Self::Ratio,
-                "Reference" => Self::Reference,
-                "RelatedArtifact" => Self::RelatedArtifact,
-                "SampledData" => Self::SampledData,
-                "Signature" => Self::Signature,
-                "SimpleQuantity" => Self::SimpleQuantity,
-                "SubstanceAmount" => Self::SubstanceAmount,
-                "Timing" => Self::Timing,
-                "TriggerDefinition" => Self::TriggerDefinition,
-                "UsageContext" => Self::UsageContext,
-                "base64Binary" => Self::Base64Binary,
-                "boolean" => Self::Boolean,
-                "canonical" => Self::Canonical,
-                "code" => Self::Code,
-                "date" => Self::Date,
-                "dateTime" => Self::DateTime,
-                "decimal" => Self::Decimal,
-                "id" => Self::Id,
-                "instant" => Self::Instant,
-                "integer" => Self::Integer,
-                "markdown" => Self::Markdown,
-                "oid" => Self::Oid,
-                "positiveInt" => Self::PositiveInt,
-                "string" => Self::String,
-                "time" => Self::Time,
-                "unsignedInt" => Self::UnsignedInt,
-                "uri" => Self::Uri,
-                "url" => Self::Url,
-                "uuid" => Self::Uuid,
-                "xhtml" => Self::Xhtml,
-                "Account" => Self::Account,
-                "ActivityDefinition" => Self::ActivityDefinition,
-                "AdverseEvent" => Self::AdverseEvent,
-                "AllergyIntolerance" => Self::AllergyIntolerance,
-                "Appointment" => Self::Appointment,
-                "AppointmentResponse" => Self::AppointmentResponse,
-                "AuditEvent" => Self::AuditEvent,
-                "Basic" => Self::Basic,
-                "Binary" => Self::Binary,
-                "BiologicallyDerivedProduct" => Self::BiologicallyDerivedProduct,
-                "BodyStructure" => Self::BodyStructure,
-                "Bundle" => Self::Bundle,
-                "CapabilityStatement" => Self::CapabilityStatement,
-                "CarePlan" => Self::CarePlan,
-                "CareTeam" => Self::CareTeam,
-                "CatalogEntry" => Self::CatalogEntry,
-                "ChargeItem" => Self::ChargeItem,
-                "ChargeItemDefinition" => Self::ChargeItemDefinition,
-                "Claim" => Self::Claim,
-                "ClaimResponse" => Self::ClaimResponse,
-                "ClinicalImpression" => Self::ClinicalImpression,
-                "CodeSystem" => Self::CodeSystem,
-                "Communication" => Self::Communication,
-                "CommunicationRequest" => Self::CommunicationRequest,
-                "CompartmentDefinition" => Self::CompartmentDefinition,
-                "Composition" => Self::Composition,
-                "ConceptMap" => Self::ConceptMap,
-                "Condition" => Self::Condition,
-                "Consent" => Self::Consent,
-                "Contract" => Self::Contract,
-                "Coverage" => Self::Coverage,
-                "CoverageEligibilityRequest" => Self::CoverageEligibilityRequest,
-                "CoverageEligibilityResponse" => Self::CoverageEligibilityResponse,
-                "DetectedIssue" => Self::DetectedIssue,
-                "Device" => Self::Device,
-                "DeviceDefinition" => Self::DeviceDefinition,
-                "DeviceMetric" => Self::DeviceMetric,
-                "DeviceRequest" => Self::DeviceRequest,
-                "DeviceUseStatement" => Self::DeviceUseStatement,
-                "DiagnosticReport" => Self::DiagnosticReport,
-                "DocumentManifest" => Self::DocumentManifest,
-                "DocumentReference" => Self::DocumentReference,
-                "DomainResource" => Self::DomainResource,
-                "EffectEvidenceSynthesis" => Self::EffectEvidenceSynthesis,
-                "Encounter" => Self::Encounter,
-                "Endpoint" => Self::Endpoint,
-                "EnrollmentRequest" => Self::EnrollmentRequest,
-                "EnrollmentResponse" => Self::EnrollmentResponse,
-                "EpisodeOfCare" => Self::EpisodeOfCare,
-                "EventDefinition" => Self::EventDefinition,
-                "Evidence" => Self::Evidence,
-                "EvidenceVariable" => Self::EvidenceVariable,
-                "ExampleScenario" => Self::ExampleScenario,
-                "ExplanationOfBenefit" => Self::ExplanationOfBenefit,
-                "FamilyMemberHistory" => Self::FamilyMemberHistory,
-                "Flag" => Self::Flag,
-                "Goal" => Self::Goal,
-                "GraphDefinition" => Self::GraphDefinition,
-                "Group" => Self::Group,
-                "GuidanceResponse" => Self::GuidanceResponse,
-                "HealthcareService" => Self::HealthcareService,
-                "ImagingStudy" => Self::ImagingStudy,
-                "Immunization" => Self::Immunization,
-                "ImmunizationEvaluation" => Self::ImmunizationEvaluation,
-                "ImmunizationRecommendation" => Self::ImmunizationRecommendation,
-                "ImplementationGuide" => Self::ImplementationGuide,
-                "InsurancePlan" => Self::InsurancePlan,
-                "Invoice" => Self::Invoice,
-                "Library" => Self::Library,
-                "Linkage" => Self::Linkage,
-                "List" => Self::List,
-                "Location" => Self::Location,
-                "Measure" => Self::Measure,
-                "MeasureReport" => Self::MeasureReport,
-                "Media" => Self::Media,
-                "Medication" => Self::Medication,
-                "MedicationAdministration" => Self::MedicationAdministration,
-                "MedicationDispense" => Self::MedicationDispense,
-                "MedicationKnowledge" => Self::MedicationKnowledge,
-                "MedicationRequest" => Self::MedicationRequest,
-                "MedicationStatement" => Self::MedicationStatement,
-                "MedicinalProduct" => Self::MedicinalProduct,
-                "MedicinalProductAuthorization" => Self::MedicinalProductAuthorization,
-                "MedicinalProductContraindication" => {
-                    Self::MedicinalProductContraindication
-                }
-                "MedicinalProductIndication" => Self::MedicinalProductIndication,
-                "MedicinalProductIngredient" => Self::MedicinalProductIngredient,
-                "MedicinalProductInteraction" => Self::MedicinalProductInteraction,
-                "MedicinalProductManufactured" => Self::MedicinalProductManufactured,
-                "MedicinalProductPackaged" => Self::MedicinalProductPackaged,
-                "MedicinalProductPharmaceutical" => Self::MedicinalProductPharmaceutical,
-                "MedicinalProductUndesirableEffect" => {
-                    Self::MedicinalProductUndesirableEffect
-                }
-                "MessageDefinition" => Self::MessageDefinition,
-                "MessageHeader" => Self::MessageHeader,
-                "MolecularSequence" => Self::MolecularSequence,
-                "NamingSystem" => Self::NamingSystem,
-                "NutritionOrder" => Self::NutritionOrder,
-                "Observation" => Self::Observation,
-                "ObservationDefinition" => Self::ObservationDefinition,
-                "OperationDefinition" => Self::OperationDefinition,
-                "OperationOutcome" => Self::OperationOutcome,
-                "Organization" => Self::Organization,
-                "OrganizationAffiliation" => Self::OrganizationAffiliation,
-                "Parameters" => Self::Parameters,
-                "Patient" => Self::Patient,
-                "PaymentNotice" => Self::PaymentNotice,
-                "PaymentReconciliation" => Self::PaymentReconciliation,
-                "Person" => Self::Person,
-                "PlanDefinition" => Self::PlanDefinition,
-                "Practitioner" => Self::Practitioner,
-                "PractitionerRole" => Self::PractitionerRole,
-                "Procedure" => Self::Procedure,
-                "Provenance" => Self::Provenance,
-                "Questionnaire" => Self::Questionnaire,
-                "QuestionnaireResponse" => Self::QuestionnaireResponse,
-                "RelatedPerson" => Self::RelatedPerson,
-                "RequestGroup" => Self::RequestGroup,
-                "ResearchDefinition" => Self::ResearchDefinition,
-                "ResearchElementDefinition" => Self::ResearchElementDefinition,
-                "ResearchStudy" => Self::ResearchStudy,
-                "ResearchSubject" => Self::ResearchSubject,
-                "Resource" => Self::Resource,
-                "RiskAssessment" => Self::RiskAssessment,
-                "RiskEvidenceSynthesis" => Self::RiskEvidenceSynthesis,
-                "Schedule" => Self::Schedule,
-                "SearchParameter" => Self::SearchParameter,
-                "ServiceRequest" => Self::ServiceRequest,
-                "Slot" => Self::Slot,
-                "Specimen" => Self::Specimen,
-                "SpecimenDefinition" => Self::SpecimenDefinition,
-                "StructureDefinition" => Self::StructureDefinition,
-                "StructureMap" => Self::StructureMap,
-                "Subscription" => Self::Subscription,
-                "Substance" => Self::Substance,
-                "SubstanceNucleicAcid" => Self::SubstanceNucleicAcid,
-                "SubstancePolymer" => Self::SubstancePolymer,
-                "SubstanceProtein" => Self::SubstanceProtein,
-                "SubstanceReferenceInformation" => Self::SubstanceReferenceInformation,
-                "SubstanceSourceMaterial" => Self::SubstanceSourceMaterial,
-                "SubstanceSpecification" => Self::SubstanceSpecification,
-                "SupplyDelivery" => Self::SupplyDelivery,
-                "SupplyRequest" => Self::SupplyRequest,
-                "Task" => Self::Task,
-                "TerminologyCapabilities" => Self::TerminologyCapabilities,
-                "TestReport" => Self::TestReport,
-                "TestScript" => Self::TestScript,
-                "ValueSet" => Self::ValueSet,
-                "VerificationResult" => Self::VerificationResult,
-                "VisionPrescription" => Self::VisionPrescription,
-                "Type" => Self::Type,
-                "Any" => Self::Any,
+            match CODES.index(code)? {
+                0usize => Self::Address,
+                1usize => Self::Age,
+                2usize => Self::Annotation,
+                3usize => Self::Attachment,
+                4usize => Self::BackboneElement,
+                5usize => Self::CodeableConcept,
+                6usize => Self::Coding,
+                7usize => Self::ContactDetail,
+                8usize => Self::ContactPoint,
+                9usize => Self::Contributor,
+                10usize => Self::Count,
+                11usize => Self::DataRequirement,
+                12usize => Self::Distance,
+                13usize => Self::Dosage,
+                14usize => Self::Duration,
+                15usize => Self::Element,
+                16usize => Self::ElementDefinition,
+                17usize => Self::Expression,
+                18usize => Self::Extension,
+                19usize => Self::HumanName,
+                20usize => Self::Identifier,
+                21usize => Self::MarketingStatus,
+                22usize => Self::Meta,
+                23usize => Self::Money,
+                24usize => Self::MoneyQuantity,
+                25usize => Self::Narrative,
+                26usize => Self::ParameterDefinition,
+                27usize => Self::Period,
+                28usize => Self::Population,
+                29usize => Self::ProdCharacteristic,
+                30usize => Self::ProductShelfLife,
+                31usize => Self::Quantity,
+                32usize => Self::Range,
+                33usize => Self::Ratio,
+                34usize => Self::Reference,
+                35usize => Self::RelatedArtifact,
+                36usize => Self::SampledData,
+                37usize => Self::Signature,
+                38usize => Self::SimpleQuantity,
+                39usize => Self::SubstanceAmount,
+                40usize => Self::Timing,
+                41usize => Self::TriggerDefinition,
+                42usize => Self::UsageContext,
+                43usize => Self::Base64Binary,
+                44usize => Self::Boolean,
+                45usize => Self::Canonical,
+                46usize => Self::Code,
+                47usize => Self::Date,
+                48usize => Self::DateTime,
+                49usize => Self::Decimal,
+                50usize => Self::Id,
+                51usize => Self::Instant,
+                52usize => Self::Integer,
+                53usize => Self::Markdown,
+                54usize => Self::Oid,
+                55usize => Self::PositiveInt,
+                56usize => Self::String,
+                57usize => Self::Time,
+                58usize => Self::UnsignedInt,
+                59usize => Self::Uri,
+                60usize => Self::Url,
+                61usize => Self::Uuid,
+                62usize => Self::Xhtml,
+                63usize => Self::Account,
+                64usize => Self::ActivityDefinition,
+                65usize => Self::AdverseEvent,
+                66usize => Self::AllergyIntolerance,
+                67usize => Self::Appointment,
+                68usize => Self::AppointmentResponse,
+                69usize => Self::AuditEvent,
+                70usize => Self::Basic,
+                71usize => Self::Binary,
+                72usize => Self::BiologicallyDerivedProduct,
+                73usize => Self::BodyStructure,
+                74usize => Self::Bundle,
+                75usize => Self::CapabilityStatement,
+                76usize => Self::CarePlan,
+                77usize => Self::CareTeam,
+                78usize => Self::CatalogEntry,
+                79usize => Self::ChargeItem,
+                80usize => Self::ChargeItemDefinition,
+                81usize => Self::Claim,
+                82usize => Self::ClaimResponse,
+                83usize => Self::ClinicalImpression,
+                84usize => Self::CodeSystem,
+                85usize => Self::Communication,
+                86usize => Self::CommunicationRequest,
+                87usize => Self::CompartmentDefinition,
+                88usize => Self::Composition,
+                89usize => Self::ConceptMap,
+                90usize => Self::Condition,
+                91usize => Self::Consent,
+                92usize => Self::Contract,
+                93usize => Self::Coverage,
+                94usize => Self::CoverageEligibilityRequest,
+                95usize => Self::CoverageEligibilityResponse,
+                96usize => Self::DetectedIssue,
+                97usize => Self::Device,
+                98usize => Self::DeviceDefinition,
+                99usize => Self::DeviceMetric,
+                100usize => Self::DeviceRequest,
+                101usize => Self::DeviceUseStatement,
+                102usize => Self::DiagnosticReport,
+                103usize => Self::DocumentManifest,
+                104usize => Self::DocumentReference,
+                105usize => Self::DomainResource,
+                106usize => Self::EffectEvidenceSynthesis,
+                107usize => Self::Encounter,
+                108usize => Self::Endpoint,
+                109usize => Self::EnrollmentRequest,
+                110usize => Self::EnrollmentResponse,
+                111usize => Self::EpisodeOfCare,
+                112usize => Self::EventDefinition,
+                113usize => Self::Evidence,
+                114usize => Self::EvidenceVariable,
+                115usize => Self::ExampleScenario,
+                116usize => Self::ExplanationOfBenefit,
+                117usize => Self::FamilyMemberHistory,
+                118usize => Self::Flag,
+                119usize => Self::Goal,
+                120usize => Self::GraphDefinition,
+                121usize => Self::Group,
+                122usize => Self::GuidanceResponse,
+                123usize => Self::HealthcareService,
+                124usize => Self::ImagingStudy,
+                125usize => Self::Immunization,
+                126usize => Self::ImmunizationEvaluation,
+                127usize => Self::ImmunizationRecommendation,
+                128usize => Self::ImplementationGuide,
+                129usize => Self::InsurancePlan,
+                130usize => Self::Invoice,
+                131usize => Self::Library,
+                132usize => Self::Linkage,
+                133usize => Self::List,
+                134usize => Self::Location,
+                135usize => Self::Measure,
+                136usize => Self::MeasureReport,
+                137usize => Self::Media,
+                138usize => Self::Medication,
+                139usize => Self::MedicationAdministration,
+                140usize => Self::MedicationDispense,
+                141usize => Self::MedicationKnowledge,
+                142usize => Self::MedicationRequest,
+                143usize => Self::MedicationStatement,
+                144usize => Self::MedicinalProduct,
+                145usize => Self::MedicinalProductAuthorization,
+                146usize => Self::MedicinalProductContraindication,
+                147usize => Self::MedicinalProductIndication,
+                148usize => Self::MedicinalProductIngredient,
+                149usize => Self::MedicinalProductInteraction,
+                150usize => Self::MedicinalProductManufactured,
+                151usize => Self::MedicinalProductPackaged,
+                152usize => Self::MedicinalProductPharmaceutical,
+                153usize => Self::MedicinalProductUndesirableEffect,
+                154usize => Self::MessageDefinition,
+                155usize => Self::MessageHeader,
+                156usize => Self::MolecularSequence,
+                157usize => Self::NamingSystem,
+                158usize => Self::NutritionOrder,
+                159usize => Self::Observation,
+                160usize => Self::ObservationDefinition,
+                161usize => Self::OperationDefinition,
+                162usize => Self::OperationOutcome,
+                163usize => Self::Organization,
+                164usize => Self::OrganizationAffiliation,
+                165usize => Self::Parameters,
+                166usize => Self::Patient,
+                167usize => Self::PaymentNotice,
+                168usize => Self::PaymentReconciliation,
+                169usize => Self::Person,
+                170usize => Self::PlanDefinition,
+                171usize => Self::Practitioner,
+                172usize => Self::PractitionerRole,
+                173usize => Self::Procedure,
+                174usize => Self::Provenance,
+                175usize => Self::Questionnaire,
+                176usize => Self::QuestionnaireResponse,
+                177usize => Self::RelatedPerson,
+                178usize => Self::RequestGroup,
+                179usize => Self::ResearchDefinition,
+                180usize => Self::ResearchElementDefinition,
+                181usize => Self::ResearchStudy,
+                182usize => Self::ResearchSubject,
+                183usize => Self::Resource,
+                184usize => Self::RiskAssessment,
+                185usize => Self::RiskEvidenceSynthesis,
+                186usize => Self::Schedule,
+                187usize => Self::SearchParameter,
+                188usize => Self::ServiceRequest,
+                189usize => Self::Slot,
+                190usize => Self::Specimen,
+                191usize => Self::SpecimenDefinition,
+                192usize => Self::StructureDefinition,
+                193usize => Self::StructureMap,
+                194usize => Self::Subscription,
+                195usize => Self::Substance,
+                196usize => Self::SubstanceNucleicAcid,
+                197usize => Self::SubstancePolymer,
+                198usize => Self::SubstanceProtein,
+                199usize => Self::SubstanceReferenceInformation,
+                200usize => Self::SubstanceSourceMaterial,
+                201usize => Self::SubstanceSpecification,
+                202usize => Self::SupplyDelivery,
+                203usize => Self::SupplyRequest,
+                204usize => Self::Task,
+                205usize => Self::TerminologyCapabilities,
+                206usize => Self::TestReport,
+                207usize => Self::TestScript,
+                208usize => Self::ValueSet,
+                209usize => Self::VerificationResult,
+                210usize => Self::VisionPrescription,
+                211usize => Self::Type,
+                212usize => Self::Any,
                 _ => return None,
             },
         )
@@ -8557,223 +9425,434 @@ pub enum FhirDefinedType {
 impl CodeEnum for FhirDefinedType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/defined-types";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "Address",
+                "Age",
+                "Annotation",
+                "Attachment",
+                "BackboneElement",
+                "CodeableConcept",
+                "Coding",
+                "ContactDetail",
+                "ContactPoint",
+                "Contributor",
+                "Count",
+                "DataRequirement",
+                "Distance",
+                "Dosage",
+                "Duration",
+                "Element",
+                "ElementDefinition",
+                "Expression",
+                "Extension",
+                "HumanName",
+                "Identifier",
+                "MarketingStatus",
+                "Meta",
+                "Money",
+                "MoneyQuantity",
+                "Narrative",
+                "ParameterDefinition",
+                "Period",
+                "Population",
+                "ProdCharacteristic",
+                "ProductShelfLife",
+                "Quantity",
+                "Range",
+                "Ratio",
+                "Reference",
+                "RelatedArtifact",
+                "SampledData",
+                "Signature",
+                "SimpleQuantity",
+                "SubstanceAmount",
+                "Timing",
+                "TriggerDefinition",
+                "UsageContext",
+                "base64Binary",
+                "boolean",
+                "canonical",
+                "code",
+                "date",
+                "dateTime",
+                "decimal",
+                "id",
+                "instant",
+                "integer",
+                "markdown",
+                "oid",
+                "positiveInt",
+                "string",
+                "time",
+                "unsignedInt",
+                "uri",
+                "url",
+                "uuid",
+                "xhtml",
+                "Account",
+                "ActivityDefinition",
+                "AdverseEvent",
+                "AllergyIntolerance",
+                "Appointment",
+                "AppointmentResponse",
+                "AuditEvent",
+                "Basic",
+                "Binary",
+                "BiologicallyDerivedProduct",
+                "BodyStructure",
+                "Bundle",
+                "CapabilityStatement",
+                "CarePlan",
+                "CareTeam",
+                "CatalogEntry",
+                "ChargeItem",
+                "ChargeItemDefinition",
+                "Claim",
+                "ClaimResponse",
+                "ClinicalImpression",
+                "CodeSystem",
+                "Communication",
+                "CommunicationRequest",
+                "CompartmentDefinition",
+                "Composition",
+                "ConceptMap",
+                "Condition",
+                "Consent",
+                "Contract",
+                "Coverage",
+                "CoverageEligibilityRequest",
+                "CoverageEligibilityResponse",
+                "DetectedIssue",
+                "Device",
+                "DeviceDefinition",
+                "DeviceMetric",
+                "DeviceRequest",
+                "DeviceUseStatement",
+                "DiagnosticReport",
+                "DocumentManifest",
+                "DocumentReference",
+                "DomainResource",
+                "EffectEvidenceSynthesis",
+                "Encounter",
+                "Endpoint",
+                "EnrollmentRequest",
+                "EnrollmentResponse",
+                "EpisodeOfCare",
+                "EventDefinition",
+                "Evidence",
+                "EvidenceVariable",
+                "ExampleScenario",
+                "ExplanationOfBenefit",
+                "FamilyMemberHistory",
+                "Flag",
+                "Goal",
+                "GraphDefinition",
+                "Group",
+                "GuidanceResponse",
+                "HealthcareService",
+                "ImagingStudy",
+                "Immunization",
+                "ImmunizationEvaluation",
+                "ImmunizationRecommendation",
+                "ImplementationGuide",
+                "InsurancePlan",
+                "Invoice",
+                "Library",
+                "Linkage",
+                "List",
+                "Location",
+                "Measure",
+                "MeasureReport",
+                "Media",
+                "Medication",
+                "MedicationAdministration",
+                "MedicationDispense",
+                "MedicationKnowledge",
+                "MedicationRequest",
+                "MedicationStatement",
+                "MedicinalProduct",
+                "MedicinalProductAuthorization",
+                "MedicinalProductContraindication",
+                "MedicinalProductIndication",
+                "MedicinalProductIngredient",
+                "MedicinalProductInteraction",
+                "MedicinalProductManufactured",
+                "MedicinalProductPackaged",
+                "MedicinalProductPharmaceutical",
+                "MedicinalProductUndesirableEffect",
+                "MessageDefinition",
+                "MessageHeader",
+                "MolecularSequence",
+                "NamingSystem",
+                "NutritionOrder",
+                "Observation",
+                "ObservationDefinition",
+                "OperationDefinition",
+                "OperationOutcome",
+                "Organization",
+                "OrganizationAffiliation",
+                "Parameters",
+                "Patient",
+                "PaymentNotice",
+                "PaymentReconciliation",
+                "Person",
+                "PlanDefinition",
+                "Practitioner",
+                "PractitionerRole",
+                "Procedure",
+                "Provenance",
+                "Questionnaire",
+                "QuestionnaireResponse",
+                "RelatedPerson",
+                "RequestGroup",
+                "ResearchDefinition",
+                "ResearchElementDefinition",
+                "ResearchStudy",
+                "ResearchSubject",
+                "Resource",
+                "RiskAssessment",
+                "RiskEvidenceSynthesis",
+                "Schedule",
+                "SearchParameter",
+                "ServiceRequest",
+                "Slot",
+                "Specimen",
+                "SpecimenDefinition",
+                "StructureDefinition",
+                "StructureMap",
+                "Subscription",
+                "Substance",
+                "SubstanceNucleicAcid",
+                "SubstancePolymer",
+                "SubstanceProtein",
+                "SubstanceReferenceInformation",
+                "SubstanceSourceMaterial",
+                "SubstanceSpecification",
+                "SupplyDelivery",
+                "SupplyRequest",
+                "Task",
+                "TerminologyCapabilities",
+                "TestReport",
+                "TestScript",
+                "ValueSet",
+                "VerificationResult",
+                "VisionPrescription",
+            ],
+        );
         Some(
-            match code {
-                "Address" => Self::Address,
-                "Age" => Self::Age,
-                "Annotation" => Self::Annotation,
-                "Attachment" => Self::Attachment,
-                "BackboneElement" => Self::BackboneElement,
-                "CodeableConcept" => Self::CodeableConcept,
-                "Coding" => Self::Coding,
-                "ContactDetail" => Self::ContactDetail,
-                "ContactPoint" => Self::ContactPoint,
-                "Contributor" => Self::Contributor,
-                "Count" => Self::Count,
-                "DataRequirement" => Self::DataRequirement,
-                "Distance" => Self::Distance,
-                "Dosage" => Self::Dosage,
-                "Duration" => Self::Duration,
-                "Element" => Self::Element,
-                "ElementDefinition" => Self::ElementDefinition,
-                "Expression" => Self::Expression,
-                "Extension" => Self::Extension,
-                "HumanName" => Self::HumanName,
-                "Identifier" => Self::Identifier,
-                "MarketingStatus" => Self::MarketingStatus,
-                "Meta" => Self::Meta,
-                "Money" => Self::Money,
-                "MoneyQuantity" => Self::MoneyQuantity,
-                "Narrative" => Self::Narrative,
-                "ParameterDefinition" => Self::ParameterDefinition,
-                "Period" => Self::Period,
-                "Population" => Self::Population,
-                "ProdCharacteristic" => Self::ProdCharacteristic,
-                "ProductShelfLife" => Self::ProductShelfLife,
-                "Quantity" => Self::Quantity,
-                "Range" => Self::Range,
-                "Ratio" => Self::Ratio,
-                "Reference" => Self::Reference,
-                "RelatedArtifact" => Self::RelatedArtifact,
-                "SampledData" => Self::SampledData,
-                "Signature" => Self::Signature,
-                "SimpleQuantity" => Self::SimpleQuantity,
-                "SubstanceAmount" => Self::SubstanceAmount,
-                "Timing" => Self::Timing,
-                "TriggerDefinition" => Self::TriggerDefinition,
-                "UsageContext" => Self::UsageContext,
-                "base64Binary" => Self::Base64Binary,
-                "boolean" => Self::Boolean,
-                "canonical" => Self::Canonical,
-                "code" => Self::Code,
-                "date" => Self::Date,
-                "dateTime" => Self::DateTime,
-                "decimal" => Self::Decimal,
-                "id" => Self::Id,
-                "instant" => Self::Instant,
-                "integer" => Self::Integer,
-                "markdown" => Self::Markdown,
-                "oid" => Self::Oid,
-                "positiveInt" => Self::PositiveInt,
-                "string" => Self::String,
-                "time" => Self::Time,
-                "unsignedInt" => Self::UnsignedInt,
-                "uri" => Self::Uri,
-                "url" => Self::Url,
-                "uuid" => Self::Uuid,
-                "xhtml" => Self::Xhtml,
-                "Account" => Self::Account,
-                "ActivityDefinition" => Self::ActivityDefinition,
-                "AdverseEvent" => Self::AdverseEvent,
-                "AllergyIntolerance" => Self::AllergyIntolerance,
-                "Appointment" => Self::Appointment,
-                "AppointmentResponse" => Self::AppointmentResponse,
-                "AuditEvent" => Self::AuditEvent,
-                "Basic" => Self::Basic,
-                "Binary" => Self::Binary,
-                "BiologicallyDerivedProduct" => Self::BiologicallyDerivedProduct,
-                "BodyStructure" => Self::BodyStructure,
-                "Bundle" => Self::Bundle,
-                "CapabilityStatement" => Self::CapabilityStatement,
-                "CarePlan" => Self::CarePlan,
-                "CareTeam" => Self::CareTeam,
-                "CatalogEntry" => Self::CatalogEntry,
-                "ChargeItem" => Self::ChargeItem,
-                "ChargeItemDefinition" => Self::ChargeItemDefinition,
-                "Claim" => Self::Claim,
-                "ClaimResponse" => Self::ClaimResponse,
-                "ClinicalImpression" => Self::ClinicalImpression,
-                "CodeSystem" => Self::CodeSystem,
-                "Communication" => Self::Communication,
-                "CommunicationRequest" => Self::CommunicationRequest,
-                "CompartmentDefinition" => Self::CompartmentDefinition,
-                "Composition" => Self::Composition,
-                "ConceptMap" => Self::ConceptMap,
-                "Condition" => Self::Condition,
-                "Consent" => Self::Consent,
-                "Contract" => Self::Contract,
-                "Coverage" => Self::Coverage,
-                "CoverageEligibilityRequest" => Self::CoverageEligibilityRequest,
-                "CoverageEligibilityResponse" => Self::CoverageEligibilityResponse,
-                "DetectedIssue" => Self::DetectedIssue,
-                "Device" => Self::Device,
-                "DeviceDefinition" => Self::DeviceDefinition,
-                "DeviceMetric" => Self::DeviceMetric,
-                "DeviceRequest" => Self::DeviceRequest,
-                "DeviceUseStatement" => Self::DeviceUseStatement,
-                "DiagnosticReport" => Self::DiagnosticReport,
-                "DocumentManifest" => Self::DocumentManifest,
-                "DocumentReference" => Self::DocumentReference,
-                "DomainResource" => Self::DomainResource,
-                "EffectEvidenceSynthesis" => Self::EffectEvidenceSynthesis,
-                "Encounter" => Self::Encounter,
-                "Endpoint" => Self::Endpoint,
-                "EnrollmentRequest" => Self::EnrollmentRequest,
-                "EnrollmentResponse" => Self::EnrollmentResponse,
-                "EpisodeOfCare" => Self::EpisodeOfCare,
-                "EventDefinition" => Self::EventDefinition,
-                "Evidence" => Self::Evidence,
-                "EvidenceVariable" => Self::EvidenceVariable,
-                "ExampleScenario" => Self::ExampleScenario,
-                "ExplanationOfBenefit" => Self::ExplanationOfBenefit,
-                "FamilyMemberHistory" => Self::FamilyMemberHistory,
-                "Flag" => Self::Flag,
-                "Goal" => Self::Goal,
-                "GraphDefinition" => Self::GraphDefinition,
-                "Group" => Self::Group,
-                "GuidanceResponse" => Self::GuidanceResponse,
-                "HealthcareService" => Self::HealthcareService,
-                "ImagingStudy" => Self::ImagingStudy,
-                "Immunization" => Self::Immunization,
-                "ImmunizationEvaluation" => Self::ImmunizationEvaluation,
-                "ImmunizationRecommendation" => Self::ImmunizationRecommendation,
-                "ImplementationGuide" => Self::ImplementationGuide,
-                "InsurancePlan" => Self::InsurancePlan,
-                "Invoice" => Self::Invoice,
-                "Library" => Self::Library,
-                "Linkage" => Self::Linkage,
-                "List" => Self::List,
-                "Location" => Self::Location,
-                "Measure" => Self::Measure,
-                "MeasureReport" => Self::MeasureReport,
-                "Media" => Self::Media,
-                "Medication" => Self::Medication,
-                "MedicationAdministration" => Self::MedicationAdministration,
-                "MedicationDispense" => Self::MedicationDispense,
-                "MedicationKnowledge" => Self::MedicationKnowledge,
-                "MedicationRequest" => Self::MedicationRequest,
-                "MedicationStatement" => Self::MedicationStatement,
-                "MedicinalProduct" => Self::MedicinalProduct,
-                "MedicinalProductAuthorization" => Self::MedicinalProductAuthorization,
-                "MedicinalProductContraindication" => {
-                    Self::MedicinalProductContraindication
-                }
-                "MedicinalProductIndication" => Self::MedicinalProductIndication,
-                "MedicinalProductIngredient" => Self::MedicinalProductIngredient,
-                "MedicinalProductInteraction" => Self::MedicinalProductInteraction,
-                "MedicinalProductManufactured" => Self::MedicinalProductManufactured,
-                "MedicinalProductPackaged" => Self::MedicinalProductPackaged,
-                "MedicinalProductPharmaceutical" => Self::MedicinalProductPharmaceutical,
-                "MedicinalProductUndesirableEffect" => {
-                    Self::MedicinalProductUndesirableEffect
-                }
-                "MessageDefinition" => Self::MessageDefinition,
-                "MessageHeader" => Self::MessageHeader,
-                "MolecularSequence" => Self::MolecularSequence,
-                "NamingSystem" => Self::NamingSystem,
-                "NutritionOrder" => Self::NutritionOrder,
-                "Observation" => Self::Observation,
-                "ObservationDefinition" => Self::ObservationDefinition,
-                "OperationDefinition" => Self::OperationDefinition,
-                "OperationOutcome" => Self::OperationOutcome,
-                "Organization" => Self::Organization,
-                "OrganizationAffiliation" => Self::OrganizationAffiliation,
-                "Parameters" => Self::Parameters,
-                "Patient" => Self::Patient,
-                "PaymentNotice" => Self::PaymentNotice,
-                "PaymentReconciliation" => Self::PaymentReconciliation,
-                "Person" => Self::Person,
-                "PlanDefinition" => Self::PlanDefinition,
-                "Practitioner" => Self::Practitioner,
-                "PractitionerRole" => Self::PractitionerRole,
-                "Procedure" => Self::Procedure,
-                "Provenance" => Self::Provenance,
-                "Questionnaire" => Self::Questionnaire,
-                "QuestionnaireResponse" => Self::QuestionnaireResponse,
-                "RelatedPerson" => Self::RelatedPerson,
-                "RequestGroup" => Self::RequestGroup,
-                "ResearchDefinition" => Self::ResearchDefinition,
-                "ResearchElementDefinition" => Self::ResearchElementDefinition,
-                "ResearchStudy" => Self::ResearchStudy,
-                "ResearchSubject" => Self::ResearchSubject,
-                "Resource" => Self::Resource,
-                "RiskAssessment" => Self::RiskAssessment,
-                "RiskEvidenceSynthesis" => Self::RiskEvidenceSynthesis,
-                "Schedule" => Self::Schedule,
-                "SearchParameter" => Self::SearchParameter,
-                "ServiceRequest" => Self::ServiceRequest,
-                "Slot" => Self::Slot,
-                "Specimen" => Self::Specimen,
-                "SpecimenDefinition" => Self::SpecimenDefinition,
-                "StructureDefinition" => Self::StructureDefinition,
-                "StructureMap" => Self::StructureMap,
-                "Subscription" => Self::Subscription,
-                "Substance" => Self::Substance,
-                "SubstanceNucleicAcid" => Self::SubstanceNucleicAcid,
-                "SubstancePolymer" => Self::SubstancePolymer,
-                "SubstanceProtein" => Self::SubstanceProtein,
-                "SubstanceReferenceInformation" => Self::SubstanceReferenceInformation,
-                "SubstanceSourceMaterial" => Self::SubstanceSourceMaterial,
-                "SubstanceSpecification" => Self::SubstanceSpecification,
-                "SupplyDelivery" => Self::SupplyDelivery,
-                "SupplyRequest" => Self::SupplyRequest,
-                "Task" => Self::Task,
-                "TerminologyCapabilities" => Self::TerminologyCapabilities,
-                "TestReport" => Self::TestReport,
-                "TestScript" => Self::TestScript,
-                "ValueSet" => Self::ValueSet,
-                "VerificationResult" => Self::VerificationResult,
-                "VisionPrescription" => Self::VisionPrescription,
+            match CODES.index(code)? {
+                0usize => Self::Address,
+                1usize => Self::Age,
+                2usize => Self::Annotation,
+                3usize => Self::Attachment,
+                4usize => Self::BackboneElement,
+                5usize => Self::CodeableConcept,
+                6usize => Self::Coding,
+                7usize => Self::ContactDetail,
+                8usize => Self::ContactPoint,
+                9usize => Self::Contributor,
+                10usize => Self::Count,
+                11usize => Self::DataRequirement,
+                12usize => Self::Distance,
+                13usize => Self::Dosage,
+                14usize => Self::Duration,
+                15usize => Self::Element,
+                16usize => Self::ElementDefinition,
+                17usize => Self::Expression,
+                18usize => Self::Extension,
+                19usize => Self::HumanName,
+                20usize => Self::Identifier,
+                21usize => Self::MarketingStatus,
+                22usize => Self::Meta,
+                23usize => Self::Money,
+                24usize => Self::MoneyQuantity,
+                25usize => Self::Narrative,
+                26usize => Self::ParameterDefinition,
+                27usize => Self::Period,
+                28usize => Self::Population,
+                29usize => Self::ProdCharacteristic,
+                30usize => Self::ProductShelfLife,
+                31usize => Self::Quantity,
+                32usize => Self::Range,
+                33usize => Self::Ratio,
+                34usize => Self::Reference,
+                35usize => Self::RelatedArtifact,
+                36usize => Self::SampledData,
+                37usize => Self::Signature,
+                38usize => Self::SimpleQuantity,
+                39usize => Self::SubstanceAmount,
+                40usize => Self::Timing,
+                41usize => Self::TriggerDefinition,
+                42usize => Self::UsageContext,
+                43usize => Self::Base64Binary,
+                44usize => Self::Boolean,
+                45usize => Self::Canonical,
+                46usize => Self::Code,
+                47usize => Self::Date,
+                48usize => Self::DateTime,
+                49usize => Self::Decimal,
+                50usize => Self::Id,
+                51usize => Self::Instant,
+                52usize => Self::Integer,
+                53usize => Self::Markdown,
+                54usize => Self::Oid,
+                55usize => Self::PositiveInt,
+                56usize => Self::String,
+                57usize => Self::Time,
+                58usize => Self::UnsignedInt,
+                59usize => Self::Uri,
+                60usize => Self::Url,
+                61usize => Self::Uuid,
+                62usize => Self::Xhtml,
+                63usize => Self::Account,
+                64usize => Self::ActivityDefinition,
+                65usize => Self::AdverseEvent,
+                66usize => Self::AllergyIntolerance,
+                67usize => Self::Appointment,
+                68usize => Self::AppointmentResponse,
+                69usize => Self::AuditEvent,
+                70usize => Self::Basic,
+                71usize => Self::Binary,
+                72usize => Self::BiologicallyDerivedProduct,
+                73usize => Self::BodyStructure,
+                74usize => Self::Bundle,
+                75usize => Self::CapabilityStatement,
+                76usize => Self::CarePlan,
+                77usize => Self::CareTeam,
+                78usize => Self::CatalogEntry,
+                79usize => Self::ChargeItem,
+                80usize => Self::ChargeItemDefinition,
+                81usize => Self::Claim,
+                82usize => Self::ClaimResponse,
+                83usize => Self::ClinicalImpression,
+                84usize => Self::CodeSystem,
+                85usize => Self::Communication,
+                86usize => Self::CommunicationRequest,
+                87usize => Self::CompartmentDefinition,
+                88usize => Self::Composition,
+                89usize => Self::ConceptMap,
+                90usize => Self::Condition,
+                91usize => Self::Consent,
+                92usize => Self::Contract,
+                93usize => Self::Coverage,
+                94usize => Self::CoverageEligibilityRequest,
+                95usize => Self::CoverageEligibilityResponse,
+                96usize => Self::DetectedIssue,
+                97usize => Self::Device,
+                98usize => Self::DeviceDefinition,
+                99usize => Self::DeviceMetric,
+                100usize => Self::DeviceRequest,
+                101usize => Self::DeviceUseStatement,
+                102usize => Self::DiagnosticReport,
+                103usize => Self::DocumentManifest,
+                104usize => Self::DocumentReference,
+                105usize => Self::DomainResource,
+                106usize => Self::EffectEvidenceSynthesis,
+                107usize => Self::Encounter,
+                108usize => Self::Endpoint,
+                109usize => Self::EnrollmentRequest,
+                110usize => Self::EnrollmentResponse,
+                111usize => Self::EpisodeOfCare,
+                112usize => Self::EventDefinition,
+                113usize => Self::Evidence,
+                114usize => Self::EvidenceVariable,
+                115usize => Self::ExampleScenario,
+                116usize => Self::ExplanationOfBenefit,
+                117usize => Self::FamilyMemberHistory,
+                118usize => Self::Flag,
+                119usize => Self::Goal,
+                120usize => Self::GraphDefinition,
+                121usize => Self::Group,
+                122usize => Self::GuidanceResponse,
+                123usize => Self::HealthcareService,
+                124usize => Self::ImagingStudy,
+                125usize => Self::Immunization,
+                126usize => Self::ImmunizationEvaluation,
+                127usize => Self::ImmunizationRecommendation,
+                128usize => Self::ImplementationGuide,
+                129usize => Self::InsurancePlan,
+                130usize => Self::Invoice,
+                131usize => Self::Library,
+                132usize => Self::Linkage,
+                133usize => Self::List,
+                134usize => Self::Location,
+                135usize => Self::Measure,
+                136usize => Self::MeasureReport,
+                137usize => Self::Media,
+                138usize => Self::Medication,
+                139usize => Self::MedicationAdministration,
+                140usize => Self::MedicationDispense,
+                141usize => Self::MedicationKnowledge,
+                142usize => Self::MedicationRequest,
+                143usize => Self::MedicationStatement,
+                144usize => Self::MedicinalProduct,
+                145usize => Self::MedicinalProductAuthorization,
+                146usize => Self::MedicinalProductContraindication,
+                147usize => Self::MedicinalProductIndication,
+                148usize => Self::MedicinalProductIngredient,
+                149usize => Self::MedicinalProductInteraction,
+                150usize => Self::MedicinalProductManufactured,
+                151usize => Self::MedicinalProductPackaged,
+                152usize => Self::MedicinalProductPharmaceutical,
+                153usize => Self::MedicinalProductUndesirableEffect,
+                154usize => Self::MessageDefinition,
+                155usize => Self::MessageHeader,
+                156usize => Self::MolecularSequence,
+                157usize => Self::NamingSystem,
+                158usize => Self::NutritionOrder,
+                159usize => Self::Observation,
+                160usize => Self::ObservationDefinition,
+                161usize => Self::OperationDefinition,
+                162usize => Self::OperationOutcome,
+                163usize => Self::Organization,
+                164usize => Self::OrganizationAffiliation,
+                165usize => Self::Parameters,
+                166usize => Self::Patient,
+                167usize => Self::PaymentNotice,
+                168usize => Self::PaymentReconciliation,
+                169usize => Self::Person,
+                170usize => Self::PlanDefinition,
+                171usize => Self::Practitioner,
+                172usize => Self::PractitionerRole,
+                173usize => Self::Procedure,
+                174usize => Self::Provenance,
+                175usize => Self::Questionnaire,
+                176usize => Self::QuestionnaireResponse,
+                177usize => Self::RelatedPerson,
+                178usize => Self::RequestGroup,
+                179usize => Self::ResearchDefinition,
+                180usize => Self::ResearchElementDefinition,
+                181usize => Self::ResearchStudy,
+                182usize => Self::ResearchSubject,
+                183usize => Self::Resource,
+                184usize => Self::RiskAssessment,
+                185usize => Self::RiskEvidenceSynthesis,
+                186usize => Self::Schedule,
+                187usize => Self::SearchParameter,
+                188usize => Self::ServiceRequest,
+                189usize => Self::Slot,
+                190usize => Self::Specimen,
+                191usize => Self::SpecimenDefinition,
+                192usize => Self::StructureDefinition,
+                193usize => Self::StructureMap,
+                194usize => Self::Subscription,
+                195usize => Self::Substance,
+                196usize => Self::SubstanceNucleicAcid,
+                197usize => Self::SubstancePolymer,
+                198usize => Self::SubstanceProtein,
+                199usize => Self::SubstanceReferenceInformation,
+                200usize => Self::SubstanceSourceMaterial,
+                201usize => Self::SubstanceSpecification,
+                202usize => Self::SupplyDelivery,
+                203usize => Self::SupplyRequest,
+                204usize => Self::Task,
+                205usize => Self::TerminologyCapabilities,
+                206usize => Self::TestReport,
+                207usize => Self::TestScript,
+                208usize => Self::ValueSet,
+                209usize => Self::VerificationResult,
+                210usize => Self::VisionPrescription,
                 _ => return None,
             },
         )
@@ -9251,12 +10330,15 @@ pub enum FhirDeviceStatus {
 impl CodeEnum for FhirDeviceStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/device-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "inactive", "entered-in-error", "unknown"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "inactive" => Self::Inactive,
-                "entered-in-error" => Self::EnteredInError,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Inactive,
+                2usize => Self::EnteredInError,
+                3usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -9312,11 +10394,14 @@ pub enum FhirSubstanceStatus {
 impl CodeEnum for FhirSubstanceStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/substance-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "inactive", "entered-in-error"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "inactive" => Self::Inactive,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Inactive,
+                2usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -9420,30 +10505,56 @@ pub enum FhirVersionCode {
 impl CodeEnum for FhirVersionCode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/FHIR-version";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "0.01",
+                "0.05",
+                "0.06",
+                "0.11",
+                "0.0.80",
+                "0.0.81",
+                "0.0.82",
+                "0.4.0",
+                "0.5.0",
+                "1.0.0",
+                "1.0.1",
+                "1.0.2",
+                "1.1.0",
+                "1.4.0",
+                "1.6.0",
+                "1.8.0",
+                "3.0.0",
+                "3.0.1",
+                "3.3.0",
+                "3.5.0",
+                "4.0.0",
+                "4.0.1",
+            ],
+        );
         Some(
-            match code {
-                "0.01" => Self::V0_01,
-                "0.05" => Self::V0_05,
-                "0.06" => Self::V0_06,
-                "0.11" => Self::V0_11,
-                "0.0.80" => Self::V0_0_80,
-                "0.0.81" => Self::V0_0_81,
-                "0.0.82" => Self::V0_0_82,
-                "0.4.0" => Self::V0_4_0,
-                "0.5.0" => Self::V0_5_0,
-                "1.0.0" => Self::V1_0_0,
-                "1.0.1" => Self::V1_0_1,
-                "1.0.2" => Self::V1_0_2,
-                "1.1.0" => Self::V1_1_0,
-                "1.4.0" => Self::V1_4_0,
-                "1.6.0" => Self::V1_6_0,
-                "1.8.0" => Self::V1_8_0,
-                "3.0.0" => Self::V3_0_0,
-                "3.0.1" => Self::V3_0_1,
-                "3.3.0" => Self::V3_3_0,
-                "3.5.0" => Self::V3_5_0,
-                "4.0.0" => Self::V4_0_0,
-                "4.0.1" => Self::V4_0_1,
+            match CODES.index(code)? {
+                0usize => Self::V0_01,
+                1usize => Self::V0_05,
+                2usize => Self::V0_06,
+                3usize => Self::V0_11,
+                4usize => Self::V0_0_80,
+                5usize => Self::V0_0_81,
+                6usize => Self::V0_0_82,
+                7usize => Self::V0_4_0,
+                8usize => Self::V0_5_0,
+                9usize => Self::V1_0_0,
+                10usize => Self::V1_0_1,
+                11usize => Self::V1_0_2,
+                12usize => Self::V1_1_0,
+                13usize => Self::V1_4_0,
+                14usize => Self::V1_6_0,
+                15usize => Self::V1_8_0,
+                16usize => Self::V3_0_0,
+                17usize => Self::V3_0_1,
+                18usize => Self::V3_3_0,
+                19usize => Self::V3_5_0,
+                20usize => Self::V4_0_0,
+                21usize => Self::V4_0_1,
                 _ => return None,
             },
         )
@@ -9553,17 +10664,30 @@ pub enum FilterOperator {
 impl CodeEnum for FilterOperator {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/filter-operator";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "=",
+                "is-a",
+                "descendent-of",
+                "is-not-a",
+                "regex",
+                "in",
+                "not-in",
+                "generalizes",
+                "exists",
+            ],
+        );
         Some(
-            match code {
-                "=" => Self::Equals,
-                "is-a" => Self::IsA,
-                "descendent-of" => Self::DescendentOf,
-                "is-not-a" => Self::IsNotA,
-                "regex" => Self::Regex,
-                "in" => Self::In,
-                "not-in" => Self::NotIn,
-                "generalizes" => Self::Generalizes,
-                "exists" => Self::Exists,
+            match CODES.index(code)? {
+                0usize => Self::Equals,
+                1usize => Self::IsA,
+                2usize => Self::DescendentOf,
+                3usize => Self::IsNotA,
+                4usize => Self::Regex,
+                5usize => Self::In,
+                6usize => Self::NotIn,
+                7usize => Self::Generalizes,
+                8usize => Self::Exists,
                 _ => return None,
             },
         )
@@ -9657,12 +10781,15 @@ pub enum FinancialResourceStatusCodes {
 impl CodeEnum for FinancialResourceStatusCodes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/fm-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "cancelled", "draft", "entered-in-error"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "cancelled" => Self::Cancelled,
-                "draft" => Self::Draft,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Cancelled,
+                2usize => Self::Draft,
+                3usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -9731,11 +10858,14 @@ pub enum FlagStatus {
 impl CodeEnum for FlagStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/flag-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "inactive", "entered-in-error"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "inactive" => Self::Inactive,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Inactive,
+                2usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -9801,17 +10931,30 @@ pub enum GoalLifecycleStatus {
 impl CodeEnum for GoalLifecycleStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/goal-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "proposed",
+                "planned",
+                "accepted",
+                "active",
+                "on-hold",
+                "completed",
+                "cancelled",
+                "entered-in-error",
+                "rejected",
+            ],
+        );
         Some(
-            match code {
-                "proposed" => Self::Proposed,
-                "planned" => Self::Planned,
-                "accepted" => Self::Accepted,
-                "active" => Self::Active,
-                "on-hold" => Self::OnHold,
-                "completed" => Self::Completed,
-                "cancelled" => Self::Cancelled,
-                "entered-in-error" => Self::EnteredInError,
-                "rejected" => Self::Rejected,
+            match CODES.index(code)? {
+                0usize => Self::Proposed,
+                1usize => Self::Planned,
+                2usize => Self::Accepted,
+                3usize => Self::Active,
+                4usize => Self::OnHold,
+                5usize => Self::Completed,
+                6usize => Self::Cancelled,
+                7usize => Self::EnteredInError,
+                8usize => Self::Rejected,
                 _ => return None,
             },
         )
@@ -9879,12 +11022,15 @@ pub enum GraphCompartmentRule {
 impl CodeEnum for GraphCompartmentRule {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/graph-compartment-rule";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["identical", "matching", "different", "custom"],
+        );
         Some(
-            match code {
-                "identical" => Self::Identical,
-                "matching" => Self::Matching,
-                "different" => Self::Different,
-                "custom" => Self::Custom,
+            match CODES.index(code)? {
+                0usize => Self::Identical,
+                1usize => Self::Matching,
+                2usize => Self::Different,
+                3usize => Self::Custom,
                 _ => return None,
             },
         )
@@ -9938,10 +11084,13 @@ pub enum GraphCompartmentUse {
 impl CodeEnum for GraphCompartmentUse {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/graph-compartment-use";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["condition", "requirement"],
+        );
         Some(
-            match code {
-                "condition" => Self::Condition,
-                "requirement" => Self::Requirement,
+            match CODES.index(code)? {
+                0usize => Self::Condition,
+                1usize => Self::Requirement,
                 _ => return None,
             },
         )
@@ -9999,14 +11148,24 @@ pub enum GroupMeasure {
 impl CodeEnum for GroupMeasure {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/group-measure";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "mean",
+                "median",
+                "mean-of-mean",
+                "mean-of-median",
+                "median-of-mean",
+                "median-of-median",
+            ],
+        );
         Some(
-            match code {
-                "mean" => Self::Mean,
-                "median" => Self::Median,
-                "mean-of-mean" => Self::MeanOfMean,
-                "mean-of-median" => Self::MeanOfMedian,
-                "median-of-mean" => Self::MedianOfMean,
-                "median-of-median" => Self::MedianOfMedian,
+            match CODES.index(code)? {
+                0usize => Self::Mean,
+                1usize => Self::Median,
+                2usize => Self::MeanOfMean,
+                3usize => Self::MeanOfMedian,
+                4usize => Self::MedianOfMean,
+                5usize => Self::MedianOfMedian,
                 _ => return None,
             },
         )
@@ -10072,14 +11231,17 @@ pub enum GroupType {
 impl CodeEnum for GroupType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/group-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["person", "animal", "practitioner", "device", "medication", "substance"],
+        );
         Some(
-            match code {
-                "person" => Self::Person,
-                "animal" => Self::Animal,
-                "practitioner" => Self::Practitioner,
-                "device" => Self::Device,
-                "medication" => Self::Medication,
-                "substance" => Self::Substance,
+            match CODES.index(code)? {
+                0usize => Self::Person,
+                1usize => Self::Animal,
+                2usize => Self::Practitioner,
+                3usize => Self::Device,
+                4usize => Self::Medication,
+                5usize => Self::Substance,
                 _ => return None,
             },
         )
@@ -10145,14 +11307,24 @@ pub enum GuidanceResponseStatus {
 impl CodeEnum for GuidanceResponseStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/guidance-response-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "success",
+                "data-requested",
+                "data-required",
+                "in-progress",
+                "failure",
+                "entered-in-error",
+            ],
+        );
         Some(
-            match code {
-                "success" => Self::Success,
-                "data-requested" => Self::DataRequested,
-                "data-required" => Self::DataRequired,
-                "in-progress" => Self::InProgress,
-                "failure" => Self::Failure,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Success,
+                1usize => Self::DataRequested,
+                2usize => Self::DataRequired,
+                3usize => Self::InProgress,
+                4usize => Self::Failure,
+                5usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -10214,12 +11386,15 @@ pub enum GuidePageGeneration {
 impl CodeEnum for GuidePageGeneration {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/guide-page-generation";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["html", "markdown", "xml", "generated"],
+        );
         Some(
-            match code {
-                "html" => Self::Html,
-                "markdown" => Self::Markdown,
-                "xml" => Self::Xml,
-                "generated" => Self::Generated,
+            match CODES.index(code)? {
+                0usize => Self::Html,
+                1usize => Self::Markdown,
+                2usize => Self::Xml,
+                3usize => Self::Generated,
                 _ => return None,
             },
         )
@@ -10289,18 +11464,32 @@ pub enum GuideParameterCode {
 impl CodeEnum for GuideParameterCode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/guide-parameter-code";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "apply",
+                "path-resource",
+                "path-pages",
+                "path-tx-cache",
+                "expansion-parameter",
+                "rule-broken-links",
+                "generate-xml",
+                "generate-json",
+                "generate-turtle",
+                "html-template",
+            ],
+        );
         Some(
-            match code {
-                "apply" => Self::Apply,
-                "path-resource" => Self::PathResource,
-                "path-pages" => Self::PathPages,
-                "path-tx-cache" => Self::PathTxCache,
-                "expansion-parameter" => Self::ExpansionParameter,
-                "rule-broken-links" => Self::RuleBrokenLinks,
-                "generate-xml" => Self::GenerateXml,
-                "generate-json" => Self::GenerateJson,
-                "generate-turtle" => Self::GenerateTurtle,
-                "html-template" => Self::HtmlTemplate,
+            match CODES.index(code)? {
+                0usize => Self::Apply,
+                1usize => Self::PathResource,
+                2usize => Self::PathPages,
+                3usize => Self::PathTxCache,
+                4usize => Self::ExpansionParameter,
+                5usize => Self::RuleBrokenLinks,
+                6usize => Self::GenerateXml,
+                7usize => Self::GenerateJson,
+                8usize => Self::GenerateTurtle,
+                9usize => Self::HtmlTemplate,
                 _ => return None,
             },
         )
@@ -10372,14 +11561,17 @@ pub enum HttpVerb {
 impl CodeEnum for HttpVerb {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/http-verb";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["GET", "HEAD", "POST", "PUT", "DELETE", "PATCH"],
+        );
         Some(
-            match code {
-                "GET" => Self::Get,
-                "HEAD" => Self::Head,
-                "POST" => Self::Post,
-                "PUT" => Self::Put,
-                "DELETE" => Self::Delete,
-                "PATCH" => Self::Patch,
+            match CODES.index(code)? {
+                0usize => Self::Get,
+                1usize => Self::Head,
+                2usize => Self::Post,
+                3usize => Self::Put,
+                4usize => Self::Delete,
+                5usize => Self::Patch,
                 _ => return None,
             },
         )
@@ -10440,13 +11632,16 @@ pub enum IdentifierUse {
 impl CodeEnum for IdentifierUse {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/identifier-use";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["usual", "official", "temp", "secondary", "old"],
+        );
         Some(
-            match code {
-                "usual" => Self::Usual,
-                "official" => Self::Official,
-                "temp" => Self::Temp,
-                "secondary" => Self::Secondary,
-                "old" => Self::Old,
+            match CODES.index(code)? {
+                0usize => Self::Usual,
+                1usize => Self::Official,
+                2usize => Self::Temp,
+                3usize => Self::Secondary,
+                4usize => Self::Old,
                 _ => return None,
             },
         )
@@ -10505,12 +11700,15 @@ pub enum IdentityAssuranceLevel {
 impl CodeEnum for IdentityAssuranceLevel {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/identity-assuranceLevel";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["level1", "level2", "level3", "level4"],
+        );
         Some(
-            match code {
-                "level1" => Self::Level1,
-                "level2" => Self::Level2,
-                "level3" => Self::Level3,
-                "level4" => Self::Level4,
+            match CODES.index(code)? {
+                0usize => Self::Level1,
+                1usize => Self::Level2,
+                2usize => Self::Level3,
+                3usize => Self::Level4,
                 _ => return None,
             },
         )
@@ -10570,13 +11768,16 @@ pub enum ImagingStudyStatus {
 impl CodeEnum for ImagingStudyStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/imagingstudy-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["registered", "available", "cancelled", "entered-in-error", "unknown"],
+        );
         Some(
-            match code {
-                "registered" => Self::Registered,
-                "available" => Self::Available,
-                "cancelled" => Self::Cancelled,
-                "entered-in-error" => Self::EnteredInError,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Registered,
+                1usize => Self::Available,
+                2usize => Self::Cancelled,
+                3usize => Self::EnteredInError,
+                4usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -10632,10 +11833,13 @@ pub enum ImmunizationEvaluationStatusCodes {
 impl CodeEnum for ImmunizationEvaluationStatusCodes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/immunization-evaluation-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["completed", "entered-in-error"],
+        );
         Some(
-            match code {
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Completed,
+                1usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -10687,11 +11891,14 @@ pub enum ImmunizationStatusCodes {
 impl CodeEnum for ImmunizationStatusCodes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/immunization-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["completed", "entered-in-error", "not-done"],
+        );
         Some(
-            match code {
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "not-done" => Self::NotDone,
+            match CODES.index(code)? {
+                0usize => Self::Completed,
+                1usize => Self::EnteredInError,
+                2usize => Self::NotDone,
                 _ => return None,
             },
         )
@@ -10751,14 +11958,17 @@ pub enum InvoicePriceComponentType {
 impl CodeEnum for InvoicePriceComponentType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/invoice-priceComponentType";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["base", "surcharge", "deduction", "discount", "tax", "informational"],
+        );
         Some(
-            match code {
-                "base" => Self::Base,
-                "surcharge" => Self::Surcharge,
-                "deduction" => Self::Deduction,
-                "discount" => Self::Discount,
-                "tax" => Self::Tax,
-                "informational" => Self::Informational,
+            match CODES.index(code)? {
+                0usize => Self::Base,
+                1usize => Self::Surcharge,
+                2usize => Self::Deduction,
+                3usize => Self::Discount,
+                4usize => Self::Tax,
+                5usize => Self::Informational,
                 _ => return None,
             },
         )
@@ -10822,13 +12032,16 @@ pub enum InvoiceStatus {
 impl CodeEnum for InvoiceStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/invoice-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["draft", "issued", "balanced", "cancelled", "entered-in-error"],
+        );
         Some(
-            match code {
-                "draft" => Self::Draft,
-                "issued" => Self::Issued,
-                "balanced" => Self::Balanced,
-                "cancelled" => Self::Cancelled,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Draft,
+                1usize => Self::Issued,
+                2usize => Self::Balanced,
+                3usize => Self::Cancelled,
+                4usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -10886,12 +12099,15 @@ pub enum IssueSeverity {
 impl CodeEnum for IssueSeverity {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/issue-severity";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["fatal", "error", "warning", "information"],
+        );
         Some(
-            match code {
-                "fatal" => Self::Fatal,
-                "error" => Self::Error,
-                "warning" => Self::Warning,
-                "information" => Self::Information,
+            match CODES.index(code)? {
+                0usize => Self::Fatal,
+                1usize => Self::Error,
+                2usize => Self::Warning,
+                3usize => Self::Information,
                 _ => return None,
             },
         )
@@ -11000,39 +12216,74 @@ pub enum IssueType {
 impl CodeEnum for IssueType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/issue-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "invalid",
+                "structure",
+                "required",
+                "value",
+                "invariant",
+                "security",
+                "login",
+                "unknown",
+                "expired",
+                "forbidden",
+                "suppressed",
+                "processing",
+                "not-supported",
+                "duplicate",
+                "multiple-matches",
+                "not-found",
+                "deleted",
+                "too-long",
+                "code-invalid",
+                "extension",
+                "too-costly",
+                "business-rule",
+                "conflict",
+                "transient",
+                "lock-error",
+                "no-store",
+                "exception",
+                "timeout",
+                "incomplete",
+                "throttled",
+                "informational",
+            ],
+        );
         Some(
-            match code {
-                "invalid" => Self::Invalid,
-                "structure" => Self::Structure,
-                "required" => Self::Required,
-                "value" => Self::Value,
-                "invariant" => Self::Invariant,
-                "security" => Self::Security,
-                "login" => Self::Login,
-                "unknown" => Self::Unknown,
-                "expired" => Self::Expired,
-                "forbidden" => Self::Forbidden,
-                "suppressed" => Self::Suppressed,
-                "processing" => Self::Processing,
-                "not-supported" => Self::NotSupported,
-                "duplicate" => Self::Duplicate,
-                "multiple-matches" => Self::MultipleMatches,
-                "not-found" => Self::NotFound,
-                "deleted" => Self::Deleted,
-                "too-long" => Self::TooLong,
-                "code-invalid" => Self::CodeInvalid,
-                "extension" => Self::Extension,
-                "too-costly" => Self::TooCostly,
-                "business-rule" => Self::BusinessRule,
-                "conflict" => Self::Conflict,
-                "transient" => Self::Transient,
-                "lock-error" => Self::LockError,
-                "no-store" => Self::NoStore,
-                "exception" => Self::Exception,
-                "timeout" => Self::Timeout,
-                "incomplete" => Self::Incomplete,
-                "throttled" => Self::Throttled,
-                "informational" => Self::Informational,
+            match CODES.index(code)? {
+                0usize => Self::Invalid,
+                1usize => Self::Structure,
+                2usize => Self::Required,
+                3usize => Self::Value,
+                4usize => Self::Invariant,
+                5usize => Self::Security,
+                6usize => Self::Login,
+                7usize => Self::Unknown,
+                8usize => Self::Expired,
+                9usize => Self::Forbidden,
+                10usize => Self::Suppressed,
+                11usize => Self::Processing,
+                12usize => Self::NotSupported,
+                13usize => Self::Duplicate,
+                14usize => Self::MultipleMatches,
+                15usize => Self::NotFound,
+                16usize => Self::Deleted,
+                17usize => Self::TooLong,
+                18usize => Self::CodeInvalid,
+                19usize => Self::Extension,
+                20usize => Self::TooCostly,
+                21usize => Self::BusinessRule,
+                22usize => Self::Conflict,
+                23usize => Self::Transient,
+                24usize => Self::LockError,
+                25usize => Self::NoStore,
+                26usize => Self::Exception,
+                27usize => Self::Timeout,
+                28usize => Self::Incomplete,
+                29usize => Self::Throttled,
+                30usize => Self::Informational,
                 _ => return None,
             },
         )
@@ -11143,12 +12394,15 @@ pub enum LinkType {
 impl CodeEnum for LinkType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/link-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["replaced-by", "replaces", "refer", "seealso"],
+        );
         Some(
-            match code {
-                "replaced-by" => Self::ReplacedBy,
-                "replaces" => Self::Replaces,
-                "refer" => Self::Refer,
-                "seealso" => Self::Seealso,
+            match CODES.index(code)? {
+                0usize => Self::ReplacedBy,
+                1usize => Self::Replaces,
+                2usize => Self::Refer,
+                3usize => Self::Seealso,
                 _ => return None,
             },
         )
@@ -11204,11 +12458,14 @@ pub enum LinkageType {
 impl CodeEnum for LinkageType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/linkage-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["source", "alternate", "historical"],
+        );
         Some(
-            match code {
-                "source" => Self::Source,
-                "alternate" => Self::Alternate,
-                "historical" => Self::Historical,
+            match CODES.index(code)? {
+                0usize => Self::Source,
+                1usize => Self::Alternate,
+                2usize => Self::Historical,
                 _ => return None,
             },
         )
@@ -11262,11 +12519,14 @@ pub enum ListMode {
 impl CodeEnum for ListMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/list-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["working", "snapshot", "changes"],
+        );
         Some(
-            match code {
-                "working" => Self::Working,
-                "snapshot" => Self::Snapshot,
-                "changes" => Self::Changes,
+            match CODES.index(code)? {
+                0usize => Self::Working,
+                1usize => Self::Snapshot,
+                2usize => Self::Changes,
                 _ => return None,
             },
         )
@@ -11320,11 +12580,14 @@ pub enum ListStatus {
 impl CodeEnum for ListStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/list-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["current", "retired", "entered-in-error"],
+        );
         Some(
-            match code {
-                "current" => Self::Current,
-                "retired" => Self::Retired,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Current,
+                1usize => Self::Retired,
+                2usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -11376,10 +12639,13 @@ pub enum LocationMode {
 impl CodeEnum for LocationMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/location-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["instance", "kind"],
+        );
         Some(
-            match code {
-                "instance" => Self::Instance,
-                "kind" => Self::Kind,
+            match CODES.index(code)? {
+                0usize => Self::Instance,
+                1usize => Self::Kind,
                 _ => return None,
             },
         )
@@ -11431,11 +12697,14 @@ pub enum LocationStatus {
 impl CodeEnum for LocationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/location-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "suspended", "inactive"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "suspended" => Self::Suspended,
-                "inactive" => Self::Inactive,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Suspended,
+                2usize => Self::Inactive,
                 _ => return None,
             },
         )
@@ -11489,11 +12758,14 @@ pub enum MeasureReportStatus {
 impl CodeEnum for MeasureReportStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/measure-report-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["complete", "pending", "error"],
+        );
         Some(
-            match code {
-                "complete" => Self::Complete,
-                "pending" => Self::Pending,
-                "error" => Self::Error,
+            match CODES.index(code)? {
+                0usize => Self::Complete,
+                1usize => Self::Pending,
+                2usize => Self::Error,
                 _ => return None,
             },
         )
@@ -11549,12 +12821,15 @@ pub enum MeasureReportType {
 impl CodeEnum for MeasureReportType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/measure-report-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["individual", "subject-list", "summary", "data-collection"],
+        );
         Some(
-            match code {
-                "individual" => Self::Individual,
-                "subject-list" => Self::SubjectList,
-                "summary" => Self::Summary,
-                "data-collection" => Self::DataCollection,
+            match CODES.index(code)? {
+                0usize => Self::Individual,
+                1usize => Self::SubjectList,
+                2usize => Self::Summary,
+                3usize => Self::DataCollection,
                 _ => return None,
             },
         )
@@ -11618,15 +12893,26 @@ pub enum MedicationAdministrationStatusCodes {
 impl CodeEnum for MedicationAdministrationStatusCodes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/medication-admin-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "in-progress",
+                "not-done",
+                "on-hold",
+                "completed",
+                "entered-in-error",
+                "stopped",
+                "unknown",
+            ],
+        );
         Some(
-            match code {
-                "in-progress" => Self::InProgress,
-                "not-done" => Self::NotDone,
-                "on-hold" => Self::OnHold,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "stopped" => Self::Stopped,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::InProgress,
+                1usize => Self::NotDone,
+                2usize => Self::OnHold,
+                3usize => Self::Completed,
+                4usize => Self::EnteredInError,
+                5usize => Self::Stopped,
+                6usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -11700,17 +12986,30 @@ pub enum MedicationDispenseStatusCodes {
 impl CodeEnum for MedicationDispenseStatusCodes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/medicationdispense-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "preparation",
+                "in-progress",
+                "cancelled",
+                "on-hold",
+                "completed",
+                "entered-in-error",
+                "stopped",
+                "declined",
+                "unknown",
+            ],
+        );
         Some(
-            match code {
-                "preparation" => Self::Preparation,
-                "in-progress" => Self::InProgress,
-                "cancelled" => Self::Cancelled,
-                "on-hold" => Self::OnHold,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "stopped" => Self::Stopped,
-                "declined" => Self::Declined,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Preparation,
+                1usize => Self::InProgress,
+                2usize => Self::Cancelled,
+                3usize => Self::OnHold,
+                4usize => Self::Completed,
+                5usize => Self::EnteredInError,
+                6usize => Self::Stopped,
+                7usize => Self::Declined,
+                8usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -11776,11 +13075,14 @@ pub enum MedicationKnowledgeStatusCodes {
 impl CodeEnum for MedicationKnowledgeStatusCodes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/medicationknowledge-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "inactive", "entered-in-error"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "inactive" => Self::Inactive,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Inactive,
+                2usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -11844,16 +13146,28 @@ pub enum MedicationRequestIntent {
 impl CodeEnum for MedicationRequestIntent {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/medicationrequest-intent";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "proposal",
+                "plan",
+                "order",
+                "original-order",
+                "reflex-order",
+                "filler-order",
+                "instance-order",
+                "option",
+            ],
+        );
         Some(
-            match code {
-                "proposal" => Self::Proposal,
-                "plan" => Self::Plan,
-                "order" => Self::Order,
-                "original-order" => Self::OriginalOrder,
-                "reflex-order" => Self::ReflexOrder,
-                "filler-order" => Self::FillerOrder,
-                "instance-order" => Self::InstanceOrder,
-                "option" => Self::Option,
+            match CODES.index(code)? {
+                0usize => Self::Proposal,
+                1usize => Self::Plan,
+                2usize => Self::Order,
+                3usize => Self::OriginalOrder,
+                4usize => Self::ReflexOrder,
+                5usize => Self::FillerOrder,
+                6usize => Self::InstanceOrder,
+                7usize => Self::Option,
                 _ => return None,
             },
         )
@@ -11927,16 +13241,28 @@ pub enum MedicationStatementStatus {
 impl CodeEnum for MedicationStatementStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/medication-statement-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "active",
+                "completed",
+                "entered-in-error",
+                "intended",
+                "stopped",
+                "on-hold",
+                "unknown",
+                "not-taken",
+            ],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "intended" => Self::Intended,
-                "stopped" => Self::Stopped,
-                "on-hold" => Self::OnHold,
-                "unknown" => Self::Unknown,
-                "not-taken" => Self::NotTaken,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Completed,
+                2usize => Self::EnteredInError,
+                3usize => Self::Intended,
+                4usize => Self::Stopped,
+                5usize => Self::OnHold,
+                6usize => Self::Unknown,
+                7usize => Self::NotTaken,
                 _ => return None,
             },
         )
@@ -12000,11 +13326,14 @@ pub enum MedicationStatus {
 impl CodeEnum for MedicationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/medication-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["active", "inactive", "entered-in-error"],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "inactive" => Self::Inactive,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::Inactive,
+                2usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -12068,16 +13397,28 @@ pub enum MedicationrequestStatus {
 impl CodeEnum for MedicationrequestStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/medicationrequest-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "active",
+                "on-hold",
+                "cancelled",
+                "completed",
+                "entered-in-error",
+                "stopped",
+                "draft",
+                "unknown",
+            ],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "on-hold" => Self::OnHold,
-                "cancelled" => Self::Cancelled,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "stopped" => Self::Stopped,
-                "draft" => Self::Draft,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::OnHold,
+                2usize => Self::Cancelled,
+                3usize => Self::Completed,
+                4usize => Self::EnteredInError,
+                5usize => Self::Stopped,
+                6usize => Self::Draft,
+                7usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -12141,11 +13482,14 @@ pub enum MessageSignificanceCategory {
 impl CodeEnum for MessageSignificanceCategory {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/message-significance-category";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["consequence", "currency", "notification"],
+        );
         Some(
-            match code {
-                "consequence" => Self::Consequence,
-                "currency" => Self::Currency,
-                "notification" => Self::Notification,
+            match CODES.index(code)? {
+                0usize => Self::Consequence,
+                1usize => Self::Currency,
+                2usize => Self::Notification,
                 _ => return None,
             },
         )
@@ -12201,12 +13545,15 @@ pub enum MessageheaderResponseRequest {
 impl CodeEnum for MessageheaderResponseRequest {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/messageheader-response-request";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["always", "on-error", "never", "on-success"],
+        );
         Some(
-            match code {
-                "always" => Self::Always,
-                "on-error" => Self::OnError,
-                "never" => Self::Never,
-                "on-success" => Self::OnSuccess,
+            match CODES.index(code)? {
+                0usize => Self::Always,
+                1usize => Self::OnError,
+                2usize => Self::Never,
+                3usize => Self::OnSuccess,
                 _ => return None,
             },
         )
@@ -12268,15 +13615,18 @@ pub enum NameUse {
 impl CodeEnum for NameUse {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/name-use";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["usual", "official", "temp", "nickname", "anonymous", "old", "maiden"],
+        );
         Some(
-            match code {
-                "usual" => Self::Usual,
-                "official" => Self::Official,
-                "temp" => Self::Temp,
-                "nickname" => Self::Nickname,
-                "anonymous" => Self::Anonymous,
-                "old" => Self::Old,
-                "maiden" => Self::Maiden,
+            match CODES.index(code)? {
+                0usize => Self::Usual,
+                1usize => Self::Official,
+                2usize => Self::Temp,
+                3usize => Self::Nickname,
+                4usize => Self::Anonymous,
+                5usize => Self::Old,
+                6usize => Self::Maiden,
                 _ => return None,
             },
         )
@@ -12339,12 +13689,15 @@ pub enum NamingSystemIdentifierType {
 impl CodeEnum for NamingSystemIdentifierType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/namingsystem-identifier-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["oid", "uuid", "uri", "other"],
+        );
         Some(
-            match code {
-                "oid" => Self::Oid,
-                "uuid" => Self::Uuid,
-                "uri" => Self::Uri,
-                "other" => Self::Other,
+            match CODES.index(code)? {
+                0usize => Self::Oid,
+                1usize => Self::Uuid,
+                2usize => Self::Uri,
+                3usize => Self::Other,
                 _ => return None,
             },
         )
@@ -12400,11 +13753,14 @@ pub enum NamingSystemType {
 impl CodeEnum for NamingSystemType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/namingsystem-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["codesystem", "identifier", "root"],
+        );
         Some(
-            match code {
-                "codesystem" => Self::Codesystem,
-                "identifier" => Self::Identifier,
-                "root" => Self::Root,
+            match CODES.index(code)? {
+                0usize => Self::Codesystem,
+                1usize => Self::Identifier,
+                2usize => Self::Root,
                 _ => return None,
             },
         )
@@ -12458,12 +13814,15 @@ pub enum NarrativeStatus {
 impl CodeEnum for NarrativeStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/narrative-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["generated", "extensions", "additional", "empty"],
+        );
         Some(
-            match code {
-                "generated" => Self::Generated,
-                "extensions" => Self::Extensions,
-                "additional" => Self::Additional,
-                "empty" => Self::Empty,
+            match CODES.index(code)? {
+                0usize => Self::Generated,
+                1usize => Self::Extensions,
+                2usize => Self::Additional,
+                3usize => Self::Empty,
                 _ => return None,
             },
         )
@@ -12530,11 +13889,14 @@ pub enum NoteType {
 impl CodeEnum for NoteType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/note-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["display", "print", "printoper"],
+        );
         Some(
-            match code {
-                "display" => Self::Display,
-                "print" => Self::Print,
-                "printoper" => Self::Printoper,
+            match CODES.index(code)? {
+                0usize => Self::Display,
+                1usize => Self::Print,
+                2usize => Self::Printoper,
                 _ => return None,
             },
         )
@@ -12610,19 +13972,34 @@ pub enum ObservationDataType {
 impl CodeEnum for ObservationDataType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/permitted-data-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "Quantity",
+                "CodeableConcept",
+                "string",
+                "boolean",
+                "integer",
+                "Range",
+                "Ratio",
+                "SampledData",
+                "time",
+                "dateTime",
+                "Period",
+            ],
+        );
         Some(
-            match code {
-                "Quantity" => Self::Quantity,
-                "CodeableConcept" => Self::CodeableConcept,
-                "string" => Self::String,
-                "boolean" => Self::Boolean,
-                "integer" => Self::Integer,
-                "Range" => Self::Range,
-                "Ratio" => Self::Ratio,
-                "SampledData" => Self::SampledData,
-                "time" => Self::Time,
-                "dateTime" => Self::DateTime,
-                "Period" => Self::Period,
+            match CODES.index(code)? {
+                0usize => Self::Quantity,
+                1usize => Self::CodeableConcept,
+                2usize => Self::String,
+                3usize => Self::Boolean,
+                4usize => Self::Integer,
+                5usize => Self::Range,
+                6usize => Self::Ratio,
+                7usize => Self::SampledData,
+                8usize => Self::Time,
+                9usize => Self::DateTime,
+                10usize => Self::Period,
                 _ => return None,
             },
         )
@@ -12692,11 +14069,14 @@ pub enum ObservationRangeCategory {
 impl CodeEnum for ObservationRangeCategory {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/observation-range-category";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["reference", "critical", "absolute"],
+        );
         Some(
-            match code {
-                "reference" => Self::Reference,
-                "critical" => Self::Critical,
-                "absolute" => Self::Absolute,
+            match CODES.index(code)? {
+                0usize => Self::Reference,
+                1usize => Self::Critical,
+                2usize => Self::Absolute,
                 _ => return None,
             },
         )
@@ -12772,16 +14152,28 @@ pub enum ObservationStatus {
 impl CodeEnum for ObservationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/observation-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "registered",
+                "preliminary",
+                "final",
+                "amended",
+                "corrected",
+                "cancelled",
+                "entered-in-error",
+                "unknown",
+            ],
+        );
         Some(
-            match code {
-                "registered" => Self::Registered,
-                "preliminary" => Self::Preliminary,
-                "final" => Self::Final,
-                "amended" => Self::Amended,
-                "corrected" => Self::Corrected,
-                "cancelled" => Self::Cancelled,
-                "entered-in-error" => Self::EnteredInError,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Registered,
+                1usize => Self::Preliminary,
+                2usize => Self::Final,
+                3usize => Self::Amended,
+                4usize => Self::Corrected,
+                5usize => Self::Cancelled,
+                6usize => Self::EnteredInError,
+                7usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -12849,10 +14241,13 @@ pub enum OperationKind {
 impl CodeEnum for OperationKind {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/operation-kind";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["operation", "query"],
+        );
         Some(
-            match code {
-                "operation" => Self::Operation,
-                "query" => Self::Query,
+            match CODES.index(code)? {
+                0usize => Self::Operation,
+                1usize => Self::Query,
                 _ => return None,
             },
         )
@@ -12900,10 +14295,13 @@ pub enum OperationParameterUse {
 impl CodeEnum for OperationParameterUse {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/operation-parameter-use";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["in", "out"],
+        );
         Some(
-            match code {
-                "in" => Self::In,
-                "out" => Self::Out,
+            match CODES.index(code)? {
+                0usize => Self::In,
+                1usize => Self::Out,
                 _ => return None,
             },
         )
@@ -12952,10 +14350,13 @@ pub enum OrientationType {
 impl CodeEnum for OrientationType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/orientation-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["sense", "antisense"],
+        );
         Some(
-            match code {
-                "sense" => Self::Sense,
-                "antisense" => Self::Antisense,
+            match CODES.index(code)? {
+                0usize => Self::Sense,
+                1usize => Self::Antisense,
                 _ => return None,
             },
         )
@@ -13007,11 +14408,14 @@ pub enum ParticipantRequired {
 impl CodeEnum for ParticipantRequired {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/participantrequired";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["required", "optional", "information-only"],
+        );
         Some(
-            match code {
-                "required" => Self::Required,
-                "optional" => Self::Optional,
-                "information-only" => Self::InformationOnly,
+            match CODES.index(code)? {
+                0usize => Self::Required,
+                1usize => Self::Optional,
+                2usize => Self::InformationOnly,
                 _ => return None,
             },
         )
@@ -13067,12 +14471,15 @@ pub enum ParticipationStatus {
 impl CodeEnum for ParticipationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/participationstatus";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["accepted", "declined", "tentative", "needs-action"],
+        );
         Some(
-            match code {
-                "accepted" => Self::Accepted,
-                "declined" => Self::Declined,
-                "tentative" => Self::Tentative,
-                "needs-action" => Self::NeedsAction,
+            match CODES.index(code)? {
+                0usize => Self::Accepted,
+                1usize => Self::Declined,
+                2usize => Self::Tentative,
+                3usize => Self::NeedsAction,
                 _ => return None,
             },
         )
@@ -13130,13 +14537,16 @@ pub enum PropertyRepresentation {
 impl CodeEnum for PropertyRepresentation {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/property-representation";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["xmlAttr", "xmlText", "typeAttr", "cdaText", "xhtml"],
+        );
         Some(
-            match code {
-                "xmlAttr" => Self::XmlAttr,
-                "xmlText" => Self::XmlText,
-                "typeAttr" => Self::TypeAttr,
-                "cdaText" => Self::CdaText,
-                "xhtml" => Self::Xhtml,
+            match CODES.index(code)? {
+                0usize => Self::XmlAttr,
+                1usize => Self::XmlText,
+                2usize => Self::TypeAttr,
+                3usize => Self::CdaText,
+                4usize => Self::Xhtml,
                 _ => return None,
             },
         )
@@ -13201,15 +14611,18 @@ pub enum PropertyType {
 impl CodeEnum for PropertyType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/concept-property-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["code", "Coding", "string", "integer", "boolean", "dateTime", "decimal"],
+        );
         Some(
-            match code {
-                "code" => Self::Code,
-                "Coding" => Self::Coding,
-                "string" => Self::String,
-                "integer" => Self::Integer,
-                "boolean" => Self::Boolean,
-                "dateTime" => Self::DateTime,
-                "decimal" => Self::Decimal,
+            match CODES.index(code)? {
+                0usize => Self::Code,
+                1usize => Self::Coding,
+                2usize => Self::String,
+                3usize => Self::Integer,
+                4usize => Self::Boolean,
+                5usize => Self::DateTime,
+                6usize => Self::Decimal,
                 _ => return None,
             },
         )
@@ -13275,13 +14688,16 @@ pub enum ProvenanceEntityRole {
 impl CodeEnum for ProvenanceEntityRole {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/provenance-entity-role";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["derivation", "revision", "quotation", "source", "removal"],
+        );
         Some(
-            match code {
-                "derivation" => Self::Derivation,
-                "revision" => Self::Revision,
-                "quotation" => Self::Quotation,
-                "source" => Self::Source,
-                "removal" => Self::Removal,
+            match CODES.index(code)? {
+                0usize => Self::Derivation,
+                1usize => Self::Revision,
+                2usize => Self::Quotation,
+                3usize => Self::Source,
+                4usize => Self::Removal,
                 _ => return None,
             },
         )
@@ -13409,12 +14825,15 @@ pub enum PublicationStatus {
 impl CodeEnum for PublicationStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/publication-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["draft", "active", "retired", "unknown"],
+        );
         Some(
-            match code {
-                "draft" => Self::Draft,
-                "active" => Self::Active,
-                "retired" => Self::Retired,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Draft,
+                1usize => Self::Active,
+                2usize => Self::Retired,
+                3usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -13504,11 +14923,14 @@ pub enum QualityType {
 impl CodeEnum for QualityType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/quality-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["indel", "snp", "unknown"],
+        );
         Some(
-            match code {
-                "indel" => Self::Indel,
-                "snp" => Self::Snp,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Indel,
+                1usize => Self::Snp,
+                2usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -13562,12 +14984,15 @@ pub enum QuantityComparator {
 impl CodeEnum for QuantityComparator {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/quantity-comparator";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["<", "<=", ">=", ">"],
+        );
         Some(
-            match code {
-                "<" => Self::LessThan,
-                "<=" => Self::LessOrEqualTo,
-                ">=" => Self::GreaterOrEqualTo,
-                ">" => Self::GreaterThan,
+            match CODES.index(code)? {
+                0usize => Self::LessThan,
+                1usize => Self::LessOrEqualTo,
+                2usize => Self::GreaterOrEqualTo,
+                3usize => Self::GreaterThan,
                 _ => return None,
             },
         )
@@ -13630,15 +15055,18 @@ pub enum QuestionnaireItemOperator {
 impl CodeEnum for QuestionnaireItemOperator {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/questionnaire-enable-operator";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["exists", "=", "!=", ">", "<", ">=", "<="],
+        );
         Some(
-            match code {
-                "exists" => Self::Exists,
-                "=" => Self::Equals,
-                "!=" => Self::NotEquals,
-                ">" => Self::GreaterThan,
-                "<" => Self::LessThan,
-                ">=" => Self::GreaterOrEquals,
-                "<=" => Self::LessOrEquals,
+            match CODES.index(code)? {
+                0usize => Self::Exists,
+                1usize => Self::Equals,
+                2usize => Self::NotEquals,
+                3usize => Self::GreaterThan,
+                4usize => Self::LessThan,
+                5usize => Self::GreaterOrEquals,
+                6usize => Self::LessOrEquals,
                 _ => return None,
             },
         )
@@ -13726,24 +15154,44 @@ pub enum QuestionnaireItemType {
 impl CodeEnum for QuestionnaireItemType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/item-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "group",
+                "display",
+                "boolean",
+                "decimal",
+                "integer",
+                "date",
+                "dateTime",
+                "time",
+                "string",
+                "text",
+                "url",
+                "choice",
+                "open-choice",
+                "attachment",
+                "reference",
+                "quantity",
+            ],
+        );
         Some(
-            match code {
-                "group" => Self::Group,
-                "display" => Self::Display,
-                "boolean" => Self::Boolean,
-                "decimal" => Self::Decimal,
-                "integer" => Self::Integer,
-                "date" => Self::Date,
-                "dateTime" => Self::DateTime,
-                "time" => Self::Time,
-                "string" => Self::String,
-                "text" => Self::Text,
-                "url" => Self::Url,
-                "choice" => Self::Choice,
-                "open-choice" => Self::OpenChoice,
-                "attachment" => Self::Attachment,
-                "reference" => Self::Reference,
-                "quantity" => Self::Quantity,
+            match CODES.index(code)? {
+                0usize => Self::Group,
+                1usize => Self::Display,
+                2usize => Self::Boolean,
+                3usize => Self::Decimal,
+                4usize => Self::Integer,
+                5usize => Self::Date,
+                6usize => Self::DateTime,
+                7usize => Self::Time,
+                8usize => Self::String,
+                9usize => Self::Text,
+                10usize => Self::Url,
+                11usize => Self::Choice,
+                12usize => Self::OpenChoice,
+                13usize => Self::Attachment,
+                14usize => Self::Reference,
+                15usize => Self::Quantity,
                 _ => return None,
             },
         )
@@ -13827,13 +15275,16 @@ pub enum QuestionnaireResponseStatus {
 impl CodeEnum for QuestionnaireResponseStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/questionnaire-answers-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["in-progress", "completed", "amended", "entered-in-error", "stopped"],
+        );
         Some(
-            match code {
-                "in-progress" => Self::InProgress,
-                "completed" => Self::Completed,
-                "amended" => Self::Amended,
-                "entered-in-error" => Self::EnteredInError,
-                "stopped" => Self::Stopped,
+            match CODES.index(code)? {
+                0usize => Self::InProgress,
+                1usize => Self::Completed,
+                2usize => Self::Amended,
+                3usize => Self::EnteredInError,
+                4usize => Self::Stopped,
                 _ => return None,
             },
         )
@@ -13895,13 +15346,16 @@ pub enum ReferenceHandlingPolicy {
 impl CodeEnum for ReferenceHandlingPolicy {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/reference-handling-policy";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["literal", "logical", "resolves", "enforced", "local"],
+        );
         Some(
-            match code {
-                "literal" => Self::Literal,
-                "logical" => Self::Logical,
-                "resolves" => Self::Resolves,
-                "enforced" => Self::Enforced,
-                "local" => Self::Local,
+            match CODES.index(code)? {
+                0usize => Self::Literal,
+                1usize => Self::Logical,
+                2usize => Self::Resolves,
+                3usize => Self::Enforced,
+                4usize => Self::Local,
                 _ => return None,
             },
         )
@@ -13957,11 +15411,14 @@ pub enum ReferenceVersionRules {
 impl CodeEnum for ReferenceVersionRules {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/reference-version-rules";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["either", "independent", "specific"],
+        );
         Some(
-            match code {
-                "either" => Self::Either,
-                "independent" => Self::Independent,
-                "specific" => Self::Specific,
+            match CODES.index(code)? {
+                0usize => Self::Either,
+                1usize => Self::Independent,
+                2usize => Self::Specific,
                 _ => return None,
             },
         )
@@ -14022,16 +15479,28 @@ pub enum RelatedArtifactType {
 impl CodeEnum for RelatedArtifactType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/related-artifact-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "documentation",
+                "justification",
+                "citation",
+                "predecessor",
+                "successor",
+                "derived-from",
+                "depends-on",
+                "composed-of",
+            ],
+        );
         Some(
-            match code {
-                "documentation" => Self::Documentation,
-                "justification" => Self::Justification,
-                "citation" => Self::Citation,
-                "predecessor" => Self::Predecessor,
-                "successor" => Self::Successor,
-                "derived-from" => Self::DerivedFrom,
-                "depends-on" => Self::DependsOn,
-                "composed-of" => Self::ComposedOf,
+            match CODES.index(code)? {
+                0usize => Self::Documentation,
+                1usize => Self::Justification,
+                2usize => Self::Citation,
+                3usize => Self::Predecessor,
+                4usize => Self::Successor,
+                5usize => Self::DerivedFrom,
+                6usize => Self::DependsOn,
+                7usize => Self::ComposedOf,
                 _ => return None,
             },
         )
@@ -14098,13 +15567,16 @@ pub enum RepositoryType {
 impl CodeEnum for RepositoryType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/repository-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["directlink", "openapi", "login", "oauth", "other"],
+        );
         Some(
-            match code {
-                "directlink" => Self::Directlink,
-                "openapi" => Self::Openapi,
-                "login" => Self::Login,
-                "oauth" => Self::Oauth,
-                "other" => Self::Other,
+            match CODES.index(code)? {
+                0usize => Self::Directlink,
+                1usize => Self::Openapi,
+                2usize => Self::Login,
+                3usize => Self::Oauth,
+                4usize => Self::Other,
                 _ => return None,
             },
         )
@@ -14196,17 +15668,30 @@ pub enum RequestIntent {
 impl CodeEnum for RequestIntent {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/request-intent";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "proposal",
+                "plan",
+                "directive",
+                "order",
+                "original-order",
+                "reflex-order",
+                "filler-order",
+                "instance-order",
+                "option",
+            ],
+        );
         Some(
-            match code {
-                "proposal" => Self::Proposal,
-                "plan" => Self::Plan,
-                "directive" => Self::Directive,
-                "order" => Self::Order,
-                "original-order" => Self::OriginalOrder,
-                "reflex-order" => Self::ReflexOrder,
-                "filler-order" => Self::FillerOrder,
-                "instance-order" => Self::InstanceOrder,
-                "option" => Self::Option,
+            match CODES.index(code)? {
+                0usize => Self::Proposal,
+                1usize => Self::Plan,
+                2usize => Self::Directive,
+                3usize => Self::Order,
+                4usize => Self::OriginalOrder,
+                5usize => Self::ReflexOrder,
+                6usize => Self::FillerOrder,
+                7usize => Self::InstanceOrder,
+                8usize => Self::Option,
                 _ => return None,
             },
         )
@@ -14308,12 +15793,15 @@ pub enum RequestPriority {
 impl CodeEnum for RequestPriority {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/request-priority";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["routine", "urgent", "asap", "stat"],
+        );
         Some(
-            match code {
-                "routine" => Self::Routine,
-                "urgent" => Self::Urgent,
-                "asap" => Self::Asap,
-                "stat" => Self::Stat,
+            match CODES.index(code)? {
+                0usize => Self::Routine,
+                1usize => Self::Urgent,
+                2usize => Self::Asap,
+                3usize => Self::Stat,
                 _ => return None,
             },
         )
@@ -14406,23 +15894,42 @@ pub enum RequestResourceType {
 impl CodeEnum for RequestResourceType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/request-resource-types";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "Appointment",
+                "AppointmentResponse",
+                "CarePlan",
+                "Claim",
+                "CommunicationRequest",
+                "Contract",
+                "DeviceRequest",
+                "EnrollmentRequest",
+                "ImmunizationRecommendation",
+                "MedicationRequest",
+                "NutritionOrder",
+                "ServiceRequest",
+                "SupplyRequest",
+                "Task",
+                "VisionPrescription",
+            ],
+        );
         Some(
-            match code {
-                "Appointment" => Self::Appointment,
-                "AppointmentResponse" => Self::AppointmentResponse,
-                "CarePlan" => Self::CarePlan,
-                "Claim" => Self::Claim,
-                "CommunicationRequest" => Self::CommunicationRequest,
-                "Contract" => Self::Contract,
-                "DeviceRequest" => Self::DeviceRequest,
-                "EnrollmentRequest" => Self::EnrollmentRequest,
-                "ImmunizationRecommendation" => Self::ImmunizationRecommendation,
-                "MedicationRequest" => Self::MedicationRequest,
-                "NutritionOrder" => Self::NutritionOrder,
-                "ServiceRequest" => Self::ServiceRequest,
-                "SupplyRequest" => Self::SupplyRequest,
-                "Task" => Self::Task,
-                "VisionPrescription" => Self::VisionPrescription,
+            match CODES.index(code)? {
+                0usize => Self::Appointment,
+                1usize => Self::AppointmentResponse,
+                2usize => Self::CarePlan,
+                3usize => Self::Claim,
+                4usize => Self::CommunicationRequest,
+                5usize => Self::Contract,
+                6usize => Self::DeviceRequest,
+                7usize => Self::EnrollmentRequest,
+                8usize => Self::ImmunizationRecommendation,
+                9usize => Self::MedicationRequest,
+                10usize => Self::NutritionOrder,
+                11usize => Self::ServiceRequest,
+                12usize => Self::SupplyRequest,
+                13usize => Self::Task,
+                14usize => Self::VisionPrescription,
                 _ => return None,
             },
         )
@@ -14526,15 +16033,26 @@ pub enum RequestStatus {
 impl CodeEnum for RequestStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/request-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "draft",
+                "active",
+                "on-hold",
+                "revoked",
+                "completed",
+                "entered-in-error",
+                "unknown",
+            ],
+        );
         Some(
-            match code {
-                "draft" => Self::Draft,
-                "active" => Self::Active,
-                "on-hold" => Self::OnHold,
-                "revoked" => Self::Revoked,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Draft,
+                1usize => Self::Active,
+                2usize => Self::OnHold,
+                3usize => Self::Revoked,
+                4usize => Self::Completed,
+                5usize => Self::EnteredInError,
+                6usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -14605,11 +16123,14 @@ pub enum ResearchElementType {
 impl CodeEnum for ResearchElementType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/research-element-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["population", "exposure", "outcome"],
+        );
         Some(
-            match code {
-                "population" => Self::Population,
-                "exposure" => Self::Exposure,
-                "outcome" => Self::Outcome,
+            match CODES.index(code)? {
+                0usize => Self::Population,
+                1usize => Self::Exposure,
+                2usize => Self::Outcome,
                 _ => return None,
             },
         )
@@ -14680,23 +16201,34 @@ pub enum ResearchStudyStatus {
 impl CodeEnum for ResearchStudyStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/research-study-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "active",
+                "administratively-completed",
+                "approved",
+                "closed-to-accrual",
+                "closed-to-accrual-and-intervention",
+                "completed",
+                "disapproved",
+                "in-review",
+                "temporarily-closed-to-accrual",
+                "temporarily-closed-to-accrual-and-intervention",
+                "withdrawn",
+            ],
+        );
         Some(
-            match code {
-                "active" => Self::Active,
-                "administratively-completed" => Self::AdministrativelyCompleted,
-                "approved" => Self::Approved,
-                "closed-to-accrual" => Self::ClosedToAccrual,
-                "closed-to-accrual-and-intervention" => {
-                    Self::ClosedToAccrualAndIntervention
-                }
-                "completed" => Self::Completed,
-                "disapproved" => Self::Disapproved,
-                "in-review" => Self::InReview,
-                "temporarily-closed-to-accrual" => Self::TemporarilyClosedToAccrual,
-                "temporarily-closed-to-accrual-and-intervention" => {
-                    Self::TemporarilyClosedToAccrualAndIntervention
-                }
-                "withdrawn" => Self::Withdrawn,
+            match CODES.index(code)? {
+                0usize => Self::Active,
+                1usize => Self::AdministrativelyCompleted,
+                2usize => Self::Approved,
+                3usize => Self::ClosedToAccrual,
+                4usize => Self::ClosedToAccrualAndIntervention,
+                5usize => Self::Completed,
+                6usize => Self::Disapproved,
+                7usize => Self::InReview,
+                8usize => Self::TemporarilyClosedToAccrual,
+                9usize => Self::TemporarilyClosedToAccrualAndIntervention,
+                10usize => Self::Withdrawn,
                 _ => return None,
             },
         )
@@ -14794,21 +16326,38 @@ pub enum ResearchSubjectStatus {
 impl CodeEnum for ResearchSubjectStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/research-subject-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "candidate",
+                "eligible",
+                "follow-up",
+                "ineligible",
+                "not-registered",
+                "off-study",
+                "on-study",
+                "on-study-intervention",
+                "on-study-observation",
+                "pending-on-study",
+                "potential-candidate",
+                "screening",
+                "withdrawn",
+            ],
+        );
         Some(
-            match code {
-                "candidate" => Self::Candidate,
-                "eligible" => Self::Eligible,
-                "follow-up" => Self::FollowUp,
-                "ineligible" => Self::Ineligible,
-                "not-registered" => Self::NotRegistered,
-                "off-study" => Self::OffStudy,
-                "on-study" => Self::OnStudy,
-                "on-study-intervention" => Self::OnStudyIntervention,
-                "on-study-observation" => Self::OnStudyObservation,
-                "pending-on-study" => Self::PendingOnStudy,
-                "potential-candidate" => Self::PotentialCandidate,
-                "screening" => Self::Screening,
-                "withdrawn" => Self::Withdrawn,
+            match CODES.index(code)? {
+                0usize => Self::Candidate,
+                1usize => Self::Eligible,
+                2usize => Self::FollowUp,
+                3usize => Self::Ineligible,
+                4usize => Self::NotRegistered,
+                5usize => Self::OffStudy,
+                6usize => Self::OnStudy,
+                7usize => Self::OnStudyIntervention,
+                8usize => Self::OnStudyObservation,
+                9usize => Self::PendingOnStudy,
+                10usize => Self::PotentialCandidate,
+                11usize => Self::Screening,
+                12usize => Self::Withdrawn,
                 _ => return None,
             },
         )
@@ -15199,160 +16748,308 @@ pub enum ResourceType {
 impl CodeEnum for ResourceType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/resource-types";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "Account",
+                "ActivityDefinition",
+                "AdverseEvent",
+                "AllergyIntolerance",
+                "Appointment",
+                "AppointmentResponse",
+                "AuditEvent",
+                "Basic",
+                "Binary",
+                "BiologicallyDerivedProduct",
+                "BodyStructure",
+                "Bundle",
+                "CapabilityStatement",
+                "CarePlan",
+                "CareTeam",
+                "CatalogEntry",
+                "ChargeItem",
+                "ChargeItemDefinition",
+                "Claim",
+                "ClaimResponse",
+                "ClinicalImpression",
+                "CodeSystem",
+                "Communication",
+                "CommunicationRequest",
+                "CompartmentDefinition",
+                "Composition",
+                "ConceptMap",
+                "Condition",
+                "Consent",
+                "Contract",
+                "Coverage",
+                "CoverageEligibilityRequest",
+                "CoverageEligibilityResponse",
+                "DetectedIssue",
+                "Device",
+                "DeviceDefinition",
+                "DeviceMetric",
+                "DeviceRequest",
+                "DeviceUseStatement",
+                "DiagnosticReport",
+                "DocumentManifest",
+                "DocumentReference",
+                "DomainResource",
+                "EffectEvidenceSynthesis",
+                "Encounter",
+                "Endpoint",
+                "EnrollmentRequest",
+                "EnrollmentResponse",
+                "EpisodeOfCare",
+                "EventDefinition",
+                "Evidence",
+                "EvidenceVariable",
+                "ExampleScenario",
+                "ExplanationOfBenefit",
+                "FamilyMemberHistory",
+                "Flag",
+                "Goal",
+                "GraphDefinition",
+                "Group",
+                "GuidanceResponse",
+                "HealthcareService",
+                "ImagingStudy",
+                "Immunization",
+                "ImmunizationEvaluation",
+                "ImmunizationRecommendation",
+                "ImplementationGuide",
+                "InsurancePlan",
+                "Invoice",
+                "Library",
+                "Linkage",
+                "List",
+                "Location",
+                "Measure",
+                "MeasureReport",
+                "Media",
+                "Medication",
+                "MedicationAdministration",
+                "MedicationDispense",
+                "MedicationKnowledge",
+                "MedicationRequest",
+                "MedicationStatement",
+                "MedicinalProduct",
+                "MedicinalProductAuthorization",
+                "MedicinalProductContraindication",
+                "MedicinalProductIndication",
+                "MedicinalProductIngredient",
+                "MedicinalProductInteraction",
+                "MedicinalProductManufactured",
+                "MedicinalProductPackaged",
+                "MedicinalProductPharmaceutical",
+                "MedicinalProductUndesirableEffect",
+                "MessageDefinition",
+                "MessageHeader",
+                "MolecularSequence",
+                "NamingSystem",
+                "NutritionOrder",
+                "Observation",
+                "ObservationDefinition",
+                "OperationDefinition",
+                "OperationOutcome",
+                "Organization",
+                "OrganizationAffiliation",
+                "Parameters",
+                "Patient",
+                "PaymentNotice",
+                "PaymentReconciliation",
+                "Person",
+                "PlanDefinition",
+                "Practitioner",
+                "PractitionerRole",
+                "Procedure",
+                "Provenance",
+                "Questionnaire",
+                "QuestionnaireResponse",
+                "RelatedPerson",
+                "RequestGroup",
+                "ResearchDefinition",
+                "ResearchElementDefinition",
+                "ResearchStudy",
+                "ResearchSubject",
+                "Resource",
+                "RiskAssessment",
+                "RiskEvidenceSynthesis",
+                "Schedule",
+                "SearchParameter",
+                "ServiceRequest",
+                "Slot",
+                "Specimen",
+                "SpecimenDefinition",
+                "StructureDefinition",
+                "StructureMap",
+                "Subscription",
+                "Substance",
+                "SubstanceNucleicAcid",
+                "SubstancePolymer",
+                "SubstanceProtein",
+                "SubstanceReferenceInformation",
+                "SubstanceSourceMaterial",
+                "SubstanceSpecification",
+                "SupplyDelivery",
+                "SupplyRequest",
+                "Task",
+                "TerminologyCapabilities",
+                "TestReport",
+                "TestScript",
+                "ValueSet",
+                "VerificationResult",
+                "VisionPrescription",
+            ],
+        );
         Some(
-            match code {
-                "Account" => Self::Account,
-                "ActivityDefinition" => Self::ActivityDefinition,
-                "AdverseEvent" => Self::AdverseEvent,
-                "AllergyIntolerance" => Self::AllergyIntolerance,
-                "Appointment" => Self::Appointment,
-                "AppointmentResponse" => Self::AppointmentResponse,
-                "AuditEvent" => Self::AuditEvent,
-                "Basic" => Self::Basic,
-                "Binary" => Self::Binary,
-                "BiologicallyDerivedProduct" => Self::BiologicallyDerivedProduct,
-                "BodyStructure" => Self::BodyStructure,
-                "Bundle" => Self::Bundle,
-                "CapabilityStatement" => Self::CapabilityStatement,
-                "CarePlan" => Self::CarePlan,
-                "CareTeam" => Self::CareTeam,
-                "CatalogEntry" => Self::CatalogEntry,
-                "ChargeItem" => Self::ChargeItem,
-                "ChargeItemDefinition" => Self::ChargeItemDefinition,
-                "Claim" => Self::Claim,
-                "ClaimResponse" => Self::ClaimResponse,
-                "ClinicalImpression" => Self::ClinicalImpression,
-                "CodeSystem" => Self::CodeSystem,
-                "Communication" => Self::Communication,
-                "CommunicationRequest" => Self::CommunicationRequest,
-                "CompartmentDefinition" => Self::CompartmentDefinition,
-                "Composition" => Self::Composition,
-                "ConceptMap" => Self::ConceptMap,
-                "Condition" => Self::Condition,
-                "Consent" => Self::Consent,
-                "Contract" => Self::Contract,
-                "Coverage" => Self::Coverage,
-                "CoverageEligibilityRequest" => Self::CoverageEligibilityRequest,
-                "CoverageEligibilityResponse" => Self::CoverageEligibilityResponse,
-                "DetectedIssue" => Self::DetectedIssue,
-                "Device" => Self::Device,
-                "DeviceDefinition" => Self::DeviceDefinition,
-                "DeviceMetric" => Self::DeviceMetric,
-                "DeviceRequest" => Self::DeviceRequest,
-                "DeviceUseStatement" => Self::DeviceUseStatement,
-                "DiagnosticReport" => Self::DiagnosticReport,
-                "DocumentManifest" => Self::DocumentManifest,
-                "DocumentReference" => Self::DocumentReference,
-                "DomainResource" => Self::DomainResource,
-                "EffectEvidenceSynthesis" => Self::EffectEvidenceSynthesis,
-                "Encounter" => Self::Encounter,
-                "Endpoint" => Self::Endpoint,
-                "EnrollmentRequest" => Self::EnrollmentRequest,
-                "EnrollmentResponse" => Self::EnrollmentResponse,
-                "EpisodeOfCare" => Self::EpisodeOfCare,
-                "EventDefinition" => Self::EventDefinition,
-                "Evidence" => Self::Evidence,
-                "EvidenceVariable" => Self::EvidenceVariable,
-                "ExampleScenario" => Self::ExampleScenario,
-                "ExplanationOfBenefit" => Self::ExplanationOfBenefit,
-                "FamilyMemberHistory" => Self::FamilyMemberHistory,
-                "Flag" => Self::Flag,
-                "Goal" => Self::Goal,
-                "GraphDefinition" => Self::GraphDefinition,
-                "Group" => Self::Group,
-                "GuidanceResponse" => Self::GuidanceResponse,
-                "HealthcareService" => Self::HealthcareService,
-                "ImagingStudy" => Self::ImagingStudy,
-                "Immunization" => Self::Immunization,
-                "ImmunizationEvaluation" => Self::ImmunizationEvaluation,
-                "ImmunizationRecommendation" => Self::ImmunizationRecommendation,
-                "ImplementationGuide" => Self::ImplementationGuide,
-                "InsurancePlan" => Self::InsurancePlan,
-                "Invoice" => Self::Invoice,
-                "Library" => Self::Library,
-                "Linkage" => Self::Linkage,
-                "List" => Self::List,
-                "Location" => Self::Location,
-                "Measure" => Self::Measure,
-                "MeasureReport" => Self::MeasureReport,
-                "Media" => Self::Media,
-                "Medication" => Self::Medication,
-                "MedicationAdministration" => Self::MedicationAdministration,
-                "MedicationDispense" => Self::MedicationDispense,
-                "MedicationKnowledge" => Self::MedicationKnowledge,
-                "MedicationRequest" => Self::MedicationRequest,
-                "MedicationStatement" => Self::MedicationStatement,
-                "MedicinalProduct" => Self::MedicinalProduct,
-                "MedicinalProductAuthorization" => Self::MedicinalProductAuthorization,
-                "MedicinalProductContraindication" => {
-                    Self::MedicinalProductContraindication
-                }
-                "MedicinalProductIndication" => Self::MedicinalProductIndication,
-                "MedicinalProductIngredient" => Self::MedicinalProductIngredient,
-                "MedicinalProductInteraction" => Self::MedicinalProductInteraction,
-                "MedicinalProductManufactured" => Self::MedicinalProductManufactured,
-                "MedicinalProductPackaged" => Self::MedicinalProductPackaged,
-                "MedicinalProductPharmaceutical" => Self::MedicinalProductPharmaceutical,
-                "MedicinalProductUndesirableEffect" => {
-                    Self::MedicinalProductUndesirableEffect
-                }
-                "MessageDefinition" => Self::MessageDefinition,
-                "MessageHeader" => Self::MessageHeader,
-                "MolecularSequence" => Self::MolecularSequence,
-                "NamingSystem" => Self::NamingSystem,
-                "NutritionOrder" => Self::NutritionOrder,
-                "Observation" => Self::Observation,
-                "ObservationDefinition" => Self::ObservationDefinition,
-                "OperationDefinition" => Self::OperationDefinition,
-                "OperationOutcome" => Self::OperationOutcome,
-                "Organization" => Self::Organization,
-                "OrganizationAffiliation" => Self::OrganizationAffiliation,
-                "Parameters" => Self::Parameters,
-                "Patient" => Self::Patient,
-                "PaymentNotice" => Self::PaymentNotice,
-                "PaymentReconciliation" => Self::PaymentReconciliation,
-                "Person" => Self::Person,
-                "PlanDefinition" => Self::PlanDefinition,
-                "Practitioner" => Self::Practitioner,
-                "PractitionerRole" => Self::PractitionerRole,
-                "Procedure" => Self::Procedure,
-                "Provenance" => Self::Provenance,
-                "Questionnaire" => Self::Questionnaire,
-                "QuestionnaireResponse" => Self::QuestionnaireResponse,
-                "RelatedPerson" => Self::RelatedPerson,
-                "RequestGroup" => Self::RequestGroup,
-                "ResearchDefinition" => Self::ResearchDefinition,
-                "ResearchElementDefinition" => Self::ResearchElementDefinition,
-                "ResearchStudy" => Self::ResearchStudy,
-                "ResearchSubject" => Self::ResearchSubject,
-                "Resource" => Self::Resource,
-                "RiskAssessment" => Self::RiskAssessment,
-                "RiskEvidenceSynthesis" => Self::RiskEvidenceSynthesis,
-                "Schedule" => Self::Schedule,
-                "SearchParameter" => Self::SearchParameter,
-                "ServiceRequest" => Self::ServiceRequest,
-                "Slot" => Self::Slot,
-                "Specimen" => Self::Specimen,
-                "SpecimenDefinition" => Self::SpecimenDefinition,
-                "StructureDefinition" => Self::StructureDefinition,
-                "StructureMap" => Self::StructureMap,
-                "Subscription" => Self::Subscription,
-                "Substance" => Self::Substance,
-                "SubstanceNucleicAcid" => Self::SubstanceNucleicAcid,
-                "SubstancePolymer" => Self::SubstancePolymer,
-                "SubstanceProtein" => Self::SubstanceProtein,
-                "SubstanceReferenceInformation" => Self::SubstanceReferenceInformation,
-                "SubstanceSourceMaterial" => Self::SubstanceSourceMaterial,
-                "SubstanceSpecification" => Self::SubstanceSpecification,
-                "SupplyDelivery" => Self::SupplyDelivery,
-                "SupplyRequest" => Self::SupplyRequest,
-                "Task" => Self::Task,
-                "TerminologyCapabilities" => Self::TerminologyCapabilities,
-                "TestReport" => Self::TestReport,
-                "TestScript" => Self::TestScript,
-                "ValueSet" => Self::ValueSet,
-                "VerificationResult" => Self::VerificationResult,
-                "VisionPrescription" => Self::VisionPrescription,
+            match CODES.index(code)? {
+                0usize => Self::Account,
+                1usize => Self::ActivityDefinition,
+                2usize => Self::AdverseEvent,
+                3usize => Self::AllergyIntolerance,
+                4usize => Self::Appointment,
+                5usize => Self::AppointmentResponse,
+                6usize => Self::AuditEvent,
+                7usize => Self::Basic,
+                8usize => Self::Binary,
+                9usize => Self::BiologicallyDerivedProduct,
+                10usize => Self::BodyStructure,
+                11usize => Self::Bundle,
+                12usize => Self::CapabilityStatement,
+                13usize => Self::CarePlan,
+                14usize => Self::CareTeam,
+                15usize => Self::CatalogEntry,
+                16usize => Self::ChargeItem,
+                17usize => Self::ChargeItemDefinition,
+                18usize => Self::Claim,
+                19usize => Self::ClaimResponse,
+                20usize => Self::ClinicalImpression,
+                21usize => Self::CodeSystem,
+                22usize => Self::Communication,
+                23usize => Self::CommunicationRequest,
+                24usize => Self::CompartmentDefinition,
+                25usize => Self::Composition,
+                26usize => Self::ConceptMap,
+                27usize => Self::Condition,
+                28usize => Self::Consent,
+                29usize => Self::Contract,
+                30usize => Self::Coverage,
+                31usize => Self::CoverageEligibilityRequest,
+                32usize => Self::CoverageEligibilityResponse,
+                33usize => Self::DetectedIssue,
+                34usize => Self::Device,
+                35usize => Self::DeviceDefinition,
+                36usize => Self::DeviceMetric,
+                37usize => Self::DeviceRequest,
+                38usize => Self::DeviceUseStatement,
+                39usize => Self::DiagnosticReport,
+                40usize => Self::DocumentManifest,
+                41usize => Self::DocumentReference,
+                42usize => Self::DomainResource,
+                43usize => Self::EffectEvidenceSynthesis,
+                44usize => Self::Encounter,
+                45usize => Self::Endpoint,
+                46usize => Self::EnrollmentRequest,
+                47usize => Self::EnrollmentResponse,
+                48usize => Self::EpisodeOfCare,
+                49usize => Self::EventDefinition,
+                50usize => Self::Evidence,
+                51usize => Self::EvidenceVariable,
+                52usize => Self::ExampleScenario,
+                53usize => Self::ExplanationOfBenefit,
+                54usize => Self::FamilyMemberHistory,
+                55usize => Self::Flag,
+                56usize => Self::Goal,
+                57usize => Self::GraphDefinition,
+                58usize => Self::Group,
+                59usize => Self::GuidanceResponse,
+                60usize => Self::HealthcareService,
+                61usize => Self::ImagingStudy,
+                62usize => Self::Immunization,
+                63usize => Self::ImmunizationEvaluation,
+                64usize => Self::ImmunizationRecommendation,
+                65usize => Self::ImplementationGuide,
+                66usize => Self::InsurancePlan,
+                67usize => Self::Invoice,
+                68usize => Self::Library,
+                69usize => Self::Linkage,
+                70usize => Self::List,
+                71usize => Self::Location,
+                72usize => Self::Measure,
+                73usize => Self::MeasureReport,
+                74usize => Self::Media,
+                75usize => Self::Medication,
+                76usize => Self::MedicationAdministration,
+                77usize => Self::MedicationDispense,
+                78usize => Self::MedicationKnowledge,
+                79usize => Self::MedicationRequest,
+                80usize => Self::MedicationStatement,
+                81usize => Self::MedicinalProduct,
+                82usize => Self::MedicinalProductAuthorization,
+                83usize => Self::MedicinalProductContraindication,
+                84usize => Self::MedicinalProductIndication,
+                85usize => Self::MedicinalProductIngredient,
+                86usize => Self::MedicinalProductInteraction,
+                87usize => Self::MedicinalProductManufactured,
+                88usize => Self::MedicinalProductPackaged,
+                89usize => Self::MedicinalProductPharmaceutical,
+                90usize => Self::MedicinalProductUndesirableEffect,
+                91usize => Self::MessageDefinition,
+                92usize => Self::MessageHeader,
+                93usize => Self::MolecularSequence,
+                94usize => Self::NamingSystem,
+                95usize => Self::NutritionOrder,
+                96usize => Self::Observation,
+                97usize => Self::ObservationDefinition,
+                98usize => Self::OperationDefinition,
+                99usize => Self::OperationOutcome,
+                100usize => Self::Organization,
+                101usize => Self::OrganizationAffiliation,
+                102usize => Self::Parameters,
+                103usize => Self::Patient,
+                104usize => Self::PaymentNotice,
+                105usize => Self::PaymentReconciliation,
+                106usize => Self::Person,
+                107usize => Self::PlanDefinition,
+                108usize => Self::Practitioner,
+                109usize => Self::PractitionerRole,
+                110usize => Self::Procedure,
+                111usize => Self::Provenance,
+                112usize => Self::Questionnaire,
+                113usize => Self::QuestionnaireResponse,
+                114usize => Self::RelatedPerson,
+                115usize => Self::RequestGroup,
+                116usize => Self::ResearchDefinition,
+                117usize => Self::ResearchElementDefinition,
+                118usize => Self::ResearchStudy,
+                119usize => Self::ResearchSubject,
+                120usize => Self::Resource,
+                121usize => Self::RiskAssessment,
+                122usize => Self::RiskEvidenceSynthesis,
+                123usize => Self::Schedule,
+                124usize => Self::SearchParameter,
+                125usize => Self::ServiceRequest,
+                126usize => Self::Slot,
+                127usize => Self::Specimen,
+                128usize => Self::SpecimenDefinition,
+                129usize => Self::StructureDefinition,
+                130usize => Self::StructureMap,
+                131usize => Self::Subscription,
+                132usize => Self::Substance,
+                133usize => Self::SubstanceNucleicAcid,
+                134usize => Self::SubstancePolymer,
+                135usize => Self::SubstanceProtein,
+                136usize => Self::SubstanceReferenceInformation,
+                137usize => Self::SubstanceSourceMaterial,
+                138usize => Self::SubstanceSpecification,
+                139usize => Self::SupplyDelivery,
+                140usize => Self::SupplyRequest,
+                141usize => Self::Task,
+                142usize => Self::TerminologyCapabilities,
+                143usize => Self::TestReport,
+                144usize => Self::TestScript,
+                145usize => Self::ValueSet,
+                146usize => Self::VerificationResult,
+                147usize => Self::VisionPrescription,
                 _ => return None,
             },
         )
@@ -15714,11 +17411,14 @@ pub enum ResourceVersionPolicy {
 impl CodeEnum for ResourceVersionPolicy {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/versioning-policy";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["no-version", "versioned", "versioned-update"],
+        );
         Some(
-            match code {
-                "no-version" => Self::NoVersion,
-                "versioned" => Self::Versioned,
-                "versioned-update" => Self::VersionedUpdate,
+            match CODES.index(code)? {
+                0usize => Self::NoVersion,
+                1usize => Self::Versioned,
+                2usize => Self::VersionedUpdate,
                 _ => return None,
             },
         )
@@ -15772,11 +17472,14 @@ pub enum ResponseType {
 impl CodeEnum for ResponseType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/response-code";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["ok", "transient-error", "fatal-error"],
+        );
         Some(
-            match code {
-                "ok" => Self::Ok,
-                "transient-error" => Self::TransientError,
-                "fatal-error" => Self::FatalError,
+            match CODES.index(code)? {
+                0usize => Self::Ok,
+                1usize => Self::TransientError,
+                2usize => Self::FatalError,
                 _ => return None,
             },
         )
@@ -15828,10 +17531,13 @@ pub enum RestfulCapabilityMode {
 impl CodeEnum for RestfulCapabilityMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/restful-capability-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["client", "server"],
+        );
         Some(
-            match code {
-                "client" => Self::Client,
-                "server" => Self::Server,
+            match CODES.index(code)? {
+                0usize => Self::Client,
+                1usize => Self::Server,
                 _ => return None,
             },
         )
@@ -15895,17 +17601,20 @@ pub enum SearchComparator {
 impl CodeEnum for SearchComparator {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-comparator";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["eq", "ne", "gt", "lt", "ge", "le", "sa", "eb", "ap"],
+        );
         Some(
-            match code {
-                "eq" => Self::Eq,
-                "ne" => Self::Ne,
-                "gt" => Self::Gt,
-                "lt" => Self::Lt,
-                "ge" => Self::Ge,
-                "le" => Self::Le,
-                "sa" => Self::Sa,
-                "eb" => Self::Eb,
-                "ap" => Self::Ap,
+            match CODES.index(code)? {
+                0usize => Self::Eq,
+                1usize => Self::Ne,
+                2usize => Self::Gt,
+                3usize => Self::Lt,
+                4usize => Self::Ge,
+                5usize => Self::Le,
+                6usize => Self::Sa,
+                7usize => Self::Eb,
+                8usize => Self::Ap,
                 _ => return None,
             },
         )
@@ -15969,11 +17678,14 @@ pub enum SearchEntryMode {
 impl CodeEnum for SearchEntryMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-entry-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["match", "include", "outcome"],
+        );
         Some(
-            match code {
-                "match" => Self::Match,
-                "include" => Self::Include,
-                "outcome" => Self::Outcome,
+            match CODES.index(code)? {
+                0usize => Self::Match,
+                1usize => Self::Include,
+                2usize => Self::Outcome,
                 _ => return None,
             },
         )
@@ -16044,20 +17756,36 @@ pub enum SearchModifierCode {
 impl CodeEnum for SearchModifierCode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-modifier-code";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "missing",
+                "exact",
+                "contains",
+                "not",
+                "text",
+                "in",
+                "not-in",
+                "below",
+                "above",
+                "type",
+                "identifier",
+                "ofType",
+            ],
+        );
         Some(
-            match code {
-                "missing" => Self::Missing,
-                "exact" => Self::Exact,
-                "contains" => Self::Contains,
-                "not" => Self::Not,
-                "text" => Self::Text,
-                "in" => Self::In,
-                "not-in" => Self::NotIn,
-                "below" => Self::Below,
-                "above" => Self::Above,
-                "type" => Self::Type,
-                "identifier" => Self::Identifier,
-                "ofType" => Self::OfType,
+            match CODES.index(code)? {
+                0usize => Self::Missing,
+                1usize => Self::Exact,
+                2usize => Self::Contains,
+                3usize => Self::Not,
+                4usize => Self::Text,
+                5usize => Self::In,
+                6usize => Self::NotIn,
+                7usize => Self::Below,
+                8usize => Self::Above,
+                9usize => Self::Type,
+                10usize => Self::Identifier,
+                11usize => Self::OfType,
                 _ => return None,
             },
         )
@@ -16153,17 +17881,30 @@ pub enum SearchParamType {
 impl CodeEnum for SearchParamType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-param-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "number",
+                "date",
+                "string",
+                "token",
+                "reference",
+                "composite",
+                "quantity",
+                "uri",
+                "special",
+            ],
+        );
         Some(
-            match code {
-                "number" => Self::Number,
-                "date" => Self::Date,
-                "string" => Self::String,
-                "token" => Self::Token,
-                "reference" => Self::Reference,
-                "composite" => Self::Composite,
-                "quantity" => Self::Quantity,
-                "uri" => Self::Uri,
-                "special" => Self::Special,
+            match CODES.index(code)? {
+                0usize => Self::Number,
+                1usize => Self::Date,
+                2usize => Self::String,
+                3usize => Self::Token,
+                4usize => Self::Reference,
+                5usize => Self::Composite,
+                6usize => Self::Quantity,
+                7usize => Self::Uri,
+                8usize => Self::Special,
                 _ => return None,
             },
         )
@@ -16235,11 +17976,14 @@ pub enum SequenceType {
 impl CodeEnum for SequenceType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/sequence-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["aa", "dna", "rna"],
+        );
         Some(
-            match code {
-                "aa" => Self::Aa,
-                "dna" => Self::Dna,
-                "rna" => Self::Rna,
+            match CODES.index(code)? {
+                0usize => Self::Aa,
+                1usize => Self::Dna,
+                2usize => Self::Rna,
                 _ => return None,
             },
         )
@@ -16291,11 +18035,14 @@ pub enum SlicingRules {
 impl CodeEnum for SlicingRules {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/resource-slicing-rules";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["closed", "open", "openAtEnd"],
+        );
         Some(
-            match code {
-                "closed" => Self::Closed,
-                "open" => Self::Open,
-                "openAtEnd" => Self::OpenAtEnd,
+            match CODES.index(code)? {
+                0usize => Self::Closed,
+                1usize => Self::Open,
+                2usize => Self::OpenAtEnd,
                 _ => return None,
             },
         )
@@ -16352,13 +18099,16 @@ pub enum SlotStatus {
 impl CodeEnum for SlotStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/slotstatus";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["busy", "free", "busy-unavailable", "busy-tentative", "entered-in-error"],
+        );
         Some(
-            match code {
-                "busy" => Self::Busy,
-                "free" => Self::Free,
-                "busy-unavailable" => Self::BusyUnavailable,
-                "busy-tentative" => Self::BusyTentative,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Busy,
+                1usize => Self::Free,
+                2usize => Self::BusyUnavailable,
+                3usize => Self::BusyTentative,
+                4usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -16412,10 +18162,13 @@ pub enum SortDirection {
 impl CodeEnum for SortDirection {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/sort-direction";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["ascending", "descending"],
+        );
         Some(
-            match code {
-                "ascending" => Self::Ascending,
-                "descending" => Self::Descending,
+            match CODES.index(code)? {
+                0usize => Self::Ascending,
+                1usize => Self::Descending,
                 _ => return None,
             },
         )
@@ -17152,356 +18905,704 @@ pub enum SpdxLicense {
 impl CodeEnum for SpdxLicense {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/spdx-license";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "not-open-source",
+                "0BSD",
+                "AAL",
+                "Abstyles",
+                "Adobe-2006",
+                "Adobe-Glyph",
+                "ADSL",
+                "AFL-1.1",
+                "AFL-1.2",
+                "AFL-2.0",
+                "AFL-2.1",
+                "AFL-3.0",
+                "Afmparse",
+                "AGPL-1.0-only",
+                "AGPL-1.0-or-later",
+                "AGPL-3.0-only",
+                "AGPL-3.0-or-later",
+                "Aladdin",
+                "AMDPLPA",
+                "AML",
+                "AMPAS",
+                "ANTLR-PD",
+                "Apache-1.0",
+                "Apache-1.1",
+                "Apache-2.0",
+                "APAFML",
+                "APL-1.0",
+                "APSL-1.0",
+                "APSL-1.1",
+                "APSL-1.2",
+                "APSL-2.0",
+                "Artistic-1.0-cl8",
+                "Artistic-1.0-Perl",
+                "Artistic-1.0",
+                "Artistic-2.0",
+                "Bahyph",
+                "Barr",
+                "Beerware",
+                "BitTorrent-1.0",
+                "BitTorrent-1.1",
+                "Borceux",
+                "BSD-1-Clause",
+                "BSD-2-Clause-FreeBSD",
+                "BSD-2-Clause-NetBSD",
+                "BSD-2-Clause-Patent",
+                "BSD-2-Clause",
+                "BSD-3-Clause-Attribution",
+                "BSD-3-Clause-Clear",
+                "BSD-3-Clause-LBNL",
+                "BSD-3-Clause-No-Nuclear-License-2014",
+                "BSD-3-Clause-No-Nuclear-License",
+                "BSD-3-Clause-No-Nuclear-Warranty",
+                "BSD-3-Clause",
+                "BSD-4-Clause-UC",
+                "BSD-4-Clause",
+                "BSD-Protection",
+                "BSD-Source-Code",
+                "BSL-1.0",
+                "bzip2-1.0.5",
+                "bzip2-1.0.6",
+                "Caldera",
+                "CATOSL-1.1",
+                "CC-BY-1.0",
+                "CC-BY-2.0",
+                "CC-BY-2.5",
+                "CC-BY-3.0",
+                "CC-BY-4.0",
+                "CC-BY-NC-1.0",
+                "CC-BY-NC-2.0",
+                "CC-BY-NC-2.5",
+                "CC-BY-NC-3.0",
+                "CC-BY-NC-4.0",
+                "CC-BY-NC-ND-1.0",
+                "CC-BY-NC-ND-2.0",
+                "CC-BY-NC-ND-2.5",
+                "CC-BY-NC-ND-3.0",
+                "CC-BY-NC-ND-4.0",
+                "CC-BY-NC-SA-1.0",
+                "CC-BY-NC-SA-2.0",
+                "CC-BY-NC-SA-2.5",
+                "CC-BY-NC-SA-3.0",
+                "CC-BY-NC-SA-4.0",
+                "CC-BY-ND-1.0",
+                "CC-BY-ND-2.0",
+                "CC-BY-ND-2.5",
+                "CC-BY-ND-3.0",
+                "CC-BY-ND-4.0",
+                "CC-BY-SA-1.0",
+                "CC-BY-SA-2.0",
+                "CC-BY-SA-2.5",
+                "CC-BY-SA-3.0",
+                "CC-BY-SA-4.0",
+                "CC0-1.0",
+                "CDDL-1.0",
+                "CDDL-1.1",
+                "CDLA-Permissive-1.0",
+                "CDLA-Sharing-1.0",
+                "CECILL-1.0",
+                "CECILL-1.1",
+                "CECILL-2.0",
+                "CECILL-2.1",
+                "CECILL-B",
+                "CECILL-C",
+                "ClArtistic",
+                "CNRI-Jython",
+                "CNRI-Python-GPL-Compatible",
+                "CNRI-Python",
+                "Condor-1.1",
+                "CPAL-1.0",
+                "CPL-1.0",
+                "CPOL-1.02",
+                "Crossword",
+                "CrystalStacker",
+                "CUA-OPL-1.0",
+                "Cube",
+                "curl",
+                "D-FSL-1.0",
+                "diffmark",
+                "DOC",
+                "Dotseqn",
+                "DSDP",
+                "dvipdfm",
+                "ECL-1.0",
+                "ECL-2.0",
+                "EFL-1.0",
+                "EFL-2.0",
+                "eGenix",
+                "Entessa",
+                "EPL-1.0",
+                "EPL-2.0",
+                "ErlPL-1.1",
+                "EUDatagrid",
+                "EUPL-1.0",
+                "EUPL-1.1",
+                "EUPL-1.2",
+                "Eurosym",
+                "Fair",
+                "Frameworx-1.0",
+                "FreeImage",
+                "FSFAP",
+                "FSFUL",
+                "FSFULLR",
+                "FTL",
+                "GFDL-1.1-only",
+                "GFDL-1.1-or-later",
+                "GFDL-1.2-only",
+                "GFDL-1.2-or-later",
+                "GFDL-1.3-only",
+                "GFDL-1.3-or-later",
+                "Giftware",
+                "GL2PS",
+                "Glide",
+                "Glulxe",
+                "gnuplot",
+                "GPL-1.0-only",
+                "GPL-1.0-or-later",
+                "GPL-2.0-only",
+                "GPL-2.0-or-later",
+                "GPL-3.0-only",
+                "GPL-3.0-or-later",
+                "gSOAP-1.3b",
+                "HaskellReport",
+                "HPND",
+                "IBM-pibs",
+                "ICU",
+                "IJG",
+                "ImageMagick",
+                "iMatix",
+                "Imlib2",
+                "Info-ZIP",
+                "Intel-ACPI",
+                "Intel",
+                "Interbase-1.0",
+                "IPA",
+                "IPL-1.0",
+                "ISC",
+                "JasPer-2.0",
+                "JSON",
+                "LAL-1.2",
+                "LAL-1.3",
+                "Latex2e",
+                "Leptonica",
+                "LGPL-2.0-only",
+                "LGPL-2.0-or-later",
+                "LGPL-2.1-only",
+                "LGPL-2.1-or-later",
+                "LGPL-3.0-only",
+                "LGPL-3.0-or-later",
+                "LGPLLR",
+                "Libpng",
+                "libtiff",
+                "LiLiQ-P-1.1",
+                "LiLiQ-R-1.1",
+                "LiLiQ-Rplus-1.1",
+                "Linux-OpenIB",
+                "LPL-1.0",
+                "LPL-1.02",
+                "LPPL-1.0",
+                "LPPL-1.1",
+                "LPPL-1.2",
+                "LPPL-1.3a",
+                "LPPL-1.3c",
+                "MakeIndex",
+                "MirOS",
+                "MIT-0",
+                "MIT-advertising",
+                "MIT-CMU",
+                "MIT-enna",
+                "MIT-feh",
+                "MIT",
+                "MITNFA",
+                "Motosoto",
+                "mpich2",
+                "MPL-1.0",
+                "MPL-1.1",
+                "MPL-2.0-no-copyleft-exception",
+                "MPL-2.0",
+                "MS-PL",
+                "MS-RL",
+                "MTLL",
+                "Multics",
+                "Mup",
+                "NASA-1.3",
+                "Naumen",
+                "NBPL-1.0",
+                "NCSA",
+                "Net-SNMP",
+                "NetCDF",
+                "Newsletr",
+                "NGPL",
+                "NLOD-1.0",
+                "NLPL",
+                "Nokia",
+                "NOSL",
+                "Noweb",
+                "NPL-1.0",
+                "NPL-1.1",
+                "NPOSL-3.0",
+                "NRL",
+                "NTP",
+                "OCCT-PL",
+                "OCLC-2.0",
+                "ODbL-1.0",
+                "OFL-1.0",
+                "OFL-1.1",
+                "OGTSL",
+                "OLDAP-1.1",
+                "OLDAP-1.2",
+                "OLDAP-1.3",
+                "OLDAP-1.4",
+                "OLDAP-2.0.1",
+                "OLDAP-2.0",
+                "OLDAP-2.1",
+                "OLDAP-2.2.1",
+                "OLDAP-2.2.2",
+                "OLDAP-2.2",
+                "OLDAP-2.3",
+                "OLDAP-2.4",
+                "OLDAP-2.5",
+                "OLDAP-2.6",
+                "OLDAP-2.7",
+                "OLDAP-2.8",
+                "OML",
+                "OpenSSL",
+                "OPL-1.0",
+                "OSET-PL-2.1",
+                "OSL-1.0",
+                "OSL-1.1",
+                "OSL-2.0",
+                "OSL-2.1",
+                "OSL-3.0",
+                "PDDL-1.0",
+                "PHP-3.0",
+                "PHP-3.01",
+                "Plexus",
+                "PostgreSQL",
+                "psfrag",
+                "psutils",
+                "Python-2.0",
+                "Qhull",
+                "QPL-1.0",
+                "Rdisc",
+                "RHeCos-1.1",
+                "RPL-1.1",
+                "RPL-1.5",
+                "RPSL-1.0",
+                "RSA-MD",
+                "RSCPL",
+                "Ruby",
+                "SAX-PD",
+                "Saxpath",
+                "SCEA",
+                "Sendmail",
+                "SGI-B-1.0",
+                "SGI-B-1.1",
+                "SGI-B-2.0",
+                "SimPL-2.0",
+                "SISSL-1.2",
+                "SISSL",
+                "Sleepycat",
+                "SMLNJ",
+                "SMPPL",
+                "SNIA",
+                "Spencer-86",
+                "Spencer-94",
+                "Spencer-99",
+                "SPL-1.0",
+                "SugarCRM-1.1.3",
+                "SWL",
+                "TCL",
+                "TCP-wrappers",
+                "TMate",
+                "TORQUE-1.1",
+                "TOSL",
+                "Unicode-DFS-2015",
+                "Unicode-DFS-2016",
+                "Unicode-TOU",
+                "Unlicense",
+                "UPL-1.0",
+                "Vim",
+                "VOSTROM",
+                "VSL-1.0",
+                "W3C-19980720",
+                "W3C-20150513",
+                "W3C",
+                "Watcom-1.0",
+                "Wsuipa",
+                "WTFPL",
+                "X11",
+                "Xerox",
+                "XFree86-1.1",
+                "xinetd",
+                "Xnet",
+                "xpp",
+                "XSkat",
+                "YPL-1.0",
+                "YPL-1.1",
+                "Zed",
+                "Zend-2.0",
+                "Zimbra-1.3",
+                "Zimbra-1.4",
+                "zlib-acknowledgement",
+                "Zlib",
+                "ZPL-1.1",
+                "ZPL-2.0",
+                "ZPL-2.1",
+            ],
+        );
         Some(
-            match code {
-                "not-open-source" => Self::NotOpenSource,
-                "0BSD" => Self::BsdZeroClauseLicense,
-                "AAL" => Self::Aal,
-                "Abstyles" => Self::Abstyles,
-                "Adobe-2006" => Self::Adobe2006,
-                "Adobe-Glyph" => Self::AdobeGlyph,
-                "ADSL" => Self::Adsl,
-                "AFL-1.1" => Self::Afl11,
-                "AFL-1.2" => Self::Afl12,
-                "AFL-2.0" => Self::Afl20,
-                "AFL-2.1" => Self::Afl21,
-                "AFL-3.0" => Self::Afl30,
-                "Afmparse" => Self::Afmparse,
-                "AGPL-1.0-only" => Self::Agpl10Only,
-                "AGPL-1.0-or-later" => Self::Agpl10OrLater,
-                "AGPL-3.0-only" => Self::Agpl30Only,
-                "AGPL-3.0-or-later" => Self::Agpl30OrLater,
-                "Aladdin" => Self::Aladdin,
-                "AMDPLPA" => Self::Amdplpa,
-                "AML" => Self::Aml,
-                "AMPAS" => Self::Ampas,
-                "ANTLR-PD" => Self::AntlrPd,
-                "Apache-1.0" => Self::Apache10,
-                "Apache-1.1" => Self::Apache11,
-                "Apache-2.0" => Self::Apache20,
-                "APAFML" => Self::Apafml,
-                "APL-1.0" => Self::Apl10,
-                "APSL-1.0" => Self::Apsl10,
-                "APSL-1.1" => Self::Apsl11,
-                "APSL-1.2" => Self::Apsl12,
-                "APSL-2.0" => Self::Apsl20,
-                "Artistic-1.0-cl8" => Self::Artistic10Cl8,
-                "Artistic-1.0-Perl" => Self::Artistic10Perl,
-                "Artistic-1.0" => Self::Artistic10,
-                "Artistic-2.0" => Self::Artistic20,
-                "Bahyph" => Self::Bahyph,
-                "Barr" => Self::Barr,
-                "Beerware" => Self::Beerware,
-                "BitTorrent-1.0" => Self::BitTorrent10,
-                "BitTorrent-1.1" => Self::BitTorrent11,
-                "Borceux" => Self::Borceux,
-                "BSD-1-Clause" => Self::Bsd1Clause,
-                "BSD-2-Clause-FreeBSD" => Self::Bsd2ClauseFreeBsd,
-                "BSD-2-Clause-NetBSD" => Self::Bsd2ClauseNetBsd,
-                "BSD-2-Clause-Patent" => Self::Bsd2ClausePatent,
-                "BSD-2-Clause" => Self::Bsd2Clause,
-                "BSD-3-Clause-Attribution" => Self::Bsd3ClauseAttribution,
-                "BSD-3-Clause-Clear" => Self::Bsd3ClauseClear,
-                "BSD-3-Clause-LBNL" => Self::Bsd3ClauseLbnl,
-                "BSD-3-Clause-No-Nuclear-License-2014" => {
-                    Self::Bsd3ClauseNoNuclearLicense2014
-                }
-                "BSD-3-Clause-No-Nuclear-License" => Self::Bsd3ClauseNoNuclearLicense,
-                "BSD-3-Clause-No-Nuclear-Warranty" => Self::Bsd3ClauseNoNuclearWarranty,
-                "BSD-3-Clause" => Self::Bsd3Clause,
-                "BSD-4-Clause-UC" => Self::Bsd4ClauseUc,
-                "BSD-4-Clause" => Self::Bsd4Clause,
-                "BSD-Protection" => Self::BsdProtection,
-                "BSD-Source-Code" => Self::BsdSourceCode,
-                "BSL-1.0" => Self::Bsl10,
-                "bzip2-1.0.5" => Self::Bzip2105,
-                "bzip2-1.0.6" => Self::Bzip2106,
-                "Caldera" => Self::Caldera,
-                "CATOSL-1.1" => Self::Catosl11,
-                "CC-BY-1.0" => Self::CcBy10,
-                "CC-BY-2.0" => Self::CcBy20,
-                "CC-BY-2.5" => Self::CcBy25,
-                "CC-BY-3.0" => Self::CcBy30,
-                "CC-BY-4.0" => Self::CcBy40,
-                "CC-BY-NC-1.0" => Self::CcByNc10,
-                "CC-BY-NC-2.0" => Self::CcByNc20,
-                "CC-BY-NC-2.5" => Self::CcByNc25,
-                "CC-BY-NC-3.0" => Self::CcByNc30,
-                "CC-BY-NC-4.0" => Self::CcByNc40,
-                "CC-BY-NC-ND-1.0" => Self::CcByNcNd10,
-                "CC-BY-NC-ND-2.0" => Self::CcByNcNd20,
-                "CC-BY-NC-ND-2.5" => Self::CcByNcNd25,
-                "CC-BY-NC-ND-3.0" => Self::CcByNcNd30,
-                "CC-BY-NC-ND-4.0" => Self::CcByNcNd40,
-                "CC-BY-NC-SA-1.0" => Self::CcByNcSa10,
-                "CC-BY-NC-SA-2.0" => Self::CcByNcSa20,
-                "CC-BY-NC-SA-2.5" => Self::CcByNcSa25,
-                "CC-BY-NC-SA-3.0" => Self::CcByNcSa30,
-                "CC-BY-NC-SA-4.0" => Self::CcByNcSa40,
-                "CC-BY-ND-1.0" => Self::CcByNd10,
-                "CC-BY-ND-2.0" => Self::CcByNd20,
-                "CC-BY-ND-2.5" => Self::CcByNd25,
-                "CC-BY-ND-3.0" => Self::CcByNd30,
-                "CC-BY-ND-4.0" => Self::CcByNd40,
-                "CC-BY-SA-1.0" => Self::CcBySa10,
-                "CC-BY-SA-2.0" => Self::CcBySa20,
-                "CC-BY-SA-2.5" => Self::CcBySa25,
-                "CC-BY-SA-3.0" => Self::CcBySa30,
-                "CC-BY-SA-4.0" => Self::CcBySa40,
-                "CC0-1.0" => Self::Cc010,
-                "CDDL-1.0" => Self::Cddl10,
-                "CDDL-1.1" => Self::Cddl11,
-                "CDLA-Permissive-1.0" => Self::CdlaPermissive10,
-                "CDLA-Sharing-1.0" => Self::CdlaSharing10,
-                "CECILL-1.0" => Self::Cecill10,
-                "CECILL-1.1" => Self::Cecill11,
-                "CECILL-2.0" => Self::Cecill20,
-                "CECILL-2.1" => Self::Cecill21,
-                "CECILL-B" => Self::CecillB,
-                "CECILL-C" => Self::CecillC,
-                "ClArtistic" => Self::ClArtistic,
-                "CNRI-Jython" => Self::CnriJython,
-                "CNRI-Python-GPL-Compatible" => Self::CnriPythonGplCompatible,
-                "CNRI-Python" => Self::CnriPython,
-                "Condor-1.1" => Self::Condor11,
-                "CPAL-1.0" => Self::Cpal10,
-                "CPL-1.0" => Self::Cpl10,
-                "CPOL-1.02" => Self::Cpol102,
-                "Crossword" => Self::Crossword,
-                "CrystalStacker" => Self::CrystalStacker,
-                "CUA-OPL-1.0" => Self::CuaOpl10,
-                "Cube" => Self::Cube,
-                "curl" => Self::Curl,
-                "D-FSL-1.0" => Self::DFsl10,
-                "diffmark" => Self::Diffmark,
-                "DOC" => Self::Doc,
-                "Dotseqn" => Self::Dotseqn,
-                "DSDP" => Self::Dsdp,
-                "dvipdfm" => Self::Dvipdfm,
-                "ECL-1.0" => Self::Ecl10,
-                "ECL-2.0" => Self::Ecl20,
-                "EFL-1.0" => Self::Efl10,
-                "EFL-2.0" => Self::Efl20,
-                "eGenix" => Self::EGenix,
-                "Entessa" => Self::Entessa,
-                "EPL-1.0" => Self::Epl10,
-                "EPL-2.0" => Self::Epl20,
-                "ErlPL-1.1" => Self::ErlPl11,
-                "EUDatagrid" => Self::EuDatagrid,
-                "EUPL-1.0" => Self::Eupl10,
-                "EUPL-1.1" => Self::Eupl11,
-                "EUPL-1.2" => Self::Eupl12,
-                "Eurosym" => Self::Eurosym,
-                "Fair" => Self::Fair,
-                "Frameworx-1.0" => Self::Frameworx10,
-                "FreeImage" => Self::FreeImage,
-                "FSFAP" => Self::Fsfap,
-                "FSFUL" => Self::Fsful,
-                "FSFULLR" => Self::Fsfullr,
-                "FTL" => Self::Ftl,
-                "GFDL-1.1-only" => Self::Gfdl11Only,
-                "GFDL-1.1-or-later" => Self::Gfdl11OrLater,
-                "GFDL-1.2-only" => Self::Gfdl12Only,
-                "GFDL-1.2-or-later" => Self::Gfdl12OrLater,
-                "GFDL-1.3-only" => Self::Gfdl13Only,
-                "GFDL-1.3-or-later" => Self::Gfdl13OrLater,
-                "Giftware" => Self::Giftware,
-                "GL2PS" => Self::Gl2ps,
-                "Glide" => Self::Glide,
-                "Glulxe" => Self::Glulxe,
-                "gnuplot" => Self::Gnuplot,
-                "GPL-1.0-only" => Self::Gpl10Only,
-                "GPL-1.0-or-later" => Self::Gpl10OrLater,
-                "GPL-2.0-only" => Self::Gpl20Only,
-                "GPL-2.0-or-later" => Self::Gpl20OrLater,
-                "GPL-3.0-only" => Self::Gpl30Only,
-                "GPL-3.0-or-later" => Self::Gpl30OrLater,
-                "gSOAP-1.3b" => Self::GSoap13b,
-                "HaskellReport" => Self::HaskellReport,
-                "HPND" => Self::Hpnd,
-                "IBM-pibs" => Self::IbmPibs,
-                "ICU" => Self::Icu,
-                "IJG" => Self::Ijg,
-                "ImageMagick" => Self::ImageMagick,
-                "iMatix" => Self::IMatix,
-                "Imlib2" => Self::Imlib2,
-                "Info-ZIP" => Self::InfoZip,
-                "Intel-ACPI" => Self::IntelAcpi,
-                "Intel" => Self::Intel,
-                "Interbase-1.0" => Self::Interbase10,
-                "IPA" => Self::Ipa,
-                "IPL-1.0" => Self::Ipl10,
-                "ISC" => Self::Isc,
-                "JasPer-2.0" => Self::JasPer20,
-                "JSON" => Self::Json,
-                "LAL-1.2" => Self::Lal12,
-                "LAL-1.3" => Self::Lal13,
-                "Latex2e" => Self::Latex2e,
-                "Leptonica" => Self::Leptonica,
-                "LGPL-2.0-only" => Self::Lgpl20Only,
-                "LGPL-2.0-or-later" => Self::Lgpl20OrLater,
-                "LGPL-2.1-only" => Self::Lgpl21Only,
-                "LGPL-2.1-or-later" => Self::Lgpl21OrLater,
-                "LGPL-3.0-only" => Self::Lgpl30Only,
-                "LGPL-3.0-or-later" => Self::Lgpl30OrLater,
-                "LGPLLR" => Self::Lgpllr,
-                "Libpng" => Self::Libpng,
-                "libtiff" => Self::Libtiff,
-                "LiLiQ-P-1.1" => Self::LiLiQP11,
-                "LiLiQ-R-1.1" => Self::LiLiQR11,
-                "LiLiQ-Rplus-1.1" => Self::LiLiQRplus11,
-                "Linux-OpenIB" => Self::LinuxOpenIb,
-                "LPL-1.0" => Self::Lpl10,
-                "LPL-1.02" => Self::Lpl102,
-                "LPPL-1.0" => Self::Lppl10,
-                "LPPL-1.1" => Self::Lppl11,
-                "LPPL-1.2" => Self::Lppl12,
-                "LPPL-1.3a" => Self::Lppl13a,
-                "LPPL-1.3c" => Self::Lppl13c,
-                "MakeIndex" => Self::MakeIndex,
-                "MirOS" => Self::MirOs,
-                "MIT-0" => Self::Mit0,
-                "MIT-advertising" => Self::MitAdvertising,
-                "MIT-CMU" => Self::MitCmu,
-                "MIT-enna" => Self::MitEnna,
-                "MIT-feh" => Self::MitFeh,
-                "MIT" => Self::Mit,
-                "MITNFA" => Self::Mitnfa,
-                "Motosoto" => Self::Motosoto,
-                "mpich2" => Self::Mpich2,
-                "MPL-1.0" => Self::Mpl10,
-                "MPL-1.1" => Self::Mpl11,
-                "MPL-2.0-no-copyleft-exception" => Self::Mpl20NoCopyleftException,
-                "MPL-2.0" => Self::Mpl20,
-                "MS-PL" => Self::MsPl,
-                "MS-RL" => Self::MsRl,
-                "MTLL" => Self::Mtll,
-                "Multics" => Self::Multics,
-                "Mup" => Self::Mup,
-                "NASA-1.3" => Self::Nasa13,
-                "Naumen" => Self::Naumen,
-                "NBPL-1.0" => Self::Nbpl10,
-                "NCSA" => Self::Ncsa,
-                "Net-SNMP" => Self::NetSnmp,
-                "NetCDF" => Self::NetCdf,
-                "Newsletr" => Self::Newsletr,
-                "NGPL" => Self::Ngpl,
-                "NLOD-1.0" => Self::Nlod10,
-                "NLPL" => Self::Nlpl,
-                "Nokia" => Self::Nokia,
-                "NOSL" => Self::Nosl,
-                "Noweb" => Self::Noweb,
-                "NPL-1.0" => Self::Npl10,
-                "NPL-1.1" => Self::Npl11,
-                "NPOSL-3.0" => Self::Nposl30,
-                "NRL" => Self::Nrl,
-                "NTP" => Self::Ntp,
-                "OCCT-PL" => Self::OcctPl,
-                "OCLC-2.0" => Self::Oclc20,
-                "ODbL-1.0" => Self::ODbL10,
-                "OFL-1.0" => Self::Ofl10,
-                "OFL-1.1" => Self::Ofl11,
-                "OGTSL" => Self::Ogtsl,
-                "OLDAP-1.1" => Self::Oldap11,
-                "OLDAP-1.2" => Self::Oldap12,
-                "OLDAP-1.3" => Self::Oldap13,
-                "OLDAP-1.4" => Self::Oldap14,
-                "OLDAP-2.0.1" => Self::Oldap201,
-                "OLDAP-2.0" => Self::Oldap20,
-                "OLDAP-2.1" => Self::Oldap21,
-                "OLDAP-2.2.1" => Self::Oldap221,
-                "OLDAP-2.2.2" => Self::Oldap222,
-                "OLDAP-2.2" => Self::Oldap22,
-                "OLDAP-2.3" => Self::Oldap23,
-                "OLDAP-2.4" => Self::Oldap24,
-                "OLDAP-2.5" => Self::Oldap25,
-                "OLDAP-2.6" => Self::Oldap26,
-                "OLDAP-2.7" => Self::Oldap27,
-                "OLDAP-2.8" => Self::Oldap28,
-                "OML" => Self::Oml,
-                "OpenSSL" => Self::OpenSsl,
-                "OPL-1.0" => Self::Opl10,
-                "OSET-PL-2.1" => Self::OsetPl21,
-                "OSL-1.0" => Self::Osl10,
-                "OSL-1.1" => Self::Osl11,
-                "OSL-2.0" => Self::Osl20,
-                "OSL-2.1" => Self::Osl21,
-                "OSL-3.0" => Self::Osl30,
-                "PDDL-1.0" => Self::Pddl10,
-                "PHP-3.0" => Self::Php30,
-                "PHP-3.01" => Self::Php301,
-                "Plexus" => Self::Plexus,
-                "PostgreSQL" => Self::PostgreSql,
-                "psfrag" => Self::Psfrag,
-                "psutils" => Self::Psutils,
-                "Python-2.0" => Self::Python20,
-                "Qhull" => Self::Qhull,
-                "QPL-1.0" => Self::Qpl10,
-                "Rdisc" => Self::Rdisc,
-                "RHeCos-1.1" => Self::RHeCos11,
-                "RPL-1.1" => Self::Rpl11,
-                "RPL-1.5" => Self::Rpl15,
-                "RPSL-1.0" => Self::Rpsl10,
-                "RSA-MD" => Self::RsaMd,
-                "RSCPL" => Self::Rscpl,
-                "Ruby" => Self::Ruby,
-                "SAX-PD" => Self::SaxPd,
-                "Saxpath" => Self::Saxpath,
-                "SCEA" => Self::Scea,
-                "Sendmail" => Self::Sendmail,
-                "SGI-B-1.0" => Self::SgiB10,
-                "SGI-B-1.1" => Self::SgiB11,
-                "SGI-B-2.0" => Self::SgiB20,
-                "SimPL-2.0" => Self::SimPl20,
-                "SISSL-1.2" => Self::Sissl12,
-                "SISSL" => Self::Sissl,
-                "Sleepycat" => Self::Sleepycat,
-                "SMLNJ" => Self::Smlnj,
-                "SMPPL" => Self::Smppl,
-                "SNIA" => Self::Snia,
-                "Spencer-86" => Self::Spencer86,
-                "Spencer-94" => Self::Spencer94,
-                "Spencer-99" => Self::Spencer99,
-                "SPL-1.0" => Self::Spl10,
-                "SugarCRM-1.1.3" => Self::SugarCrm113,
-                "SWL" => Self::Swl,
-                "TCL" => Self::Tcl,
-                "TCP-wrappers" => Self::TcpWrappers,
-                "TMate" => Self::TMate,
-                "TORQUE-1.1" => Self::Torque11,
-                "TOSL" => Self::Tosl,
-                "Unicode-DFS-2015" => Self::UnicodeDfs2015,
-                "Unicode-DFS-2016" => Self::UnicodeDfs2016,
-                "Unicode-TOU" => Self::UnicodeTou,
-                "Unlicense" => Self::Unlicense,
-                "UPL-1.0" => Self::Upl10,
-                "Vim" => Self::Vim,
-                "VOSTROM" => Self::Vostrom,
-                "VSL-1.0" => Self::Vsl10,
-                "W3C-19980720" => Self::W3c19980720,
-                "W3C-20150513" => Self::W3c20150513,
-                "W3C" => Self::W3c,
-                "Watcom-1.0" => Self::Watcom10,
-                "Wsuipa" => Self::Wsuipa,
-                "WTFPL" => Self::Wtfpl,
-                "X11" => Self::X11,
-                "Xerox" => Self::Xerox,
-                "XFree86-1.1" => Self::XFree8611,
-                "xinetd" => Self::Xinetd,
-                "Xnet" => Self::Xnet,
-                "xpp" => Self::Xpp,
-                "XSkat" => Self::XSkat,
-                "YPL-1.0" => Self::Ypl10,
-                "YPL-1.1" => Self::Ypl11,
-                "Zed" => Self::Zed,
-                "Zend-2.0" => Self::Zend20,
-                "Zimbra-1.3" => Self::Zimbra13,
-                "Zimbra-1.4" => Self::Zimbra14,
-                "zlib-acknowledgement" => Self::ZlibAcknowledgement,
-                "Zlib" => Self::Zlib,
-                "ZPL-1.1" => Self::Zpl11,
-                "ZPL-2.0" => Self::Zpl20,
-                "ZPL-2.1" => Self::Zpl21,
+            match CODES.index(code)? {
+                0usize => Self::NotOpenSource,
+                1usize => Self::BsdZeroClauseLicense,
+                2usize => Self::Aal,
+                3usize => Self::Abstyles,
+                4usize => Self::Adobe2006,
+                5usize => Self::AdobeGlyph,
+                6usize => Self::Adsl,
+                7usize => Self::Afl11,
+                8usize => Self::Afl12,
+                9usize => Self::Afl20,
+                10usize => Self::Afl21,
+                11usize => Self::Afl30,
+                12usize => Self::Afmparse,
+                13usize => Self::Agpl10Only,
+                14usize => Self::Agpl10OrLater,
+                15usize => Self::Agpl30Only,
+                16usize => Self::Agpl30OrLater,
+                17usize => Self::Aladdin,
+                18usize => Self::Amdplpa,
+                19usize => Self::Aml,
+                20usize => Self::Ampas,
+                21usize => Self::AntlrPd,
+                22usize => Self::Apache10,
+                23usize => Self::Apache11,
+                24usize => Self::Apache20,
+                25usize => Self::Apafml,
+                26usize => Self::Apl10,
+                27usize => Self::Apsl10,
+                28usize => Self::Apsl11,
+                29usize => Self::Apsl12,
+                30usize => Self::Apsl20,
+                31usize => Self::Artistic10Cl8,
+                32usize => Self::Artistic10Perl,
+                33usize => Self::Artistic10,
+                34usize => Self::Artistic20,
+                35usize => Self::Bahyph,
+                36usize => Self::Barr,
+                37usize => Self::Beerware,
+                38usize => Self::BitTorrent10,
+                39usize => Self::BitTorrent11,
+                40usize => Self::Borceux,
+                41usize => Self::Bsd1Clause,
+                42usize => Self::Bsd2ClauseFreeBsd,
+                43usize => Self::Bsd2ClauseNetBsd,
+                44usize => Self::Bsd2ClausePatent,
+                45usize => Self::Bsd2Clause,
+                46usize => Self::Bsd3ClauseAttribution,
+                47usize => Self::Bsd3ClauseClear,
+                48usize => Self::Bsd3ClauseLbnl,
+                49usize => Self::Bsd3ClauseNoNuclearLicense2014,
+                50usize => Self::Bsd3ClauseNoNuclearLicense,
+                51usize => Self::Bsd3ClauseNoNuclearWarranty,
+                52usize => Self::Bsd3Clause,
+                53usize => Self::Bsd4ClauseUc,
+                54usize => Self::Bsd4Clause,
+                55usize => Self::BsdProtection,
+                56usize => Self::BsdSourceCode,
+                57usize => Self::Bsl10,
+                58usize => Self::Bzip2105,
+                59usize => Self::Bzip2106,
+                60usize => Self::Caldera,
+                61usize => Self::Catosl11,
+                62usize => Self::CcBy10,
+                63usize => Self::CcBy20,
+                64usize => Self::CcBy25,
+                65usize => Self::CcBy30,
+                66usize => Self::CcBy40,
+                67usize => Self::CcByNc10,
+                68usize => Self::CcByNc20,
+                69usize => Self::CcByNc25,
+                70usize => Self::CcByNc30,
+                71usize => Self::CcByNc40,
+                72usize => Self::CcByNcNd10,
+                73usize => Self::CcByNcNd20,
+                74usize => Self::CcByNcNd25,
+                75usize => Self::CcByNcNd30,
+                76usize => Self::CcByNcNd40,
+                77usize => Self::CcByNcSa10,
+                78usize => Self::CcByNcSa20,
+                79usize => Self::CcByNcSa25,
+                80usize => Self::CcByNcSa30,
+                81usize => Self::CcByNcSa40,
+                82usize => Self::CcByNd10,
+                83usize => Self::CcByNd20,
+                84usize => Self::CcByNd25,
+                85usize => Self::CcByNd30,
+                86usize => Self::CcByNd40,
+                87usize => Self::CcBySa10,
+                88usize => Self::CcBySa20,
+                89usize => Self::CcBySa25,
+                90usize => Self::CcBySa30,
+                91usize => Self::CcBySa40,
+                92usize => Self::Cc010,
+                93usize => Self::Cddl10,
+                94usize => Self::Cddl11,
+                95usize => Self::CdlaPermissive10,
+                96usize => Self::CdlaSharing10,
+                97usize => Self::Cecill10,
+                98usize => Self::Cecill11,
+                99usize => Self::Cecill20,
+                100usize => Self::Cecill21,
+                101usize => Self::CecillB,
+                102usize => Self::CecillC,
+                103usize => Self::ClArtistic,
+                104usize => Self::CnriJython,
+                105usize => Self::CnriPythonGplCompatible,
+                106usize => Self::CnriPython,
+                107usize => Self::Condor11,
+                108usize => Self::Cpal10,
+                109usize => Self::Cpl10,
+                110usize => Self::Cpol102,
+                111usize => Self::Crossword,
+                112usize => Self::CrystalStacker,
+                113usize => Self::CuaOpl10,
+                114usize => Self::Cube,
+                115usize => Self::Curl,
+                116usize => Self::DFsl10,
+                117usize => Self::Diffmark,
+                118usize => Self::Doc,
+                119usize => Self::Dotseqn,
+                120usize => Self::Dsdp,
+                121usize => Self::Dvipdfm,
+                122usize => Self::Ecl10,
+                123usize => Self::Ecl20,
+                124usize => Self::Efl10,
+                125usize => Self::Efl20,
+                126usize => Self::EGenix,
+                127usize => Self::Entessa,
+                128usize => Self::Epl10,
+                129usize => Self::Epl20,
+                130usize => Self::ErlPl11,
+                131usize => Self::EuDatagrid,
+                132usize => Self::Eupl10,
+                133usize => Self::Eupl11,
+                134usize => Self::Eupl12,
+                135usize => Self::Eurosym,
+                136usize => Self::Fair,
+                137usize => Self::Frameworx10,
+                138usize => Self::FreeImage,
+                139usize => Self::Fsfap,
+                140usize => Self::Fsful,
+                141usize => Self::Fsfullr,
+                142usize => Self::Ftl,
+                143usize => Self::Gfdl11Only,
+                144usize => Self::Gfdl11OrLater,
+                145usize => Self::Gfdl12Only,
+                146usize => Self::Gfdl12OrLater,
+                147usize => Self::Gfdl13Only,
+                148usize => Self::Gfdl13OrLater,
+                149usize => Self::Giftware,
+                150usize => Self::Gl2ps,
+                151usize => Self::Glide,
+                152usize => Self::Glulxe,
+                153usize => Self::Gnuplot,
+                154usize => Self::Gpl10Only,
+                155usize => Self::Gpl10OrLater,
+                156usize => Self::Gpl20Only,
+                157usize => Self::Gpl20OrLater,
+                158usize => Self::Gpl30Only,
+                159usize => Self::Gpl30OrLater,
+                160usize => Self::GSoap13b,
+                161usize => Self::HaskellReport,
+                162usize => Self::Hpnd,
+                163usize => Self::IbmPibs,
+                164usize => Self::Icu,
+                165usize => Self::Ijg,
+                166usize => Self::ImageMagick,
+                167usize => Self::IMatix,
+                168usize => Self::Imlib2,
+                169usize => Self::InfoZip,
+                170usize => Self::IntelAcpi,
+                171usize => Self::Intel,
+                172usize => Self::Interbase10,
+                173usize => Self::Ipa,
+                174usize => Self::Ipl10,
+                175usize => Self::Isc,
+                176usize => Self::JasPer20,
+                177usize => Self::Json,
+                178usize => Self::Lal12,
+                179usize => Self::Lal13,
+                180usize => Self::Latex2e,
+                181usize => Self::Leptonica,
+                182usize => Self::Lgpl20Only,
+                183usize => Self::Lgpl20OrLater,
+                184usize => Self::Lgpl21Only,
+                185usize => Self::Lgpl21OrLater,
+                186usize => Self::Lgpl30Only,
+                187usize => Self::Lgpl30OrLater,
+                188usize => Self::Lgpllr,
+                189usize => Self::Libpng,
+                190usize => Self::Libtiff,
+                191usize => Self::LiLiQP11,
+                192usize => Self::LiLiQR11,
+                193usize => Self::LiLiQRplus11,
+                194usize => Self::LinuxOpenIb,
+                195usize => Self::Lpl10,
+                196usize => Self::Lpl102,
+                197usize => Self::Lppl10,
+                198usize => Self::Lppl11,
+                199usize => Self::Lppl12,
+                200usize => Self::Lppl13a,
+                201usize => Self::Lppl13c,
+                202usize => Self::MakeIndex,
+                203usize => Self::MirOs,
+                204usize => Self::Mit0,
+                205usize => Self::MitAdvertising,
+                206usize => Self::MitCmu,
+                207usize => Self::MitEnna,
+                208usize => Self::MitFeh,
+                209usize => Self::Mit,
+                210usize => Self::Mitnfa,
+                211usize => Self::Motosoto,
+                212usize => Self::Mpich2,
+                213usize => Self::Mpl10,
+                214usize => Self::Mpl11,
+                215usize => Self::Mpl20NoCopyleftException,
+                216usize => Self::Mpl20,
+                217usize => Self::MsPl,
+                218usize => Self::MsRl,
+                219usize => Self::Mtll,
+                220usize => Self::Multics,
+                221usize => Self::Mup,
+                222usize => Self::Nasa13,
+                223usize => Self::Naumen,
+                224usize => Self::Nbpl10,
+                225usize => Self::Ncsa,
+                226usize => Self::NetSnmp,
+                227usize => Self::NetCdf,
+                228usize => Self::Newsletr,
+                229usize => Self::Ngpl,
+                230usize => Self::Nlod10,
+                231usize => Self::Nlpl,
+                232usize => Self::Nokia,
+                233usize => Self::Nosl,
+                234usize => Self::Noweb,
+                235usize => Self::Npl10,
+                236usize => Self::Npl11,
+                237usize => Self::Nposl30,
+                238usize => Self::Nrl,
+                239usize => Self::Ntp,
+                240usize => Self::OcctPl,
+                241usize => Self::Oclc20,
+                242usize => Self::ODbL10,
+                243usize => Self::Ofl10,
+                244usize => Self::Ofl11,
+                245usize => Self::Ogtsl,
+                246usize => Self::Oldap11,
+                247usize => Self::Oldap12,
+                248usize => Self::Oldap13,
+                249usize => Self::Oldap14,
+                250usize => Self::Oldap201,
+                251usize => Self::Oldap20,
+                252usize => Self::Oldap21,
+                253usize => Self::Oldap221,
+                254usize => Self::Oldap222,
+                255usize => Self::Oldap22,
+                256usize => Self::Oldap23,
+                257usize => Self::Oldap24,
+                258usize => Self::Oldap25,
+                259usize => Self::Oldap26,
+                260usize => Self::Oldap27,
+                261usize => Self::Oldap28,
+                262usize => Self::Oml,
+                263usize => Self::OpenSsl,
+                264usize => Self::Opl10,
+                265usize => Self::OsetPl21,
+                266usize => Self::Osl10,
+                267usize => Self::Osl11,
+                268usize => Self::Osl20,
+                269usize => Self::Osl21,
+                270usize => Self::Osl30,
+                271usize => Self::Pddl10,
+                272usize => Self::Php30,
+                273usize => Self::Php301,
+                274usize => Self::Plexus,
+                275usize => Self::PostgreSql,
+                276usize => Self::Psfrag,
+                277usize => Self::Psutils,
+                278usize => Self::Python20,
+                279usize => Self::Qhull,
+                280usize => Self::Qpl10,
+                281usize => Self::Rdisc,
+                282usize => Self::RHeCos11,
+                283usize => Self::Rpl11,
+                284usize => Self::Rpl15,
+                285usize => Self::Rpsl10,
+                286usize => Self::RsaMd,
+                287usize => Self::Rscpl,
+                288usize => Self::Ruby,
+                289usize => Self::SaxPd,
+                290usize => Self::Saxpath,
+                291usize => Self::Scea,
+                292usize => Self::Sendmail,
+                293usize => Self::SgiB10,
+                294usize => Self::SgiB11,
+                295usize => Self::SgiB20,
+                296usize => Self::SimPl20,
+                297usize => Self::Sissl12,
+                298usize => Self::Sissl,
+                299usize => Self::Sleepycat,
+                300usize => Self::Smlnj,
+                301usize => Self::Smppl,
+                302usize => Self::Snia,
+                303usize => Self::Spencer86,
+                304usize => Self::Spencer94,
+                305usize => Self::Spencer99,
+                306usize => Self::Spl10,
+                307usize => Self::SugarCrm113,
+                308usize => Self::Swl,
+                309usize => Self::Tcl,
+                310usize => Self::TcpWrappers,
+                311usize => Self::TMate,
+                312usize => Self::Torque11,
+                313usize => Self::Tosl,
+                314usize => Self::UnicodeDfs2015,
+                315usize => Self::UnicodeDfs2016,
+                316usize => Self::UnicodeTou,
+                317usize => Self::Unlicense,
+                318usize => Self::Upl10,
+                319usize => Self::Vim,
+                320usize => Self::Vostrom,
+                321usize => Self::Vsl10,
+                322usize => Self::W3c19980720,
+                323usize => Self::W3c20150513,
+                324usize => Self::W3c,
+                325usize => Self::Watcom10,
+                326usize => Self::Wsuipa,
+                327usize => Self::Wtfpl,
+                328usize => Self::X11,
+                329usize => Self::Xerox,
+                330usize => Self::XFree8611,
+                331usize => Self::Xinetd,
+                332usize => Self::Xnet,
+                333usize => Self::Xpp,
+                334usize => Self::XSkat,
+                335usize => Self::Ypl10,
+                336usize => Self::Ypl11,
+                337usize => Self::Zed,
+                338usize => Self::Zend20,
+                339usize => Self::Zimbra13,
+                340usize => Self::Zimbra14,
+                341usize => Self::ZlibAcknowledgement,
+                342usize => Self::Zlib,
+                343usize => Self::Zpl11,
+                344usize => Self::Zpl20,
+                345usize => Self::Zpl21,
                 _ => return None,
             },
         )
@@ -18307,10 +20408,13 @@ pub enum SpecimenContainedPreference {
 impl CodeEnum for SpecimenContainedPreference {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/specimen-contained-preference";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["preferred", "alternate"],
+        );
         Some(
-            match code {
-                "preferred" => Self::Preferred,
-                "alternate" => Self::Alternate,
+            match CODES.index(code)? {
+                0usize => Self::Preferred,
+                1usize => Self::Alternate,
                 _ => return None,
             },
         )
@@ -18364,12 +20468,15 @@ pub enum SpecimenStatus {
 impl CodeEnum for SpecimenStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/specimen-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["available", "unavailable", "unsatisfactory", "entered-in-error"],
+        );
         Some(
-            match code {
-                "available" => Self::Available,
-                "unavailable" => Self::Unavailable,
-                "unsatisfactory" => Self::Unsatisfactory,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Available,
+                1usize => Self::Unavailable,
+                2usize => Self::Unsatisfactory,
+                3usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -18431,14 +20538,24 @@ pub enum Status {
 impl CodeEnum for Status {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/verificationresult-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "attested",
+                "validated",
+                "in-process",
+                "req-revalid",
+                "val-fail",
+                "reval-fail",
+            ],
+        );
         Some(
-            match code {
-                "attested" => Self::Attested,
-                "validated" => Self::Validated,
-                "in-process" => Self::InProcess,
-                "req-revalid" => Self::ReqRevalid,
-                "val-fail" => Self::ValFail,
-                "reval-fail" => Self::RevalFail,
+            match CODES.index(code)? {
+                0usize => Self::Attested,
+                1usize => Self::Validated,
+                2usize => Self::InProcess,
+                3usize => Self::ReqRevalid,
+                4usize => Self::ValFail,
+                5usize => Self::RevalFail,
                 _ => return None,
             },
         )
@@ -18496,10 +20613,13 @@ pub enum StrandType {
 impl CodeEnum for StrandType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/strand-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["watson", "crick"],
+        );
         Some(
-            match code {
-                "watson" => Self::Watson,
-                "crick" => Self::Crick,
+            match CODES.index(code)? {
+                0usize => Self::Watson,
+                1usize => Self::Crick,
                 _ => return None,
             },
         )
@@ -18553,12 +20673,15 @@ pub enum StructureDefinitionKind {
 impl CodeEnum for StructureDefinitionKind {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/structure-definition-kind";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["primitive-type", "complex-type", "resource", "logical"],
+        );
         Some(
-            match code {
-                "primitive-type" => Self::PrimitiveType,
-                "complex-type" => Self::ComplexType,
-                "resource" => Self::Resource,
-                "logical" => Self::Logical,
+            match CODES.index(code)? {
+                0usize => Self::PrimitiveType,
+                1usize => Self::ComplexType,
+                2usize => Self::Resource,
+                3usize => Self::Logical,
                 _ => return None,
             },
         )
@@ -18612,10 +20735,13 @@ pub enum StructureMapContextType {
 impl CodeEnum for StructureMapContextType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/map-context-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["type", "variable"],
+        );
         Some(
-            match code {
-                "type" => Self::Type,
-                "variable" => Self::Variable,
+            match CODES.index(code)? {
+                0usize => Self::Type,
+                1usize => Self::Variable,
                 _ => return None,
             },
         )
@@ -18667,11 +20793,14 @@ pub enum StructureMapGroupTypeMode {
 impl CodeEnum for StructureMapGroupTypeMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/map-group-type-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["none", "types", "type-and-types"],
+        );
         Some(
-            match code {
-                "none" => Self::None,
-                "types" => Self::Types,
-                "type-and-types" => Self::TypeAndTypes,
+            match CODES.index(code)? {
+                0usize => Self::None,
+                1usize => Self::Types,
+                2usize => Self::TypeAndTypes,
                 _ => return None,
             },
         )
@@ -18723,10 +20852,13 @@ pub enum StructureMapInputMode {
 impl CodeEnum for StructureMapInputMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/map-input-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["source", "target"],
+        );
         Some(
-            match code {
-                "source" => Self::Source,
-                "target" => Self::Target,
+            match CODES.index(code)? {
+                0usize => Self::Source,
+                1usize => Self::Target,
                 _ => return None,
             },
         )
@@ -18780,12 +20912,15 @@ pub enum StructureMapModelMode {
 impl CodeEnum for StructureMapModelMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/map-model-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["source", "queried", "target", "produced"],
+        );
         Some(
-            match code {
-                "source" => Self::Source,
-                "queried" => Self::Queried,
-                "target" => Self::Target,
-                "produced" => Self::Produced,
+            match CODES.index(code)? {
+                0usize => Self::Source,
+                1usize => Self::Queried,
+                2usize => Self::Target,
+                3usize => Self::Produced,
                 _ => return None,
             },
         )
@@ -18845,13 +20980,16 @@ pub enum StructureMapSourceListMode {
 impl CodeEnum for StructureMapSourceListMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/map-source-list-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["first", "not_first", "last", "not_last", "only_one"],
+        );
         Some(
-            match code {
-                "first" => Self::First,
-                "not_first" => Self::NotFirst,
-                "last" => Self::Last,
-                "not_last" => Self::NotLast,
-                "only_one" => Self::OnlyOne,
+            match CODES.index(code)? {
+                0usize => Self::First,
+                1usize => Self::NotFirst,
+                2usize => Self::Last,
+                3usize => Self::NotLast,
+                4usize => Self::OnlyOne,
                 _ => return None,
             },
         )
@@ -18911,12 +21049,15 @@ pub enum StructureMapTargetListMode {
 impl CodeEnum for StructureMapTargetListMode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/map-target-list-mode";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["first", "share", "last", "collate"],
+        );
         Some(
-            match code {
-                "first" => Self::First,
-                "share" => Self::Share,
-                "last" => Self::Last,
-                "collate" => Self::Collate,
+            match CODES.index(code)? {
+                0usize => Self::First,
+                1usize => Self::Share,
+                2usize => Self::Last,
+                3usize => Self::Collate,
                 _ => return None,
             },
         )
@@ -19000,25 +21141,46 @@ pub enum StructureMapTransform {
 impl CodeEnum for StructureMapTransform {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/map-transform";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "create",
+                "copy",
+                "truncate",
+                "escape",
+                "cast",
+                "append",
+                "translate",
+                "reference",
+                "dateOp",
+                "uuid",
+                "pointer",
+                "evaluate",
+                "cc",
+                "c",
+                "qty",
+                "id",
+                "cp",
+            ],
+        );
         Some(
-            match code {
-                "create" => Self::Create,
-                "copy" => Self::Copy,
-                "truncate" => Self::Truncate,
-                "escape" => Self::Escape,
-                "cast" => Self::Cast,
-                "append" => Self::Append,
-                "translate" => Self::Translate,
-                "reference" => Self::Reference,
-                "dateOp" => Self::DateOp,
-                "uuid" => Self::Uuid,
-                "pointer" => Self::Pointer,
-                "evaluate" => Self::Evaluate,
-                "cc" => Self::Cc,
-                "c" => Self::C,
-                "qty" => Self::Qty,
-                "id" => Self::Id,
-                "cp" => Self::Cp,
+            match CODES.index(code)? {
+                0usize => Self::Create,
+                1usize => Self::Copy,
+                2usize => Self::Truncate,
+                3usize => Self::Escape,
+                4usize => Self::Cast,
+                5usize => Self::Append,
+                6usize => Self::Translate,
+                7usize => Self::Reference,
+                8usize => Self::DateOp,
+                9usize => Self::Uuid,
+                10usize => Self::Pointer,
+                11usize => Self::Evaluate,
+                12usize => Self::Cc,
+                13usize => Self::C,
+                14usize => Self::Qty,
+                15usize => Self::Id,
+                16usize => Self::Cp,
                 _ => return None,
             },
         )
@@ -19104,13 +21266,16 @@ pub enum SubscriptionChannelType {
 impl CodeEnum for SubscriptionChannelType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/subscription-channel-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["rest-hook", "websocket", "email", "sms", "message"],
+        );
         Some(
-            match code {
-                "rest-hook" => Self::RestHook,
-                "websocket" => Self::Websocket,
-                "email" => Self::Email,
-                "sms" => Self::Sms,
-                "message" => Self::Message,
+            match CODES.index(code)? {
+                0usize => Self::RestHook,
+                1usize => Self::Websocket,
+                2usize => Self::Email,
+                3usize => Self::Sms,
+                4usize => Self::Message,
                 _ => return None,
             },
         )
@@ -19170,12 +21335,15 @@ pub enum SubscriptionStatus {
 impl CodeEnum for SubscriptionStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/subscription-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["requested", "active", "error", "off"],
+        );
         Some(
-            match code {
-                "requested" => Self::Requested,
-                "active" => Self::Active,
-                "error" => Self::Error,
-                "off" => Self::Off,
+            match CODES.index(code)? {
+                0usize => Self::Requested,
+                1usize => Self::Active,
+                2usize => Self::Error,
+                3usize => Self::Off,
                 _ => return None,
             },
         )
@@ -19233,12 +21401,15 @@ pub enum SupplyDeliveryStatus {
 impl CodeEnum for SupplyDeliveryStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/supplydelivery-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["in-progress", "completed", "abandoned", "entered-in-error"],
+        );
         Some(
-            match code {
-                "in-progress" => Self::InProgress,
-                "completed" => Self::Completed,
-                "abandoned" => Self::Abandoned,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::InProgress,
+                1usize => Self::Completed,
+                2usize => Self::Abandoned,
+                3usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -19302,15 +21473,26 @@ pub enum SupplyRequestStatus {
 impl CodeEnum for SupplyRequestStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/supplyrequest-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "draft",
+                "active",
+                "suspended",
+                "cancelled",
+                "completed",
+                "entered-in-error",
+                "unknown",
+            ],
+        );
         Some(
-            match code {
-                "draft" => Self::Draft,
-                "active" => Self::Active,
-                "suspended" => Self::Suspended,
-                "cancelled" => Self::Cancelled,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Draft,
+                1usize => Self::Active,
+                2usize => Self::Suspended,
+                3usize => Self::Cancelled,
+                4usize => Self::Completed,
+                5usize => Self::EnteredInError,
+                6usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -19374,12 +21556,15 @@ pub enum SystemRestfulInteraction {
 impl CodeEnum for SystemRestfulInteraction {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/system-restful-interaction";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["transaction", "batch", "search-system", "history-system"],
+        );
         Some(
-            match code {
-                "transaction" => Self::Transaction,
-                "batch" => Self::Batch,
-                "search-system" => Self::SearchSystem,
-                "history-system" => Self::HistorySystem,
+            match CODES.index(code)? {
+                0usize => Self::Transaction,
+                1usize => Self::Batch,
+                2usize => Self::SearchSystem,
+                3usize => Self::HistorySystem,
                 _ => return None,
             },
         )
@@ -19447,17 +21632,30 @@ pub enum TaskIntent {
 impl CodeEnum for TaskIntent {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/task-intent";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "unknown",
+                "proposal",
+                "plan",
+                "order",
+                "original-order",
+                "reflex-order",
+                "filler-order",
+                "instance-order",
+                "option",
+            ],
+        );
         Some(
-            match code {
-                "unknown" => Self::Unknown,
-                "proposal" => Self::Proposal,
-                "plan" => Self::Plan,
-                "order" => Self::Order,
-                "original-order" => Self::OriginalOrder,
-                "reflex-order" => Self::ReflexOrder,
-                "filler-order" => Self::FillerOrder,
-                "instance-order" => Self::InstanceOrder,
-                "option" => Self::Option,
+            match CODES.index(code)? {
+                0usize => Self::Unknown,
+                1usize => Self::Proposal,
+                2usize => Self::Plan,
+                3usize => Self::Order,
+                4usize => Self::OriginalOrder,
+                5usize => Self::ReflexOrder,
+                6usize => Self::FillerOrder,
+                7usize => Self::InstanceOrder,
+                8usize => Self::Option,
                 _ => return None,
             },
         )
@@ -19541,20 +21739,36 @@ pub enum TaskStatus {
 impl CodeEnum for TaskStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/task-status";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "draft",
+                "requested",
+                "received",
+                "accepted",
+                "rejected",
+                "ready",
+                "cancelled",
+                "in-progress",
+                "on-hold",
+                "failed",
+                "completed",
+                "entered-in-error",
+            ],
+        );
         Some(
-            match code {
-                "draft" => Self::Draft,
-                "requested" => Self::Requested,
-                "received" => Self::Received,
-                "accepted" => Self::Accepted,
-                "rejected" => Self::Rejected,
-                "ready" => Self::Ready,
-                "cancelled" => Self::Cancelled,
-                "in-progress" => Self::InProgress,
-                "on-hold" => Self::OnHold,
-                "failed" => Self::Failed,
-                "completed" => Self::Completed,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Draft,
+                1usize => Self::Requested,
+                2usize => Self::Received,
+                3usize => Self::Accepted,
+                4usize => Self::Rejected,
+                5usize => Self::Ready,
+                6usize => Self::Cancelled,
+                7usize => Self::InProgress,
+                8usize => Self::OnHold,
+                9usize => Self::Failed,
+                10usize => Self::Completed,
+                11usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -19630,13 +21844,16 @@ pub enum TestReportActionResult {
 impl CodeEnum for TestReportActionResult {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/report-action-result-codes";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["pass", "skip", "fail", "warning", "error"],
+        );
         Some(
-            match code {
-                "pass" => Self::Pass,
-                "skip" => Self::Skip,
-                "fail" => Self::Fail,
-                "warning" => Self::Warning,
-                "error" => Self::Error,
+            match CODES.index(code)? {
+                0usize => Self::Pass,
+                1usize => Self::Skip,
+                2usize => Self::Fail,
+                3usize => Self::Warning,
+                4usize => Self::Error,
                 _ => return None,
             },
         )
@@ -19694,11 +21911,14 @@ pub enum TestReportParticipantType {
 impl CodeEnum for TestReportParticipantType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/report-participant-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["test-engine", "client", "server"],
+        );
         Some(
-            match code {
-                "test-engine" => Self::TestEngine,
-                "client" => Self::Client,
-                "server" => Self::Server,
+            match CODES.index(code)? {
+                0usize => Self::TestEngine,
+                1usize => Self::Client,
+                2usize => Self::Server,
                 _ => return None,
             },
         )
@@ -19752,11 +21972,14 @@ pub enum TestReportResult {
 impl CodeEnum for TestReportResult {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/report-result-codes";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["pass", "fail", "pending"],
+        );
         Some(
-            match code {
-                "pass" => Self::Pass,
-                "fail" => Self::Fail,
-                "pending" => Self::Pending,
+            match CODES.index(code)? {
+                0usize => Self::Pass,
+                1usize => Self::Fail,
+                2usize => Self::Pending,
                 _ => return None,
             },
         )
@@ -19814,13 +22037,16 @@ pub enum TestReportStatus {
 impl CodeEnum for TestReportStatus {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/report-status-codes";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["completed", "in-progress", "waiting", "stopped", "entered-in-error"],
+        );
         Some(
-            match code {
-                "completed" => Self::Completed,
-                "in-progress" => Self::InProgress,
-                "waiting" => Self::Waiting,
-                "stopped" => Self::Stopped,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::Completed,
+                1usize => Self::InProgress,
+                2usize => Self::Waiting,
+                3usize => Self::Stopped,
+                4usize => Self::EnteredInError,
                 _ => return None,
             },
         )
@@ -19886,15 +22112,18 @@ pub enum TestScriptRequestMethodCode {
 impl CodeEnum for TestScriptRequestMethodCode {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/http-operations";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["delete", "get", "options", "patch", "post", "put", "head"],
+        );
         Some(
-            match code {
-                "delete" => Self::Delete,
-                "get" => Self::Get,
-                "options" => Self::Options,
-                "patch" => Self::Patch,
-                "post" => Self::Post,
-                "put" => Self::Put,
-                "head" => Self::Head,
+            match CODES.index(code)? {
+                0usize => Self::Delete,
+                1usize => Self::Get,
+                2usize => Self::Options,
+                3usize => Self::Patch,
+                4usize => Self::Post,
+                5usize => Self::Put,
+                6usize => Self::Head,
                 _ => return None,
             },
         )
@@ -19964,16 +22193,28 @@ pub enum TriggerType {
 impl CodeEnum for TriggerType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/trigger-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "named-event",
+                "periodic",
+                "data-changed",
+                "data-added",
+                "data-modified",
+                "data-removed",
+                "data-accessed",
+                "data-access-ended",
+            ],
+        );
         Some(
-            match code {
-                "named-event" => Self::NamedEvent,
-                "periodic" => Self::Periodic,
-                "data-changed" => Self::DataChanged,
-                "data-added" => Self::DataAdded,
-                "data-modified" => Self::DataModified,
-                "data-removed" => Self::DataRemoved,
-                "data-accessed" => Self::DataAccessed,
-                "data-access-ended" => Self::DataAccessEnded,
+            match CODES.index(code)? {
+                0usize => Self::NamedEvent,
+                1usize => Self::Periodic,
+                2usize => Self::DataChanged,
+                3usize => Self::DataAdded,
+                4usize => Self::DataModified,
+                5usize => Self::DataRemoved,
+                6usize => Self::DataAccessed,
+                7usize => Self::DataAccessEnded,
                 _ => return None,
             },
         )
@@ -20034,10 +22275,13 @@ pub enum TypeDerivationRule {
 impl CodeEnum for TypeDerivationRule {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/type-derivation-rule";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["specialization", "constraint"],
+        );
         Some(
-            match code {
-                "specialization" => Self::Specialization,
-                "constraint" => Self::Constraint,
+            match CODES.index(code)? {
+                0usize => Self::Specialization,
+                1usize => Self::Constraint,
                 _ => return None,
             },
         )
@@ -20101,17 +22345,30 @@ pub enum TypeRestfulInteraction {
 impl CodeEnum for TypeRestfulInteraction {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/type-restful-interaction";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &[
+                "read",
+                "vread",
+                "update",
+                "patch",
+                "delete",
+                "history-instance",
+                "history-type",
+                "create",
+                "search-type",
+            ],
+        );
         Some(
-            match code {
-                "read" => Self::Read,
-                "vread" => Self::Vread,
-                "update" => Self::Update,
-                "patch" => Self::Patch,
-                "delete" => Self::Delete,
-                "history-instance" => Self::HistoryInstance,
-                "history-type" => Self::HistoryType,
-                "create" => Self::Create,
-                "search-type" => Self::SearchType,
+            match CODES.index(code)? {
+                0usize => Self::Read,
+                1usize => Self::Vread,
+                2usize => Self::Update,
+                3usize => Self::Patch,
+                4usize => Self::Delete,
+                5usize => Self::HistoryInstance,
+                6usize => Self::HistoryType,
+                7usize => Self::Create,
+                8usize => Self::SearchType,
                 _ => return None,
             },
         )
@@ -20183,14 +22440,17 @@ pub enum UdiEntryType {
 impl CodeEnum for UdiEntryType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/udi-entry-type";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["barcode", "rfid", "manual", "card", "self-reported", "unknown"],
+        );
         Some(
-            match code {
-                "barcode" => Self::Barcode,
-                "rfid" => Self::Rfid,
-                "manual" => Self::Manual,
-                "card" => Self::Card,
-                "self-reported" => Self::SelfReported,
-                "unknown" => Self::Unknown,
+            match CODES.index(code)? {
+                0usize => Self::Barcode,
+                1usize => Self::Rfid,
+                2usize => Self::Manual,
+                3usize => Self::Card,
+                4usize => Self::SelfReported,
+                5usize => Self::Unknown,
                 _ => return None,
             },
         )
@@ -20256,15 +22516,18 @@ pub enum UnitsOfTime {
 impl CodeEnum for UnitsOfTime {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/units-of-time";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["s", "min", "h", "d", "wk", "mo", "a"],
+        );
         Some(
-            match code {
-                "s" => Self::S,
-                "min" => Self::Min,
-                "h" => Self::H,
-                "d" => Self::D,
-                "wk" => Self::Wk,
-                "mo" => Self::Mo,
-                "a" => Self::A,
+            match CODES.index(code)? {
+                0usize => Self::S,
+                1usize => Self::Min,
+                2usize => Self::H,
+                3usize => Self::D,
+                4usize => Self::Wk,
+                5usize => Self::Mo,
+                6usize => Self::A,
                 _ => return None,
             },
         )
@@ -20337,11 +22600,14 @@ pub enum Use {
 impl CodeEnum for Use {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/claim-use";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["claim", "preauthorization", "predetermination"],
+        );
         Some(
-            match code {
-                "claim" => Self::Claim,
-                "preauthorization" => Self::Preauthorization,
-                "predetermination" => Self::Predetermination,
+            match CODES.index(code)? {
+                0usize => Self::Claim,
+                1usize => Self::Preauthorization,
+                2usize => Self::Predetermination,
                 _ => return None,
             },
         )
@@ -20458,14 +22724,17 @@ pub enum V3ConfidentialityClassification {
 impl CodeEnum for V3ConfidentialityClassification {
     const VALUE_SET: &'static str = "http://terminology.hl7.org/ValueSet/v3-ConfidentialityClassification";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["U", "L", "M", "N", "R", "V"],
+        );
         Some(
-            match code {
-                "U" => Self::U,
-                "L" => Self::L,
-                "M" => Self::M,
-                "N" => Self::N,
-                "R" => Self::R,
-                "V" => Self::V,
+            match CODES.index(code)? {
+                0usize => Self::U,
+                1usize => Self::L,
+                2usize => Self::M,
+                3usize => Self::N,
+                4usize => Self::R,
+                5usize => Self::V,
                 _ => return None,
             },
         )
@@ -20527,12 +22796,15 @@ pub enum VisionBase {
 impl CodeEnum for VisionBase {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/vision-base-codes";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["up", "down", "in", "out"],
+        );
         Some(
-            match code {
-                "up" => Self::Up,
-                "down" => Self::Down,
-                "in" => Self::In,
-                "out" => Self::Out,
+            match CODES.index(code)? {
+                0usize => Self::Up,
+                1usize => Self::Down,
+                2usize => Self::In,
+                3usize => Self::Out,
                 _ => return None,
             },
         )
@@ -20586,10 +22858,13 @@ pub enum VisionEyes {
 impl CodeEnum for VisionEyes {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/vision-eye-codes";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["right", "left"],
+        );
         Some(
-            match code {
-                "right" => Self::Right,
-                "left" => Self::Left,
+            match CODES.index(code)? {
+                0usize => Self::Right,
+                1usize => Self::Left,
                 _ => return None,
             },
         )
@@ -20645,13 +22920,16 @@ pub enum XPathUsageType {
 impl CodeEnum for XPathUsageType {
     const VALUE_SET: &'static str = "http://hl7.org/fhir/ValueSet/search-xpath-usage";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["normal", "phonetic", "nearby", "distance", "other"],
+        );
         Some(
-            match code {
-                "normal" => Self::Normal,
-                "phonetic" => Self::Phonetic,
-                "nearby" => Self::Nearby,
-                "distance" => Self::Distance,
-                "other" => Self::Other,
+            match CODES.index(code)? {
+                0usize => Self::Normal,
+                1usize => Self::Phonetic,
+                2usize => Self::Nearby,
+                3usize => Self::Distance,
+                4usize => Self::Other,
                 _ => return None,
             },
         )

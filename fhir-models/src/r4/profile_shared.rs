@@ -229,11 +229,14 @@ mod birth_sex {
     impl CodeEnum for BirthSex {
         const VALUE_SET: &'static str = "http://hl7.org/fhir/us/core/ValueSet/birthsex";
         fn from_code(code: &str) -> Option<Self> {
+            static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+                &["F", "M", "UNK"],
+            );
             Some(
-                match code {
-                    "F" => Self::F,
-                    "M" => Self::M,
-                    "UNK" => Self::Unk,
+                match CODES.index(code)? {
+                    0usize => Self::F,
+                    1usize => Self::M,
+                    2usize => Self::Unk,
                     _ => return None,
                 },
             )

@@ -1,7 +1,7 @@
 //! Reading from bytes (UTF-8 checked while lexing), NDJSON over `BufRead`, and lenient reading that stays linear
 //! in the input whatever the number of issues, with every issue's position right.
 
-use fhir_models::json::{NdjsonError, NdjsonReader};
+use fhir_models::json::{NdjsonError, NdjsonReader, NdjsonWriter};
 use fhir_models::r4::{Bundle, Patient, Resource};
 use fhir_models::{FhirJson, IssueKind};
 use std::io::{BufRead, BufReader, Read};
@@ -160,6 +160,78 @@ fn ndjson_reports_invalid_utf8_with_its_stream_position() {
     }
     fn assert_buf_read<R: BufRead>(_: &R) {}
     assert_buf_read(&input);
+}
+
+/// What a lenient NDJSON read gives, comparable across inputs: each line's number and id or error, with the
+/// issues' kinds, paths and positions.
+fn ndjson_summary<R: BufRead>(input: R) -> Vec<String> {
+    NdjsonReader::<Resource, _>::lenient(input)
+        .map(|item| match item {
+            Ok(i) => format!(
+                "{} {} {:?}",
+                i.line,
+                i.value.to_json(),
+                i.issues.iter().map(|x| (x.kind, x.path.clone(), x.offset, x.line, x.column)).collect::<Vec<_>>()
+            ),
+            Err(NdjsonError::Parse { line, source }) => {
+                let i = &source.issue;
+                format!("{line} error {:?} {} {} {}", source.kind(), i.offset, i.line, i.column)
+            }
+            Err(e) => format!("{e}"),
+        })
+        .collect()
+}
+
+#[test]
+fn ndjson_reads_alike_whatever_the_input_buffer() {
+    // Lines that lie in the reader's buffer are read in place, the others collected: the results must not
+    // depend on which (buffers shorter than a line, cutting lines and line ends anywhere; no final newline).
+    let expected = ndjson_summary(EXPORT.as_bytes());
+    assert_eq!(expected.len(), 5);
+    for capacity in [1, 2, 7, 16, 40, 64, 100, 4096] {
+        let read = ndjson_summary(BufReader::with_capacity(capacity, EXPORT.as_bytes()));
+        assert_eq!(read, expected, "capacity {capacity}");
+    }
+    let with_final_newline = format!("{EXPORT}\n");
+    assert_eq!(ndjson_summary(with_final_newline.as_bytes()), expected);
+    assert!(ndjson_summary(&b"\n \r\n\t\n"[..]).is_empty());
+}
+
+#[test]
+fn ndjson_writer_writes_what_the_reader_reads() {
+    let values: Vec<Resource> =
+        NdjsonReader::<Resource, _>::lenient(EXPORT.as_bytes()).filter_map(Result::ok).map(|i| i.value).collect();
+    let mut writer = NdjsonWriter::new(Vec::new());
+    for v in &values {
+        writer.write(v).unwrap();
+    }
+    let bytes = writer.finish().unwrap();
+    let expected: String = values.iter().map(|v| v.to_json() + "\n").collect();
+    assert_eq!(String::from_utf8(bytes.clone()).unwrap(), expected);
+    // (Lenient again: line 4's invalid date was kept as written.)
+    let again: Vec<Resource> =
+        NdjsonReader::<Resource, _>::lenient(&bytes[..]).map(|i| i.unwrap().value).collect();
+    assert_eq!(again, values);
+    // Dropping the writer writes what is buffered.
+    let mut out = Vec::new();
+    {
+        let mut writer = NdjsonWriter::new(&mut out);
+        writer.write(&values[0]).unwrap();
+    }
+    assert_eq!(out, format!("{}\n", values[0].to_json()).as_bytes());
+}
+
+#[test]
+fn write_json_into_appends() {
+    let patient = Patient::from_json(r#"{"resourceType":"Patient","id":"p","multipleBirthInteger":-12}"#).unwrap();
+    let mut out = String::from("[");
+    patient.write_json_into(&mut out);
+    out.push(',');
+    patient.write_json_into(&mut out);
+    out.push(']');
+    let one = patient.to_json();
+    assert_eq!(one, r#"{"resourceType":"Patient","id":"p","multipleBirthInteger":-12}"#);
+    assert_eq!(out, format!("[{one},{one}]"));
 }
 
 // ----- lenient reading stays linear -------------------------------------------------------------------------------

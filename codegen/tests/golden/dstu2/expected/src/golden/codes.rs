@@ -23,10 +23,13 @@ pub enum DoorState {
 impl CodeEnum for DoorState {
     const VALUE_SET: &'static str = "http://golden.example/vs/door-state";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["open", "closed"],
+        );
         Some(
-            match code {
-                "open" => Self::Open,
-                "closed" => Self::Closed,
+            match CODES.index(code)? {
+                0usize => Self::Open,
+                1usize => Self::Closed,
                 _ => return None,
             },
         )

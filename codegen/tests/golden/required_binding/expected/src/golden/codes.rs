@@ -25,11 +25,14 @@ pub enum LampState {
 impl CodeEnum for LampState {
     const VALUE_SET: &'static str = "http://golden.example/ValueSet/lamp-state";
     fn from_code(code: &str) -> Option<Self> {
+        static CODES: ::fhir_models::__private::CodeTable = ::fhir_models::__private::CodeTable::new(
+            &["on", "off", "entered-in-error"],
+        );
         Some(
-            match code {
-                "on" => Self::On,
-                "off" => Self::Off,
-                "entered-in-error" => Self::EnteredInError,
+            match CODES.index(code)? {
+                0usize => Self::On,
+                1usize => Self::Off,
+                2usize => Self::EnteredInError,
                 _ => return None,
             },
         )
