@@ -31,13 +31,13 @@ pub struct VersionModel {
     /// Code enums for required bindings.
     pub code_enums: Vec<CodeEnum>,
     /// Resources compiled whenever the module is (the client needs them): `Bundle`, `OperationOutcome`.
-    pub base_resources: Vec<String>,
+    pub base_resources: Vec<ResourceName>,
     /// Resources the core package defines that the configuration leaves out (sorted): not generated, but still
     /// resource types of the version (in `RESOURCE_TYPES`, read into `Resource::Other`).
-    pub omitted_resources: Vec<String>,
+    pub omitted_resources: Vec<ResourceName>,
     /// Search parameters by resource name (from the packages' SearchParameter resources); a resource
     /// without parameters of its own has no entry. Filled by [`crate::load::search`].
-    pub search_params: std::collections::BTreeMap<String, Vec<SearchParamDef>>,
+    pub search_params: std::collections::BTreeMap<ResourceName, Vec<SearchParamDef>>,
     /// Profile modules of implementation guides (`us_core`), each behind its own feature.
     pub profiles: Vec<ProfileModule>,
     /// Items several profile modules share.

@@ -91,6 +91,12 @@ fn missing_packages_and_their_dependencies_are_downloaded_into_the_cache() {
         .cargo_metadata(false)
         .generate()
         .expect("generation from downloaded packages");
+    // The small core has no `Bundle`/`OperationOutcome` (base resources by default): said, not silently skipped.
+    assert!(
+        generated.warnings.iter().any(|w| w.contains("base resource `Bundle` is not defined in golden.core#0.0.1")),
+        "{:?}",
+        generated.warnings
+    );
     // Both packages are in the cache in the standard layout, and the output is the golden one.
     assert!(cache.join("golden.ig#1.0.0/package/StructureDefinition-golden-pet.json").is_file());
     assert!(cache.join("golden.core#0.0.1/package/package.json").is_file());

@@ -108,7 +108,7 @@ pub fn resource_search(model: &VersionModel, t: &TypeDef) -> Result<TokenStream,
     }
     taken.extend(model.resources.iter().map(|r| naming::search_alias(&r.name)));
     let alias_ident = ident(&alias);
-    let params: &[SearchParamDef] = model.search_params.get(&t.name).map(Vec::as_slice).unwrap_or(&[]);
+    let params: &[SearchParamDef] = model.search_params.get(t.name.as_str()).map(Vec::as_slice).unwrap_or(&[]);
 
     let alias_doc = doc(&format!(
         "Search builder for `{}` resources: one method per search parameter of {} (FHIR {}), each typed by its \

@@ -456,7 +456,7 @@ fn module_example(m: &str) -> String {
 /// `RESOURCE_TYPES`: every resource type of the version, compiled in or not (sorted, for `binary_search`).
 fn resource_types_const(model: &VersionModel) -> TokenStream {
     let mut names: Vec<&str> =
-        model.resources.iter().map(|t| t.name.as_str()).chain(model.omitted_resources.iter().map(String::as_str)).collect();
+        model.resources.iter().map(|t| t.name.as_str()).chain(model.omitted_resources.iter().map(|r| r.as_str())).collect();
     names.sort_unstable();
     let d = doc(&format!(
         "Every resource type FHIR {} defines, sorted; those whose feature is off are read into `Resource::Other`.",
@@ -516,7 +516,7 @@ fn module_title(model: &VersionModel) -> String {
 
 /// The `cfg` of a resource's items: none for a base resource, else its feature.
 fn resource_cfg(model: &VersionModel, t: &TypeDef) -> TokenStream {
-    if model.base_resources.contains(&t.name) {
+    if model.base_resources.iter().any(|b| b.as_str() == t.name) {
         TokenStream::new()
     } else {
         let f = t.feature.clone().unwrap_or_default();

@@ -198,6 +198,14 @@ fn build_core_model(term: &Terminology, defs: &CoreDefinitions, spec: &VersionSp
 
     let mut sources = vec![spec.core.clone()];
     sources.extend(spec.expansions.clone());
+    // The configured base resources the package has (a small core of a user's may have no `Bundle`); the others
+    // are reported.
+    let (base_resources, missing): (Vec<&String>, Vec<&String>) =
+        spec.base_resources.iter().partition(|b| defs.resources.iter().any(|(n, _)| n == *b));
+    let warnings = missing
+        .iter()
+        .map(|b| format!("base resource `{b}` is not defined in {}; it is not generated", spec.core))
+        .collect();
     Ok(VersionModel {
         module: spec.module.clone(),
         marker: spec.marker.clone(),
@@ -206,12 +214,13 @@ fn build_core_model(term: &Terminology, defs: &CoreDefinitions, spec: &VersionSp
         datatypes,
         resources,
         code_enums,
-        base_resources: spec.base_resources.clone(),
-        omitted_resources: defs.left_out.iter().cloned().collect(),
+        base_resources: base_resources.into_iter().map(ResourceName::new).collect(),
+        // Resources of the package (`CoreDefinitions::select`).
+        omitted_resources: defs.left_out.iter().map(ResourceName::new).collect(),
         search_params: Default::default(),
         profiles: Vec::new(),
         profile_shared: SharedProfileItems::default(),
-        warnings: Vec::new(),
+        warnings,
     })
 }
 

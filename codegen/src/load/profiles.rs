@@ -112,7 +112,7 @@ impl<'a> Index<'a> {
                 .resources
                 .iter()
                 .map(|r| r.name.as_str())
-                .chain(cx.model.omitted_resources.iter().map(String::as_str))
+                .chain(cx.model.omitted_resources.iter().map(|r| r.as_str()))
                 .map(|r| (r, ResourceName::new(r)))
                 .collect(),
         };

@@ -43,7 +43,7 @@ pub fn load_search_params(core: &[Value], igs: &[(String, Vec<Value>)], model: &
         search_parameters.iter().filter_map(|(_, sp)| Some((sp["url"].as_str()?, *sp))).collect();
     let resource_names: Vec<&str> = model.resources.iter().map(|t| t.name.as_str()).collect();
     let walker = Walker::new(model);
-    let mut out: BTreeMap<String, Vec<SearchParamDef>> = BTreeMap::new();
+    let mut out: BTreeMap<ResourceName, Vec<SearchParamDef>> = BTreeMap::new();
     // The package each generated parameter came from (`None` for the core), by resource and code.
     let mut origin: HashMap<(String, String), Option<&str>> = HashMap::new();
     let mut warnings = Vec::new();
@@ -66,7 +66,8 @@ pub fn load_search_params(core: &[Value], igs: &[(String, Vec<Value>)], model: &
                 continue;
             }
             let def = param_def(sp, base, code, base_kind, &by_url, &walker, &resource_names);
-            let params = out.entry(base.to_owned()).or_default();
+            // `base` is one of the version's resources (checked above).
+            let params = out.entry(ResourceName::new(base)).or_default();
             let key = (base.to_owned(), code.to_owned());
             if let Some(first) = params.iter().find(|p| p.code == code) {
                 // The same code twice on one base (R4 `Condition.subject`, or two IG releases): the first wins.
