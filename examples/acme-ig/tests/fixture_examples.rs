@@ -7,7 +7,7 @@ use fhir_models::r4::{Patient, Resource};
 use fhir_models::{CodeEnum, FhirJson};
 
 fn example(name: &str) -> String {
-    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/packages/example.fhir.acme#0.1.0/package/example/");
+    let path = concat!(env!("CARGO_MANIFEST_DIR"), "/fixtures/examples/");
     std::fs::read_to_string(format!("{path}{name}")).unwrap_or_else(|e| panic!("{name}: {e}"))
 }
 
