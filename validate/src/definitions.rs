@@ -125,10 +125,6 @@ pub struct Definitions {
     seq: usize,
 }
 
-fn read_json(path: &Path) -> Result<Value, DefinitionsError> {
-    Ok(cache::read_json(path)?)
-}
-
 /// Compares two business versions: numeric parts numerically, else as text.
 fn version_cmp(a: &str, b: &str) -> std::cmp::Ordering {
     let parts = |s: &str| s.split(['.', '-']).map(str::to_owned).collect::<Vec<_>>();
@@ -228,7 +224,7 @@ impl Definitions {
             return crate::xml::xml_to_json(self, &text)
                 .map_err(|source| DefinitionsError::Xml { path: path.to_path_buf(), source });
         }
-        read_json(path)
+        Ok(cache::read_json(path)?)
     }
 
     /// The number of definitions held.
@@ -246,7 +242,7 @@ impl Definitions {
         for f in listing.files {
             if !listing.indexed {
                 let path = root.join(&f.file);
-                let value = read_json(&path)?;
+                let value = cache::read_json(&path)?;
                 self.add_value(value, Some(&path))?;
                 continue;
             }
@@ -330,7 +326,7 @@ impl Definitions {
                     .then(a.seq.cmp(&b.seq))
             })?,
         };
-        entry.value.get_or_init(|| entry.file.as_deref().and_then(|f| read_json(f).ok()).map(Arc::new)).clone()
+        entry.value.get_or_init(|| entry.file.as_deref().and_then(|f| cache::read_json(f).ok()).map(Arc::new)).clone()
     }
 
     /// The canonicals (`url|version`, or `url` for a definition without a version) of every definition of
