@@ -6,14 +6,23 @@
 //! largest item of the reader's profile). Text of up to `N` bytes lives in the value itself; longer text goes to
 //! the heap. The public types keep their API (`as_str()`, `Display`, equality and hashing of the text).
 
+// The one `unsafe` here is `as_str` of inline text, which skips the UTF-8 check: the representation is private
+// to this module and every inline value is made by `new`, from a whole `&str` (see `Repr::Inline`). The check
+// was a visible share of writing (every string of a resource is read through `as_str` once or more).
+#![allow(unsafe_code)]
+
 use std::fmt;
 use std::hash::{Hash, Hasher};
 
 /// Text of up to `N` bytes inline, longer text boxed.
 #[derive(Clone)]
-pub(crate) enum SmallText<const N: usize> {
-    /// The first `len` bytes of the array are the text (always whole UTF-8 characters: they were copied from a
-    /// `&str` whole).
+pub(crate) struct SmallText<const N: usize>(Repr<N>);
+
+/// Private to this module, so that nothing else can make an `Inline` value.
+#[derive(Clone)]
+enum Repr<const N: usize> {
+    /// The first `len` bytes of the array are the text: always whole UTF-8 characters, since `new` copies them
+    /// from a `&str` whole (and `empty` holds none).
     Inline(u8, [u8; N]),
     Heap(Box<str>),
 }
@@ -25,9 +34,9 @@ impl<const N: usize> SmallText<N> {
         if bytes.len() <= N && N <= u8::MAX as usize {
             let mut buf = [0u8; N];
             buf[..bytes.len()].copy_from_slice(bytes);
-            SmallText::Inline(bytes.len() as u8, buf)
+            SmallText(Repr::Inline(bytes.len() as u8, buf))
         } else {
-            SmallText::Heap(text.into())
+            SmallText(Repr::Heap(text.into()))
         }
     }
 
@@ -37,36 +46,40 @@ impl<const N: usize> SmallText<N> {
             Self::new(&text)
         } else {
             // `into_boxed_str` keeps the buffer; when it has spare capacity the allocator shrinks it in place.
-            SmallText::Heap(text.into_boxed_str())
+            SmallText(Repr::Heap(text.into_boxed_str()))
         }
     }
 
     /// The empty text (inline).
     pub(crate) const fn empty() -> Self {
-        SmallText::Inline(0, [0u8; N])
+        SmallText(Repr::Inline(0, [0u8; N]))
     }
 
     /// The text as an owned `String`: the heap buffer itself when there is one, no copy.
     pub(crate) fn into_string(self) -> String {
-        match self {
-            SmallText::Inline(..) => self.as_str().to_owned(),
-            SmallText::Heap(s) => s.into_string(),
+        match self.0 {
+            Repr::Inline(..) => self.as_str().to_owned(),
+            Repr::Heap(s) => s.into_string(),
         }
     }
 
     /// Whether the text is stored inline (no allocation).
     #[cfg(test)]
     pub(crate) fn is_inline(&self) -> bool {
-        matches!(self, SmallText::Inline(..))
+        matches!(self.0, Repr::Inline(..))
     }
 
     #[inline]
     pub(crate) fn as_str(&self) -> &str {
-        match self {
-            // The bytes were copied whole from a `str`, so this check cannot fail; it is a few instructions for
-            // text this short (the crate forbids `unsafe`).
-            SmallText::Inline(len, buf) => std::str::from_utf8(&buf[..usize::from(*len)]).unwrap_or_default(),
-            SmallText::Heap(s) => s,
+        match &self.0 {
+            Repr::Inline(len, buf) => {
+                let bytes = &buf[..usize::from(*len)];
+                debug_assert!(std::str::from_utf8(bytes).is_ok());
+                // SAFETY: an inline value is only made by `new`, which copies the bytes of a whole `&str` (or by
+                // `empty`, with none), and nothing changes them after: they are UTF-8.
+                unsafe { std::str::from_utf8_unchecked(bytes) }
+            }
+            Repr::Heap(s) => s,
         }
     }
 }
@@ -100,7 +113,7 @@ mod tests {
         for text in ["", "1", "12.50", "2024-03-15T10:30:00Z", "é-ü", "0.123456789012345678901"] {
             let t = SmallText::<22>::new(text);
             assert_eq!(t.as_str(), text);
-            assert_eq!(matches!(t, SmallText::Inline(..)), text.len() <= 22, "{text}");
+            assert_eq!(t.is_inline(), text.len() <= 22, "{text}");
             assert_eq!(SmallText::<22>::from_string(text.to_owned()), t);
         }
         assert_ne!(SmallText::<22>::new("1.5"), SmallText::<22>::new("1.50"));

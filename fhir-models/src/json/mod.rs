@@ -72,13 +72,13 @@ pub trait FhirJson: Sized {
     /// # }
     /// ```
     fn from_json_bytes(json: &[u8]) -> Result<Self, ParseError> {
-        reader::read_document_bytes(json, true).map(|(v, _)| v)
+        reader::read_document_bytes(json, true, &mut Default::default()).map(|(v, _)| v)
     }
 
     /// Lenient reading from bytes: as [`FhirJson::from_json_lenient`], with the UTF-8 check of
     /// [`FhirJson::from_json_bytes`] (invalid UTF-8 is an error: text that cannot be decoded cannot be kept).
     fn from_json_bytes_lenient(json: &[u8]) -> Result<Lenient<Self>, ParseError> {
-        reader::read_document_bytes(json, false).map(|(value, issues)| Lenient { value, issues })
+        reader::read_document_bytes(json, false, &mut Default::default()).map(|(value, issues)| Lenient { value, issues })
     }
 
     /// Compact FHIR JSON.

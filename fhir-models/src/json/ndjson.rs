@@ -43,6 +43,8 @@ pub struct NdjsonReader<T, R> {
     input: R,
     strict: bool,
     buf: Vec<u8>,
+    /// The path's room, reused by every line.
+    room: reader::PathRoom,
     /// Lines read so far (the 1-based number of the last one).
     line: usize,
     /// Byte offset of the next line in the stream.
@@ -109,7 +111,7 @@ impl<T: FhirJson, R: BufRead> NdjsonReader<T, R> {
     }
 
     fn new(input: R, strict: bool) -> Self {
-        NdjsonReader { input, strict, buf: Vec::new(), line: 0, offset: 0, done: false, _values: PhantomData }
+        NdjsonReader { input, strict, buf: Vec::new(), room: Default::default(), line: 0, offset: 0, done: false, _values: PhantomData }
     }
 
     /// The number of lines read so far.
@@ -144,7 +146,7 @@ impl<T: FhirJson, R: BufRead> Iterator for NdjsonReader<T, R> {
                 Ok(available) => match find_newline(available) {
                     Some(end) => {
                         let line = &available[..=end];
-                        let read = read_line(line, self.strict);
+                        let read = read_line(line, self.strict, &mut self.room);
                         self.input.consume(end + 1);
                         Some((end + 1, read))
                     }
@@ -166,7 +168,7 @@ impl<T: FhirJson, R: BufRead> Iterator for NdjsonReader<T, R> {
                             self.done = true;
                             continue;
                         }
-                        Ok(n) => (n, read_line(&self.buf, self.strict)),
+                        Ok(n) => (n, read_line(&self.buf, self.strict, &mut self.room)),
                         Err(source) => {
                             self.done = true;
                             return Some(Err(NdjsonError::Io { line: self.line + 1, source }));
@@ -204,11 +206,11 @@ enum Line<T> {
     Read(Result<(T, Vec<Issue>), ParseError>),
 }
 
-fn read_line<T: FhirJson>(line: &[u8], strict: bool) -> Line<T> {
+fn read_line<T: FhirJson>(line: &[u8], strict: bool, room: &mut reader::PathRoom) -> Line<T> {
     if line.iter().all(|b| matches!(b, b' ' | b'\t' | b'\r' | b'\n')) {
         Line::Blank
     } else {
-        Line::Read(reader::read_document_bytes::<T>(line, strict))
+        Line::Read(reader::read_document_bytes::<T>(line, strict, room))
     }
 }
 

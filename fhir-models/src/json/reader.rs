@@ -91,32 +91,50 @@ pub(crate) fn json_number_len(b: &[u8]) -> Result<usize, &'static str> {
     Ok(i)
 }
 
+/// The room for a document's FHIR path while it is read, kept by callers that read many documents (NDJSON) so
+/// that each one does not allocate its own.
+#[derive(Default)]
+pub(crate) struct PathRoom(Vec<Seg>);
+
 /// Reads a whole document given as text. A leading byte-order mark is skipped.
 pub(crate) fn read_document<T: FhirJson>(text: &str, strict: bool) -> Result<(T, Vec<Issue>), ParseError> {
-    read_input(text.as_bytes(), Some(text), strict)
+    read_input(text.as_bytes(), Some(text), strict, &mut PathRoom::default())
 }
 
 /// Reads a whole document given as bytes: string tokens are checked to be UTF-8 as they are lexed (everything
 /// else in JSON is ASCII), so invalid UTF-8 is a syntax error at its byte offset. A leading byte-order mark is
-/// skipped.
-pub(crate) fn read_document_bytes<T: FhirJson>(bytes: &[u8], strict: bool) -> Result<(T, Vec<Issue>), ParseError> {
+/// skipped. `room` is reused for the path.
+pub(crate) fn read_document_bytes<T: FhirJson>(
+    bytes: &[u8],
+    strict: bool,
+    room: &mut PathRoom,
+) -> Result<(T, Vec<Issue>), ParseError> {
     // The standard library's check of a whole buffer is many times faster than checking each string token on
     // its own (most FHIR JSON is ASCII, which it tests a word at a time). When it passes, the checks while
     // lexing could not fail, so they are skipped; when it fails, the document is lexed with them, which finds
     // the bad byte with its FHIR path (or an earlier problem, as reading text would).
     match std::str::from_utf8(bytes) {
-        Ok(text) => read_input(bytes, Some(text), strict),
-        Err(_) => read_input(bytes, None, strict),
+        Ok(text) => read_input(bytes, Some(text), strict, room),
+        Err(_) => read_input(bytes, None, strict, room),
     }
 }
 
-fn read_input<T: FhirJson>(src: &[u8], text: Option<&str>, strict: bool) -> Result<(T, Vec<Issue>), ParseError> {
+fn read_input<T: FhirJson>(
+    src: &[u8],
+    text: Option<&str>,
+    strict: bool,
+    room: &mut PathRoom,
+) -> Result<(T, Vec<Issue>), ParseError> {
     let bom = if src.starts_with(b"\xEF\xBB\xBF") { 3 } else { 0 };
+    let mut path = std::mem::take(&mut room.0);
+    path.clear();
     // One allocation for the path of any real document (FHIR nests a dozen levels or so).
-    let mut path = Vec::with_capacity(32);
+    path.reserve(32);
     path.push(Seg::Name(T::TYPE_NAME));
     let mut r = Reader { src, text, pos: bom, depth: 0, strict, path, leaf: None, issues: Vec::new() };
-    match r.read_root::<T>() {
+    let read = r.read_root::<T>();
+    room.0 = std::mem::take(&mut r.path);
+    match read {
         Ok(value) => {
             let mut issues = r.issues;
             locate(src, &mut issues);
@@ -151,9 +169,13 @@ fn locate(src: &[u8], issues: &mut [Issue]) {
 impl<'a> Reader<'a> {
     // ----- position, path and problems -------------------------------------------------------------------------
 
+    #[inline(always)]
     fn skip_ws(&mut self) {
-        let b = self.src;
-        while self.pos < b.len() && matches!(b[self.pos], b' ' | b'\t' | b'\n' | b'\r') {
+        // Compact JSON (what servers send) has no white space between tokens: one comparison in that case.
+        while let Some(&b) = self.src.get(self.pos) {
+            if b > b' ' || !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
+                break;
+            }
             self.pos += 1;
         }
     }
@@ -346,7 +368,7 @@ impl<'a> Reader<'a> {
 
     /// The input between two byte offsets that lexing found to be token boundaries, as text: checked to be
     /// UTF-8 here unless the input was given as `str`.
-    #[inline]
+    #[inline(always)]
     fn text_between(&self, start: usize, end: usize) -> Result<&'a str, ParseError> {
         if let Some(text) = self.text {
             // Token boundaries are ASCII bytes (quotes, structural characters), so always char boundaries.
@@ -1071,24 +1093,36 @@ fn primitive_slot<T, E>(slot: &mut Option<Primitive<T, E>>) -> &mut Primitive<T,
     }
 }
 
+/// The first eight bytes of `chunk` as a little-endian word (the first byte lowest).
+#[inline(always)]
+fn word(chunk: &[u8]) -> u64 {
+    u64::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7]])
+}
+
+/// The high bit of each byte of the word `w` that is a quote, a backslash or a control character, and perhaps
+/// of bytes after such a byte: the lowest bit set is exact.
+#[inline(always)]
+fn special_bytes(w: u64) -> u64 {
+    const ONES: u64 = 0x0101_0101_0101_0101;
+    const HIGH: u64 = 0x8080_8080_8080_8080;
+    let quote = w ^ (ONES * u64::from(b'"'));
+    let backslash = w ^ (ONES * u64::from(b'\\'));
+    // A byte is zero in `x` when `(x - ONES) & !x` has its high bit (the classic has-zero test); a byte is
+    // below 0x20 when `(w - 0x20..) & !w` has it. A borrow can flag bytes above a true hit, never below one, so
+    // the lowest flag of the three is exactly the first special byte (little-endian: the lowest bits are the
+    // first byte).
+    ((quote.wrapping_sub(ONES) & !quote) | (backslash.wrapping_sub(ONES) & !backslash) | (w.wrapping_sub(ONES * 0x20) & !w))
+        & HIGH
+}
+
 /// The offset of the first byte at or after `at` that ends a plain run of string content: a quote, a backslash
 /// or a control character (or `b.len()`). Eight bytes are tested at a time (most FHIR strings have no escapes).
 #[inline]
 pub(crate) fn scan_string(b: &[u8], mut at: usize) -> usize {
-    const ONES: u64 = 0x0101_0101_0101_0101;
-    const HIGH: u64 = 0x8080_8080_8080_8080;
     while let Some(chunk) = b.get(at..at + 8) {
-        let w = u64::from_le_bytes([chunk[0], chunk[1], chunk[2], chunk[3], chunk[4], chunk[5], chunk[6], chunk[7]]);
-        let quote = w ^ (ONES * u64::from(b'"'));
-        let backslash = w ^ (ONES * u64::from(b'\\'));
-        // A byte is zero in `x` exactly when `(x - ONES) & !x` has its high bit (the classic has-zero test,
-        // exact as to whether some byte is); a byte is below 0x20 when `(w - 0x20..) & !w` has it.
-        let special = ((quote.wrapping_sub(ONES) & !quote)
-            | (backslash.wrapping_sub(ONES) & !backslash)
-            | (w.wrapping_sub(ONES * 0x20) & !w))
-            & HIGH;
+        let special = special_bytes(word(chunk));
         if special != 0 {
-            break;
+            return at + (special.trailing_zeros() / 8) as usize;
         }
         at += 8;
     }
@@ -1096,4 +1130,37 @@ pub(crate) fn scan_string(b: &[u8], mut at: usize) -> usize {
         at += 1;
     }
     at
+}
+
+#[cfg(test)]
+mod tests {
+    use super::scan_string;
+
+    /// The byte-at-a-time definition `scan_string` must agree with.
+    fn naive(b: &[u8], at: usize) -> usize {
+        (at..b.len()).find(|&i| matches!(b[i], b'"' | b'\\' | 0..=0x1f)).unwrap_or(b.len())
+    }
+
+    #[test]
+    fn scan_string_finds_the_first_special_byte_wherever_it_is() {
+        // Every position of each special byte among plain ASCII and multi-byte UTF-8, with a second special
+        // byte after it (a borrow in the word test must not hide the first), from every start offset.
+        let fillers: [&[u8]; 6] =
+            [b"abcdefghijklmnopqrstu", "é€𝄞ü".as_bytes(), b"\x7f\x80\xff !#[]~", b"", b"ab", b"abcdef"];
+        for filler in fillers {
+            for special in [b'"', b'\\', 0x00, 0x01, 0x1f, b'\n'] {
+                for at in 0..=filler.len() {
+                    let mut b = filler.to_vec();
+                    b.insert(at, special);
+                    b.insert((at + 3).min(b.len()), b'"');
+                    for start in 0..=b.len() {
+                        assert_eq!(scan_string(&b, start), naive(&b, start), "{b:?} from {start}");
+                    }
+                }
+            }
+            for start in 0..=filler.len() {
+                assert_eq!(scan_string(filler, start), naive(filler, start));
+            }
+        }
+    }
 }
