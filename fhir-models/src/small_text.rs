@@ -110,7 +110,9 @@ mod tests {
 
     #[test]
     fn short_text_is_inline_and_long_text_on_the_heap_both_read_back_exactly() {
-        for text in ["", "1", "12.50", "2024-03-15T10:30:00Z", "é-ü", "0.123456789012345678901"] {
+        let lengths: Vec<String> = (0..=23).map(|n| "abcdefghijklmnopqrstuvwxyz"[..n].to_owned()).collect();
+        let texts = ["", "1", "12.50", "2024-03-15T10:30:00Z", "é-ü", "0.123456789012345678901"];
+        for text in texts.iter().copied().chain(lengths.iter().map(String::as_str)) {
             let t = SmallText::<22>::new(text);
             assert_eq!(t.as_str(), text);
             assert_eq!(t.is_inline(), text.len() <= 22, "{text}");

@@ -331,14 +331,14 @@ impl<'a> Reader<'a> {
         self.path.push(Seg::Name(name));
     }
 
-    /// Enters primitive element `name` (see `leaf`), out of line: a call in each generic element reader.
-    #[inline(never)]
+    /// Enters primitive element `name` (see `leaf`): two stores, no larger than a call.
+    #[inline(always)]
     fn enter_leaf(&mut self, name: &'static str) {
         self.leaf = Some(name);
     }
 
     /// Leaves the primitive element [`Reader::enter_leaf`] entered.
-    #[inline(never)]
+    #[inline(always)]
     fn leave_leaf(&mut self) {
         self.leaf = None;
     }
@@ -1160,6 +1160,19 @@ mod tests {
             }
             for start in 0..=filler.len() {
                 assert_eq!(scan_string(filler, start), naive(filler, start));
+            }
+        }
+        // Long runs, with the special byte anywhere.
+        for len in [17, 63, 64, 65, 200] {
+            for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                for at in 0..len {
+                    let mut b: Vec<u8> = (0..len).map(|i| b"abc\xc3\xa9xyz"[i % 8]).collect();
+                    b[at] = special;
+                    b.push(b'"');
+                    for start in [0, 1, 5, at.saturating_sub(1), at] {
+                        assert_eq!(scan_string(&b, start), naive(&b, start), "{special} at {at} of {len} from {start}");
+                    }
+                }
             }
         }
     }
