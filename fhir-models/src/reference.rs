@@ -15,7 +15,7 @@
 //! Resolving within a Bundle (`r4::Bundle::resolve`, `dstu2::Bundle::resolve`):
 //!
 //! ```
-//! # #[cfg(feature = "r4-patient")] {
+//! # #[cfg(all(feature = "r4-patient", feature = "r4-observation"))] {
 //! use fhir_models::{FhirJson, r4::{Bundle, Resource}};
 //! let bundle = Bundle::from_json(r#"{"resourceType":"Bundle","type":"collection","entry":[
 //!   {"fullUrl":"http://example.org/fhir/Patient/23","resource":{"resourceType":"Patient","id":"23"}},
