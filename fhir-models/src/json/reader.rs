@@ -623,10 +623,7 @@ impl<'a> Reader<'a> {
                     return Err(self.syntax("expected `:` after an object key"));
                 }
                 if !visit(self, &key)? {
-                    self.path.push(Seg::Owned(key.into_owned()));
-                    let res = self.drop_value(IssueKind::UnknownElement, "this element is not defined here".to_owned());
-                    self.path.pop();
-                    res?;
+                    self.unknown_element(key)?;
                 }
                 if self.eat(b',') {
                     continue;
@@ -639,6 +636,17 @@ impl<'a> Reader<'a> {
         }
         self.depth -= 1;
         Ok(true)
+    }
+
+    /// A key the object's type does not define: an error (strict) or a reported, dropped element (lenient). Out
+    /// of line, so that the loop over an object's keys keeps a small frame.
+    #[cold]
+    #[inline(never)]
+    fn unknown_element(&mut self, key: Cow<'a, str>) -> Result<(), ParseError> {
+        self.path.push(Seg::Owned(key.into_owned()));
+        let res = self.drop_value(IssueKind::UnknownElement, "this element is not defined here".to_owned());
+        self.path.pop();
+        res
     }
 
     /// Reads an array, calling `item` with each index. Returns `false` when the value was not an array.
