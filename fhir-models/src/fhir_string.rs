@@ -288,6 +288,13 @@ impl PrimitiveValue for FhirString {
         // Text without escapes is borrowed from the input: short text is copied inline, no allocation.
         Ok(r.read_string("a string")?.map(FhirString::from))
     }
+    #[inline]
+    fn read_value_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
+        if let Some(text) = r.read_string("a string")? {
+            *slot = Some(FhirString::from(text));
+        }
+        Ok(())
+    }
     fn write_value(&self, w: &mut Writer) {
         w.string(self.as_str())
     }

@@ -122,6 +122,14 @@ impl<E> Primitive<FhirString, E> {
 pub trait PrimitiveValue: Sized {
     /// Reads the JSON value at the reader's position. `Ok(None)` when lenient reading reported it as unusable.
     fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError>;
+    /// Reads the JSON value at the reader's position into `slot` (which is `None`), as [`Self::read_value`] says.
+    /// Types whose values are built in several pieces override it to build them in place (returning them
+    /// through a `Result` and copying them into the slot stalled on the copy).
+    #[inline]
+    fn read_value_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
+        *slot = Self::read_value(r)?;
+        Ok(())
+    }
     /// Writes the JSON value.
     fn write_value(&self, w: &mut Writer);
 }

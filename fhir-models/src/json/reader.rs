@@ -979,8 +979,7 @@ impl<'a> Reader<'a> {
         if p.value.is_some() {
             return self.duplicate();
         }
-        p.value = T::read_value(self)?;
-        Ok(())
+        T::read_value_into(self, &mut p.value)
     }
 
     /// Extension part of a primitive (`{"id": ..., "extension": [...]}`, DSTU2 also `fhir_comments`).
