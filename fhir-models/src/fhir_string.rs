@@ -283,11 +283,7 @@ impl FromIterator<char> for FhirString {
 }
 
 impl PrimitiveValue for FhirString {
-    #[inline]
-    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        // Text without escapes is borrowed from the input: short text is copied inline, no allocation.
-        Ok(r.read_string("a string")?.map(FhirString::from))
-    }
+    /// Text without escapes is borrowed from the input: short text is copied inline, no allocation.
     #[inline]
     fn read_value_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
         if let Some(text) = r.read_string("a string")? {

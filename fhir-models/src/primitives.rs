@@ -120,23 +120,18 @@ impl<E> Primitive<FhirString, E> {
 
 /// A Rust type that holds the value of a FHIR primitive.
 pub trait PrimitiveValue: Sized {
-    /// Reads the JSON value at the reader's position. `Ok(None)` when lenient reading reported it as unusable.
-    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError>;
-    /// Reads the JSON value at the reader's position into `slot` (which is `None`), as [`Self::read_value`] says.
-    /// Types whose values are built in several pieces override it to build them in place (returning them
-    /// through a `Result` and copying them into the slot stalled on the copy).
-    #[inline]
-    fn read_value_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
-        *slot = Self::read_value(r)?;
-        Ok(())
-    }
+    /// Reads the JSON value at the reader's position into `slot` (which is `None`); leaves it `None` when
+    /// lenient reading reported the value as unusable. The value is built in its slot: returned through a
+    /// `Result` and copied there, the inline text of strings, decimals and dates stalled on the copy.
+    fn read_value_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError>;
     /// Writes the JSON value.
     fn write_value(&self, w: &mut Writer);
 }
 
 impl PrimitiveValue for bool {
-    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        r.read_bool()
+    fn read_value_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
+        *slot = r.read_bool()?;
+        Ok(())
     }
     fn write_value(&self, w: &mut Writer) {
         w.raw(if *self { "true" } else { "false" })
@@ -144,8 +139,9 @@ impl PrimitiveValue for bool {
 }
 
 impl PrimitiveValue for String {
-    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        Ok(r.read_string("a string")?.map(|s| s.into_owned()))
+    fn read_value_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
+        *slot = r.read_string("a string")?.map(|s| s.into_owned());
+        Ok(())
     }
     fn write_value(&self, w: &mut Writer) {
         w.string(self)
@@ -166,8 +162,9 @@ fn read_integer<T: std::str::FromStr>(r: &mut Reader<'_>, what: &str) -> Result<
 
 /// FHIR `integer` (32-bit signed).
 impl PrimitiveValue for i32 {
-    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        read_integer(r, "a 32-bit integer")
+    fn read_value_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
+        *slot = read_integer(r, "a 32-bit integer")?;
+        Ok(())
     }
     fn write_value(&self, w: &mut Writer) {
         w.integer(i64::from(*self))
@@ -176,8 +173,9 @@ impl PrimitiveValue for i32 {
 
 /// FHIR `unsignedInt` and `positiveInt`.
 impl PrimitiveValue for u32 {
-    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        read_integer(r, "a non-negative 32-bit integer")
+    fn read_value_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
+        *slot = read_integer(r, "a non-negative 32-bit integer")?;
+        Ok(())
     }
     fn write_value(&self, w: &mut Writer) {
         w.integer(i64::from(*self))
@@ -186,8 +184,9 @@ impl PrimitiveValue for u32 {
 
 /// FHIR `integer64` (R5) and any 64-bit integer.
 impl PrimitiveValue for i64 {
-    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        read_integer(r, "a 64-bit integer")
+    fn read_value_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
+        *slot = read_integer(r, "a 64-bit integer")?;
+        Ok(())
     }
     fn write_value(&self, w: &mut Writer) {
         w.integer(*self)
@@ -251,9 +250,12 @@ impl From<i64> for Decimal {
 }
 
 impl PrimitiveValue for Decimal {
-    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
+    fn read_value_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
         // Short number text is kept inline: no allocation for the decimals of real data.
-        Ok(r.read_number("a decimal number")?.map(|t| Decimal(SmallText::new(t))))
+        if let Some(text) = r.read_number("a decimal number")? {
+            *slot = Some(Decimal(SmallText::new(text)));
+        }
+        Ok(())
     }
     fn write_value(&self, w: &mut Writer) {
         w.raw(self.0.as_str())
@@ -450,8 +452,9 @@ macro_rules! date_type {
         }
 
         impl PrimitiveValue for $name {
-            fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-                read_date(r, $kind).map(|o| o.map($name))
+            fn read_value_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
+                *slot = read_date(r, $kind)?.map($name);
+                Ok(())
             }
             fn write_value(&self, w: &mut Writer) {
                 w.string(self.as_str())
@@ -606,15 +609,14 @@ fn code_hash(b: &[u8]) -> usize {
 }
 
 impl<C: CodeEnum> PrimitiveValue for C {
-    fn read_value(r: &mut Reader<'_>) -> Result<Option<Self>, ParseError> {
-        let mut value = None;
+    fn read_value_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
         if let Some(unknown) = read_code(r, C::VALUE_SET, &mut |code| {
-            value = C::from_code(code);
-            value.is_some()
+            *slot = C::from_code(code);
+            slot.is_some()
         })? {
-            value = Some(C::unrecognized(unknown));
+            *slot = Some(C::unrecognized(unknown));
         }
-        Ok(value)
+        Ok(())
     }
     fn write_value(&self, w: &mut Writer) {
         w.string(self.code())

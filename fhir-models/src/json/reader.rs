@@ -131,7 +131,8 @@ fn read_input<T: FhirJson>(
     // One allocation for the path of any real document (FHIR nests a dozen levels or so).
     path.reserve(32);
     path.push(Seg::Name(T::TYPE_NAME));
-    let mut r = Reader { src, text, pos: bom, depth: 0, strict, path, leaf: None, issues: Vec::new() };
+    let mut r = Reader::new(src, text, strict, path);
+    r.pos = bom;
     let read = r.read_root::<T>();
     room.0 = std::mem::take(&mut r.path);
     match read {
@@ -167,15 +168,17 @@ fn locate(src: &[u8], issues: &mut [Issue]) {
 }
 
 impl<'a> Reader<'a> {
+    /// A reader at the start of `src` (`text`: the same input as `str`, when it is known to be UTF-8).
+    fn new(src: &'a [u8], text: Option<&'a str>, strict: bool, path: Vec<Seg>) -> Self {
+        Reader { src, text, pos: 0, depth: 0, strict, path, leaf: None, issues: Vec::new() }
+    }
+
     // ----- position, path and problems -------------------------------------------------------------------------
 
     #[inline(always)]
     fn skip_ws(&mut self) {
         // Compact JSON (what servers send) has no white space between tokens: one comparison in that case.
-        while let Some(&b) = self.src.get(self.pos) {
-            if b > b' ' || !matches!(b, b' ' | b'\t' | b'\n' | b'\r') {
-                break;
-            }
+        while let Some(b' ' | b'\t' | b'\n' | b'\r') = self.src.get(self.pos) {
             self.pos += 1;
         }
     }
@@ -1171,20 +1174,9 @@ mod tests {
         ] {
             let b = json.as_bytes();
             let text: String = serde_json::from_str(json).unwrap();
-            let mut r = super::Reader {
-                src: b,
-                text: Some(json),
-                pos: 0,
-                depth: 0,
-                strict: true,
-                path: Vec::new(),
-                leaf: None,
-                issues: Vec::new(),
-            };
+            let mut r = super::Reader::new(b, Some(json), true, Vec::new());
             match r.string_token().unwrap() {
-                std::borrow::Cow::Owned(read) => {
-                    assert_eq!(read, text);
-                }
+                std::borrow::Cow::Owned(read) => assert_eq!(read, text),
                 std::borrow::Cow::Borrowed(_) => panic!("escapes are replaced in an owned string"),
             }
             assert_eq!(r.pos, b.len());
