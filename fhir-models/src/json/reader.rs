@@ -1137,10 +1137,40 @@ fn special_bytes(w: u64) -> u64 {
         & HIGH
 }
 
+/// The bit of each of the 16 bytes that is a quote, a backslash or a control character (bit `i`: byte `i`),
+/// with SSE2, which every x86_64 processor has.
+#[cfg(target_arch = "x86_64")]
+#[inline(always)]
+#[allow(unsafe_code, unused_unsafe)] // the intrinsics are `unsafe fn` before Rust 1.87, safe after
+fn special_bytes_16(chunk: &[u8; 16]) -> u32 {
+    use std::arch::x86_64::{
+        _mm_cmpeq_epi8, _mm_loadu_si128, _mm_min_epu8, _mm_movemask_epi8, _mm_or_si128, _mm_set1_epi8,
+    };
+    // SAFETY: SSE2 is part of the x86_64 baseline, so the intrinsics are available on every target this is
+    // compiled for; the (unaligned) load reads exactly the 16 bytes `chunk` refers to.
+    unsafe {
+        let v = _mm_loadu_si128(chunk.as_ptr().cast());
+        let quote = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'"' as i8));
+        let backslash = _mm_cmpeq_epi8(v, _mm_set1_epi8(b'\\' as i8));
+        // A byte is at most 0x1f (unsigned) exactly when the smaller of it and 0x1f is itself.
+        let control = _mm_cmpeq_epi8(_mm_min_epu8(v, _mm_set1_epi8(0x1f)), v);
+        _mm_movemask_epi8(_mm_or_si128(_mm_or_si128(quote, backslash), control)) as u32
+    }
+}
+
 /// The offset of the first byte at or after `at` that ends a plain run of string content: a quote, a backslash
-/// or a control character (or `b.len()`). Eight bytes are tested at a time (most FHIR strings have no escapes).
+/// or a control character (or `b.len()`). Sixteen bytes are tested at a time on x86_64 (SSE2), eight elsewhere
+/// and near the end of the input (most FHIR strings have no escapes; narratives and URLs are long).
 #[inline]
 pub(crate) fn scan_string(b: &[u8], mut at: usize) -> usize {
+    #[cfg(target_arch = "x86_64")]
+    while let Some(chunk) = b.get(at..).and_then(|rest| rest.first_chunk::<16>()) {
+        let special = special_bytes_16(chunk);
+        if special != 0 {
+            return at + special.trailing_zeros() as usize;
+        }
+        at += 16;
+    }
     while let Some(chunk) = b.get(at..at + 8) {
         let special = special_bytes(word(chunk));
         if special != 0 {
