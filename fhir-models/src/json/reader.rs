@@ -407,6 +407,22 @@ impl<'a> Reader<'a> {
         }
     }
 
+    /// A string token (an object key, a string value), read inline where it is needed: there is one for every
+    /// element read, and nearly all are plain. The plain case of compact JSON in known text is taken here
+    /// without the call and the checks of [`Reader::string_token`], which reads every other case.
+    #[inline(always)]
+    fn string_token_inline(&mut self) -> Result<Cow<'a, str>, ParseError> {
+        if let (Some(text), Some(b'"')) = (self.text, self.src.get(self.pos)) {
+            let start = self.pos + 1;
+            let end = scan_string(self.src, start);
+            if let (Some(b'"'), Some(key)) = (self.src.get(end), text.get(start..end)) {
+                self.pos = end + 1;
+                return Ok(Cow::Borrowed(key));
+            }
+        }
+        self.string_token()
+    }
+
     /// The rest of a string token that holds escapes (rare in FHIR JSON): out of line, so that the plain path of
     /// [`Reader::string_token`] keeps a small frame.
     #[cold]
@@ -560,7 +576,7 @@ impl<'a> Reader<'a> {
     #[doc(hidden)]
     pub fn read_string(&mut self, expected: &str) -> Result<Option<Cow<'a, str>>, ParseError> {
         if self.peek() == Some(b'"') {
-            self.string_token().map(Some)
+            self.string_token_inline().map(Some)
         } else {
             self.wrong_type(expected).map(|_| None)
         }
@@ -621,7 +637,7 @@ impl<'a> Reader<'a> {
         self.pos += 1;
         if !self.eat(b'}') {
             loop {
-                let key = self.string_token()?;
+                let key = self.string_token_inline()?;
                 if !self.eat(b':') {
                     return Err(self.syntax("expected `:` after an object key"));
                 }
@@ -730,7 +746,7 @@ impl<'a> Reader<'a> {
         let mut found = None;
         if !self.eat(b'}') {
             loop {
-                let key = self.string_token()?;
+                let key = self.string_token_inline()?;
                 if !self.eat(b':') {
                     return Err(self.syntax("expected `:` after an object key"));
                 }
