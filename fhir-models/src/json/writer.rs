@@ -95,24 +95,52 @@ impl Writer {
     }
 
     /// An object key made of up to three parts (`_` + `value` + `String`); FHIR names need no escaping.
+    #[inline]
     #[doc(hidden)]
     pub fn key(&mut self, a: &str, b: &str, c: &str) {
-        self.sep();
-        let out = &mut self.out;
-        // One capacity check for the whole key; the parts that are empty (most often) are not copied at all.
-        out.reserve(a.len() + b.len() + c.len() + 4);
-        out.push('"');
-        out.push_str(a);
-        if !b.is_empty() {
-            out.push_str(b);
+        // Nearly every key is one part (a field's name, the other parts empty literals at the call): that case
+        // has a function of its own, with half the arguments (the parts' copies were a fifth of writing).
+        if b.is_empty() && c.is_empty() {
+            self.name_key(a);
+        } else {
+            self.parts_key(a, b, c);
         }
-        if !c.is_empty() {
-            out.push_str(c);
-        }
-        out.push_str(if self.indent.is_some() { "\": " } else { "\":" });
     }
 
-    /// A string value, escaped. Runs of bytes that need no escape are found eight bytes at a time (the reader's
+    #[inline(never)]
+    fn name_key(&mut self, name: &str) {
+        self.open_key(name, name.len());
+        self.close_key();
+    }
+
+    #[inline(never)]
+    fn parts_key(&mut self, a: &str, b: &str, c: &str) {
+        // One capacity check for the whole key; the parts that are empty are not copied at all.
+        self.open_key(a, a.len() + b.len() + c.len());
+        if !b.is_empty() {
+            self.out.push_str(b);
+        }
+        if !c.is_empty() {
+            self.out.push_str(c);
+        }
+        self.close_key();
+    }
+
+    /// The separator, the opening quote and the key's first part, with room for `len` bytes of key.
+    #[inline(always)]
+    fn open_key(&mut self, first: &str, len: usize) {
+        self.sep();
+        self.out.reserve(len + 4);
+        self.out.push('"');
+        self.out.push_str(first);
+    }
+
+    #[inline(always)]
+    fn close_key(&mut self) {
+        self.out.push_str(if self.indent.is_some() { "\": " } else { "\":" });
+    }
+
+    /// A string value, escaped. Runs of bytes that need no escape are found many bytes at a time (the reader's
     /// [`scan_string`]: the bytes that end a plain run there are exactly those JSON must escape) and copied at
     /// once, so a string without escapes, nearly every FHIR string, is one copy.
     #[doc(hidden)]
