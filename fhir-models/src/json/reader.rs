@@ -183,11 +183,13 @@ impl<'a> Reader<'a> {
         }
     }
 
+    #[inline(always)]
     fn peek(&mut self) -> Option<u8> {
         self.skip_ws();
         self.src.get(self.pos).copied()
     }
 
+    #[inline(always)]
     fn eat(&mut self, byte: u8) -> bool {
         if self.peek() == Some(byte) {
             self.pos += 1;
@@ -388,46 +390,30 @@ impl<'a> Reader<'a> {
         ParseError::new(self.issue_at(IssueKind::Syntax, at, format!("invalid UTF-8 at byte {at}"), None))
     }
 
+    /// A string token (an object key, a string value). There is one for every element read and nearly all are
+    /// plain, so this is inlined where it is needed: the plain case is sliced out here, and whatever ended the
+    /// run before the closing quote (an escape, or an error) is read out of line by [`Reader::string_rest`].
+    #[inline(always)]
     fn string_token(&mut self) -> Result<Cow<'a, str>, ParseError> {
         if self.peek() != Some(b'"') {
             return Err(self.syntax("expected a string"));
         }
-        self.pos += 1;
-        let start = self.pos;
-        self.pos = scan_string(self.src, self.pos);
-        match self.src.get(self.pos) {
-            Some(b'"') => {
-                let s = self.text_between(start, self.pos)?;
-                self.pos += 1;
-                Ok(Cow::Borrowed(s))
-            }
-            Some(b'\\') => self.string_with_escapes(start).map(Cow::Owned),
-            Some(_) => Err(self.syntax("control character in a string")),
-            None => Err(self.syntax("unterminated string")),
+        let start = self.pos + 1;
+        self.pos = scan_string(self.src, start);
+        if self.src.get(self.pos) == Some(&b'"') {
+            let s = self.text_between(start, self.pos)?;
+            self.pos += 1;
+            return Ok(Cow::Borrowed(s));
         }
+        self.string_rest(start).map(Cow::Owned)
     }
 
-    /// A string token (an object key, a string value), read inline where it is needed: there is one for every
-    /// element read, and nearly all are plain. The plain case of compact JSON in known text is taken here
-    /// without the call and the checks of [`Reader::string_token`], which reads every other case.
-    #[inline(always)]
-    fn string_token_inline(&mut self) -> Result<Cow<'a, str>, ParseError> {
-        if let (Some(text), Some(b'"')) = (self.text, self.src.get(self.pos)) {
-            let start = self.pos + 1;
-            let end = scan_string(self.src, start);
-            if let (Some(b'"'), Some(key)) = (self.src.get(end), text.get(start..end)) {
-                self.pos = end + 1;
-                return Ok(Cow::Borrowed(key));
-            }
-        }
-        self.string_token()
-    }
-
-    /// The rest of a string token that holds escapes (rare in FHIR JSON): out of line, so that the plain path of
-    /// [`Reader::string_token`] keeps a small frame.
+    /// The rest of a string token whose plain run (from `start`) ended at a byte other than its closing quote:
+    /// an escape (rare in FHIR JSON but for narratives), a control character or the end of the input. Out of
+    /// line, so that the plain path of [`Reader::string_token`] stays small at its callers.
     #[cold]
     #[inline(never)]
-    fn string_with_escapes(&mut self, start: usize) -> Result<String, ParseError> {
+    fn string_rest(&mut self, start: usize) -> Result<String, ParseError> {
         let bytes = self.src;
         // Room for more than the text before the first escape: a narrative's first escape comes early
         // (`<div xmlns=\"...`), and growing from there was a third of this function's cost.
@@ -576,7 +562,7 @@ impl<'a> Reader<'a> {
     #[doc(hidden)]
     pub fn read_string(&mut self, expected: &str) -> Result<Option<Cow<'a, str>>, ParseError> {
         if self.peek() == Some(b'"') {
-            self.string_token_inline().map(Some)
+            self.string_token().map(Some)
         } else {
             self.wrong_type(expected).map(|_| None)
         }
@@ -637,7 +623,7 @@ impl<'a> Reader<'a> {
         self.pos += 1;
         if !self.eat(b'}') {
             loop {
-                let key = self.string_token_inline()?;
+                let key = self.string_token()?;
                 if !self.eat(b':') {
                     return Err(self.syntax("expected `:` after an object key"));
                 }
@@ -746,7 +732,7 @@ impl<'a> Reader<'a> {
         let mut found = None;
         if !self.eat(b'}') {
             loop {
-                let key = self.string_token_inline()?;
+                let key = self.string_token()?;
                 if !self.eat(b':') {
                     return Err(self.syntax("expected `:` after an object key"));
                 }

@@ -98,8 +98,9 @@ impl Writer {
     #[inline]
     #[doc(hidden)]
     pub fn key(&mut self, a: &str, b: &str, c: &str) {
-        // Nearly every key is one part (a field's name, the other parts empty literals at the call): that case
-        // has a function of its own, with half the arguments (the parts' copies were a fifth of writing).
+        // Nearly every key is one part (a field's name, the other parts empty literals at the call, so this test
+        // folds away there): that case has a function of its own, with half the arguments (keys were a fifth of
+        // writing's instructions).
         if b.is_empty() && c.is_empty() {
             self.name_key(a);
         } else {
