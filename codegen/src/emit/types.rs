@@ -98,6 +98,7 @@ fn read_arms(f: &Field, choices: &[ChoiceDef]) -> TokenStream {
             #json => r.primitive_list(&mut v.#name, #path),
             #ext => r.primitive_list_ext(&mut v.#name, #path),
         },
+        (FieldType::Resource, true) => quote! { #json => r.resource_list(&mut v.#name, #path), },
         (_, true) => quote! { #json => r.complex_list(&mut v.#name, #path), },
         (_, false) if f.storage == Storage::Boxed => quote! { #json => r.boxed(&mut v.#name, #path), },
         (_, false) => quote! { #json => r.complex(&mut v.#name, #path), },
@@ -147,29 +148,28 @@ fn struct_def(model: &VersionModel, s: &StructDef, choices: &[ChoiceDef], url: &
         impl FhirJson for #name {
             const TYPE_NAME: &'static str = #fhir_name;
             fn read_json_into(r: &mut Reader<'_>, slot: &mut Option<Self>) -> Result<(), ParseError> {
-                // Read in place: the struct is built in its final slot, never moved. (A `match` rather than
-                // `Option::insert`, which would be one more generic function per type to compile.)
-                *slot = Some(Self::default());
-                let Some(v) = slot else { return Ok(()) };
-                // One `?` for the whole match (not one per arm) keeps the generated MIR small.
-                let ok = r.read_object(&mut |r, key| {
-                    match key {
-                        #rt_arm
-                        #(#arms)*
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                })?;
-                if !ok {
-                    *slot = None;
-                }
-                Ok(())
+                r.struct_into(slot)
             }
             fn write_json(&self, w: &mut Writer) {
                 w.begin_object();
                 #rt_write
                 #(#writes)*
                 w.end_object();
+            }
+        }
+
+        impl FhirStruct for #name {
+            fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+                // In place: `v` already sits where the struct stays (a field, a list's item, a box). One `?`
+                // for the whole match (not one per arm) keeps the generated MIR small.
+                r.read_object(&mut |r, key| {
+                    match key {
+                        #rt_arm
+                        #(#arms)*
+                        _ => return Ok(false),
+                    }?;
+                    Ok(true)
+                })
             }
         }
     }

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Allergy or Intolerance (generally: Risk Of Adverse reaction to a substance)
@@ -68,75 +68,7 @@ impl FhirJson for AllergyIntolerance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("AllergyIntolerance"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "onset" => r.primitive(&mut v.onset, "onset"),
-                        "_onset" => r.primitive_ext(&mut v.onset, "onset"),
-                        "recordedDate" => {
-                            r.primitive(&mut v.recorded_date, "recordedDate")
-                        }
-                        "_recordedDate" => {
-                            r.primitive_ext(&mut v.recorded_date, "recordedDate")
-                        }
-                        "recorder" => r.complex(&mut v.recorder, "recorder"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "reporter" => r.complex(&mut v.reporter, "reporter"),
-                        "substance" => r.complex(&mut v.substance, "substance"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "criticality" => r.primitive(&mut v.criticality, "criticality"),
-                        "_criticality" => {
-                            r.primitive_ext(&mut v.criticality, "criticality")
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "category" => r.primitive(&mut v.category, "category"),
-                        "_category" => r.primitive_ext(&mut v.category, "category"),
-                        "lastOccurence" => {
-                            r.primitive(&mut v.last_occurence, "lastOccurence")
-                        }
-                        "_lastOccurence" => {
-                            r.primitive_ext(&mut v.last_occurence, "lastOccurence")
-                        }
-                        "note" => r.complex(&mut v.note, "note"),
-                        "reaction" => r.complex_list(&mut v.reaction, "reaction"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -165,6 +97,65 @@ impl FhirJson for AllergyIntolerance {
         w.complex("note", &self.note);
         w.complex_list("reaction", &self.reaction);
         w.end_object();
+    }
+}
+impl FhirStruct for AllergyIntolerance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("AllergyIntolerance"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "onset" => r.primitive(&mut v.onset, "onset"),
+                    "_onset" => r.primitive_ext(&mut v.onset, "onset"),
+                    "recordedDate" => r.primitive(&mut v.recorded_date, "recordedDate"),
+                    "_recordedDate" => {
+                        r.primitive_ext(&mut v.recorded_date, "recordedDate")
+                    }
+                    "recorder" => r.complex(&mut v.recorder, "recorder"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "reporter" => r.complex(&mut v.reporter, "reporter"),
+                    "substance" => r.complex(&mut v.substance, "substance"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "criticality" => r.primitive(&mut v.criticality, "criticality"),
+                    "_criticality" => r.primitive_ext(&mut v.criticality, "criticality"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "category" => r.primitive(&mut v.category, "category"),
+                    "_category" => r.primitive_ext(&mut v.category, "category"),
+                    "lastOccurence" => {
+                        r.primitive(&mut v.last_occurence, "lastOccurence")
+                    }
+                    "_lastOccurence" => {
+                        r.primitive_ext(&mut v.last_occurence, "lastOccurence")
+                    }
+                    "note" => r.complex(&mut v.note, "note"),
+                    "reaction" => r.complex_list(&mut v.reaction, "reaction"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Adverse Reaction Events linked to exposure to substance
@@ -205,50 +196,7 @@ impl FhirJson for AllergyIntoleranceReaction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "substance" => r.complex(&mut v.substance, "substance"),
-                        "certainty" => r.primitive(&mut v.certainty, "certainty"),
-                        "_certainty" => r.primitive_ext(&mut v.certainty, "certainty"),
-                        "manifestation" => {
-                            r.complex_list(&mut v.manifestation, "manifestation")
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "onset" => r.primitive(&mut v.onset, "onset"),
-                        "_onset" => r.primitive_ext(&mut v.onset, "onset"),
-                        "severity" => r.primitive(&mut v.severity, "severity"),
-                        "_severity" => r.primitive_ext(&mut v.severity, "severity"),
-                        "exposureRoute" => {
-                            r.complex(&mut v.exposure_route, "exposureRoute")
-                        }
-                        "note" => r.complex(&mut v.note, "note"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -265,6 +213,40 @@ impl FhirJson for AllergyIntoleranceReaction {
         w.complex("exposureRoute", &self.exposure_route);
         w.complex("note", &self.note);
         w.end_object();
+    }
+}
+impl FhirStruct for AllergyIntoleranceReaction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "substance" => r.complex(&mut v.substance, "substance"),
+                    "certainty" => r.primitive(&mut v.certainty, "certainty"),
+                    "_certainty" => r.primitive_ext(&mut v.certainty, "certainty"),
+                    "manifestation" => {
+                        r.complex_list(&mut v.manifestation, "manifestation")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "onset" => r.primitive(&mut v.onset, "onset"),
+                    "_onset" => r.primitive_ext(&mut v.onset, "onset"),
+                    "severity" => r.primitive(&mut v.severity, "severity"),
+                    "_severity" => r.primitive_ext(&mut v.severity, "severity"),
+                    "exposureRoute" => r.complex(&mut v.exposure_route, "exposureRoute"),
+                    "note" => r.complex(&mut v.note, "note"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<AllergyIntolerance> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A reply to an appointment request for a patient and/or practitioner(s), such as a confirmation or rejection
@@ -56,65 +56,7 @@ impl FhirJson for AppointmentResponse {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("AppointmentResponse"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "appointment" => r.complex(&mut v.appointment, "appointment"),
-                        "start" => r.primitive(&mut v.start, "start"),
-                        "_start" => r.primitive_ext(&mut v.start, "start"),
-                        "end" => r.primitive(&mut v.end, "end"),
-                        "_end" => r.primitive_ext(&mut v.end, "end"),
-                        "participantType" => {
-                            r.complex_list(&mut v.participant_type, "participantType")
-                        }
-                        "actor" => r.complex(&mut v.actor, "actor"),
-                        "participantStatus" => {
-                            r.primitive(&mut v.participant_status, "participantStatus")
-                        }
-                        "_participantStatus" => {
-                            r.primitive_ext(
-                                &mut v.participant_status,
-                                "participantStatus",
-                            )
-                        }
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -137,6 +79,56 @@ impl FhirJson for AppointmentResponse {
         w.primitive("participantStatus", &self.participant_status);
         w.primitive("comment", &self.comment);
         w.end_object();
+    }
+}
+impl FhirStruct for AppointmentResponse {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("AppointmentResponse"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "appointment" => r.complex(&mut v.appointment, "appointment"),
+                    "start" => r.primitive(&mut v.start, "start"),
+                    "_start" => r.primitive_ext(&mut v.start, "start"),
+                    "end" => r.primitive(&mut v.end, "end"),
+                    "_end" => r.primitive_ext(&mut v.end, "end"),
+                    "participantType" => {
+                        r.complex_list(&mut v.participant_type, "participantType")
+                    }
+                    "actor" => r.complex(&mut v.actor, "actor"),
+                    "participantStatus" => {
+                        r.primitive(&mut v.participant_status, "participantStatus")
+                    }
+                    "_participantStatus" => {
+                        r.primitive_ext(&mut v.participant_status, "participantStatus")
+                    }
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<AppointmentResponse> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Event record kept for security purposes
@@ -50,50 +50,7 @@ impl FhirJson for AuditEvent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("AuditEvent"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "event" => r.complex(&mut v.event, "event"),
-                        "participant" => {
-                            r.complex_list(&mut v.participant, "participant")
-                        }
-                        "source" => r.complex(&mut v.source, "source"),
-                        "object" => r.complex_list(&mut v.object, "object"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -112,6 +69,42 @@ impl FhirJson for AuditEvent {
         w.complex("source", &self.source);
         w.complex_list("object", &self.object);
         w.end_object();
+    }
+}
+impl FhirStruct for AuditEvent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("AuditEvent"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "event" => r.complex(&mut v.event, "event"),
+                    "participant" => r.complex_list(&mut v.participant, "participant"),
+                    "source" => r.complex(&mut v.source, "source"),
+                    "object" => r.complex_list(&mut v.object, "object"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// What was done
@@ -152,47 +145,7 @@ impl FhirJson for AuditEventEvent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subtype" => r.complex_list(&mut v.subtype, "subtype"),
-                        "action" => r.primitive(&mut v.action, "action"),
-                        "_action" => r.primitive_ext(&mut v.action, "action"),
-                        "dateTime" => r.primitive(&mut v.date_time, "dateTime"),
-                        "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime"),
-                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
-                        "outcomeDesc" => r.primitive(&mut v.outcome_desc, "outcomeDesc"),
-                        "_outcomeDesc" => {
-                            r.primitive_ext(&mut v.outcome_desc, "outcomeDesc")
-                        }
-                        "purposeOfEvent" => {
-                            r.complex_list(&mut v.purpose_of_event, "purposeOfEvent")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -208,6 +161,39 @@ impl FhirJson for AuditEventEvent {
         w.primitive("outcomeDesc", &self.outcome_desc);
         w.complex_list("purposeOfEvent", &self.purpose_of_event);
         w.end_object();
+    }
+}
+impl FhirStruct for AuditEventEvent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subtype" => r.complex_list(&mut v.subtype, "subtype"),
+                    "action" => r.primitive(&mut v.action, "action"),
+                    "_action" => r.primitive_ext(&mut v.action, "action"),
+                    "dateTime" => r.primitive(&mut v.date_time, "dateTime"),
+                    "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime"),
+                    "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                    "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                    "outcomeDesc" => r.primitive(&mut v.outcome_desc, "outcomeDesc"),
+                    "_outcomeDesc" => r.primitive_ext(&mut v.outcome_desc, "outcomeDesc"),
+                    "purposeOfEvent" => {
+                        r.complex_list(&mut v.purpose_of_event, "purposeOfEvent")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A person, a hardware device or software process
@@ -254,49 +240,7 @@ impl FhirJson for AuditEventParticipant {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "role" => r.complex_list(&mut v.role, "role"),
-                        "reference" => r.complex(&mut v.reference, "reference"),
-                        "userId" => r.complex(&mut v.user_id, "userId"),
-                        "altId" => r.primitive(&mut v.alt_id, "altId"),
-                        "_altId" => r.primitive_ext(&mut v.alt_id, "altId"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "requestor" => r.primitive(&mut v.requestor, "requestor"),
-                        "_requestor" => r.primitive_ext(&mut v.requestor, "requestor"),
-                        "location" => r.complex(&mut v.location, "location"),
-                        "policy" => r.primitive_list(&mut v.policy, "policy"),
-                        "_policy" => r.primitive_list_ext(&mut v.policy, "policy"),
-                        "media" => r.complex(&mut v.media, "media"),
-                        "network" => r.complex(&mut v.network, "network"),
-                        "purposeOfUse" => {
-                            r.complex_list(&mut v.purpose_of_use, "purposeOfUse")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -316,6 +260,43 @@ impl FhirJson for AuditEventParticipant {
         w.complex("network", &self.network);
         w.complex_list("purposeOfUse", &self.purpose_of_use);
         w.end_object();
+    }
+}
+impl FhirStruct for AuditEventParticipant {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "role" => r.complex_list(&mut v.role, "role"),
+                    "reference" => r.complex(&mut v.reference, "reference"),
+                    "userId" => r.complex(&mut v.user_id, "userId"),
+                    "altId" => r.primitive(&mut v.alt_id, "altId"),
+                    "_altId" => r.primitive_ext(&mut v.alt_id, "altId"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "requestor" => r.primitive(&mut v.requestor, "requestor"),
+                    "_requestor" => r.primitive_ext(&mut v.requestor, "requestor"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "policy" => r.primitive_list(&mut v.policy, "policy"),
+                    "_policy" => r.primitive_list_ext(&mut v.policy, "policy"),
+                    "media" => r.complex(&mut v.media, "media"),
+                    "network" => r.complex(&mut v.network, "network"),
+                    "purposeOfUse" => {
+                        r.complex_list(&mut v.purpose_of_use, "purposeOfUse")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Logical network location for application activity
@@ -342,36 +323,7 @@ impl FhirJson for AuditEventParticipantNetwork {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "address" => r.primitive(&mut v.address, "address"),
-                        "_address" => r.primitive_ext(&mut v.address, "address"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -382,6 +334,30 @@ impl FhirJson for AuditEventParticipantNetwork {
         w.primitive("address", &self.address);
         w.primitive("type", &self.r#type);
         w.end_object();
+    }
+}
+impl FhirStruct for AuditEventParticipantNetwork {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "address" => r.primitive(&mut v.address, "address"),
+                    "_address" => r.primitive_ext(&mut v.address, "address"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Application systems and processes
@@ -412,36 +388,7 @@ impl FhirJson for AuditEventSource {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "site" => r.primitive(&mut v.site, "site"),
-                        "_site" => r.primitive_ext(&mut v.site, "site"),
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -453,6 +400,30 @@ impl FhirJson for AuditEventSource {
         w.complex("identifier", &self.identifier);
         w.complex_list("type", &self.r#type);
         w.end_object();
+    }
+}
+impl FhirStruct for AuditEventSource {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "site" => r.primitive(&mut v.site, "site"),
+                    "_site" => r.primitive_ext(&mut v.site, "site"),
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Specific instances of data or objects that have been accessed
@@ -495,49 +466,7 @@ impl FhirJson for AuditEventObject {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "reference" => r.complex(&mut v.reference, "reference"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "role" => r.complex(&mut v.role, "role"),
-                        "lifecycle" => r.complex(&mut v.lifecycle, "lifecycle"),
-                        "securityLabel" => {
-                            r.complex_list(&mut v.security_label, "securityLabel")
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "query" => r.primitive(&mut v.query, "query"),
-                        "_query" => r.primitive_ext(&mut v.query, "query"),
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -556,6 +485,41 @@ impl FhirJson for AuditEventObject {
         w.primitive("query", &self.query);
         w.complex_list("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for AuditEventObject {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "reference" => r.complex(&mut v.reference, "reference"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "role" => r.complex(&mut v.role, "role"),
+                    "lifecycle" => r.complex(&mut v.lifecycle, "lifecycle"),
+                    "securityLabel" => {
+                        r.complex_list(&mut v.security_label, "securityLabel")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "query" => r.primitive(&mut v.query, "query"),
+                    "_query" => r.primitive_ext(&mut v.query, "query"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Additional Information about the Object
@@ -586,36 +550,7 @@ impl FhirJson for AuditEventObjectDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -626,6 +561,30 @@ impl FhirJson for AuditEventObjectDetail {
         w.primitive("type", &self.r#type);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for AuditEventObjectDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<AuditEvent> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Resource for non-supported content
@@ -48,50 +48,7 @@ impl FhirJson for Basic {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Basic"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "author" => r.complex(&mut v.author, "author"),
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -111,6 +68,44 @@ impl FhirJson for Basic {
         w.complex("author", &self.author);
         w.primitive("created", &self.created);
         w.end_object();
+    }
+}
+impl FhirStruct for Basic {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Basic"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "author" => r.complex(&mut v.author, "author"),
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Basic> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Healthcare plan for patient or group
@@ -70,69 +70,7 @@ impl FhirJson for CarePlan {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("CarePlan"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "context" => r.complex(&mut v.context, "context"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "author" => r.complex_list(&mut v.author, "author"),
-                        "modified" => r.primitive(&mut v.modified, "modified"),
-                        "_modified" => r.primitive_ext(&mut v.modified, "modified"),
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "addresses" => r.complex_list(&mut v.addresses, "addresses"),
-                        "support" => r.complex_list(&mut v.support, "support"),
-                        "relatedPlan" => {
-                            r.complex_list(&mut v.related_plan, "relatedPlan")
-                        }
-                        "participant" => {
-                            r.complex_list(&mut v.participant, "participant")
-                        }
-                        "goal" => r.complex_list(&mut v.goal, "goal"),
-                        "activity" => r.complex_list(&mut v.activity, "activity"),
-                        "note" => r.complex(&mut v.note, "note"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -165,6 +103,57 @@ impl FhirJson for CarePlan {
         w.end_object();
     }
 }
+impl FhirStruct for CarePlan {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("CarePlan"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "context" => r.complex(&mut v.context, "context"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "author" => r.complex_list(&mut v.author, "author"),
+                    "modified" => r.primitive(&mut v.modified, "modified"),
+                    "_modified" => r.primitive_ext(&mut v.modified, "modified"),
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "addresses" => r.complex_list(&mut v.addresses, "addresses"),
+                    "support" => r.complex_list(&mut v.support, "support"),
+                    "relatedPlan" => r.complex_list(&mut v.related_plan, "relatedPlan"),
+                    "participant" => r.complex_list(&mut v.participant, "participant"),
+                    "goal" => r.complex_list(&mut v.goal, "goal"),
+                    "activity" => r.complex_list(&mut v.activity, "activity"),
+                    "note" => r.complex(&mut v.note, "note"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Plans related to this one
 ///
 /// FHIR `CarePlan.relatedPlan`.
@@ -191,35 +180,7 @@ impl FhirJson for CarePlanRelatedPlan {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "plan" => r.complex(&mut v.plan, "plan"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -230,6 +191,29 @@ impl FhirJson for CarePlanRelatedPlan {
         w.primitive("code", &self.code);
         w.complex("plan", &self.plan);
         w.end_object();
+    }
+}
+impl FhirStruct for CarePlanRelatedPlan {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "plan" => r.complex(&mut v.plan, "plan"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Who's involved in plan?
@@ -256,34 +240,7 @@ impl FhirJson for CarePlanParticipant {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "role" => r.complex(&mut v.role, "role"),
-                        "member" => r.complex(&mut v.member, "member"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -294,6 +251,28 @@ impl FhirJson for CarePlanParticipant {
         w.complex("role", &self.role);
         w.complex("member", &self.member);
         w.end_object();
+    }
+}
+impl FhirStruct for CarePlanParticipant {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "role" => r.complex(&mut v.role, "role"),
+                    "member" => r.complex(&mut v.member, "member"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Action to occur as part of plan
@@ -324,38 +303,7 @@ impl FhirJson for CarePlanActivity {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "actionResulting" => {
-                            r.complex_list(&mut v.action_resulting, "actionResulting")
-                        }
-                        "progress" => r.complex_list(&mut v.progress, "progress"),
-                        "reference" => r.complex(&mut v.reference, "reference"),
-                        "detail" => r.complex(&mut v.detail, "detail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -368,6 +316,32 @@ impl FhirJson for CarePlanActivity {
         w.complex("reference", &self.reference);
         w.complex("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for CarePlanActivity {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "actionResulting" => {
+                        r.complex_list(&mut v.action_resulting, "actionResulting")
+                    }
+                    "progress" => r.complex_list(&mut v.progress, "progress"),
+                    "reference" => r.complex(&mut v.reference, "reference"),
+                    "detail" => r.complex(&mut v.detail, "detail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// In-line definition of activity
@@ -422,71 +396,7 @@ impl FhirJson for CarePlanActivityDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "category" => r.complex(&mut v.category, "category"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "goal" => r.complex_list(&mut v.goal, "goal"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
-                        "prohibited" => r.primitive(&mut v.prohibited, "prohibited"),
-                        "_prohibited" => r.primitive_ext(&mut v.prohibited, "prohibited"),
-                        "location" => r.complex(&mut v.location, "location"),
-                        "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "dailyAmount" => r.complex(&mut v.daily_amount, "dailyAmount"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        k if Reader::is_choice_key(k, "scheduled") => {
-                            r.choice(
-                                &mut v.scheduled,
-                                "scheduled[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_scheduled") => {
-                            r.choice(
-                                &mut v.scheduled,
-                                "scheduled[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "product") => {
-                            r.choice(&mut v.product, "product[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -510,6 +420,53 @@ impl FhirJson for CarePlanActivityDetail {
         w.complex("quantity", &self.quantity);
         w.primitive("description", &self.description);
         w.end_object();
+    }
+}
+impl FhirStruct for CarePlanActivityDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "category" => r.complex(&mut v.category, "category"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "goal" => r.complex_list(&mut v.goal, "goal"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                    "prohibited" => r.primitive(&mut v.prohibited, "prohibited"),
+                    "_prohibited" => r.primitive_ext(&mut v.prohibited, "prohibited"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "performer" => r.complex_list(&mut v.performer, "performer"),
+                    "dailyAmount" => r.complex(&mut v.daily_amount, "dailyAmount"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    k if Reader::is_choice_key(k, "scheduled") => {
+                        r.choice(&mut v.scheduled, "scheduled[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_scheduled") => {
+                        r.choice(&mut v.scheduled, "scheduled[x]", &k[10usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "product") => {
+                        r.choice(&mut v.product, "product[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When activity is to occur

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Claim, Pre-determination or Pre-authorization
@@ -98,97 +98,7 @@ impl FhirJson for Claim {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Claim"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "ruleset" => r.complex(&mut v.ruleset, "ruleset"),
-                        "originalRuleset" => {
-                            r.complex(&mut v.original_ruleset, "originalRuleset")
-                        }
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "target" => r.complex(&mut v.target, "target"),
-                        "provider" => r.complex(&mut v.provider, "provider"),
-                        "organization" => r.complex(&mut v.organization, "organization"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "priority" => r.complex(&mut v.priority, "priority"),
-                        "fundsReserve" => r.complex(&mut v.funds_reserve, "fundsReserve"),
-                        "enterer" => r.complex(&mut v.enterer, "enterer"),
-                        "facility" => r.complex(&mut v.facility, "facility"),
-                        "prescription" => r.complex(&mut v.prescription, "prescription"),
-                        "originalPrescription" => {
-                            r.complex(
-                                &mut v.original_prescription,
-                                "originalPrescription",
-                            )
-                        }
-                        "payee" => r.complex(&mut v.payee, "payee"),
-                        "referral" => r.complex(&mut v.referral, "referral"),
-                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
-                        "condition" => r.complex_list(&mut v.condition, "condition"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "coverage" => r.complex_list(&mut v.coverage, "coverage"),
-                        "exception" => r.complex_list(&mut v.exception, "exception"),
-                        "school" => r.primitive(&mut v.school, "school"),
-                        "_school" => r.primitive_ext(&mut v.school, "school"),
-                        "accident" => r.primitive(&mut v.accident, "accident"),
-                        "_accident" => r.primitive_ext(&mut v.accident, "accident"),
-                        "accidentType" => r.complex(&mut v.accident_type, "accidentType"),
-                        "interventionException" => {
-                            r.complex_list(
-                                &mut v.intervention_exception,
-                                "interventionException",
-                            )
-                        }
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        "additionalMaterials" => {
-                            r.complex_list(
-                                &mut v.additional_materials,
-                                "additionalMaterials",
-                            )
-                        }
-                        "missingTeeth" => {
-                            r.complex_list(&mut v.missing_teeth, "missingTeeth")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -234,6 +144,88 @@ impl FhirJson for Claim {
         w.end_object();
     }
 }
+impl FhirStruct for Claim {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Claim"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "ruleset" => r.complex(&mut v.ruleset, "ruleset"),
+                    "originalRuleset" => {
+                        r.complex(&mut v.original_ruleset, "originalRuleset")
+                    }
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "target" => r.complex(&mut v.target, "target"),
+                    "provider" => r.complex(&mut v.provider, "provider"),
+                    "organization" => r.complex(&mut v.organization, "organization"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "priority" => r.complex(&mut v.priority, "priority"),
+                    "fundsReserve" => r.complex(&mut v.funds_reserve, "fundsReserve"),
+                    "enterer" => r.complex(&mut v.enterer, "enterer"),
+                    "facility" => r.complex(&mut v.facility, "facility"),
+                    "prescription" => r.complex(&mut v.prescription, "prescription"),
+                    "originalPrescription" => {
+                        r.complex(&mut v.original_prescription, "originalPrescription")
+                    }
+                    "payee" => r.complex(&mut v.payee, "payee"),
+                    "referral" => r.complex(&mut v.referral, "referral"),
+                    "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
+                    "condition" => r.complex_list(&mut v.condition, "condition"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "coverage" => r.complex_list(&mut v.coverage, "coverage"),
+                    "exception" => r.complex_list(&mut v.exception, "exception"),
+                    "school" => r.primitive(&mut v.school, "school"),
+                    "_school" => r.primitive_ext(&mut v.school, "school"),
+                    "accident" => r.primitive(&mut v.accident, "accident"),
+                    "_accident" => r.primitive_ext(&mut v.accident, "accident"),
+                    "accidentType" => r.complex(&mut v.accident_type, "accidentType"),
+                    "interventionException" => {
+                        r.complex_list(
+                            &mut v.intervention_exception,
+                            "interventionException",
+                        )
+                    }
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    "additionalMaterials" => {
+                        r.complex_list(
+                            &mut v.additional_materials,
+                            "additionalMaterials",
+                        )
+                    }
+                    "missingTeeth" => {
+                        r.complex_list(&mut v.missing_teeth, "missingTeeth")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Payee
 ///
 /// FHIR `Claim.payee`.
@@ -262,36 +254,7 @@ impl FhirJson for ClaimPayee {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "provider" => r.complex(&mut v.provider, "provider"),
-                        "organization" => r.complex(&mut v.organization, "organization"),
-                        "person" => r.complex(&mut v.person, "person"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -304,6 +267,30 @@ impl FhirJson for ClaimPayee {
         w.complex("organization", &self.organization);
         w.complex("person", &self.person);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimPayee {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "provider" => r.complex(&mut v.provider, "provider"),
+                    "organization" => r.complex(&mut v.organization, "organization"),
+                    "person" => r.complex(&mut v.person, "person"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Diagnosis
@@ -334,35 +321,7 @@ impl FhirJson for ClaimDiagnosis {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "diagnosis" => r.complex(&mut v.diagnosis, "diagnosis"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -373,6 +332,29 @@ impl FhirJson for ClaimDiagnosis {
         w.primitive("sequence", &self.sequence);
         w.complex("diagnosis", &self.diagnosis);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimDiagnosis {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "diagnosis" => r.complex(&mut v.diagnosis, "diagnosis"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Insurance or medical plan
@@ -419,62 +401,7 @@ impl FhirJson for ClaimCoverage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "focal" => r.primitive(&mut v.focal, "focal"),
-                        "_focal" => r.primitive_ext(&mut v.focal, "focal"),
-                        "coverage" => r.complex(&mut v.coverage, "coverage"),
-                        "businessArrangement" => {
-                            r.primitive(
-                                &mut v.business_arrangement,
-                                "businessArrangement",
-                            )
-                        }
-                        "_businessArrangement" => {
-                            r.primitive_ext(
-                                &mut v.business_arrangement,
-                                "businessArrangement",
-                            )
-                        }
-                        "relationship" => r.complex(&mut v.relationship, "relationship"),
-                        "preAuthRef" => {
-                            r.primitive_list(&mut v.pre_auth_ref, "preAuthRef")
-                        }
-                        "_preAuthRef" => {
-                            r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
-                        }
-                        "claimResponse" => {
-                            r.complex(&mut v.claim_response, "claimResponse")
-                        }
-                        "originalRuleset" => {
-                            r.complex(&mut v.original_ruleset, "originalRuleset")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -491,6 +418,49 @@ impl FhirJson for ClaimCoverage {
         w.complex("claimResponse", &self.claim_response);
         w.complex("originalRuleset", &self.original_ruleset);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimCoverage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "focal" => r.primitive(&mut v.focal, "focal"),
+                    "_focal" => r.primitive_ext(&mut v.focal, "focal"),
+                    "coverage" => r.complex(&mut v.coverage, "coverage"),
+                    "businessArrangement" => {
+                        r.primitive(&mut v.business_arrangement, "businessArrangement")
+                    }
+                    "_businessArrangement" => {
+                        r.primitive_ext(
+                            &mut v.business_arrangement,
+                            "businessArrangement",
+                        )
+                    }
+                    "relationship" => r.complex(&mut v.relationship, "relationship"),
+                    "preAuthRef" => r.primitive_list(&mut v.pre_auth_ref, "preAuthRef"),
+                    "_preAuthRef" => {
+                        r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
+                    }
+                    "claimResponse" => r.complex(&mut v.claim_response, "claimResponse"),
+                    "originalRuleset" => {
+                        r.complex(&mut v.original_ruleset, "originalRuleset")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Goods and Services
@@ -553,63 +523,7 @@ impl FhirJson for ClaimItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "provider" => r.complex(&mut v.provider, "provider"),
-                        "diagnosisLinkId" => {
-                            r.primitive_list(&mut v.diagnosis_link_id, "diagnosisLinkId")
-                        }
-                        "_diagnosisLinkId" => {
-                            r.primitive_list_ext(
-                                &mut v.diagnosis_link_id,
-                                "diagnosisLinkId",
-                            )
-                        }
-                        "service" => r.complex(&mut v.service, "service"),
-                        "serviceDate" => r.primitive(&mut v.service_date, "serviceDate"),
-                        "_serviceDate" => {
-                            r.primitive_ext(&mut v.service_date, "serviceDate")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "points" => r.primitive(&mut v.points, "points"),
-                        "_points" => r.primitive_ext(&mut v.points, "points"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "udi" => r.complex(&mut v.udi, "udi"),
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
-                        "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        "prosthesis" => r.complex(&mut v.prosthesis, "prosthesis"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -635,6 +549,52 @@ impl FhirJson for ClaimItem {
         w.complex_list("detail", &self.detail);
         w.complex("prosthesis", &self.prosthesis);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "provider" => r.complex(&mut v.provider, "provider"),
+                    "diagnosisLinkId" => {
+                        r.primitive_list(&mut v.diagnosis_link_id, "diagnosisLinkId")
+                    }
+                    "_diagnosisLinkId" => {
+                        r.primitive_list_ext(&mut v.diagnosis_link_id, "diagnosisLinkId")
+                    }
+                    "service" => r.complex(&mut v.service, "service"),
+                    "serviceDate" => r.primitive(&mut v.service_date, "serviceDate"),
+                    "_serviceDate" => r.primitive_ext(&mut v.service_date, "serviceDate"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "points" => r.primitive(&mut v.points, "points"),
+                    "_points" => r.primitive_ext(&mut v.points, "points"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "udi" => r.complex(&mut v.udi, "udi"),
+                    "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                    "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    "prosthesis" => r.complex(&mut v.prosthesis, "prosthesis"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Additional items
@@ -683,45 +643,7 @@ impl FhirJson for ClaimItemDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "service" => r.complex(&mut v.service, "service"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "points" => r.primitive(&mut v.points, "points"),
-                        "_points" => r.primitive_ext(&mut v.points, "points"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "udi" => r.complex(&mut v.udi, "udi"),
-                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -740,6 +662,39 @@ impl FhirJson for ClaimItemDetail {
         w.complex("udi", &self.udi);
         w.complex_list("subDetail", &self.sub_detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimItemDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "service" => r.complex(&mut v.service, "service"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "points" => r.primitive(&mut v.points, "points"),
+                    "_points" => r.primitive_ext(&mut v.points, "points"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "udi" => r.complex(&mut v.udi, "udi"),
+                    "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Additional items
@@ -786,44 +741,7 @@ impl FhirJson for ClaimItemDetailSubDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "service" => r.complex(&mut v.service, "service"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "points" => r.primitive(&mut v.points, "points"),
-                        "_points" => r.primitive_ext(&mut v.points, "points"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "udi" => r.complex(&mut v.udi, "udi"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -841,6 +759,38 @@ impl FhirJson for ClaimItemDetailSubDetail {
         w.complex("net", &self.net);
         w.complex("udi", &self.udi);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimItemDetailSubDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "service" => r.complex(&mut v.service, "service"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "points" => r.primitive(&mut v.points, "points"),
+                    "_points" => r.primitive_ext(&mut v.points, "points"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "udi" => r.complex(&mut v.udi, "udi"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Prosthetic details
@@ -869,39 +819,7 @@ impl FhirJson for ClaimItemProsthesis {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "initial" => r.primitive(&mut v.initial, "initial"),
-                        "_initial" => r.primitive_ext(&mut v.initial, "initial"),
-                        "priorDate" => r.primitive(&mut v.prior_date, "priorDate"),
-                        "_priorDate" => r.primitive_ext(&mut v.prior_date, "priorDate"),
-                        "priorMaterial" => {
-                            r.complex(&mut v.prior_material, "priorMaterial")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -913,6 +831,31 @@ impl FhirJson for ClaimItemProsthesis {
         w.primitive("priorDate", &self.prior_date);
         w.complex("priorMaterial", &self.prior_material);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimItemProsthesis {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "initial" => r.primitive(&mut v.initial, "initial"),
+                    "_initial" => r.primitive_ext(&mut v.initial, "initial"),
+                    "priorDate" => r.primitive(&mut v.prior_date, "priorDate"),
+                    "_priorDate" => r.primitive_ext(&mut v.prior_date, "priorDate"),
+                    "priorMaterial" => r.complex(&mut v.prior_material, "priorMaterial"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Only if type = oral
@@ -943,40 +886,7 @@ impl FhirJson for ClaimMissingTeeth {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "tooth" => r.complex(&mut v.tooth, "tooth"),
-                        "reason" => r.complex(&mut v.reason, "reason"),
-                        "extractionDate" => {
-                            r.primitive(&mut v.extraction_date, "extractionDate")
-                        }
-                        "_extractionDate" => {
-                            r.primitive_ext(&mut v.extraction_date, "extractionDate")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -988,6 +898,34 @@ impl FhirJson for ClaimMissingTeeth {
         w.complex("reason", &self.reason);
         w.primitive("extractionDate", &self.extraction_date);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimMissingTeeth {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "tooth" => r.complex(&mut v.tooth, "tooth"),
+                    "reason" => r.complex(&mut v.reason, "reason"),
+                    "extractionDate" => {
+                        r.primitive(&mut v.extraction_date, "extractionDate")
+                    }
+                    "_extractionDate" => {
+                        r.primitive_ext(&mut v.extraction_date, "extractionDate")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Claim> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Remittance resource
@@ -88,95 +88,7 @@ impl FhirJson for ClaimResponse {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ClaimResponse"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "request" => r.complex(&mut v.request, "request"),
-                        "ruleset" => r.complex(&mut v.ruleset, "ruleset"),
-                        "originalRuleset" => {
-                            r.complex(&mut v.original_ruleset, "originalRuleset")
-                        }
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "organization" => r.complex(&mut v.organization, "organization"),
-                        "requestProvider" => {
-                            r.complex(&mut v.request_provider, "requestProvider")
-                        }
-                        "requestOrganization" => {
-                            r.complex(&mut v.request_organization, "requestOrganization")
-                        }
-                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
-                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
-                        "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")
-                        }
-                        "payeeType" => r.complex(&mut v.payee_type, "payeeType"),
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        "addItem" => r.complex_list(&mut v.add_item, "addItem"),
-                        "error" => r.complex_list(&mut v.error, "error"),
-                        "totalCost" => r.complex(&mut v.total_cost, "totalCost"),
-                        "unallocDeductable" => {
-                            r.complex(&mut v.unalloc_deductable, "unallocDeductable")
-                        }
-                        "totalBenefit" => r.complex(&mut v.total_benefit, "totalBenefit"),
-                        "paymentAdjustment" => {
-                            r.complex(&mut v.payment_adjustment, "paymentAdjustment")
-                        }
-                        "paymentAdjustmentReason" => {
-                            r.complex(
-                                &mut v.payment_adjustment_reason,
-                                "paymentAdjustmentReason",
-                            )
-                        }
-                        "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate"),
-                        "_paymentDate" => {
-                            r.primitive_ext(&mut v.payment_date, "paymentDate")
-                        }
-                        "paymentAmount" => {
-                            r.complex(&mut v.payment_amount, "paymentAmount")
-                        }
-                        "paymentRef" => r.complex(&mut v.payment_ref, "paymentRef"),
-                        "reserved" => r.complex(&mut v.reserved, "reserved"),
-                        "form" => r.complex(&mut v.form, "form"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "coverage" => r.complex_list(&mut v.coverage, "coverage"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -219,6 +131,83 @@ impl FhirJson for ClaimResponse {
         w.end_object();
     }
 }
+impl FhirStruct for ClaimResponse {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ClaimResponse"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "request" => r.complex(&mut v.request, "request"),
+                    "ruleset" => r.complex(&mut v.ruleset, "ruleset"),
+                    "originalRuleset" => {
+                        r.complex(&mut v.original_ruleset, "originalRuleset")
+                    }
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "organization" => r.complex(&mut v.organization, "organization"),
+                    "requestProvider" => {
+                        r.complex(&mut v.request_provider, "requestProvider")
+                    }
+                    "requestOrganization" => {
+                        r.complex(&mut v.request_organization, "requestOrganization")
+                    }
+                    "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                    "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                    "disposition" => r.primitive(&mut v.disposition, "disposition"),
+                    "_disposition" => r.primitive_ext(&mut v.disposition, "disposition"),
+                    "payeeType" => r.complex(&mut v.payee_type, "payeeType"),
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    "addItem" => r.complex_list(&mut v.add_item, "addItem"),
+                    "error" => r.complex_list(&mut v.error, "error"),
+                    "totalCost" => r.complex(&mut v.total_cost, "totalCost"),
+                    "unallocDeductable" => {
+                        r.complex(&mut v.unalloc_deductable, "unallocDeductable")
+                    }
+                    "totalBenefit" => r.complex(&mut v.total_benefit, "totalBenefit"),
+                    "paymentAdjustment" => {
+                        r.complex(&mut v.payment_adjustment, "paymentAdjustment")
+                    }
+                    "paymentAdjustmentReason" => {
+                        r.complex(
+                            &mut v.payment_adjustment_reason,
+                            "paymentAdjustmentReason",
+                        )
+                    }
+                    "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate"),
+                    "_paymentDate" => r.primitive_ext(&mut v.payment_date, "paymentDate"),
+                    "paymentAmount" => r.complex(&mut v.payment_amount, "paymentAmount"),
+                    "paymentRef" => r.complex(&mut v.payment_ref, "paymentRef"),
+                    "reserved" => r.complex(&mut v.reserved, "reserved"),
+                    "form" => r.complex(&mut v.form, "form"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "coverage" => r.complex_list(&mut v.coverage, "coverage"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Line items
 ///
 /// FHIR `ClaimResponse.item`.
@@ -249,48 +238,7 @@ impl FhirJson for ClaimResponseItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequenceLinkId" => {
-                            r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
-                        }
-                        "_sequenceLinkId" => {
-                            r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
-                        }
-                        "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")
-                        }
-                        "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -303,6 +251,38 @@ impl FhirJson for ClaimResponseItem {
         w.complex_list("adjudication", &self.adjudication);
         w.complex_list("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequenceLinkId" => {
+                        r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
+                    }
+                    "_sequenceLinkId" => {
+                        r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
+                    }
+                    "noteNumber" => r.primitive_list(&mut v.note_number, "noteNumber"),
+                    "_noteNumber" => {
+                        r.primitive_list_ext(&mut v.note_number, "noteNumber")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Adjudication details
@@ -333,36 +313,7 @@ impl FhirJson for ClaimResponseItemAdjudication {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -374,6 +325,30 @@ impl FhirJson for ClaimResponseItemAdjudication {
         w.complex("amount", &self.amount);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseItemAdjudication {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Detail line items
@@ -404,42 +379,7 @@ impl FhirJson for ClaimResponseItemDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequenceLinkId" => {
-                            r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
-                        }
-                        "_sequenceLinkId" => {
-                            r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -451,6 +391,34 @@ impl FhirJson for ClaimResponseItemDetail {
         w.complex_list("adjudication", &self.adjudication);
         w.complex_list("subDetail", &self.sub_detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseItemDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequenceLinkId" => {
+                        r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
+                    }
+                    "_sequenceLinkId" => {
+                        r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Detail adjudication
@@ -481,36 +449,7 @@ impl FhirJson for ClaimResponseItemDetailAdjudication {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -522,6 +461,30 @@ impl FhirJson for ClaimResponseItemDetailAdjudication {
         w.complex("amount", &self.amount);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseItemDetailAdjudication {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Subdetail line items
@@ -550,41 +513,7 @@ impl FhirJson for ClaimResponseItemDetailSubDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequenceLinkId" => {
-                            r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
-                        }
-                        "_sequenceLinkId" => {
-                            r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -595,6 +524,33 @@ impl FhirJson for ClaimResponseItemDetailSubDetail {
         w.primitive("sequenceLinkId", &self.sequence_link_id);
         w.complex_list("adjudication", &self.adjudication);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseItemDetailSubDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequenceLinkId" => {
+                        r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
+                    }
+                    "_sequenceLinkId" => {
+                        r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Subdetail adjudication
@@ -625,36 +581,7 @@ impl FhirJson for ClaimResponseItemDetailSubDetailAdjudication {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -666,6 +593,30 @@ impl FhirJson for ClaimResponseItemDetailSubDetailAdjudication {
         w.complex("amount", &self.amount);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseItemDetailSubDetailAdjudication {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Insurer added line items
@@ -702,59 +653,7 @@ impl FhirJson for ClaimResponseAddItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequenceLinkId" => {
-                            r.primitive_list(&mut v.sequence_link_id, "sequenceLinkId")
-                        }
-                        "_sequenceLinkId" => {
-                            r.primitive_list_ext(
-                                &mut v.sequence_link_id,
-                                "sequenceLinkId",
-                            )
-                        }
-                        "service" => r.complex(&mut v.service, "service"),
-                        "fee" => r.complex(&mut v.fee, "fee"),
-                        "noteNumberLinkId" => {
-                            r.primitive_list(
-                                &mut v.note_number_link_id,
-                                "noteNumberLinkId",
-                            )
-                        }
-                        "_noteNumberLinkId" => {
-                            r.primitive_list_ext(
-                                &mut v.note_number_link_id,
-                                "noteNumberLinkId",
-                            )
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -769,6 +668,45 @@ impl FhirJson for ClaimResponseAddItem {
         w.complex_list("adjudication", &self.adjudication);
         w.complex_list("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseAddItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequenceLinkId" => {
+                        r.primitive_list(&mut v.sequence_link_id, "sequenceLinkId")
+                    }
+                    "_sequenceLinkId" => {
+                        r.primitive_list_ext(&mut v.sequence_link_id, "sequenceLinkId")
+                    }
+                    "service" => r.complex(&mut v.service, "service"),
+                    "fee" => r.complex(&mut v.fee, "fee"),
+                    "noteNumberLinkId" => {
+                        r.primitive_list(&mut v.note_number_link_id, "noteNumberLinkId")
+                    }
+                    "_noteNumberLinkId" => {
+                        r.primitive_list_ext(
+                            &mut v.note_number_link_id,
+                            "noteNumberLinkId",
+                        )
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Added items adjudication
@@ -799,36 +737,7 @@ impl FhirJson for ClaimResponseAddItemAdjudication {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -840,6 +749,30 @@ impl FhirJson for ClaimResponseAddItemAdjudication {
         w.complex("amount", &self.amount);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseAddItemAdjudication {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Added items details
@@ -870,37 +803,7 @@ impl FhirJson for ClaimResponseAddItemDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "service" => r.complex(&mut v.service, "service"),
-                        "fee" => r.complex(&mut v.fee, "fee"),
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -912,6 +815,29 @@ impl FhirJson for ClaimResponseAddItemDetail {
         w.complex("fee", &self.fee);
         w.complex_list("adjudication", &self.adjudication);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseAddItemDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "service" => r.complex(&mut v.service, "service"),
+                    "fee" => r.complex(&mut v.fee, "fee"),
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Added items detail adjudication
@@ -942,36 +868,7 @@ impl FhirJson for ClaimResponseAddItemDetailAdjudication {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -983,6 +880,30 @@ impl FhirJson for ClaimResponseAddItemDetailAdjudication {
         w.complex("amount", &self.amount);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseAddItemDetailAdjudication {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Processing errors
@@ -1015,63 +936,7 @@ impl FhirJson for ClaimResponseError {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequenceLinkId" => {
-                            r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
-                        }
-                        "_sequenceLinkId" => {
-                            r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
-                        }
-                        "detailSequenceLinkId" => {
-                            r.primitive(
-                                &mut v.detail_sequence_link_id,
-                                "detailSequenceLinkId",
-                            )
-                        }
-                        "_detailSequenceLinkId" => {
-                            r.primitive_ext(
-                                &mut v.detail_sequence_link_id,
-                                "detailSequenceLinkId",
-                            )
-                        }
-                        "subdetailSequenceLinkId" => {
-                            r.primitive(
-                                &mut v.subdetail_sequence_link_id,
-                                "subdetailSequenceLinkId",
-                            )
-                        }
-                        "_subdetailSequenceLinkId" => {
-                            r.primitive_ext(
-                                &mut v.subdetail_sequence_link_id,
-                                "subdetailSequenceLinkId",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1084,6 +949,57 @@ impl FhirJson for ClaimResponseError {
         w.primitive("subdetailSequenceLinkId", &self.subdetail_sequence_link_id);
         w.complex("code", &self.code);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseError {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequenceLinkId" => {
+                        r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
+                    }
+                    "_sequenceLinkId" => {
+                        r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
+                    }
+                    "detailSequenceLinkId" => {
+                        r.primitive(
+                            &mut v.detail_sequence_link_id,
+                            "detailSequenceLinkId",
+                        )
+                    }
+                    "_detailSequenceLinkId" => {
+                        r.primitive_ext(
+                            &mut v.detail_sequence_link_id,
+                            "detailSequenceLinkId",
+                        )
+                    }
+                    "subdetailSequenceLinkId" => {
+                        r.primitive(
+                            &mut v.subdetail_sequence_link_id,
+                            "subdetailSequenceLinkId",
+                        )
+                    }
+                    "_subdetailSequenceLinkId" => {
+                        r.primitive_ext(
+                            &mut v.subdetail_sequence_link_id,
+                            "subdetailSequenceLinkId",
+                        )
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Processing notes
@@ -1112,37 +1028,7 @@ impl FhirJson for ClaimResponseNote {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "number" => r.primitive(&mut v.number, "number"),
-                        "_number" => r.primitive_ext(&mut v.number, "number"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1154,6 +1040,31 @@ impl FhirJson for ClaimResponseNote {
         w.complex("type", &self.r#type);
         w.primitive("text", &self.text);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseNote {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "number" => r.primitive(&mut v.number, "number"),
+                    "_number" => r.primitive_ext(&mut v.number, "number"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Insurance or medical plan
@@ -1200,62 +1111,7 @@ impl FhirJson for ClaimResponseCoverage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "focal" => r.primitive(&mut v.focal, "focal"),
-                        "_focal" => r.primitive_ext(&mut v.focal, "focal"),
-                        "coverage" => r.complex(&mut v.coverage, "coverage"),
-                        "businessArrangement" => {
-                            r.primitive(
-                                &mut v.business_arrangement,
-                                "businessArrangement",
-                            )
-                        }
-                        "_businessArrangement" => {
-                            r.primitive_ext(
-                                &mut v.business_arrangement,
-                                "businessArrangement",
-                            )
-                        }
-                        "relationship" => r.complex(&mut v.relationship, "relationship"),
-                        "preAuthRef" => {
-                            r.primitive_list(&mut v.pre_auth_ref, "preAuthRef")
-                        }
-                        "_preAuthRef" => {
-                            r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
-                        }
-                        "claimResponse" => {
-                            r.complex(&mut v.claim_response, "claimResponse")
-                        }
-                        "originalRuleset" => {
-                            r.complex(&mut v.original_ruleset, "originalRuleset")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1272,6 +1128,49 @@ impl FhirJson for ClaimResponseCoverage {
         w.complex("claimResponse", &self.claim_response);
         w.complex("originalRuleset", &self.original_ruleset);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseCoverage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "focal" => r.primitive(&mut v.focal, "focal"),
+                    "_focal" => r.primitive_ext(&mut v.focal, "focal"),
+                    "coverage" => r.complex(&mut v.coverage, "coverage"),
+                    "businessArrangement" => {
+                        r.primitive(&mut v.business_arrangement, "businessArrangement")
+                    }
+                    "_businessArrangement" => {
+                        r.primitive_ext(
+                            &mut v.business_arrangement,
+                            "businessArrangement",
+                        )
+                    }
+                    "relationship" => r.complex(&mut v.relationship, "relationship"),
+                    "preAuthRef" => r.primitive_list(&mut v.pre_auth_ref, "preAuthRef"),
+                    "_preAuthRef" => {
+                        r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
+                    }
+                    "claimResponse" => r.complex(&mut v.claim_response, "claimResponse"),
+                    "originalRuleset" => {
+                        r.complex(&mut v.original_ruleset, "originalRuleset")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<ClaimResponse> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A clinical assessment performed when planning treatments and management strategies for a patient
@@ -74,73 +74,7 @@ impl FhirJson for ClinicalImpression {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ClinicalImpression"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "assessor" => r.complex(&mut v.assessor, "assessor"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "previous" => r.complex(&mut v.previous, "previous"),
-                        "problem" => r.complex_list(&mut v.problem, "problem"),
-                        "investigations" => {
-                            r.complex_list(&mut v.investigations, "investigations")
-                        }
-                        "protocol" => r.primitive(&mut v.protocol, "protocol"),
-                        "_protocol" => r.primitive_ext(&mut v.protocol, "protocol"),
-                        "summary" => r.primitive(&mut v.summary, "summary"),
-                        "_summary" => r.primitive_ext(&mut v.summary, "summary"),
-                        "finding" => r.complex_list(&mut v.finding, "finding"),
-                        "resolved" => r.complex_list(&mut v.resolved, "resolved"),
-                        "ruledOut" => r.complex_list(&mut v.ruled_out, "ruledOut"),
-                        "prognosis" => r.primitive(&mut v.prognosis, "prognosis"),
-                        "_prognosis" => r.primitive_ext(&mut v.prognosis, "prognosis"),
-                        "plan" => r.complex_list(&mut v.plan, "plan"),
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        k if Reader::is_choice_key(k, "trigger") => {
-                            r.choice(&mut v.trigger, "trigger[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -174,6 +108,65 @@ impl FhirJson for ClinicalImpression {
         w.end_object();
     }
 }
+impl FhirStruct for ClinicalImpression {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ClinicalImpression"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "assessor" => r.complex(&mut v.assessor, "assessor"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "previous" => r.complex(&mut v.previous, "previous"),
+                    "problem" => r.complex_list(&mut v.problem, "problem"),
+                    "investigations" => {
+                        r.complex_list(&mut v.investigations, "investigations")
+                    }
+                    "protocol" => r.primitive(&mut v.protocol, "protocol"),
+                    "_protocol" => r.primitive_ext(&mut v.protocol, "protocol"),
+                    "summary" => r.primitive(&mut v.summary, "summary"),
+                    "_summary" => r.primitive_ext(&mut v.summary, "summary"),
+                    "finding" => r.complex_list(&mut v.finding, "finding"),
+                    "resolved" => r.complex_list(&mut v.resolved, "resolved"),
+                    "ruledOut" => r.complex_list(&mut v.ruled_out, "ruledOut"),
+                    "prognosis" => r.primitive(&mut v.prognosis, "prognosis"),
+                    "_prognosis" => r.primitive_ext(&mut v.prognosis, "prognosis"),
+                    "plan" => r.complex_list(&mut v.plan, "plan"),
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    k if Reader::is_choice_key(k, "trigger") => {
+                        r.choice(&mut v.trigger, "trigger[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// One or more sets of investigations (signs, symptions, etc.)
 ///
 /// FHIR `ClinicalImpression.investigations`.
@@ -200,34 +193,7 @@ impl FhirJson for ClinicalImpressionInvestigations {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -238,6 +204,28 @@ impl FhirJson for ClinicalImpressionInvestigations {
         w.complex("code", &self.code);
         w.complex_list("item", &self.item);
         w.end_object();
+    }
+}
+impl FhirStruct for ClinicalImpressionInvestigations {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Possible or likely findings and diagnoses
@@ -266,35 +254,7 @@ impl FhirJson for ClinicalImpressionFinding {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "item" => r.complex(&mut v.item, "item"),
-                        "cause" => r.primitive(&mut v.cause, "cause"),
-                        "_cause" => r.primitive_ext(&mut v.cause, "cause"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -305,6 +265,29 @@ impl FhirJson for ClinicalImpressionFinding {
         w.complex("item", &self.item);
         w.primitive("cause", &self.cause);
         w.end_object();
+    }
+}
+impl FhirStruct for ClinicalImpressionFinding {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "item" => r.complex(&mut v.item, "item"),
+                    "cause" => r.primitive(&mut v.cause, "cause"),
+                    "_cause" => r.primitive_ext(&mut v.cause, "cause"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Diagnosis considered not possible
@@ -333,35 +316,7 @@ impl FhirJson for ClinicalImpressionRuledOut {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "item" => r.complex(&mut v.item, "item"),
-                        "reason" => r.primitive(&mut v.reason, "reason"),
-                        "_reason" => r.primitive_ext(&mut v.reason, "reason"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -372,6 +327,29 @@ impl FhirJson for ClinicalImpressionRuledOut {
         w.complex("item", &self.item);
         w.primitive("reason", &self.reason);
         w.end_object();
+    }
+}
+impl FhirStruct for ClinicalImpressionRuledOut {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "item" => r.complex(&mut v.item, "item"),
+                    "reason" => r.primitive(&mut v.reason, "reason"),
+                    "_reason" => r.primitive_ext(&mut v.reason, "reason"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Request or event that necessitated this assessment

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A record of information transmitted from a sender to a receiver
@@ -62,62 +62,7 @@ impl FhirJson for Communication {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Communication"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "sender" => r.complex(&mut v.sender, "sender"),
-                        "recipient" => r.complex_list(&mut v.recipient, "recipient"),
-                        "payload" => r.complex_list(&mut v.payload, "payload"),
-                        "medium" => r.complex_list(&mut v.medium, "medium"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "sent" => r.primitive(&mut v.sent, "sent"),
-                        "_sent" => r.primitive_ext(&mut v.sent, "sent"),
-                        "received" => r.primitive(&mut v.received, "received"),
-                        "_received" => r.primitive_ext(&mut v.received, "received"),
-                        "reason" => r.complex_list(&mut v.reason, "reason"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "requestDetail" => {
-                            r.complex(&mut v.request_detail, "requestDetail")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -147,6 +92,54 @@ impl FhirJson for Communication {
         w.end_object();
     }
 }
+impl FhirStruct for Communication {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Communication"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "sender" => r.complex(&mut v.sender, "sender"),
+                    "recipient" => r.complex_list(&mut v.recipient, "recipient"),
+                    "payload" => r.complex_list(&mut v.payload, "payload"),
+                    "medium" => r.complex_list(&mut v.medium, "medium"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "sent" => r.primitive(&mut v.sent, "sent"),
+                    "_sent" => r.primitive_ext(&mut v.sent, "sent"),
+                    "received" => r.primitive(&mut v.received, "received"),
+                    "_received" => r.primitive_ext(&mut v.received, "received"),
+                    "reason" => r.complex_list(&mut v.reason, "reason"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "requestDetail" => r.complex(&mut v.request_detail, "requestDetail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Message payload
 ///
 /// FHIR `Communication.payload`.
@@ -171,38 +164,7 @@ impl FhirJson for CommunicationPayload {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "content") => {
-                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_content") => {
-                            r.choice(&mut v.content, "content[x]", &k[8usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -212,6 +174,32 @@ impl FhirJson for CommunicationPayload {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("content", &self.content);
         w.end_object();
+    }
+}
+impl FhirStruct for CommunicationPayload {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "content") => {
+                        r.choice(&mut v.content, "content[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_content") => {
+                        r.choice(&mut v.content, "content[x]", &k[8usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Message part content

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A request for information to be sent to a receiver
@@ -64,77 +64,7 @@ impl FhirJson for CommunicationRequest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("CommunicationRequest"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "sender" => r.complex(&mut v.sender, "sender"),
-                        "recipient" => r.complex_list(&mut v.recipient, "recipient"),
-                        "payload" => r.complex_list(&mut v.payload, "payload"),
-                        "medium" => r.complex_list(&mut v.medium, "medium"),
-                        "requester" => r.complex(&mut v.requester, "requester"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "reason" => r.complex_list(&mut v.reason, "reason"),
-                        "requestedOn" => r.primitive(&mut v.requested_on, "requestedOn"),
-                        "_requestedOn" => {
-                            r.primitive_ext(&mut v.requested_on, "requestedOn")
-                        }
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "priority" => r.complex(&mut v.priority, "priority"),
-                        k if Reader::is_choice_key(k, "scheduled") => {
-                            r.choice(
-                                &mut v.scheduled,
-                                "scheduled[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_scheduled") => {
-                            r.choice(
-                                &mut v.scheduled,
-                                "scheduled[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -165,6 +95,59 @@ impl FhirJson for CommunicationRequest {
         w.end_object();
     }
 }
+impl FhirStruct for CommunicationRequest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("CommunicationRequest"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "sender" => r.complex(&mut v.sender, "sender"),
+                    "recipient" => r.complex_list(&mut v.recipient, "recipient"),
+                    "payload" => r.complex_list(&mut v.payload, "payload"),
+                    "medium" => r.complex_list(&mut v.medium, "medium"),
+                    "requester" => r.complex(&mut v.requester, "requester"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "reason" => r.complex_list(&mut v.reason, "reason"),
+                    "requestedOn" => r.primitive(&mut v.requested_on, "requestedOn"),
+                    "_requestedOn" => r.primitive_ext(&mut v.requested_on, "requestedOn"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "priority" => r.complex(&mut v.priority, "priority"),
+                    k if Reader::is_choice_key(k, "scheduled") => {
+                        r.choice(&mut v.scheduled, "scheduled[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_scheduled") => {
+                        r.choice(&mut v.scheduled, "scheduled[x]", &k[10usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Message payload
 ///
 /// FHIR `CommunicationRequest.payload`.
@@ -189,38 +172,7 @@ impl FhirJson for CommunicationRequestPayload {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "content") => {
-                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_content") => {
-                            r.choice(&mut v.content, "content[x]", &k[8usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -230,6 +182,32 @@ impl FhirJson for CommunicationRequestPayload {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("content", &self.content);
         w.end_object();
+    }
+}
+impl FhirStruct for CommunicationRequestPayload {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "content") => {
+                        r.choice(&mut v.content, "content[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_content") => {
+                        r.choice(&mut v.content, "content[x]", &k[8usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Message part content

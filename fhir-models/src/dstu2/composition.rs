@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A set of resources composed into a single coherent clinical statement with clinical attestation
@@ -76,66 +76,7 @@ impl FhirJson for Composition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Composition"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "class" => r.complex(&mut v.class, "class"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "confidentiality" => {
-                            r.primitive(&mut v.confidentiality, "confidentiality")
-                        }
-                        "_confidentiality" => {
-                            r.primitive_ext(&mut v.confidentiality, "confidentiality")
-                        }
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "author" => r.complex_list(&mut v.author, "author"),
-                        "attester" => r.complex_list(&mut v.attester, "attester"),
-                        "custodian" => r.complex(&mut v.custodian, "custodian"),
-                        "event" => r.complex_list(&mut v.event, "event"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "section" => r.complex_list(&mut v.section, "section"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -166,6 +107,60 @@ impl FhirJson for Composition {
         w.end_object();
     }
 }
+impl FhirStruct for Composition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Composition"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "class" => r.complex(&mut v.class, "class"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "confidentiality" => {
+                        r.primitive(&mut v.confidentiality, "confidentiality")
+                    }
+                    "_confidentiality" => {
+                        r.primitive_ext(&mut v.confidentiality, "confidentiality")
+                    }
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "author" => r.complex_list(&mut v.author, "author"),
+                    "attester" => r.complex_list(&mut v.attester, "attester"),
+                    "custodian" => r.complex(&mut v.custodian, "custodian"),
+                    "event" => r.complex_list(&mut v.event, "event"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "section" => r.complex_list(&mut v.section, "section"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Attests to accuracy of composition
 ///
 /// FHIR `Composition.attester`.
@@ -194,37 +189,7 @@ impl FhirJson for CompositionAttester {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "mode" => r.primitive_list(&mut v.mode, "mode"),
-                        "_mode" => r.primitive_list_ext(&mut v.mode, "mode"),
-                        "time" => r.primitive(&mut v.time, "time"),
-                        "_time" => r.primitive_ext(&mut v.time, "time"),
-                        "party" => r.complex(&mut v.party, "party"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -236,6 +201,31 @@ impl FhirJson for CompositionAttester {
         w.primitive("time", &self.time);
         w.complex("party", &self.party);
         w.end_object();
+    }
+}
+impl FhirStruct for CompositionAttester {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "mode" => r.primitive_list(&mut v.mode, "mode"),
+                    "_mode" => r.primitive_list_ext(&mut v.mode, "mode"),
+                    "time" => r.primitive(&mut v.time, "time"),
+                    "_time" => r.primitive_ext(&mut v.time, "time"),
+                    "party" => r.complex(&mut v.party, "party"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The clinical service(s) being documented
@@ -264,35 +254,7 @@ impl FhirJson for CompositionEvent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -304,6 +266,29 @@ impl FhirJson for CompositionEvent {
         w.complex("period", &self.period);
         w.complex_list("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for CompositionEvent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Composition is broken into sections
@@ -342,42 +327,7 @@ impl FhirJson for CompositionSection {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "mode" => r.primitive(&mut v.mode, "mode"),
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
-                        "orderedBy" => r.complex(&mut v.ordered_by, "orderedBy"),
-                        "entry" => r.complex_list(&mut v.entry, "entry"),
-                        "emptyReason" => r.complex(&mut v.empty_reason, "emptyReason"),
-                        "section" => r.complex_list(&mut v.section, "section"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -394,6 +344,36 @@ impl FhirJson for CompositionSection {
         w.complex("emptyReason", &self.empty_reason);
         w.complex_list("section", &self.section);
         w.end_object();
+    }
+}
+impl FhirStruct for CompositionSection {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "mode" => r.primitive(&mut v.mode, "mode"),
+                    "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                    "orderedBy" => r.complex(&mut v.ordered_by, "orderedBy"),
+                    "entry" => r.complex_list(&mut v.entry, "entry"),
+                    "emptyReason" => r.complex(&mut v.empty_reason, "emptyReason"),
+                    "section" => r.complex_list(&mut v.section, "section"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Composition> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Detailed information about conditions, problems or diagnoses
@@ -74,99 +74,7 @@ impl FhirJson for Condition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Condition"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "asserter" => r.complex(&mut v.asserter, "asserter"),
-                        "dateRecorded" => {
-                            r.primitive(&mut v.date_recorded, "dateRecorded")
-                        }
-                        "_dateRecorded" => {
-                            r.primitive_ext(&mut v.date_recorded, "dateRecorded")
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "clinicalStatus" => {
-                            r.primitive(&mut v.clinical_status, "clinicalStatus")
-                        }
-                        "_clinicalStatus" => {
-                            r.primitive_ext(&mut v.clinical_status, "clinicalStatus")
-                        }
-                        "verificationStatus" => {
-                            r.primitive(&mut v.verification_status, "verificationStatus")
-                        }
-                        "_verificationStatus" => {
-                            r.primitive_ext(
-                                &mut v.verification_status,
-                                "verificationStatus",
-                            )
-                        }
-                        "severity" => r.complex(&mut v.severity, "severity"),
-                        "stage" => r.complex(&mut v.stage, "stage"),
-                        "evidence" => r.complex_list(&mut v.evidence, "evidence"),
-                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
-                        "notes" => r.primitive(&mut v.notes, "notes"),
-                        "_notes" => r.primitive_ext(&mut v.notes, "notes"),
-                        k if Reader::is_choice_key(k, "onset") => {
-                            r.choice(&mut v.onset, "onset[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_onset") => {
-                            r.choice(&mut v.onset, "onset[x]", &k[6usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "abatement") => {
-                            r.choice(
-                                &mut v.abatement,
-                                "abatement[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_abatement") => {
-                            r.choice(
-                                &mut v.abatement,
-                                "abatement[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -199,6 +107,78 @@ impl FhirJson for Condition {
         w.end_object();
     }
 }
+impl FhirStruct for Condition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Condition"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "asserter" => r.complex(&mut v.asserter, "asserter"),
+                    "dateRecorded" => r.primitive(&mut v.date_recorded, "dateRecorded"),
+                    "_dateRecorded" => {
+                        r.primitive_ext(&mut v.date_recorded, "dateRecorded")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "clinicalStatus" => {
+                        r.primitive(&mut v.clinical_status, "clinicalStatus")
+                    }
+                    "_clinicalStatus" => {
+                        r.primitive_ext(&mut v.clinical_status, "clinicalStatus")
+                    }
+                    "verificationStatus" => {
+                        r.primitive(&mut v.verification_status, "verificationStatus")
+                    }
+                    "_verificationStatus" => {
+                        r.primitive_ext(&mut v.verification_status, "verificationStatus")
+                    }
+                    "severity" => r.complex(&mut v.severity, "severity"),
+                    "stage" => r.complex(&mut v.stage, "stage"),
+                    "evidence" => r.complex_list(&mut v.evidence, "evidence"),
+                    "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
+                    "notes" => r.primitive(&mut v.notes, "notes"),
+                    "_notes" => r.primitive_ext(&mut v.notes, "notes"),
+                    k if Reader::is_choice_key(k, "onset") => {
+                        r.choice(&mut v.onset, "onset[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_onset") => {
+                        r.choice(&mut v.onset, "onset[x]", &k[6usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "abatement") => {
+                        r.choice(&mut v.abatement, "abatement[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_abatement") => {
+                        r.choice(&mut v.abatement, "abatement[x]", &k[10usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Stage/grade, usually assessed formally
 ///
 /// FHIR `Condition.stage`.
@@ -223,34 +203,7 @@ impl FhirJson for ConditionStage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "summary" => r.complex(&mut v.summary, "summary"),
-                        "assessment" => r.complex_list(&mut v.assessment, "assessment"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -261,6 +214,28 @@ impl FhirJson for ConditionStage {
         w.complex("summary", &self.summary);
         w.complex_list("assessment", &self.assessment);
         w.end_object();
+    }
+}
+impl FhirStruct for ConditionStage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "summary" => r.complex(&mut v.summary, "summary"),
+                    "assessment" => r.complex_list(&mut v.assessment, "assessment"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Supporting evidence
@@ -287,34 +262,7 @@ impl FhirJson for ConditionEvidence {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -325,6 +273,28 @@ impl FhirJson for ConditionEvidence {
         w.complex("code", &self.code);
         w.complex_list("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ConditionEvidence {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Estimated or actual date,  date-time, or age

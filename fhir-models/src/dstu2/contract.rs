@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Contract
@@ -72,67 +72,7 @@ impl FhirJson for Contract {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Contract"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "issued" => r.primitive(&mut v.issued, "issued"),
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
-                        "applies" => r.complex(&mut v.applies, "applies"),
-                        "subject" => r.complex_list(&mut v.subject, "subject"),
-                        "authority" => r.complex_list(&mut v.authority, "authority"),
-                        "domain" => r.complex_list(&mut v.domain, "domain"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subType" => r.complex_list(&mut v.sub_type, "subType"),
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        "actionReason" => {
-                            r.complex_list(&mut v.action_reason, "actionReason")
-                        }
-                        "actor" => r.complex_list(&mut v.actor, "actor"),
-                        "valuedItem" => r.complex_list(&mut v.valued_item, "valuedItem"),
-                        "signer" => r.complex_list(&mut v.signer, "signer"),
-                        "term" => r.complex_list(&mut v.term, "term"),
-                        "friendly" => r.complex_list(&mut v.friendly, "friendly"),
-                        "legal" => r.complex_list(&mut v.legal, "legal"),
-                        "rule" => r.complex_list(&mut v.rule, "rule"),
-                        k if Reader::is_choice_key(k, "binding") => {
-                            r.choice(&mut v.binding, "binding[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -167,6 +107,61 @@ impl FhirJson for Contract {
         w.end_object();
     }
 }
+impl FhirStruct for Contract {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Contract"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "issued" => r.primitive(&mut v.issued, "issued"),
+                    "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                    "applies" => r.complex(&mut v.applies, "applies"),
+                    "subject" => r.complex_list(&mut v.subject, "subject"),
+                    "authority" => r.complex_list(&mut v.authority, "authority"),
+                    "domain" => r.complex_list(&mut v.domain, "domain"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subType" => r.complex_list(&mut v.sub_type, "subType"),
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    "actionReason" => {
+                        r.complex_list(&mut v.action_reason, "actionReason")
+                    }
+                    "actor" => r.complex_list(&mut v.actor, "actor"),
+                    "valuedItem" => r.complex_list(&mut v.valued_item, "valuedItem"),
+                    "signer" => r.complex_list(&mut v.signer, "signer"),
+                    "term" => r.complex_list(&mut v.term, "term"),
+                    "friendly" => r.complex_list(&mut v.friendly, "friendly"),
+                    "legal" => r.complex_list(&mut v.legal, "legal"),
+                    "rule" => r.complex_list(&mut v.rule, "rule"),
+                    k if Reader::is_choice_key(k, "binding") => {
+                        r.choice(&mut v.binding, "binding[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Contract Actor
 ///
 /// FHIR `Contract.actor`.
@@ -193,34 +188,7 @@ impl FhirJson for ContractActor {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "entity" => r.complex(&mut v.entity, "entity"),
-                        "role" => r.complex_list(&mut v.role, "role"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -231,6 +199,28 @@ impl FhirJson for ContractActor {
         w.complex("entity", &self.entity);
         w.complex_list("role", &self.role);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractActor {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "entity" => r.complex(&mut v.entity, "entity"),
+                    "role" => r.complex_list(&mut v.role, "role"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Valued Item
@@ -269,49 +259,7 @@ impl FhirJson for ContractValuedItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "effectiveTime" => {
-                            r.primitive(&mut v.effective_time, "effectiveTime")
-                        }
-                        "_effectiveTime" => {
-                            r.primitive_ext(&mut v.effective_time, "effectiveTime")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "points" => r.primitive(&mut v.points, "points"),
-                        "_points" => r.primitive_ext(&mut v.points, "points"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        k if Reader::is_choice_key(k, "entity") => {
-                            r.choice(&mut v.entity, "entity[x]", &k[6usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -328,6 +276,43 @@ impl FhirJson for ContractValuedItem {
         w.primitive("points", &self.points);
         w.complex("net", &self.net);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractValuedItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "effectiveTime" => {
+                        r.primitive(&mut v.effective_time, "effectiveTime")
+                    }
+                    "_effectiveTime" => {
+                        r.primitive_ext(&mut v.effective_time, "effectiveTime")
+                    }
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "points" => r.primitive(&mut v.points, "points"),
+                    "_points" => r.primitive_ext(&mut v.points, "points"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    k if Reader::is_choice_key(k, "entity") => {
+                        r.choice(&mut v.entity, "entity[x]", &k[6usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Signer
@@ -362,36 +347,7 @@ impl FhirJson for ContractSigner {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "party" => r.complex(&mut v.party, "party"),
-                        "signature" => r.primitive(&mut v.signature, "signature"),
-                        "_signature" => r.primitive_ext(&mut v.signature, "signature"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -403,6 +359,30 @@ impl FhirJson for ContractSigner {
         w.complex("party", &self.party);
         w.primitive("signature", &self.signature);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractSigner {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "party" => r.complex(&mut v.party, "party"),
+                    "signature" => r.primitive(&mut v.signature, "signature"),
+                    "_signature" => r.primitive_ext(&mut v.signature, "signature"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Term List
@@ -449,48 +429,7 @@ impl FhirJson for ContractTerm {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "issued" => r.primitive(&mut v.issued, "issued"),
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
-                        "applies" => r.complex(&mut v.applies, "applies"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subType" => r.complex(&mut v.sub_type, "subType"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        "actionReason" => {
-                            r.complex_list(&mut v.action_reason, "actionReason")
-                        }
-                        "actor" => r.complex_list(&mut v.actor, "actor"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "valuedItem" => r.complex_list(&mut v.valued_item, "valuedItem"),
-                        "group" => r.complex_list(&mut v.group, "group"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -511,6 +450,42 @@ impl FhirJson for ContractTerm {
         w.complex_list("valuedItem", &self.valued_item);
         w.complex_list("group", &self.group);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractTerm {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "issued" => r.primitive(&mut v.issued, "issued"),
+                    "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                    "applies" => r.complex(&mut v.applies, "applies"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subType" => r.complex(&mut v.sub_type, "subType"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    "actionReason" => {
+                        r.complex_list(&mut v.action_reason, "actionReason")
+                    }
+                    "actor" => r.complex_list(&mut v.actor, "actor"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "valuedItem" => r.complex_list(&mut v.valued_item, "valuedItem"),
+                    "group" => r.complex_list(&mut v.group, "group"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Term Actor List
@@ -539,34 +514,7 @@ impl FhirJson for ContractTermActor {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "entity" => r.complex(&mut v.entity, "entity"),
-                        "role" => r.complex_list(&mut v.role, "role"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -577,6 +525,28 @@ impl FhirJson for ContractTermActor {
         w.complex("entity", &self.entity);
         w.complex_list("role", &self.role);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractTermActor {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "entity" => r.complex(&mut v.entity, "entity"),
+                    "role" => r.complex_list(&mut v.role, "role"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Term Valued Item
@@ -615,49 +585,7 @@ impl FhirJson for ContractTermValuedItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "effectiveTime" => {
-                            r.primitive(&mut v.effective_time, "effectiveTime")
-                        }
-                        "_effectiveTime" => {
-                            r.primitive_ext(&mut v.effective_time, "effectiveTime")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "points" => r.primitive(&mut v.points, "points"),
-                        "_points" => r.primitive_ext(&mut v.points, "points"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        k if Reader::is_choice_key(k, "entity") => {
-                            r.choice(&mut v.entity, "entity[x]", &k[6usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -674,6 +602,43 @@ impl FhirJson for ContractTermValuedItem {
         w.primitive("points", &self.points);
         w.complex("net", &self.net);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractTermValuedItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "effectiveTime" => {
+                        r.primitive(&mut v.effective_time, "effectiveTime")
+                    }
+                    "_effectiveTime" => {
+                        r.primitive_ext(&mut v.effective_time, "effectiveTime")
+                    }
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "points" => r.primitive(&mut v.points, "points"),
+                    "_points" => r.primitive_ext(&mut v.points, "points"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    k if Reader::is_choice_key(k, "entity") => {
+                        r.choice(&mut v.entity, "entity[x]", &k[6usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Friendly Language
@@ -700,35 +665,7 @@ impl FhirJson for ContractFriendly {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "content") => {
-                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -738,6 +675,29 @@ impl FhirJson for ContractFriendly {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("content", &self.content);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractFriendly {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "content") => {
+                        r.choice(&mut v.content, "content[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Legal Language
@@ -764,35 +724,7 @@ impl FhirJson for ContractLegal {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "content") => {
-                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -802,6 +734,29 @@ impl FhirJson for ContractLegal {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("content", &self.content);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractLegal {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "content") => {
+                        r.choice(&mut v.content, "content[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Computable Contract Language
@@ -828,35 +783,7 @@ impl FhirJson for ContractRule {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "content") => {
-                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -866,6 +793,29 @@ impl FhirJson for ContractRule {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("content", &self.content);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractRule {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "content") => {
+                        r.choice(&mut v.content, "content[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Valued Item Type

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Insurance or medical plan
@@ -64,63 +64,7 @@ impl FhirJson for Coverage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Coverage"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "issuer" => r.complex(&mut v.issuer, "issuer"),
-                        "bin" => r.complex(&mut v.bin, "bin"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subscriberId" => r.complex(&mut v.subscriber_id, "subscriberId"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "group" => r.primitive(&mut v.group, "group"),
-                        "_group" => r.primitive_ext(&mut v.group, "group"),
-                        "plan" => r.primitive(&mut v.plan, "plan"),
-                        "_plan" => r.primitive_ext(&mut v.plan, "plan"),
-                        "subPlan" => r.primitive(&mut v.sub_plan, "subPlan"),
-                        "_subPlan" => r.primitive_ext(&mut v.sub_plan, "subPlan"),
-                        "dependent" => r.primitive(&mut v.dependent, "dependent"),
-                        "_dependent" => r.primitive_ext(&mut v.dependent, "dependent"),
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "subscriber" => r.complex(&mut v.subscriber, "subscriber"),
-                        "network" => r.complex(&mut v.network, "network"),
-                        "contract" => r.complex_list(&mut v.contract, "contract"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -149,6 +93,57 @@ impl FhirJson for Coverage {
         w.complex("network", &self.network);
         w.complex_list("contract", &self.contract);
         w.end_object();
+    }
+}
+impl FhirStruct for Coverage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Coverage"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "issuer" => r.complex(&mut v.issuer, "issuer"),
+                    "bin" => r.complex(&mut v.bin, "bin"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subscriberId" => r.complex(&mut v.subscriber_id, "subscriberId"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "group" => r.primitive(&mut v.group, "group"),
+                    "_group" => r.primitive_ext(&mut v.group, "group"),
+                    "plan" => r.primitive(&mut v.plan, "plan"),
+                    "_plan" => r.primitive_ext(&mut v.plan, "plan"),
+                    "subPlan" => r.primitive(&mut v.sub_plan, "subPlan"),
+                    "_subPlan" => r.primitive_ext(&mut v.sub_plan, "subPlan"),
+                    "dependent" => r.primitive(&mut v.dependent, "dependent"),
+                    "_dependent" => r.primitive_ext(&mut v.dependent, "dependent"),
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "subscriber" => r.complex(&mut v.subscriber, "subscriber"),
+                    "network" => r.complex(&mut v.network, "network"),
+                    "contract" => r.complex_list(&mut v.contract, "contract"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Coverage> for Resource {

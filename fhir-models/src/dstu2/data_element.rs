@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Resource data element
@@ -68,71 +68,7 @@ impl FhirJson for DataElement {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("DataElement"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "stringency" => r.primitive(&mut v.stringency, "stringency"),
-                        "_stringency" => r.primitive_ext(&mut v.stringency, "stringency"),
-                        "mapping" => r.complex_list(&mut v.mapping, "mapping"),
-                        "element" => r.complex_list(&mut v.element, "element"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -163,6 +99,63 @@ impl FhirJson for DataElement {
         w.end_object();
     }
 }
+impl FhirStruct for DataElement {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("DataElement"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "stringency" => r.primitive(&mut v.stringency, "stringency"),
+                    "_stringency" => r.primitive_ext(&mut v.stringency, "stringency"),
+                    "mapping" => r.complex_list(&mut v.mapping, "mapping"),
+                    "element" => r.complex_list(&mut v.element, "element"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Contact details of the publisher
 ///
 /// FHIR `DataElement.contact`.
@@ -187,35 +180,7 @@ impl FhirJson for DataElementContact {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -226,6 +191,29 @@ impl FhirJson for DataElementContact {
         w.primitive("name", &self.name);
         w.complex_list("telecom", &self.telecom);
         w.end_object();
+    }
+}
+impl FhirStruct for DataElementContact {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// External specification mapped to
@@ -258,40 +246,7 @@ impl FhirJson for DataElementMapping {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identity" => r.primitive(&mut v.identity, "identity"),
-                        "_identity" => r.primitive_ext(&mut v.identity, "identity"),
-                        "uri" => r.primitive(&mut v.uri, "uri"),
-                        "_uri" => r.primitive_ext(&mut v.uri, "uri"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "comments" => r.primitive(&mut v.comments, "comments"),
-                        "_comments" => r.primitive_ext(&mut v.comments, "comments"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -304,6 +259,34 @@ impl FhirJson for DataElementMapping {
         w.primitive("name", &self.name);
         w.primitive("comments", &self.comments);
         w.end_object();
+    }
+}
+impl FhirStruct for DataElementMapping {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identity" => r.primitive(&mut v.identity, "identity"),
+                    "_identity" => r.primitive_ext(&mut v.identity, "identity"),
+                    "uri" => r.primitive(&mut v.uri, "uri"),
+                    "_uri" => r.primitive_ext(&mut v.uri, "uri"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "comments" => r.primitive(&mut v.comments, "comments"),
+                    "_comments" => r.primitive_ext(&mut v.comments, "comments"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<DataElement> for Resource {

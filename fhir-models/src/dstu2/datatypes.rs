@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A postal address
@@ -44,47 +44,7 @@ impl FhirJson for Address {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "line" => r.primitive_list(&mut v.line, "line"),
-                        "_line" => r.primitive_list_ext(&mut v.line, "line"),
-                        "city" => r.primitive(&mut v.city, "city"),
-                        "_city" => r.primitive_ext(&mut v.city, "city"),
-                        "district" => r.primitive(&mut v.district, "district"),
-                        "_district" => r.primitive_ext(&mut v.district, "district"),
-                        "state" => r.primitive(&mut v.state, "state"),
-                        "_state" => r.primitive_ext(&mut v.state, "state"),
-                        "postalCode" => r.primitive(&mut v.postal_code, "postalCode"),
-                        "_postalCode" => {
-                            r.primitive_ext(&mut v.postal_code, "postalCode")
-                        }
-                        "country" => r.primitive(&mut v.country, "country"),
-                        "_country" => r.primitive_ext(&mut v.country, "country"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -102,6 +62,42 @@ impl FhirJson for Address {
         w.primitive("country", &self.country);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for Address {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "line" => r.primitive_list(&mut v.line, "line"),
+                    "_line" => r.primitive_list_ext(&mut v.line, "line"),
+                    "city" => r.primitive(&mut v.city, "city"),
+                    "_city" => r.primitive_ext(&mut v.city, "city"),
+                    "district" => r.primitive(&mut v.district, "district"),
+                    "_district" => r.primitive_ext(&mut v.district, "district"),
+                    "state" => r.primitive(&mut v.state, "state"),
+                    "_state" => r.primitive_ext(&mut v.state, "state"),
+                    "postalCode" => r.primitive(&mut v.postal_code, "postalCode"),
+                    "_postalCode" => r.primitive_ext(&mut v.postal_code, "postalCode"),
+                    "country" => r.primitive(&mut v.country, "country"),
+                    "_country" => r.primitive_ext(&mut v.country, "country"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Text node with attribution
@@ -130,36 +126,7 @@ impl FhirJson for Annotation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "time" => r.primitive(&mut v.time, "time"),
-                        "_time" => r.primitive_ext(&mut v.time, "time"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        k if Reader::is_choice_key(k, "author") => {
-                            r.choice(&mut v.author, "author[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_author") => {
-                            r.choice(&mut v.author, "author[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -170,6 +137,33 @@ impl FhirJson for Annotation {
         w.primitive("time", &self.time);
         w.primitive("text", &self.text);
         w.end_object();
+    }
+}
+impl FhirStruct for Annotation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "time" => r.primitive(&mut v.time, "time"),
+                    "_time" => r.primitive_ext(&mut v.time, "time"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    k if Reader::is_choice_key(k, "author") => {
+                        r.choice(&mut v.author, "author[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_author") => {
+                        r.choice(&mut v.author, "author[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Individual responsible for the annotation
@@ -261,44 +255,7 @@ impl FhirJson for Attachment {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
-                        "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "data" => r.primitive(&mut v.data, "data"),
-                        "_data" => r.primitive_ext(&mut v.data, "data"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "size" => r.primitive(&mut v.size, "size"),
-                        "_size" => r.primitive_ext(&mut v.size, "size"),
-                        "hash" => r.primitive(&mut v.hash, "hash"),
-                        "_hash" => r.primitive_ext(&mut v.hash, "hash"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "creation" => r.primitive(&mut v.creation, "creation"),
-                        "_creation" => r.primitive_ext(&mut v.creation, "creation"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -314,6 +271,39 @@ impl FhirJson for Attachment {
         w.primitive("title", &self.title);
         w.primitive("creation", &self.creation);
         w.end_object();
+    }
+}
+impl FhirStruct for Attachment {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "contentType" => r.primitive(&mut v.content_type, "contentType"),
+                    "_contentType" => r.primitive_ext(&mut v.content_type, "contentType"),
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "data" => r.primitive(&mut v.data, "data"),
+                    "_data" => r.primitive_ext(&mut v.data, "data"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "size" => r.primitive(&mut v.size, "size"),
+                    "_size" => r.primitive_ext(&mut v.size, "size"),
+                    "hash" => r.primitive(&mut v.hash, "hash"),
+                    "_hash" => r.primitive_ext(&mut v.hash, "hash"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "creation" => r.primitive(&mut v.creation, "creation"),
+                    "_creation" => r.primitive_ext(&mut v.creation, "creation"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Concept - reference to a terminology or just  text
@@ -338,29 +328,7 @@ impl FhirJson for CodeableConcept {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "coding" => r.complex_list(&mut v.coding, "coding"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -370,6 +338,26 @@ impl FhirJson for CodeableConcept {
         w.complex_list("coding", &self.coding);
         w.primitive("text", &self.text);
         w.end_object();
+    }
+}
+impl FhirStruct for CodeableConcept {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "coding" => r.complex_list(&mut v.coding, "coding"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A reference to a code defined by a terminology system
@@ -400,40 +388,7 @@ impl FhirJson for Coding {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "display" => r.primitive(&mut v.display, "display"),
-                        "_display" => r.primitive_ext(&mut v.display, "display"),
-                        "userSelected" => {
-                            r.primitive(&mut v.user_selected, "userSelected")
-                        }
-                        "_userSelected" => {
-                            r.primitive_ext(&mut v.user_selected, "userSelected")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -446,6 +401,35 @@ impl FhirJson for Coding {
         w.primitive("display", &self.display);
         w.primitive("userSelected", &self.user_selected);
         w.end_object();
+    }
+}
+impl FhirStruct for Coding {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "display" => r.primitive(&mut v.display, "display"),
+                    "_display" => r.primitive_ext(&mut v.display, "display"),
+                    "userSelected" => r.primitive(&mut v.user_selected, "userSelected"),
+                    "_userSelected" => {
+                        r.primitive_ext(&mut v.user_selected, "userSelected")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details of a Technology mediated contact point (phone, fax, email, etc.)
@@ -476,35 +460,7 @@ impl FhirJson for ContactPoint {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "rank" => r.primitive(&mut v.rank, "rank"),
-                        "_rank" => r.primitive_ext(&mut v.rank, "rank"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -517,6 +473,32 @@ impl FhirJson for ContactPoint {
         w.primitive("rank", &self.rank);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for ContactPoint {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "rank" => r.primitive(&mut v.rank, "rank"),
+                    "_rank" => r.primitive_ext(&mut v.rank, "rank"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Definition of an element in a resource or extension
@@ -601,153 +583,7 @@ impl FhirJson for ElementDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        "representation" => {
-                            r.primitive_list(&mut v.representation, "representation")
-                        }
-                        "_representation" => {
-                            r.primitive_list_ext(&mut v.representation, "representation")
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "label" => r.primitive(&mut v.label, "label"),
-                        "_label" => r.primitive_ext(&mut v.label, "label"),
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "slicing" => r.complex(&mut v.slicing, "slicing"),
-                        "short" => r.primitive(&mut v.short, "short"),
-                        "_short" => r.primitive_ext(&mut v.short, "short"),
-                        "definition" => r.primitive(&mut v.definition, "definition"),
-                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
-                        "comments" => r.primitive(&mut v.comments, "comments"),
-                        "_comments" => r.primitive_ext(&mut v.comments, "comments"),
-                        "requirements" => {
-                            r.primitive(&mut v.requirements, "requirements")
-                        }
-                        "_requirements" => {
-                            r.primitive_ext(&mut v.requirements, "requirements")
-                        }
-                        "alias" => r.primitive_list(&mut v.alias, "alias"),
-                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
-                        "min" => r.primitive(&mut v.min, "min"),
-                        "_min" => r.primitive_ext(&mut v.min, "min"),
-                        "max" => r.primitive(&mut v.max, "max"),
-                        "_max" => r.primitive_ext(&mut v.max, "max"),
-                        "base" => r.complex(&mut v.base, "base"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "nameReference" => {
-                            r.primitive(&mut v.name_reference, "nameReference")
-                        }
-                        "_nameReference" => {
-                            r.primitive_ext(&mut v.name_reference, "nameReference")
-                        }
-                        "meaningWhenMissing" => {
-                            r.primitive(
-                                &mut v.meaning_when_missing,
-                                "meaningWhenMissing",
-                            )
-                        }
-                        "_meaningWhenMissing" => {
-                            r.primitive_ext(
-                                &mut v.meaning_when_missing,
-                                "meaningWhenMissing",
-                            )
-                        }
-                        "maxLength" => r.primitive(&mut v.max_length, "maxLength"),
-                        "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength"),
-                        "condition" => r.primitive_list(&mut v.condition, "condition"),
-                        "_condition" => {
-                            r.primitive_list_ext(&mut v.condition, "condition")
-                        }
-                        "constraint" => r.complex_list(&mut v.constraint, "constraint"),
-                        "mustSupport" => r.primitive(&mut v.must_support, "mustSupport"),
-                        "_mustSupport" => {
-                            r.primitive_ext(&mut v.must_support, "mustSupport")
-                        }
-                        "isModifier" => r.primitive(&mut v.is_modifier, "isModifier"),
-                        "_isModifier" => {
-                            r.primitive_ext(&mut v.is_modifier, "isModifier")
-                        }
-                        "isSummary" => r.primitive(&mut v.is_summary, "isSummary"),
-                        "_isSummary" => r.primitive_ext(&mut v.is_summary, "isSummary"),
-                        "binding" => r.complex(&mut v.binding, "binding"),
-                        "mapping" => r.complex_list(&mut v.mapping, "mapping"),
-                        k if Reader::is_choice_key(k, "defaultValue") => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                &k[12usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_defaultValue") => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                &k[13usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "fixed") => {
-                            r.choice(&mut v.fixed, "fixed[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_fixed") => {
-                            r.choice(&mut v.fixed, "fixed[x]", &k[6usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "pattern") => {
-                            r.choice(&mut v.pattern, "pattern[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_pattern") => {
-                            r.choice(&mut v.pattern, "pattern[x]", &k[8usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "example") => {
-                            r.choice(&mut v.example, "example[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_example") => {
-                            r.choice(&mut v.example, "example[x]", &k[8usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "minValue") => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                &k[8usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_minValue") => {
-                            r.choice(&mut v.min_value, "minValue[x]", &k[9usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "maxValue") => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                &k[8usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_maxValue") => {
-                            r.choice(&mut v.max_value, "maxValue[x]", &k[9usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -788,6 +624,129 @@ impl FhirJson for ElementDefinition {
         w.end_object();
     }
 }
+impl FhirStruct for ElementDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    "representation" => {
+                        r.primitive_list(&mut v.representation, "representation")
+                    }
+                    "_representation" => {
+                        r.primitive_list_ext(&mut v.representation, "representation")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "label" => r.primitive(&mut v.label, "label"),
+                    "_label" => r.primitive_ext(&mut v.label, "label"),
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "slicing" => r.complex(&mut v.slicing, "slicing"),
+                    "short" => r.primitive(&mut v.short, "short"),
+                    "_short" => r.primitive_ext(&mut v.short, "short"),
+                    "definition" => r.primitive(&mut v.definition, "definition"),
+                    "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                    "comments" => r.primitive(&mut v.comments, "comments"),
+                    "_comments" => r.primitive_ext(&mut v.comments, "comments"),
+                    "requirements" => r.primitive(&mut v.requirements, "requirements"),
+                    "_requirements" => {
+                        r.primitive_ext(&mut v.requirements, "requirements")
+                    }
+                    "alias" => r.primitive_list(&mut v.alias, "alias"),
+                    "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
+                    "min" => r.primitive(&mut v.min, "min"),
+                    "_min" => r.primitive_ext(&mut v.min, "min"),
+                    "max" => r.primitive(&mut v.max, "max"),
+                    "_max" => r.primitive_ext(&mut v.max, "max"),
+                    "base" => r.complex(&mut v.base, "base"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "nameReference" => {
+                        r.primitive(&mut v.name_reference, "nameReference")
+                    }
+                    "_nameReference" => {
+                        r.primitive_ext(&mut v.name_reference, "nameReference")
+                    }
+                    "meaningWhenMissing" => {
+                        r.primitive(&mut v.meaning_when_missing, "meaningWhenMissing")
+                    }
+                    "_meaningWhenMissing" => {
+                        r.primitive_ext(
+                            &mut v.meaning_when_missing,
+                            "meaningWhenMissing",
+                        )
+                    }
+                    "maxLength" => r.primitive(&mut v.max_length, "maxLength"),
+                    "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength"),
+                    "condition" => r.primitive_list(&mut v.condition, "condition"),
+                    "_condition" => r.primitive_list_ext(&mut v.condition, "condition"),
+                    "constraint" => r.complex_list(&mut v.constraint, "constraint"),
+                    "mustSupport" => r.primitive(&mut v.must_support, "mustSupport"),
+                    "_mustSupport" => r.primitive_ext(&mut v.must_support, "mustSupport"),
+                    "isModifier" => r.primitive(&mut v.is_modifier, "isModifier"),
+                    "_isModifier" => r.primitive_ext(&mut v.is_modifier, "isModifier"),
+                    "isSummary" => r.primitive(&mut v.is_summary, "isSummary"),
+                    "_isSummary" => r.primitive_ext(&mut v.is_summary, "isSummary"),
+                    "binding" => r.complex(&mut v.binding, "binding"),
+                    "mapping" => r.complex_list(&mut v.mapping, "mapping"),
+                    k if Reader::is_choice_key(k, "defaultValue") => {
+                        r.choice(
+                            &mut v.default_value,
+                            "defaultValue[x]",
+                            &k[12usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_defaultValue") => {
+                        r.choice(
+                            &mut v.default_value,
+                            "defaultValue[x]",
+                            &k[13usize..],
+                            true,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "fixed") => {
+                        r.choice(&mut v.fixed, "fixed[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_fixed") => {
+                        r.choice(&mut v.fixed, "fixed[x]", &k[6usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "pattern") => {
+                        r.choice(&mut v.pattern, "pattern[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_pattern") => {
+                        r.choice(&mut v.pattern, "pattern[x]", &k[8usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "example") => {
+                        r.choice(&mut v.example, "example[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_example") => {
+                        r.choice(&mut v.example, "example[x]", &k[8usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "minValue") => {
+                        r.choice(&mut v.min_value, "minValue[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_minValue") => {
+                        r.choice(&mut v.min_value, "minValue[x]", &k[9usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "maxValue") => {
+                        r.choice(&mut v.max_value, "maxValue[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_maxValue") => {
+                        r.choice(&mut v.max_value, "maxValue[x]", &k[9usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// This element is sliced - slices follow
 ///
 /// FHIR `ElementDefinition.slicing`.
@@ -816,40 +775,7 @@ impl FhirJson for ElementDefinitionSlicing {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "discriminator" => {
-                            r.primitive_list(&mut v.discriminator, "discriminator")
-                        }
-                        "_discriminator" => {
-                            r.primitive_list_ext(&mut v.discriminator, "discriminator")
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "ordered" => r.primitive(&mut v.ordered, "ordered"),
-                        "_ordered" => r.primitive_ext(&mut v.ordered, "ordered"),
-                        "rules" => r.primitive(&mut v.rules, "rules"),
-                        "_rules" => r.primitive_ext(&mut v.rules, "rules"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -861,6 +787,35 @@ impl FhirJson for ElementDefinitionSlicing {
         w.primitive("ordered", &self.ordered);
         w.primitive("rules", &self.rules);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionSlicing {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "discriminator" => {
+                        r.primitive_list(&mut v.discriminator, "discriminator")
+                    }
+                    "_discriminator" => {
+                        r.primitive_list_ext(&mut v.discriminator, "discriminator")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "ordered" => r.primitive(&mut v.ordered, "ordered"),
+                    "_ordered" => r.primitive_ext(&mut v.ordered, "ordered"),
+                    "rules" => r.primitive(&mut v.rules, "rules"),
+                    "_rules" => r.primitive_ext(&mut v.rules, "rules"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Base definition information for tools
@@ -893,32 +848,7 @@ impl FhirJson for ElementDefinitionBase {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        "min" => r.primitive(&mut v.min, "min"),
-                        "_min" => r.primitive_ext(&mut v.min, "min"),
-                        "max" => r.primitive(&mut v.max, "max"),
-                        "_max" => r.primitive_ext(&mut v.max, "max"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -929,6 +859,29 @@ impl FhirJson for ElementDefinitionBase {
         w.primitive("min", &self.min);
         w.primitive("max", &self.max);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionBase {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    "min" => r.primitive(&mut v.min, "min"),
+                    "_min" => r.primitive_ext(&mut v.min, "min"),
+                    "max" => r.primitive(&mut v.max, "max"),
+                    "_max" => r.primitive_ext(&mut v.max, "max"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Data type and Profile for this element
@@ -957,36 +910,7 @@ impl FhirJson for ElementDefinitionType {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "profile" => r.primitive_list(&mut v.profile, "profile"),
-                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
-                        "aggregation" => {
-                            r.primitive_list(&mut v.aggregation, "aggregation")
-                        }
-                        "_aggregation" => {
-                            r.primitive_list_ext(&mut v.aggregation, "aggregation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -997,6 +921,31 @@ impl FhirJson for ElementDefinitionType {
         w.primitive_list("profile", &self.profile);
         w.primitive_list("aggregation", &self.aggregation);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionType {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "profile" => r.primitive_list(&mut v.profile, "profile"),
+                    "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
+                    "aggregation" => r.primitive_list(&mut v.aggregation, "aggregation"),
+                    "_aggregation" => {
+                        r.primitive_list_ext(&mut v.aggregation, "aggregation")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Condition that must evaluate to true
@@ -1035,40 +984,7 @@ impl FhirJson for ElementDefinitionConstraint {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "key" => r.primitive(&mut v.key, "key"),
-                        "_key" => r.primitive_ext(&mut v.key, "key"),
-                        "requirements" => {
-                            r.primitive(&mut v.requirements, "requirements")
-                        }
-                        "_requirements" => {
-                            r.primitive_ext(&mut v.requirements, "requirements")
-                        }
-                        "severity" => r.primitive(&mut v.severity, "severity"),
-                        "_severity" => r.primitive_ext(&mut v.severity, "severity"),
-                        "human" => r.primitive(&mut v.human, "human"),
-                        "_human" => r.primitive_ext(&mut v.human, "human"),
-                        "xpath" => r.primitive(&mut v.xpath, "xpath"),
-                        "_xpath" => r.primitive_ext(&mut v.xpath, "xpath"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1081,6 +997,35 @@ impl FhirJson for ElementDefinitionConstraint {
         w.primitive("human", &self.human);
         w.primitive("xpath", &self.xpath);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionConstraint {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "key" => r.primitive(&mut v.key, "key"),
+                    "_key" => r.primitive_ext(&mut v.key, "key"),
+                    "requirements" => r.primitive(&mut v.requirements, "requirements"),
+                    "_requirements" => {
+                        r.primitive_ext(&mut v.requirements, "requirements")
+                    }
+                    "severity" => r.primitive(&mut v.severity, "severity"),
+                    "_severity" => r.primitive_ext(&mut v.severity, "severity"),
+                    "human" => r.primitive(&mut v.human, "human"),
+                    "_human" => r.primitive_ext(&mut v.human, "human"),
+                    "xpath" => r.primitive(&mut v.xpath, "xpath"),
+                    "_xpath" => r.primitive_ext(&mut v.xpath, "xpath"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// ValueSet details if this is coded
@@ -1109,43 +1054,7 @@ impl FhirJson for ElementDefinitionBinding {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "strength" => r.primitive(&mut v.strength, "strength"),
-                        "_strength" => r.primitive_ext(&mut v.strength, "strength"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        k if Reader::is_choice_key(k, "valueSet") => {
-                            r.choice(
-                                &mut v.value_set,
-                                "valueSet[x]",
-                                &k[8usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_valueSet") => {
-                            r.choice(&mut v.value_set, "valueSet[x]", &k[9usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1156,6 +1065,33 @@ impl FhirJson for ElementDefinitionBinding {
         w.primitive("description", &self.description);
         w.choice("valueSet", &self.value_set);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionBinding {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "strength" => r.primitive(&mut v.strength, "strength"),
+                    "_strength" => r.primitive_ext(&mut v.strength, "strength"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    k if Reader::is_choice_key(k, "valueSet") => {
+                        r.choice(&mut v.value_set, "valueSet[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_valueSet") => {
+                        r.choice(&mut v.value_set, "valueSet[x]", &k[9usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Map element to another set of definitions
@@ -1186,32 +1122,7 @@ impl FhirJson for ElementDefinitionMapping {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "identity" => r.primitive(&mut v.identity, "identity"),
-                        "_identity" => r.primitive_ext(&mut v.identity, "identity"),
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "map" => r.primitive(&mut v.map, "map"),
-                        "_map" => r.primitive_ext(&mut v.map, "map"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1222,6 +1133,29 @@ impl FhirJson for ElementDefinitionMapping {
         w.primitive("language", &self.language);
         w.primitive("map", &self.map);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionMapping {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "identity" => r.primitive(&mut v.identity, "identity"),
+                    "_identity" => r.primitive_ext(&mut v.identity, "identity"),
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "map" => r.primitive(&mut v.map, "map"),
+                    "_map" => r.primitive_ext(&mut v.map, "map"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Specified value it missing from instance
@@ -1794,33 +1728,7 @@ impl FhirJson for Extension {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "url" => r.plain_string(&mut v.url, "url"),
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1830,6 +1738,30 @@ impl FhirJson for Extension {
         w.plain_string("url", &self.url);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for Extension {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "url" => r.plain_string(&mut v.url, "url"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Value of extension
@@ -1868,39 +1800,7 @@ impl FhirJson for HumanName {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "family" => r.primitive_list(&mut v.family, "family"),
-                        "_family" => r.primitive_list_ext(&mut v.family, "family"),
-                        "given" => r.primitive_list(&mut v.given, "given"),
-                        "_given" => r.primitive_list_ext(&mut v.given, "given"),
-                        "prefix" => r.primitive_list(&mut v.prefix, "prefix"),
-                        "_prefix" => r.primitive_list_ext(&mut v.prefix, "prefix"),
-                        "suffix" => r.primitive_list(&mut v.suffix, "suffix"),
-                        "_suffix" => r.primitive_list_ext(&mut v.suffix, "suffix"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1915,6 +1815,36 @@ impl FhirJson for HumanName {
         w.primitive_list("suffix", &self.suffix);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for HumanName {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "family" => r.primitive_list(&mut v.family, "family"),
+                    "_family" => r.primitive_list_ext(&mut v.family, "family"),
+                    "given" => r.primitive_list(&mut v.given, "given"),
+                    "_given" => r.primitive_list_ext(&mut v.given, "given"),
+                    "prefix" => r.primitive_list(&mut v.prefix, "prefix"),
+                    "_prefix" => r.primitive_list_ext(&mut v.prefix, "prefix"),
+                    "suffix" => r.primitive_list(&mut v.suffix, "suffix"),
+                    "_suffix" => r.primitive_list_ext(&mut v.suffix, "suffix"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// An identifier intended for computation
@@ -1947,35 +1877,7 @@ impl FhirJson for Identifier {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "assigner" => r.complex(&mut v.assigner, "assigner"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1989,6 +1891,32 @@ impl FhirJson for Identifier {
         w.complex("period", &self.period);
         w.complex("assigner", &self.assigner);
         w.end_object();
+    }
+}
+impl FhirStruct for Identifier {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "assigner" => r.complex(&mut v.assigner, "assigner"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Metadata about a resource
@@ -2019,36 +1947,7 @@ impl FhirJson for Meta {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "versionId" => r.primitive(&mut v.version_id, "versionId"),
-                        "_versionId" => r.primitive_ext(&mut v.version_id, "versionId"),
-                        "lastUpdated" => r.primitive(&mut v.last_updated, "lastUpdated"),
-                        "_lastUpdated" => {
-                            r.primitive_ext(&mut v.last_updated, "lastUpdated")
-                        }
-                        "profile" => r.primitive_list(&mut v.profile, "profile"),
-                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
-                        "security" => r.complex_list(&mut v.security, "security"),
-                        "tag" => r.complex_list(&mut v.tag, "tag"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2061,6 +1960,31 @@ impl FhirJson for Meta {
         w.complex_list("security", &self.security);
         w.complex_list("tag", &self.tag);
         w.end_object();
+    }
+}
+impl FhirStruct for Meta {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "versionId" => r.primitive(&mut v.version_id, "versionId"),
+                    "_versionId" => r.primitive_ext(&mut v.version_id, "versionId"),
+                    "lastUpdated" => r.primitive(&mut v.last_updated, "lastUpdated"),
+                    "_lastUpdated" => r.primitive_ext(&mut v.last_updated, "lastUpdated"),
+                    "profile" => r.primitive_list(&mut v.profile, "profile"),
+                    "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
+                    "security" => r.complex_list(&mut v.security, "security"),
+                    "tag" => r.complex_list(&mut v.tag, "tag"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A human-readable formatted text, including images
@@ -2089,30 +2013,7 @@ impl FhirJson for Narrative {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "div" => r.primitive(&mut v.div, "div"),
-                        "_div" => r.primitive_ext(&mut v.div, "div"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2122,6 +2023,27 @@ impl FhirJson for Narrative {
         w.primitive("status", &self.status);
         w.primitive("div", &self.div);
         w.end_object();
+    }
+}
+impl FhirStruct for Narrative {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "div" => r.primitive(&mut v.div, "div"),
+                    "_div" => r.primitive_ext(&mut v.div, "div"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Time range defined by start and end date/time
@@ -2146,30 +2068,7 @@ impl FhirJson for Period {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "start" => r.primitive(&mut v.start, "start"),
-                        "_start" => r.primitive_ext(&mut v.start, "start"),
-                        "end" => r.primitive(&mut v.end, "end"),
-                        "_end" => r.primitive_ext(&mut v.end, "end"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2179,6 +2078,27 @@ impl FhirJson for Period {
         w.primitive("start", &self.start);
         w.primitive("end", &self.end);
         w.end_object();
+    }
+}
+impl FhirStruct for Period {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "start" => r.primitive(&mut v.start, "start"),
+                    "_start" => r.primitive_ext(&mut v.start, "start"),
+                    "end" => r.primitive(&mut v.end, "end"),
+                    "_end" => r.primitive_ext(&mut v.end, "end"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A measured or measurable amount
@@ -2209,36 +2129,7 @@ impl FhirJson for Quantity {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "comparator" => r.primitive(&mut v.comparator, "comparator"),
-                        "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
-                        "unit" => r.primitive(&mut v.unit, "unit"),
-                        "_unit" => r.primitive_ext(&mut v.unit, "unit"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2251,6 +2142,33 @@ impl FhirJson for Quantity {
         w.primitive("system", &self.system);
         w.primitive("code", &self.code);
         w.end_object();
+    }
+}
+impl FhirStruct for Quantity {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "comparator" => r.primitive(&mut v.comparator, "comparator"),
+                    "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
+                    "unit" => r.primitive(&mut v.unit, "unit"),
+                    "_unit" => r.primitive_ext(&mut v.unit, "unit"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Set of values bounded by low and high
@@ -2275,28 +2193,7 @@ impl FhirJson for Range {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "low" => r.complex(&mut v.low, "low"),
-                        "high" => r.complex(&mut v.high, "high"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2306,6 +2203,25 @@ impl FhirJson for Range {
         w.complex("low", &self.low);
         w.complex("high", &self.high);
         w.end_object();
+    }
+}
+impl FhirStruct for Range {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "low" => r.complex(&mut v.low, "low"),
+                    "high" => r.complex(&mut v.high, "high"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A ratio of two Quantity values - a numerator and a denominator
@@ -2330,28 +2246,7 @@ impl FhirJson for Ratio {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "numerator" => r.complex(&mut v.numerator, "numerator"),
-                        "denominator" => r.complex(&mut v.denominator, "denominator"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2361,6 +2256,25 @@ impl FhirJson for Ratio {
         w.complex("numerator", &self.numerator);
         w.complex("denominator", &self.denominator);
         w.end_object();
+    }
+}
+impl FhirStruct for Ratio {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "numerator" => r.complex(&mut v.numerator, "numerator"),
+                    "denominator" => r.complex(&mut v.denominator, "denominator"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A reference from one resource to another
@@ -2385,30 +2299,7 @@ impl FhirJson for Reference {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "reference" => r.primitive(&mut v.reference, "reference"),
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
-                        "display" => r.primitive(&mut v.display, "display"),
-                        "_display" => r.primitive_ext(&mut v.display, "display"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2418,6 +2309,27 @@ impl FhirJson for Reference {
         w.primitive("reference", &self.reference);
         w.primitive("display", &self.display);
         w.end_object();
+    }
+}
+impl FhirStruct for Reference {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "reference" => r.primitive(&mut v.reference, "reference"),
+                    "_reference" => r.primitive_ext(&mut v.reference, "reference"),
+                    "display" => r.primitive(&mut v.display, "display"),
+                    "_display" => r.primitive_ext(&mut v.display, "display"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A series of measurements taken by a device
@@ -2460,43 +2372,7 @@ impl FhirJson for SampledData {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "origin" => r.complex(&mut v.origin, "origin"),
-                        "period" => r.primitive(&mut v.period, "period"),
-                        "_period" => r.primitive_ext(&mut v.period, "period"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "lowerLimit" => r.primitive(&mut v.lower_limit, "lowerLimit"),
-                        "_lowerLimit" => {
-                            r.primitive_ext(&mut v.lower_limit, "lowerLimit")
-                        }
-                        "upperLimit" => r.primitive(&mut v.upper_limit, "upperLimit"),
-                        "_upperLimit" => {
-                            r.primitive_ext(&mut v.upper_limit, "upperLimit")
-                        }
-                        "dimensions" => r.primitive(&mut v.dimensions, "dimensions"),
-                        "_dimensions" => r.primitive_ext(&mut v.dimensions, "dimensions"),
-                        "data" => r.primitive(&mut v.data, "data"),
-                        "_data" => r.primitive_ext(&mut v.data, "data"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2511,6 +2387,36 @@ impl FhirJson for SampledData {
         w.primitive("dimensions", &self.dimensions);
         w.primitive("data", &self.data);
         w.end_object();
+    }
+}
+impl FhirStruct for SampledData {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "origin" => r.complex(&mut v.origin, "origin"),
+                    "period" => r.primitive(&mut v.period, "period"),
+                    "_period" => r.primitive_ext(&mut v.period, "period"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "lowerLimit" => r.primitive(&mut v.lower_limit, "lowerLimit"),
+                    "_lowerLimit" => r.primitive_ext(&mut v.lower_limit, "lowerLimit"),
+                    "upperLimit" => r.primitive(&mut v.upper_limit, "upperLimit"),
+                    "_upperLimit" => r.primitive_ext(&mut v.upper_limit, "upperLimit"),
+                    "dimensions" => r.primitive(&mut v.dimensions, "dimensions"),
+                    "_dimensions" => r.primitive_ext(&mut v.dimensions, "dimensions"),
+                    "data" => r.primitive(&mut v.data, "data"),
+                    "_data" => r.primitive_ext(&mut v.data, "data"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A digital Signature - XML DigSig, JWT, Graphical image of signature, etc.
@@ -2551,41 +2457,7 @@ impl FhirJson for Signature {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "when" => r.primitive(&mut v.when, "when"),
-                        "_when" => r.primitive_ext(&mut v.when, "when"),
-                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
-                        "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")
-                        }
-                        "blob" => r.primitive(&mut v.blob, "blob"),
-                        "_blob" => r.primitive_ext(&mut v.blob, "blob"),
-                        k if Reader::is_choice_key(k, "who") => {
-                            r.choice(&mut v.who, "who[x]", &k[3usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_who") => {
-                            r.choice(&mut v.who, "who[x]", &k[4usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2598,6 +2470,36 @@ impl FhirJson for Signature {
         w.primitive("contentType", &self.content_type);
         w.primitive("blob", &self.blob);
         w.end_object();
+    }
+}
+impl FhirStruct for Signature {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "when" => r.primitive(&mut v.when, "when"),
+                    "_when" => r.primitive_ext(&mut v.when, "when"),
+                    "contentType" => r.primitive(&mut v.content_type, "contentType"),
+                    "_contentType" => r.primitive_ext(&mut v.content_type, "contentType"),
+                    "blob" => r.primitive(&mut v.blob, "blob"),
+                    "_blob" => r.primitive_ext(&mut v.blob, "blob"),
+                    k if Reader::is_choice_key(k, "who") => {
+                        r.choice(&mut v.who, "who[x]", &k[3usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_who") => {
+                        r.choice(&mut v.who, "who[x]", &k[4usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Who signed the signature
@@ -2628,30 +2530,7 @@ impl FhirJson for Timing {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "event" => r.primitive_list(&mut v.event, "event"),
-                        "_event" => r.primitive_list_ext(&mut v.event, "event"),
-                        "repeat" => r.complex(&mut v.repeat, "repeat"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2662,6 +2541,27 @@ impl FhirJson for Timing {
         w.complex("repeat", &self.repeat);
         w.complex("code", &self.code);
         w.end_object();
+    }
+}
+impl FhirStruct for Timing {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "event" => r.primitive_list(&mut v.event, "event"),
+                    "_event" => r.primitive_list_ext(&mut v.event, "event"),
+                    "repeat" => r.complex(&mut v.repeat, "repeat"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When the event is to occur
@@ -2704,61 +2604,7 @@ impl FhirJson for TimingRepeat {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "count" => r.primitive(&mut v.count, "count"),
-                        "_count" => r.primitive_ext(&mut v.count, "count"),
-                        "duration" => r.primitive(&mut v.duration, "duration"),
-                        "_duration" => r.primitive_ext(&mut v.duration, "duration"),
-                        "durationMax" => r.primitive(&mut v.duration_max, "durationMax"),
-                        "_durationMax" => {
-                            r.primitive_ext(&mut v.duration_max, "durationMax")
-                        }
-                        "durationUnits" => {
-                            r.primitive(&mut v.duration_units, "durationUnits")
-                        }
-                        "_durationUnits" => {
-                            r.primitive_ext(&mut v.duration_units, "durationUnits")
-                        }
-                        "frequency" => r.primitive(&mut v.frequency, "frequency"),
-                        "_frequency" => r.primitive_ext(&mut v.frequency, "frequency"),
-                        "frequencyMax" => {
-                            r.primitive(&mut v.frequency_max, "frequencyMax")
-                        }
-                        "_frequencyMax" => {
-                            r.primitive_ext(&mut v.frequency_max, "frequencyMax")
-                        }
-                        "period" => r.primitive(&mut v.period, "period"),
-                        "_period" => r.primitive_ext(&mut v.period, "period"),
-                        "periodMax" => r.primitive(&mut v.period_max, "periodMax"),
-                        "_periodMax" => r.primitive_ext(&mut v.period_max, "periodMax"),
-                        "periodUnits" => r.primitive(&mut v.period_units, "periodUnits"),
-                        "_periodUnits" => {
-                            r.primitive_ext(&mut v.period_units, "periodUnits")
-                        }
-                        "when" => r.primitive(&mut v.when, "when"),
-                        "_when" => r.primitive_ext(&mut v.when, "when"),
-                        k if Reader::is_choice_key(k, "bounds") => {
-                            r.choice(&mut v.bounds, "bounds[x]", &k[6usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2777,6 +2623,52 @@ impl FhirJson for TimingRepeat {
         w.primitive("periodUnits", &self.period_units);
         w.primitive("when", &self.when);
         w.end_object();
+    }
+}
+impl FhirStruct for TimingRepeat {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "count" => r.primitive(&mut v.count, "count"),
+                    "_count" => r.primitive_ext(&mut v.count, "count"),
+                    "duration" => r.primitive(&mut v.duration, "duration"),
+                    "_duration" => r.primitive_ext(&mut v.duration, "duration"),
+                    "durationMax" => r.primitive(&mut v.duration_max, "durationMax"),
+                    "_durationMax" => r.primitive_ext(&mut v.duration_max, "durationMax"),
+                    "durationUnits" => {
+                        r.primitive(&mut v.duration_units, "durationUnits")
+                    }
+                    "_durationUnits" => {
+                        r.primitive_ext(&mut v.duration_units, "durationUnits")
+                    }
+                    "frequency" => r.primitive(&mut v.frequency, "frequency"),
+                    "_frequency" => r.primitive_ext(&mut v.frequency, "frequency"),
+                    "frequencyMax" => r.primitive(&mut v.frequency_max, "frequencyMax"),
+                    "_frequencyMax" => {
+                        r.primitive_ext(&mut v.frequency_max, "frequencyMax")
+                    }
+                    "period" => r.primitive(&mut v.period, "period"),
+                    "_period" => r.primitive_ext(&mut v.period, "period"),
+                    "periodMax" => r.primitive(&mut v.period_max, "periodMax"),
+                    "_periodMax" => r.primitive_ext(&mut v.period_max, "periodMax"),
+                    "periodUnits" => r.primitive(&mut v.period_units, "periodUnits"),
+                    "_periodUnits" => r.primitive_ext(&mut v.period_units, "periodUnits"),
+                    "when" => r.primitive(&mut v.when, "when"),
+                    "_when" => r.primitive_ext(&mut v.when, "when"),
+                    k if Reader::is_choice_key(k, "bounds") => {
+                        r.choice(&mut v.bounds, "bounds[x]", &k[6usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Length/Range of lengths, or (Start and/or end) limits

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Clinical issue with action
@@ -56,58 +56,7 @@ impl FhirJson for DetectedIssue {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("DetectedIssue"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "severity" => r.primitive(&mut v.severity, "severity"),
-                        "_severity" => r.primitive_ext(&mut v.severity, "severity"),
-                        "implicated" => r.complex_list(&mut v.implicated, "implicated"),
-                        "detail" => r.primitive(&mut v.detail, "detail"),
-                        "_detail" => r.primitive_ext(&mut v.detail, "detail"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "author" => r.complex(&mut v.author, "author"),
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "reference" => r.primitive(&mut v.reference, "reference"),
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
-                        "mitigation" => r.complex_list(&mut v.mitigation, "mitigation"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -132,6 +81,52 @@ impl FhirJson for DetectedIssue {
         w.primitive("reference", &self.reference);
         w.complex_list("mitigation", &self.mitigation);
         w.end_object();
+    }
+}
+impl FhirStruct for DetectedIssue {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("DetectedIssue"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "severity" => r.primitive(&mut v.severity, "severity"),
+                    "_severity" => r.primitive_ext(&mut v.severity, "severity"),
+                    "implicated" => r.complex_list(&mut v.implicated, "implicated"),
+                    "detail" => r.primitive(&mut v.detail, "detail"),
+                    "_detail" => r.primitive_ext(&mut v.detail, "detail"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "author" => r.complex(&mut v.author, "author"),
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "reference" => r.primitive(&mut v.reference, "reference"),
+                    "_reference" => r.primitive_ext(&mut v.reference, "reference"),
+                    "mitigation" => r.complex_list(&mut v.mitigation, "mitigation"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Step taken to address
@@ -162,36 +157,7 @@ impl FhirJson for DetectedIssueMitigation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "action" => r.complex(&mut v.action, "action"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "author" => r.complex(&mut v.author, "author"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -203,6 +169,30 @@ impl FhirJson for DetectedIssueMitigation {
         w.primitive("date", &self.date);
         w.complex("author", &self.author);
         w.end_object();
+    }
+}
+impl FhirStruct for DetectedIssueMitigation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "action" => r.complex(&mut v.action, "action"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "author" => r.complex(&mut v.author, "author"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<DetectedIssue> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// An instance of a manufactured te that is used in the provision of healthcare
@@ -70,77 +70,7 @@ impl FhirJson for Device {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Device"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "manufacturer" => {
-                            r.primitive(&mut v.manufacturer, "manufacturer")
-                        }
-                        "_manufacturer" => {
-                            r.primitive_ext(&mut v.manufacturer, "manufacturer")
-                        }
-                        "model" => r.primitive(&mut v.model, "model"),
-                        "_model" => r.primitive_ext(&mut v.model, "model"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "manufactureDate" => {
-                            r.primitive(&mut v.manufacture_date, "manufactureDate")
-                        }
-                        "_manufactureDate" => {
-                            r.primitive_ext(&mut v.manufacture_date, "manufactureDate")
-                        }
-                        "expiry" => r.primitive(&mut v.expiry, "expiry"),
-                        "_expiry" => r.primitive_ext(&mut v.expiry, "expiry"),
-                        "udi" => r.primitive(&mut v.udi, "udi"),
-                        "_udi" => r.primitive_ext(&mut v.udi, "udi"),
-                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
-                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
-                        "owner" => r.complex(&mut v.owner, "owner"),
-                        "location" => r.complex(&mut v.location, "location"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -171,6 +101,69 @@ impl FhirJson for Device {
         w.complex_list("contact", &self.contact);
         w.primitive("url", &self.url);
         w.end_object();
+    }
+}
+impl FhirStruct for Device {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Device"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "manufacturer" => r.primitive(&mut v.manufacturer, "manufacturer"),
+                    "_manufacturer" => {
+                        r.primitive_ext(&mut v.manufacturer, "manufacturer")
+                    }
+                    "model" => r.primitive(&mut v.model, "model"),
+                    "_model" => r.primitive_ext(&mut v.model, "model"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "manufactureDate" => {
+                        r.primitive(&mut v.manufacture_date, "manufactureDate")
+                    }
+                    "_manufactureDate" => {
+                        r.primitive_ext(&mut v.manufacture_date, "manufactureDate")
+                    }
+                    "expiry" => r.primitive(&mut v.expiry, "expiry"),
+                    "_expiry" => r.primitive_ext(&mut v.expiry, "expiry"),
+                    "udi" => r.primitive(&mut v.udi, "udi"),
+                    "_udi" => r.primitive_ext(&mut v.udi, "udi"),
+                    "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
+                    "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
+                    "owner" => r.complex(&mut v.owner, "owner"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Device> for Resource {

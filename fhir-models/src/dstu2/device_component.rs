@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// An instance of a medical-related component of a medical device
@@ -62,85 +62,7 @@ impl FhirJson for DeviceComponent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("DeviceComponent"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "lastSystemChange" => {
-                            r.primitive(&mut v.last_system_change, "lastSystemChange")
-                        }
-                        "_lastSystemChange" => {
-                            r.primitive_ext(
-                                &mut v.last_system_change,
-                                "lastSystemChange",
-                            )
-                        }
-                        "source" => r.complex(&mut v.source, "source"),
-                        "parent" => r.complex(&mut v.parent, "parent"),
-                        "operationalStatus" => {
-                            r.complex_list(
-                                &mut v.operational_status,
-                                "operationalStatus",
-                            )
-                        }
-                        "parameterGroup" => {
-                            r.complex(&mut v.parameter_group, "parameterGroup")
-                        }
-                        "measurementPrinciple" => {
-                            r.primitive(
-                                &mut v.measurement_principle,
-                                "measurementPrinciple",
-                            )
-                        }
-                        "_measurementPrinciple" => {
-                            r.primitive_ext(
-                                &mut v.measurement_principle,
-                                "measurementPrinciple",
-                            )
-                        }
-                        "productionSpecification" => {
-                            r.complex_list(
-                                &mut v.production_specification,
-                                "productionSpecification",
-                            )
-                        }
-                        "languageCode" => r.complex(&mut v.language_code, "languageCode"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -165,6 +87,70 @@ impl FhirJson for DeviceComponent {
         w.complex_list("productionSpecification", &self.production_specification);
         w.complex("languageCode", &self.language_code);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceComponent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("DeviceComponent"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "lastSystemChange" => {
+                        r.primitive(&mut v.last_system_change, "lastSystemChange")
+                    }
+                    "_lastSystemChange" => {
+                        r.primitive_ext(&mut v.last_system_change, "lastSystemChange")
+                    }
+                    "source" => r.complex(&mut v.source, "source"),
+                    "parent" => r.complex(&mut v.parent, "parent"),
+                    "operationalStatus" => {
+                        r.complex_list(&mut v.operational_status, "operationalStatus")
+                    }
+                    "parameterGroup" => {
+                        r.complex(&mut v.parameter_group, "parameterGroup")
+                    }
+                    "measurementPrinciple" => {
+                        r.primitive(&mut v.measurement_principle, "measurementPrinciple")
+                    }
+                    "_measurementPrinciple" => {
+                        r.primitive_ext(
+                            &mut v.measurement_principle,
+                            "measurementPrinciple",
+                        )
+                    }
+                    "productionSpecification" => {
+                        r.complex_list(
+                            &mut v.production_specification,
+                            "productionSpecification",
+                        )
+                    }
+                    "languageCode" => r.complex(&mut v.language_code, "languageCode"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Production specification of the component
@@ -193,40 +179,7 @@ impl FhirJson for DeviceComponentProductionSpecification {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "specType" => r.complex(&mut v.spec_type, "specType"),
-                        "componentId" => r.complex(&mut v.component_id, "componentId"),
-                        "productionSpec" => {
-                            r.primitive(&mut v.production_spec, "productionSpec")
-                        }
-                        "_productionSpec" => {
-                            r.primitive_ext(&mut v.production_spec, "productionSpec")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -238,6 +191,34 @@ impl FhirJson for DeviceComponentProductionSpecification {
         w.complex("componentId", &self.component_id);
         w.primitive("productionSpec", &self.production_spec);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceComponentProductionSpecification {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "specType" => r.complex(&mut v.spec_type, "specType"),
+                    "componentId" => r.complex(&mut v.component_id, "componentId"),
+                    "productionSpec" => {
+                        r.primitive(&mut v.production_spec, "productionSpec")
+                    }
+                    "_productionSpec" => {
+                        r.primitive_ext(&mut v.production_spec, "productionSpec")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<DeviceComponent> for Resource {

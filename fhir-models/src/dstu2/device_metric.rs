@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Measurement, calculation or setting capability of a medical device
@@ -62,68 +62,7 @@ impl FhirJson for DeviceMetric {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("DeviceMetric"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "unit" => r.complex(&mut v.unit, "unit"),
-                        "source" => r.complex(&mut v.source, "source"),
-                        "parent" => r.complex(&mut v.parent, "parent"),
-                        "operationalStatus" => {
-                            r.primitive(&mut v.operational_status, "operationalStatus")
-                        }
-                        "_operationalStatus" => {
-                            r.primitive_ext(
-                                &mut v.operational_status,
-                                "operationalStatus",
-                            )
-                        }
-                        "color" => r.primitive(&mut v.color, "color"),
-                        "_color" => r.primitive_ext(&mut v.color, "color"),
-                        "category" => r.primitive(&mut v.category, "category"),
-                        "_category" => r.primitive_ext(&mut v.category, "category"),
-                        "measurementPeriod" => {
-                            r.complex(&mut v.measurement_period, "measurementPeriod")
-                        }
-                        "calibration" => {
-                            r.complex_list(&mut v.calibration, "calibration")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -148,6 +87,57 @@ impl FhirJson for DeviceMetric {
         w.complex("measurementPeriod", &self.measurement_period);
         w.complex_list("calibration", &self.calibration);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceMetric {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("DeviceMetric"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "unit" => r.complex(&mut v.unit, "unit"),
+                    "source" => r.complex(&mut v.source, "source"),
+                    "parent" => r.complex(&mut v.parent, "parent"),
+                    "operationalStatus" => {
+                        r.primitive(&mut v.operational_status, "operationalStatus")
+                    }
+                    "_operationalStatus" => {
+                        r.primitive_ext(&mut v.operational_status, "operationalStatus")
+                    }
+                    "color" => r.primitive(&mut v.color, "color"),
+                    "_color" => r.primitive_ext(&mut v.color, "color"),
+                    "category" => r.primitive(&mut v.category, "category"),
+                    "_category" => r.primitive_ext(&mut v.category, "category"),
+                    "measurementPeriod" => {
+                        r.complex(&mut v.measurement_period, "measurementPeriod")
+                    }
+                    "calibration" => r.complex_list(&mut v.calibration, "calibration"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Describes the calibrations that have been performed or that are required to be performed
@@ -176,38 +166,7 @@ impl FhirJson for DeviceMetricCalibration {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "state" => r.primitive(&mut v.state, "state"),
-                        "_state" => r.primitive_ext(&mut v.state, "state"),
-                        "time" => r.primitive(&mut v.time, "time"),
-                        "_time" => r.primitive_ext(&mut v.time, "time"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -219,6 +178,32 @@ impl FhirJson for DeviceMetricCalibration {
         w.primitive("state", &self.state);
         w.primitive("time", &self.time);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceMetricCalibration {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "state" => r.primitive(&mut v.state, "state"),
+                    "_state" => r.primitive_ext(&mut v.state, "state"),
+                    "time" => r.primitive(&mut v.time, "time"),
+                    "_time" => r.primitive_ext(&mut v.time, "time"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<DeviceMetric> for Resource {

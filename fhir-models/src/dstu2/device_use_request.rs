@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A request for a patient to use or be given a medical device
@@ -66,76 +66,7 @@ impl FhirJson for DeviceUseRequest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("DeviceUseRequest"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "device" => r.complex(&mut v.device, "device"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "indication" => r.complex_list(&mut v.indication, "indication"),
-                        "notes" => r.primitive_list(&mut v.notes, "notes"),
-                        "_notes" => r.primitive_list_ext(&mut v.notes, "notes"),
-                        "prnReason" => r.complex_list(&mut v.prn_reason, "prnReason"),
-                        "orderedOn" => r.primitive(&mut v.ordered_on, "orderedOn"),
-                        "_orderedOn" => r.primitive_ext(&mut v.ordered_on, "orderedOn"),
-                        "recordedOn" => r.primitive(&mut v.recorded_on, "recordedOn"),
-                        "_recordedOn" => {
-                            r.primitive_ext(&mut v.recorded_on, "recordedOn")
-                        }
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "priority" => r.primitive(&mut v.priority, "priority"),
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
-                        k if Reader::is_choice_key(k, "bodySite") => {
-                            r.choice(
-                                &mut v.body_site,
-                                "bodySite[x]",
-                                &k[8usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -163,6 +94,63 @@ impl FhirJson for DeviceUseRequest {
         w.choice("timing", &self.timing);
         w.primitive("priority", &self.priority);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceUseRequest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("DeviceUseRequest"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "device" => r.complex(&mut v.device, "device"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "indication" => r.complex_list(&mut v.indication, "indication"),
+                    "notes" => r.primitive_list(&mut v.notes, "notes"),
+                    "_notes" => r.primitive_list_ext(&mut v.notes, "notes"),
+                    "prnReason" => r.complex_list(&mut v.prn_reason, "prnReason"),
+                    "orderedOn" => r.primitive(&mut v.ordered_on, "orderedOn"),
+                    "_orderedOn" => r.primitive_ext(&mut v.ordered_on, "orderedOn"),
+                    "recordedOn" => r.primitive(&mut v.recorded_on, "recordedOn"),
+                    "_recordedOn" => r.primitive_ext(&mut v.recorded_on, "recordedOn"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "priority" => r.primitive(&mut v.priority, "priority"),
+                    "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                    k if Reader::is_choice_key(k, "bodySite") => {
+                        r.choice(&mut v.body_site, "bodySite[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Target body site

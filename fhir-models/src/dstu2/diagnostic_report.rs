@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A Diagnostic report - a combination of request information, atomic results, images, interpretation, as well as formatted reports
@@ -82,85 +82,7 @@ impl FhirJson for DiagnosticReport {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("DiagnosticReport"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "issued" => r.primitive(&mut v.issued, "issued"),
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
-                        "performer" => r.complex(&mut v.performer, "performer"),
-                        "request" => r.complex_list(&mut v.request, "request"),
-                        "specimen" => r.complex_list(&mut v.specimen, "specimen"),
-                        "result" => r.complex_list(&mut v.result, "result"),
-                        "imagingStudy" => {
-                            r.complex_list(&mut v.imaging_study, "imagingStudy")
-                        }
-                        "image" => r.complex_list(&mut v.image, "image"),
-                        "conclusion" => r.primitive(&mut v.conclusion, "conclusion"),
-                        "_conclusion" => r.primitive_ext(&mut v.conclusion, "conclusion"),
-                        "codedDiagnosis" => {
-                            r.complex_list(&mut v.coded_diagnosis, "codedDiagnosis")
-                        }
-                        "presentedForm" => {
-                            r.complex_list(&mut v.presented_form, "presentedForm")
-                        }
-                        k if Reader::is_choice_key(k, "effective") => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_effective") => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -194,6 +116,69 @@ impl FhirJson for DiagnosticReport {
         w.end_object();
     }
 }
+impl FhirStruct for DiagnosticReport {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("DiagnosticReport"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "issued" => r.primitive(&mut v.issued, "issued"),
+                    "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                    "performer" => r.complex(&mut v.performer, "performer"),
+                    "request" => r.complex_list(&mut v.request, "request"),
+                    "specimen" => r.complex_list(&mut v.specimen, "specimen"),
+                    "result" => r.complex_list(&mut v.result, "result"),
+                    "imagingStudy" => {
+                        r.complex_list(&mut v.imaging_study, "imagingStudy")
+                    }
+                    "image" => r.complex_list(&mut v.image, "image"),
+                    "conclusion" => r.primitive(&mut v.conclusion, "conclusion"),
+                    "_conclusion" => r.primitive_ext(&mut v.conclusion, "conclusion"),
+                    "codedDiagnosis" => {
+                        r.complex_list(&mut v.coded_diagnosis, "codedDiagnosis")
+                    }
+                    "presentedForm" => {
+                        r.complex_list(&mut v.presented_form, "presentedForm")
+                    }
+                    k if Reader::is_choice_key(k, "effective") => {
+                        r.choice(&mut v.effective, "effective[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_effective") => {
+                        r.choice(&mut v.effective, "effective[x]", &k[10usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Key images associated with this report
 ///
 /// FHIR `DiagnosticReport.image`.
@@ -220,35 +205,7 @@ impl FhirJson for DiagnosticReportImage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        "link" => r.complex(&mut v.link, "link"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -259,6 +216,29 @@ impl FhirJson for DiagnosticReportImage {
         w.primitive("comment", &self.comment);
         w.complex("link", &self.link);
         w.end_object();
+    }
+}
+impl FhirStruct for DiagnosticReportImage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    "link" => r.complex(&mut v.link, "link"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Clinically Relevant time/time-period for report

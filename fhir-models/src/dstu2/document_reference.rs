@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A reference to a document
@@ -78,73 +78,7 @@ impl FhirJson for DocumentReference {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("DocumentReference"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "masterIdentifier" => {
-                            r.complex(&mut v.master_identifier, "masterIdentifier")
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "class" => r.complex(&mut v.class, "class"),
-                        "author" => r.complex_list(&mut v.author, "author"),
-                        "custodian" => r.complex(&mut v.custodian, "custodian"),
-                        "authenticator" => {
-                            r.complex(&mut v.authenticator, "authenticator")
-                        }
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "indexed" => r.primitive(&mut v.indexed, "indexed"),
-                        "_indexed" => r.primitive_ext(&mut v.indexed, "indexed"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "docStatus" => r.complex(&mut v.doc_status, "docStatus"),
-                        "relatesTo" => r.complex_list(&mut v.relates_to, "relatesTo"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "securityLabel" => {
-                            r.complex_list(&mut v.security_label, "securityLabel")
-                        }
-                        "content" => r.complex_list(&mut v.content, "content"),
-                        "context" => r.complex(&mut v.context, "context"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -178,6 +112,63 @@ impl FhirJson for DocumentReference {
         w.end_object();
     }
 }
+impl FhirStruct for DocumentReference {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("DocumentReference"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "masterIdentifier" => {
+                        r.complex(&mut v.master_identifier, "masterIdentifier")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "class" => r.complex(&mut v.class, "class"),
+                    "author" => r.complex_list(&mut v.author, "author"),
+                    "custodian" => r.complex(&mut v.custodian, "custodian"),
+                    "authenticator" => r.complex(&mut v.authenticator, "authenticator"),
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "indexed" => r.primitive(&mut v.indexed, "indexed"),
+                    "_indexed" => r.primitive_ext(&mut v.indexed, "indexed"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "docStatus" => r.complex(&mut v.doc_status, "docStatus"),
+                    "relatesTo" => r.complex_list(&mut v.relates_to, "relatesTo"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "securityLabel" => {
+                        r.complex_list(&mut v.security_label, "securityLabel")
+                    }
+                    "content" => r.complex_list(&mut v.content, "content"),
+                    "context" => r.complex(&mut v.context, "context"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Relationships to other documents
 ///
 /// FHIR `DocumentReference.relatesTo`.
@@ -206,35 +197,7 @@ impl FhirJson for DocumentReferenceRelatesTo {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "target" => r.complex(&mut v.target, "target"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -245,6 +208,29 @@ impl FhirJson for DocumentReferenceRelatesTo {
         w.primitive("code", &self.code);
         w.complex("target", &self.target);
         w.end_object();
+    }
+}
+impl FhirStruct for DocumentReferenceRelatesTo {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "target" => r.complex(&mut v.target, "target"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Document referenced
@@ -273,34 +259,7 @@ impl FhirJson for DocumentReferenceContent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "attachment" => r.complex(&mut v.attachment, "attachment"),
-                        "format" => r.complex_list(&mut v.format, "format"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -311,6 +270,28 @@ impl FhirJson for DocumentReferenceContent {
         w.complex("attachment", &self.attachment);
         w.complex_list("format", &self.format);
         w.end_object();
+    }
+}
+impl FhirStruct for DocumentReferenceContent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "attachment" => r.complex(&mut v.attachment, "attachment"),
+                    "format" => r.complex_list(&mut v.format, "format"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Clinical context of document
@@ -347,43 +328,7 @@ impl FhirJson for DocumentReferenceContext {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "event" => r.complex_list(&mut v.event, "event"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "facilityType" => r.complex(&mut v.facility_type, "facilityType"),
-                        "practiceSetting" => {
-                            r.complex(&mut v.practice_setting, "practiceSetting")
-                        }
-                        "sourcePatientInfo" => {
-                            r.complex(&mut v.source_patient_info, "sourcePatientInfo")
-                        }
-                        "related" => r.complex_list(&mut v.related, "related"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -399,6 +344,37 @@ impl FhirJson for DocumentReferenceContext {
         w.complex("sourcePatientInfo", &self.source_patient_info);
         w.complex_list("related", &self.related);
         w.end_object();
+    }
+}
+impl FhirStruct for DocumentReferenceContext {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "event" => r.complex_list(&mut v.event, "event"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "facilityType" => r.complex(&mut v.facility_type, "facilityType"),
+                    "practiceSetting" => {
+                        r.complex(&mut v.practice_setting, "practiceSetting")
+                    }
+                    "sourcePatientInfo" => {
+                        r.complex(&mut v.source_patient_info, "sourcePatientInfo")
+                    }
+                    "related" => r.complex_list(&mut v.related, "related"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Related identifiers or resources
@@ -425,34 +401,7 @@ impl FhirJson for DocumentReferenceContextRelated {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "ref" => r.complex(&mut v.r#ref, "ref"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -463,6 +412,28 @@ impl FhirJson for DocumentReferenceContextRelated {
         w.complex("identifier", &self.identifier);
         w.complex("ref", &self.r#ref);
         w.end_object();
+    }
+}
+impl FhirStruct for DocumentReferenceContextRelated {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "ref" => r.complex(&mut v.r#ref, "ref"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<DocumentReference> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// An interaction during which services are provided to the patient
@@ -76,77 +76,7 @@ impl FhirJson for Encounter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Encounter"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusHistory" => {
-                            r.complex_list(&mut v.status_history, "statusHistory")
-                        }
-                        "class" => r.primitive(&mut v.class, "class"),
-                        "_class" => r.primitive_ext(&mut v.class, "class"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "priority" => r.complex(&mut v.priority, "priority"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "episodeOfCare" => {
-                            r.complex_list(&mut v.episode_of_care, "episodeOfCare")
-                        }
-                        "incomingReferral" => {
-                            r.complex_list(&mut v.incoming_referral, "incomingReferral")
-                        }
-                        "participant" => {
-                            r.complex_list(&mut v.participant, "participant")
-                        }
-                        "appointment" => r.complex(&mut v.appointment, "appointment"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "length" => r.complex(&mut v.length, "length"),
-                        "reason" => r.complex_list(&mut v.reason, "reason"),
-                        "indication" => r.complex_list(&mut v.indication, "indication"),
-                        "hospitalization" => {
-                            r.complex(&mut v.hospitalization, "hospitalization")
-                        }
-                        "location" => r.complex_list(&mut v.location, "location"),
-                        "serviceProvider" => {
-                            r.complex(&mut v.service_provider, "serviceProvider")
-                        }
-                        "partOf" => r.complex(&mut v.part_of, "partOf"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -182,6 +112,69 @@ impl FhirJson for Encounter {
         w.end_object();
     }
 }
+impl FhirStruct for Encounter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Encounter"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusHistory" => {
+                        r.complex_list(&mut v.status_history, "statusHistory")
+                    }
+                    "class" => r.primitive(&mut v.class, "class"),
+                    "_class" => r.primitive_ext(&mut v.class, "class"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "priority" => r.complex(&mut v.priority, "priority"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "episodeOfCare" => {
+                        r.complex_list(&mut v.episode_of_care, "episodeOfCare")
+                    }
+                    "incomingReferral" => {
+                        r.complex_list(&mut v.incoming_referral, "incomingReferral")
+                    }
+                    "participant" => r.complex_list(&mut v.participant, "participant"),
+                    "appointment" => r.complex(&mut v.appointment, "appointment"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "length" => r.complex(&mut v.length, "length"),
+                    "reason" => r.complex_list(&mut v.reason, "reason"),
+                    "indication" => r.complex_list(&mut v.indication, "indication"),
+                    "hospitalization" => {
+                        r.complex(&mut v.hospitalization, "hospitalization")
+                    }
+                    "location" => r.complex_list(&mut v.location, "location"),
+                    "serviceProvider" => {
+                        r.complex(&mut v.service_provider, "serviceProvider")
+                    }
+                    "partOf" => r.complex(&mut v.part_of, "partOf"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// List of past encounter statuses
 ///
 /// FHIR `Encounter.statusHistory`.
@@ -210,35 +203,7 @@ impl FhirJson for EncounterStatusHistory {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -249,6 +214,29 @@ impl FhirJson for EncounterStatusHistory {
         w.primitive("status", &self.status);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for EncounterStatusHistory {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// List of participants involved in the encounter
@@ -277,35 +265,7 @@ impl FhirJson for EncounterParticipant {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "individual" => r.complex(&mut v.individual, "individual"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -317,6 +277,29 @@ impl FhirJson for EncounterParticipant {
         w.complex("period", &self.period);
         w.complex("individual", &self.individual);
         w.end_object();
+    }
+}
+impl FhirStruct for EncounterParticipant {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "individual" => r.complex(&mut v.individual, "individual"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details about the admission to a healthcare service
@@ -361,72 +344,7 @@ impl FhirJson for EncounterHospitalization {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "preAdmissionIdentifier" => {
-                            r.complex(
-                                &mut v.pre_admission_identifier,
-                                "preAdmissionIdentifier",
-                            )
-                        }
-                        "origin" => r.complex(&mut v.origin, "origin"),
-                        "admitSource" => r.complex(&mut v.admit_source, "admitSource"),
-                        "admittingDiagnosis" => {
-                            r.complex_list(
-                                &mut v.admitting_diagnosis,
-                                "admittingDiagnosis",
-                            )
-                        }
-                        "reAdmission" => r.complex(&mut v.re_admission, "reAdmission"),
-                        "dietPreference" => {
-                            r.complex_list(&mut v.diet_preference, "dietPreference")
-                        }
-                        "specialCourtesy" => {
-                            r.complex_list(&mut v.special_courtesy, "specialCourtesy")
-                        }
-                        "specialArrangement" => {
-                            r.complex_list(
-                                &mut v.special_arrangement,
-                                "specialArrangement",
-                            )
-                        }
-                        "destination" => r.complex(&mut v.destination, "destination"),
-                        "dischargeDisposition" => {
-                            r.complex(
-                                &mut v.discharge_disposition,
-                                "dischargeDisposition",
-                            )
-                        }
-                        "dischargeDiagnosis" => {
-                            r.complex_list(
-                                &mut v.discharge_diagnosis,
-                                "dischargeDiagnosis",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -446,6 +364,54 @@ impl FhirJson for EncounterHospitalization {
         w.complex("dischargeDisposition", &self.discharge_disposition);
         w.complex_list("dischargeDiagnosis", &self.discharge_diagnosis);
         w.end_object();
+    }
+}
+impl FhirStruct for EncounterHospitalization {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "preAdmissionIdentifier" => {
+                        r.complex(
+                            &mut v.pre_admission_identifier,
+                            "preAdmissionIdentifier",
+                        )
+                    }
+                    "origin" => r.complex(&mut v.origin, "origin"),
+                    "admitSource" => r.complex(&mut v.admit_source, "admitSource"),
+                    "admittingDiagnosis" => {
+                        r.complex_list(&mut v.admitting_diagnosis, "admittingDiagnosis")
+                    }
+                    "reAdmission" => r.complex(&mut v.re_admission, "reAdmission"),
+                    "dietPreference" => {
+                        r.complex_list(&mut v.diet_preference, "dietPreference")
+                    }
+                    "specialCourtesy" => {
+                        r.complex_list(&mut v.special_courtesy, "specialCourtesy")
+                    }
+                    "specialArrangement" => {
+                        r.complex_list(&mut v.special_arrangement, "specialArrangement")
+                    }
+                    "destination" => r.complex(&mut v.destination, "destination"),
+                    "dischargeDisposition" => {
+                        r.complex(&mut v.discharge_disposition, "dischargeDisposition")
+                    }
+                    "dischargeDiagnosis" => {
+                        r.complex_list(&mut v.discharge_diagnosis, "dischargeDiagnosis")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// List of locations where the patient has been
@@ -476,36 +442,7 @@ impl FhirJson for EncounterLocation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "location" => r.complex(&mut v.location, "location"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -517,6 +454,30 @@ impl FhirJson for EncounterLocation {
         w.primitive("status", &self.status);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for EncounterLocation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "location" => r.complex(&mut v.location, "location"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Encounter> for Resource {

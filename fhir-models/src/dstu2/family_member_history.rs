@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Information about patient's relatives, relevant for patient
@@ -66,75 +66,7 @@ impl FhirJson for FamilyMemberHistory {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("FamilyMemberHistory"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "relationship" => r.complex(&mut v.relationship, "relationship"),
-                        "gender" => r.primitive(&mut v.gender, "gender"),
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
-                        "note" => r.complex(&mut v.note, "note"),
-                        "condition" => r.complex_list(&mut v.condition, "condition"),
-                        k if Reader::is_choice_key(k, "born") => {
-                            r.choice(&mut v.born, "born[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_born") => {
-                            r.choice(&mut v.born, "born[x]", &k[5usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "age") => {
-                            r.choice(&mut v.age, "age[x]", &k[3usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_age") => {
-                            r.choice(&mut v.age, "age[x]", &k[4usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "deceased") => {
-                            r.choice(&mut v.deceased, "deceased[x]", &k[8usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_deceased") => {
-                            r.choice(&mut v.deceased, "deceased[x]", &k[9usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -161,6 +93,69 @@ impl FhirJson for FamilyMemberHistory {
         w.complex("note", &self.note);
         w.complex_list("condition", &self.condition);
         w.end_object();
+    }
+}
+impl FhirStruct for FamilyMemberHistory {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("FamilyMemberHistory"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "relationship" => r.complex(&mut v.relationship, "relationship"),
+                    "gender" => r.primitive(&mut v.gender, "gender"),
+                    "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                    "note" => r.complex(&mut v.note, "note"),
+                    "condition" => r.complex_list(&mut v.condition, "condition"),
+                    k if Reader::is_choice_key(k, "born") => {
+                        r.choice(&mut v.born, "born[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_born") => {
+                        r.choice(&mut v.born, "born[x]", &k[5usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "age") => {
+                        r.choice(&mut v.age, "age[x]", &k[3usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_age") => {
+                        r.choice(&mut v.age, "age[x]", &k[4usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "deceased") => {
+                        r.choice(&mut v.deceased, "deceased[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_deceased") => {
+                        r.choice(&mut v.deceased, "deceased[x]", &k[9usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Condition that the related person had
@@ -193,41 +188,7 @@ impl FhirJson for FamilyMemberHistoryCondition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "outcome" => r.complex(&mut v.outcome, "outcome"),
-                        "note" => r.complex(&mut v.note, "note"),
-                        k if Reader::is_choice_key(k, "onset") => {
-                            r.choice(&mut v.onset, "onset[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_onset") => {
-                            r.choice(&mut v.onset, "onset[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -240,6 +201,35 @@ impl FhirJson for FamilyMemberHistoryCondition {
         w.choice("onset", &self.onset);
         w.complex("note", &self.note);
         w.end_object();
+    }
+}
+impl FhirStruct for FamilyMemberHistoryCondition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "outcome" => r.complex(&mut v.outcome, "outcome"),
+                    "note" => r.complex(&mut v.note, "note"),
+                    k if Reader::is_choice_key(k, "onset") => {
+                        r.choice(&mut v.onset, "onset[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_onset") => {
+                        r.choice(&mut v.onset, "onset[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// (approximate) date of birth

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Describes the intended objective(s) for a patient, group or organization
@@ -68,75 +68,7 @@ impl FhirJson for Goal {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Goal"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
-                        "_statusDate" => {
-                            r.primitive_ext(&mut v.status_date, "statusDate")
-                        }
-                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
-                        "author" => r.complex(&mut v.author, "author"),
-                        "priority" => r.complex(&mut v.priority, "priority"),
-                        "addresses" => r.complex_list(&mut v.addresses, "addresses"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "outcome" => r.complex_list(&mut v.outcome, "outcome"),
-                        k if Reader::is_choice_key(k, "start") => {
-                            r.choice(&mut v.start, "start[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_start") => {
-                            r.choice(&mut v.start, "start[x]", &k[6usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "target") => {
-                            r.choice(&mut v.target, "target[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_target") => {
-                            r.choice(&mut v.target, "target[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -167,6 +99,65 @@ impl FhirJson for Goal {
         w.end_object();
     }
 }
+impl FhirStruct for Goal {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Goal"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
+                    "_statusDate" => r.primitive_ext(&mut v.status_date, "statusDate"),
+                    "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                    "author" => r.complex(&mut v.author, "author"),
+                    "priority" => r.complex(&mut v.priority, "priority"),
+                    "addresses" => r.complex_list(&mut v.addresses, "addresses"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "outcome" => r.complex_list(&mut v.outcome, "outcome"),
+                    k if Reader::is_choice_key(k, "start") => {
+                        r.choice(&mut v.start, "start[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_start") => {
+                        r.choice(&mut v.start, "start[x]", &k[6usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "target") => {
+                        r.choice(&mut v.target, "target[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_target") => {
+                        r.choice(&mut v.target, "target[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// What was end result of goal?
 ///
 /// FHIR `Goal.outcome`.
@@ -189,35 +180,7 @@ impl FhirJson for GoalOutcome {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "result") => {
-                            r.choice(&mut v.result, "result[x]", &k[6usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -227,6 +190,29 @@ impl FhirJson for GoalOutcome {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("result", &self.result);
         w.end_object();
+    }
+}
+impl FhirStruct for GoalOutcome {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "result") => {
+                        r.choice(&mut v.result, "result[x]", &k[6usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When goal pursuit begins

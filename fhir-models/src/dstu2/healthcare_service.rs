@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// The details of a healthcare service available at a location
@@ -82,127 +82,7 @@ impl FhirJson for HealthcareService {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("HealthcareService"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "providedBy" => r.complex(&mut v.provided_by, "providedBy"),
-                        "serviceCategory" => {
-                            r.complex(&mut v.service_category, "serviceCategory")
-                        }
-                        "serviceType" => {
-                            r.complex_list(&mut v.service_type, "serviceType")
-                        }
-                        "location" => r.complex(&mut v.location, "location"),
-                        "serviceName" => r.primitive(&mut v.service_name, "serviceName"),
-                        "_serviceName" => {
-                            r.primitive_ext(&mut v.service_name, "serviceName")
-                        }
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        "extraDetails" => {
-                            r.primitive(&mut v.extra_details, "extraDetails")
-                        }
-                        "_extraDetails" => {
-                            r.primitive_ext(&mut v.extra_details, "extraDetails")
-                        }
-                        "photo" => r.complex(&mut v.photo, "photo"),
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        "coverageArea" => {
-                            r.complex_list(&mut v.coverage_area, "coverageArea")
-                        }
-                        "serviceProvisionCode" => {
-                            r.complex_list(
-                                &mut v.service_provision_code,
-                                "serviceProvisionCode",
-                            )
-                        }
-                        "eligibility" => r.complex(&mut v.eligibility, "eligibility"),
-                        "eligibilityNote" => {
-                            r.primitive(&mut v.eligibility_note, "eligibilityNote")
-                        }
-                        "_eligibilityNote" => {
-                            r.primitive_ext(&mut v.eligibility_note, "eligibilityNote")
-                        }
-                        "programName" => {
-                            r.primitive_list(&mut v.program_name, "programName")
-                        }
-                        "_programName" => {
-                            r.primitive_list_ext(&mut v.program_name, "programName")
-                        }
-                        "characteristic" => {
-                            r.complex_list(&mut v.characteristic, "characteristic")
-                        }
-                        "referralMethod" => {
-                            r.complex_list(&mut v.referral_method, "referralMethod")
-                        }
-                        "publicKey" => r.primitive(&mut v.public_key, "publicKey"),
-                        "_publicKey" => r.primitive_ext(&mut v.public_key, "publicKey"),
-                        "appointmentRequired" => {
-                            r.primitive(
-                                &mut v.appointment_required,
-                                "appointmentRequired",
-                            )
-                        }
-                        "_appointmentRequired" => {
-                            r.primitive_ext(
-                                &mut v.appointment_required,
-                                "appointmentRequired",
-                            )
-                        }
-                        "availableTime" => {
-                            r.complex_list(&mut v.available_time, "availableTime")
-                        }
-                        "notAvailable" => {
-                            r.complex_list(&mut v.not_available, "notAvailable")
-                        }
-                        "availabilityExceptions" => {
-                            r.primitive(
-                                &mut v.availability_exceptions,
-                                "availabilityExceptions",
-                            )
-                        }
-                        "_availabilityExceptions" => {
-                            r.primitive_ext(
-                                &mut v.availability_exceptions,
-                                "availabilityExceptions",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -241,6 +121,110 @@ impl FhirJson for HealthcareService {
         w.end_object();
     }
 }
+impl FhirStruct for HealthcareService {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("HealthcareService"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "providedBy" => r.complex(&mut v.provided_by, "providedBy"),
+                    "serviceCategory" => {
+                        r.complex(&mut v.service_category, "serviceCategory")
+                    }
+                    "serviceType" => r.complex_list(&mut v.service_type, "serviceType"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "serviceName" => r.primitive(&mut v.service_name, "serviceName"),
+                    "_serviceName" => r.primitive_ext(&mut v.service_name, "serviceName"),
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    "extraDetails" => r.primitive(&mut v.extra_details, "extraDetails"),
+                    "_extraDetails" => {
+                        r.primitive_ext(&mut v.extra_details, "extraDetails")
+                    }
+                    "photo" => r.complex(&mut v.photo, "photo"),
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    "coverageArea" => {
+                        r.complex_list(&mut v.coverage_area, "coverageArea")
+                    }
+                    "serviceProvisionCode" => {
+                        r.complex_list(
+                            &mut v.service_provision_code,
+                            "serviceProvisionCode",
+                        )
+                    }
+                    "eligibility" => r.complex(&mut v.eligibility, "eligibility"),
+                    "eligibilityNote" => {
+                        r.primitive(&mut v.eligibility_note, "eligibilityNote")
+                    }
+                    "_eligibilityNote" => {
+                        r.primitive_ext(&mut v.eligibility_note, "eligibilityNote")
+                    }
+                    "programName" => r.primitive_list(&mut v.program_name, "programName"),
+                    "_programName" => {
+                        r.primitive_list_ext(&mut v.program_name, "programName")
+                    }
+                    "characteristic" => {
+                        r.complex_list(&mut v.characteristic, "characteristic")
+                    }
+                    "referralMethod" => {
+                        r.complex_list(&mut v.referral_method, "referralMethod")
+                    }
+                    "publicKey" => r.primitive(&mut v.public_key, "publicKey"),
+                    "_publicKey" => r.primitive_ext(&mut v.public_key, "publicKey"),
+                    "appointmentRequired" => {
+                        r.primitive(&mut v.appointment_required, "appointmentRequired")
+                    }
+                    "_appointmentRequired" => {
+                        r.primitive_ext(
+                            &mut v.appointment_required,
+                            "appointmentRequired",
+                        )
+                    }
+                    "availableTime" => {
+                        r.complex_list(&mut v.available_time, "availableTime")
+                    }
+                    "notAvailable" => {
+                        r.complex_list(&mut v.not_available, "notAvailable")
+                    }
+                    "availabilityExceptions" => {
+                        r.primitive(
+                            &mut v.availability_exceptions,
+                            "availabilityExceptions",
+                        )
+                    }
+                    "_availabilityExceptions" => {
+                        r.primitive_ext(
+                            &mut v.availability_exceptions,
+                            "availabilityExceptions",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Specific service delivered or performed
 ///
 /// FHIR `HealthcareService.serviceType`.
@@ -267,34 +251,7 @@ impl FhirJson for HealthcareServiceServiceType {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "specialty" => r.complex_list(&mut v.specialty, "specialty"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -305,6 +262,28 @@ impl FhirJson for HealthcareServiceServiceType {
         w.complex("type", &self.r#type);
         w.complex_list("specialty", &self.specialty);
         w.end_object();
+    }
+}
+impl FhirStruct for HealthcareServiceServiceType {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "specialty" => r.complex_list(&mut v.specialty, "specialty"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Times the Service Site is available
@@ -335,61 +314,7 @@ impl FhirJson for HealthcareServiceAvailableTime {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "daysOfWeek" => {
-                            r.primitive_list(&mut v.days_of_week, "daysOfWeek")
-                        }
-                        "_daysOfWeek" => {
-                            r.primitive_list_ext(&mut v.days_of_week, "daysOfWeek")
-                        }
-                        "allDay" => r.primitive(&mut v.all_day, "allDay"),
-                        "_allDay" => r.primitive_ext(&mut v.all_day, "allDay"),
-                        "availableStartTime" => {
-                            r.primitive(
-                                &mut v.available_start_time,
-                                "availableStartTime",
-                            )
-                        }
-                        "_availableStartTime" => {
-                            r.primitive_ext(
-                                &mut v.available_start_time,
-                                "availableStartTime",
-                            )
-                        }
-                        "availableEndTime" => {
-                            r.primitive(&mut v.available_end_time, "availableEndTime")
-                        }
-                        "_availableEndTime" => {
-                            r.primitive_ext(
-                                &mut v.available_end_time,
-                                "availableEndTime",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -402,6 +327,47 @@ impl FhirJson for HealthcareServiceAvailableTime {
         w.primitive("availableStartTime", &self.available_start_time);
         w.primitive("availableEndTime", &self.available_end_time);
         w.end_object();
+    }
+}
+impl FhirStruct for HealthcareServiceAvailableTime {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "daysOfWeek" => r.primitive_list(&mut v.days_of_week, "daysOfWeek"),
+                    "_daysOfWeek" => {
+                        r.primitive_list_ext(&mut v.days_of_week, "daysOfWeek")
+                    }
+                    "allDay" => r.primitive(&mut v.all_day, "allDay"),
+                    "_allDay" => r.primitive_ext(&mut v.all_day, "allDay"),
+                    "availableStartTime" => {
+                        r.primitive(&mut v.available_start_time, "availableStartTime")
+                    }
+                    "_availableStartTime" => {
+                        r.primitive_ext(
+                            &mut v.available_start_time,
+                            "availableStartTime",
+                        )
+                    }
+                    "availableEndTime" => {
+                        r.primitive(&mut v.available_end_time, "availableEndTime")
+                    }
+                    "_availableEndTime" => {
+                        r.primitive_ext(&mut v.available_end_time, "availableEndTime")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Not available during this time due to provided reason
@@ -430,37 +396,7 @@ impl FhirJson for HealthcareServiceNotAvailable {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "during" => r.complex(&mut v.during, "during"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -471,6 +407,29 @@ impl FhirJson for HealthcareServiceNotAvailable {
         w.primitive("description", &self.description);
         w.complex("during", &self.during);
         w.end_object();
+    }
+}
+impl FhirStruct for HealthcareServiceNotAvailable {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "during" => r.complex(&mut v.during, "during"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<HealthcareService> for Resource {

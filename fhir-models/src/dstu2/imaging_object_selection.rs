@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Key Object Selection
@@ -58,60 +58,7 @@ impl FhirJson for ImagingObjectSelection {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ImagingObjectSelection"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "uid" => r.primitive(&mut v.uid, "uid"),
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "title" => r.complex(&mut v.title, "title"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "author" => r.complex(&mut v.author, "author"),
-                        "authoringTime" => {
-                            r.primitive(&mut v.authoring_time, "authoringTime")
-                        }
-                        "_authoringTime" => {
-                            r.primitive_ext(&mut v.authoring_time, "authoringTime")
-                        }
-                        "study" => r.complex_list(&mut v.study, "study"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -133,6 +80,52 @@ impl FhirJson for ImagingObjectSelection {
         w.primitive("authoringTime", &self.authoring_time);
         w.complex_list("study", &self.study);
         w.end_object();
+    }
+}
+impl FhirStruct for ImagingObjectSelection {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ImagingObjectSelection"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "uid" => r.primitive(&mut v.uid, "uid"),
+                    "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "title" => r.complex(&mut v.title, "title"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "author" => r.complex(&mut v.author, "author"),
+                    "authoringTime" => {
+                        r.primitive(&mut v.authoring_time, "authoringTime")
+                    }
+                    "_authoringTime" => {
+                        r.primitive_ext(&mut v.authoring_time, "authoringTime")
+                    }
+                    "study" => r.complex_list(&mut v.study, "study"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Study identity of the selected instances
@@ -167,38 +160,7 @@ impl FhirJson for ImagingObjectSelectionStudy {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "uid" => r.primitive(&mut v.uid, "uid"),
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "imagingStudy" => r.complex(&mut v.imaging_study, "imagingStudy"),
-                        "series" => r.complex_list(&mut v.series, "series"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -211,6 +173,32 @@ impl FhirJson for ImagingObjectSelectionStudy {
         w.complex("imagingStudy", &self.imaging_study);
         w.complex_list("series", &self.series);
         w.end_object();
+    }
+}
+impl FhirStruct for ImagingObjectSelectionStudy {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "uid" => r.primitive(&mut v.uid, "uid"),
+                    "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "imagingStudy" => r.complex(&mut v.imaging_study, "imagingStudy"),
+                    "series" => r.complex_list(&mut v.series, "series"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Series identity of the selected instances
@@ -241,37 +229,7 @@ impl FhirJson for ImagingObjectSelectionStudySeries {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "uid" => r.primitive(&mut v.uid, "uid"),
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "instance" => r.complex_list(&mut v.instance, "instance"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -283,6 +241,31 @@ impl FhirJson for ImagingObjectSelectionStudySeries {
         w.primitive("url", &self.url);
         w.complex_list("instance", &self.instance);
         w.end_object();
+    }
+}
+impl FhirStruct for ImagingObjectSelectionStudySeries {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "uid" => r.primitive(&mut v.uid, "uid"),
+                    "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "instance" => r.complex_list(&mut v.instance, "instance"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The selected instance
@@ -319,39 +302,7 @@ impl FhirJson for ImagingObjectSelectionStudySeriesInstance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sopClass" => r.primitive(&mut v.sop_class, "sopClass"),
-                        "_sopClass" => r.primitive_ext(&mut v.sop_class, "sopClass"),
-                        "uid" => r.primitive(&mut v.uid, "uid"),
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "frames" => r.complex_list(&mut v.frames, "frames"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -364,6 +315,33 @@ impl FhirJson for ImagingObjectSelectionStudySeriesInstance {
         w.primitive("url", &self.url);
         w.complex_list("frames", &self.frames);
         w.end_object();
+    }
+}
+impl FhirStruct for ImagingObjectSelectionStudySeriesInstance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sopClass" => r.primitive(&mut v.sop_class, "sopClass"),
+                    "_sopClass" => r.primitive_ext(&mut v.sop_class, "sopClass"),
+                    "uid" => r.primitive(&mut v.uid, "uid"),
+                    "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "frames" => r.complex_list(&mut v.frames, "frames"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The frame set
@@ -394,40 +372,7 @@ impl FhirJson for ImagingObjectSelectionStudySeriesInstanceFrames {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "frameNumbers" => {
-                            r.primitive_list(&mut v.frame_numbers, "frameNumbers")
-                        }
-                        "_frameNumbers" => {
-                            r.primitive_list_ext(&mut v.frame_numbers, "frameNumbers")
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -438,6 +383,34 @@ impl FhirJson for ImagingObjectSelectionStudySeriesInstanceFrames {
         w.primitive_list("frameNumbers", &self.frame_numbers);
         w.primitive("url", &self.url);
         w.end_object();
+    }
+}
+impl FhirStruct for ImagingObjectSelectionStudySeriesInstanceFrames {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "frameNumbers" => {
+                        r.primitive_list(&mut v.frame_numbers, "frameNumbers")
+                    }
+                    "_frameNumbers" => {
+                        r.primitive_list_ext(&mut v.frame_numbers, "frameNumbers")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<ImagingObjectSelection> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A set of images produced in single study (one or more series of references images)
@@ -76,86 +76,7 @@ impl FhirJson for ImagingStudy {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ImagingStudy"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "started" => r.primitive(&mut v.started, "started"),
-                        "_started" => r.primitive_ext(&mut v.started, "started"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "uid" => r.primitive(&mut v.uid, "uid"),
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
-                        "accession" => r.complex(&mut v.accession, "accession"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "order" => r.complex_list(&mut v.order, "order"),
-                        "modalityList" => {
-                            r.complex_list(&mut v.modality_list, "modalityList")
-                        }
-                        "referrer" => r.complex(&mut v.referrer, "referrer"),
-                        "availability" => {
-                            r.primitive(&mut v.availability, "availability")
-                        }
-                        "_availability" => {
-                            r.primitive_ext(&mut v.availability, "availability")
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "numberOfSeries" => {
-                            r.primitive(&mut v.number_of_series, "numberOfSeries")
-                        }
-                        "_numberOfSeries" => {
-                            r.primitive_ext(&mut v.number_of_series, "numberOfSeries")
-                        }
-                        "numberOfInstances" => {
-                            r.primitive(&mut v.number_of_instances, "numberOfInstances")
-                        }
-                        "_numberOfInstances" => {
-                            r.primitive_ext(
-                                &mut v.number_of_instances,
-                                "numberOfInstances",
-                            )
-                        }
-                        "procedure" => r.complex_list(&mut v.procedure, "procedure"),
-                        "interpreter" => r.complex(&mut v.interpreter, "interpreter"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "series" => r.complex_list(&mut v.series, "series"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -186,6 +107,73 @@ impl FhirJson for ImagingStudy {
         w.primitive("description", &self.description);
         w.complex_list("series", &self.series);
         w.end_object();
+    }
+}
+impl FhirStruct for ImagingStudy {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ImagingStudy"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "started" => r.primitive(&mut v.started, "started"),
+                    "_started" => r.primitive_ext(&mut v.started, "started"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "uid" => r.primitive(&mut v.uid, "uid"),
+                    "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                    "accession" => r.complex(&mut v.accession, "accession"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "order" => r.complex_list(&mut v.order, "order"),
+                    "modalityList" => {
+                        r.complex_list(&mut v.modality_list, "modalityList")
+                    }
+                    "referrer" => r.complex(&mut v.referrer, "referrer"),
+                    "availability" => r.primitive(&mut v.availability, "availability"),
+                    "_availability" => {
+                        r.primitive_ext(&mut v.availability, "availability")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "numberOfSeries" => {
+                        r.primitive(&mut v.number_of_series, "numberOfSeries")
+                    }
+                    "_numberOfSeries" => {
+                        r.primitive_ext(&mut v.number_of_series, "numberOfSeries")
+                    }
+                    "numberOfInstances" => {
+                        r.primitive(&mut v.number_of_instances, "numberOfInstances")
+                    }
+                    "_numberOfInstances" => {
+                        r.primitive_ext(&mut v.number_of_instances, "numberOfInstances")
+                    }
+                    "procedure" => r.complex_list(&mut v.procedure, "procedure"),
+                    "interpreter" => r.complex(&mut v.interpreter, "interpreter"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "series" => r.complex_list(&mut v.series, "series"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Each study has one or more series of instances
@@ -236,63 +224,7 @@ impl FhirJson for ImagingStudySeries {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "number" => r.primitive(&mut v.number, "number"),
-                        "_number" => r.primitive_ext(&mut v.number, "number"),
-                        "modality" => r.complex(&mut v.modality, "modality"),
-                        "uid" => r.primitive(&mut v.uid, "uid"),
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "numberOfInstances" => {
-                            r.primitive(&mut v.number_of_instances, "numberOfInstances")
-                        }
-                        "_numberOfInstances" => {
-                            r.primitive_ext(
-                                &mut v.number_of_instances,
-                                "numberOfInstances",
-                            )
-                        }
-                        "availability" => {
-                            r.primitive(&mut v.availability, "availability")
-                        }
-                        "_availability" => {
-                            r.primitive_ext(&mut v.availability, "availability")
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
-                        "laterality" => r.complex(&mut v.laterality, "laterality"),
-                        "started" => r.primitive(&mut v.started, "started"),
-                        "_started" => r.primitive_ext(&mut v.started, "started"),
-                        "instance" => r.complex_list(&mut v.instance, "instance"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -312,6 +244,50 @@ impl FhirJson for ImagingStudySeries {
         w.primitive("started", &self.started);
         w.complex_list("instance", &self.instance);
         w.end_object();
+    }
+}
+impl FhirStruct for ImagingStudySeries {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "number" => r.primitive(&mut v.number, "number"),
+                    "_number" => r.primitive_ext(&mut v.number, "number"),
+                    "modality" => r.complex(&mut v.modality, "modality"),
+                    "uid" => r.primitive(&mut v.uid, "uid"),
+                    "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "numberOfInstances" => {
+                        r.primitive(&mut v.number_of_instances, "numberOfInstances")
+                    }
+                    "_numberOfInstances" => {
+                        r.primitive_ext(&mut v.number_of_instances, "numberOfInstances")
+                    }
+                    "availability" => r.primitive(&mut v.availability, "availability"),
+                    "_availability" => {
+                        r.primitive_ext(&mut v.availability, "availability")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                    "laterality" => r.complex(&mut v.laterality, "laterality"),
+                    "started" => r.primitive(&mut v.started, "started"),
+                    "_started" => r.primitive_ext(&mut v.started, "started"),
+                    "instance" => r.complex_list(&mut v.instance, "instance"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A single SOP instance from the series
@@ -350,43 +326,7 @@ impl FhirJson for ImagingStudySeriesInstance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "number" => r.primitive(&mut v.number, "number"),
-                        "_number" => r.primitive_ext(&mut v.number, "number"),
-                        "uid" => r.primitive(&mut v.uid, "uid"),
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
-                        "sopClass" => r.primitive(&mut v.sop_class, "sopClass"),
-                        "_sopClass" => r.primitive_ext(&mut v.sop_class, "sopClass"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "content" => r.complex_list(&mut v.content, "content"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -401,6 +341,37 @@ impl FhirJson for ImagingStudySeriesInstance {
         w.primitive("title", &self.title);
         w.complex_list("content", &self.content);
         w.end_object();
+    }
+}
+impl FhirStruct for ImagingStudySeriesInstance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "number" => r.primitive(&mut v.number, "number"),
+                    "_number" => r.primitive_ext(&mut v.number, "number"),
+                    "uid" => r.primitive(&mut v.uid, "uid"),
+                    "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                    "sopClass" => r.primitive(&mut v.sop_class, "sopClass"),
+                    "_sopClass" => r.primitive_ext(&mut v.sop_class, "sopClass"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "content" => r.complex_list(&mut v.content, "content"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<ImagingStudy> for Resource {

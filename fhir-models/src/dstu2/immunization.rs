@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Immunization event information
@@ -88,82 +88,7 @@ impl FhirJson for Immunization {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Immunization"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "vaccineCode" => r.complex(&mut v.vaccine_code, "vaccineCode"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "wasNotGiven" => r.primitive(&mut v.was_not_given, "wasNotGiven"),
-                        "_wasNotGiven" => {
-                            r.primitive_ext(&mut v.was_not_given, "wasNotGiven")
-                        }
-                        "reported" => r.primitive(&mut v.reported, "reported"),
-                        "_reported" => r.primitive_ext(&mut v.reported, "reported"),
-                        "performer" => r.complex(&mut v.performer, "performer"),
-                        "requester" => r.complex(&mut v.requester, "requester"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer"),
-                        "location" => r.complex(&mut v.location, "location"),
-                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
-                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
-                        "expirationDate" => {
-                            r.primitive(&mut v.expiration_date, "expirationDate")
-                        }
-                        "_expirationDate" => {
-                            r.primitive_ext(&mut v.expiration_date, "expirationDate")
-                        }
-                        "site" => r.complex(&mut v.site, "site"),
-                        "route" => r.complex(&mut v.route, "route"),
-                        "doseQuantity" => r.complex(&mut v.dose_quantity, "doseQuantity"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "explanation" => r.complex(&mut v.explanation, "explanation"),
-                        "reaction" => r.complex_list(&mut v.reaction, "reaction"),
-                        "vaccinationProtocol" => {
-                            r.complex_list(
-                                &mut v.vaccination_protocol,
-                                "vaccinationProtocol",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -201,6 +126,76 @@ impl FhirJson for Immunization {
         w.end_object();
     }
 }
+impl FhirStruct for Immunization {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Immunization"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "vaccineCode" => r.complex(&mut v.vaccine_code, "vaccineCode"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "wasNotGiven" => r.primitive(&mut v.was_not_given, "wasNotGiven"),
+                    "_wasNotGiven" => {
+                        r.primitive_ext(&mut v.was_not_given, "wasNotGiven")
+                    }
+                    "reported" => r.primitive(&mut v.reported, "reported"),
+                    "_reported" => r.primitive_ext(&mut v.reported, "reported"),
+                    "performer" => r.complex(&mut v.performer, "performer"),
+                    "requester" => r.complex(&mut v.requester, "requester"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
+                    "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
+                    "expirationDate" => {
+                        r.primitive(&mut v.expiration_date, "expirationDate")
+                    }
+                    "_expirationDate" => {
+                        r.primitive_ext(&mut v.expiration_date, "expirationDate")
+                    }
+                    "site" => r.complex(&mut v.site, "site"),
+                    "route" => r.complex(&mut v.route, "route"),
+                    "doseQuantity" => r.complex(&mut v.dose_quantity, "doseQuantity"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "explanation" => r.complex(&mut v.explanation, "explanation"),
+                    "reaction" => r.complex_list(&mut v.reaction, "reaction"),
+                    "vaccinationProtocol" => {
+                        r.complex_list(
+                            &mut v.vaccination_protocol,
+                            "vaccinationProtocol",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Administration/non-administration reasons
 ///
 /// FHIR `Immunization.explanation`.
@@ -225,36 +220,7 @@ impl FhirJson for ImmunizationExplanation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "reason" => r.complex_list(&mut v.reason, "reason"),
-                        "reasonNotGiven" => {
-                            r.complex_list(&mut v.reason_not_given, "reasonNotGiven")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -265,6 +231,30 @@ impl FhirJson for ImmunizationExplanation {
         w.complex_list("reason", &self.reason);
         w.complex_list("reasonNotGiven", &self.reason_not_given);
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationExplanation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "reason" => r.complex_list(&mut v.reason, "reason"),
+                    "reasonNotGiven" => {
+                        r.complex_list(&mut v.reason_not_given, "reasonNotGiven")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details of a reaction that follows immunization
@@ -293,37 +283,7 @@ impl FhirJson for ImmunizationReaction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "detail" => r.complex(&mut v.detail, "detail"),
-                        "reported" => r.primitive(&mut v.reported, "reported"),
-                        "_reported" => r.primitive_ext(&mut v.reported, "reported"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -335,6 +295,31 @@ impl FhirJson for ImmunizationReaction {
         w.complex("detail", &self.detail);
         w.primitive("reported", &self.reported);
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationReaction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "detail" => r.complex(&mut v.detail, "detail"),
+                    "reported" => r.primitive(&mut v.reported, "reported"),
+                    "_reported" => r.primitive_ext(&mut v.reported, "reported"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// What protocol was followed
@@ -379,56 +364,7 @@ impl FhirJson for ImmunizationVaccinationProtocol {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "doseSequence" => {
-                            r.primitive(&mut v.dose_sequence, "doseSequence")
-                        }
-                        "_doseSequence" => {
-                            r.primitive_ext(&mut v.dose_sequence, "doseSequence")
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "authority" => r.complex(&mut v.authority, "authority"),
-                        "series" => r.primitive(&mut v.series, "series"),
-                        "_series" => r.primitive_ext(&mut v.series, "series"),
-                        "seriesDoses" => r.primitive(&mut v.series_doses, "seriesDoses"),
-                        "_seriesDoses" => {
-                            r.primitive_ext(&mut v.series_doses, "seriesDoses")
-                        }
-                        "targetDisease" => {
-                            r.complex_list(&mut v.target_disease, "targetDisease")
-                        }
-                        "doseStatus" => r.complex(&mut v.dose_status, "doseStatus"),
-                        "doseStatusReason" => {
-                            r.complex(&mut v.dose_status_reason, "doseStatusReason")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -445,6 +381,44 @@ impl FhirJson for ImmunizationVaccinationProtocol {
         w.complex("doseStatus", &self.dose_status);
         w.complex("doseStatusReason", &self.dose_status_reason);
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationVaccinationProtocol {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "doseSequence" => r.primitive(&mut v.dose_sequence, "doseSequence"),
+                    "_doseSequence" => {
+                        r.primitive_ext(&mut v.dose_sequence, "doseSequence")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "authority" => r.complex(&mut v.authority, "authority"),
+                    "series" => r.primitive(&mut v.series, "series"),
+                    "_series" => r.primitive_ext(&mut v.series, "series"),
+                    "seriesDoses" => r.primitive(&mut v.series_doses, "seriesDoses"),
+                    "_seriesDoses" => r.primitive_ext(&mut v.series_doses, "seriesDoses"),
+                    "targetDisease" => {
+                        r.complex_list(&mut v.target_disease, "targetDisease")
+                    }
+                    "doseStatus" => r.complex(&mut v.dose_status, "doseStatus"),
+                    "doseStatusReason" => {
+                        r.complex(&mut v.dose_status_reason, "doseStatusReason")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Immunization> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Guidance or advice relating to an immunization
@@ -46,49 +46,7 @@ impl FhirJson for ImmunizationRecommendation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ImmunizationRecommendation"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "recommendation" => {
-                            r.complex_list(&mut v.recommendation, "recommendation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -106,6 +64,43 @@ impl FhirJson for ImmunizationRecommendation {
         w.complex("patient", &self.patient);
         w.complex_list("recommendation", &self.recommendation);
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationRecommendation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ImmunizationRecommendation"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "recommendation" => {
+                        r.complex_list(&mut v.recommendation, "recommendation")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Vaccine administration recommendations
@@ -150,58 +145,7 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "vaccineCode" => r.complex(&mut v.vaccine_code, "vaccineCode"),
-                        "doseNumber" => r.primitive(&mut v.dose_number, "doseNumber"),
-                        "_doseNumber" => {
-                            r.primitive_ext(&mut v.dose_number, "doseNumber")
-                        }
-                        "forecastStatus" => {
-                            r.complex(&mut v.forecast_status, "forecastStatus")
-                        }
-                        "dateCriterion" => {
-                            r.complex_list(&mut v.date_criterion, "dateCriterion")
-                        }
-                        "protocol" => r.complex(&mut v.protocol, "protocol"),
-                        "supportingImmunization" => {
-                            r.complex_list(
-                                &mut v.supporting_immunization,
-                                "supportingImmunization",
-                            )
-                        }
-                        "supportingPatientInformation" => {
-                            r.complex_list(
-                                &mut v.supporting_patient_information,
-                                "supportingPatientInformation",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -221,6 +165,50 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
             &self.supporting_patient_information,
         );
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationRecommendationRecommendation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "vaccineCode" => r.complex(&mut v.vaccine_code, "vaccineCode"),
+                    "doseNumber" => r.primitive(&mut v.dose_number, "doseNumber"),
+                    "_doseNumber" => r.primitive_ext(&mut v.dose_number, "doseNumber"),
+                    "forecastStatus" => {
+                        r.complex(&mut v.forecast_status, "forecastStatus")
+                    }
+                    "dateCriterion" => {
+                        r.complex_list(&mut v.date_criterion, "dateCriterion")
+                    }
+                    "protocol" => r.complex(&mut v.protocol, "protocol"),
+                    "supportingImmunization" => {
+                        r.complex_list(
+                            &mut v.supporting_immunization,
+                            "supportingImmunization",
+                        )
+                    }
+                    "supportingPatientInformation" => {
+                        r.complex_list(
+                            &mut v.supporting_patient_information,
+                            "supportingPatientInformation",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Dates governing proposed immunization
@@ -251,35 +239,7 @@ impl FhirJson for ImmunizationRecommendationRecommendationDateCriterion {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -290,6 +250,29 @@ impl FhirJson for ImmunizationRecommendationRecommendationDateCriterion {
         w.complex("code", &self.code);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationRecommendationRecommendationDateCriterion {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Protocol used by recommendation
@@ -320,45 +303,7 @@ impl FhirJson for ImmunizationRecommendationRecommendationProtocol {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "doseSequence" => {
-                            r.primitive(&mut v.dose_sequence, "doseSequence")
-                        }
-                        "_doseSequence" => {
-                            r.primitive_ext(&mut v.dose_sequence, "doseSequence")
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "authority" => r.complex(&mut v.authority, "authority"),
-                        "series" => r.primitive(&mut v.series, "series"),
-                        "_series" => r.primitive_ext(&mut v.series, "series"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -371,6 +316,35 @@ impl FhirJson for ImmunizationRecommendationRecommendationProtocol {
         w.complex("authority", &self.authority);
         w.primitive("series", &self.series);
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationRecommendationRecommendationProtocol {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "doseSequence" => r.primitive(&mut v.dose_sequence, "doseSequence"),
+                    "_doseSequence" => {
+                        r.primitive_ext(&mut v.dose_sequence, "doseSequence")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "authority" => r.complex(&mut v.authority, "authority"),
+                    "series" => r.primitive(&mut v.series, "series"),
+                    "_series" => r.primitive_ext(&mut v.series, "series"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<ImmunizationRecommendation> for Resource {

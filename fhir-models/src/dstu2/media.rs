@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A photo, video, or audio recording acquired or used in healthcare. The actual content may be inline or provided by direct reference
@@ -64,64 +64,7 @@ impl FhirJson for Media {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Media"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "subtype" => r.complex(&mut v.subtype, "subtype"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "operator" => r.complex(&mut v.operator, "operator"),
-                        "view" => r.complex(&mut v.view, "view"),
-                        "deviceName" => r.primitive(&mut v.device_name, "deviceName"),
-                        "_deviceName" => {
-                            r.primitive_ext(&mut v.device_name, "deviceName")
-                        }
-                        "height" => r.primitive(&mut v.height, "height"),
-                        "_height" => r.primitive_ext(&mut v.height, "height"),
-                        "width" => r.primitive(&mut v.width, "width"),
-                        "_width" => r.primitive_ext(&mut v.width, "width"),
-                        "frames" => r.primitive(&mut v.frames, "frames"),
-                        "_frames" => r.primitive_ext(&mut v.frames, "frames"),
-                        "duration" => r.primitive(&mut v.duration, "duration"),
-                        "_duration" => r.primitive_ext(&mut v.duration, "duration"),
-                        "content" => r.complex(&mut v.content, "content"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -148,6 +91,56 @@ impl FhirJson for Media {
         w.primitive("duration", &self.duration);
         w.complex("content", &self.content);
         w.end_object();
+    }
+}
+impl FhirStruct for Media {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Media"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "subtype" => r.complex(&mut v.subtype, "subtype"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "operator" => r.complex(&mut v.operator, "operator"),
+                    "view" => r.complex(&mut v.view, "view"),
+                    "deviceName" => r.primitive(&mut v.device_name, "deviceName"),
+                    "_deviceName" => r.primitive_ext(&mut v.device_name, "deviceName"),
+                    "height" => r.primitive(&mut v.height, "height"),
+                    "_height" => r.primitive_ext(&mut v.height, "height"),
+                    "width" => r.primitive(&mut v.width, "width"),
+                    "_width" => r.primitive_ext(&mut v.width, "width"),
+                    "frames" => r.primitive(&mut v.frames, "frames"),
+                    "_frames" => r.primitive_ext(&mut v.frames, "frames"),
+                    "duration" => r.primitive(&mut v.duration, "duration"),
+                    "_duration" => r.primitive_ext(&mut v.duration, "duration"),
+                    "content" => r.complex(&mut v.content, "content"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Media> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Administration of medication to a patient
@@ -72,89 +72,7 @@ impl FhirJson for MedicationAdministration {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MedicationAdministration"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "practitioner" => r.complex(&mut v.practitioner, "practitioner"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "prescription" => r.complex(&mut v.prescription, "prescription"),
-                        "wasNotGiven" => r.primitive(&mut v.was_not_given, "wasNotGiven"),
-                        "_wasNotGiven" => {
-                            r.primitive_ext(&mut v.was_not_given, "wasNotGiven")
-                        }
-                        "reasonNotGiven" => {
-                            r.complex_list(&mut v.reason_not_given, "reasonNotGiven")
-                        }
-                        "reasonGiven" => {
-                            r.complex_list(&mut v.reason_given, "reasonGiven")
-                        }
-                        "device" => r.complex_list(&mut v.device, "device"),
-                        "note" => r.primitive(&mut v.note, "note"),
-                        "_note" => r.primitive_ext(&mut v.note, "note"),
-                        "dosage" => r.complex(&mut v.dosage, "dosage"),
-                        k if Reader::is_choice_key(k, "effectiveTime") => {
-                            r.choice(
-                                &mut v.effective_time,
-                                "effectiveTime[x]",
-                                &k[13usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_effectiveTime") => {
-                            r.choice(
-                                &mut v.effective_time,
-                                "effectiveTime[x]",
-                                &k[14usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "medication") => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -183,6 +101,81 @@ impl FhirJson for MedicationAdministration {
         w.primitive("note", &self.note);
         w.complex("dosage", &self.dosage);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationAdministration {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicationAdministration"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "practitioner" => r.complex(&mut v.practitioner, "practitioner"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "prescription" => r.complex(&mut v.prescription, "prescription"),
+                    "wasNotGiven" => r.primitive(&mut v.was_not_given, "wasNotGiven"),
+                    "_wasNotGiven" => {
+                        r.primitive_ext(&mut v.was_not_given, "wasNotGiven")
+                    }
+                    "reasonNotGiven" => {
+                        r.complex_list(&mut v.reason_not_given, "reasonNotGiven")
+                    }
+                    "reasonGiven" => r.complex_list(&mut v.reason_given, "reasonGiven"),
+                    "device" => r.complex_list(&mut v.device, "device"),
+                    "note" => r.primitive(&mut v.note, "note"),
+                    "_note" => r.primitive_ext(&mut v.note, "note"),
+                    "dosage" => r.complex(&mut v.dosage, "dosage"),
+                    k if Reader::is_choice_key(k, "effectiveTime") => {
+                        r.choice(
+                            &mut v.effective_time,
+                            "effectiveTime[x]",
+                            &k[13usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_effectiveTime") => {
+                        r.choice(
+                            &mut v.effective_time,
+                            "effectiveTime[x]",
+                            &k[14usize..],
+                            true,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "medication") => {
+                        r.choice(
+                            &mut v.medication,
+                            "medication[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details of how medication was taken
@@ -217,43 +210,7 @@ impl FhirJson for MedicationAdministrationDosage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "route" => r.complex(&mut v.route, "route"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        k if Reader::is_choice_key(k, "site") => {
-                            r.choice(&mut v.site, "site[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "rate") => {
-                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -268,6 +225,37 @@ impl FhirJson for MedicationAdministrationDosage {
         w.complex("quantity", &self.quantity);
         w.choice("rate", &self.rate);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationAdministrationDosage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "route" => r.complex(&mut v.route, "route"),
+                    "method" => r.complex(&mut v.method, "method"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    k if Reader::is_choice_key(k, "site") => {
+                        r.choice(&mut v.site, "site[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "rate") => {
+                        r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Start and end time of administration

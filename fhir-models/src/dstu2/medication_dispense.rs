@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Dispensing a medication to a named patient
@@ -70,89 +70,7 @@ impl FhirJson for MedicationDispense {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MedicationDispense"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "dispenser" => r.complex(&mut v.dispenser, "dispenser"),
-                        "authorizingPrescription" => {
-                            r.complex_list(
-                                &mut v.authorizing_prescription,
-                                "authorizingPrescription",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "daysSupply" => r.complex(&mut v.days_supply, "daysSupply"),
-                        "whenPrepared" => {
-                            r.primitive(&mut v.when_prepared, "whenPrepared")
-                        }
-                        "_whenPrepared" => {
-                            r.primitive_ext(&mut v.when_prepared, "whenPrepared")
-                        }
-                        "whenHandedOver" => {
-                            r.primitive(&mut v.when_handed_over, "whenHandedOver")
-                        }
-                        "_whenHandedOver" => {
-                            r.primitive_ext(&mut v.when_handed_over, "whenHandedOver")
-                        }
-                        "destination" => r.complex(&mut v.destination, "destination"),
-                        "receiver" => r.complex_list(&mut v.receiver, "receiver"),
-                        "note" => r.primitive(&mut v.note, "note"),
-                        "_note" => r.primitive_ext(&mut v.note, "note"),
-                        "dosageInstruction" => {
-                            r.complex_list(
-                                &mut v.dosage_instruction,
-                                "dosageInstruction",
-                            )
-                        }
-                        "substitution" => r.complex(&mut v.substitution, "substitution"),
-                        k if Reader::is_choice_key(k, "medication") => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -183,6 +101,78 @@ impl FhirJson for MedicationDispense {
         w.complex_list("dosageInstruction", &self.dosage_instruction);
         w.complex("substitution", &self.substitution);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationDispense {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicationDispense"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "dispenser" => r.complex(&mut v.dispenser, "dispenser"),
+                    "authorizingPrescription" => {
+                        r.complex_list(
+                            &mut v.authorizing_prescription,
+                            "authorizingPrescription",
+                        )
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "daysSupply" => r.complex(&mut v.days_supply, "daysSupply"),
+                    "whenPrepared" => r.primitive(&mut v.when_prepared, "whenPrepared"),
+                    "_whenPrepared" => {
+                        r.primitive_ext(&mut v.when_prepared, "whenPrepared")
+                    }
+                    "whenHandedOver" => {
+                        r.primitive(&mut v.when_handed_over, "whenHandedOver")
+                    }
+                    "_whenHandedOver" => {
+                        r.primitive_ext(&mut v.when_handed_over, "whenHandedOver")
+                    }
+                    "destination" => r.complex(&mut v.destination, "destination"),
+                    "receiver" => r.complex_list(&mut v.receiver, "receiver"),
+                    "note" => r.primitive(&mut v.note, "note"),
+                    "_note" => r.primitive_ext(&mut v.note, "note"),
+                    "dosageInstruction" => {
+                        r.complex_list(&mut v.dosage_instruction, "dosageInstruction")
+                    }
+                    "substitution" => r.complex(&mut v.substitution, "substitution"),
+                    k if Reader::is_choice_key(k, "medication") => {
+                        r.choice(
+                            &mut v.medication,
+                            "medication[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Medicine administration instructions to the patient/caregiver
@@ -225,66 +215,7 @@ impl FhirJson for MedicationDispenseDosageInstruction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "additionalInstructions" => {
-                            r.complex(
-                                &mut v.additional_instructions,
-                                "additionalInstructions",
-                            )
-                        }
-                        "timing" => r.complex(&mut v.timing, "timing"),
-                        "route" => r.complex(&mut v.route, "route"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "maxDosePerPeriod" => {
-                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
-                        }
-                        k if Reader::is_choice_key(k, "asNeeded") => {
-                            r.choice(
-                                &mut v.as_needed,
-                                "asNeeded[x]",
-                                &k[8usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_asNeeded") => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "site") => {
-                            r.choice(&mut v.site, "site[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "dose") => {
-                            r.choice(&mut v.dose, "dose[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "rate") => {
-                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -303,6 +234,55 @@ impl FhirJson for MedicationDispenseDosageInstruction {
         w.choice("rate", &self.rate);
         w.complex("maxDosePerPeriod", &self.max_dose_per_period);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationDispenseDosageInstruction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "additionalInstructions" => {
+                        r.complex(
+                            &mut v.additional_instructions,
+                            "additionalInstructions",
+                        )
+                    }
+                    "timing" => r.complex(&mut v.timing, "timing"),
+                    "route" => r.complex(&mut v.route, "route"),
+                    "method" => r.complex(&mut v.method, "method"),
+                    "maxDosePerPeriod" => {
+                        r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
+                    }
+                    k if Reader::is_choice_key(k, "asNeeded") => {
+                        r.choice(&mut v.as_needed, "asNeeded[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_asNeeded") => {
+                        r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "site") => {
+                        r.choice(&mut v.site, "site[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "dose") => {
+                        r.choice(&mut v.dose, "dose[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "rate") => {
+                        r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Deals with substitution of one medicine for another
@@ -333,37 +313,7 @@ impl FhirJson for MedicationDispenseSubstitution {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "reason" => r.complex_list(&mut v.reason, "reason"),
-                        "responsibleParty" => {
-                            r.complex_list(&mut v.responsible_party, "responsibleParty")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -375,6 +325,31 @@ impl FhirJson for MedicationDispenseSubstitution {
         w.complex_list("reason", &self.reason);
         w.complex_list("responsibleParty", &self.responsible_party);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationDispenseSubstitution {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "reason" => r.complex_list(&mut v.reason, "reason"),
+                    "responsibleParty" => {
+                        r.complex_list(&mut v.responsible_party, "responsibleParty")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// What medication was supplied

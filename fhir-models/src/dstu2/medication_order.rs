@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Prescription of medication to for patient
@@ -68,83 +68,7 @@ impl FhirJson for MedicationOrder {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MedicationOrder"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "dateWritten" => r.primitive(&mut v.date_written, "dateWritten"),
-                        "_dateWritten" => {
-                            r.primitive_ext(&mut v.date_written, "dateWritten")
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "dateEnded" => r.primitive(&mut v.date_ended, "dateEnded"),
-                        "_dateEnded" => r.primitive_ext(&mut v.date_ended, "dateEnded"),
-                        "reasonEnded" => r.complex(&mut v.reason_ended, "reasonEnded"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "prescriber" => r.complex(&mut v.prescriber, "prescriber"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "note" => r.primitive(&mut v.note, "note"),
-                        "_note" => r.primitive_ext(&mut v.note, "note"),
-                        "dosageInstruction" => {
-                            r.complex_list(
-                                &mut v.dosage_instruction,
-                                "dosageInstruction",
-                            )
-                        }
-                        "dispenseRequest" => {
-                            r.complex(&mut v.dispense_request, "dispenseRequest")
-                        }
-                        "substitution" => r.complex(&mut v.substitution, "substitution"),
-                        "priorPrescription" => {
-                            r.complex(&mut v.prior_prescription, "priorPrescription")
-                        }
-                        k if Reader::is_choice_key(k, "reason") => {
-                            r.choice(&mut v.reason, "reason[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "medication") => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -174,6 +98,72 @@ impl FhirJson for MedicationOrder {
         w.complex("substitution", &self.substitution);
         w.complex("priorPrescription", &self.prior_prescription);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationOrder {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicationOrder"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "dateWritten" => r.primitive(&mut v.date_written, "dateWritten"),
+                    "_dateWritten" => r.primitive_ext(&mut v.date_written, "dateWritten"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "dateEnded" => r.primitive(&mut v.date_ended, "dateEnded"),
+                    "_dateEnded" => r.primitive_ext(&mut v.date_ended, "dateEnded"),
+                    "reasonEnded" => r.complex(&mut v.reason_ended, "reasonEnded"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "prescriber" => r.complex(&mut v.prescriber, "prescriber"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "note" => r.primitive(&mut v.note, "note"),
+                    "_note" => r.primitive_ext(&mut v.note, "note"),
+                    "dosageInstruction" => {
+                        r.complex_list(&mut v.dosage_instruction, "dosageInstruction")
+                    }
+                    "dispenseRequest" => {
+                        r.complex(&mut v.dispense_request, "dispenseRequest")
+                    }
+                    "substitution" => r.complex(&mut v.substitution, "substitution"),
+                    "priorPrescription" => {
+                        r.complex(&mut v.prior_prescription, "priorPrescription")
+                    }
+                    k if Reader::is_choice_key(k, "reason") => {
+                        r.choice(&mut v.reason, "reason[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "medication") => {
+                        r.choice(
+                            &mut v.medication,
+                            "medication[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// How medication should be taken
@@ -216,66 +206,7 @@ impl FhirJson for MedicationOrderDosageInstruction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "additionalInstructions" => {
-                            r.complex(
-                                &mut v.additional_instructions,
-                                "additionalInstructions",
-                            )
-                        }
-                        "timing" => r.complex(&mut v.timing, "timing"),
-                        "route" => r.complex(&mut v.route, "route"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "maxDosePerPeriod" => {
-                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
-                        }
-                        k if Reader::is_choice_key(k, "asNeeded") => {
-                            r.choice(
-                                &mut v.as_needed,
-                                "asNeeded[x]",
-                                &k[8usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_asNeeded") => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "site") => {
-                            r.choice(&mut v.site, "site[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "dose") => {
-                            r.choice(&mut v.dose, "dose[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "rate") => {
-                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -294,6 +225,55 @@ impl FhirJson for MedicationOrderDosageInstruction {
         w.choice("rate", &self.rate);
         w.complex("maxDosePerPeriod", &self.max_dose_per_period);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationOrderDosageInstruction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "additionalInstructions" => {
+                        r.complex(
+                            &mut v.additional_instructions,
+                            "additionalInstructions",
+                        )
+                    }
+                    "timing" => r.complex(&mut v.timing, "timing"),
+                    "route" => r.complex(&mut v.route, "route"),
+                    "method" => r.complex(&mut v.method, "method"),
+                    "maxDosePerPeriod" => {
+                        r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
+                    }
+                    k if Reader::is_choice_key(k, "asNeeded") => {
+                        r.choice(&mut v.as_needed, "asNeeded[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_asNeeded") => {
+                        r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "site") => {
+                        r.choice(&mut v.site, "site[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "dose") => {
+                        r.choice(&mut v.dose, "dose[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "rate") => {
+                        r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Medication supply authorization
@@ -326,62 +306,7 @@ impl FhirJson for MedicationOrderDispenseRequest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "validityPeriod" => {
-                            r.complex(&mut v.validity_period, "validityPeriod")
-                        }
-                        "numberOfRepeatsAllowed" => {
-                            r.primitive(
-                                &mut v.number_of_repeats_allowed,
-                                "numberOfRepeatsAllowed",
-                            )
-                        }
-                        "_numberOfRepeatsAllowed" => {
-                            r.primitive_ext(
-                                &mut v.number_of_repeats_allowed,
-                                "numberOfRepeatsAllowed",
-                            )
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "expectedSupplyDuration" => {
-                            r.complex(
-                                &mut v.expected_supply_duration,
-                                "expectedSupplyDuration",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "medication") => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -395,6 +320,56 @@ impl FhirJson for MedicationOrderDispenseRequest {
         w.complex("quantity", &self.quantity);
         w.complex("expectedSupplyDuration", &self.expected_supply_duration);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationOrderDispenseRequest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "validityPeriod" => {
+                        r.complex(&mut v.validity_period, "validityPeriod")
+                    }
+                    "numberOfRepeatsAllowed" => {
+                        r.primitive(
+                            &mut v.number_of_repeats_allowed,
+                            "numberOfRepeatsAllowed",
+                        )
+                    }
+                    "_numberOfRepeatsAllowed" => {
+                        r.primitive_ext(
+                            &mut v.number_of_repeats_allowed,
+                            "numberOfRepeatsAllowed",
+                        )
+                    }
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "expectedSupplyDuration" => {
+                        r.complex(
+                            &mut v.expected_supply_duration,
+                            "expectedSupplyDuration",
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "medication") => {
+                        r.choice(
+                            &mut v.medication,
+                            "medication[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Any restrictions on medication substitution
@@ -423,34 +398,7 @@ impl FhirJson for MedicationOrderSubstitution {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "reason" => r.complex(&mut v.reason, "reason"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -461,6 +409,28 @@ impl FhirJson for MedicationOrderSubstitution {
         w.complex("type", &self.r#type);
         w.complex("reason", &self.reason);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationOrderSubstitution {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "reason" => r.complex(&mut v.reason, "reason"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Reason or indication for writing the prescription

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Record of medication being taken by a patient
@@ -66,105 +66,7 @@ impl FhirJson for MedicationStatement {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MedicationStatement"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "informationSource" => {
-                            r.complex(&mut v.information_source, "informationSource")
-                        }
-                        "dateAsserted" => {
-                            r.primitive(&mut v.date_asserted, "dateAsserted")
-                        }
-                        "_dateAsserted" => {
-                            r.primitive_ext(&mut v.date_asserted, "dateAsserted")
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "wasNotTaken" => r.primitive(&mut v.was_not_taken, "wasNotTaken"),
-                        "_wasNotTaken" => {
-                            r.primitive_ext(&mut v.was_not_taken, "wasNotTaken")
-                        }
-                        "reasonNotTaken" => {
-                            r.complex_list(&mut v.reason_not_taken, "reasonNotTaken")
-                        }
-                        "note" => r.primitive(&mut v.note, "note"),
-                        "_note" => r.primitive_ext(&mut v.note, "note"),
-                        "supportingInformation" => {
-                            r.complex_list(
-                                &mut v.supporting_information,
-                                "supportingInformation",
-                            )
-                        }
-                        "dosage" => r.complex_list(&mut v.dosage, "dosage"),
-                        k if Reader::is_choice_key(k, "reasonForUse") => {
-                            r.choice(
-                                &mut v.reason_for_use,
-                                "reasonForUse[x]",
-                                &k[12usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "effective") => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_effective") => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "medication") => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -192,6 +94,87 @@ impl FhirJson for MedicationStatement {
         w.choice("medication", &self.medication);
         w.complex_list("dosage", &self.dosage);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationStatement {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicationStatement"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "informationSource" => {
+                        r.complex(&mut v.information_source, "informationSource")
+                    }
+                    "dateAsserted" => r.primitive(&mut v.date_asserted, "dateAsserted"),
+                    "_dateAsserted" => {
+                        r.primitive_ext(&mut v.date_asserted, "dateAsserted")
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "wasNotTaken" => r.primitive(&mut v.was_not_taken, "wasNotTaken"),
+                    "_wasNotTaken" => {
+                        r.primitive_ext(&mut v.was_not_taken, "wasNotTaken")
+                    }
+                    "reasonNotTaken" => {
+                        r.complex_list(&mut v.reason_not_taken, "reasonNotTaken")
+                    }
+                    "note" => r.primitive(&mut v.note, "note"),
+                    "_note" => r.primitive_ext(&mut v.note, "note"),
+                    "supportingInformation" => {
+                        r.complex_list(
+                            &mut v.supporting_information,
+                            "supportingInformation",
+                        )
+                    }
+                    "dosage" => r.complex_list(&mut v.dosage, "dosage"),
+                    k if Reader::is_choice_key(k, "reasonForUse") => {
+                        r.choice(
+                            &mut v.reason_for_use,
+                            "reasonForUse[x]",
+                            &k[12usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "effective") => {
+                        r.choice(&mut v.effective, "effective[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_effective") => {
+                        r.choice(&mut v.effective, "effective[x]", &k[10usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "medication") => {
+                        r.choice(
+                            &mut v.medication,
+                            "medication[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details of how medication was taken
@@ -232,60 +215,7 @@ impl FhirJson for MedicationStatementDosage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "timing" => r.complex(&mut v.timing, "timing"),
-                        "route" => r.complex(&mut v.route, "route"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "maxDosePerPeriod" => {
-                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
-                        }
-                        k if Reader::is_choice_key(k, "asNeeded") => {
-                            r.choice(
-                                &mut v.as_needed,
-                                "asNeeded[x]",
-                                &k[8usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_asNeeded") => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "site") => {
-                            r.choice(&mut v.site, "site[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "quantity") => {
-                            r.choice(&mut v.quantity, "quantity[x]", &k[8usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "rate") => {
-                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -303,6 +233,49 @@ impl FhirJson for MedicationStatementDosage {
         w.choice("rate", &self.rate);
         w.complex("maxDosePerPeriod", &self.max_dose_per_period);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationStatementDosage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "timing" => r.complex(&mut v.timing, "timing"),
+                    "route" => r.complex(&mut v.route, "route"),
+                    "method" => r.complex(&mut v.method, "method"),
+                    "maxDosePerPeriod" => {
+                        r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
+                    }
+                    k if Reader::is_choice_key(k, "asNeeded") => {
+                        r.choice(&mut v.as_needed, "asNeeded[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_asNeeded") => {
+                        r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "site") => {
+                        r.choice(&mut v.site, "site[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "quantity") => {
+                        r.choice(&mut v.quantity, "quantity[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "rate") => {
+                        r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// FHIR `MedicationStatement.reasonForUse[x]`: one of its types.

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A resource that describes a message that is exchanged between systems
@@ -64,58 +64,7 @@ impl FhirJson for MessageHeader {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MessageHeader"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "timestamp" => r.primitive(&mut v.timestamp, "timestamp"),
-                        "_timestamp" => r.primitive_ext(&mut v.timestamp, "timestamp"),
-                        "event" => r.complex(&mut v.event, "event"),
-                        "response" => r.complex(&mut v.response, "response"),
-                        "source" => r.complex(&mut v.source, "source"),
-                        "destination" => {
-                            r.complex_list(&mut v.destination, "destination")
-                        }
-                        "enterer" => r.complex(&mut v.enterer, "enterer"),
-                        "author" => r.complex(&mut v.author, "author"),
-                        "receiver" => r.complex(&mut v.receiver, "receiver"),
-                        "responsible" => r.complex(&mut v.responsible, "responsible"),
-                        "reason" => r.complex(&mut v.reason, "reason"),
-                        "data" => r.complex_list(&mut v.data, "data"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -141,6 +90,50 @@ impl FhirJson for MessageHeader {
         w.complex("reason", &self.reason);
         w.complex_list("data", &self.data);
         w.end_object();
+    }
+}
+impl FhirStruct for MessageHeader {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MessageHeader"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "timestamp" => r.primitive(&mut v.timestamp, "timestamp"),
+                    "_timestamp" => r.primitive_ext(&mut v.timestamp, "timestamp"),
+                    "event" => r.complex(&mut v.event, "event"),
+                    "response" => r.complex(&mut v.response, "response"),
+                    "source" => r.complex(&mut v.source, "source"),
+                    "destination" => r.complex_list(&mut v.destination, "destination"),
+                    "enterer" => r.complex(&mut v.enterer, "enterer"),
+                    "author" => r.complex(&mut v.author, "author"),
+                    "receiver" => r.complex(&mut v.receiver, "receiver"),
+                    "responsible" => r.complex(&mut v.responsible, "responsible"),
+                    "reason" => r.complex(&mut v.reason, "reason"),
+                    "data" => r.complex_list(&mut v.data, "data"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// If this is a reply to prior message
@@ -173,37 +166,7 @@ impl FhirJson for MessageHeaderResponse {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.primitive(&mut v.identifier, "identifier"),
-                        "_identifier" => r.primitive_ext(&mut v.identifier, "identifier"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "details" => r.complex(&mut v.details, "details"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -215,6 +178,31 @@ impl FhirJson for MessageHeaderResponse {
         w.primitive("code", &self.code);
         w.complex("details", &self.details);
         w.end_object();
+    }
+}
+impl FhirStruct for MessageHeaderResponse {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.primitive(&mut v.identifier, "identifier"),
+                    "_identifier" => r.primitive_ext(&mut v.identifier, "identifier"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "details" => r.complex(&mut v.details, "details"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Message Source Application
@@ -249,41 +237,7 @@ impl FhirJson for MessageHeaderSource {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "software" => r.primitive(&mut v.software, "software"),
-                        "_software" => r.primitive_ext(&mut v.software, "software"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "contact" => r.complex(&mut v.contact, "contact"),
-                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
-                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -297,6 +251,35 @@ impl FhirJson for MessageHeaderSource {
         w.complex("contact", &self.contact);
         w.primitive("endpoint", &self.endpoint);
         w.end_object();
+    }
+}
+impl FhirStruct for MessageHeaderSource {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "software" => r.primitive(&mut v.software, "software"),
+                    "_software" => r.primitive_ext(&mut v.software, "software"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "contact" => r.complex(&mut v.contact, "contact"),
+                    "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
+                    "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Message Destination Application(s)
@@ -327,37 +310,7 @@ impl FhirJson for MessageHeaderDestination {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "target" => r.complex(&mut v.target, "target"),
-                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
-                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -369,6 +322,31 @@ impl FhirJson for MessageHeaderDestination {
         w.complex("target", &self.target);
         w.primitive("endpoint", &self.endpoint);
         w.end_object();
+    }
+}
+impl FhirStruct for MessageHeaderDestination {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "target" => r.complex(&mut v.target, "target"),
+                    "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
+                    "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<MessageHeader> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A request for a diet, formula or nutritional supplement
@@ -64,75 +64,7 @@ impl FhirJson for NutritionOrder {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("NutritionOrder"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "orderer" => r.complex(&mut v.orderer, "orderer"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "dateTime" => r.primitive(&mut v.date_time, "dateTime"),
-                        "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "allergyIntolerance" => {
-                            r.complex_list(
-                                &mut v.allergy_intolerance,
-                                "allergyIntolerance",
-                            )
-                        }
-                        "foodPreferenceModifier" => {
-                            r.complex_list(
-                                &mut v.food_preference_modifier,
-                                "foodPreferenceModifier",
-                            )
-                        }
-                        "excludeFoodModifier" => {
-                            r.complex_list(
-                                &mut v.exclude_food_modifier,
-                                "excludeFoodModifier",
-                            )
-                        }
-                        "oralDiet" => r.complex(&mut v.oral_diet, "oralDiet"),
-                        "supplement" => r.complex_list(&mut v.supplement, "supplement"),
-                        "enteralFormula" => {
-                            r.complex(&mut v.enteral_formula, "enteralFormula")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -159,6 +91,66 @@ impl FhirJson for NutritionOrder {
         w.complex_list("supplement", &self.supplement);
         w.complex("enteralFormula", &self.enteral_formula);
         w.end_object();
+    }
+}
+impl FhirStruct for NutritionOrder {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("NutritionOrder"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "orderer" => r.complex(&mut v.orderer, "orderer"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "dateTime" => r.primitive(&mut v.date_time, "dateTime"),
+                    "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "allergyIntolerance" => {
+                        r.complex_list(&mut v.allergy_intolerance, "allergyIntolerance")
+                    }
+                    "foodPreferenceModifier" => {
+                        r.complex_list(
+                            &mut v.food_preference_modifier,
+                            "foodPreferenceModifier",
+                        )
+                    }
+                    "excludeFoodModifier" => {
+                        r.complex_list(
+                            &mut v.exclude_food_modifier,
+                            "excludeFoodModifier",
+                        )
+                    }
+                    "oralDiet" => r.complex(&mut v.oral_diet, "oralDiet"),
+                    "supplement" => r.complex_list(&mut v.supplement, "supplement"),
+                    "enteralFormula" => {
+                        r.complex(&mut v.enteral_formula, "enteralFormula")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Oral diet components
@@ -193,46 +185,7 @@ impl FhirJson for NutritionOrderOralDiet {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "schedule" => r.complex_list(&mut v.schedule, "schedule"),
-                        "nutrient" => r.complex_list(&mut v.nutrient, "nutrient"),
-                        "texture" => r.complex_list(&mut v.texture, "texture"),
-                        "fluidConsistencyType" => {
-                            r.complex_list(
-                                &mut v.fluid_consistency_type,
-                                "fluidConsistencyType",
-                            )
-                        }
-                        "instruction" => r.primitive(&mut v.instruction, "instruction"),
-                        "_instruction" => {
-                            r.primitive_ext(&mut v.instruction, "instruction")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -247,6 +200,38 @@ impl FhirJson for NutritionOrderOralDiet {
         w.complex_list("fluidConsistencyType", &self.fluid_consistency_type);
         w.primitive("instruction", &self.instruction);
         w.end_object();
+    }
+}
+impl FhirStruct for NutritionOrderOralDiet {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "schedule" => r.complex_list(&mut v.schedule, "schedule"),
+                    "nutrient" => r.complex_list(&mut v.nutrient, "nutrient"),
+                    "texture" => r.complex_list(&mut v.texture, "texture"),
+                    "fluidConsistencyType" => {
+                        r.complex_list(
+                            &mut v.fluid_consistency_type,
+                            "fluidConsistencyType",
+                        )
+                    }
+                    "instruction" => r.primitive(&mut v.instruction, "instruction"),
+                    "_instruction" => r.primitive_ext(&mut v.instruction, "instruction"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Required  nutrient modifications
@@ -273,34 +258,7 @@ impl FhirJson for NutritionOrderOralDietNutrient {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "modifier" => r.complex(&mut v.modifier, "modifier"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -311,6 +269,28 @@ impl FhirJson for NutritionOrderOralDietNutrient {
         w.complex("modifier", &self.modifier);
         w.complex("amount", &self.amount);
         w.end_object();
+    }
+}
+impl FhirStruct for NutritionOrderOralDietNutrient {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "modifier" => r.complex(&mut v.modifier, "modifier"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Required  texture modifications
@@ -337,34 +317,7 @@ impl FhirJson for NutritionOrderOralDietTexture {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "modifier" => r.complex(&mut v.modifier, "modifier"),
-                        "foodType" => r.complex(&mut v.food_type, "foodType"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -375,6 +328,28 @@ impl FhirJson for NutritionOrderOralDietTexture {
         w.complex("modifier", &self.modifier);
         w.complex("foodType", &self.food_type);
         w.end_object();
+    }
+}
+impl FhirStruct for NutritionOrderOralDietTexture {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "modifier" => r.complex(&mut v.modifier, "modifier"),
+                    "foodType" => r.complex(&mut v.food_type, "foodType"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Supplement components
@@ -407,43 +382,7 @@ impl FhirJson for NutritionOrderSupplement {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "productName" => r.primitive(&mut v.product_name, "productName"),
-                        "_productName" => {
-                            r.primitive_ext(&mut v.product_name, "productName")
-                        }
-                        "schedule" => r.complex_list(&mut v.schedule, "schedule"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "instruction" => r.primitive(&mut v.instruction, "instruction"),
-                        "_instruction" => {
-                            r.primitive_ext(&mut v.instruction, "instruction")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -457,6 +396,33 @@ impl FhirJson for NutritionOrderSupplement {
         w.complex("quantity", &self.quantity);
         w.primitive("instruction", &self.instruction);
         w.end_object();
+    }
+}
+impl FhirStruct for NutritionOrderSupplement {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "productName" => r.primitive(&mut v.product_name, "productName"),
+                    "_productName" => r.primitive_ext(&mut v.product_name, "productName"),
+                    "schedule" => r.complex_list(&mut v.schedule, "schedule"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "instruction" => r.primitive(&mut v.instruction, "instruction"),
+                    "_instruction" => r.primitive_ext(&mut v.instruction, "instruction"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Enteral formula components
@@ -497,87 +463,7 @@ impl FhirJson for NutritionOrderEnteralFormula {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "baseFormulaType" => {
-                            r.complex(&mut v.base_formula_type, "baseFormulaType")
-                        }
-                        "baseFormulaProductName" => {
-                            r.primitive(
-                                &mut v.base_formula_product_name,
-                                "baseFormulaProductName",
-                            )
-                        }
-                        "_baseFormulaProductName" => {
-                            r.primitive_ext(
-                                &mut v.base_formula_product_name,
-                                "baseFormulaProductName",
-                            )
-                        }
-                        "additiveType" => r.complex(&mut v.additive_type, "additiveType"),
-                        "additiveProductName" => {
-                            r.primitive(
-                                &mut v.additive_product_name,
-                                "additiveProductName",
-                            )
-                        }
-                        "_additiveProductName" => {
-                            r.primitive_ext(
-                                &mut v.additive_product_name,
-                                "additiveProductName",
-                            )
-                        }
-                        "caloricDensity" => {
-                            r.complex(&mut v.caloric_density, "caloricDensity")
-                        }
-                        "routeofAdministration" => {
-                            r.complex(
-                                &mut v.routeof_administration,
-                                "routeofAdministration",
-                            )
-                        }
-                        "administration" => {
-                            r.complex_list(&mut v.administration, "administration")
-                        }
-                        "maxVolumeToDeliver" => {
-                            r.complex(&mut v.max_volume_to_deliver, "maxVolumeToDeliver")
-                        }
-                        "administrationInstruction" => {
-                            r.primitive(
-                                &mut v.administration_instruction,
-                                "administrationInstruction",
-                            )
-                        }
-                        "_administrationInstruction" => {
-                            r.primitive_ext(
-                                &mut v.administration_instruction,
-                                "administrationInstruction",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -595,6 +481,75 @@ impl FhirJson for NutritionOrderEnteralFormula {
         w.complex("maxVolumeToDeliver", &self.max_volume_to_deliver);
         w.primitive("administrationInstruction", &self.administration_instruction);
         w.end_object();
+    }
+}
+impl FhirStruct for NutritionOrderEnteralFormula {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "baseFormulaType" => {
+                        r.complex(&mut v.base_formula_type, "baseFormulaType")
+                    }
+                    "baseFormulaProductName" => {
+                        r.primitive(
+                            &mut v.base_formula_product_name,
+                            "baseFormulaProductName",
+                        )
+                    }
+                    "_baseFormulaProductName" => {
+                        r.primitive_ext(
+                            &mut v.base_formula_product_name,
+                            "baseFormulaProductName",
+                        )
+                    }
+                    "additiveType" => r.complex(&mut v.additive_type, "additiveType"),
+                    "additiveProductName" => {
+                        r.primitive(&mut v.additive_product_name, "additiveProductName")
+                    }
+                    "_additiveProductName" => {
+                        r.primitive_ext(
+                            &mut v.additive_product_name,
+                            "additiveProductName",
+                        )
+                    }
+                    "caloricDensity" => {
+                        r.complex(&mut v.caloric_density, "caloricDensity")
+                    }
+                    "routeofAdministration" => {
+                        r.complex(&mut v.routeof_administration, "routeofAdministration")
+                    }
+                    "administration" => {
+                        r.complex_list(&mut v.administration, "administration")
+                    }
+                    "maxVolumeToDeliver" => {
+                        r.complex(&mut v.max_volume_to_deliver, "maxVolumeToDeliver")
+                    }
+                    "administrationInstruction" => {
+                        r.primitive(
+                            &mut v.administration_instruction,
+                            "administrationInstruction",
+                        )
+                    }
+                    "_administrationInstruction" => {
+                        r.primitive_ext(
+                            &mut v.administration_instruction,
+                            "administrationInstruction",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Formula feeding instruction as structured data
@@ -623,37 +578,7 @@ impl FhirJson for NutritionOrderEnteralFormulaAdministration {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "schedule" => r.complex(&mut v.schedule, "schedule"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        k if Reader::is_choice_key(k, "rate") => {
-                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -665,6 +590,31 @@ impl FhirJson for NutritionOrderEnteralFormulaAdministration {
         w.complex("quantity", &self.quantity);
         w.choice("rate", &self.rate);
         w.end_object();
+    }
+}
+impl FhirStruct for NutritionOrderEnteralFormulaAdministration {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "schedule" => r.complex(&mut v.schedule, "schedule"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    k if Reader::is_choice_key(k, "rate") => {
+                        r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Speed with which the formula is provided per period of time

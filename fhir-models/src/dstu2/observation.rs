@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Measurements and simple assertions
@@ -80,93 +80,7 @@ impl FhirJson for Observation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Observation"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "issued" => r.primitive(&mut v.issued, "issued"),
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
-                        "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "dataAbsentReason" => {
-                            r.complex(&mut v.data_absent_reason, "dataAbsentReason")
-                        }
-                        "interpretation" => {
-                            r.complex(&mut v.interpretation, "interpretation")
-                        }
-                        "comments" => r.primitive(&mut v.comments, "comments"),
-                        "_comments" => r.primitive_ext(&mut v.comments, "comments"),
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "specimen" => r.complex(&mut v.specimen, "specimen"),
-                        "device" => r.complex(&mut v.device, "device"),
-                        "referenceRange" => {
-                            r.complex_list(&mut v.reference_range, "referenceRange")
-                        }
-                        "related" => r.complex_list(&mut v.related, "related"),
-                        "component" => r.complex_list(&mut v.component, "component"),
-                        k if Reader::is_choice_key(k, "effective") => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_effective") => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -203,6 +117,77 @@ impl FhirJson for Observation {
         w.end_object();
     }
 }
+impl FhirStruct for Observation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Observation"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "issued" => r.primitive(&mut v.issued, "issued"),
+                    "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                    "performer" => r.complex_list(&mut v.performer, "performer"),
+                    "dataAbsentReason" => {
+                        r.complex(&mut v.data_absent_reason, "dataAbsentReason")
+                    }
+                    "interpretation" => {
+                        r.complex(&mut v.interpretation, "interpretation")
+                    }
+                    "comments" => r.primitive(&mut v.comments, "comments"),
+                    "_comments" => r.primitive_ext(&mut v.comments, "comments"),
+                    "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                    "method" => r.complex(&mut v.method, "method"),
+                    "specimen" => r.complex(&mut v.specimen, "specimen"),
+                    "device" => r.complex(&mut v.device, "device"),
+                    "referenceRange" => {
+                        r.complex_list(&mut v.reference_range, "referenceRange")
+                    }
+                    "related" => r.complex_list(&mut v.related, "related"),
+                    "component" => r.complex_list(&mut v.component, "component"),
+                    k if Reader::is_choice_key(k, "effective") => {
+                        r.choice(&mut v.effective, "effective[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_effective") => {
+                        r.choice(&mut v.effective, "effective[x]", &k[10usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Provides guide for interpretation
 ///
 /// FHIR `Observation.referenceRange`.
@@ -233,38 +218,7 @@ impl FhirJson for ObservationReferenceRange {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "low" => r.complex(&mut v.low, "low"),
-                        "high" => r.complex(&mut v.high, "high"),
-                        "meaning" => r.complex(&mut v.meaning, "meaning"),
-                        "age" => r.complex(&mut v.age, "age"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -278,6 +232,32 @@ impl FhirJson for ObservationReferenceRange {
         w.complex("age", &self.age);
         w.primitive("text", &self.text);
         w.end_object();
+    }
+}
+impl FhirStruct for ObservationReferenceRange {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "low" => r.complex(&mut v.low, "low"),
+                    "high" => r.complex(&mut v.high, "high"),
+                    "meaning" => r.complex(&mut v.meaning, "meaning"),
+                    "age" => r.complex(&mut v.age, "age"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Resource related to this observation
@@ -306,35 +286,7 @@ impl FhirJson for ObservationRelated {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "target" => r.complex(&mut v.target, "target"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -345,6 +297,29 @@ impl FhirJson for ObservationRelated {
         w.primitive("type", &self.r#type);
         w.complex("target", &self.target);
         w.end_object();
+    }
+}
+impl FhirStruct for ObservationRelated {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "target" => r.complex(&mut v.target, "target"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Component results
@@ -377,45 +352,7 @@ impl FhirJson for ObservationComponent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "dataAbsentReason" => {
-                            r.complex(&mut v.data_absent_reason, "dataAbsentReason")
-                        }
-                        "referenceRange" => {
-                            r.complex_list(&mut v.reference_range, "referenceRange")
-                        }
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -428,6 +365,39 @@ impl FhirJson for ObservationComponent {
         w.complex("dataAbsentReason", &self.data_absent_reason);
         w.complex_list("referenceRange", &self.reference_range);
         w.end_object();
+    }
+}
+impl FhirStruct for ObservationComponent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "dataAbsentReason" => {
+                        r.complex(&mut v.data_absent_reason, "dataAbsentReason")
+                    }
+                    "referenceRange" => {
+                        r.complex_list(&mut v.reference_range, "referenceRange")
+                    }
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Clinically relevant time/time-period for observation

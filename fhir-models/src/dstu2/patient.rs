@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Information about an individual or animal receiving health care services
@@ -70,95 +70,7 @@ impl FhirJson for Patient {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Patient"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "active" => r.primitive(&mut v.active, "active"),
-                        "_active" => r.primitive_ext(&mut v.active, "active"),
-                        "name" => r.complex_list(&mut v.name, "name"),
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        "gender" => r.primitive(&mut v.gender, "gender"),
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
-                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
-                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
-                        "address" => r.complex_list(&mut v.address, "address"),
-                        "maritalStatus" => {
-                            r.complex(&mut v.marital_status, "maritalStatus")
-                        }
-                        "photo" => r.complex_list(&mut v.photo, "photo"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "animal" => r.complex(&mut v.animal, "animal"),
-                        "communication" => {
-                            r.complex_list(&mut v.communication, "communication")
-                        }
-                        "careProvider" => {
-                            r.complex_list(&mut v.care_provider, "careProvider")
-                        }
-                        "managingOrganization" => {
-                            r.complex(
-                                &mut v.managing_organization,
-                                "managingOrganization",
-                            )
-                        }
-                        "link" => r.complex_list(&mut v.link, "link"),
-                        k if Reader::is_choice_key(k, "deceased") => {
-                            r.choice(&mut v.deceased, "deceased[x]", &k[8usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_deceased") => {
-                            r.choice(&mut v.deceased, "deceased[x]", &k[9usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "multipleBirth") => {
-                            r.choice(
-                                &mut v.multiple_birth,
-                                "multipleBirth[x]",
-                                &k[13usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_multipleBirth") => {
-                            r.choice(
-                                &mut v.multiple_birth,
-                                "multipleBirth[x]",
-                                &k[14usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -190,6 +102,84 @@ impl FhirJson for Patient {
         w.complex("managingOrganization", &self.managing_organization);
         w.complex_list("link", &self.link);
         w.end_object();
+    }
+}
+impl FhirStruct for Patient {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Patient"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "active" => r.primitive(&mut v.active, "active"),
+                    "_active" => r.primitive_ext(&mut v.active, "active"),
+                    "name" => r.complex_list(&mut v.name, "name"),
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    "gender" => r.primitive(&mut v.gender, "gender"),
+                    "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                    "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
+                    "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
+                    "address" => r.complex_list(&mut v.address, "address"),
+                    "maritalStatus" => r.complex(&mut v.marital_status, "maritalStatus"),
+                    "photo" => r.complex_list(&mut v.photo, "photo"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "animal" => r.complex(&mut v.animal, "animal"),
+                    "communication" => {
+                        r.complex_list(&mut v.communication, "communication")
+                    }
+                    "careProvider" => {
+                        r.complex_list(&mut v.care_provider, "careProvider")
+                    }
+                    "managingOrganization" => {
+                        r.complex(&mut v.managing_organization, "managingOrganization")
+                    }
+                    "link" => r.complex_list(&mut v.link, "link"),
+                    k if Reader::is_choice_key(k, "deceased") => {
+                        r.choice(&mut v.deceased, "deceased[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_deceased") => {
+                        r.choice(&mut v.deceased, "deceased[x]", &k[9usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "multipleBirth") => {
+                        r.choice(
+                            &mut v.multiple_birth,
+                            "multipleBirth[x]",
+                            &k[13usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_multipleBirth") => {
+                        r.choice(
+                            &mut v.multiple_birth,
+                            "multipleBirth[x]",
+                            &k[14usize..],
+                            true,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A contact party (e.g. guardian, partner, friend) for the patient
@@ -226,42 +216,7 @@ impl FhirJson for PatientContact {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "relationship" => {
-                            r.complex_list(&mut v.relationship, "relationship")
-                        }
-                        "name" => r.complex(&mut v.name, "name"),
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        "address" => r.complex(&mut v.address, "address"),
-                        "gender" => r.primitive(&mut v.gender, "gender"),
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
-                        "organization" => r.complex(&mut v.organization, "organization"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -277,6 +232,34 @@ impl FhirJson for PatientContact {
         w.complex("organization", &self.organization);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for PatientContact {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "relationship" => r.complex_list(&mut v.relationship, "relationship"),
+                    "name" => r.complex(&mut v.name, "name"),
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    "address" => r.complex(&mut v.address, "address"),
+                    "gender" => r.primitive(&mut v.gender, "gender"),
+                    "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                    "organization" => r.complex(&mut v.organization, "organization"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// This patient is known to be an animal (non-human)
@@ -307,35 +290,7 @@ impl FhirJson for PatientAnimal {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "species" => r.complex(&mut v.species, "species"),
-                        "breed" => r.complex(&mut v.breed, "breed"),
-                        "genderStatus" => r.complex(&mut v.gender_status, "genderStatus"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -347,6 +302,29 @@ impl FhirJson for PatientAnimal {
         w.complex("breed", &self.breed);
         w.complex("genderStatus", &self.gender_status);
         w.end_object();
+    }
+}
+impl FhirStruct for PatientAnimal {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "species" => r.complex(&mut v.species, "species"),
+                    "breed" => r.complex(&mut v.breed, "breed"),
+                    "genderStatus" => r.complex(&mut v.gender_status, "genderStatus"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A list of Languages which may be used to communicate with the patient about his or her health
@@ -375,35 +353,7 @@ impl FhirJson for PatientCommunication {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "language" => r.complex(&mut v.language, "language"),
-                        "preferred" => r.primitive(&mut v.preferred, "preferred"),
-                        "_preferred" => r.primitive_ext(&mut v.preferred, "preferred"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -414,6 +364,29 @@ impl FhirJson for PatientCommunication {
         w.complex("language", &self.language);
         w.primitive("preferred", &self.preferred);
         w.end_object();
+    }
+}
+impl FhirStruct for PatientCommunication {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "language" => r.complex(&mut v.language, "language"),
+                    "preferred" => r.primitive(&mut v.preferred, "preferred"),
+                    "_preferred" => r.primitive_ext(&mut v.preferred, "preferred"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Link to another patient resource that concerns the same actual person
@@ -444,35 +417,7 @@ impl FhirJson for PatientLink {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "other" => r.complex(&mut v.other, "other"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -483,6 +428,29 @@ impl FhirJson for PatientLink {
         w.complex("other", &self.other);
         w.primitive("type", &self.r#type);
         w.end_object();
+    }
+}
+impl FhirStruct for PatientLink {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "other" => r.complex(&mut v.other, "other"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Indicates if the individual is deceased or not

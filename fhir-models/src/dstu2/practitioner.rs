@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A person with a  formal responsibility in the provisioning of healthcare or related services
@@ -58,64 +58,7 @@ impl FhirJson for Practitioner {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Practitioner"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "active" => r.primitive(&mut v.active, "active"),
-                        "_active" => r.primitive_ext(&mut v.active, "active"),
-                        "name" => r.complex(&mut v.name, "name"),
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        "address" => r.complex_list(&mut v.address, "address"),
-                        "gender" => r.primitive(&mut v.gender, "gender"),
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
-                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
-                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
-                        "photo" => r.complex_list(&mut v.photo, "photo"),
-                        "practitionerRole" => {
-                            r.complex_list(&mut v.practitioner_role, "practitionerRole")
-                        }
-                        "qualification" => {
-                            r.complex_list(&mut v.qualification, "qualification")
-                        }
-                        "communication" => {
-                            r.complex_list(&mut v.communication, "communication")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -141,6 +84,58 @@ impl FhirJson for Practitioner {
         w.complex_list("qualification", &self.qualification);
         w.complex_list("communication", &self.communication);
         w.end_object();
+    }
+}
+impl FhirStruct for Practitioner {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Practitioner"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "active" => r.primitive(&mut v.active, "active"),
+                    "_active" => r.primitive_ext(&mut v.active, "active"),
+                    "name" => r.complex(&mut v.name, "name"),
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    "address" => r.complex_list(&mut v.address, "address"),
+                    "gender" => r.primitive(&mut v.gender, "gender"),
+                    "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                    "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
+                    "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
+                    "photo" => r.complex_list(&mut v.photo, "photo"),
+                    "practitionerRole" => {
+                        r.complex_list(&mut v.practitioner_role, "practitionerRole")
+                    }
+                    "qualification" => {
+                        r.complex_list(&mut v.qualification, "qualification")
+                    }
+                    "communication" => {
+                        r.complex_list(&mut v.communication, "communication")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Roles/organizations the practitioner is associated with
@@ -175,48 +170,7 @@ impl FhirJson for PractitionerPractitionerRole {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "managingOrganization" => {
-                            r.complex(
-                                &mut v.managing_organization,
-                                "managingOrganization",
-                            )
-                        }
-                        "role" => r.complex(&mut v.role, "role"),
-                        "specialty" => r.complex_list(&mut v.specialty, "specialty"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "location" => r.complex_list(&mut v.location, "location"),
-                        "healthcareService" => {
-                            r.complex_list(
-                                &mut v.healthcare_service,
-                                "healthcareService",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -231,6 +185,36 @@ impl FhirJson for PractitionerPractitionerRole {
         w.complex_list("location", &self.location);
         w.complex_list("healthcareService", &self.healthcare_service);
         w.end_object();
+    }
+}
+impl FhirStruct for PractitionerPractitionerRole {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "managingOrganization" => {
+                        r.complex(&mut v.managing_organization, "managingOrganization")
+                    }
+                    "role" => r.complex(&mut v.role, "role"),
+                    "specialty" => r.complex_list(&mut v.specialty, "specialty"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "location" => r.complex_list(&mut v.location, "location"),
+                    "healthcareService" => {
+                        r.complex_list(&mut v.healthcare_service, "healthcareService")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Qualifications obtained by training and certification
@@ -263,36 +247,7 @@ impl FhirJson for PractitionerQualification {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "issuer" => r.complex(&mut v.issuer, "issuer"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -305,6 +260,30 @@ impl FhirJson for PractitionerQualification {
         w.complex("period", &self.period);
         w.complex("issuer", &self.issuer);
         w.end_object();
+    }
+}
+impl FhirStruct for PractitionerQualification {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "issuer" => r.complex(&mut v.issuer, "issuer"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Practitioner> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// An action that is being or was performed on a patient
@@ -84,97 +84,7 @@ impl FhirJson for Procedure {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Procedure"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "notPerformed" => {
-                            r.primitive(&mut v.not_performed, "notPerformed")
-                        }
-                        "_notPerformed" => {
-                            r.primitive_ext(&mut v.not_performed, "notPerformed")
-                        }
-                        "reasonNotPerformed" => {
-                            r.complex_list(
-                                &mut v.reason_not_performed,
-                                "reasonNotPerformed",
-                            )
-                        }
-                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
-                        "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "location" => r.complex(&mut v.location, "location"),
-                        "outcome" => r.complex(&mut v.outcome, "outcome"),
-                        "report" => r.complex_list(&mut v.report, "report"),
-                        "complication" => {
-                            r.complex_list(&mut v.complication, "complication")
-                        }
-                        "followUp" => r.complex_list(&mut v.follow_up, "followUp"),
-                        "request" => r.complex(&mut v.request, "request"),
-                        "notes" => r.complex_list(&mut v.notes, "notes"),
-                        "focalDevice" => {
-                            r.complex_list(&mut v.focal_device, "focalDevice")
-                        }
-                        "used" => r.complex_list(&mut v.used, "used"),
-                        k if Reader::is_choice_key(k, "reason") => {
-                            r.choice(&mut v.reason, "reason[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "performed") => {
-                            r.choice(
-                                &mut v.performed,
-                                "performed[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_performed") => {
-                            r.choice(
-                                &mut v.performed,
-                                "performed[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -212,6 +122,72 @@ impl FhirJson for Procedure {
         w.end_object();
     }
 }
+impl FhirStruct for Procedure {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Procedure"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "notPerformed" => r.primitive(&mut v.not_performed, "notPerformed"),
+                    "_notPerformed" => {
+                        r.primitive_ext(&mut v.not_performed, "notPerformed")
+                    }
+                    "reasonNotPerformed" => {
+                        r.complex_list(&mut v.reason_not_performed, "reasonNotPerformed")
+                    }
+                    "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
+                    "performer" => r.complex_list(&mut v.performer, "performer"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "outcome" => r.complex(&mut v.outcome, "outcome"),
+                    "report" => r.complex_list(&mut v.report, "report"),
+                    "complication" => r.complex_list(&mut v.complication, "complication"),
+                    "followUp" => r.complex_list(&mut v.follow_up, "followUp"),
+                    "request" => r.complex(&mut v.request, "request"),
+                    "notes" => r.complex_list(&mut v.notes, "notes"),
+                    "focalDevice" => r.complex_list(&mut v.focal_device, "focalDevice"),
+                    "used" => r.complex_list(&mut v.used, "used"),
+                    k if Reader::is_choice_key(k, "reason") => {
+                        r.choice(&mut v.reason, "reason[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "performed") => {
+                        r.choice(&mut v.performed, "performed[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_performed") => {
+                        r.choice(&mut v.performed, "performed[x]", &k[10usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// The people who performed the procedure
 ///
 /// FHIR `Procedure.performer`.
@@ -236,34 +212,7 @@ impl FhirJson for ProcedurePerformer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "actor" => r.complex(&mut v.actor, "actor"),
-                        "role" => r.complex(&mut v.role, "role"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -274,6 +223,28 @@ impl FhirJson for ProcedurePerformer {
         w.complex("actor", &self.actor);
         w.complex("role", &self.role);
         w.end_object();
+    }
+}
+impl FhirStruct for ProcedurePerformer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "actor" => r.complex(&mut v.actor, "actor"),
+                    "role" => r.complex(&mut v.role, "role"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Device changed in procedure
@@ -302,34 +273,7 @@ impl FhirJson for ProcedureFocalDevice {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "action" => r.complex(&mut v.action, "action"),
-                        "manipulated" => r.complex(&mut v.manipulated, "manipulated"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -340,6 +284,28 @@ impl FhirJson for ProcedureFocalDevice {
         w.complex("action", &self.action);
         w.complex("manipulated", &self.manipulated);
         w.end_object();
+    }
+}
+impl FhirStruct for ProcedureFocalDevice {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "action" => r.complex(&mut v.action, "action"),
+                    "manipulated" => r.complex(&mut v.manipulated, "manipulated"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Reason procedure performed

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Process request
@@ -70,68 +70,7 @@ impl FhirJson for ProcessRequest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ProcessRequest"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "action" => r.primitive(&mut v.action, "action"),
-                        "_action" => r.primitive_ext(&mut v.action, "action"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "ruleset" => r.complex(&mut v.ruleset, "ruleset"),
-                        "originalRuleset" => {
-                            r.complex(&mut v.original_ruleset, "originalRuleset")
-                        }
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "target" => r.complex(&mut v.target, "target"),
-                        "provider" => r.complex(&mut v.provider, "provider"),
-                        "organization" => r.complex(&mut v.organization, "organization"),
-                        "request" => r.complex(&mut v.request, "request"),
-                        "response" => r.complex(&mut v.response, "response"),
-                        "nullify" => r.primitive(&mut v.nullify, "nullify"),
-                        "_nullify" => r.primitive_ext(&mut v.nullify, "nullify"),
-                        "reference" => r.primitive(&mut v.reference, "reference"),
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        "include" => r.primitive_list(&mut v.include, "include"),
-                        "_include" => r.primitive_list_ext(&mut v.include, "include"),
-                        "exclude" => r.primitive_list(&mut v.exclude, "exclude"),
-                        "_exclude" => r.primitive_list_ext(&mut v.exclude, "exclude"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -164,6 +103,62 @@ impl FhirJson for ProcessRequest {
         w.end_object();
     }
 }
+impl FhirStruct for ProcessRequest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ProcessRequest"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "action" => r.primitive(&mut v.action, "action"),
+                    "_action" => r.primitive_ext(&mut v.action, "action"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "ruleset" => r.complex(&mut v.ruleset, "ruleset"),
+                    "originalRuleset" => {
+                        r.complex(&mut v.original_ruleset, "originalRuleset")
+                    }
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "target" => r.complex(&mut v.target, "target"),
+                    "provider" => r.complex(&mut v.provider, "provider"),
+                    "organization" => r.complex(&mut v.organization, "organization"),
+                    "request" => r.complex(&mut v.request, "request"),
+                    "response" => r.complex(&mut v.response, "response"),
+                    "nullify" => r.primitive(&mut v.nullify, "nullify"),
+                    "_nullify" => r.primitive_ext(&mut v.nullify, "nullify"),
+                    "reference" => r.primitive(&mut v.reference, "reference"),
+                    "_reference" => r.primitive_ext(&mut v.reference, "reference"),
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    "include" => r.primitive_list(&mut v.include, "include"),
+                    "_include" => r.primitive_list_ext(&mut v.include, "include"),
+                    "exclude" => r.primitive_list(&mut v.exclude, "exclude"),
+                    "_exclude" => r.primitive_list_ext(&mut v.exclude, "exclude"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Items to re-adjudicate
 ///
 /// FHIR `ProcessRequest.item`.
@@ -188,38 +183,7 @@ impl FhirJson for ProcessRequestItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequenceLinkId" => {
-                            r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
-                        }
-                        "_sequenceLinkId" => {
-                            r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -229,6 +193,32 @@ impl FhirJson for ProcessRequestItem {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.primitive("sequenceLinkId", &self.sequence_link_id);
         w.end_object();
+    }
+}
+impl FhirStruct for ProcessRequestItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequenceLinkId" => {
+                        r.primitive(&mut v.sequence_link_id, "sequenceLinkId")
+                    }
+                    "_sequenceLinkId" => {
+                        r.primitive_ext(&mut v.sequence_link_id, "sequenceLinkId")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<ProcessRequest> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// ProcessResponse resource
@@ -62,67 +62,7 @@ impl FhirJson for ProcessResponse {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ProcessResponse"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "request" => r.complex(&mut v.request, "request"),
-                        "outcome" => r.complex(&mut v.outcome, "outcome"),
-                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
-                        "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")
-                        }
-                        "ruleset" => r.complex(&mut v.ruleset, "ruleset"),
-                        "originalRuleset" => {
-                            r.complex(&mut v.original_ruleset, "originalRuleset")
-                        }
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "organization" => r.complex(&mut v.organization, "organization"),
-                        "requestProvider" => {
-                            r.complex(&mut v.request_provider, "requestProvider")
-                        }
-                        "requestOrganization" => {
-                            r.complex(&mut v.request_organization, "requestOrganization")
-                        }
-                        "form" => r.complex(&mut v.form, "form"),
-                        "notes" => r.complex_list(&mut v.notes, "notes"),
-                        "error" => r.complex_list(&mut v.error, "error"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -152,6 +92,59 @@ impl FhirJson for ProcessResponse {
         w.end_object();
     }
 }
+impl FhirStruct for ProcessResponse {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ProcessResponse"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "request" => r.complex(&mut v.request, "request"),
+                    "outcome" => r.complex(&mut v.outcome, "outcome"),
+                    "disposition" => r.primitive(&mut v.disposition, "disposition"),
+                    "_disposition" => r.primitive_ext(&mut v.disposition, "disposition"),
+                    "ruleset" => r.complex(&mut v.ruleset, "ruleset"),
+                    "originalRuleset" => {
+                        r.complex(&mut v.original_ruleset, "originalRuleset")
+                    }
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "organization" => r.complex(&mut v.organization, "organization"),
+                    "requestProvider" => {
+                        r.complex(&mut v.request_provider, "requestProvider")
+                    }
+                    "requestOrganization" => {
+                        r.complex(&mut v.request_organization, "requestOrganization")
+                    }
+                    "form" => r.complex(&mut v.form, "form"),
+                    "notes" => r.complex_list(&mut v.notes, "notes"),
+                    "error" => r.complex_list(&mut v.error, "error"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Notes
 ///
 /// FHIR `ProcessResponse.notes`.
@@ -176,35 +169,7 @@ impl FhirJson for ProcessResponseNotes {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -215,6 +180,29 @@ impl FhirJson for ProcessResponseNotes {
         w.complex("type", &self.r#type);
         w.primitive("text", &self.text);
         w.end_object();
+    }
+}
+impl FhirStruct for ProcessResponseNotes {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<ProcessResponse> for Resource {

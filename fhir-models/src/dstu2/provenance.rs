@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Who, What, When for a set of resources
@@ -60,56 +60,7 @@ impl FhirJson for Provenance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Provenance"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "target" => r.complex_list(&mut v.target, "target"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "recorded" => r.primitive(&mut v.recorded, "recorded"),
-                        "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
-                        "reason" => r.complex_list(&mut v.reason, "reason"),
-                        "activity" => r.complex(&mut v.activity, "activity"),
-                        "location" => r.complex(&mut v.location, "location"),
-                        "policy" => r.primitive_list(&mut v.policy, "policy"),
-                        "_policy" => r.primitive_list_ext(&mut v.policy, "policy"),
-                        "agent" => r.complex_list(&mut v.agent, "agent"),
-                        "entity" => r.complex_list(&mut v.entity, "entity"),
-                        "signature" => r.complex_list(&mut v.signature, "signature"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -134,6 +85,50 @@ impl FhirJson for Provenance {
         w.complex_list("entity", &self.entity);
         w.complex_list("signature", &self.signature);
         w.end_object();
+    }
+}
+impl FhirStruct for Provenance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Provenance"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "target" => r.complex_list(&mut v.target, "target"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "recorded" => r.primitive(&mut v.recorded, "recorded"),
+                    "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
+                    "reason" => r.complex_list(&mut v.reason, "reason"),
+                    "activity" => r.complex(&mut v.activity, "activity"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "policy" => r.primitive_list(&mut v.policy, "policy"),
+                    "_policy" => r.primitive_list_ext(&mut v.policy, "policy"),
+                    "agent" => r.complex_list(&mut v.agent, "agent"),
+                    "entity" => r.complex_list(&mut v.entity, "entity"),
+                    "signature" => r.complex_list(&mut v.signature, "signature"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Agents involved in creating resource
@@ -166,38 +161,7 @@ impl FhirJson for ProvenanceAgent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "role" => r.complex(&mut v.role, "role"),
-                        "actor" => r.complex(&mut v.actor, "actor"),
-                        "userId" => r.complex(&mut v.user_id, "userId"),
-                        "relatedAgent" => {
-                            r.complex_list(&mut v.related_agent, "relatedAgent")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -210,6 +174,32 @@ impl FhirJson for ProvenanceAgent {
         w.complex("userId", &self.user_id);
         w.complex_list("relatedAgent", &self.related_agent);
         w.end_object();
+    }
+}
+impl FhirStruct for ProvenanceAgent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "role" => r.complex(&mut v.role, "role"),
+                    "actor" => r.complex(&mut v.actor, "actor"),
+                    "userId" => r.complex(&mut v.user_id, "userId"),
+                    "relatedAgent" => {
+                        r.complex_list(&mut v.related_agent, "relatedAgent")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Track delegation between agents
@@ -240,35 +230,7 @@ impl FhirJson for ProvenanceAgentRelatedAgent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "target" => r.primitive(&mut v.target, "target"),
-                        "_target" => r.primitive_ext(&mut v.target, "target"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -279,6 +241,29 @@ impl FhirJson for ProvenanceAgentRelatedAgent {
         w.complex("type", &self.r#type);
         w.primitive("target", &self.target);
         w.end_object();
+    }
+}
+impl FhirStruct for ProvenanceAgentRelatedAgent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "target" => r.primitive(&mut v.target, "target"),
+                    "_target" => r.primitive_ext(&mut v.target, "target"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// An entity used in this activity
@@ -317,40 +302,7 @@ impl FhirJson for ProvenanceEntity {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "role" => r.primitive(&mut v.role, "role"),
-                        "_role" => r.primitive_ext(&mut v.role, "role"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "reference" => r.primitive(&mut v.reference, "reference"),
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
-                        "display" => r.primitive(&mut v.display, "display"),
-                        "_display" => r.primitive_ext(&mut v.display, "display"),
-                        "agent" => r.complex(&mut v.agent, "agent"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -364,6 +316,34 @@ impl FhirJson for ProvenanceEntity {
         w.primitive("display", &self.display);
         w.complex("agent", &self.agent);
         w.end_object();
+    }
+}
+impl FhirStruct for ProvenanceEntity {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "role" => r.primitive(&mut v.role, "role"),
+                    "_role" => r.primitive_ext(&mut v.role, "role"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "reference" => r.primitive(&mut v.reference, "reference"),
+                    "_reference" => r.primitive_ext(&mut v.reference, "reference"),
+                    "display" => r.primitive(&mut v.display, "display"),
+                    "_display" => r.primitive_ext(&mut v.display, "display"),
+                    "agent" => r.complex(&mut v.agent, "agent"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Provenance> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A structured set of questions
@@ -56,61 +56,7 @@ impl FhirJson for Questionnaire {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Questionnaire"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        "subjectType" => {
-                            r.primitive_list(&mut v.subject_type, "subjectType")
-                        }
-                        "_subjectType" => {
-                            r.primitive_list_ext(&mut v.subject_type, "subjectType")
-                        }
-                        "group" => r.complex(&mut v.group, "group"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -133,6 +79,53 @@ impl FhirJson for Questionnaire {
         w.primitive_list("subjectType", &self.subject_type);
         w.complex("group", &self.group);
         w.end_object();
+    }
+}
+impl FhirStruct for Questionnaire {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Questionnaire"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    "subjectType" => r.primitive_list(&mut v.subject_type, "subjectType"),
+                    "_subjectType" => {
+                        r.primitive_list_ext(&mut v.subject_type, "subjectType")
+                    }
+                    "group" => r.complex(&mut v.group, "group"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Grouped questions
@@ -171,45 +164,7 @@ impl FhirJson for QuestionnaireGroup {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "linkId" => r.primitive(&mut v.link_id, "linkId"),
-                        "_linkId" => r.primitive_ext(&mut v.link_id, "linkId"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "concept" => r.complex_list(&mut v.concept, "concept"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "required" => r.primitive(&mut v.required, "required"),
-                        "_required" => r.primitive_ext(&mut v.required, "required"),
-                        "repeats" => r.primitive(&mut v.repeats, "repeats"),
-                        "_repeats" => r.primitive_ext(&mut v.repeats, "repeats"),
-                        "group" => r.complex_list(&mut v.group, "group"),
-                        "question" => r.complex_list(&mut v.question, "question"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -226,6 +181,39 @@ impl FhirJson for QuestionnaireGroup {
         w.complex_list("group", &self.group);
         w.complex_list("question", &self.question);
         w.end_object();
+    }
+}
+impl FhirStruct for QuestionnaireGroup {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "linkId" => r.primitive(&mut v.link_id, "linkId"),
+                    "_linkId" => r.primitive_ext(&mut v.link_id, "linkId"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "concept" => r.complex_list(&mut v.concept, "concept"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "required" => r.primitive(&mut v.required, "required"),
+                    "_required" => r.primitive_ext(&mut v.required, "required"),
+                    "repeats" => r.primitive(&mut v.repeats, "repeats"),
+                    "_repeats" => r.primitive_ext(&mut v.repeats, "repeats"),
+                    "group" => r.complex_list(&mut v.group, "group"),
+                    "question" => r.complex_list(&mut v.question, "question"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Questions in this group
@@ -266,46 +254,7 @@ impl FhirJson for QuestionnaireGroupQuestion {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "linkId" => r.primitive(&mut v.link_id, "linkId"),
-                        "_linkId" => r.primitive_ext(&mut v.link_id, "linkId"),
-                        "concept" => r.complex_list(&mut v.concept, "concept"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "required" => r.primitive(&mut v.required, "required"),
-                        "_required" => r.primitive_ext(&mut v.required, "required"),
-                        "repeats" => r.primitive(&mut v.repeats, "repeats"),
-                        "_repeats" => r.primitive_ext(&mut v.repeats, "repeats"),
-                        "options" => r.complex(&mut v.options, "options"),
-                        "option" => r.complex_list(&mut v.option, "option"),
-                        "group" => r.complex_list(&mut v.group, "group"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -323,6 +272,40 @@ impl FhirJson for QuestionnaireGroupQuestion {
         w.complex_list("option", &self.option);
         w.complex_list("group", &self.group);
         w.end_object();
+    }
+}
+impl FhirStruct for QuestionnaireGroupQuestion {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "linkId" => r.primitive(&mut v.link_id, "linkId"),
+                    "_linkId" => r.primitive_ext(&mut v.link_id, "linkId"),
+                    "concept" => r.complex_list(&mut v.concept, "concept"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "required" => r.primitive(&mut v.required, "required"),
+                    "_required" => r.primitive_ext(&mut v.required, "required"),
+                    "repeats" => r.primitive(&mut v.repeats, "repeats"),
+                    "_repeats" => r.primitive_ext(&mut v.repeats, "repeats"),
+                    "options" => r.complex(&mut v.options, "options"),
+                    "option" => r.complex_list(&mut v.option, "option"),
+                    "group" => r.complex_list(&mut v.group, "group"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Questionnaire> for Resource {

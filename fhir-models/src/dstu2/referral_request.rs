@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A request for referral or transfer of care
@@ -70,75 +70,7 @@ impl FhirJson for ReferralRequest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ReferralRequest"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "specialty" => r.complex(&mut v.specialty, "specialty"),
-                        "priority" => r.complex(&mut v.priority, "priority"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "requester" => r.complex(&mut v.requester, "requester"),
-                        "recipient" => r.complex_list(&mut v.recipient, "recipient"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "dateSent" => r.primitive(&mut v.date_sent, "dateSent"),
-                        "_dateSent" => r.primitive_ext(&mut v.date_sent, "dateSent"),
-                        "reason" => r.complex(&mut v.reason, "reason"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "serviceRequested" => {
-                            r.complex_list(&mut v.service_requested, "serviceRequested")
-                        }
-                        "supportingInformation" => {
-                            r.complex_list(
-                                &mut v.supporting_information,
-                                "supportingInformation",
-                            )
-                        }
-                        "fulfillmentTime" => {
-                            r.complex(&mut v.fulfillment_time, "fulfillmentTime")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -169,6 +101,67 @@ impl FhirJson for ReferralRequest {
         w.complex_list("supportingInformation", &self.supporting_information);
         w.complex("fulfillmentTime", &self.fulfillment_time);
         w.end_object();
+    }
+}
+impl FhirStruct for ReferralRequest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ReferralRequest"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "specialty" => r.complex(&mut v.specialty, "specialty"),
+                    "priority" => r.complex(&mut v.priority, "priority"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "requester" => r.complex(&mut v.requester, "requester"),
+                    "recipient" => r.complex_list(&mut v.recipient, "recipient"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "dateSent" => r.primitive(&mut v.date_sent, "dateSent"),
+                    "_dateSent" => r.primitive_ext(&mut v.date_sent, "dateSent"),
+                    "reason" => r.complex(&mut v.reason, "reason"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "serviceRequested" => {
+                        r.complex_list(&mut v.service_requested, "serviceRequested")
+                    }
+                    "supportingInformation" => {
+                        r.complex_list(
+                            &mut v.supporting_information,
+                            "supportingInformation",
+                        )
+                    }
+                    "fulfillmentTime" => {
+                        r.complex(&mut v.fulfillment_time, "fulfillmentTime")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<ReferralRequest> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A slot of time on a schedule that may be available for booking appointments
@@ -60,61 +60,7 @@ impl FhirJson for Slot {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Slot"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "schedule" => r.complex(&mut v.schedule, "schedule"),
-                        "freeBusyType" => {
-                            r.primitive(&mut v.free_busy_type, "freeBusyType")
-                        }
-                        "_freeBusyType" => {
-                            r.primitive_ext(&mut v.free_busy_type, "freeBusyType")
-                        }
-                        "start" => r.primitive(&mut v.start, "start"),
-                        "_start" => r.primitive_ext(&mut v.start, "start"),
-                        "end" => r.primitive(&mut v.end, "end"),
-                        "_end" => r.primitive_ext(&mut v.end, "end"),
-                        "overbooked" => r.primitive(&mut v.overbooked, "overbooked"),
-                        "_overbooked" => r.primitive_ext(&mut v.overbooked, "overbooked"),
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -137,6 +83,53 @@ impl FhirJson for Slot {
         w.primitive("overbooked", &self.overbooked);
         w.primitive("comment", &self.comment);
         w.end_object();
+    }
+}
+impl FhirStruct for Slot {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Slot"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "schedule" => r.complex(&mut v.schedule, "schedule"),
+                    "freeBusyType" => r.primitive(&mut v.free_busy_type, "freeBusyType"),
+                    "_freeBusyType" => {
+                        r.primitive_ext(&mut v.free_busy_type, "freeBusyType")
+                    }
+                    "start" => r.primitive(&mut v.start, "start"),
+                    "_start" => r.primitive_ext(&mut v.start, "start"),
+                    "end" => r.primitive(&mut v.end, "end"),
+                    "_end" => r.primitive_ext(&mut v.end, "end"),
+                    "overbooked" => r.primitive(&mut v.overbooked, "overbooked"),
+                    "_overbooked" => r.primitive_ext(&mut v.overbooked, "overbooked"),
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Slot> for Resource {

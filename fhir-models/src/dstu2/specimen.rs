@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Sample for analysis
@@ -58,62 +58,7 @@ impl FhirJson for Specimen {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Specimen"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "parent" => r.complex_list(&mut v.parent, "parent"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "accessionIdentifier" => {
-                            r.complex(&mut v.accession_identifier, "accessionIdentifier")
-                        }
-                        "receivedTime" => {
-                            r.primitive(&mut v.received_time, "receivedTime")
-                        }
-                        "_receivedTime" => {
-                            r.primitive_ext(&mut v.received_time, "receivedTime")
-                        }
-                        "collection" => r.complex(&mut v.collection, "collection"),
-                        "treatment" => r.complex_list(&mut v.treatment, "treatment"),
-                        "container" => r.complex_list(&mut v.container, "container"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -138,6 +83,54 @@ impl FhirJson for Specimen {
         w.complex_list("treatment", &self.treatment);
         w.complex_list("container", &self.container);
         w.end_object();
+    }
+}
+impl FhirStruct for Specimen {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Specimen"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "parent" => r.complex_list(&mut v.parent, "parent"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "accessionIdentifier" => {
+                        r.complex(&mut v.accession_identifier, "accessionIdentifier")
+                    }
+                    "receivedTime" => r.primitive(&mut v.received_time, "receivedTime"),
+                    "_receivedTime" => {
+                        r.primitive_ext(&mut v.received_time, "receivedTime")
+                    }
+                    "collection" => r.complex(&mut v.collection, "collection"),
+                    "treatment" => r.complex_list(&mut v.treatment, "treatment"),
+                    "container" => r.complex_list(&mut v.container, "container"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Collection details
@@ -172,54 +165,7 @@ impl FhirJson for SpecimenCollection {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "collector" => r.complex(&mut v.collector, "collector"),
-                        "comment" => r.primitive_list(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_list_ext(&mut v.comment, "comment"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
-                        k if Reader::is_choice_key(k, "collected") => {
-                            r.choice(
-                                &mut v.collected,
-                                "collected[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_collected") => {
-                            r.choice(
-                                &mut v.collected,
-                                "collected[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -234,6 +180,38 @@ impl FhirJson for SpecimenCollection {
         w.complex("method", &self.method);
         w.complex("bodySite", &self.body_site);
         w.end_object();
+    }
+}
+impl FhirStruct for SpecimenCollection {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "collector" => r.complex(&mut v.collector, "collector"),
+                    "comment" => r.primitive_list(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_list_ext(&mut v.comment, "comment"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "method" => r.complex(&mut v.method, "method"),
+                    "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                    k if Reader::is_choice_key(k, "collected") => {
+                        r.choice(&mut v.collected, "collected[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_collected") => {
+                        r.choice(&mut v.collected, "collected[x]", &k[10usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Treatment and processing step details
@@ -262,38 +240,7 @@ impl FhirJson for SpecimenTreatment {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "procedure" => r.complex(&mut v.procedure, "procedure"),
-                        "additive" => r.complex_list(&mut v.additive, "additive"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -305,6 +252,30 @@ impl FhirJson for SpecimenTreatment {
         w.complex("procedure", &self.procedure);
         w.complex_list("additive", &self.additive);
         w.end_object();
+    }
+}
+impl FhirStruct for SpecimenTreatment {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "procedure" => r.complex(&mut v.procedure, "procedure"),
+                    "additive" => r.complex_list(&mut v.additive, "additive"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Direct container of specimen (tube/slide, etc.)
@@ -339,45 +310,7 @@ impl FhirJson for SpecimenContainer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "capacity" => r.complex(&mut v.capacity, "capacity"),
-                        "specimenQuantity" => {
-                            r.complex(&mut v.specimen_quantity, "specimenQuantity")
-                        }
-                        k if Reader::is_choice_key(k, "additive") => {
-                            r.choice(&mut v.additive, "additive[x]", &k[8usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -392,6 +325,37 @@ impl FhirJson for SpecimenContainer {
         w.complex("specimenQuantity", &self.specimen_quantity);
         w.choice("additive", &self.additive);
         w.end_object();
+    }
+}
+impl FhirStruct for SpecimenContainer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "capacity" => r.complex(&mut v.capacity, "capacity"),
+                    "specimenQuantity" => {
+                        r.complex(&mut v.specimen_quantity, "specimenQuantity")
+                    }
+                    k if Reader::is_choice_key(k, "additive") => {
+                        r.choice(&mut v.additive, "additive[x]", &k[8usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Collection time

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Delivery of Supply
@@ -58,57 +58,7 @@ impl FhirJson for SupplyDelivery {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("SupplyDelivery"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "suppliedItem" => r.complex(&mut v.supplied_item, "suppliedItem"),
-                        "supplier" => r.complex(&mut v.supplier, "supplier"),
-                        "whenPrepared" => r.complex(&mut v.when_prepared, "whenPrepared"),
-                        "time" => r.primitive(&mut v.time, "time"),
-                        "_time" => r.primitive_ext(&mut v.time, "time"),
-                        "destination" => r.complex(&mut v.destination, "destination"),
-                        "receiver" => r.complex_list(&mut v.receiver, "receiver"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -134,6 +84,51 @@ impl FhirJson for SupplyDelivery {
         w.complex("destination", &self.destination);
         w.complex_list("receiver", &self.receiver);
         w.end_object();
+    }
+}
+impl FhirStruct for SupplyDelivery {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("SupplyDelivery"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "suppliedItem" => r.complex(&mut v.supplied_item, "suppliedItem"),
+                    "supplier" => r.complex(&mut v.supplier, "supplier"),
+                    "whenPrepared" => r.complex(&mut v.when_prepared, "whenPrepared"),
+                    "time" => r.primitive(&mut v.time, "time"),
+                    "_time" => r.primitive_ext(&mut v.time, "time"),
+                    "destination" => r.complex(&mut v.destination, "destination"),
+                    "receiver" => r.complex_list(&mut v.receiver, "receiver"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<SupplyDelivery> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Describes a set of tests
@@ -84,88 +84,7 @@ impl FhirJson for TestScript {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("TestScript"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "requirements" => {
-                            r.primitive(&mut v.requirements, "requirements")
-                        }
-                        "_requirements" => {
-                            r.primitive_ext(&mut v.requirements, "requirements")
-                        }
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "metadata" => r.complex(&mut v.metadata, "metadata"),
-                        "multiserver" => r.primitive(&mut v.multiserver, "multiserver"),
-                        "_multiserver" => {
-                            r.primitive_ext(&mut v.multiserver, "multiserver")
-                        }
-                        "fixture" => r.complex_list(&mut v.fixture, "fixture"),
-                        "profile" => r.complex_list(&mut v.profile, "profile"),
-                        "variable" => r.complex_list(&mut v.variable, "variable"),
-                        "setup" => r.complex(&mut v.setup, "setup"),
-                        "test" => r.complex_list(&mut v.test, "test"),
-                        "teardown" => r.complex(&mut v.teardown, "teardown"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -203,6 +122,74 @@ impl FhirJson for TestScript {
         w.end_object();
     }
 }
+impl FhirStruct for TestScript {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("TestScript"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "requirements" => r.primitive(&mut v.requirements, "requirements"),
+                    "_requirements" => {
+                        r.primitive_ext(&mut v.requirements, "requirements")
+                    }
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "metadata" => r.complex(&mut v.metadata, "metadata"),
+                    "multiserver" => r.primitive(&mut v.multiserver, "multiserver"),
+                    "_multiserver" => r.primitive_ext(&mut v.multiserver, "multiserver"),
+                    "fixture" => r.complex_list(&mut v.fixture, "fixture"),
+                    "profile" => r.complex_list(&mut v.profile, "profile"),
+                    "variable" => r.complex_list(&mut v.variable, "variable"),
+                    "setup" => r.complex(&mut v.setup, "setup"),
+                    "test" => r.complex_list(&mut v.test, "test"),
+                    "teardown" => r.complex(&mut v.teardown, "teardown"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Contact details of the publisher
 ///
 /// FHIR `TestScript.contact`.
@@ -227,35 +214,7 @@ impl FhirJson for TestScriptContact {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -266,6 +225,29 @@ impl FhirJson for TestScriptContact {
         w.primitive("name", &self.name);
         w.complex_list("telecom", &self.telecom);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptContact {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Required capability that is assumed to function correctly on the FHIR server being tested
@@ -294,34 +276,7 @@ impl FhirJson for TestScriptMetadata {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "link" => r.complex_list(&mut v.link, "link"),
-                        "capability" => r.complex_list(&mut v.capability, "capability"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -332,6 +287,28 @@ impl FhirJson for TestScriptMetadata {
         w.complex_list("link", &self.link);
         w.complex_list("capability", &self.capability);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptMetadata {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "link" => r.complex_list(&mut v.link, "link"),
+                    "capability" => r.complex_list(&mut v.capability, "capability"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Links to the FHIR specification
@@ -360,38 +337,7 @@ impl FhirJson for TestScriptMetadataLink {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -402,6 +348,30 @@ impl FhirJson for TestScriptMetadataLink {
         w.primitive("url", &self.url);
         w.primitive("description", &self.description);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptMetadataLink {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Capabilities  that are assumed to function correctly on the FHIR server being tested
@@ -438,47 +408,7 @@ impl FhirJson for TestScriptMetadataCapability {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "required" => r.primitive(&mut v.required, "required"),
-                        "_required" => r.primitive_ext(&mut v.required, "required"),
-                        "validated" => r.primitive(&mut v.validated, "validated"),
-                        "_validated" => r.primitive_ext(&mut v.validated, "validated"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "destination" => r.primitive(&mut v.destination, "destination"),
-                        "_destination" => {
-                            r.primitive_ext(&mut v.destination, "destination")
-                        }
-                        "link" => r.primitive_list(&mut v.link, "link"),
-                        "_link" => r.primitive_list_ext(&mut v.link, "link"),
-                        "conformance" => r.complex(&mut v.conformance, "conformance"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -493,6 +423,37 @@ impl FhirJson for TestScriptMetadataCapability {
         w.primitive_list("link", &self.link);
         w.complex("conformance", &self.conformance);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptMetadataCapability {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "required" => r.primitive(&mut v.required, "required"),
+                    "_required" => r.primitive_ext(&mut v.required, "required"),
+                    "validated" => r.primitive(&mut v.validated, "validated"),
+                    "_validated" => r.primitive_ext(&mut v.validated, "validated"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "destination" => r.primitive(&mut v.destination, "destination"),
+                    "_destination" => r.primitive_ext(&mut v.destination, "destination"),
+                    "link" => r.primitive_list(&mut v.link, "link"),
+                    "_link" => r.primitive_list_ext(&mut v.link, "link"),
+                    "conformance" => r.complex(&mut v.conformance, "conformance"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Fixture in the test script - by reference (uri)
@@ -521,37 +482,7 @@ impl FhirJson for TestScriptFixture {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "autocreate" => r.primitive(&mut v.autocreate, "autocreate"),
-                        "_autocreate" => r.primitive_ext(&mut v.autocreate, "autocreate"),
-                        "autodelete" => r.primitive(&mut v.autodelete, "autodelete"),
-                        "_autodelete" => r.primitive_ext(&mut v.autodelete, "autodelete"),
-                        "resource" => r.complex(&mut v.resource, "resource"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -563,6 +494,31 @@ impl FhirJson for TestScriptFixture {
         w.primitive("autodelete", &self.autodelete);
         w.complex("resource", &self.resource);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptFixture {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "autocreate" => r.primitive(&mut v.autocreate, "autocreate"),
+                    "_autocreate" => r.primitive_ext(&mut v.autocreate, "autocreate"),
+                    "autodelete" => r.primitive(&mut v.autodelete, "autodelete"),
+                    "_autodelete" => r.primitive_ext(&mut v.autodelete, "autodelete"),
+                    "resource" => r.complex(&mut v.resource, "resource"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Placeholder for evaluated elements
@@ -595,42 +551,7 @@ impl FhirJson for TestScriptVariable {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "headerField" => r.primitive(&mut v.header_field, "headerField"),
-                        "_headerField" => {
-                            r.primitive_ext(&mut v.header_field, "headerField")
-                        }
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
-                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -643,6 +564,34 @@ impl FhirJson for TestScriptVariable {
         w.primitive("path", &self.path);
         w.primitive("sourceId", &self.source_id);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptVariable {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "headerField" => r.primitive(&mut v.header_field, "headerField"),
+                    "_headerField" => r.primitive_ext(&mut v.header_field, "headerField"),
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
+                    "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A series of required setup operations before tests are executed
@@ -671,34 +620,7 @@ impl FhirJson for TestScriptSetup {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "metadata" => r.complex(&mut v.metadata, "metadata"),
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -709,6 +631,28 @@ impl FhirJson for TestScriptSetup {
         w.complex("metadata", &self.metadata);
         w.complex_list("action", &self.action);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptSetup {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "metadata" => r.complex(&mut v.metadata, "metadata"),
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A setup operation or assert to perform
@@ -735,34 +679,7 @@ impl FhirJson for TestScriptSetupAction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "operation" => r.complex(&mut v.operation, "operation"),
-                        "assert" => r.complex(&mut v.assert, "assert"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -773,6 +690,28 @@ impl FhirJson for TestScriptSetupAction {
         w.complex("operation", &self.operation);
         w.complex("assert", &self.assert);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptSetupAction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "operation" => r.complex(&mut v.operation, "operation"),
+                    "assert" => r.complex(&mut v.assert, "assert"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The setup operation to perform
@@ -823,75 +762,7 @@ impl FhirJson for TestScriptSetupActionOperation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "resource" => r.primitive(&mut v.resource, "resource"),
-                        "_resource" => r.primitive_ext(&mut v.resource, "resource"),
-                        "label" => r.primitive(&mut v.label, "label"),
-                        "_label" => r.primitive_ext(&mut v.label, "label"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "accept" => r.primitive(&mut v.accept, "accept"),
-                        "_accept" => r.primitive_ext(&mut v.accept, "accept"),
-                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
-                        "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")
-                        }
-                        "destination" => r.primitive(&mut v.destination, "destination"),
-                        "_destination" => {
-                            r.primitive_ext(&mut v.destination, "destination")
-                        }
-                        "encodeRequestUrl" => {
-                            r.primitive(&mut v.encode_request_url, "encodeRequestUrl")
-                        }
-                        "_encodeRequestUrl" => {
-                            r.primitive_ext(
-                                &mut v.encode_request_url,
-                                "encodeRequestUrl",
-                            )
-                        }
-                        "params" => r.primitive(&mut v.params, "params"),
-                        "_params" => r.primitive_ext(&mut v.params, "params"),
-                        "requestHeader" => {
-                            r.complex_list(&mut v.request_header, "requestHeader")
-                        }
-                        "responseId" => r.primitive(&mut v.response_id, "responseId"),
-                        "_responseId" => {
-                            r.primitive_ext(&mut v.response_id, "responseId")
-                        }
-                        "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
-                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
-                        "targetId" => r.primitive(&mut v.target_id, "targetId"),
-                        "_targetId" => r.primitive_ext(&mut v.target_id, "targetId"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -914,6 +785,58 @@ impl FhirJson for TestScriptSetupActionOperation {
         w.primitive("targetId", &self.target_id);
         w.primitive("url", &self.url);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptSetupActionOperation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "resource" => r.primitive(&mut v.resource, "resource"),
+                    "_resource" => r.primitive_ext(&mut v.resource, "resource"),
+                    "label" => r.primitive(&mut v.label, "label"),
+                    "_label" => r.primitive_ext(&mut v.label, "label"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "accept" => r.primitive(&mut v.accept, "accept"),
+                    "_accept" => r.primitive_ext(&mut v.accept, "accept"),
+                    "contentType" => r.primitive(&mut v.content_type, "contentType"),
+                    "_contentType" => r.primitive_ext(&mut v.content_type, "contentType"),
+                    "destination" => r.primitive(&mut v.destination, "destination"),
+                    "_destination" => r.primitive_ext(&mut v.destination, "destination"),
+                    "encodeRequestUrl" => {
+                        r.primitive(&mut v.encode_request_url, "encodeRequestUrl")
+                    }
+                    "_encodeRequestUrl" => {
+                        r.primitive_ext(&mut v.encode_request_url, "encodeRequestUrl")
+                    }
+                    "params" => r.primitive(&mut v.params, "params"),
+                    "_params" => r.primitive_ext(&mut v.params, "params"),
+                    "requestHeader" => {
+                        r.complex_list(&mut v.request_header, "requestHeader")
+                    }
+                    "responseId" => r.primitive(&mut v.response_id, "responseId"),
+                    "_responseId" => r.primitive_ext(&mut v.response_id, "responseId"),
+                    "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
+                    "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
+                    "targetId" => r.primitive(&mut v.target_id, "targetId"),
+                    "_targetId" => r.primitive_ext(&mut v.target_id, "targetId"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Each operation can have one ore more header elements
@@ -944,36 +867,7 @@ impl FhirJson for TestScriptSetupActionOperationRequestHeader {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "field" => r.primitive(&mut v.field, "field"),
-                        "_field" => r.primitive_ext(&mut v.field, "field"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -984,6 +878,30 @@ impl FhirJson for TestScriptSetupActionOperationRequestHeader {
         w.primitive("field", &self.field);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptSetupActionOperationRequestHeader {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "field" => r.primitive(&mut v.field, "field"),
+                    "_field" => r.primitive_ext(&mut v.field, "field"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The assertion to perform
@@ -1042,108 +960,7 @@ impl FhirJson for TestScriptSetupActionAssert {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "label" => r.primitive(&mut v.label, "label"),
-                        "_label" => r.primitive_ext(&mut v.label, "label"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "direction" => r.primitive(&mut v.direction, "direction"),
-                        "_direction" => r.primitive_ext(&mut v.direction, "direction"),
-                        "compareToSourceId" => {
-                            r.primitive(&mut v.compare_to_source_id, "compareToSourceId")
-                        }
-                        "_compareToSourceId" => {
-                            r.primitive_ext(
-                                &mut v.compare_to_source_id,
-                                "compareToSourceId",
-                            )
-                        }
-                        "compareToSourcePath" => {
-                            r.primitive(
-                                &mut v.compare_to_source_path,
-                                "compareToSourcePath",
-                            )
-                        }
-                        "_compareToSourcePath" => {
-                            r.primitive_ext(
-                                &mut v.compare_to_source_path,
-                                "compareToSourcePath",
-                            )
-                        }
-                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
-                        "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")
-                        }
-                        "headerField" => r.primitive(&mut v.header_field, "headerField"),
-                        "_headerField" => {
-                            r.primitive_ext(&mut v.header_field, "headerField")
-                        }
-                        "minimumId" => r.primitive(&mut v.minimum_id, "minimumId"),
-                        "_minimumId" => r.primitive_ext(&mut v.minimum_id, "minimumId"),
-                        "navigationLinks" => {
-                            r.primitive(&mut v.navigation_links, "navigationLinks")
-                        }
-                        "_navigationLinks" => {
-                            r.primitive_ext(&mut v.navigation_links, "navigationLinks")
-                        }
-                        "operator" => r.primitive(&mut v.operator, "operator"),
-                        "_operator" => r.primitive_ext(&mut v.operator, "operator"),
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        "resource" => r.primitive(&mut v.resource, "resource"),
-                        "_resource" => r.primitive_ext(&mut v.resource, "resource"),
-                        "response" => r.primitive(&mut v.response, "response"),
-                        "_response" => r.primitive_ext(&mut v.response, "response"),
-                        "responseCode" => {
-                            r.primitive(&mut v.response_code, "responseCode")
-                        }
-                        "_responseCode" => {
-                            r.primitive_ext(&mut v.response_code, "responseCode")
-                        }
-                        "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
-                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
-                        "validateProfileId" => {
-                            r.primitive(&mut v.validate_profile_id, "validateProfileId")
-                        }
-                        "_validateProfileId" => {
-                            r.primitive_ext(
-                                &mut v.validate_profile_id,
-                                "validateProfileId",
-                            )
-                        }
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "warningOnly" => r.primitive(&mut v.warning_only, "warningOnly"),
-                        "_warningOnly" => {
-                            r.primitive_ext(&mut v.warning_only, "warningOnly")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1170,6 +987,83 @@ impl FhirJson for TestScriptSetupActionAssert {
         w.primitive("value", &self.value);
         w.primitive("warningOnly", &self.warning_only);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptSetupActionAssert {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "label" => r.primitive(&mut v.label, "label"),
+                    "_label" => r.primitive_ext(&mut v.label, "label"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "direction" => r.primitive(&mut v.direction, "direction"),
+                    "_direction" => r.primitive_ext(&mut v.direction, "direction"),
+                    "compareToSourceId" => {
+                        r.primitive(&mut v.compare_to_source_id, "compareToSourceId")
+                    }
+                    "_compareToSourceId" => {
+                        r.primitive_ext(&mut v.compare_to_source_id, "compareToSourceId")
+                    }
+                    "compareToSourcePath" => {
+                        r.primitive(&mut v.compare_to_source_path, "compareToSourcePath")
+                    }
+                    "_compareToSourcePath" => {
+                        r.primitive_ext(
+                            &mut v.compare_to_source_path,
+                            "compareToSourcePath",
+                        )
+                    }
+                    "contentType" => r.primitive(&mut v.content_type, "contentType"),
+                    "_contentType" => r.primitive_ext(&mut v.content_type, "contentType"),
+                    "headerField" => r.primitive(&mut v.header_field, "headerField"),
+                    "_headerField" => r.primitive_ext(&mut v.header_field, "headerField"),
+                    "minimumId" => r.primitive(&mut v.minimum_id, "minimumId"),
+                    "_minimumId" => r.primitive_ext(&mut v.minimum_id, "minimumId"),
+                    "navigationLinks" => {
+                        r.primitive(&mut v.navigation_links, "navigationLinks")
+                    }
+                    "_navigationLinks" => {
+                        r.primitive_ext(&mut v.navigation_links, "navigationLinks")
+                    }
+                    "operator" => r.primitive(&mut v.operator, "operator"),
+                    "_operator" => r.primitive_ext(&mut v.operator, "operator"),
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    "resource" => r.primitive(&mut v.resource, "resource"),
+                    "_resource" => r.primitive_ext(&mut v.resource, "resource"),
+                    "response" => r.primitive(&mut v.response, "response"),
+                    "_response" => r.primitive_ext(&mut v.response, "response"),
+                    "responseCode" => r.primitive(&mut v.response_code, "responseCode"),
+                    "_responseCode" => {
+                        r.primitive_ext(&mut v.response_code, "responseCode")
+                    }
+                    "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
+                    "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
+                    "validateProfileId" => {
+                        r.primitive(&mut v.validate_profile_id, "validateProfileId")
+                    }
+                    "_validateProfileId" => {
+                        r.primitive_ext(&mut v.validate_profile_id, "validateProfileId")
+                    }
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "warningOnly" => r.primitive(&mut v.warning_only, "warningOnly"),
+                    "_warningOnly" => r.primitive_ext(&mut v.warning_only, "warningOnly"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A test in this script
@@ -1202,40 +1096,7 @@ impl FhirJson for TestScriptTest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "metadata" => r.complex(&mut v.metadata, "metadata"),
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1248,6 +1109,32 @@ impl FhirJson for TestScriptTest {
         w.complex("metadata", &self.metadata);
         w.complex_list("action", &self.action);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptTest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "metadata" => r.complex(&mut v.metadata, "metadata"),
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A test operation or assert to perform
@@ -1274,34 +1161,7 @@ impl FhirJson for TestScriptTestAction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "operation" => r.complex(&mut v.operation, "operation"),
-                        "assert" => r.complex(&mut v.assert, "assert"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1312,6 +1172,28 @@ impl FhirJson for TestScriptTestAction {
         w.complex("operation", &self.operation);
         w.complex("assert", &self.assert);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptTestAction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "operation" => r.complex(&mut v.operation, "operation"),
+                    "assert" => r.complex(&mut v.assert, "assert"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A series of required clean up steps
@@ -1338,33 +1220,7 @@ impl FhirJson for TestScriptTeardown {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1374,6 +1230,27 @@ impl FhirJson for TestScriptTeardown {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.complex_list("action", &self.action);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptTeardown {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// One or more teardown operations to perform
@@ -1398,33 +1275,7 @@ impl FhirJson for TestScriptTeardownAction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "operation" => r.complex(&mut v.operation, "operation"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1434,6 +1285,27 @@ impl FhirJson for TestScriptTeardownAction {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.complex("operation", &self.operation);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptTeardownAction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "operation" => r.complex(&mut v.operation, "operation"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<TestScript> for Resource {

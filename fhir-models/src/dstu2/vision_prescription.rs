@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Prescription for vision correction products for a patient
@@ -50,56 +50,7 @@ impl FhirJson for VisionPrescription {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("VisionPrescription"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "dateWritten" => r.primitive(&mut v.date_written, "dateWritten"),
-                        "_dateWritten" => {
-                            r.primitive_ext(&mut v.date_written, "dateWritten")
-                        }
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "prescriber" => r.complex(&mut v.prescriber, "prescriber"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "dispense" => r.complex_list(&mut v.dispense, "dispense"),
-                        k if Reader::is_choice_key(k, "reason") => {
-                            r.choice(&mut v.reason, "reason[x]", &k[6usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -121,6 +72,48 @@ impl FhirJson for VisionPrescription {
         w.choice("reason", &self.reason);
         w.complex_list("dispense", &self.dispense);
         w.end_object();
+    }
+}
+impl FhirStruct for VisionPrescription {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("VisionPrescription"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "dateWritten" => r.primitive(&mut v.date_written, "dateWritten"),
+                    "_dateWritten" => r.primitive_ext(&mut v.date_written, "dateWritten"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "prescriber" => r.complex(&mut v.prescriber, "prescriber"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "dispense" => r.complex_list(&mut v.dispense, "dispense"),
+                    k if Reader::is_choice_key(k, "reason") => {
+                        r.choice(&mut v.reason, "reason[x]", &k[6usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Vision supply authorization
@@ -175,60 +168,7 @@ impl FhirJson for VisionPrescriptionDispense {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "product" => r.complex(&mut v.product, "product"),
-                        "eye" => r.primitive(&mut v.eye, "eye"),
-                        "_eye" => r.primitive_ext(&mut v.eye, "eye"),
-                        "sphere" => r.primitive(&mut v.sphere, "sphere"),
-                        "_sphere" => r.primitive_ext(&mut v.sphere, "sphere"),
-                        "cylinder" => r.primitive(&mut v.cylinder, "cylinder"),
-                        "_cylinder" => r.primitive_ext(&mut v.cylinder, "cylinder"),
-                        "axis" => r.primitive(&mut v.axis, "axis"),
-                        "_axis" => r.primitive_ext(&mut v.axis, "axis"),
-                        "prism" => r.primitive(&mut v.prism, "prism"),
-                        "_prism" => r.primitive_ext(&mut v.prism, "prism"),
-                        "base" => r.primitive(&mut v.base, "base"),
-                        "_base" => r.primitive_ext(&mut v.base, "base"),
-                        "add" => r.primitive(&mut v.add, "add"),
-                        "_add" => r.primitive_ext(&mut v.add, "add"),
-                        "power" => r.primitive(&mut v.power, "power"),
-                        "_power" => r.primitive_ext(&mut v.power, "power"),
-                        "backCurve" => r.primitive(&mut v.back_curve, "backCurve"),
-                        "_backCurve" => r.primitive_ext(&mut v.back_curve, "backCurve"),
-                        "diameter" => r.primitive(&mut v.diameter, "diameter"),
-                        "_diameter" => r.primitive_ext(&mut v.diameter, "diameter"),
-                        "duration" => r.complex(&mut v.duration, "duration"),
-                        "color" => r.primitive(&mut v.color, "color"),
-                        "_color" => r.primitive_ext(&mut v.color, "color"),
-                        "brand" => r.primitive(&mut v.brand, "brand"),
-                        "_brand" => r.primitive_ext(&mut v.brand, "brand"),
-                        "notes" => r.primitive(&mut v.notes, "notes"),
-                        "_notes" => r.primitive_ext(&mut v.notes, "notes"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -252,6 +192,54 @@ impl FhirJson for VisionPrescriptionDispense {
         w.primitive("brand", &self.brand);
         w.primitive("notes", &self.notes);
         w.end_object();
+    }
+}
+impl FhirStruct for VisionPrescriptionDispense {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "product" => r.complex(&mut v.product, "product"),
+                    "eye" => r.primitive(&mut v.eye, "eye"),
+                    "_eye" => r.primitive_ext(&mut v.eye, "eye"),
+                    "sphere" => r.primitive(&mut v.sphere, "sphere"),
+                    "_sphere" => r.primitive_ext(&mut v.sphere, "sphere"),
+                    "cylinder" => r.primitive(&mut v.cylinder, "cylinder"),
+                    "_cylinder" => r.primitive_ext(&mut v.cylinder, "cylinder"),
+                    "axis" => r.primitive(&mut v.axis, "axis"),
+                    "_axis" => r.primitive_ext(&mut v.axis, "axis"),
+                    "prism" => r.primitive(&mut v.prism, "prism"),
+                    "_prism" => r.primitive_ext(&mut v.prism, "prism"),
+                    "base" => r.primitive(&mut v.base, "base"),
+                    "_base" => r.primitive_ext(&mut v.base, "base"),
+                    "add" => r.primitive(&mut v.add, "add"),
+                    "_add" => r.primitive_ext(&mut v.add, "add"),
+                    "power" => r.primitive(&mut v.power, "power"),
+                    "_power" => r.primitive_ext(&mut v.power, "power"),
+                    "backCurve" => r.primitive(&mut v.back_curve, "backCurve"),
+                    "_backCurve" => r.primitive_ext(&mut v.back_curve, "backCurve"),
+                    "diameter" => r.primitive(&mut v.diameter, "diameter"),
+                    "_diameter" => r.primitive_ext(&mut v.diameter, "diameter"),
+                    "duration" => r.complex(&mut v.duration, "duration"),
+                    "color" => r.primitive(&mut v.color, "color"),
+                    "_color" => r.primitive_ext(&mut v.color, "color"),
+                    "brand" => r.primitive(&mut v.brand, "brand"),
+                    "_brand" => r.primitive_ext(&mut v.brand, "brand"),
+                    "notes" => r.primitive(&mut v.notes, "notes"),
+                    "_notes" => r.primitive_ext(&mut v.notes, "notes"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Reason or indication for writing the prescription

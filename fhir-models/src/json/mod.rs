@@ -17,6 +17,17 @@ pub(crate) use reader::json_number_len;
 pub use reader::{Choice, Reader};
 pub use writer::Writer;
 
+/// A generated struct (resource, datatype, backbone element): its members are read in place, into a default value
+/// that already sits where it stays (a list's item, a box, a field), never into a temporary that is then moved
+/// there. The `Resource` enums are not structs (their variant is known only once `resourceType` is read) and go
+/// through [`FhirJson::read_json_into`]. Implemented by generated code; not user API.
+#[doc(hidden)]
+pub trait FhirStruct: FhirJson + Default {
+    /// Reads the members of the object at the reader's position into `v` (a default value). `Ok(false)`: the
+    /// value was not an object (reported and skipped in lenient mode), and `v` is unchanged.
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError>;
+}
+
 /// A FHIR type that reads and writes FHIR JSON. Implemented by every generated resource, datatype and backbone
 /// element, and by each version's `Resource` enum.
 ///

@@ -4,7 +4,7 @@
 //! tracks the FHIR path of what it is reading, and in lenient mode records problems instead of stopping.
 
 use super::error::{Issue, IssueKind, ParseError};
-use super::FhirJson;
+use super::{FhirJson, FhirStruct};
 use crate::primitives::{ElementParts, Primitive, PrimitiveValue};
 use crate::RawResource;
 use std::borrow::Cow;
@@ -775,14 +775,27 @@ impl<'a> Reader<'a> {
         Ok(Some(RawResource::from_text(resource_type, text, known)))
     }
 
-    /// Reads one value straight into a `Box` (used for the variants of `Resource`, so that the enum's reader
-    /// does not hold a stack slot for every resource struct).
+    /// Reads one struct straight into a `Box` (the variants of `Resource`, choice variants, types that contain
+    /// themselves): its members are read into the boxed default, so the struct is never built on the stack and
+    /// then copied to the heap (resources are large: that copy was a tenth of reading a small resource).
     #[inline(never)]
     #[doc(hidden)]
-    pub fn read_boxed<T: FhirJson>(&mut self) -> Result<Option<Box<T>>, ParseError> {
-        let mut value = None;
-        T::read_json_into(self, &mut value)?;
-        Ok(value.map(Box::new))
+    pub fn read_boxed<T: FhirStruct>(&mut self) -> Result<Option<Box<T>>, ParseError> {
+        let mut value = Box::<T>::default();
+        Ok(if T::read_fields(self, &mut value)? { Some(value) } else { None })
+    }
+
+    /// A generated struct's [`FhirJson::read_json_into`]: its members read into a default value in the slot.
+    #[inline]
+    #[doc(hidden)]
+    pub fn struct_into<T: FhirStruct>(&mut self, slot: &mut Option<T>) -> Result<(), ParseError> {
+        // A `match` rather than `Option::insert`, which would be one more generic function per type to compile.
+        *slot = Some(T::default());
+        let Some(v) = slot else { return Ok(()) };
+        if !T::read_fields(self, v)? {
+            *slot = None;
+        }
+        Ok(())
     }
 
     /// Names the root of the path after the resource type (for `Resource` read at the top level).
@@ -822,7 +835,7 @@ impl<'a> Reader<'a> {
     /// A complex element stored in a `Box` (types that contain themselves).
     #[inline(never)]
     #[doc(hidden)]
-    pub fn boxed<T: FhirJson>(&mut self, slot: &mut Option<Box<T>>, name: &'static str) -> Result<(), ParseError> {
+    pub fn boxed<T: FhirStruct>(&mut self, slot: &mut Option<Box<T>>, name: &'static str) -> Result<(), ParseError> {
         if self.begin_element(name, slot.is_some())? {
             let value = self.read_boxed::<T>();
             self.end_element();
@@ -831,28 +844,61 @@ impl<'a> Reader<'a> {
         Ok(())
     }
 
-    /// A list of complex elements (`"coding": [...]`).
+    /// A list of complex elements (`"coding": [...]`): each item is read in place, into a default value pushed
+    /// onto the list, not built apart and then moved there.
     #[inline(never)]
     #[doc(hidden)]
-    pub fn complex_list<T: FhirJson>(&mut self, slot: &mut Vec<T>, name: &'static str) -> Result<(), ParseError> {
+    pub fn complex_list<T: FhirStruct>(&mut self, slot: &mut Vec<T>, name: &'static str) -> Result<(), ParseError> {
+        self.list_of(slot, name, |r, slot| {
+            let i = slot.len();
+            // `resize_with` writes the default in place; `push(T::default())` built it on the stack and copied
+            // it (for the larger structs).
+            slot.resize_with(i + 1, T::default);
+            let read = T::read_fields(r, &mut slot[i]);
+            if !matches!(read, Ok(true)) {
+                slot.pop();
+            }
+            read.map(|_| ())
+        })
+    }
+
+    /// A list of resources (`"contained": [...]`): the `Resource` enum learns its variant from `resourceType`,
+    /// so each item is read apart and then pushed.
+    #[inline(never)]
+    #[doc(hidden)]
+    pub fn resource_list<T: FhirJson>(&mut self, slot: &mut Vec<T>, name: &'static str) -> Result<(), ParseError> {
+        self.list_of(slot, name, |r, slot| {
+            let mut item = None;
+            T::read_json_into(r, &mut item)?;
+            slot.extend(item);
+            Ok(())
+        })
+    }
+
+    /// The array of a list of objects: `read_item` reads one non-null item onto the list.
+    #[inline(always)]
+    fn list_of<T>(
+        &mut self,
+        slot: &mut Vec<T>,
+        name: &'static str,
+        mut read_item: impl FnMut(&mut Reader<'a>, &mut Vec<T>) -> Result<(), ParseError>,
+    ) -> Result<(), ParseError> {
         if self.begin_element(name, !slot.is_empty())? {
             let res = self.read_array(&mut |r, _| {
                 if r.null_item()? {
                     return Ok(());
                 }
-                // `read_json_into` rather than `read_json`: no extra generic function per item type.
-                let mut item = None;
-                T::read_json_into(r, &mut item)?;
-                if let Some(v) = item {
-                    // Most FHIR lists hold one item (a `coding`, an `identifier`): room for one first, not the
-                    // four `push` makes (a smaller model, cheaper to allocate, touch and free).
-                    if slot.capacity() == 0 {
-                        slot.reserve_exact(1);
-                    }
-                    slot.push(v);
+                // Most FHIR lists hold one item (a `coding`, an `identifier`): room for one first, not the four
+                // `push` makes (a smaller model, cheaper to allocate, touch and free).
+                if slot.capacity() == 0 {
+                    slot.reserve_exact(1);
                 }
-                Ok(())
+                read_item(r, slot)
             });
+            if slot.is_empty() {
+                // Every item was unusable (lenient reading): no room kept for a list that holds nothing.
+                *slot = Vec::new();
+            }
             self.end_element();
             res?;
         }
@@ -895,7 +941,7 @@ impl<'a> Reader<'a> {
     /// closure per variant).
     #[inline(never)]
     #[doc(hidden)]
-    pub fn choice_complex<C, T: FhirJson>(&mut self, slot: &mut Option<C>, make: fn(Box<T>) -> C) -> Result<(), ParseError> {
+    pub fn choice_complex<C, T: FhirStruct>(&mut self, slot: &mut Option<C>, make: fn(Box<T>) -> C) -> Result<(), ParseError> {
         if slot.is_some() {
             return self.choice_conflict();
         }
@@ -908,7 +954,7 @@ impl<'a> Reader<'a> {
     /// In a choice enum: reads the value or the extension part of a primitive-typed variant.
     #[inline(never)]
     #[doc(hidden)]
-    pub fn choice_primitive<C, T: PrimitiveValue, E: FhirJson>(
+    pub fn choice_primitive<C, T: PrimitiveValue, E: FhirStruct>(
         &mut self,
         slot: &mut Option<C>,
         extension_part: bool,
@@ -950,7 +996,7 @@ impl<'a> Reader<'a> {
     /// A primitive element's value (`"birthDate": "1970"`).
     #[inline(never)]
     #[doc(hidden)]
-    pub fn primitive<T: PrimitiveValue, E: FhirJson>(
+    pub fn primitive<T: PrimitiveValue, E: FhirStruct>(
         &mut self,
         slot: &mut Option<Primitive<T, E>>,
         name: &'static str,
@@ -965,7 +1011,7 @@ impl<'a> Reader<'a> {
     /// A primitive element's id and extensions (`"_birthDate": {...}`).
     #[inline(never)]
     #[doc(hidden)]
-    pub fn primitive_ext<T, E: FhirJson>(
+    pub fn primitive_ext<T, E: FhirStruct>(
         &mut self,
         slot: &mut Option<Primitive<T, E>>,
         name: &'static str,
@@ -990,13 +1036,13 @@ impl<'a> Reader<'a> {
     /// Extension part of a primitive (`{"id": ..., "extension": [...]}`, DSTU2 also `fhir_comments`).
     #[inline]
     #[doc(hidden)]
-    pub fn element_ext<T, E: FhirJson>(&mut self, p: &mut Primitive<T, E>) -> Result<(), ParseError> {
+    pub fn element_ext<T, E: FhirStruct>(&mut self, p: &mut Primitive<T, E>) -> Result<(), ParseError> {
         self.element_parts(&mut p.element)
     }
 
     /// The `_name` object of a primitive, whatever its value type (one copy per extension type, not per `T`).
     #[inline(never)]
-    fn element_parts<E: FhirJson>(&mut self, element: &mut Option<Box<ElementParts<E>>>) -> Result<(), ParseError> {
+    fn element_parts<E: FhirStruct>(&mut self, element: &mut Option<Box<ElementParts<E>>>) -> Result<(), ParseError> {
         if has_parts(element) {
             return self.duplicate();
         }
@@ -1038,7 +1084,7 @@ impl<'a> Reader<'a> {
     /// A list of primitives (`"given": ["A", null]`); `null` entries stand for values carried only by extensions.
     #[inline]
     #[doc(hidden)]
-    pub fn primitive_list<T: PrimitiveValue, E: FhirJson>(
+    pub fn primitive_list<T: PrimitiveValue, E: FhirStruct>(
         &mut self,
         slot: &mut Vec<Primitive<T, E>>,
         name: &'static str,
@@ -1049,7 +1095,7 @@ impl<'a> Reader<'a> {
     /// The extension list of a list of primitives (`"_given": [null, {...}]`), aligned by index.
     #[inline]
     #[doc(hidden)]
-    pub fn primitive_list_ext<T: PrimitiveValue, E: FhirJson>(
+    pub fn primitive_list_ext<T: PrimitiveValue, E: FhirStruct>(
         &mut self,
         slot: &mut Vec<Primitive<T, E>>,
         name: &'static str,
@@ -1060,7 +1106,7 @@ impl<'a> Reader<'a> {
     /// Either part of a list of primitives: both lists fill the same items by index, in whichever order the
     /// two keys come.
     #[inline(never)]
-    fn primitive_items<T: PrimitiveValue, E: FhirJson>(
+    fn primitive_items<T: PrimitiveValue, E: FhirStruct>(
         &mut self,
         slot: &mut Vec<Primitive<T, E>>,
         name: &'static str,
@@ -1186,9 +1232,50 @@ pub(crate) fn scan_string(b: &[u8], mut at: usize) -> usize {
     at
 }
 
+/// Whether `b` holds a byte that ends a plain run (a quote, a backslash or a control character, as in
+/// [`scan_string`]): the writer's test of a whole string, which it then copies at once when there is none.
+/// Unlike the reader's runs, the writer's strings are tested on their own, and most are short (codes, ids,
+/// dates, display names): those take one or two words, read as windows that may overlap, never a loop over
+/// their last bytes.
+#[inline]
+pub(crate) fn has_special(b: &[u8]) -> bool {
+    let n = b.len();
+    let w = match n {
+        0 => return false,
+        // The first, middle and last bytes cover a string of up to three; the rest of the word is plain.
+        1..=3 => u64::from_le_bytes([b[0], b[n / 2], b[n - 1], b'a', b'a', b'a', b'a', b'a']),
+        4..=7 => {
+            let (lo, hi) = ([b[0], b[1], b[2], b[3]], [b[n - 4], b[n - 3], b[n - 2], b[n - 1]]);
+            u64::from(u32::from_le_bytes(lo)) | u64::from(u32::from_le_bytes(hi)) << 32
+        }
+        8..=15 => return special_bytes(word(b)) | special_bytes(word(&b[n - 8..])) != 0,
+        _ => return long_has_special(b),
+    };
+    special_bytes(w) != 0
+}
+
+/// [`has_special`] of sixteen bytes or more: whole chunks, then the last sixteen bytes (overlapping the last
+/// whole chunk) for the rest.
+#[cfg(target_arch = "x86_64")]
+fn long_has_special(b: &[u8]) -> bool {
+    let mut rest = b;
+    while let Some((chunk, tail)) = rest.split_first_chunk::<16>() {
+        if special_bytes_16(chunk) != 0 {
+            return true;
+        }
+        rest = tail;
+    }
+    !rest.is_empty() && b.last_chunk::<16>().is_some_and(|last| special_bytes_16(last) != 0)
+}
+
+#[cfg(not(target_arch = "x86_64"))]
+fn long_has_special(b: &[u8]) -> bool {
+    scan_string(b, 0) < b.len()
+}
+
 #[cfg(test)]
 mod tests {
-    use super::scan_string;
+    use super::{has_special, scan_string};
 
     /// The byte-at-a-time definition `scan_string` must agree with.
     fn naive(b: &[u8], at: usize) -> usize {
@@ -1234,6 +1321,19 @@ mod tests {
             }
             for start in 0..=filler.len() {
                 assert_eq!(scan_string(filler, start), naive(filler, start));
+            }
+        }
+        // Whole strings, as the writer tests them: every length up to past two chunks, each special byte at
+        // every position, and none.
+        for len in 0..40 {
+            let plain: Vec<u8> = (0..len).map(|i| b"ab\xc3\xa9 z~\x7f"[i % 8]).collect();
+            assert!(!has_special(&plain), "{plain:?}");
+            for special in [b'"', b'\\', 0x00, 0x1f, b'\n'] {
+                for at in 0..len {
+                    let mut b = plain.clone();
+                    b[at] = special;
+                    assert!(has_special(&b), "{special} at {at} of {len}");
+                }
             }
         }
         // Long runs, with the special byte anywhere.

@@ -1,7 +1,7 @@
 //! The JSON writer generated `write_json` functions drive: compact or pretty, FHIR's `_field` layout for
 //! primitives, and number text written exactly as it was read.
 
-use super::reader::{scan_string, Choice};
+use super::reader::{has_special, scan_string, Choice};
 use super::FhirJson;
 use crate::primitives::{ElementParts, Primitive, PrimitiveValue};
 
@@ -141,15 +141,21 @@ impl Writer {
         self.out.push_str(if self.indent.is_some() { "\": " } else { "\":" });
     }
 
-    /// A string value, escaped. Runs of bytes that need no escape are found many bytes at a time (the reader's
-    /// [`scan_string`]: the bytes that end a plain run there are exactly those JSON must escape) and copied at
-    /// once, so a string without escapes, nearly every FHIR string, is one copy.
+    /// A string value, escaped. A string without escapes, nearly every FHIR string, is tested whole
+    /// ([`has_special`], in a word or two when short) and copied at once. Otherwise runs of bytes that need no
+    /// escape are found many bytes at a time (the reader's [`scan_string`]: the bytes that end a plain run there
+    /// are exactly those JSON must escape) and copied run by run.
     #[doc(hidden)]
     pub fn string(&mut self, s: &str) {
         let out = &mut self.out;
         out.reserve(s.len() + 2);
         out.push('"');
         let bytes = s.as_bytes();
+        if !has_special(bytes) {
+            out.push_str(s);
+            out.push('"');
+            return;
+        }
         let mut run = 0;
         loop {
             let i = scan_string(bytes, run);

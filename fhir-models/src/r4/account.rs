@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Tracks balance, charges, for patient or cost center
@@ -58,59 +58,7 @@ impl FhirJson for Account {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Account"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "subject" => r.complex_list(&mut v.subject, "subject"),
-                        "servicePeriod" => {
-                            r.complex(&mut v.service_period, "servicePeriod")
-                        }
-                        "coverage" => r.complex_list(&mut v.coverage, "coverage"),
-                        "owner" => r.complex(&mut v.owner, "owner"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "guarantor" => r.complex_list(&mut v.guarantor, "guarantor"),
-                        "partOf" => r.complex(&mut v.part_of, "partOf"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -137,6 +85,49 @@ impl FhirJson for Account {
         w.end_object();
     }
 }
+impl FhirStruct for Account {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Account"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "subject" => r.complex_list(&mut v.subject, "subject"),
+                    "servicePeriod" => r.complex(&mut v.service_period, "servicePeriod"),
+                    "coverage" => r.complex_list(&mut v.coverage, "coverage"),
+                    "owner" => r.complex(&mut v.owner, "owner"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "guarantor" => r.complex_list(&mut v.guarantor, "guarantor"),
+                    "partOf" => r.complex(&mut v.part_of, "partOf"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// The party(s) that are responsible for covering the payment of this account, and what order should they be applied to the account
 ///
 /// FHIR `Account.coverage`.
@@ -161,32 +152,7 @@ impl FhirJson for AccountCoverage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "coverage" => r.complex(&mut v.coverage, "coverage"),
-                        "priority" => r.primitive(&mut v.priority, "priority"),
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -196,6 +162,26 @@ impl FhirJson for AccountCoverage {
         w.complex("coverage", &self.coverage);
         w.primitive("priority", &self.priority);
         w.end_object();
+    }
+}
+impl FhirStruct for AccountCoverage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "coverage" => r.complex(&mut v.coverage, "coverage"),
+                    "priority" => r.primitive(&mut v.priority, "priority"),
+                    "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The parties ultimately responsible for balancing the Account
@@ -224,33 +210,7 @@ impl FhirJson for AccountGuarantor {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "party" => r.complex(&mut v.party, "party"),
-                        "onHold" => r.primitive(&mut v.on_hold, "onHold"),
-                        "_onHold" => r.primitive_ext(&mut v.on_hold, "onHold"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -261,6 +221,27 @@ impl FhirJson for AccountGuarantor {
         w.primitive("onHold", &self.on_hold);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for AccountGuarantor {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "party" => r.complex(&mut v.party, "party"),
+                    "onHold" => r.primitive(&mut v.on_hold, "onHold"),
+                    "_onHold" => r.primitive_ext(&mut v.on_hold, "onHold"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Account> for Resource {

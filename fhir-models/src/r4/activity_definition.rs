@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// The definition of a specific activity to be taken, independent of any particular patient or context
@@ -128,161 +128,7 @@ impl FhirJson for ActivityDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ActivityDefinition"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
-                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "usage" => r.primitive(&mut v.usage, "usage"),
-                        "_usage" => r.primitive_ext(&mut v.usage, "usage"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "approvalDate" => {
-                            r.primitive(&mut v.approval_date, "approvalDate")
-                        }
-                        "_approvalDate" => {
-                            r.primitive_ext(&mut v.approval_date, "approvalDate")
-                        }
-                        "lastReviewDate" => {
-                            r.primitive(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "_lastReviewDate" => {
-                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "effectivePeriod" => {
-                            r.complex(&mut v.effective_period, "effectivePeriod")
-                        }
-                        "topic" => r.complex_list(&mut v.topic, "topic"),
-                        "author" => r.complex_list(&mut v.author, "author"),
-                        "editor" => r.complex_list(&mut v.editor, "editor"),
-                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
-                        "endorser" => r.complex_list(&mut v.endorser, "endorser"),
-                        "relatedArtifact" => {
-                            r.complex_list(&mut v.related_artifact, "relatedArtifact")
-                        }
-                        "library" => r.primitive_list(&mut v.library, "library"),
-                        "_library" => r.primitive_list_ext(&mut v.library, "library"),
-                        "kind" => r.primitive(&mut v.kind, "kind"),
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
-                        "profile" => r.primitive(&mut v.profile, "profile"),
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "intent" => r.primitive(&mut v.intent, "intent"),
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
-                        "priority" => r.primitive(&mut v.priority, "priority"),
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
-                        "doNotPerform" => {
-                            r.primitive(&mut v.do_not_perform, "doNotPerform")
-                        }
-                        "_doNotPerform" => {
-                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
-                        }
-                        "location" => r.complex(&mut v.location, "location"),
-                        "participant" => {
-                            r.complex_list(&mut v.participant, "participant")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "dosage" => r.complex_list(&mut v.dosage, "dosage"),
-                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
-                        "specimenRequirement" => {
-                            r.complex_list(
-                                &mut v.specimen_requirement,
-                                "specimenRequirement",
-                            )
-                        }
-                        "observationRequirement" => {
-                            r.complex_list(
-                                &mut v.observation_requirement,
-                                "observationRequirement",
-                            )
-                        }
-                        "observationResultRequirement" => {
-                            r.complex_list(
-                                &mut v.observation_result_requirement,
-                                "observationResultRequirement",
-                            )
-                        }
-                        "transform" => r.primitive(&mut v.transform, "transform"),
-                        "_transform" => r.primitive_ext(&mut v.transform, "transform"),
-                        "dynamicValue" => {
-                            r.complex_list(&mut v.dynamic_value, "dynamicValue")
-                        }
-                        k if Reader::is_choice_key(k, "subject") => {
-                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "product") => {
-                            r.choice(&mut v.product, "product[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -347,6 +193,143 @@ impl FhirJson for ActivityDefinition {
         w.end_object();
     }
 }
+impl FhirStruct for ActivityDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ActivityDefinition"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
+                    "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "usage" => r.primitive(&mut v.usage, "usage"),
+                    "_usage" => r.primitive_ext(&mut v.usage, "usage"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "approvalDate" => r.primitive(&mut v.approval_date, "approvalDate"),
+                    "_approvalDate" => {
+                        r.primitive_ext(&mut v.approval_date, "approvalDate")
+                    }
+                    "lastReviewDate" => {
+                        r.primitive(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "_lastReviewDate" => {
+                        r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "effectivePeriod" => {
+                        r.complex(&mut v.effective_period, "effectivePeriod")
+                    }
+                    "topic" => r.complex_list(&mut v.topic, "topic"),
+                    "author" => r.complex_list(&mut v.author, "author"),
+                    "editor" => r.complex_list(&mut v.editor, "editor"),
+                    "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
+                    "endorser" => r.complex_list(&mut v.endorser, "endorser"),
+                    "relatedArtifact" => {
+                        r.complex_list(&mut v.related_artifact, "relatedArtifact")
+                    }
+                    "library" => r.primitive_list(&mut v.library, "library"),
+                    "_library" => r.primitive_list_ext(&mut v.library, "library"),
+                    "kind" => r.primitive(&mut v.kind, "kind"),
+                    "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                    "profile" => r.primitive(&mut v.profile, "profile"),
+                    "_profile" => r.primitive_ext(&mut v.profile, "profile"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "intent" => r.primitive(&mut v.intent, "intent"),
+                    "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                    "priority" => r.primitive(&mut v.priority, "priority"),
+                    "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                    "doNotPerform" => r.primitive(&mut v.do_not_perform, "doNotPerform"),
+                    "_doNotPerform" => {
+                        r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
+                    }
+                    "location" => r.complex(&mut v.location, "location"),
+                    "participant" => r.complex_list(&mut v.participant, "participant"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "dosage" => r.complex_list(&mut v.dosage, "dosage"),
+                    "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
+                    "specimenRequirement" => {
+                        r.complex_list(
+                            &mut v.specimen_requirement,
+                            "specimenRequirement",
+                        )
+                    }
+                    "observationRequirement" => {
+                        r.complex_list(
+                            &mut v.observation_requirement,
+                            "observationRequirement",
+                        )
+                    }
+                    "observationResultRequirement" => {
+                        r.complex_list(
+                            &mut v.observation_result_requirement,
+                            "observationResultRequirement",
+                        )
+                    }
+                    "transform" => r.primitive(&mut v.transform, "transform"),
+                    "_transform" => r.primitive_ext(&mut v.transform, "transform"),
+                    "dynamicValue" => {
+                        r.complex_list(&mut v.dynamic_value, "dynamicValue")
+                    }
+                    k if Reader::is_choice_key(k, "subject") => {
+                        r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "product") => {
+                        r.choice(&mut v.product, "product[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Who should participate in the action
 ///
 /// FHIR `ActivityDefinition.participant`.
@@ -371,32 +354,7 @@ impl FhirJson for ActivityDefinitionParticipant {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "role" => r.complex(&mut v.role, "role"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -406,6 +364,26 @@ impl FhirJson for ActivityDefinitionParticipant {
         w.primitive("type", &self.r#type);
         w.complex("role", &self.role);
         w.end_object();
+    }
+}
+impl FhirStruct for ActivityDefinitionParticipant {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "role" => r.complex(&mut v.role, "role"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Dynamic aspects of the definition
@@ -434,32 +412,7 @@ impl FhirJson for ActivityDefinitionDynamicValue {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        "expression" => r.complex(&mut v.expression, "expression"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -469,6 +422,26 @@ impl FhirJson for ActivityDefinitionDynamicValue {
         w.primitive("path", &self.path);
         w.complex("expression", &self.expression);
         w.end_object();
+    }
+}
+impl FhirStruct for ActivityDefinitionDynamicValue {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    "expression" => r.complex(&mut v.expression, "expression"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Type of individual the activity definition is intended for

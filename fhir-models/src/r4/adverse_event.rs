@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Medical care, research study or other healthcare event causing physical injury
@@ -78,88 +78,7 @@ impl FhirJson for AdverseEvent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("AdverseEvent"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "actuality" => r.primitive(&mut v.actuality, "actuality"),
-                        "_actuality" => r.primitive_ext(&mut v.actuality, "actuality"),
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "event" => r.complex(&mut v.event, "event"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "detected" => r.primitive(&mut v.detected, "detected"),
-                        "_detected" => r.primitive_ext(&mut v.detected, "detected"),
-                        "recordedDate" => {
-                            r.primitive(&mut v.recorded_date, "recordedDate")
-                        }
-                        "_recordedDate" => {
-                            r.primitive_ext(&mut v.recorded_date, "recordedDate")
-                        }
-                        "resultingCondition" => {
-                            r.complex_list(
-                                &mut v.resulting_condition,
-                                "resultingCondition",
-                            )
-                        }
-                        "location" => r.complex(&mut v.location, "location"),
-                        "seriousness" => r.complex(&mut v.seriousness, "seriousness"),
-                        "severity" => r.complex(&mut v.severity, "severity"),
-                        "outcome" => r.complex(&mut v.outcome, "outcome"),
-                        "recorder" => r.complex(&mut v.recorder, "recorder"),
-                        "contributor" => {
-                            r.complex_list(&mut v.contributor, "contributor")
-                        }
-                        "suspectEntity" => {
-                            r.complex_list(&mut v.suspect_entity, "suspectEntity")
-                        }
-                        "subjectMedicalHistory" => {
-                            r.complex_list(
-                                &mut v.subject_medical_history,
-                                "subjectMedicalHistory",
-                            )
-                        }
-                        "referenceDocument" => {
-                            r.complex_list(
-                                &mut v.reference_document,
-                                "referenceDocument",
-                            )
-                        }
-                        "study" => r.complex_list(&mut v.study, "study"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -195,6 +114,72 @@ impl FhirJson for AdverseEvent {
         w.end_object();
     }
 }
+impl FhirStruct for AdverseEvent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("AdverseEvent"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "actuality" => r.primitive(&mut v.actuality, "actuality"),
+                    "_actuality" => r.primitive_ext(&mut v.actuality, "actuality"),
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "event" => r.complex(&mut v.event, "event"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "detected" => r.primitive(&mut v.detected, "detected"),
+                    "_detected" => r.primitive_ext(&mut v.detected, "detected"),
+                    "recordedDate" => r.primitive(&mut v.recorded_date, "recordedDate"),
+                    "_recordedDate" => {
+                        r.primitive_ext(&mut v.recorded_date, "recordedDate")
+                    }
+                    "resultingCondition" => {
+                        r.complex_list(&mut v.resulting_condition, "resultingCondition")
+                    }
+                    "location" => r.complex(&mut v.location, "location"),
+                    "seriousness" => r.complex(&mut v.seriousness, "seriousness"),
+                    "severity" => r.complex(&mut v.severity, "severity"),
+                    "outcome" => r.complex(&mut v.outcome, "outcome"),
+                    "recorder" => r.complex(&mut v.recorder, "recorder"),
+                    "contributor" => r.complex_list(&mut v.contributor, "contributor"),
+                    "suspectEntity" => {
+                        r.complex_list(&mut v.suspect_entity, "suspectEntity")
+                    }
+                    "subjectMedicalHistory" => {
+                        r.complex_list(
+                            &mut v.subject_medical_history,
+                            "subjectMedicalHistory",
+                        )
+                    }
+                    "referenceDocument" => {
+                        r.complex_list(&mut v.reference_document, "referenceDocument")
+                    }
+                    "study" => r.complex_list(&mut v.study, "study"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// The suspected agent causing the adverse event
 ///
 /// FHIR `AdverseEvent.suspectEntity`.
@@ -219,31 +204,7 @@ impl FhirJson for AdverseEventSuspectEntity {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "instance" => r.complex(&mut v.instance, "instance"),
-                        "causality" => r.complex_list(&mut v.causality, "causality"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -253,6 +214,25 @@ impl FhirJson for AdverseEventSuspectEntity {
         w.complex("instance", &self.instance);
         w.complex_list("causality", &self.causality);
         w.end_object();
+    }
+}
+impl FhirStruct for AdverseEventSuspectEntity {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "instance" => r.complex(&mut v.instance, "instance"),
+                    "causality" => r.complex_list(&mut v.causality, "causality"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information on the possible cause of the event
@@ -281,41 +261,7 @@ impl FhirJson for AdverseEventSuspectEntityCausality {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "assessment" => r.complex(&mut v.assessment, "assessment"),
-                        "productRelatedness" => {
-                            r.primitive(&mut v.product_relatedness, "productRelatedness")
-                        }
-                        "_productRelatedness" => {
-                            r.primitive_ext(
-                                &mut v.product_relatedness,
-                                "productRelatedness",
-                            )
-                        }
-                        "author" => r.complex(&mut v.author, "author"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -327,6 +273,32 @@ impl FhirJson for AdverseEventSuspectEntityCausality {
         w.complex("author", &self.author);
         w.complex("method", &self.method);
         w.end_object();
+    }
+}
+impl FhirStruct for AdverseEventSuspectEntityCausality {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "assessment" => r.complex(&mut v.assessment, "assessment"),
+                    "productRelatedness" => {
+                        r.primitive(&mut v.product_relatedness, "productRelatedness")
+                    }
+                    "_productRelatedness" => {
+                        r.primitive_ext(&mut v.product_relatedness, "productRelatedness")
+                    }
+                    "author" => r.complex(&mut v.author, "author"),
+                    "method" => r.complex(&mut v.method, "method"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<AdverseEvent> for Resource {

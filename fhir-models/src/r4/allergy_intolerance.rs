@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Allergy or Intolerance (generally: Risk of adverse reaction to a substance)
@@ -68,81 +68,7 @@ impl FhirJson for AllergyIntolerance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("AllergyIntolerance"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "clinicalStatus" => {
-                            r.complex(&mut v.clinical_status, "clinicalStatus")
-                        }
-                        "verificationStatus" => {
-                            r.complex(&mut v.verification_status, "verificationStatus")
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "category" => r.primitive_list(&mut v.category, "category"),
-                        "_category" => r.primitive_list_ext(&mut v.category, "category"),
-                        "criticality" => r.primitive(&mut v.criticality, "criticality"),
-                        "_criticality" => {
-                            r.primitive_ext(&mut v.criticality, "criticality")
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "recordedDate" => {
-                            r.primitive(&mut v.recorded_date, "recordedDate")
-                        }
-                        "_recordedDate" => {
-                            r.primitive_ext(&mut v.recorded_date, "recordedDate")
-                        }
-                        "recorder" => r.complex(&mut v.recorder, "recorder"),
-                        "asserter" => r.complex(&mut v.asserter, "asserter"),
-                        "lastOccurrence" => {
-                            r.primitive(&mut v.last_occurrence, "lastOccurrence")
-                        }
-                        "_lastOccurrence" => {
-                            r.primitive_ext(&mut v.last_occurrence, "lastOccurrence")
-                        }
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "reaction" => r.complex_list(&mut v.reaction, "reaction"),
-                        k if Reader::is_choice_key(k, "onset") => {
-                            r.choice(&mut v.onset, "onset[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_onset") => {
-                            r.choice(&mut v.onset, "onset[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -172,6 +98,71 @@ impl FhirJson for AllergyIntolerance {
         w.complex_list("note", &self.note);
         w.complex_list("reaction", &self.reaction);
         w.end_object();
+    }
+}
+impl FhirStruct for AllergyIntolerance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("AllergyIntolerance"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "clinicalStatus" => {
+                        r.complex(&mut v.clinical_status, "clinicalStatus")
+                    }
+                    "verificationStatus" => {
+                        r.complex(&mut v.verification_status, "verificationStatus")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "category" => r.primitive_list(&mut v.category, "category"),
+                    "_category" => r.primitive_list_ext(&mut v.category, "category"),
+                    "criticality" => r.primitive(&mut v.criticality, "criticality"),
+                    "_criticality" => r.primitive_ext(&mut v.criticality, "criticality"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "recordedDate" => r.primitive(&mut v.recorded_date, "recordedDate"),
+                    "_recordedDate" => {
+                        r.primitive_ext(&mut v.recorded_date, "recordedDate")
+                    }
+                    "recorder" => r.complex(&mut v.recorder, "recorder"),
+                    "asserter" => r.complex(&mut v.asserter, "asserter"),
+                    "lastOccurrence" => {
+                        r.primitive(&mut v.last_occurrence, "lastOccurrence")
+                    }
+                    "_lastOccurrence" => {
+                        r.primitive_ext(&mut v.last_occurrence, "lastOccurrence")
+                    }
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "reaction" => r.complex_list(&mut v.reaction, "reaction"),
+                    k if Reader::is_choice_key(k, "onset") => {
+                        r.choice(&mut v.onset, "onset[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_onset") => {
+                        r.choice(&mut v.onset, "onset[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Adverse Reaction Events linked to exposure to substance
@@ -208,45 +199,7 @@ impl FhirJson for AllergyIntoleranceReaction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "substance" => r.complex(&mut v.substance, "substance"),
-                        "manifestation" => {
-                            r.complex_list(&mut v.manifestation, "manifestation")
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "onset" => r.primitive(&mut v.onset, "onset"),
-                        "_onset" => r.primitive_ext(&mut v.onset, "onset"),
-                        "severity" => r.primitive(&mut v.severity, "severity"),
-                        "_severity" => r.primitive_ext(&mut v.severity, "severity"),
-                        "exposureRoute" => {
-                            r.complex(&mut v.exposure_route, "exposureRoute")
-                        }
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -261,6 +214,35 @@ impl FhirJson for AllergyIntoleranceReaction {
         w.complex("exposureRoute", &self.exposure_route);
         w.complex_list("note", &self.note);
         w.end_object();
+    }
+}
+impl FhirStruct for AllergyIntoleranceReaction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "substance" => r.complex(&mut v.substance, "substance"),
+                    "manifestation" => {
+                        r.complex_list(&mut v.manifestation, "manifestation")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "onset" => r.primitive(&mut v.onset, "onset"),
+                    "_onset" => r.primitive_ext(&mut v.onset, "onset"),
+                    "severity" => r.primitive(&mut v.severity, "severity"),
+                    "_severity" => r.primitive_ext(&mut v.severity, "severity"),
+                    "exposureRoute" => r.complex(&mut v.exposure_route, "exposureRoute"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When allergy or intolerance was identified

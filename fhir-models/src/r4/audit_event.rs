@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Event record kept for security purposes
@@ -64,60 +64,7 @@ impl FhirJson for AuditEvent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("AuditEvent"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subtype" => r.complex_list(&mut v.subtype, "subtype"),
-                        "action" => r.primitive(&mut v.action, "action"),
-                        "_action" => r.primitive_ext(&mut v.action, "action"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "recorded" => r.primitive(&mut v.recorded, "recorded"),
-                        "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
-                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
-                        "outcomeDesc" => r.primitive(&mut v.outcome_desc, "outcomeDesc"),
-                        "_outcomeDesc" => {
-                            r.primitive_ext(&mut v.outcome_desc, "outcomeDesc")
-                        }
-                        "purposeOfEvent" => {
-                            r.complex_list(&mut v.purpose_of_event, "purposeOfEvent")
-                        }
-                        "agent" => r.complex_list(&mut v.agent, "agent"),
-                        "source" => r.complex(&mut v.source, "source"),
-                        "entity" => r.complex_list(&mut v.entity, "entity"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -142,6 +89,52 @@ impl FhirJson for AuditEvent {
         w.complex("source", &self.source);
         w.complex_list("entity", &self.entity);
         w.end_object();
+    }
+}
+impl FhirStruct for AuditEvent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("AuditEvent"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subtype" => r.complex_list(&mut v.subtype, "subtype"),
+                    "action" => r.primitive(&mut v.action, "action"),
+                    "_action" => r.primitive_ext(&mut v.action, "action"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "recorded" => r.primitive(&mut v.recorded, "recorded"),
+                    "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
+                    "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                    "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                    "outcomeDesc" => r.primitive(&mut v.outcome_desc, "outcomeDesc"),
+                    "_outcomeDesc" => r.primitive_ext(&mut v.outcome_desc, "outcomeDesc"),
+                    "purposeOfEvent" => {
+                        r.complex_list(&mut v.purpose_of_event, "purposeOfEvent")
+                    }
+                    "agent" => r.complex_list(&mut v.agent, "agent"),
+                    "source" => r.complex(&mut v.source, "source"),
+                    "entity" => r.complex_list(&mut v.entity, "entity"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Actor involved in the event
@@ -186,46 +179,7 @@ impl FhirJson for AuditEventAgent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "role" => r.complex_list(&mut v.role, "role"),
-                        "who" => r.complex(&mut v.who, "who"),
-                        "altId" => r.primitive(&mut v.alt_id, "altId"),
-                        "_altId" => r.primitive_ext(&mut v.alt_id, "altId"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "requestor" => r.primitive(&mut v.requestor, "requestor"),
-                        "_requestor" => r.primitive_ext(&mut v.requestor, "requestor"),
-                        "location" => r.complex(&mut v.location, "location"),
-                        "policy" => r.primitive_list(&mut v.policy, "policy"),
-                        "_policy" => r.primitive_list_ext(&mut v.policy, "policy"),
-                        "media" => r.complex(&mut v.media, "media"),
-                        "network" => r.complex(&mut v.network, "network"),
-                        "purposeOfUse" => {
-                            r.complex_list(&mut v.purpose_of_use, "purposeOfUse")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -244,6 +198,40 @@ impl FhirJson for AuditEventAgent {
         w.complex("network", &self.network);
         w.complex_list("purposeOfUse", &self.purpose_of_use);
         w.end_object();
+    }
+}
+impl FhirStruct for AuditEventAgent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "role" => r.complex_list(&mut v.role, "role"),
+                    "who" => r.complex(&mut v.who, "who"),
+                    "altId" => r.primitive(&mut v.alt_id, "altId"),
+                    "_altId" => r.primitive_ext(&mut v.alt_id, "altId"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "requestor" => r.primitive(&mut v.requestor, "requestor"),
+                    "_requestor" => r.primitive_ext(&mut v.requestor, "requestor"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "policy" => r.primitive_list(&mut v.policy, "policy"),
+                    "_policy" => r.primitive_list_ext(&mut v.policy, "policy"),
+                    "media" => r.complex(&mut v.media, "media"),
+                    "network" => r.complex(&mut v.network, "network"),
+                    "purposeOfUse" => {
+                        r.complex_list(&mut v.purpose_of_use, "purposeOfUse")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Logical network location for application activity
@@ -268,33 +256,7 @@ impl FhirJson for AuditEventAgentNetwork {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "address" => r.primitive(&mut v.address, "address"),
-                        "_address" => r.primitive_ext(&mut v.address, "address"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -304,6 +266,27 @@ impl FhirJson for AuditEventAgentNetwork {
         w.primitive("address", &self.address);
         w.primitive("type", &self.r#type);
         w.end_object();
+    }
+}
+impl FhirStruct for AuditEventAgentNetwork {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "address" => r.primitive(&mut v.address, "address"),
+                    "_address" => r.primitive_ext(&mut v.address, "address"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Audit Event Reporter
@@ -332,33 +315,7 @@ impl FhirJson for AuditEventSource {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "site" => r.primitive(&mut v.site, "site"),
-                        "_site" => r.primitive_ext(&mut v.site, "site"),
-                        "observer" => r.complex(&mut v.observer, "observer"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -369,6 +326,27 @@ impl FhirJson for AuditEventSource {
         w.complex("observer", &self.observer);
         w.complex_list("type", &self.r#type);
         w.end_object();
+    }
+}
+impl FhirStruct for AuditEventSource {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "site" => r.primitive(&mut v.site, "site"),
+                    "_site" => r.primitive_ext(&mut v.site, "site"),
+                    "observer" => r.complex(&mut v.observer, "observer"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Data or objects used
@@ -407,45 +385,7 @@ impl FhirJson for AuditEventEntity {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "what" => r.complex(&mut v.what, "what"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "role" => r.complex(&mut v.role, "role"),
-                        "lifecycle" => r.complex(&mut v.lifecycle, "lifecycle"),
-                        "securityLabel" => {
-                            r.complex_list(&mut v.security_label, "securityLabel")
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "query" => r.primitive(&mut v.query, "query"),
-                        "_query" => r.primitive_ext(&mut v.query, "query"),
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -462,6 +402,37 @@ impl FhirJson for AuditEventEntity {
         w.primitive("query", &self.query);
         w.complex_list("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for AuditEventEntity {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "what" => r.complex(&mut v.what, "what"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "role" => r.complex(&mut v.role, "role"),
+                    "lifecycle" => r.complex(&mut v.lifecycle, "lifecycle"),
+                    "securityLabel" => {
+                        r.complex_list(&mut v.security_label, "securityLabel")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "query" => r.primitive(&mut v.query, "query"),
+                    "_query" => r.primitive_ext(&mut v.query, "query"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Additional Information about the entity
@@ -490,37 +461,7 @@ impl FhirJson for AuditEventEntityDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -530,6 +471,31 @@ impl FhirJson for AuditEventEntityDetail {
         w.primitive("type", &self.r#type);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for AuditEventEntityDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Property value

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A material substance originating from a biological entity
@@ -56,59 +56,7 @@ impl FhirJson for BiologicallyDerivedProduct {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("BiologicallyDerivedProduct"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "productCategory" => {
-                            r.primitive(&mut v.product_category, "productCategory")
-                        }
-                        "_productCategory" => {
-                            r.primitive_ext(&mut v.product_category, "productCategory")
-                        }
-                        "productCode" => r.complex(&mut v.product_code, "productCode"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "request" => r.complex_list(&mut v.request, "request"),
-                        "quantity" => r.primitive(&mut v.quantity, "quantity"),
-                        "_quantity" => r.primitive_ext(&mut v.quantity, "quantity"),
-                        "parent" => r.complex_list(&mut v.parent, "parent"),
-                        "collection" => r.complex(&mut v.collection, "collection"),
-                        "processing" => r.complex_list(&mut v.processing, "processing"),
-                        "manipulation" => r.complex(&mut v.manipulation, "manipulation"),
-                        "storage" => r.complex_list(&mut v.storage, "storage"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -135,6 +83,53 @@ impl FhirJson for BiologicallyDerivedProduct {
         w.end_object();
     }
 }
+impl FhirStruct for BiologicallyDerivedProduct {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("BiologicallyDerivedProduct"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "productCategory" => {
+                        r.primitive(&mut v.product_category, "productCategory")
+                    }
+                    "_productCategory" => {
+                        r.primitive_ext(&mut v.product_category, "productCategory")
+                    }
+                    "productCode" => r.complex(&mut v.product_code, "productCode"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "request" => r.complex_list(&mut v.request, "request"),
+                    "quantity" => r.primitive(&mut v.quantity, "quantity"),
+                    "_quantity" => r.primitive_ext(&mut v.quantity, "quantity"),
+                    "parent" => r.complex_list(&mut v.parent, "parent"),
+                    "collection" => r.complex(&mut v.collection, "collection"),
+                    "processing" => r.complex_list(&mut v.processing, "processing"),
+                    "manipulation" => r.complex(&mut v.manipulation, "manipulation"),
+                    "storage" => r.complex_list(&mut v.storage, "storage"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// How this product was collected
 ///
 /// FHIR `BiologicallyDerivedProduct.collection`.
@@ -159,47 +154,7 @@ impl FhirJson for BiologicallyDerivedProductCollection {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "collector" => r.complex(&mut v.collector, "collector"),
-                        "source" => r.complex(&mut v.source, "source"),
-                        k if Reader::is_choice_key(k, "collected") => {
-                            r.choice(
-                                &mut v.collected,
-                                "collected[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_collected") => {
-                            r.choice(
-                                &mut v.collected,
-                                "collected[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -210,6 +165,31 @@ impl FhirJson for BiologicallyDerivedProductCollection {
         w.complex("source", &self.source);
         w.choice("collected", &self.collected);
         w.end_object();
+    }
+}
+impl FhirStruct for BiologicallyDerivedProductCollection {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "collector" => r.complex(&mut v.collector, "collector"),
+                    "source" => r.complex(&mut v.source, "source"),
+                    k if Reader::is_choice_key(k, "collected") => {
+                        r.choice(&mut v.collected, "collected[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_collected") => {
+                        r.choice(&mut v.collected, "collected[x]", &k[10usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Any processing of the product during collection
@@ -238,41 +218,7 @@ impl FhirJson for BiologicallyDerivedProductProcessing {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "procedure" => r.complex(&mut v.procedure, "procedure"),
-                        "additive" => r.complex(&mut v.additive, "additive"),
-                        k if Reader::is_choice_key(k, "time") => {
-                            r.choice(&mut v.time, "time[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_time") => {
-                            r.choice(&mut v.time, "time[x]", &k[5usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -284,6 +230,33 @@ impl FhirJson for BiologicallyDerivedProductProcessing {
         w.complex("additive", &self.additive);
         w.choice("time", &self.time);
         w.end_object();
+    }
+}
+impl FhirStruct for BiologicallyDerivedProductProcessing {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "procedure" => r.complex(&mut v.procedure, "procedure"),
+                    "additive" => r.complex(&mut v.additive, "additive"),
+                    k if Reader::is_choice_key(k, "time") => {
+                        r.choice(&mut v.time, "time[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_time") => {
+                        r.choice(&mut v.time, "time[x]", &k[5usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Any manipulation of product post-collection
@@ -308,39 +281,7 @@ impl FhirJson for BiologicallyDerivedProductManipulation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        k if Reader::is_choice_key(k, "time") => {
-                            r.choice(&mut v.time, "time[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_time") => {
-                            r.choice(&mut v.time, "time[x]", &k[5usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -350,6 +291,31 @@ impl FhirJson for BiologicallyDerivedProductManipulation {
         w.primitive("description", &self.description);
         w.choice("time", &self.time);
         w.end_object();
+    }
+}
+impl FhirStruct for BiologicallyDerivedProductManipulation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    k if Reader::is_choice_key(k, "time") => {
+                        r.choice(&mut v.time, "time[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_time") => {
+                        r.choice(&mut v.time, "time[x]", &k[5usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Product storage
@@ -378,40 +344,7 @@ impl FhirJson for BiologicallyDerivedProductStorage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "temperature" => r.primitive(&mut v.temperature, "temperature"),
-                        "_temperature" => {
-                            r.primitive_ext(&mut v.temperature, "temperature")
-                        }
-                        "scale" => r.primitive(&mut v.scale, "scale"),
-                        "_scale" => r.primitive_ext(&mut v.scale, "scale"),
-                        "duration" => r.complex(&mut v.duration, "duration"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -423,6 +356,30 @@ impl FhirJson for BiologicallyDerivedProductStorage {
         w.primitive("scale", &self.scale);
         w.complex("duration", &self.duration);
         w.end_object();
+    }
+}
+impl FhirStruct for BiologicallyDerivedProductStorage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "temperature" => r.primitive(&mut v.temperature, "temperature"),
+                    "_temperature" => r.primitive_ext(&mut v.temperature, "temperature"),
+                    "scale" => r.primitive(&mut v.scale, "scale"),
+                    "_scale" => r.primitive_ext(&mut v.scale, "scale"),
+                    "duration" => r.complex(&mut v.duration, "duration"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Time of product collection

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Contains a collection of resources
@@ -42,42 +42,7 @@ impl FhirJson for Bundle {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Bundle"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "timestamp" => r.primitive(&mut v.timestamp, "timestamp"),
-                        "_timestamp" => r.primitive_ext(&mut v.timestamp, "timestamp"),
-                        "total" => r.primitive(&mut v.total, "total"),
-                        "_total" => r.primitive_ext(&mut v.total, "total"),
-                        "link" => r.complex_list(&mut v.link, "link"),
-                        "entry" => r.complex_list(&mut v.entry, "entry"),
-                        "signature" => r.complex(&mut v.signature, "signature"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -94,6 +59,39 @@ impl FhirJson for Bundle {
         w.complex_list("entry", &self.entry);
         w.complex("signature", &self.signature);
         w.end_object();
+    }
+}
+impl FhirStruct for Bundle {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Bundle"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "timestamp" => r.primitive(&mut v.timestamp, "timestamp"),
+                    "_timestamp" => r.primitive_ext(&mut v.timestamp, "timestamp"),
+                    "total" => r.primitive(&mut v.total, "total"),
+                    "_total" => r.primitive_ext(&mut v.total, "total"),
+                    "link" => r.complex_list(&mut v.link, "link"),
+                    "entry" => r.complex_list(&mut v.entry, "entry"),
+                    "signature" => r.complex(&mut v.signature, "signature"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Links related to this Bundle
@@ -122,33 +120,7 @@ impl FhirJson for BundleLink {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "relation" => r.primitive(&mut v.relation, "relation"),
-                        "_relation" => r.primitive_ext(&mut v.relation, "relation"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -158,6 +130,27 @@ impl FhirJson for BundleLink {
         w.primitive("relation", &self.relation);
         w.primitive("url", &self.url);
         w.end_object();
+    }
+}
+impl FhirStruct for BundleLink {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "relation" => r.primitive(&mut v.relation, "relation"),
+                    "_relation" => r.primitive_ext(&mut v.relation, "relation"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Entry in the bundle - will have a resource or information
@@ -190,36 +183,7 @@ impl FhirJson for BundleEntry {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "link" => r.complex_list(&mut v.link, "link"),
-                        "fullUrl" => r.primitive(&mut v.full_url, "fullUrl"),
-                        "_fullUrl" => r.primitive_ext(&mut v.full_url, "fullUrl"),
-                        "resource" => r.complex(&mut v.resource, "resource"),
-                        "search" => r.complex(&mut v.search, "search"),
-                        "request" => r.complex(&mut v.request, "request"),
-                        "response" => r.complex(&mut v.response, "response"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -233,6 +197,30 @@ impl FhirJson for BundleEntry {
         w.complex("request", &self.request);
         w.complex("response", &self.response);
         w.end_object();
+    }
+}
+impl FhirStruct for BundleEntry {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "link" => r.complex_list(&mut v.link, "link"),
+                    "fullUrl" => r.primitive(&mut v.full_url, "fullUrl"),
+                    "_fullUrl" => r.primitive_ext(&mut v.full_url, "fullUrl"),
+                    "resource" => r.complex(&mut v.resource, "resource"),
+                    "search" => r.complex(&mut v.search, "search"),
+                    "request" => r.complex(&mut v.request, "request"),
+                    "response" => r.complex(&mut v.response, "response"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Search related information
@@ -257,33 +245,7 @@ impl FhirJson for BundleEntrySearch {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "mode" => r.primitive(&mut v.mode, "mode"),
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
-                        "score" => r.primitive(&mut v.score, "score"),
-                        "_score" => r.primitive_ext(&mut v.score, "score"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -293,6 +255,27 @@ impl FhirJson for BundleEntrySearch {
         w.primitive("mode", &self.mode);
         w.primitive("score", &self.score);
         w.end_object();
+    }
+}
+impl FhirStruct for BundleEntrySearch {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "mode" => r.primitive(&mut v.mode, "mode"),
+                    "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                    "score" => r.primitive(&mut v.score, "score"),
+                    "_score" => r.primitive_ext(&mut v.score, "score"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Additional execution information (transaction/batch/history)
@@ -329,49 +312,7 @@ impl FhirJson for BundleEntryRequest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "method" => r.primitive(&mut v.method, "method"),
-                        "_method" => r.primitive_ext(&mut v.method, "method"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "ifNoneMatch" => r.primitive(&mut v.if_none_match, "ifNoneMatch"),
-                        "_ifNoneMatch" => {
-                            r.primitive_ext(&mut v.if_none_match, "ifNoneMatch")
-                        }
-                        "ifModifiedSince" => {
-                            r.primitive(&mut v.if_modified_since, "ifModifiedSince")
-                        }
-                        "_ifModifiedSince" => {
-                            r.primitive_ext(&mut v.if_modified_since, "ifModifiedSince")
-                        }
-                        "ifMatch" => r.primitive(&mut v.if_match, "ifMatch"),
-                        "_ifMatch" => r.primitive_ext(&mut v.if_match, "ifMatch"),
-                        "ifNoneExist" => r.primitive(&mut v.if_none_exist, "ifNoneExist"),
-                        "_ifNoneExist" => {
-                            r.primitive_ext(&mut v.if_none_exist, "ifNoneExist")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -385,6 +326,43 @@ impl FhirJson for BundleEntryRequest {
         w.primitive("ifMatch", &self.if_match);
         w.primitive("ifNoneExist", &self.if_none_exist);
         w.end_object();
+    }
+}
+impl FhirStruct for BundleEntryRequest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "method" => r.primitive(&mut v.method, "method"),
+                    "_method" => r.primitive_ext(&mut v.method, "method"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "ifNoneMatch" => r.primitive(&mut v.if_none_match, "ifNoneMatch"),
+                    "_ifNoneMatch" => {
+                        r.primitive_ext(&mut v.if_none_match, "ifNoneMatch")
+                    }
+                    "ifModifiedSince" => {
+                        r.primitive(&mut v.if_modified_since, "ifModifiedSince")
+                    }
+                    "_ifModifiedSince" => {
+                        r.primitive_ext(&mut v.if_modified_since, "ifModifiedSince")
+                    }
+                    "ifMatch" => r.primitive(&mut v.if_match, "ifMatch"),
+                    "_ifMatch" => r.primitive_ext(&mut v.if_match, "ifMatch"),
+                    "ifNoneExist" => r.primitive(&mut v.if_none_exist, "ifNoneExist"),
+                    "_ifNoneExist" => {
+                        r.primitive_ext(&mut v.if_none_exist, "ifNoneExist")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Results of execution (transaction/batch/history)
@@ -417,42 +395,7 @@ impl FhirJson for BundleEntryResponse {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "location" => r.primitive(&mut v.location, "location"),
-                        "_location" => r.primitive_ext(&mut v.location, "location"),
-                        "etag" => r.primitive(&mut v.etag, "etag"),
-                        "_etag" => r.primitive_ext(&mut v.etag, "etag"),
-                        "lastModified" => {
-                            r.primitive(&mut v.last_modified, "lastModified")
-                        }
-                        "_lastModified" => {
-                            r.primitive_ext(&mut v.last_modified, "lastModified")
-                        }
-                        "outcome" => r.complex(&mut v.outcome, "outcome"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -465,6 +408,34 @@ impl FhirJson for BundleEntryResponse {
         w.primitive("lastModified", &self.last_modified);
         w.complex("outcome", &self.outcome);
         w.end_object();
+    }
+}
+impl FhirStruct for BundleEntryResponse {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "location" => r.primitive(&mut v.location, "location"),
+                    "_location" => r.primitive_ext(&mut v.location, "location"),
+                    "etag" => r.primitive(&mut v.etag, "etag"),
+                    "_etag" => r.primitive_ext(&mut v.etag, "etag"),
+                    "lastModified" => r.primitive(&mut v.last_modified, "lastModified"),
+                    "_lastModified" => {
+                        r.primitive_ext(&mut v.last_modified, "lastModified")
+                    }
+                    "outcome" => r.complex(&mut v.outcome, "outcome"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Bundle> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A statement of system capabilities
@@ -96,115 +96,7 @@ impl FhirJson for CapabilityStatement {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("CapabilityStatement"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "kind" => r.primitive(&mut v.kind, "kind"),
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
-                        "instantiates" => {
-                            r.primitive_list(&mut v.instantiates, "instantiates")
-                        }
-                        "_instantiates" => {
-                            r.primitive_list_ext(&mut v.instantiates, "instantiates")
-                        }
-                        "imports" => r.primitive_list(&mut v.imports, "imports"),
-                        "_imports" => r.primitive_list_ext(&mut v.imports, "imports"),
-                        "software" => r.complex(&mut v.software, "software"),
-                        "implementation" => {
-                            r.complex(&mut v.implementation, "implementation")
-                        }
-                        "fhirVersion" => r.primitive(&mut v.fhir_version, "fhirVersion"),
-                        "_fhirVersion" => {
-                            r.primitive_ext(&mut v.fhir_version, "fhirVersion")
-                        }
-                        "format" => r.primitive_list(&mut v.format, "format"),
-                        "_format" => r.primitive_list_ext(&mut v.format, "format"),
-                        "patchFormat" => {
-                            r.primitive_list(&mut v.patch_format, "patchFormat")
-                        }
-                        "_patchFormat" => {
-                            r.primitive_list_ext(&mut v.patch_format, "patchFormat")
-                        }
-                        "implementationGuide" => {
-                            r.primitive_list(
-                                &mut v.implementation_guide,
-                                "implementationGuide",
-                            )
-                        }
-                        "_implementationGuide" => {
-                            r.primitive_list_ext(
-                                &mut v.implementation_guide,
-                                "implementationGuide",
-                            )
-                        }
-                        "rest" => r.complex_list(&mut v.rest, "rest"),
-                        "messaging" => r.complex_list(&mut v.messaging, "messaging"),
-                        "document" => r.complex_list(&mut v.document, "document"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -246,6 +138,99 @@ impl FhirJson for CapabilityStatement {
         w.end_object();
     }
 }
+impl FhirStruct for CapabilityStatement {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("CapabilityStatement"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "kind" => r.primitive(&mut v.kind, "kind"),
+                    "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                    "instantiates" => {
+                        r.primitive_list(&mut v.instantiates, "instantiates")
+                    }
+                    "_instantiates" => {
+                        r.primitive_list_ext(&mut v.instantiates, "instantiates")
+                    }
+                    "imports" => r.primitive_list(&mut v.imports, "imports"),
+                    "_imports" => r.primitive_list_ext(&mut v.imports, "imports"),
+                    "software" => r.complex(&mut v.software, "software"),
+                    "implementation" => {
+                        r.complex(&mut v.implementation, "implementation")
+                    }
+                    "fhirVersion" => r.primitive(&mut v.fhir_version, "fhirVersion"),
+                    "_fhirVersion" => r.primitive_ext(&mut v.fhir_version, "fhirVersion"),
+                    "format" => r.primitive_list(&mut v.format, "format"),
+                    "_format" => r.primitive_list_ext(&mut v.format, "format"),
+                    "patchFormat" => r.primitive_list(&mut v.patch_format, "patchFormat"),
+                    "_patchFormat" => {
+                        r.primitive_list_ext(&mut v.patch_format, "patchFormat")
+                    }
+                    "implementationGuide" => {
+                        r.primitive_list(
+                            &mut v.implementation_guide,
+                            "implementationGuide",
+                        )
+                    }
+                    "_implementationGuide" => {
+                        r.primitive_list_ext(
+                            &mut v.implementation_guide,
+                            "implementationGuide",
+                        )
+                    }
+                    "rest" => r.complex_list(&mut v.rest, "rest"),
+                    "messaging" => r.complex_list(&mut v.messaging, "messaging"),
+                    "document" => r.complex_list(&mut v.document, "document"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Software that is covered by this capability statement
 ///
 /// FHIR `CapabilityStatement.software`.
@@ -272,37 +257,7 @@ impl FhirJson for CapabilityStatementSoftware {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "releaseDate" => r.primitive(&mut v.release_date, "releaseDate"),
-                        "_releaseDate" => {
-                            r.primitive_ext(&mut v.release_date, "releaseDate")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -313,6 +268,29 @@ impl FhirJson for CapabilityStatementSoftware {
         w.primitive("version", &self.version);
         w.primitive("releaseDate", &self.release_date);
         w.end_object();
+    }
+}
+impl FhirStruct for CapabilityStatementSoftware {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "releaseDate" => r.primitive(&mut v.release_date, "releaseDate"),
+                    "_releaseDate" => r.primitive_ext(&mut v.release_date, "releaseDate"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// If this describes a specific instance
@@ -341,36 +319,7 @@ impl FhirJson for CapabilityStatementImplementation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "custodian" => r.complex(&mut v.custodian, "custodian"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -381,6 +330,28 @@ impl FhirJson for CapabilityStatementImplementation {
         w.primitive("url", &self.url);
         w.complex("custodian", &self.custodian);
         w.end_object();
+    }
+}
+impl FhirStruct for CapabilityStatementImplementation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "custodian" => r.complex(&mut v.custodian, "custodian"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// If the endpoint is a RESTful one
@@ -419,52 +390,7 @@ impl FhirJson for CapabilityStatementRest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "mode" => r.primitive(&mut v.mode, "mode"),
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        "security" => r.complex(&mut v.security, "security"),
-                        "resource" => r.complex_list(&mut v.resource, "resource"),
-                        "interaction" => {
-                            r.complex_list(&mut v.interaction, "interaction")
-                        }
-                        "searchParam" => {
-                            r.complex_list(&mut v.search_param, "searchParam")
-                        }
-                        "operation" => r.complex_list(&mut v.operation, "operation"),
-                        "compartment" => {
-                            r.primitive_list(&mut v.compartment, "compartment")
-                        }
-                        "_compartment" => {
-                            r.primitive_list_ext(&mut v.compartment, "compartment")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -480,6 +406,38 @@ impl FhirJson for CapabilityStatementRest {
         w.complex_list("operation", &self.operation);
         w.primitive_list("compartment", &self.compartment);
         w.end_object();
+    }
+}
+impl FhirStruct for CapabilityStatementRest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "mode" => r.primitive(&mut v.mode, "mode"),
+                    "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    "security" => r.complex(&mut v.security, "security"),
+                    "resource" => r.complex_list(&mut v.resource, "resource"),
+                    "interaction" => r.complex_list(&mut v.interaction, "interaction"),
+                    "searchParam" => r.complex_list(&mut v.search_param, "searchParam"),
+                    "operation" => r.complex_list(&mut v.operation, "operation"),
+                    "compartment" => r.primitive_list(&mut v.compartment, "compartment"),
+                    "_compartment" => {
+                        r.primitive_list_ext(&mut v.compartment, "compartment")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information about security of implementation
@@ -506,36 +464,7 @@ impl FhirJson for CapabilityStatementRestSecurity {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "cors" => r.primitive(&mut v.cors, "cors"),
-                        "_cors" => r.primitive_ext(&mut v.cors, "cors"),
-                        "service" => r.complex_list(&mut v.service, "service"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -546,6 +475,28 @@ impl FhirJson for CapabilityStatementRestSecurity {
         w.complex_list("service", &self.service);
         w.primitive("description", &self.description);
         w.end_object();
+    }
+}
+impl FhirStruct for CapabilityStatementRestSecurity {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "cors" => r.primitive(&mut v.cors, "cors"),
+                    "_cors" => r.primitive_ext(&mut v.cors, "cors"),
+                    "service" => r.complex_list(&mut v.service, "service"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Resource served on the REST interface
@@ -602,130 +553,7 @@ impl FhirJson for CapabilityStatementRestResource {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "profile" => r.primitive(&mut v.profile, "profile"),
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
-                        "supportedProfile" => {
-                            r.primitive_list(
-                                &mut v.supported_profile,
-                                "supportedProfile",
-                            )
-                        }
-                        "_supportedProfile" => {
-                            r.primitive_list_ext(
-                                &mut v.supported_profile,
-                                "supportedProfile",
-                            )
-                        }
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        "interaction" => {
-                            r.complex_list(&mut v.interaction, "interaction")
-                        }
-                        "versioning" => r.primitive(&mut v.versioning, "versioning"),
-                        "_versioning" => r.primitive_ext(&mut v.versioning, "versioning"),
-                        "readHistory" => r.primitive(&mut v.read_history, "readHistory"),
-                        "_readHistory" => {
-                            r.primitive_ext(&mut v.read_history, "readHistory")
-                        }
-                        "updateCreate" => {
-                            r.primitive(&mut v.update_create, "updateCreate")
-                        }
-                        "_updateCreate" => {
-                            r.primitive_ext(&mut v.update_create, "updateCreate")
-                        }
-                        "conditionalCreate" => {
-                            r.primitive(&mut v.conditional_create, "conditionalCreate")
-                        }
-                        "_conditionalCreate" => {
-                            r.primitive_ext(
-                                &mut v.conditional_create,
-                                "conditionalCreate",
-                            )
-                        }
-                        "conditionalRead" => {
-                            r.primitive(&mut v.conditional_read, "conditionalRead")
-                        }
-                        "_conditionalRead" => {
-                            r.primitive_ext(&mut v.conditional_read, "conditionalRead")
-                        }
-                        "conditionalUpdate" => {
-                            r.primitive(&mut v.conditional_update, "conditionalUpdate")
-                        }
-                        "_conditionalUpdate" => {
-                            r.primitive_ext(
-                                &mut v.conditional_update,
-                                "conditionalUpdate",
-                            )
-                        }
-                        "conditionalDelete" => {
-                            r.primitive(&mut v.conditional_delete, "conditionalDelete")
-                        }
-                        "_conditionalDelete" => {
-                            r.primitive_ext(
-                                &mut v.conditional_delete,
-                                "conditionalDelete",
-                            )
-                        }
-                        "referencePolicy" => {
-                            r.primitive_list(&mut v.reference_policy, "referencePolicy")
-                        }
-                        "_referencePolicy" => {
-                            r.primitive_list_ext(
-                                &mut v.reference_policy,
-                                "referencePolicy",
-                            )
-                        }
-                        "searchInclude" => {
-                            r.primitive_list(&mut v.search_include, "searchInclude")
-                        }
-                        "_searchInclude" => {
-                            r.primitive_list_ext(&mut v.search_include, "searchInclude")
-                        }
-                        "searchRevInclude" => {
-                            r.primitive_list(
-                                &mut v.search_rev_include,
-                                "searchRevInclude",
-                            )
-                        }
-                        "_searchRevInclude" => {
-                            r.primitive_list_ext(
-                                &mut v.search_rev_include,
-                                "searchRevInclude",
-                            )
-                        }
-                        "searchParam" => {
-                            r.complex_list(&mut v.search_param, "searchParam")
-                        }
-                        "operation" => r.complex_list(&mut v.operation, "operation"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -752,6 +580,96 @@ impl FhirJson for CapabilityStatementRestResource {
         w.end_object();
     }
 }
+impl FhirStruct for CapabilityStatementRestResource {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "profile" => r.primitive(&mut v.profile, "profile"),
+                    "_profile" => r.primitive_ext(&mut v.profile, "profile"),
+                    "supportedProfile" => {
+                        r.primitive_list(&mut v.supported_profile, "supportedProfile")
+                    }
+                    "_supportedProfile" => {
+                        r.primitive_list_ext(
+                            &mut v.supported_profile,
+                            "supportedProfile",
+                        )
+                    }
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    "interaction" => r.complex_list(&mut v.interaction, "interaction"),
+                    "versioning" => r.primitive(&mut v.versioning, "versioning"),
+                    "_versioning" => r.primitive_ext(&mut v.versioning, "versioning"),
+                    "readHistory" => r.primitive(&mut v.read_history, "readHistory"),
+                    "_readHistory" => r.primitive_ext(&mut v.read_history, "readHistory"),
+                    "updateCreate" => r.primitive(&mut v.update_create, "updateCreate"),
+                    "_updateCreate" => {
+                        r.primitive_ext(&mut v.update_create, "updateCreate")
+                    }
+                    "conditionalCreate" => {
+                        r.primitive(&mut v.conditional_create, "conditionalCreate")
+                    }
+                    "_conditionalCreate" => {
+                        r.primitive_ext(&mut v.conditional_create, "conditionalCreate")
+                    }
+                    "conditionalRead" => {
+                        r.primitive(&mut v.conditional_read, "conditionalRead")
+                    }
+                    "_conditionalRead" => {
+                        r.primitive_ext(&mut v.conditional_read, "conditionalRead")
+                    }
+                    "conditionalUpdate" => {
+                        r.primitive(&mut v.conditional_update, "conditionalUpdate")
+                    }
+                    "_conditionalUpdate" => {
+                        r.primitive_ext(&mut v.conditional_update, "conditionalUpdate")
+                    }
+                    "conditionalDelete" => {
+                        r.primitive(&mut v.conditional_delete, "conditionalDelete")
+                    }
+                    "_conditionalDelete" => {
+                        r.primitive_ext(&mut v.conditional_delete, "conditionalDelete")
+                    }
+                    "referencePolicy" => {
+                        r.primitive_list(&mut v.reference_policy, "referencePolicy")
+                    }
+                    "_referencePolicy" => {
+                        r.primitive_list_ext(&mut v.reference_policy, "referencePolicy")
+                    }
+                    "searchInclude" => {
+                        r.primitive_list(&mut v.search_include, "searchInclude")
+                    }
+                    "_searchInclude" => {
+                        r.primitive_list_ext(&mut v.search_include, "searchInclude")
+                    }
+                    "searchRevInclude" => {
+                        r.primitive_list(&mut v.search_rev_include, "searchRevInclude")
+                    }
+                    "_searchRevInclude" => {
+                        r.primitive_list_ext(
+                            &mut v.search_rev_include,
+                            "searchRevInclude",
+                        )
+                    }
+                    "searchParam" => r.complex_list(&mut v.search_param, "searchParam"),
+                    "operation" => r.complex_list(&mut v.operation, "operation"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// What operations are supported?
 ///
 /// FHIR `CapabilityStatement.rest.resource.interaction`.
@@ -776,37 +694,7 @@ impl FhirJson for CapabilityStatementRestResourceInteraction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -816,6 +704,29 @@ impl FhirJson for CapabilityStatementRestResourceInteraction {
         w.primitive("code", &self.code);
         w.primitive("documentation", &self.documentation);
         w.end_object();
+    }
+}
+impl FhirStruct for CapabilityStatementRestResourceInteraction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Search parameters supported by implementation
@@ -848,41 +759,7 @@ impl FhirJson for CapabilityStatementRestResourceSearchParam {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "definition" => r.primitive(&mut v.definition, "definition"),
-                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -894,6 +771,33 @@ impl FhirJson for CapabilityStatementRestResourceSearchParam {
         w.primitive("type", &self.r#type);
         w.primitive("documentation", &self.documentation);
         w.end_object();
+    }
+}
+impl FhirStruct for CapabilityStatementRestResourceSearchParam {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "definition" => r.primitive(&mut v.definition, "definition"),
+                    "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Definition of a resource operation
@@ -924,39 +828,7 @@ impl FhirJson for CapabilityStatementRestResourceOperation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "definition" => r.primitive(&mut v.definition, "definition"),
-                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -967,6 +839,31 @@ impl FhirJson for CapabilityStatementRestResourceOperation {
         w.primitive("definition", &self.definition);
         w.primitive("documentation", &self.documentation);
         w.end_object();
+    }
+}
+impl FhirStruct for CapabilityStatementRestResourceOperation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "definition" => r.primitive(&mut v.definition, "definition"),
+                    "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// What operations are supported?
@@ -993,37 +890,7 @@ impl FhirJson for CapabilityStatementRestInteraction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1033,6 +900,29 @@ impl FhirJson for CapabilityStatementRestInteraction {
         w.primitive("code", &self.code);
         w.primitive("documentation", &self.documentation);
         w.end_object();
+    }
+}
+impl FhirStruct for CapabilityStatementRestInteraction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// If messaging is supported
@@ -1061,45 +951,7 @@ impl FhirJson for CapabilityStatementMessaging {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
-                        "reliableCache" => {
-                            r.primitive(&mut v.reliable_cache, "reliableCache")
-                        }
-                        "_reliableCache" => {
-                            r.primitive_ext(&mut v.reliable_cache, "reliableCache")
-                        }
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        "supportedMessage" => {
-                            r.complex_list(&mut v.supported_message, "supportedMessage")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1111,6 +963,37 @@ impl FhirJson for CapabilityStatementMessaging {
         w.primitive("documentation", &self.documentation);
         w.complex_list("supportedMessage", &self.supported_message);
         w.end_object();
+    }
+}
+impl FhirStruct for CapabilityStatementMessaging {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
+                    "reliableCache" => {
+                        r.primitive(&mut v.reliable_cache, "reliableCache")
+                    }
+                    "_reliableCache" => {
+                        r.primitive_ext(&mut v.reliable_cache, "reliableCache")
+                    }
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    "supportedMessage" => {
+                        r.complex_list(&mut v.supported_message, "supportedMessage")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Where messages should be sent
@@ -1139,32 +1022,7 @@ impl FhirJson for CapabilityStatementMessagingEndpoint {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "protocol" => r.complex(&mut v.protocol, "protocol"),
-                        "address" => r.primitive(&mut v.address, "address"),
-                        "_address" => r.primitive_ext(&mut v.address, "address"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1174,6 +1032,26 @@ impl FhirJson for CapabilityStatementMessagingEndpoint {
         w.complex("protocol", &self.protocol);
         w.primitive("address", &self.address);
         w.end_object();
+    }
+}
+impl FhirStruct for CapabilityStatementMessagingEndpoint {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "protocol" => r.complex(&mut v.protocol, "protocol"),
+                    "address" => r.primitive(&mut v.address, "address"),
+                    "_address" => r.primitive_ext(&mut v.address, "address"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Messages supported by this system
@@ -1202,33 +1080,7 @@ impl FhirJson for CapabilityStatementMessagingSupportedMessage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "mode" => r.primitive(&mut v.mode, "mode"),
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
-                        "definition" => r.primitive(&mut v.definition, "definition"),
-                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1238,6 +1090,27 @@ impl FhirJson for CapabilityStatementMessagingSupportedMessage {
         w.primitive("mode", &self.mode);
         w.primitive("definition", &self.definition);
         w.end_object();
+    }
+}
+impl FhirStruct for CapabilityStatementMessagingSupportedMessage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "mode" => r.primitive(&mut v.mode, "mode"),
+                    "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                    "definition" => r.primitive(&mut v.definition, "definition"),
+                    "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Document definition
@@ -1268,39 +1141,7 @@ impl FhirJson for CapabilityStatementDocument {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "mode" => r.primitive(&mut v.mode, "mode"),
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        "profile" => r.primitive(&mut v.profile, "profile"),
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1311,6 +1152,31 @@ impl FhirJson for CapabilityStatementDocument {
         w.primitive("documentation", &self.documentation);
         w.primitive("profile", &self.profile);
         w.end_object();
+    }
+}
+impl FhirStruct for CapabilityStatementDocument {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "mode" => r.primitive(&mut v.mode, "mode"),
+                    "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    "profile" => r.primitive(&mut v.profile, "profile"),
+                    "_profile" => r.primitive_ext(&mut v.profile, "profile"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<CapabilityStatement> for Resource {

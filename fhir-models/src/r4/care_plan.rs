@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Healthcare plan for patient or group
@@ -86,94 +86,7 @@ impl FhirJson for CarePlan {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("CarePlan"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "instantiatesCanonical" => {
-                            r.primitive_list(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "_instantiatesCanonical" => {
-                            r.primitive_list_ext(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
-                        }
-                        "_instantiatesUri" => {
-                            r.primitive_list_ext(
-                                &mut v.instantiates_uri,
-                                "instantiatesUri",
-                            )
-                        }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "replaces" => r.complex_list(&mut v.replaces, "replaces"),
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "intent" => r.primitive(&mut v.intent, "intent"),
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "author" => r.complex(&mut v.author, "author"),
-                        "contributor" => {
-                            r.complex_list(&mut v.contributor, "contributor")
-                        }
-                        "careTeam" => r.complex_list(&mut v.care_team, "careTeam"),
-                        "addresses" => r.complex_list(&mut v.addresses, "addresses"),
-                        "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")
-                        }
-                        "goal" => r.complex_list(&mut v.goal, "goal"),
-                        "activity" => r.complex_list(&mut v.activity, "activity"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -212,6 +125,81 @@ impl FhirJson for CarePlan {
         w.end_object();
     }
 }
+impl FhirStruct for CarePlan {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("CarePlan"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "instantiatesCanonical" => {
+                        r.primitive_list(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "_instantiatesCanonical" => {
+                        r.primitive_list_ext(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "instantiatesUri" => {
+                        r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "_instantiatesUri" => {
+                        r.primitive_list_ext(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "replaces" => r.complex_list(&mut v.replaces, "replaces"),
+                    "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "intent" => r.primitive(&mut v.intent, "intent"),
+                    "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "author" => r.complex(&mut v.author, "author"),
+                    "contributor" => r.complex_list(&mut v.contributor, "contributor"),
+                    "careTeam" => r.complex_list(&mut v.care_team, "careTeam"),
+                    "addresses" => r.complex_list(&mut v.addresses, "addresses"),
+                    "supportingInfo" => {
+                        r.complex_list(&mut v.supporting_info, "supportingInfo")
+                    }
+                    "goal" => r.complex_list(&mut v.goal, "goal"),
+                    "activity" => r.complex_list(&mut v.activity, "activity"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Action to occur as part of plan
 ///
 /// FHIR `CarePlan.activity`.
@@ -240,41 +228,7 @@ impl FhirJson for CarePlanActivity {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "outcomeCodeableConcept" => {
-                            r.complex_list(
-                                &mut v.outcome_codeable_concept,
-                                "outcomeCodeableConcept",
-                            )
-                        }
-                        "outcomeReference" => {
-                            r.complex_list(&mut v.outcome_reference, "outcomeReference")
-                        }
-                        "progress" => r.complex_list(&mut v.progress, "progress"),
-                        "reference" => r.complex(&mut v.reference, "reference"),
-                        "detail" => r.complex(&mut v.detail, "detail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -287,6 +241,35 @@ impl FhirJson for CarePlanActivity {
         w.complex("reference", &self.reference);
         w.complex("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for CarePlanActivity {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "outcomeCodeableConcept" => {
+                        r.complex_list(
+                            &mut v.outcome_codeable_concept,
+                            "outcomeCodeableConcept",
+                        )
+                    }
+                    "outcomeReference" => {
+                        r.complex_list(&mut v.outcome_reference, "outcomeReference")
+                    }
+                    "progress" => r.complex_list(&mut v.progress, "progress"),
+                    "reference" => r.complex(&mut v.reference, "reference"),
+                    "detail" => r.complex(&mut v.detail, "detail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// In-line definition of activity
@@ -343,94 +326,7 @@ impl FhirJson for CarePlanActivityDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "kind" => r.primitive(&mut v.kind, "kind"),
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
-                        "instantiatesCanonical" => {
-                            r.primitive_list(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "_instantiatesCanonical" => {
-                            r.primitive_list_ext(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
-                        }
-                        "_instantiatesUri" => {
-                            r.primitive_list_ext(
-                                &mut v.instantiates_uri,
-                                "instantiatesUri",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "goal" => r.complex_list(&mut v.goal, "goal"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
-                        "doNotPerform" => {
-                            r.primitive(&mut v.do_not_perform, "doNotPerform")
-                        }
-                        "_doNotPerform" => {
-                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
-                        }
-                        "location" => r.complex(&mut v.location, "location"),
-                        "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "dailyAmount" => r.complex(&mut v.daily_amount, "dailyAmount"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        k if Reader::is_choice_key(k, "scheduled") => {
-                            r.choice(
-                                &mut v.scheduled,
-                                "scheduled[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_scheduled") => {
-                            r.choice(
-                                &mut v.scheduled,
-                                "scheduled[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "product") => {
-                            r.choice(&mut v.product, "product[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -455,6 +351,71 @@ impl FhirJson for CarePlanActivityDetail {
         w.complex("quantity", &self.quantity);
         w.primitive("description", &self.description);
         w.end_object();
+    }
+}
+impl FhirStruct for CarePlanActivityDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "kind" => r.primitive(&mut v.kind, "kind"),
+                    "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                    "instantiatesCanonical" => {
+                        r.primitive_list(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "_instantiatesCanonical" => {
+                        r.primitive_list_ext(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "instantiatesUri" => {
+                        r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "_instantiatesUri" => {
+                        r.primitive_list_ext(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "goal" => r.complex_list(&mut v.goal, "goal"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                    "doNotPerform" => r.primitive(&mut v.do_not_perform, "doNotPerform"),
+                    "_doNotPerform" => {
+                        r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
+                    }
+                    "location" => r.complex(&mut v.location, "location"),
+                    "performer" => r.complex_list(&mut v.performer, "performer"),
+                    "dailyAmount" => r.complex(&mut v.daily_amount, "dailyAmount"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    k if Reader::is_choice_key(k, "scheduled") => {
+                        r.choice(&mut v.scheduled, "scheduled[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_scheduled") => {
+                        r.choice(&mut v.scheduled, "scheduled[x]", &k[10usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "product") => {
+                        r.choice(&mut v.product, "product[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When activity is to occur

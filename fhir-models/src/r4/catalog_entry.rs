@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// An entry in a catalog
@@ -64,83 +64,7 @@ impl FhirJson for CatalogEntry {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("CatalogEntry"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "orderable" => r.primitive(&mut v.orderable, "orderable"),
-                        "_orderable" => r.primitive_ext(&mut v.orderable, "orderable"),
-                        "referencedItem" => {
-                            r.complex(&mut v.referenced_item, "referencedItem")
-                        }
-                        "additionalIdentifier" => {
-                            r.complex_list(
-                                &mut v.additional_identifier,
-                                "additionalIdentifier",
-                            )
-                        }
-                        "classification" => {
-                            r.complex_list(&mut v.classification, "classification")
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "validityPeriod" => {
-                            r.complex(&mut v.validity_period, "validityPeriod")
-                        }
-                        "validTo" => r.primitive(&mut v.valid_to, "validTo"),
-                        "_validTo" => r.primitive_ext(&mut v.valid_to, "validTo"),
-                        "lastUpdated" => r.primitive(&mut v.last_updated, "lastUpdated"),
-                        "_lastUpdated" => {
-                            r.primitive_ext(&mut v.last_updated, "lastUpdated")
-                        }
-                        "additionalCharacteristic" => {
-                            r.complex_list(
-                                &mut v.additional_characteristic,
-                                "additionalCharacteristic",
-                            )
-                        }
-                        "additionalClassification" => {
-                            r.complex_list(
-                                &mut v.additional_classification,
-                                "additionalClassification",
-                            )
-                        }
-                        "relatedEntry" => {
-                            r.complex_list(&mut v.related_entry, "relatedEntry")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -169,6 +93,75 @@ impl FhirJson for CatalogEntry {
         w.end_object();
     }
 }
+impl FhirStruct for CatalogEntry {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("CatalogEntry"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "orderable" => r.primitive(&mut v.orderable, "orderable"),
+                    "_orderable" => r.primitive_ext(&mut v.orderable, "orderable"),
+                    "referencedItem" => {
+                        r.complex(&mut v.referenced_item, "referencedItem")
+                    }
+                    "additionalIdentifier" => {
+                        r.complex_list(
+                            &mut v.additional_identifier,
+                            "additionalIdentifier",
+                        )
+                    }
+                    "classification" => {
+                        r.complex_list(&mut v.classification, "classification")
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "validityPeriod" => {
+                        r.complex(&mut v.validity_period, "validityPeriod")
+                    }
+                    "validTo" => r.primitive(&mut v.valid_to, "validTo"),
+                    "_validTo" => r.primitive_ext(&mut v.valid_to, "validTo"),
+                    "lastUpdated" => r.primitive(&mut v.last_updated, "lastUpdated"),
+                    "_lastUpdated" => r.primitive_ext(&mut v.last_updated, "lastUpdated"),
+                    "additionalCharacteristic" => {
+                        r.complex_list(
+                            &mut v.additional_characteristic,
+                            "additionalCharacteristic",
+                        )
+                    }
+                    "additionalClassification" => {
+                        r.complex_list(
+                            &mut v.additional_classification,
+                            "additionalClassification",
+                        )
+                    }
+                    "relatedEntry" => {
+                        r.complex_list(&mut v.related_entry, "relatedEntry")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// An item that this catalog entry is related to
 ///
 /// FHIR `CatalogEntry.relatedEntry`.
@@ -195,36 +188,7 @@ impl FhirJson for CatalogEntryRelatedEntry {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "relationtype" => {
-                            r.primitive(&mut v.relationtype, "relationtype")
-                        }
-                        "_relationtype" => {
-                            r.primitive_ext(&mut v.relationtype, "relationtype")
-                        }
-                        "item" => r.complex(&mut v.item, "item"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -234,6 +198,28 @@ impl FhirJson for CatalogEntryRelatedEntry {
         w.primitive("relationtype", &self.relationtype);
         w.complex("item", &self.item);
         w.end_object();
+    }
+}
+impl FhirStruct for CatalogEntryRelatedEntry {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "relationtype" => r.primitive(&mut v.relationtype, "relationtype"),
+                    "_relationtype" => {
+                        r.primitive_ext(&mut v.relationtype, "relationtype")
+                    }
+                    "item" => r.complex(&mut v.item, "item"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<CatalogEntry> for Resource {

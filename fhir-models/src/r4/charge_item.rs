@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Item containing charge code(s) associated with the provision of healthcare provider products
@@ -92,131 +92,7 @@ impl FhirJson for ChargeItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ChargeItem"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "definitionUri" => {
-                            r.primitive_list(&mut v.definition_uri, "definitionUri")
-                        }
-                        "_definitionUri" => {
-                            r.primitive_list_ext(&mut v.definition_uri, "definitionUri")
-                        }
-                        "definitionCanonical" => {
-                            r.primitive_list(
-                                &mut v.definition_canonical,
-                                "definitionCanonical",
-                            )
-                        }
-                        "_definitionCanonical" => {
-                            r.primitive_list_ext(
-                                &mut v.definition_canonical,
-                                "definitionCanonical",
-                            )
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "context" => r.complex(&mut v.context, "context"),
-                        "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "performingOrganization" => {
-                            r.complex(
-                                &mut v.performing_organization,
-                                "performingOrganization",
-                            )
-                        }
-                        "requestingOrganization" => {
-                            r.complex(
-                                &mut v.requesting_organization,
-                                "requestingOrganization",
-                            )
-                        }
-                        "costCenter" => r.complex(&mut v.cost_center, "costCenter"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "bodysite" => r.complex_list(&mut v.bodysite, "bodysite"),
-                        "factorOverride" => {
-                            r.primitive(&mut v.factor_override, "factorOverride")
-                        }
-                        "_factorOverride" => {
-                            r.primitive_ext(&mut v.factor_override, "factorOverride")
-                        }
-                        "priceOverride" => {
-                            r.complex(&mut v.price_override, "priceOverride")
-                        }
-                        "overrideReason" => {
-                            r.primitive(&mut v.override_reason, "overrideReason")
-                        }
-                        "_overrideReason" => {
-                            r.primitive_ext(&mut v.override_reason, "overrideReason")
-                        }
-                        "enterer" => r.complex(&mut v.enterer, "enterer"),
-                        "enteredDate" => r.primitive(&mut v.entered_date, "enteredDate"),
-                        "_enteredDate" => {
-                            r.primitive_ext(&mut v.entered_date, "enteredDate")
-                        }
-                        "reason" => r.complex_list(&mut v.reason, "reason"),
-                        "service" => r.complex_list(&mut v.service, "service"),
-                        "account" => r.complex_list(&mut v.account, "account"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "supportingInformation" => {
-                            r.complex_list(
-                                &mut v.supporting_information,
-                                "supportingInformation",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "product") => {
-                            r.choice(&mut v.product, "product[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -258,6 +134,116 @@ impl FhirJson for ChargeItem {
         w.end_object();
     }
 }
+impl FhirStruct for ChargeItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ChargeItem"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "definitionUri" => {
+                        r.primitive_list(&mut v.definition_uri, "definitionUri")
+                    }
+                    "_definitionUri" => {
+                        r.primitive_list_ext(&mut v.definition_uri, "definitionUri")
+                    }
+                    "definitionCanonical" => {
+                        r.primitive_list(
+                            &mut v.definition_canonical,
+                            "definitionCanonical",
+                        )
+                    }
+                    "_definitionCanonical" => {
+                        r.primitive_list_ext(
+                            &mut v.definition_canonical,
+                            "definitionCanonical",
+                        )
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "context" => r.complex(&mut v.context, "context"),
+                    "performer" => r.complex_list(&mut v.performer, "performer"),
+                    "performingOrganization" => {
+                        r.complex(
+                            &mut v.performing_organization,
+                            "performingOrganization",
+                        )
+                    }
+                    "requestingOrganization" => {
+                        r.complex(
+                            &mut v.requesting_organization,
+                            "requestingOrganization",
+                        )
+                    }
+                    "costCenter" => r.complex(&mut v.cost_center, "costCenter"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "bodysite" => r.complex_list(&mut v.bodysite, "bodysite"),
+                    "factorOverride" => {
+                        r.primitive(&mut v.factor_override, "factorOverride")
+                    }
+                    "_factorOverride" => {
+                        r.primitive_ext(&mut v.factor_override, "factorOverride")
+                    }
+                    "priceOverride" => r.complex(&mut v.price_override, "priceOverride"),
+                    "overrideReason" => {
+                        r.primitive(&mut v.override_reason, "overrideReason")
+                    }
+                    "_overrideReason" => {
+                        r.primitive_ext(&mut v.override_reason, "overrideReason")
+                    }
+                    "enterer" => r.complex(&mut v.enterer, "enterer"),
+                    "enteredDate" => r.primitive(&mut v.entered_date, "enteredDate"),
+                    "_enteredDate" => r.primitive_ext(&mut v.entered_date, "enteredDate"),
+                    "reason" => r.complex_list(&mut v.reason, "reason"),
+                    "service" => r.complex_list(&mut v.service, "service"),
+                    "account" => r.complex_list(&mut v.account, "account"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "supportingInformation" => {
+                        r.complex_list(
+                            &mut v.supporting_information,
+                            "supportingInformation",
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "occurrence") => {
+                        r.choice(
+                            &mut v.occurrence,
+                            "occurrence[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_occurrence") => {
+                        r.choice(&mut v.occurrence, "occurrence[x]", &k[11usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "product") => {
+                        r.choice(&mut v.product, "product[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Who performed charged service
 ///
 /// FHIR `ChargeItem.performer`.
@@ -282,31 +268,7 @@ impl FhirJson for ChargeItemPerformer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "function" => r.complex(&mut v.function, "function"),
-                        "actor" => r.complex(&mut v.actor, "actor"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -316,6 +278,25 @@ impl FhirJson for ChargeItemPerformer {
         w.complex("function", &self.function);
         w.complex("actor", &self.actor);
         w.end_object();
+    }
+}
+impl FhirStruct for ChargeItemPerformer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "function" => r.complex(&mut v.function, "function"),
+                    "actor" => r.complex(&mut v.actor, "actor"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When the charged service was applied

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Definition of properties and rules about how the price and the applicability of a ChargeItem can be determined
@@ -84,107 +84,7 @@ impl FhirJson for ChargeItemDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ChargeItemDefinition"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "derivedFromUri" => {
-                            r.primitive_list(&mut v.derived_from_uri, "derivedFromUri")
-                        }
-                        "_derivedFromUri" => {
-                            r.primitive_list_ext(
-                                &mut v.derived_from_uri,
-                                "derivedFromUri",
-                            )
-                        }
-                        "partOf" => r.primitive_list(&mut v.part_of, "partOf"),
-                        "_partOf" => r.primitive_list_ext(&mut v.part_of, "partOf"),
-                        "replaces" => r.primitive_list(&mut v.replaces, "replaces"),
-                        "_replaces" => r.primitive_list_ext(&mut v.replaces, "replaces"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "approvalDate" => {
-                            r.primitive(&mut v.approval_date, "approvalDate")
-                        }
-                        "_approvalDate" => {
-                            r.primitive_ext(&mut v.approval_date, "approvalDate")
-                        }
-                        "lastReviewDate" => {
-                            r.primitive(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "_lastReviewDate" => {
-                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "effectivePeriod" => {
-                            r.complex(&mut v.effective_period, "effectivePeriod")
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "instance" => r.complex_list(&mut v.instance, "instance"),
-                        "applicability" => {
-                            r.complex_list(&mut v.applicability, "applicability")
-                        }
-                        "propertyGroup" => {
-                            r.complex_list(&mut v.property_group, "propertyGroup")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -223,6 +123,90 @@ impl FhirJson for ChargeItemDefinition {
         w.end_object();
     }
 }
+impl FhirStruct for ChargeItemDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ChargeItemDefinition"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "derivedFromUri" => {
+                        r.primitive_list(&mut v.derived_from_uri, "derivedFromUri")
+                    }
+                    "_derivedFromUri" => {
+                        r.primitive_list_ext(&mut v.derived_from_uri, "derivedFromUri")
+                    }
+                    "partOf" => r.primitive_list(&mut v.part_of, "partOf"),
+                    "_partOf" => r.primitive_list_ext(&mut v.part_of, "partOf"),
+                    "replaces" => r.primitive_list(&mut v.replaces, "replaces"),
+                    "_replaces" => r.primitive_list_ext(&mut v.replaces, "replaces"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "approvalDate" => r.primitive(&mut v.approval_date, "approvalDate"),
+                    "_approvalDate" => {
+                        r.primitive_ext(&mut v.approval_date, "approvalDate")
+                    }
+                    "lastReviewDate" => {
+                        r.primitive(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "_lastReviewDate" => {
+                        r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "effectivePeriod" => {
+                        r.complex(&mut v.effective_period, "effectivePeriod")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "instance" => r.complex_list(&mut v.instance, "instance"),
+                    "applicability" => {
+                        r.complex_list(&mut v.applicability, "applicability")
+                    }
+                    "propertyGroup" => {
+                        r.complex_list(&mut v.property_group, "propertyGroup")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Whether or not the billing code is applicable
 ///
 /// FHIR `ChargeItemDefinition.applicability`.
@@ -247,37 +231,7 @@ impl FhirJson for ChargeItemDefinitionApplicability {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "expression" => r.primitive(&mut v.expression, "expression"),
-                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -288,6 +242,29 @@ impl FhirJson for ChargeItemDefinitionApplicability {
         w.primitive("language", &self.language);
         w.primitive("expression", &self.expression);
         w.end_object();
+    }
+}
+impl FhirStruct for ChargeItemDefinitionApplicability {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "expression" => r.primitive(&mut v.expression, "expression"),
+                    "_expression" => r.primitive_ext(&mut v.expression, "expression"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Group of properties which are applicable under the same conditions
@@ -312,35 +289,7 @@ impl FhirJson for ChargeItemDefinitionPropertyGroup {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "applicability" => {
-                            r.complex_list(&mut v.applicability, "applicability")
-                        }
-                        "priceComponent" => {
-                            r.complex_list(&mut v.price_component, "priceComponent")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -350,6 +299,29 @@ impl FhirJson for ChargeItemDefinitionPropertyGroup {
         w.complex_list("applicability", &self.applicability);
         w.complex_list("priceComponent", &self.price_component);
         w.end_object();
+    }
+}
+impl FhirStruct for ChargeItemDefinitionPropertyGroup {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "applicability" => {
+                        r.complex_list(&mut v.applicability, "applicability")
+                    }
+                    "priceComponent" => {
+                        r.complex_list(&mut v.price_component, "priceComponent")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Components of total line item price
@@ -380,35 +352,7 @@ impl FhirJson for ChargeItemDefinitionPropertyGroupPriceComponent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -420,6 +364,29 @@ impl FhirJson for ChargeItemDefinitionPropertyGroupPriceComponent {
         w.primitive("factor", &self.factor);
         w.complex("amount", &self.amount);
         w.end_object();
+    }
+}
+impl FhirStruct for ChargeItemDefinitionPropertyGroupPriceComponent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<ChargeItemDefinition> for Resource {

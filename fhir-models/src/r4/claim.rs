@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Claim, Pre-determination or Pre-authorization
@@ -104,80 +104,7 @@ impl FhirJson for Claim {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Claim"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subType" => r.complex(&mut v.sub_type, "subType"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "billablePeriod" => {
-                            r.complex(&mut v.billable_period, "billablePeriod")
-                        }
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "enterer" => r.complex(&mut v.enterer, "enterer"),
-                        "insurer" => r.complex(&mut v.insurer, "insurer"),
-                        "provider" => r.complex(&mut v.provider, "provider"),
-                        "priority" => r.complex(&mut v.priority, "priority"),
-                        "fundsReserve" => r.complex(&mut v.funds_reserve, "fundsReserve"),
-                        "related" => r.complex_list(&mut v.related, "related"),
-                        "prescription" => r.complex(&mut v.prescription, "prescription"),
-                        "originalPrescription" => {
-                            r.complex(
-                                &mut v.original_prescription,
-                                "originalPrescription",
-                            )
-                        }
-                        "payee" => r.complex(&mut v.payee, "payee"),
-                        "referral" => r.complex(&mut v.referral, "referral"),
-                        "facility" => r.complex(&mut v.facility, "facility"),
-                        "careTeam" => r.complex_list(&mut v.care_team, "careTeam"),
-                        "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")
-                        }
-                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
-                        "procedure" => r.complex_list(&mut v.procedure, "procedure"),
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
-                        "accident" => r.complex(&mut v.accident, "accident"),
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        "total" => r.complex(&mut v.total, "total"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -220,6 +147,71 @@ impl FhirJson for Claim {
         w.end_object();
     }
 }
+impl FhirStruct for Claim {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Claim"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subType" => r.complex(&mut v.sub_type, "subType"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "billablePeriod" => {
+                        r.complex(&mut v.billable_period, "billablePeriod")
+                    }
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "enterer" => r.complex(&mut v.enterer, "enterer"),
+                    "insurer" => r.complex(&mut v.insurer, "insurer"),
+                    "provider" => r.complex(&mut v.provider, "provider"),
+                    "priority" => r.complex(&mut v.priority, "priority"),
+                    "fundsReserve" => r.complex(&mut v.funds_reserve, "fundsReserve"),
+                    "related" => r.complex_list(&mut v.related, "related"),
+                    "prescription" => r.complex(&mut v.prescription, "prescription"),
+                    "originalPrescription" => {
+                        r.complex(&mut v.original_prescription, "originalPrescription")
+                    }
+                    "payee" => r.complex(&mut v.payee, "payee"),
+                    "referral" => r.complex(&mut v.referral, "referral"),
+                    "facility" => r.complex(&mut v.facility, "facility"),
+                    "careTeam" => r.complex_list(&mut v.care_team, "careTeam"),
+                    "supportingInfo" => {
+                        r.complex_list(&mut v.supporting_info, "supportingInfo")
+                    }
+                    "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
+                    "procedure" => r.complex_list(&mut v.procedure, "procedure"),
+                    "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                    "accident" => r.complex(&mut v.accident, "accident"),
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    "total" => r.complex(&mut v.total, "total"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Prior or corollary claims
 ///
 /// FHIR `Claim.related`.
@@ -244,32 +236,7 @@ impl FhirJson for ClaimRelated {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "claim" => r.complex(&mut v.claim, "claim"),
-                        "relationship" => r.complex(&mut v.relationship, "relationship"),
-                        "reference" => r.complex(&mut v.reference, "reference"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -280,6 +247,26 @@ impl FhirJson for ClaimRelated {
         w.complex("relationship", &self.relationship);
         w.complex("reference", &self.reference);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimRelated {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "claim" => r.complex(&mut v.claim, "claim"),
+                    "relationship" => r.complex(&mut v.relationship, "relationship"),
+                    "reference" => r.complex(&mut v.reference, "reference"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Recipient of benefits payable
@@ -306,31 +293,7 @@ impl FhirJson for ClaimPayee {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "party" => r.complex(&mut v.party, "party"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -340,6 +303,25 @@ impl FhirJson for ClaimPayee {
         w.complex("type", &self.r#type);
         w.complex("party", &self.party);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimPayee {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "party" => r.complex(&mut v.party, "party"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Members of the care team
@@ -374,40 +356,7 @@ impl FhirJson for ClaimCareTeam {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "provider" => r.complex(&mut v.provider, "provider"),
-                        "responsible" => r.primitive(&mut v.responsible, "responsible"),
-                        "_responsible" => {
-                            r.primitive_ext(&mut v.responsible, "responsible")
-                        }
-                        "role" => r.complex(&mut v.role, "role"),
-                        "qualification" => {
-                            r.complex(&mut v.qualification, "qualification")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -420,6 +369,30 @@ impl FhirJson for ClaimCareTeam {
         w.complex("role", &self.role);
         w.complex("qualification", &self.qualification);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimCareTeam {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "provider" => r.complex(&mut v.provider, "provider"),
+                    "responsible" => r.primitive(&mut v.responsible, "responsible"),
+                    "_responsible" => r.primitive_ext(&mut v.responsible, "responsible"),
+                    "role" => r.complex(&mut v.role, "role"),
+                    "qualification" => r.complex(&mut v.qualification, "qualification"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Supporting information
@@ -456,46 +429,7 @@ impl FhirJson for ClaimSupportingInfo {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "reason" => r.complex(&mut v.reason, "reason"),
-                        k if Reader::is_choice_key(k, "timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -509,6 +443,40 @@ impl FhirJson for ClaimSupportingInfo {
         w.choice("value", &self.value);
         w.complex("reason", &self.reason);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimSupportingInfo {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "reason" => r.complex(&mut v.reason, "reason"),
+                    k if Reader::is_choice_key(k, "timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Pertinent diagnosis information
@@ -543,42 +511,7 @@ impl FhirJson for ClaimDiagnosis {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "onAdmission" => r.complex(&mut v.on_admission, "onAdmission"),
-                        "packageCode" => r.complex(&mut v.package_code, "packageCode"),
-                        k if Reader::is_choice_key(k, "diagnosis") => {
-                            r.choice(
-                                &mut v.diagnosis,
-                                "diagnosis[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -591,6 +524,31 @@ impl FhirJson for ClaimDiagnosis {
         w.complex("onAdmission", &self.on_admission);
         w.complex("packageCode", &self.package_code);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimDiagnosis {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "onAdmission" => r.complex(&mut v.on_admission, "onAdmission"),
+                    "packageCode" => r.complex(&mut v.package_code, "packageCode"),
+                    k if Reader::is_choice_key(k, "diagnosis") => {
+                        r.choice(&mut v.diagnosis, "diagnosis[x]", &k[9usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Clinical procedures performed
@@ -625,43 +583,7 @@ impl FhirJson for ClaimProcedure {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "udi" => r.complex_list(&mut v.udi, "udi"),
-                        k if Reader::is_choice_key(k, "procedure") => {
-                            r.choice(
-                                &mut v.procedure,
-                                "procedure[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -674,6 +596,32 @@ impl FhirJson for ClaimProcedure {
         w.choice("procedure", &self.procedure);
         w.complex_list("udi", &self.udi);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimProcedure {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "udi" => r.complex_list(&mut v.udi, "udi"),
+                    k if Reader::is_choice_key(k, "procedure") => {
+                        r.choice(&mut v.procedure, "procedure[x]", &k[9usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Patient insurance information
@@ -714,56 +662,7 @@ impl FhirJson for ClaimInsurance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "focal" => r.primitive(&mut v.focal, "focal"),
-                        "_focal" => r.primitive_ext(&mut v.focal, "focal"),
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "coverage" => r.complex(&mut v.coverage, "coverage"),
-                        "businessArrangement" => {
-                            r.primitive(
-                                &mut v.business_arrangement,
-                                "businessArrangement",
-                            )
-                        }
-                        "_businessArrangement" => {
-                            r.primitive_ext(
-                                &mut v.business_arrangement,
-                                "businessArrangement",
-                            )
-                        }
-                        "preAuthRef" => {
-                            r.primitive_list(&mut v.pre_auth_ref, "preAuthRef")
-                        }
-                        "_preAuthRef" => {
-                            r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
-                        }
-                        "claimResponse" => {
-                            r.complex(&mut v.claim_response, "claimResponse")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -778,6 +677,43 @@ impl FhirJson for ClaimInsurance {
         w.primitive_list("preAuthRef", &self.pre_auth_ref);
         w.complex("claimResponse", &self.claim_response);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimInsurance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "focal" => r.primitive(&mut v.focal, "focal"),
+                    "_focal" => r.primitive_ext(&mut v.focal, "focal"),
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "coverage" => r.complex(&mut v.coverage, "coverage"),
+                    "businessArrangement" => {
+                        r.primitive(&mut v.business_arrangement, "businessArrangement")
+                    }
+                    "_businessArrangement" => {
+                        r.primitive_ext(
+                            &mut v.business_arrangement,
+                            "businessArrangement",
+                        )
+                    }
+                    "preAuthRef" => r.primitive_list(&mut v.pre_auth_ref, "preAuthRef"),
+                    "_preAuthRef" => {
+                        r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
+                    }
+                    "claimResponse" => r.complex(&mut v.claim_response, "claimResponse"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details of the event
@@ -806,35 +742,7 @@ impl FhirJson for ClaimAccident {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        k if Reader::is_choice_key(k, "location") => {
-                            r.choice(&mut v.location, "location[x]", &k[8usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -845,6 +753,29 @@ impl FhirJson for ClaimAccident {
         w.complex("type", &self.r#type);
         w.choice("location", &self.location);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimAccident {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    k if Reader::is_choice_key(k, "location") => {
+                        r.choice(&mut v.location, "location[x]", &k[8usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Product or service provided
@@ -911,107 +842,7 @@ impl FhirJson for ClaimItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "careTeamSequence" => {
-                            r.primitive_list(
-                                &mut v.care_team_sequence,
-                                "careTeamSequence",
-                            )
-                        }
-                        "_careTeamSequence" => {
-                            r.primitive_list_ext(
-                                &mut v.care_team_sequence,
-                                "careTeamSequence",
-                            )
-                        }
-                        "diagnosisSequence" => {
-                            r.primitive_list(
-                                &mut v.diagnosis_sequence,
-                                "diagnosisSequence",
-                            )
-                        }
-                        "_diagnosisSequence" => {
-                            r.primitive_list_ext(
-                                &mut v.diagnosis_sequence,
-                                "diagnosisSequence",
-                            )
-                        }
-                        "procedureSequence" => {
-                            r.primitive_list(
-                                &mut v.procedure_sequence,
-                                "procedureSequence",
-                            )
-                        }
-                        "_procedureSequence" => {
-                            r.primitive_list_ext(
-                                &mut v.procedure_sequence,
-                                "procedureSequence",
-                            )
-                        }
-                        "informationSequence" => {
-                            r.primitive_list(
-                                &mut v.information_sequence,
-                                "informationSequence",
-                            )
-                        }
-                        "_informationSequence" => {
-                            r.primitive_list_ext(
-                                &mut v.information_sequence,
-                                "informationSequence",
-                            )
-                        }
-                        "revenue" => r.complex(&mut v.revenue, "revenue"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "udi" => r.complex_list(&mut v.udi, "udi"),
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
-                        "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
-                        "encounter" => r.complex_list(&mut v.encounter, "encounter"),
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        k if Reader::is_choice_key(k, "serviced") => {
-                            r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_serviced") => {
-                            r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "location") => {
-                            r.choice(&mut v.location, "location[x]", &k[8usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1040,6 +871,90 @@ impl FhirJson for ClaimItem {
         w.complex_list("encounter", &self.encounter);
         w.complex_list("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "careTeamSequence" => {
+                        r.primitive_list(&mut v.care_team_sequence, "careTeamSequence")
+                    }
+                    "_careTeamSequence" => {
+                        r.primitive_list_ext(
+                            &mut v.care_team_sequence,
+                            "careTeamSequence",
+                        )
+                    }
+                    "diagnosisSequence" => {
+                        r.primitive_list(&mut v.diagnosis_sequence, "diagnosisSequence")
+                    }
+                    "_diagnosisSequence" => {
+                        r.primitive_list_ext(
+                            &mut v.diagnosis_sequence,
+                            "diagnosisSequence",
+                        )
+                    }
+                    "procedureSequence" => {
+                        r.primitive_list(&mut v.procedure_sequence, "procedureSequence")
+                    }
+                    "_procedureSequence" => {
+                        r.primitive_list_ext(
+                            &mut v.procedure_sequence,
+                            "procedureSequence",
+                        )
+                    }
+                    "informationSequence" => {
+                        r.primitive_list(
+                            &mut v.information_sequence,
+                            "informationSequence",
+                        )
+                    }
+                    "_informationSequence" => {
+                        r.primitive_list_ext(
+                            &mut v.information_sequence,
+                            "informationSequence",
+                        )
+                    }
+                    "revenue" => r.complex(&mut v.revenue, "revenue"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "programCode" => r.complex_list(&mut v.program_code, "programCode"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "udi" => r.complex_list(&mut v.udi, "udi"),
+                    "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                    "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
+                    "encounter" => r.complex_list(&mut v.encounter, "encounter"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    k if Reader::is_choice_key(k, "serviced") => {
+                        r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_serviced") => {
+                        r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "location") => {
+                        r.choice(&mut v.location, "location[x]", &k[8usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Product or service provided
@@ -1088,47 +1003,7 @@ impl FhirJson for ClaimItemDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "revenue" => r.complex(&mut v.revenue, "revenue"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "udi" => r.complex_list(&mut v.udi, "udi"),
-                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1148,6 +1023,39 @@ impl FhirJson for ClaimItemDetail {
         w.complex_list("udi", &self.udi);
         w.complex_list("subDetail", &self.sub_detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimItemDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "revenue" => r.complex(&mut v.revenue, "revenue"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "programCode" => r.complex_list(&mut v.program_code, "programCode"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "udi" => r.complex_list(&mut v.udi, "udi"),
+                    "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Product or service provided
@@ -1194,46 +1102,7 @@ impl FhirJson for ClaimItemDetailSubDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "revenue" => r.complex(&mut v.revenue, "revenue"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "udi" => r.complex_list(&mut v.udi, "udi"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1252,6 +1121,38 @@ impl FhirJson for ClaimItemDetailSubDetail {
         w.complex("net", &self.net);
         w.complex_list("udi", &self.udi);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimItemDetailSubDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "revenue" => r.complex(&mut v.revenue, "revenue"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "programCode" => r.complex_list(&mut v.program_code, "programCode"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "udi" => r.complex_list(&mut v.udi, "udi"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When it occurred

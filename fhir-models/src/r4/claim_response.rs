@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Response to a claim predetermination or preauthorization
@@ -102,89 +102,7 @@ impl FhirJson for ClaimResponse {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ClaimResponse"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subType" => r.complex(&mut v.sub_type, "subType"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "insurer" => r.complex(&mut v.insurer, "insurer"),
-                        "requestor" => r.complex(&mut v.requestor, "requestor"),
-                        "request" => r.complex(&mut v.request, "request"),
-                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
-                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
-                        "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")
-                        }
-                        "preAuthRef" => r.primitive(&mut v.pre_auth_ref, "preAuthRef"),
-                        "_preAuthRef" => {
-                            r.primitive_ext(&mut v.pre_auth_ref, "preAuthRef")
-                        }
-                        "preAuthPeriod" => {
-                            r.complex(&mut v.pre_auth_period, "preAuthPeriod")
-                        }
-                        "payeeType" => r.complex(&mut v.payee_type, "payeeType"),
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        "addItem" => r.complex_list(&mut v.add_item, "addItem"),
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        "total" => r.complex_list(&mut v.total, "total"),
-                        "payment" => r.complex(&mut v.payment, "payment"),
-                        "fundsReserve" => r.complex(&mut v.funds_reserve, "fundsReserve"),
-                        "formCode" => r.complex(&mut v.form_code, "formCode"),
-                        "form" => r.complex(&mut v.form, "form"),
-                        "processNote" => {
-                            r.complex_list(&mut v.process_note, "processNote")
-                        }
-                        "communicationRequest" => {
-                            r.complex_list(
-                                &mut v.communication_request,
-                                "communicationRequest",
-                            )
-                        }
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
-                        "error" => r.complex_list(&mut v.error, "error"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -227,6 +145,73 @@ impl FhirJson for ClaimResponse {
         w.end_object();
     }
 }
+impl FhirStruct for ClaimResponse {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ClaimResponse"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subType" => r.complex(&mut v.sub_type, "subType"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "insurer" => r.complex(&mut v.insurer, "insurer"),
+                    "requestor" => r.complex(&mut v.requestor, "requestor"),
+                    "request" => r.complex(&mut v.request, "request"),
+                    "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                    "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                    "disposition" => r.primitive(&mut v.disposition, "disposition"),
+                    "_disposition" => r.primitive_ext(&mut v.disposition, "disposition"),
+                    "preAuthRef" => r.primitive(&mut v.pre_auth_ref, "preAuthRef"),
+                    "_preAuthRef" => r.primitive_ext(&mut v.pre_auth_ref, "preAuthRef"),
+                    "preAuthPeriod" => r.complex(&mut v.pre_auth_period, "preAuthPeriod"),
+                    "payeeType" => r.complex(&mut v.payee_type, "payeeType"),
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    "addItem" => r.complex_list(&mut v.add_item, "addItem"),
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    "total" => r.complex_list(&mut v.total, "total"),
+                    "payment" => r.complex(&mut v.payment, "payment"),
+                    "fundsReserve" => r.complex(&mut v.funds_reserve, "fundsReserve"),
+                    "formCode" => r.complex(&mut v.form_code, "formCode"),
+                    "form" => r.complex(&mut v.form, "form"),
+                    "processNote" => r.complex_list(&mut v.process_note, "processNote"),
+                    "communicationRequest" => {
+                        r.complex_list(
+                            &mut v.communication_request,
+                            "communicationRequest",
+                        )
+                    }
+                    "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                    "error" => r.complex_list(&mut v.error, "error"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Adjudication for claim line items
 ///
 /// FHIR `ClaimResponse.item`.
@@ -257,45 +242,7 @@ impl FhirJson for ClaimResponseItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "itemSequence" => {
-                            r.primitive(&mut v.item_sequence, "itemSequence")
-                        }
-                        "_itemSequence" => {
-                            r.primitive_ext(&mut v.item_sequence, "itemSequence")
-                        }
-                        "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")
-                        }
-                        "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -307,6 +254,33 @@ impl FhirJson for ClaimResponseItem {
         w.complex_list("adjudication", &self.adjudication);
         w.complex_list("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "itemSequence" => r.primitive(&mut v.item_sequence, "itemSequence"),
+                    "_itemSequence" => {
+                        r.primitive_ext(&mut v.item_sequence, "itemSequence")
+                    }
+                    "noteNumber" => r.primitive_list(&mut v.note_number, "noteNumber"),
+                    "_noteNumber" => {
+                        r.primitive_list_ext(&mut v.note_number, "noteNumber")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Adjudication details
@@ -337,34 +311,7 @@ impl FhirJson for ClaimResponseItemAdjudication {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "category" => r.complex(&mut v.category, "category"),
-                        "reason" => r.complex(&mut v.reason, "reason"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -376,6 +323,28 @@ impl FhirJson for ClaimResponseItemAdjudication {
         w.complex("amount", &self.amount);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseItemAdjudication {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "category" => r.complex(&mut v.category, "category"),
+                    "reason" => r.complex(&mut v.reason, "reason"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Adjudication for claim details
@@ -408,45 +377,7 @@ impl FhirJson for ClaimResponseItemDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "detailSequence" => {
-                            r.primitive(&mut v.detail_sequence, "detailSequence")
-                        }
-                        "_detailSequence" => {
-                            r.primitive_ext(&mut v.detail_sequence, "detailSequence")
-                        }
-                        "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")
-                        }
-                        "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -458,6 +389,35 @@ impl FhirJson for ClaimResponseItemDetail {
         w.complex_list("adjudication", &self.adjudication);
         w.complex_list("subDetail", &self.sub_detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseItemDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "detailSequence" => {
+                        r.primitive(&mut v.detail_sequence, "detailSequence")
+                    }
+                    "_detailSequence" => {
+                        r.primitive_ext(&mut v.detail_sequence, "detailSequence")
+                    }
+                    "noteNumber" => r.primitive_list(&mut v.note_number, "noteNumber"),
+                    "_noteNumber" => {
+                        r.primitive_list_ext(&mut v.note_number, "noteNumber")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Adjudication for claim sub-details
@@ -486,47 +446,7 @@ impl FhirJson for ClaimResponseItemDetailSubDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "subDetailSequence" => {
-                            r.primitive(&mut v.sub_detail_sequence, "subDetailSequence")
-                        }
-                        "_subDetailSequence" => {
-                            r.primitive_ext(
-                                &mut v.sub_detail_sequence,
-                                "subDetailSequence",
-                            )
-                        }
-                        "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")
-                        }
-                        "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -537,6 +457,34 @@ impl FhirJson for ClaimResponseItemDetailSubDetail {
         w.primitive_list("noteNumber", &self.note_number);
         w.complex_list("adjudication", &self.adjudication);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseItemDetailSubDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "subDetailSequence" => {
+                        r.primitive(&mut v.sub_detail_sequence, "subDetailSequence")
+                    }
+                    "_subDetailSequence" => {
+                        r.primitive_ext(&mut v.sub_detail_sequence, "subDetailSequence")
+                    }
+                    "noteNumber" => r.primitive_list(&mut v.note_number, "noteNumber"),
+                    "_noteNumber" => {
+                        r.primitive_list_ext(&mut v.note_number, "noteNumber")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Insurer added line items
@@ -597,90 +545,7 @@ impl FhirJson for ClaimResponseAddItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "itemSequence" => {
-                            r.primitive_list(&mut v.item_sequence, "itemSequence")
-                        }
-                        "_itemSequence" => {
-                            r.primitive_list_ext(&mut v.item_sequence, "itemSequence")
-                        }
-                        "detailSequence" => {
-                            r.primitive_list(&mut v.detail_sequence, "detailSequence")
-                        }
-                        "_detailSequence" => {
-                            r.primitive_list_ext(
-                                &mut v.detail_sequence,
-                                "detailSequence",
-                            )
-                        }
-                        "subdetailSequence" => {
-                            r.primitive_list(
-                                &mut v.subdetail_sequence,
-                                "subdetailSequence",
-                            )
-                        }
-                        "_subdetailSequence" => {
-                            r.primitive_list_ext(
-                                &mut v.subdetail_sequence,
-                                "subdetailSequence",
-                            )
-                        }
-                        "provider" => r.complex_list(&mut v.provider, "provider"),
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
-                        "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
-                        "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")
-                        }
-                        "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        k if Reader::is_choice_key(k, "serviced") => {
-                            r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_serviced") => {
-                            r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "location") => {
-                            r.choice(&mut v.location, "location[x]", &k[8usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -706,6 +571,72 @@ impl FhirJson for ClaimResponseAddItem {
         w.complex_list("adjudication", &self.adjudication);
         w.complex_list("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseAddItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "itemSequence" => {
+                        r.primitive_list(&mut v.item_sequence, "itemSequence")
+                    }
+                    "_itemSequence" => {
+                        r.primitive_list_ext(&mut v.item_sequence, "itemSequence")
+                    }
+                    "detailSequence" => {
+                        r.primitive_list(&mut v.detail_sequence, "detailSequence")
+                    }
+                    "_detailSequence" => {
+                        r.primitive_list_ext(&mut v.detail_sequence, "detailSequence")
+                    }
+                    "subdetailSequence" => {
+                        r.primitive_list(&mut v.subdetail_sequence, "subdetailSequence")
+                    }
+                    "_subdetailSequence" => {
+                        r.primitive_list_ext(
+                            &mut v.subdetail_sequence,
+                            "subdetailSequence",
+                        )
+                    }
+                    "provider" => r.complex_list(&mut v.provider, "provider"),
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "programCode" => r.complex_list(&mut v.program_code, "programCode"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                    "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
+                    "noteNumber" => r.primitive_list(&mut v.note_number, "noteNumber"),
+                    "_noteNumber" => {
+                        r.primitive_list_ext(&mut v.note_number, "noteNumber")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    k if Reader::is_choice_key(k, "serviced") => {
+                        r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_serviced") => {
+                        r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "location") => {
+                        r.choice(&mut v.location, "location[x]", &k[8usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Insurer added line details
@@ -748,48 +679,7 @@ impl FhirJson for ClaimResponseAddItemDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")
-                        }
-                        "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -806,6 +696,38 @@ impl FhirJson for ClaimResponseAddItemDetail {
         w.complex_list("adjudication", &self.adjudication);
         w.complex_list("subDetail", &self.sub_detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseAddItemDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "noteNumber" => r.primitive_list(&mut v.note_number, "noteNumber"),
+                    "_noteNumber" => {
+                        r.primitive_list_ext(&mut v.note_number, "noteNumber")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Insurer added line items
@@ -846,47 +768,7 @@ impl FhirJson for ClaimResponseAddItemDetailSubDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")
-                        }
-                        "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -902,6 +784,37 @@ impl FhirJson for ClaimResponseAddItemDetailSubDetail {
         w.primitive_list("noteNumber", &self.note_number);
         w.complex_list("adjudication", &self.adjudication);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseAddItemDetailSubDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "noteNumber" => r.primitive_list(&mut v.note_number, "noteNumber"),
+                    "_noteNumber" => {
+                        r.primitive_list_ext(&mut v.note_number, "noteNumber")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Adjudication totals
@@ -930,31 +843,7 @@ impl FhirJson for ClaimResponseTotal {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "category" => r.complex(&mut v.category, "category"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -964,6 +853,25 @@ impl FhirJson for ClaimResponseTotal {
         w.complex("category", &self.category);
         w.complex("amount", &self.amount);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseTotal {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "category" => r.complex(&mut v.category, "category"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Payment Details
@@ -1000,38 +908,7 @@ impl FhirJson for ClaimResponsePayment {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "adjustment" => r.complex(&mut v.adjustment, "adjustment"),
-                        "adjustmentReason" => {
-                            r.complex(&mut v.adjustment_reason, "adjustmentReason")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1045,6 +922,32 @@ impl FhirJson for ClaimResponsePayment {
         w.complex("amount", &self.amount);
         w.complex("identifier", &self.identifier);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponsePayment {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "adjustment" => r.complex(&mut v.adjustment, "adjustment"),
+                    "adjustmentReason" => {
+                        r.complex(&mut v.adjustment_reason, "adjustmentReason")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Note concerning adjudication
@@ -1075,36 +978,7 @@ impl FhirJson for ClaimResponseProcessNote {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "number" => r.primitive(&mut v.number, "number"),
-                        "_number" => r.primitive_ext(&mut v.number, "number"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "language" => r.complex(&mut v.language, "language"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1116,6 +990,30 @@ impl FhirJson for ClaimResponseProcessNote {
         w.primitive("text", &self.text);
         w.complex("language", &self.language);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseProcessNote {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "number" => r.primitive(&mut v.number, "number"),
+                    "_number" => r.primitive_ext(&mut v.number, "number"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "language" => r.complex(&mut v.language, "language"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Patient insurance information
@@ -1152,49 +1050,7 @@ impl FhirJson for ClaimResponseInsurance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "focal" => r.primitive(&mut v.focal, "focal"),
-                        "_focal" => r.primitive_ext(&mut v.focal, "focal"),
-                        "coverage" => r.complex(&mut v.coverage, "coverage"),
-                        "businessArrangement" => {
-                            r.primitive(
-                                &mut v.business_arrangement,
-                                "businessArrangement",
-                            )
-                        }
-                        "_businessArrangement" => {
-                            r.primitive_ext(
-                                &mut v.business_arrangement,
-                                "businessArrangement",
-                            )
-                        }
-                        "claimResponse" => {
-                            r.complex(&mut v.claim_response, "claimResponse")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1207,6 +1063,38 @@ impl FhirJson for ClaimResponseInsurance {
         w.primitive("businessArrangement", &self.business_arrangement);
         w.complex("claimResponse", &self.claim_response);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseInsurance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "focal" => r.primitive(&mut v.focal, "focal"),
+                    "_focal" => r.primitive_ext(&mut v.focal, "focal"),
+                    "coverage" => r.complex(&mut v.coverage, "coverage"),
+                    "businessArrangement" => {
+                        r.primitive(&mut v.business_arrangement, "businessArrangement")
+                    }
+                    "_businessArrangement" => {
+                        r.primitive_ext(
+                            &mut v.business_arrangement,
+                            "businessArrangement",
+                        )
+                    }
+                    "claimResponse" => r.complex(&mut v.claim_response, "claimResponse"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Processing errors
@@ -1237,51 +1125,7 @@ impl FhirJson for ClaimResponseError {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "itemSequence" => {
-                            r.primitive(&mut v.item_sequence, "itemSequence")
-                        }
-                        "_itemSequence" => {
-                            r.primitive_ext(&mut v.item_sequence, "itemSequence")
-                        }
-                        "detailSequence" => {
-                            r.primitive(&mut v.detail_sequence, "detailSequence")
-                        }
-                        "_detailSequence" => {
-                            r.primitive_ext(&mut v.detail_sequence, "detailSequence")
-                        }
-                        "subDetailSequence" => {
-                            r.primitive(&mut v.sub_detail_sequence, "subDetailSequence")
-                        }
-                        "_subDetailSequence" => {
-                            r.primitive_ext(
-                                &mut v.sub_detail_sequence,
-                                "subDetailSequence",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1293,6 +1137,40 @@ impl FhirJson for ClaimResponseError {
         w.primitive("subDetailSequence", &self.sub_detail_sequence);
         w.complex("code", &self.code);
         w.end_object();
+    }
+}
+impl FhirStruct for ClaimResponseError {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "itemSequence" => r.primitive(&mut v.item_sequence, "itemSequence"),
+                    "_itemSequence" => {
+                        r.primitive_ext(&mut v.item_sequence, "itemSequence")
+                    }
+                    "detailSequence" => {
+                        r.primitive(&mut v.detail_sequence, "detailSequence")
+                    }
+                    "_detailSequence" => {
+                        r.primitive_ext(&mut v.detail_sequence, "detailSequence")
+                    }
+                    "subDetailSequence" => {
+                        r.primitive(&mut v.sub_detail_sequence, "subDetailSequence")
+                    }
+                    "_subDetailSequence" => {
+                        r.primitive_ext(&mut v.sub_detail_sequence, "subDetailSequence")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Date or dates of service or product delivery

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A clinical assessment performed when planning treatments and management strategies for a patient
@@ -78,97 +78,7 @@ impl FhirJson for ClinicalImpression {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ClinicalImpression"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "assessor" => r.complex(&mut v.assessor, "assessor"),
-                        "previous" => r.complex(&mut v.previous, "previous"),
-                        "problem" => r.complex_list(&mut v.problem, "problem"),
-                        "investigation" => {
-                            r.complex_list(&mut v.investigation, "investigation")
-                        }
-                        "protocol" => r.primitive_list(&mut v.protocol, "protocol"),
-                        "_protocol" => r.primitive_list_ext(&mut v.protocol, "protocol"),
-                        "summary" => r.primitive(&mut v.summary, "summary"),
-                        "_summary" => r.primitive_ext(&mut v.summary, "summary"),
-                        "finding" => r.complex_list(&mut v.finding, "finding"),
-                        "prognosisCodeableConcept" => {
-                            r.complex_list(
-                                &mut v.prognosis_codeable_concept,
-                                "prognosisCodeableConcept",
-                            )
-                        }
-                        "prognosisReference" => {
-                            r.complex_list(
-                                &mut v.prognosis_reference,
-                                "prognosisReference",
-                            )
-                        }
-                        "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")
-                        }
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        k if Reader::is_choice_key(k, "effective") => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_effective") => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -204,6 +114,76 @@ impl FhirJson for ClinicalImpression {
         w.end_object();
     }
 }
+impl FhirStruct for ClinicalImpression {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ClinicalImpression"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "assessor" => r.complex(&mut v.assessor, "assessor"),
+                    "previous" => r.complex(&mut v.previous, "previous"),
+                    "problem" => r.complex_list(&mut v.problem, "problem"),
+                    "investigation" => {
+                        r.complex_list(&mut v.investigation, "investigation")
+                    }
+                    "protocol" => r.primitive_list(&mut v.protocol, "protocol"),
+                    "_protocol" => r.primitive_list_ext(&mut v.protocol, "protocol"),
+                    "summary" => r.primitive(&mut v.summary, "summary"),
+                    "_summary" => r.primitive_ext(&mut v.summary, "summary"),
+                    "finding" => r.complex_list(&mut v.finding, "finding"),
+                    "prognosisCodeableConcept" => {
+                        r.complex_list(
+                            &mut v.prognosis_codeable_concept,
+                            "prognosisCodeableConcept",
+                        )
+                    }
+                    "prognosisReference" => {
+                        r.complex_list(&mut v.prognosis_reference, "prognosisReference")
+                    }
+                    "supportingInfo" => {
+                        r.complex_list(&mut v.supporting_info, "supportingInfo")
+                    }
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    k if Reader::is_choice_key(k, "effective") => {
+                        r.choice(&mut v.effective, "effective[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_effective") => {
+                        r.choice(&mut v.effective, "effective[x]", &k[10usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// One or more sets of investigations (signs, symptoms, etc.)
 ///
 /// FHIR `ClinicalImpression.investigation`.
@@ -228,31 +208,7 @@ impl FhirJson for ClinicalImpressionInvestigation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -262,6 +218,25 @@ impl FhirJson for ClinicalImpressionInvestigation {
         w.complex("code", &self.code);
         w.complex_list("item", &self.item);
         w.end_object();
+    }
+}
+impl FhirStruct for ClinicalImpressionInvestigation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Possible or likely findings and diagnoses
@@ -288,40 +263,7 @@ impl FhirJson for ClinicalImpressionFinding {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "itemCodeableConcept" => {
-                            r.complex(
-                                &mut v.item_codeable_concept,
-                                "itemCodeableConcept",
-                            )
-                        }
-                        "itemReference" => {
-                            r.complex(&mut v.item_reference, "itemReference")
-                        }
-                        "basis" => r.primitive(&mut v.basis, "basis"),
-                        "_basis" => r.primitive_ext(&mut v.basis, "basis"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -332,6 +274,29 @@ impl FhirJson for ClinicalImpressionFinding {
         w.complex("itemReference", &self.item_reference);
         w.primitive("basis", &self.basis);
         w.end_object();
+    }
+}
+impl FhirStruct for ClinicalImpressionFinding {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "itemCodeableConcept" => {
+                        r.complex(&mut v.item_codeable_concept, "itemCodeableConcept")
+                    }
+                    "itemReference" => r.complex(&mut v.item_reference, "itemReference"),
+                    "basis" => r.primitive(&mut v.basis, "basis"),
+                    "_basis" => r.primitive_ext(&mut v.basis, "basis"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Time of assessment

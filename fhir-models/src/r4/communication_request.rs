@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A request for information to be sent to a receiver
@@ -80,92 +80,7 @@ impl FhirJson for CommunicationRequest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("CommunicationRequest"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "replaces" => r.complex_list(&mut v.replaces, "replaces"),
-                        "groupIdentifier" => {
-                            r.complex(&mut v.group_identifier, "groupIdentifier")
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "priority" => r.primitive(&mut v.priority, "priority"),
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
-                        "doNotPerform" => {
-                            r.primitive(&mut v.do_not_perform, "doNotPerform")
-                        }
-                        "_doNotPerform" => {
-                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
-                        }
-                        "medium" => r.complex_list(&mut v.medium, "medium"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "about" => r.complex_list(&mut v.about, "about"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "payload" => r.complex_list(&mut v.payload, "payload"),
-                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
-                        "_authoredOn" => {
-                            r.primitive_ext(&mut v.authored_on, "authoredOn")
-                        }
-                        "requester" => r.complex(&mut v.requester, "requester"),
-                        "recipient" => r.complex_list(&mut v.recipient, "recipient"),
-                        "sender" => r.complex(&mut v.sender, "sender"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        k if Reader::is_choice_key(k, "occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -203,6 +118,77 @@ impl FhirJson for CommunicationRequest {
         w.end_object();
     }
 }
+impl FhirStruct for CommunicationRequest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("CommunicationRequest"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "replaces" => r.complex_list(&mut v.replaces, "replaces"),
+                    "groupIdentifier" => {
+                        r.complex(&mut v.group_identifier, "groupIdentifier")
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "priority" => r.primitive(&mut v.priority, "priority"),
+                    "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                    "doNotPerform" => r.primitive(&mut v.do_not_perform, "doNotPerform"),
+                    "_doNotPerform" => {
+                        r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
+                    }
+                    "medium" => r.complex_list(&mut v.medium, "medium"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "about" => r.complex_list(&mut v.about, "about"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "payload" => r.complex_list(&mut v.payload, "payload"),
+                    "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
+                    "_authoredOn" => r.primitive_ext(&mut v.authored_on, "authoredOn"),
+                    "requester" => r.complex(&mut v.requester, "requester"),
+                    "recipient" => r.complex_list(&mut v.recipient, "recipient"),
+                    "sender" => r.complex(&mut v.sender, "sender"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    k if Reader::is_choice_key(k, "occurrence") => {
+                        r.choice(
+                            &mut v.occurrence,
+                            "occurrence[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_occurrence") => {
+                        r.choice(&mut v.occurrence, "occurrence[x]", &k[11usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Message payload
 ///
 /// FHIR `CommunicationRequest.payload`.
@@ -225,35 +211,7 @@ impl FhirJson for CommunicationRequestPayload {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "content") => {
-                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_content") => {
-                            r.choice(&mut v.content, "content[x]", &k[8usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -262,6 +220,29 @@ impl FhirJson for CommunicationRequestPayload {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("content", &self.content);
         w.end_object();
+    }
+}
+impl FhirStruct for CommunicationRequestPayload {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "content") => {
+                        r.choice(&mut v.content, "content[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_content") => {
+                        r.choice(&mut v.content, "content[x]", &k[8usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Message part content

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A map from one set of concepts to one or more other concepts
@@ -72,88 +72,7 @@ impl FhirJson for ConceptMap {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ConceptMap"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "group" => r.complex_list(&mut v.group, "group"),
-                        k if Reader::is_choice_key(k, "source") => {
-                            r.choice(&mut v.source, "source[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_source") => {
-                            r.choice(&mut v.source, "source[x]", &k[7usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "target") => {
-                            r.choice(&mut v.target, "target[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_target") => {
-                            r.choice(&mut v.target, "target[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -185,6 +104,76 @@ impl FhirJson for ConceptMap {
         w.choice("target", &self.target);
         w.complex_list("group", &self.group);
         w.end_object();
+    }
+}
+impl FhirStruct for ConceptMap {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ConceptMap"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "group" => r.complex_list(&mut v.group, "group"),
+                    k if Reader::is_choice_key(k, "source") => {
+                        r.choice(&mut v.source, "source[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_source") => {
+                        r.choice(&mut v.source, "source[x]", &k[7usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "target") => {
+                        r.choice(&mut v.target, "target[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_target") => {
+                        r.choice(&mut v.target, "target[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Same source and target systems
@@ -219,47 +208,7 @@ impl FhirJson for ConceptMapGroup {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "source" => r.primitive(&mut v.source, "source"),
-                        "_source" => r.primitive_ext(&mut v.source, "source"),
-                        "sourceVersion" => {
-                            r.primitive(&mut v.source_version, "sourceVersion")
-                        }
-                        "_sourceVersion" => {
-                            r.primitive_ext(&mut v.source_version, "sourceVersion")
-                        }
-                        "target" => r.primitive(&mut v.target, "target"),
-                        "_target" => r.primitive_ext(&mut v.target, "target"),
-                        "targetVersion" => {
-                            r.primitive(&mut v.target_version, "targetVersion")
-                        }
-                        "_targetVersion" => {
-                            r.primitive_ext(&mut v.target_version, "targetVersion")
-                        }
-                        "element" => r.complex_list(&mut v.element, "element"),
-                        "unmapped" => r.complex(&mut v.unmapped, "unmapped"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -273,6 +222,41 @@ impl FhirJson for ConceptMapGroup {
         w.complex_list("element", &self.element);
         w.complex("unmapped", &self.unmapped);
         w.end_object();
+    }
+}
+impl FhirStruct for ConceptMapGroup {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "source" => r.primitive(&mut v.source, "source"),
+                    "_source" => r.primitive_ext(&mut v.source, "source"),
+                    "sourceVersion" => {
+                        r.primitive(&mut v.source_version, "sourceVersion")
+                    }
+                    "_sourceVersion" => {
+                        r.primitive_ext(&mut v.source_version, "sourceVersion")
+                    }
+                    "target" => r.primitive(&mut v.target, "target"),
+                    "_target" => r.primitive_ext(&mut v.target, "target"),
+                    "targetVersion" => {
+                        r.primitive(&mut v.target_version, "targetVersion")
+                    }
+                    "_targetVersion" => {
+                        r.primitive_ext(&mut v.target_version, "targetVersion")
+                    }
+                    "element" => r.complex_list(&mut v.element, "element"),
+                    "unmapped" => r.complex(&mut v.unmapped, "unmapped"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Mappings for a concept from the source set
@@ -299,34 +283,7 @@ impl FhirJson for ConceptMapGroupElement {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "display" => r.primitive(&mut v.display, "display"),
-                        "_display" => r.primitive_ext(&mut v.display, "display"),
-                        "target" => r.complex_list(&mut v.target, "target"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -337,6 +294,28 @@ impl FhirJson for ConceptMapGroupElement {
         w.primitive("display", &self.display);
         w.complex_list("target", &self.target);
         w.end_object();
+    }
+}
+impl FhirStruct for ConceptMapGroupElement {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "display" => r.primitive(&mut v.display, "display"),
+                    "_display" => r.primitive_ext(&mut v.display, "display"),
+                    "target" => r.complex_list(&mut v.target, "target"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Concept in target system for element
@@ -371,41 +350,7 @@ impl FhirJson for ConceptMapGroupElementTarget {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "display" => r.primitive(&mut v.display, "display"),
-                        "_display" => r.primitive_ext(&mut v.display, "display"),
-                        "equivalence" => r.primitive(&mut v.equivalence, "equivalence"),
-                        "_equivalence" => {
-                            r.primitive_ext(&mut v.equivalence, "equivalence")
-                        }
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        "dependsOn" => r.complex_list(&mut v.depends_on, "dependsOn"),
-                        "product" => r.complex_list(&mut v.product, "product"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -419,6 +364,33 @@ impl FhirJson for ConceptMapGroupElementTarget {
         w.complex_list("dependsOn", &self.depends_on);
         w.complex_list("product", &self.product);
         w.end_object();
+    }
+}
+impl FhirStruct for ConceptMapGroupElementTarget {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "display" => r.primitive(&mut v.display, "display"),
+                    "_display" => r.primitive_ext(&mut v.display, "display"),
+                    "equivalence" => r.primitive(&mut v.equivalence, "equivalence"),
+                    "_equivalence" => r.primitive_ext(&mut v.equivalence, "equivalence"),
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    "dependsOn" => r.complex_list(&mut v.depends_on, "dependsOn"),
+                    "product" => r.complex_list(&mut v.product, "product"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Other elements required for this mapping (from context)
@@ -451,37 +423,7 @@ impl FhirJson for ConceptMapGroupElementTargetDependsOn {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "property" => r.primitive(&mut v.property, "property"),
-                        "_property" => r.primitive_ext(&mut v.property, "property"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "display" => r.primitive(&mut v.display, "display"),
-                        "_display" => r.primitive_ext(&mut v.display, "display"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -493,6 +435,31 @@ impl FhirJson for ConceptMapGroupElementTargetDependsOn {
         w.primitive("value", &self.value);
         w.primitive("display", &self.display);
         w.end_object();
+    }
+}
+impl FhirStruct for ConceptMapGroupElementTargetDependsOn {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "property" => r.primitive(&mut v.property, "property"),
+                    "_property" => r.primitive_ext(&mut v.property, "property"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "display" => r.primitive(&mut v.display, "display"),
+                    "_display" => r.primitive_ext(&mut v.display, "display"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// What to do when there is no mapping for the source concept
@@ -523,37 +490,7 @@ impl FhirJson for ConceptMapGroupUnmapped {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "mode" => r.primitive(&mut v.mode, "mode"),
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "display" => r.primitive(&mut v.display, "display"),
-                        "_display" => r.primitive_ext(&mut v.display, "display"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -565,6 +502,31 @@ impl FhirJson for ConceptMapGroupUnmapped {
         w.primitive("display", &self.display);
         w.primitive("url", &self.url);
         w.end_object();
+    }
+}
+impl FhirStruct for ConceptMapGroupUnmapped {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "mode" => r.primitive(&mut v.mode, "mode"),
+                    "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "display" => r.primitive(&mut v.display, "display"),
+                    "_display" => r.primitive_ext(&mut v.display, "display"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The source value set that contains the concepts that are being mapped

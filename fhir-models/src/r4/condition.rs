@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Detailed information about conditions, problems or diagnoses
@@ -70,87 +70,7 @@ impl FhirJson for Condition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Condition"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "clinicalStatus" => {
-                            r.complex(&mut v.clinical_status, "clinicalStatus")
-                        }
-                        "verificationStatus" => {
-                            r.complex(&mut v.verification_status, "verificationStatus")
-                        }
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "severity" => r.complex(&mut v.severity, "severity"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "recordedDate" => {
-                            r.primitive(&mut v.recorded_date, "recordedDate")
-                        }
-                        "_recordedDate" => {
-                            r.primitive_ext(&mut v.recorded_date, "recordedDate")
-                        }
-                        "recorder" => r.complex(&mut v.recorder, "recorder"),
-                        "asserter" => r.complex(&mut v.asserter, "asserter"),
-                        "stage" => r.complex_list(&mut v.stage, "stage"),
-                        "evidence" => r.complex_list(&mut v.evidence, "evidence"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        k if Reader::is_choice_key(k, "onset") => {
-                            r.choice(&mut v.onset, "onset[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_onset") => {
-                            r.choice(&mut v.onset, "onset[x]", &k[6usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "abatement") => {
-                            r.choice(
-                                &mut v.abatement,
-                                "abatement[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_abatement") => {
-                            r.choice(
-                                &mut v.abatement,
-                                "abatement[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -183,6 +103,69 @@ impl FhirJson for Condition {
         w.end_object();
     }
 }
+impl FhirStruct for Condition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Condition"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "clinicalStatus" => {
+                        r.complex(&mut v.clinical_status, "clinicalStatus")
+                    }
+                    "verificationStatus" => {
+                        r.complex(&mut v.verification_status, "verificationStatus")
+                    }
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "severity" => r.complex(&mut v.severity, "severity"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "recordedDate" => r.primitive(&mut v.recorded_date, "recordedDate"),
+                    "_recordedDate" => {
+                        r.primitive_ext(&mut v.recorded_date, "recordedDate")
+                    }
+                    "recorder" => r.complex(&mut v.recorder, "recorder"),
+                    "asserter" => r.complex(&mut v.asserter, "asserter"),
+                    "stage" => r.complex_list(&mut v.stage, "stage"),
+                    "evidence" => r.complex_list(&mut v.evidence, "evidence"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    k if Reader::is_choice_key(k, "onset") => {
+                        r.choice(&mut v.onset, "onset[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_onset") => {
+                        r.choice(&mut v.onset, "onset[x]", &k[6usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "abatement") => {
+                        r.choice(&mut v.abatement, "abatement[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_abatement") => {
+                        r.choice(&mut v.abatement, "abatement[x]", &k[10usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Stage/grade, usually assessed formally
 ///
 /// FHIR `Condition.stage`.
@@ -207,32 +190,7 @@ impl FhirJson for ConditionStage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "summary" => r.complex(&mut v.summary, "summary"),
-                        "assessment" => r.complex_list(&mut v.assessment, "assessment"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -243,6 +201,26 @@ impl FhirJson for ConditionStage {
         w.complex_list("assessment", &self.assessment);
         w.complex("type", &self.r#type);
         w.end_object();
+    }
+}
+impl FhirStruct for ConditionStage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "summary" => r.complex(&mut v.summary, "summary"),
+                    "assessment" => r.complex_list(&mut v.assessment, "assessment"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Supporting evidence
@@ -267,31 +245,7 @@ impl FhirJson for ConditionEvidence {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -301,6 +255,25 @@ impl FhirJson for ConditionEvidence {
         w.complex_list("code", &self.code);
         w.complex_list("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ConditionEvidence {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Estimated or actual date,  date-time, or age

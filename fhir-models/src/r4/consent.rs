@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A healthcare consumer's  choices to permit or deny recipients or roles to perform actions for specific purposes and periods of time
@@ -66,62 +66,7 @@ impl FhirJson for Consent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Consent"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "scope" => r.complex(&mut v.scope, "scope"),
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "dateTime" => r.primitive(&mut v.date_time, "dateTime"),
-                        "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime"),
-                        "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "organization" => {
-                            r.complex_list(&mut v.organization, "organization")
-                        }
-                        "policy" => r.complex_list(&mut v.policy, "policy"),
-                        "policyRule" => r.complex(&mut v.policy_rule, "policyRule"),
-                        "verification" => {
-                            r.complex_list(&mut v.verification, "verification")
-                        }
-                        "provision" => r.complex(&mut v.provision, "provision"),
-                        k if Reader::is_choice_key(k, "source") => {
-                            r.choice(&mut v.source, "source[x]", &k[6usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -150,6 +95,52 @@ impl FhirJson for Consent {
         w.end_object();
     }
 }
+impl FhirStruct for Consent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Consent"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "scope" => r.complex(&mut v.scope, "scope"),
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "dateTime" => r.primitive(&mut v.date_time, "dateTime"),
+                    "_dateTime" => r.primitive_ext(&mut v.date_time, "dateTime"),
+                    "performer" => r.complex_list(&mut v.performer, "performer"),
+                    "organization" => r.complex_list(&mut v.organization, "organization"),
+                    "policy" => r.complex_list(&mut v.policy, "policy"),
+                    "policyRule" => r.complex(&mut v.policy_rule, "policyRule"),
+                    "verification" => r.complex_list(&mut v.verification, "verification"),
+                    "provision" => r.complex(&mut v.provision, "provision"),
+                    k if Reader::is_choice_key(k, "source") => {
+                        r.choice(&mut v.source, "source[x]", &k[6usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Policies covered by this consent
 ///
 /// FHIR `Consent.policy`.
@@ -172,33 +163,7 @@ impl FhirJson for ConsentPolicy {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "authority" => r.primitive(&mut v.authority, "authority"),
-                        "_authority" => r.primitive_ext(&mut v.authority, "authority"),
-                        "uri" => r.primitive(&mut v.uri, "uri"),
-                        "_uri" => r.primitive_ext(&mut v.uri, "uri"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -208,6 +173,27 @@ impl FhirJson for ConsentPolicy {
         w.primitive("authority", &self.authority);
         w.primitive("uri", &self.uri);
         w.end_object();
+    }
+}
+impl FhirStruct for ConsentPolicy {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "authority" => r.primitive(&mut v.authority, "authority"),
+                    "_authority" => r.primitive_ext(&mut v.authority, "authority"),
+                    "uri" => r.primitive(&mut v.uri, "uri"),
+                    "_uri" => r.primitive_ext(&mut v.uri, "uri"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Consent Verified by patient or family
@@ -236,38 +222,7 @@ impl FhirJson for ConsentVerification {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "verified" => r.primitive(&mut v.verified, "verified"),
-                        "_verified" => r.primitive_ext(&mut v.verified, "verified"),
-                        "verifiedWith" => r.complex(&mut v.verified_with, "verifiedWith"),
-                        "verificationDate" => {
-                            r.primitive(&mut v.verification_date, "verificationDate")
-                        }
-                        "_verificationDate" => {
-                            r.primitive_ext(&mut v.verification_date, "verificationDate")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -278,6 +233,32 @@ impl FhirJson for ConsentVerification {
         w.complex("verifiedWith", &self.verified_with);
         w.primitive("verificationDate", &self.verification_date);
         w.end_object();
+    }
+}
+impl FhirStruct for ConsentVerification {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "verified" => r.primitive(&mut v.verified, "verified"),
+                    "_verified" => r.primitive_ext(&mut v.verified, "verified"),
+                    "verifiedWith" => r.complex(&mut v.verified_with, "verifiedWith"),
+                    "verificationDate" => {
+                        r.primitive(&mut v.verification_date, "verificationDate")
+                    }
+                    "_verificationDate" => {
+                        r.primitive_ext(&mut v.verification_date, "verificationDate")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Constraints to the base Consent.policyRule
@@ -320,43 +301,7 @@ impl FhirJson for ConsentProvision {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "actor" => r.complex_list(&mut v.actor, "actor"),
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        "securityLabel" => {
-                            r.complex_list(&mut v.security_label, "securityLabel")
-                        }
-                        "purpose" => r.complex_list(&mut v.purpose, "purpose"),
-                        "class" => r.complex_list(&mut v.class, "class"),
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "dataPeriod" => r.complex(&mut v.data_period, "dataPeriod"),
-                        "data" => r.complex_list(&mut v.data, "data"),
-                        "provision" => r.complex_list(&mut v.provision, "provision"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -375,6 +320,37 @@ impl FhirJson for ConsentProvision {
         w.complex_list("data", &self.data);
         w.complex_list("provision", &self.provision);
         w.end_object();
+    }
+}
+impl FhirStruct for ConsentProvision {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "actor" => r.complex_list(&mut v.actor, "actor"),
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    "securityLabel" => {
+                        r.complex_list(&mut v.security_label, "securityLabel")
+                    }
+                    "purpose" => r.complex_list(&mut v.purpose, "purpose"),
+                    "class" => r.complex_list(&mut v.class, "class"),
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "dataPeriod" => r.complex(&mut v.data_period, "dataPeriod"),
+                    "data" => r.complex_list(&mut v.data, "data"),
+                    "provision" => r.complex_list(&mut v.provision, "provision"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Who|what controlled by this rule (or group, by role)
@@ -403,31 +379,7 @@ impl FhirJson for ConsentProvisionActor {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "role" => r.complex(&mut v.role, "role"),
-                        "reference" => r.complex(&mut v.reference, "reference"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -437,6 +389,25 @@ impl FhirJson for ConsentProvisionActor {
         w.complex("role", &self.role);
         w.complex("reference", &self.reference);
         w.end_object();
+    }
+}
+impl FhirStruct for ConsentProvisionActor {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "role" => r.complex(&mut v.role, "role"),
+                    "reference" => r.complex(&mut v.reference, "reference"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Data controlled by this rule
@@ -465,32 +436,7 @@ impl FhirJson for ConsentProvisionData {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "meaning" => r.primitive(&mut v.meaning, "meaning"),
-                        "_meaning" => r.primitive_ext(&mut v.meaning, "meaning"),
-                        "reference" => r.complex(&mut v.reference, "reference"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -500,6 +446,26 @@ impl FhirJson for ConsentProvisionData {
         w.primitive("meaning", &self.meaning);
         w.complex("reference", &self.reference);
         w.end_object();
+    }
+}
+impl FhirStruct for ConsentProvisionData {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "meaning" => r.primitive(&mut v.meaning, "meaning"),
+                    "_meaning" => r.primitive_ext(&mut v.meaning, "meaning"),
+                    "reference" => r.complex(&mut v.reference, "reference"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Source from which this consent is taken

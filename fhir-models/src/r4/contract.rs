@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Legal Agreement
@@ -100,111 +100,7 @@ impl FhirJson for Contract {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Contract"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "legalState" => r.complex(&mut v.legal_state, "legalState"),
-                        "instantiatesCanonical" => {
-                            r.complex(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "instantiatesUri" => {
-                            r.primitive(&mut v.instantiates_uri, "instantiatesUri")
-                        }
-                        "_instantiatesUri" => {
-                            r.primitive_ext(&mut v.instantiates_uri, "instantiatesUri")
-                        }
-                        "contentDerivative" => {
-                            r.complex(&mut v.content_derivative, "contentDerivative")
-                        }
-                        "issued" => r.primitive(&mut v.issued, "issued"),
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
-                        "applies" => r.complex(&mut v.applies, "applies"),
-                        "expirationType" => {
-                            r.complex(&mut v.expiration_type, "expirationType")
-                        }
-                        "subject" => r.complex_list(&mut v.subject, "subject"),
-                        "authority" => r.complex_list(&mut v.authority, "authority"),
-                        "domain" => r.complex_list(&mut v.domain, "domain"),
-                        "site" => r.complex_list(&mut v.site, "site"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
-                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
-                        "alias" => r.primitive_list(&mut v.alias, "alias"),
-                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
-                        "author" => r.complex(&mut v.author, "author"),
-                        "scope" => r.complex(&mut v.scope, "scope"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subType" => r.complex_list(&mut v.sub_type, "subType"),
-                        "contentDefinition" => {
-                            r.complex(&mut v.content_definition, "contentDefinition")
-                        }
-                        "term" => r.complex_list(&mut v.term, "term"),
-                        "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")
-                        }
-                        "relevantHistory" => {
-                            r.complex_list(&mut v.relevant_history, "relevantHistory")
-                        }
-                        "signer" => r.complex_list(&mut v.signer, "signer"),
-                        "friendly" => r.complex_list(&mut v.friendly, "friendly"),
-                        "legal" => r.complex_list(&mut v.legal, "legal"),
-                        "rule" => r.complex_list(&mut v.rule, "rule"),
-                        k if Reader::is_choice_key(k, "topic") => {
-                            r.choice(&mut v.topic, "topic[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "legallyBinding") => {
-                            r.choice(
-                                &mut v.legally_binding,
-                                "legallyBinding[x]",
-                                &k[14usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -253,6 +149,102 @@ impl FhirJson for Contract {
         w.end_object();
     }
 }
+impl FhirStruct for Contract {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Contract"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "legalState" => r.complex(&mut v.legal_state, "legalState"),
+                    "instantiatesCanonical" => {
+                        r.complex(&mut v.instantiates_canonical, "instantiatesCanonical")
+                    }
+                    "instantiatesUri" => {
+                        r.primitive(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "_instantiatesUri" => {
+                        r.primitive_ext(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "contentDerivative" => {
+                        r.complex(&mut v.content_derivative, "contentDerivative")
+                    }
+                    "issued" => r.primitive(&mut v.issued, "issued"),
+                    "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                    "applies" => r.complex(&mut v.applies, "applies"),
+                    "expirationType" => {
+                        r.complex(&mut v.expiration_type, "expirationType")
+                    }
+                    "subject" => r.complex_list(&mut v.subject, "subject"),
+                    "authority" => r.complex_list(&mut v.authority, "authority"),
+                    "domain" => r.complex_list(&mut v.domain, "domain"),
+                    "site" => r.complex_list(&mut v.site, "site"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
+                    "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
+                    "alias" => r.primitive_list(&mut v.alias, "alias"),
+                    "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
+                    "author" => r.complex(&mut v.author, "author"),
+                    "scope" => r.complex(&mut v.scope, "scope"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subType" => r.complex_list(&mut v.sub_type, "subType"),
+                    "contentDefinition" => {
+                        r.complex(&mut v.content_definition, "contentDefinition")
+                    }
+                    "term" => r.complex_list(&mut v.term, "term"),
+                    "supportingInfo" => {
+                        r.complex_list(&mut v.supporting_info, "supportingInfo")
+                    }
+                    "relevantHistory" => {
+                        r.complex_list(&mut v.relevant_history, "relevantHistory")
+                    }
+                    "signer" => r.complex_list(&mut v.signer, "signer"),
+                    "friendly" => r.complex_list(&mut v.friendly, "friendly"),
+                    "legal" => r.complex_list(&mut v.legal, "legal"),
+                    "rule" => r.complex_list(&mut v.rule, "rule"),
+                    k if Reader::is_choice_key(k, "topic") => {
+                        r.choice(&mut v.topic, "topic[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "legallyBinding") => {
+                        r.choice(
+                            &mut v.legally_binding,
+                            "legallyBinding[x]",
+                            &k[14usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Contract precursor content
 ///
 /// FHIR `Contract.contentDefinition`.
@@ -287,49 +279,7 @@ impl FhirJson for ContractContentDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subType" => r.complex(&mut v.sub_type, "subType"),
-                        "publisher" => r.complex(&mut v.publisher, "publisher"),
-                        "publicationDate" => {
-                            r.primitive(&mut v.publication_date, "publicationDate")
-                        }
-                        "_publicationDate" => {
-                            r.primitive_ext(&mut v.publication_date, "publicationDate")
-                        }
-                        "publicationStatus" => {
-                            r.primitive(&mut v.publication_status, "publicationStatus")
-                        }
-                        "_publicationStatus" => {
-                            r.primitive_ext(
-                                &mut v.publication_status,
-                                "publicationStatus",
-                            )
-                        }
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -343,6 +293,40 @@ impl FhirJson for ContractContentDefinition {
         w.primitive("publicationStatus", &self.publication_status);
         w.primitive("copyright", &self.copyright);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractContentDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subType" => r.complex(&mut v.sub_type, "subType"),
+                    "publisher" => r.complex(&mut v.publisher, "publisher"),
+                    "publicationDate" => {
+                        r.primitive(&mut v.publication_date, "publicationDate")
+                    }
+                    "_publicationDate" => {
+                        r.primitive_ext(&mut v.publication_date, "publicationDate")
+                    }
+                    "publicationStatus" => {
+                        r.primitive(&mut v.publication_status, "publicationStatus")
+                    }
+                    "_publicationStatus" => {
+                        r.primitive_ext(&mut v.publication_status, "publicationStatus")
+                    }
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Term List
@@ -389,47 +373,7 @@ impl FhirJson for ContractTerm {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "issued" => r.primitive(&mut v.issued, "issued"),
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
-                        "applies" => r.complex(&mut v.applies, "applies"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subType" => r.complex(&mut v.sub_type, "subType"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "securityLabel" => {
-                            r.complex_list(&mut v.security_label, "securityLabel")
-                        }
-                        "offer" => r.complex(&mut v.offer, "offer"),
-                        "asset" => r.complex_list(&mut v.asset, "asset"),
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        "group" => r.complex_list(&mut v.group, "group"),
-                        k if Reader::is_choice_key(k, "topic") => {
-                            r.choice(&mut v.topic, "topic[x]", &k[5usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -449,6 +393,41 @@ impl FhirJson for ContractTerm {
         w.complex_list("action", &self.action);
         w.complex_list("group", &self.group);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractTerm {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "issued" => r.primitive(&mut v.issued, "issued"),
+                    "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                    "applies" => r.complex(&mut v.applies, "applies"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subType" => r.complex(&mut v.sub_type, "subType"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "securityLabel" => {
+                        r.complex_list(&mut v.security_label, "securityLabel")
+                    }
+                    "offer" => r.complex(&mut v.offer, "offer"),
+                    "asset" => r.complex_list(&mut v.asset, "asset"),
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    "group" => r.complex_list(&mut v.group, "group"),
+                    k if Reader::is_choice_key(k, "topic") => {
+                        r.choice(&mut v.topic, "topic[x]", &k[5usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Protection for the Term
@@ -479,36 +458,7 @@ impl FhirJson for ContractTermSecurityLabel {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "number" => r.primitive_list(&mut v.number, "number"),
-                        "_number" => r.primitive_list_ext(&mut v.number, "number"),
-                        "classification" => {
-                            r.complex(&mut v.classification, "classification")
-                        }
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "control" => r.complex_list(&mut v.control, "control"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -520,6 +470,30 @@ impl FhirJson for ContractTermSecurityLabel {
         w.complex_list("category", &self.category);
         w.complex_list("control", &self.control);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractTermSecurityLabel {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "number" => r.primitive_list(&mut v.number, "number"),
+                    "_number" => r.primitive_list_ext(&mut v.number, "number"),
+                    "classification" => {
+                        r.complex(&mut v.classification, "classification")
+                    }
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "control" => r.complex_list(&mut v.control, "control"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Context of the Contract term
@@ -560,54 +534,7 @@ impl FhirJson for ContractTermOffer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "party" => r.complex_list(&mut v.party, "party"),
-                        "topic" => r.complex(&mut v.topic, "topic"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "decision" => r.complex(&mut v.decision, "decision"),
-                        "decisionMode" => {
-                            r.complex_list(&mut v.decision_mode, "decisionMode")
-                        }
-                        "answer" => r.complex_list(&mut v.answer, "answer"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "linkId" => r.primitive_list(&mut v.link_id, "linkId"),
-                        "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId"),
-                        "securityLabelNumber" => {
-                            r.primitive_list(
-                                &mut v.security_label_number,
-                                "securityLabelNumber",
-                            )
-                        }
-                        "_securityLabelNumber" => {
-                            r.primitive_list_ext(
-                                &mut v.security_label_number,
-                                "securityLabelNumber",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -625,6 +552,48 @@ impl FhirJson for ContractTermOffer {
         w.primitive_list("linkId", &self.link_id);
         w.primitive_list("securityLabelNumber", &self.security_label_number);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractTermOffer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "party" => r.complex_list(&mut v.party, "party"),
+                    "topic" => r.complex(&mut v.topic, "topic"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "decision" => r.complex(&mut v.decision, "decision"),
+                    "decisionMode" => {
+                        r.complex_list(&mut v.decision_mode, "decisionMode")
+                    }
+                    "answer" => r.complex_list(&mut v.answer, "answer"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "linkId" => r.primitive_list(&mut v.link_id, "linkId"),
+                    "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId"),
+                    "securityLabelNumber" => {
+                        r.primitive_list(
+                            &mut v.security_label_number,
+                            "securityLabelNumber",
+                        )
+                    }
+                    "_securityLabelNumber" => {
+                        r.primitive_list_ext(
+                            &mut v.security_label_number,
+                            "securityLabelNumber",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Offer Recipient
@@ -653,31 +622,7 @@ impl FhirJson for ContractTermOfferParty {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "reference" => r.complex_list(&mut v.reference, "reference"),
-                        "role" => r.complex(&mut v.role, "role"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -687,6 +632,25 @@ impl FhirJson for ContractTermOfferParty {
         w.complex_list("reference", &self.reference);
         w.complex("role", &self.role);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractTermOfferParty {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "reference" => r.complex_list(&mut v.reference, "reference"),
+                    "role" => r.complex(&mut v.role, "role"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Response to offer text
@@ -711,35 +675,7 @@ impl FhirJson for ContractTermOfferAnswer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -748,6 +684,29 @@ impl FhirJson for ContractTermOfferAnswer {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractTermOfferAnswer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Term Asset List
@@ -798,60 +757,7 @@ impl FhirJson for ContractTermAsset {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "scope" => r.complex(&mut v.scope, "scope"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "typeReference" => {
-                            r.complex_list(&mut v.type_reference, "typeReference")
-                        }
-                        "subtype" => r.complex_list(&mut v.subtype, "subtype"),
-                        "relationship" => r.complex(&mut v.relationship, "relationship"),
-                        "context" => r.complex_list(&mut v.context, "context"),
-                        "condition" => r.primitive(&mut v.condition, "condition"),
-                        "_condition" => r.primitive_ext(&mut v.condition, "condition"),
-                        "periodType" => r.complex_list(&mut v.period_type, "periodType"),
-                        "period" => r.complex_list(&mut v.period, "period"),
-                        "usePeriod" => r.complex_list(&mut v.use_period, "usePeriod"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "linkId" => r.primitive_list(&mut v.link_id, "linkId"),
-                        "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId"),
-                        "answer" => r.complex_list(&mut v.answer, "answer"),
-                        "securityLabelNumber" => {
-                            r.primitive_list(
-                                &mut v.security_label_number,
-                                "securityLabelNumber",
-                            )
-                        }
-                        "_securityLabelNumber" => {
-                            r.primitive_list_ext(
-                                &mut v.security_label_number,
-                                "securityLabelNumber",
-                            )
-                        }
-                        "valuedItem" => r.complex_list(&mut v.valued_item, "valuedItem"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -874,6 +780,54 @@ impl FhirJson for ContractTermAsset {
         w.primitive_list("securityLabelNumber", &self.security_label_number);
         w.complex_list("valuedItem", &self.valued_item);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractTermAsset {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "scope" => r.complex(&mut v.scope, "scope"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "typeReference" => {
+                        r.complex_list(&mut v.type_reference, "typeReference")
+                    }
+                    "subtype" => r.complex_list(&mut v.subtype, "subtype"),
+                    "relationship" => r.complex(&mut v.relationship, "relationship"),
+                    "context" => r.complex_list(&mut v.context, "context"),
+                    "condition" => r.primitive(&mut v.condition, "condition"),
+                    "_condition" => r.primitive_ext(&mut v.condition, "condition"),
+                    "periodType" => r.complex_list(&mut v.period_type, "periodType"),
+                    "period" => r.complex_list(&mut v.period, "period"),
+                    "usePeriod" => r.complex_list(&mut v.use_period, "usePeriod"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "linkId" => r.primitive_list(&mut v.link_id, "linkId"),
+                    "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId"),
+                    "answer" => r.complex_list(&mut v.answer, "answer"),
+                    "securityLabelNumber" => {
+                        r.primitive_list(
+                            &mut v.security_label_number,
+                            "securityLabelNumber",
+                        )
+                    }
+                    "_securityLabelNumber" => {
+                        r.primitive_list_ext(
+                            &mut v.security_label_number,
+                            "securityLabelNumber",
+                        )
+                    }
+                    "valuedItem" => r.complex_list(&mut v.valued_item, "valuedItem"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Circumstance of the asset
@@ -900,33 +854,7 @@ impl FhirJson for ContractTermAssetContext {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "reference" => r.complex(&mut v.reference, "reference"),
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -937,6 +865,27 @@ impl FhirJson for ContractTermAssetContext {
         w.complex_list("code", &self.code);
         w.primitive("text", &self.text);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractTermAssetContext {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "reference" => r.complex(&mut v.reference, "reference"),
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Valued Item List
@@ -985,68 +934,7 @@ impl FhirJson for ContractTermAssetValuedItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "effectiveTime" => {
-                            r.primitive(&mut v.effective_time, "effectiveTime")
-                        }
-                        "_effectiveTime" => {
-                            r.primitive_ext(&mut v.effective_time, "effectiveTime")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "points" => r.primitive(&mut v.points, "points"),
-                        "_points" => r.primitive_ext(&mut v.points, "points"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "payment" => r.primitive(&mut v.payment, "payment"),
-                        "_payment" => r.primitive_ext(&mut v.payment, "payment"),
-                        "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate"),
-                        "_paymentDate" => {
-                            r.primitive_ext(&mut v.payment_date, "paymentDate")
-                        }
-                        "responsible" => r.complex(&mut v.responsible, "responsible"),
-                        "recipient" => r.complex(&mut v.recipient, "recipient"),
-                        "linkId" => r.primitive_list(&mut v.link_id, "linkId"),
-                        "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId"),
-                        "securityLabelNumber" => {
-                            r.primitive_list(
-                                &mut v.security_label_number,
-                                "securityLabelNumber",
-                            )
-                        }
-                        "_securityLabelNumber" => {
-                            r.primitive_list_ext(
-                                &mut v.security_label_number,
-                                "securityLabelNumber",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "entity") => {
-                            r.choice(&mut v.entity, "entity[x]", &k[6usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1068,6 +956,60 @@ impl FhirJson for ContractTermAssetValuedItem {
         w.primitive_list("linkId", &self.link_id);
         w.primitive_list("securityLabelNumber", &self.security_label_number);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractTermAssetValuedItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "effectiveTime" => {
+                        r.primitive(&mut v.effective_time, "effectiveTime")
+                    }
+                    "_effectiveTime" => {
+                        r.primitive_ext(&mut v.effective_time, "effectiveTime")
+                    }
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "points" => r.primitive(&mut v.points, "points"),
+                    "_points" => r.primitive_ext(&mut v.points, "points"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "payment" => r.primitive(&mut v.payment, "payment"),
+                    "_payment" => r.primitive_ext(&mut v.payment, "payment"),
+                    "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate"),
+                    "_paymentDate" => r.primitive_ext(&mut v.payment_date, "paymentDate"),
+                    "responsible" => r.complex(&mut v.responsible, "responsible"),
+                    "recipient" => r.complex(&mut v.recipient, "recipient"),
+                    "linkId" => r.primitive_list(&mut v.link_id, "linkId"),
+                    "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId"),
+                    "securityLabelNumber" => {
+                        r.primitive_list(
+                            &mut v.security_label_number,
+                            "securityLabelNumber",
+                        )
+                    }
+                    "_securityLabelNumber" => {
+                        r.primitive_list_ext(
+                            &mut v.security_label_number,
+                            "securityLabelNumber",
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "entity") => {
+                        r.choice(&mut v.entity, "entity[x]", &k[6usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Entity being ascribed responsibility
@@ -1136,115 +1078,7 @@ impl FhirJson for ContractTermAction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "doNotPerform" => {
-                            r.primitive(&mut v.do_not_perform, "doNotPerform")
-                        }
-                        "_doNotPerform" => {
-                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subject" => r.complex_list(&mut v.subject, "subject"),
-                        "intent" => r.complex(&mut v.intent, "intent"),
-                        "linkId" => r.primitive_list(&mut v.link_id, "linkId"),
-                        "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId"),
-                        "status" => r.complex(&mut v.status, "status"),
-                        "context" => r.complex(&mut v.context, "context"),
-                        "contextLinkId" => {
-                            r.primitive_list(&mut v.context_link_id, "contextLinkId")
-                        }
-                        "_contextLinkId" => {
-                            r.primitive_list_ext(&mut v.context_link_id, "contextLinkId")
-                        }
-                        "requester" => r.complex_list(&mut v.requester, "requester"),
-                        "requesterLinkId" => {
-                            r.primitive_list(&mut v.requester_link_id, "requesterLinkId")
-                        }
-                        "_requesterLinkId" => {
-                            r.primitive_list_ext(
-                                &mut v.requester_link_id,
-                                "requesterLinkId",
-                            )
-                        }
-                        "performerType" => {
-                            r.complex_list(&mut v.performer_type, "performerType")
-                        }
-                        "performerRole" => {
-                            r.complex(&mut v.performer_role, "performerRole")
-                        }
-                        "performer" => r.complex(&mut v.performer, "performer"),
-                        "performerLinkId" => {
-                            r.primitive_list(&mut v.performer_link_id, "performerLinkId")
-                        }
-                        "_performerLinkId" => {
-                            r.primitive_list_ext(
-                                &mut v.performer_link_id,
-                                "performerLinkId",
-                            )
-                        }
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "reason" => r.primitive_list(&mut v.reason, "reason"),
-                        "_reason" => r.primitive_list_ext(&mut v.reason, "reason"),
-                        "reasonLinkId" => {
-                            r.primitive_list(&mut v.reason_link_id, "reasonLinkId")
-                        }
-                        "_reasonLinkId" => {
-                            r.primitive_list_ext(&mut v.reason_link_id, "reasonLinkId")
-                        }
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "securityLabelNumber" => {
-                            r.primitive_list(
-                                &mut v.security_label_number,
-                                "securityLabelNumber",
-                            )
-                        }
-                        "_securityLabelNumber" => {
-                            r.primitive_list_ext(
-                                &mut v.security_label_number,
-                                "securityLabelNumber",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1275,6 +1109,94 @@ impl FhirJson for ContractTermAction {
         w.end_object();
     }
 }
+impl FhirStruct for ContractTermAction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "doNotPerform" => r.primitive(&mut v.do_not_perform, "doNotPerform"),
+                    "_doNotPerform" => {
+                        r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subject" => r.complex_list(&mut v.subject, "subject"),
+                    "intent" => r.complex(&mut v.intent, "intent"),
+                    "linkId" => r.primitive_list(&mut v.link_id, "linkId"),
+                    "_linkId" => r.primitive_list_ext(&mut v.link_id, "linkId"),
+                    "status" => r.complex(&mut v.status, "status"),
+                    "context" => r.complex(&mut v.context, "context"),
+                    "contextLinkId" => {
+                        r.primitive_list(&mut v.context_link_id, "contextLinkId")
+                    }
+                    "_contextLinkId" => {
+                        r.primitive_list_ext(&mut v.context_link_id, "contextLinkId")
+                    }
+                    "requester" => r.complex_list(&mut v.requester, "requester"),
+                    "requesterLinkId" => {
+                        r.primitive_list(&mut v.requester_link_id, "requesterLinkId")
+                    }
+                    "_requesterLinkId" => {
+                        r.primitive_list_ext(&mut v.requester_link_id, "requesterLinkId")
+                    }
+                    "performerType" => {
+                        r.complex_list(&mut v.performer_type, "performerType")
+                    }
+                    "performerRole" => r.complex(&mut v.performer_role, "performerRole"),
+                    "performer" => r.complex(&mut v.performer, "performer"),
+                    "performerLinkId" => {
+                        r.primitive_list(&mut v.performer_link_id, "performerLinkId")
+                    }
+                    "_performerLinkId" => {
+                        r.primitive_list_ext(&mut v.performer_link_id, "performerLinkId")
+                    }
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "reason" => r.primitive_list(&mut v.reason, "reason"),
+                    "_reason" => r.primitive_list_ext(&mut v.reason, "reason"),
+                    "reasonLinkId" => {
+                        r.primitive_list(&mut v.reason_link_id, "reasonLinkId")
+                    }
+                    "_reasonLinkId" => {
+                        r.primitive_list_ext(&mut v.reason_link_id, "reasonLinkId")
+                    }
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "securityLabelNumber" => {
+                        r.primitive_list(
+                            &mut v.security_label_number,
+                            "securityLabelNumber",
+                        )
+                    }
+                    "_securityLabelNumber" => {
+                        r.primitive_list_ext(
+                            &mut v.security_label_number,
+                            "securityLabelNumber",
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "occurrence") => {
+                        r.choice(
+                            &mut v.occurrence,
+                            "occurrence[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_occurrence") => {
+                        r.choice(&mut v.occurrence, "occurrence[x]", &k[11usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Entity of the action
 ///
 /// FHIR `Contract.term.action.subject`.
@@ -1299,31 +1221,7 @@ impl FhirJson for ContractTermActionSubject {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "reference" => r.complex_list(&mut v.reference, "reference"),
-                        "role" => r.complex(&mut v.role, "role"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1333,6 +1231,25 @@ impl FhirJson for ContractTermActionSubject {
         w.complex_list("reference", &self.reference);
         w.complex("role", &self.role);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractTermActionSubject {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "reference" => r.complex_list(&mut v.reference, "reference"),
+                    "role" => r.complex(&mut v.role, "role"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Signatory
@@ -1365,32 +1282,7 @@ impl FhirJson for ContractSigner {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "party" => r.complex(&mut v.party, "party"),
-                        "signature" => r.complex_list(&mut v.signature, "signature"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1401,6 +1293,26 @@ impl FhirJson for ContractSigner {
         w.complex("party", &self.party);
         w.complex_list("signature", &self.signature);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractSigner {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "party" => r.complex(&mut v.party, "party"),
+                    "signature" => r.complex_list(&mut v.signature, "signature"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Friendly Language
@@ -1425,32 +1337,7 @@ impl FhirJson for ContractFriendly {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "content") => {
-                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1459,6 +1346,26 @@ impl FhirJson for ContractFriendly {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("content", &self.content);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractFriendly {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "content") => {
+                        r.choice(&mut v.content, "content[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contract Legal Language
@@ -1483,32 +1390,7 @@ impl FhirJson for ContractLegal {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "content") => {
-                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1517,6 +1399,26 @@ impl FhirJson for ContractLegal {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("content", &self.content);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractLegal {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "content") => {
+                        r.choice(&mut v.content, "content[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Computable Contract Language
@@ -1541,32 +1443,7 @@ impl FhirJson for ContractRule {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "content") => {
-                            r.choice(&mut v.content, "content[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1575,6 +1452,26 @@ impl FhirJson for ContractRule {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("content", &self.content);
         w.end_object();
+    }
+}
+impl FhirStruct for ContractRule {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "content") => {
+                        r.choice(&mut v.content, "content[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Focus of contract interest

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Insurance or medical plan or a payment agreement
@@ -74,75 +74,7 @@ impl FhirJson for Coverage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Coverage"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "policyHolder" => r.complex(&mut v.policy_holder, "policyHolder"),
-                        "subscriber" => r.complex(&mut v.subscriber, "subscriber"),
-                        "subscriberId" => {
-                            r.primitive(&mut v.subscriber_id, "subscriberId")
-                        }
-                        "_subscriberId" => {
-                            r.primitive_ext(&mut v.subscriber_id, "subscriberId")
-                        }
-                        "beneficiary" => r.complex(&mut v.beneficiary, "beneficiary"),
-                        "dependent" => r.primitive(&mut v.dependent, "dependent"),
-                        "_dependent" => r.primitive_ext(&mut v.dependent, "dependent"),
-                        "relationship" => r.complex(&mut v.relationship, "relationship"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "payor" => r.complex_list(&mut v.payor, "payor"),
-                        "class" => r.complex_list(&mut v.class, "class"),
-                        "order" => r.primitive(&mut v.order, "order"),
-                        "_order" => r.primitive_ext(&mut v.order, "order"),
-                        "network" => r.primitive(&mut v.network, "network"),
-                        "_network" => r.primitive_ext(&mut v.network, "network"),
-                        "costToBeneficiary" => {
-                            r.complex_list(
-                                &mut v.cost_to_beneficiary,
-                                "costToBeneficiary",
-                            )
-                        }
-                        "subrogation" => r.primitive(&mut v.subrogation, "subrogation"),
-                        "_subrogation" => {
-                            r.primitive_ext(&mut v.subrogation, "subrogation")
-                        }
-                        "contract" => r.complex_list(&mut v.contract, "contract"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -175,6 +107,62 @@ impl FhirJson for Coverage {
         w.end_object();
     }
 }
+impl FhirStruct for Coverage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Coverage"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "policyHolder" => r.complex(&mut v.policy_holder, "policyHolder"),
+                    "subscriber" => r.complex(&mut v.subscriber, "subscriber"),
+                    "subscriberId" => r.primitive(&mut v.subscriber_id, "subscriberId"),
+                    "_subscriberId" => {
+                        r.primitive_ext(&mut v.subscriber_id, "subscriberId")
+                    }
+                    "beneficiary" => r.complex(&mut v.beneficiary, "beneficiary"),
+                    "dependent" => r.primitive(&mut v.dependent, "dependent"),
+                    "_dependent" => r.primitive_ext(&mut v.dependent, "dependent"),
+                    "relationship" => r.complex(&mut v.relationship, "relationship"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "payor" => r.complex_list(&mut v.payor, "payor"),
+                    "class" => r.complex_list(&mut v.class, "class"),
+                    "order" => r.primitive(&mut v.order, "order"),
+                    "_order" => r.primitive_ext(&mut v.order, "order"),
+                    "network" => r.primitive(&mut v.network, "network"),
+                    "_network" => r.primitive_ext(&mut v.network, "network"),
+                    "costToBeneficiary" => {
+                        r.complex_list(&mut v.cost_to_beneficiary, "costToBeneficiary")
+                    }
+                    "subrogation" => r.primitive(&mut v.subrogation, "subrogation"),
+                    "_subrogation" => r.primitive_ext(&mut v.subrogation, "subrogation"),
+                    "contract" => r.complex_list(&mut v.contract, "contract"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Additional coverage classifications
 ///
 /// FHIR `Coverage.class`.
@@ -203,34 +191,7 @@ impl FhirJson for CoverageClass {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -241,6 +202,28 @@ impl FhirJson for CoverageClass {
         w.primitive("value", &self.value);
         w.primitive("name", &self.name);
         w.end_object();
+    }
+}
+impl FhirStruct for CoverageClass {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Patient payments for services/products
@@ -269,34 +252,7 @@ impl FhirJson for CoverageCostToBeneficiary {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "exception" => r.complex_list(&mut v.exception, "exception"),
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -307,6 +263,28 @@ impl FhirJson for CoverageCostToBeneficiary {
         w.choice("value", &self.value);
         w.complex_list("exception", &self.exception);
         w.end_object();
+    }
+}
+impl FhirStruct for CoverageCostToBeneficiary {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "exception" => r.complex_list(&mut v.exception, "exception"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Exceptions for patient payments
@@ -333,31 +311,7 @@ impl FhirJson for CoverageCostToBeneficiaryException {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -367,6 +321,25 @@ impl FhirJson for CoverageCostToBeneficiaryException {
         w.complex("type", &self.r#type);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for CoverageCostToBeneficiaryException {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The amount or percentage due from the beneficiary

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// CoverageEligibilityRequest resource
@@ -72,65 +72,7 @@ impl FhirJson for CoverageEligibilityRequest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("CoverageEligibilityRequest"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "priority" => r.complex(&mut v.priority, "priority"),
-                        "purpose" => r.primitive_list(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_list_ext(&mut v.purpose, "purpose"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "enterer" => r.complex(&mut v.enterer, "enterer"),
-                        "provider" => r.complex(&mut v.provider, "provider"),
-                        "insurer" => r.complex(&mut v.insurer, "insurer"),
-                        "facility" => r.complex(&mut v.facility, "facility"),
-                        "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")
-                        }
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        k if Reader::is_choice_key(k, "serviced") => {
-                            r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_serviced") => {
-                            r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -158,6 +100,59 @@ impl FhirJson for CoverageEligibilityRequest {
         w.complex_list("insurance", &self.insurance);
         w.complex_list("item", &self.item);
         w.end_object();
+    }
+}
+impl FhirStruct for CoverageEligibilityRequest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("CoverageEligibilityRequest"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "priority" => r.complex(&mut v.priority, "priority"),
+                    "purpose" => r.primitive_list(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_list_ext(&mut v.purpose, "purpose"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "enterer" => r.complex(&mut v.enterer, "enterer"),
+                    "provider" => r.complex(&mut v.provider, "provider"),
+                    "insurer" => r.complex(&mut v.insurer, "insurer"),
+                    "facility" => r.complex(&mut v.facility, "facility"),
+                    "supportingInfo" => {
+                        r.complex_list(&mut v.supporting_info, "supportingInfo")
+                    }
+                    "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    k if Reader::is_choice_key(k, "serviced") => {
+                        r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_serviced") => {
+                        r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Supporting information
@@ -188,38 +183,7 @@ impl FhirJson for CoverageEligibilityRequestSupportingInfo {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "information" => r.complex(&mut v.information, "information"),
-                        "appliesToAll" => {
-                            r.primitive(&mut v.applies_to_all, "appliesToAll")
-                        }
-                        "_appliesToAll" => {
-                            r.primitive_ext(&mut v.applies_to_all, "appliesToAll")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -230,6 +194,30 @@ impl FhirJson for CoverageEligibilityRequestSupportingInfo {
         w.complex("information", &self.information);
         w.primitive("appliesToAll", &self.applies_to_all);
         w.end_object();
+    }
+}
+impl FhirStruct for CoverageEligibilityRequestSupportingInfo {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "information" => r.complex(&mut v.information, "information"),
+                    "appliesToAll" => r.primitive(&mut v.applies_to_all, "appliesToAll"),
+                    "_appliesToAll" => {
+                        r.primitive_ext(&mut v.applies_to_all, "appliesToAll")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Patient insurance information
@@ -258,44 +246,7 @@ impl FhirJson for CoverageEligibilityRequestInsurance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "focal" => r.primitive(&mut v.focal, "focal"),
-                        "_focal" => r.primitive_ext(&mut v.focal, "focal"),
-                        "coverage" => r.complex(&mut v.coverage, "coverage"),
-                        "businessArrangement" => {
-                            r.primitive(
-                                &mut v.business_arrangement,
-                                "businessArrangement",
-                            )
-                        }
-                        "_businessArrangement" => {
-                            r.primitive_ext(
-                                &mut v.business_arrangement,
-                                "businessArrangement",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -306,6 +257,35 @@ impl FhirJson for CoverageEligibilityRequestInsurance {
         w.complex("coverage", &self.coverage);
         w.primitive("businessArrangement", &self.business_arrangement);
         w.end_object();
+    }
+}
+impl FhirStruct for CoverageEligibilityRequestInsurance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "focal" => r.primitive(&mut v.focal, "focal"),
+                    "_focal" => r.primitive_ext(&mut v.focal, "focal"),
+                    "coverage" => r.complex(&mut v.coverage, "coverage"),
+                    "businessArrangement" => {
+                        r.primitive(&mut v.business_arrangement, "businessArrangement")
+                    }
+                    "_businessArrangement" => {
+                        r.primitive_ext(
+                            &mut v.business_arrangement,
+                            "businessArrangement",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Item to be evaluated for eligibiity
@@ -346,52 +326,7 @@ impl FhirJson for CoverageEligibilityRequestItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "supportingInfoSequence" => {
-                            r.primitive_list(
-                                &mut v.supporting_info_sequence,
-                                "supportingInfoSequence",
-                            )
-                        }
-                        "_supportingInfoSequence" => {
-                            r.primitive_list_ext(
-                                &mut v.supporting_info_sequence,
-                                "supportingInfoSequence",
-                            )
-                        }
-                        "category" => r.complex(&mut v.category, "category"),
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "provider" => r.complex(&mut v.provider, "provider"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "facility" => r.complex(&mut v.facility, "facility"),
-                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -409,6 +344,46 @@ impl FhirJson for CoverageEligibilityRequestItem {
         w.complex_list("diagnosis", &self.diagnosis);
         w.complex_list("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for CoverageEligibilityRequestItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "supportingInfoSequence" => {
+                        r.primitive_list(
+                            &mut v.supporting_info_sequence,
+                            "supportingInfoSequence",
+                        )
+                    }
+                    "_supportingInfoSequence" => {
+                        r.primitive_list_ext(
+                            &mut v.supporting_info_sequence,
+                            "supportingInfoSequence",
+                        )
+                    }
+                    "category" => r.complex(&mut v.category, "category"),
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "provider" => r.complex(&mut v.provider, "provider"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "facility" => r.complex(&mut v.facility, "facility"),
+                    "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Applicable diagnosis
@@ -431,37 +406,7 @@ impl FhirJson for CoverageEligibilityRequestItemDiagnosis {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "diagnosis") => {
-                            r.choice(
-                                &mut v.diagnosis,
-                                "diagnosis[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -470,6 +415,26 @@ impl FhirJson for CoverageEligibilityRequestItemDiagnosis {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("diagnosis", &self.diagnosis);
         w.end_object();
+    }
+}
+impl FhirStruct for CoverageEligibilityRequestItemDiagnosis {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "diagnosis") => {
+                        r.choice(&mut v.diagnosis, "diagnosis[x]", &k[9usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Estimated date or dates of service

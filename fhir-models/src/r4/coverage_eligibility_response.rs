@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// CoverageEligibilityResponse resource
@@ -78,71 +78,7 @@ impl FhirJson for CoverageEligibilityResponse {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("CoverageEligibilityResponse"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "purpose" => r.primitive_list(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_list_ext(&mut v.purpose, "purpose"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "requestor" => r.complex(&mut v.requestor, "requestor"),
-                        "request" => r.complex(&mut v.request, "request"),
-                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
-                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
-                        "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")
-                        }
-                        "insurer" => r.complex(&mut v.insurer, "insurer"),
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
-                        "preAuthRef" => r.primitive(&mut v.pre_auth_ref, "preAuthRef"),
-                        "_preAuthRef" => {
-                            r.primitive_ext(&mut v.pre_auth_ref, "preAuthRef")
-                        }
-                        "form" => r.complex(&mut v.form, "form"),
-                        "error" => r.complex_list(&mut v.error, "error"),
-                        k if Reader::is_choice_key(k, "serviced") => {
-                            r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_serviced") => {
-                            r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -173,6 +109,61 @@ impl FhirJson for CoverageEligibilityResponse {
         w.end_object();
     }
 }
+impl FhirStruct for CoverageEligibilityResponse {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("CoverageEligibilityResponse"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "purpose" => r.primitive_list(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_list_ext(&mut v.purpose, "purpose"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "requestor" => r.complex(&mut v.requestor, "requestor"),
+                    "request" => r.complex(&mut v.request, "request"),
+                    "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                    "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                    "disposition" => r.primitive(&mut v.disposition, "disposition"),
+                    "_disposition" => r.primitive_ext(&mut v.disposition, "disposition"),
+                    "insurer" => r.complex(&mut v.insurer, "insurer"),
+                    "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                    "preAuthRef" => r.primitive(&mut v.pre_auth_ref, "preAuthRef"),
+                    "_preAuthRef" => r.primitive_ext(&mut v.pre_auth_ref, "preAuthRef"),
+                    "form" => r.complex(&mut v.form, "form"),
+                    "error" => r.complex_list(&mut v.error, "error"),
+                    k if Reader::is_choice_key(k, "serviced") => {
+                        r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_serviced") => {
+                        r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Patient insurance information
 ///
 /// FHIR `CoverageEligibilityResponse.insurance`.
@@ -201,36 +192,7 @@ impl FhirJson for CoverageEligibilityResponseInsurance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "coverage" => r.complex(&mut v.coverage, "coverage"),
-                        "inforce" => r.primitive(&mut v.inforce, "inforce"),
-                        "_inforce" => r.primitive_ext(&mut v.inforce, "inforce"),
-                        "benefitPeriod" => {
-                            r.complex(&mut v.benefit_period, "benefitPeriod")
-                        }
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -242,6 +204,28 @@ impl FhirJson for CoverageEligibilityResponseInsurance {
         w.complex("benefitPeriod", &self.benefit_period);
         w.complex_list("item", &self.item);
         w.end_object();
+    }
+}
+impl FhirStruct for CoverageEligibilityResponseInsurance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "coverage" => r.complex(&mut v.coverage, "coverage"),
+                    "inforce" => r.primitive(&mut v.inforce, "inforce"),
+                    "_inforce" => r.primitive_ext(&mut v.inforce, "inforce"),
+                    "benefitPeriod" => r.complex(&mut v.benefit_period, "benefitPeriod"),
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Benefits and authorization details
@@ -290,71 +274,7 @@ impl FhirJson for CoverageEligibilityResponseInsuranceItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "category" => r.complex(&mut v.category, "category"),
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "provider" => r.complex(&mut v.provider, "provider"),
-                        "excluded" => r.primitive(&mut v.excluded, "excluded"),
-                        "_excluded" => r.primitive_ext(&mut v.excluded, "excluded"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "network" => r.complex(&mut v.network, "network"),
-                        "unit" => r.complex(&mut v.unit, "unit"),
-                        "term" => r.complex(&mut v.term, "term"),
-                        "benefit" => r.complex_list(&mut v.benefit, "benefit"),
-                        "authorizationRequired" => {
-                            r.primitive(
-                                &mut v.authorization_required,
-                                "authorizationRequired",
-                            )
-                        }
-                        "_authorizationRequired" => {
-                            r.primitive_ext(
-                                &mut v.authorization_required,
-                                "authorizationRequired",
-                            )
-                        }
-                        "authorizationSupporting" => {
-                            r.complex_list(
-                                &mut v.authorization_supporting,
-                                "authorizationSupporting",
-                            )
-                        }
-                        "authorizationUrl" => {
-                            r.primitive(&mut v.authorization_url, "authorizationUrl")
-                        }
-                        "_authorizationUrl" => {
-                            r.primitive_ext(&mut v.authorization_url, "authorizationUrl")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -376,6 +296,63 @@ impl FhirJson for CoverageEligibilityResponseInsuranceItem {
         w.complex_list("authorizationSupporting", &self.authorization_supporting);
         w.primitive("authorizationUrl", &self.authorization_url);
         w.end_object();
+    }
+}
+impl FhirStruct for CoverageEligibilityResponseInsuranceItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "category" => r.complex(&mut v.category, "category"),
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "provider" => r.complex(&mut v.provider, "provider"),
+                    "excluded" => r.primitive(&mut v.excluded, "excluded"),
+                    "_excluded" => r.primitive_ext(&mut v.excluded, "excluded"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "network" => r.complex(&mut v.network, "network"),
+                    "unit" => r.complex(&mut v.unit, "unit"),
+                    "term" => r.complex(&mut v.term, "term"),
+                    "benefit" => r.complex_list(&mut v.benefit, "benefit"),
+                    "authorizationRequired" => {
+                        r.primitive(
+                            &mut v.authorization_required,
+                            "authorizationRequired",
+                        )
+                    }
+                    "_authorizationRequired" => {
+                        r.primitive_ext(
+                            &mut v.authorization_required,
+                            "authorizationRequired",
+                        )
+                    }
+                    "authorizationSupporting" => {
+                        r.complex_list(
+                            &mut v.authorization_supporting,
+                            "authorizationSupporting",
+                        )
+                    }
+                    "authorizationUrl" => {
+                        r.primitive(&mut v.authorization_url, "authorizationUrl")
+                    }
+                    "_authorizationUrl" => {
+                        r.primitive_ext(&mut v.authorization_url, "authorizationUrl")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Benefit Summary
@@ -404,42 +381,7 @@ impl FhirJson for CoverageEligibilityResponseInsuranceItemBenefit {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        k if Reader::is_choice_key(k, "allowed") => {
-                            r.choice(&mut v.allowed, "allowed[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_allowed") => {
-                            r.choice(&mut v.allowed, "allowed[x]", &k[8usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "used") => {
-                            r.choice(&mut v.used, "used[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_used") => {
-                            r.choice(&mut v.used, "used[x]", &k[5usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -450,6 +392,36 @@ impl FhirJson for CoverageEligibilityResponseInsuranceItemBenefit {
         w.choice("allowed", &self.allowed);
         w.choice("used", &self.used);
         w.end_object();
+    }
+}
+impl FhirStruct for CoverageEligibilityResponseInsuranceItemBenefit {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    k if Reader::is_choice_key(k, "allowed") => {
+                        r.choice(&mut v.allowed, "allowed[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_allowed") => {
+                        r.choice(&mut v.allowed, "allowed[x]", &k[8usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "used") => {
+                        r.choice(&mut v.used, "used[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_used") => {
+                        r.choice(&mut v.used, "used[x]", &k[5usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Processing errors
@@ -474,30 +446,7 @@ impl FhirJson for CoverageEligibilityResponseError {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -506,6 +455,24 @@ impl FhirJson for CoverageEligibilityResponseError {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.complex("code", &self.code);
         w.end_object();
+    }
+}
+impl FhirStruct for CoverageEligibilityResponseError {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Estimated date or dates of service

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// An address expressed using postal conventions (as opposed to GPS or other location definition formats)
@@ -42,44 +42,7 @@ impl FhirJson for Address {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "line" => r.primitive_list(&mut v.line, "line"),
-                        "_line" => r.primitive_list_ext(&mut v.line, "line"),
-                        "city" => r.primitive(&mut v.city, "city"),
-                        "_city" => r.primitive_ext(&mut v.city, "city"),
-                        "district" => r.primitive(&mut v.district, "district"),
-                        "_district" => r.primitive_ext(&mut v.district, "district"),
-                        "state" => r.primitive(&mut v.state, "state"),
-                        "_state" => r.primitive_ext(&mut v.state, "state"),
-                        "postalCode" => r.primitive(&mut v.postal_code, "postalCode"),
-                        "_postalCode" => {
-                            r.primitive_ext(&mut v.postal_code, "postalCode")
-                        }
-                        "country" => r.primitive(&mut v.country, "country"),
-                        "_country" => r.primitive_ext(&mut v.country, "country"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -96,6 +59,39 @@ impl FhirJson for Address {
         w.primitive("country", &self.country);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for Address {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "line" => r.primitive_list(&mut v.line, "line"),
+                    "_line" => r.primitive_list_ext(&mut v.line, "line"),
+                    "city" => r.primitive(&mut v.city, "city"),
+                    "_city" => r.primitive_ext(&mut v.city, "city"),
+                    "district" => r.primitive(&mut v.district, "district"),
+                    "_district" => r.primitive_ext(&mut v.district, "district"),
+                    "state" => r.primitive(&mut v.state, "state"),
+                    "_state" => r.primitive_ext(&mut v.state, "state"),
+                    "postalCode" => r.primitive(&mut v.postal_code, "postalCode"),
+                    "_postalCode" => r.primitive_ext(&mut v.postal_code, "postalCode"),
+                    "country" => r.primitive(&mut v.country, "country"),
+                    "_country" => r.primitive_ext(&mut v.country, "country"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A duration of time during which an organism (or a process) has existed
@@ -124,33 +120,7 @@ impl FhirJson for Age {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "comparator" => r.primitive(&mut v.comparator, "comparator"),
-                        "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
-                        "unit" => r.primitive(&mut v.unit, "unit"),
-                        "_unit" => r.primitive_ext(&mut v.unit, "unit"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -162,6 +132,30 @@ impl FhirJson for Age {
         w.primitive("system", &self.system);
         w.primitive("code", &self.code);
         w.end_object();
+    }
+}
+impl FhirStruct for Age {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "comparator" => r.primitive(&mut v.comparator, "comparator"),
+                    "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
+                    "unit" => r.primitive(&mut v.unit, "unit"),
+                    "_unit" => r.primitive_ext(&mut v.unit, "unit"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Text node with attribution
@@ -188,33 +182,7 @@ impl FhirJson for Annotation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "time" => r.primitive(&mut v.time, "time"),
-                        "_time" => r.primitive_ext(&mut v.time, "time"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        k if Reader::is_choice_key(k, "author") => {
-                            r.choice(&mut v.author, "author[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_author") => {
-                            r.choice(&mut v.author, "author[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -224,6 +192,30 @@ impl FhirJson for Annotation {
         w.primitive("time", &self.time);
         w.primitive("text", &self.text);
         w.end_object();
+    }
+}
+impl FhirStruct for Annotation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "time" => r.primitive(&mut v.time, "time"),
+                    "_time" => r.primitive_ext(&mut v.time, "time"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    k if Reader::is_choice_key(k, "author") => {
+                        r.choice(&mut v.author, "author[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_author") => {
+                        r.choice(&mut v.author, "author[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Individual responsible for the annotation
@@ -313,41 +305,7 @@ impl FhirJson for Attachment {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
-                        "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "data" => r.primitive(&mut v.data, "data"),
-                        "_data" => r.primitive_ext(&mut v.data, "data"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "size" => r.primitive(&mut v.size, "size"),
-                        "_size" => r.primitive_ext(&mut v.size, "size"),
-                        "hash" => r.primitive(&mut v.hash, "hash"),
-                        "_hash" => r.primitive_ext(&mut v.hash, "hash"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "creation" => r.primitive(&mut v.creation, "creation"),
-                        "_creation" => r.primitive_ext(&mut v.creation, "creation"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -362,6 +320,36 @@ impl FhirJson for Attachment {
         w.primitive("title", &self.title);
         w.primitive("creation", &self.creation);
         w.end_object();
+    }
+}
+impl FhirStruct for Attachment {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "contentType" => r.primitive(&mut v.content_type, "contentType"),
+                    "_contentType" => r.primitive_ext(&mut v.content_type, "contentType"),
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "data" => r.primitive(&mut v.data, "data"),
+                    "_data" => r.primitive_ext(&mut v.data, "data"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "size" => r.primitive(&mut v.size, "size"),
+                    "_size" => r.primitive_ext(&mut v.size, "size"),
+                    "hash" => r.primitive(&mut v.hash, "hash"),
+                    "_hash" => r.primitive_ext(&mut v.hash, "hash"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "creation" => r.primitive(&mut v.creation, "creation"),
+                    "_creation" => r.primitive_ext(&mut v.creation, "creation"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Concept - reference to a terminology or just  text
@@ -384,26 +372,7 @@ impl FhirJson for CodeableConcept {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "coding" => r.complex_list(&mut v.coding, "coding"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -412,6 +381,23 @@ impl FhirJson for CodeableConcept {
         w.complex_list("coding", &self.coding);
         w.primitive("text", &self.text);
         w.end_object();
+    }
+}
+impl FhirStruct for CodeableConcept {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "coding" => r.complex_list(&mut v.coding, "coding"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A reference to a code defined by a terminology system
@@ -440,37 +426,7 @@ impl FhirJson for Coding {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "display" => r.primitive(&mut v.display, "display"),
-                        "_display" => r.primitive_ext(&mut v.display, "display"),
-                        "userSelected" => {
-                            r.primitive(&mut v.user_selected, "userSelected")
-                        }
-                        "_userSelected" => {
-                            r.primitive_ext(&mut v.user_selected, "userSelected")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -482,6 +438,32 @@ impl FhirJson for Coding {
         w.primitive("display", &self.display);
         w.primitive("userSelected", &self.user_selected);
         w.end_object();
+    }
+}
+impl FhirStruct for Coding {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "display" => r.primitive(&mut v.display, "display"),
+                    "_display" => r.primitive_ext(&mut v.display, "display"),
+                    "userSelected" => r.primitive(&mut v.user_selected, "userSelected"),
+                    "_userSelected" => {
+                        r.primitive_ext(&mut v.user_selected, "userSelected")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contact information
@@ -504,26 +486,7 @@ impl FhirJson for ContactDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -532,6 +495,23 @@ impl FhirJson for ContactDetail {
         w.primitive("name", &self.name);
         w.complex_list("telecom", &self.telecom);
         w.end_object();
+    }
+}
+impl FhirStruct for ContactDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details of a Technology mediated contact point (phone, fax, email, etc.)
@@ -560,32 +540,7 @@ impl FhirJson for ContactPoint {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "rank" => r.primitive(&mut v.rank, "rank"),
-                        "_rank" => r.primitive_ext(&mut v.rank, "rank"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -597,6 +552,29 @@ impl FhirJson for ContactPoint {
         w.primitive("rank", &self.rank);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for ContactPoint {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "rank" => r.primitive(&mut v.rank, "rank"),
+                    "_rank" => r.primitive_ext(&mut v.rank, "rank"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Contributor information
@@ -625,28 +603,7 @@ impl FhirJson for Contributor {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -656,6 +613,25 @@ impl FhirJson for Contributor {
         w.primitive("name", &self.name);
         w.complex_list("contact", &self.contact);
         w.end_object();
+    }
+}
+impl FhirStruct for Contributor {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A measured or measurable amount
@@ -684,33 +660,7 @@ impl FhirJson for Count {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "comparator" => r.primitive(&mut v.comparator, "comparator"),
-                        "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
-                        "unit" => r.primitive(&mut v.unit, "unit"),
-                        "_unit" => r.primitive_ext(&mut v.unit, "unit"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -722,6 +672,30 @@ impl FhirJson for Count {
         w.primitive("system", &self.system);
         w.primitive("code", &self.code);
         w.end_object();
+    }
+}
+impl FhirStruct for Count {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "comparator" => r.primitive(&mut v.comparator, "comparator"),
+                    "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
+                    "unit" => r.primitive(&mut v.unit, "unit"),
+                    "_unit" => r.primitive_ext(&mut v.unit, "unit"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Describes a required data item
@@ -758,41 +732,7 @@ impl FhirJson for DataRequirement {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "profile" => r.primitive_list(&mut v.profile, "profile"),
-                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
-                        "mustSupport" => {
-                            r.primitive_list(&mut v.must_support, "mustSupport")
-                        }
-                        "_mustSupport" => {
-                            r.primitive_list_ext(&mut v.must_support, "mustSupport")
-                        }
-                        "codeFilter" => r.complex_list(&mut v.code_filter, "codeFilter"),
-                        "dateFilter" => r.complex_list(&mut v.date_filter, "dateFilter"),
-                        "limit" => r.primitive(&mut v.limit, "limit"),
-                        "_limit" => r.primitive_ext(&mut v.limit, "limit"),
-                        "sort" => r.complex_list(&mut v.sort, "sort"),
-                        k if Reader::is_choice_key(k, "subject") => {
-                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -807,6 +747,36 @@ impl FhirJson for DataRequirement {
         w.primitive("limit", &self.limit);
         w.complex_list("sort", &self.sort);
         w.end_object();
+    }
+}
+impl FhirStruct for DataRequirement {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "profile" => r.primitive_list(&mut v.profile, "profile"),
+                    "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
+                    "mustSupport" => r.primitive_list(&mut v.must_support, "mustSupport"),
+                    "_mustSupport" => {
+                        r.primitive_list_ext(&mut v.must_support, "mustSupport")
+                    }
+                    "codeFilter" => r.complex_list(&mut v.code_filter, "codeFilter"),
+                    "dateFilter" => r.complex_list(&mut v.date_filter, "dateFilter"),
+                    "limit" => r.primitive(&mut v.limit, "limit"),
+                    "_limit" => r.primitive_ext(&mut v.limit, "limit"),
+                    "sort" => r.complex_list(&mut v.sort, "sort"),
+                    k if Reader::is_choice_key(k, "subject") => {
+                        r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// What codes are expected
@@ -833,32 +803,7 @@ impl FhirJson for DataRequirementCodeFilter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        "searchParam" => r.primitive(&mut v.search_param, "searchParam"),
-                        "_searchParam" => {
-                            r.primitive_ext(&mut v.search_param, "searchParam")
-                        }
-                        "valueSet" => r.primitive(&mut v.value_set, "valueSet"),
-                        "_valueSet" => r.primitive_ext(&mut v.value_set, "valueSet"),
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -869,6 +814,27 @@ impl FhirJson for DataRequirementCodeFilter {
         w.primitive("valueSet", &self.value_set);
         w.complex_list("code", &self.code);
         w.end_object();
+    }
+}
+impl FhirStruct for DataRequirementCodeFilter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    "searchParam" => r.primitive(&mut v.search_param, "searchParam"),
+                    "_searchParam" => r.primitive_ext(&mut v.search_param, "searchParam"),
+                    "valueSet" => r.primitive(&mut v.value_set, "valueSet"),
+                    "_valueSet" => r.primitive_ext(&mut v.value_set, "valueSet"),
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// What dates/date ranges are expected
@@ -893,35 +859,7 @@ impl FhirJson for DataRequirementDateFilter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        "searchParam" => r.primitive(&mut v.search_param, "searchParam"),
-                        "_searchParam" => {
-                            r.primitive_ext(&mut v.search_param, "searchParam")
-                        }
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -931,6 +869,30 @@ impl FhirJson for DataRequirementDateFilter {
         w.primitive("searchParam", &self.search_param);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for DataRequirementDateFilter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    "searchParam" => r.primitive(&mut v.search_param, "searchParam"),
+                    "_searchParam" => r.primitive_ext(&mut v.search_param, "searchParam"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Order of the results
@@ -957,27 +919,7 @@ impl FhirJson for DataRequirementSort {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        "direction" => r.primitive(&mut v.direction, "direction"),
-                        "_direction" => r.primitive_ext(&mut v.direction, "direction"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -986,6 +928,24 @@ impl FhirJson for DataRequirementSort {
         w.primitive("path", &self.path);
         w.primitive("direction", &self.direction);
         w.end_object();
+    }
+}
+impl FhirStruct for DataRequirementSort {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    "direction" => r.primitive(&mut v.direction, "direction"),
+                    "_direction" => r.primitive_ext(&mut v.direction, "direction"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// E.g. Patient, Practitioner, RelatedPerson, Organization, Location, Device
@@ -1120,33 +1080,7 @@ impl FhirJson for Distance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "comparator" => r.primitive(&mut v.comparator, "comparator"),
-                        "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
-                        "unit" => r.primitive(&mut v.unit, "unit"),
-                        "_unit" => r.primitive_ext(&mut v.unit, "unit"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1158,6 +1092,30 @@ impl FhirJson for Distance {
         w.primitive("system", &self.system);
         w.primitive("code", &self.code);
         w.end_object();
+    }
+}
+impl FhirStruct for Distance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "comparator" => r.primitive(&mut v.comparator, "comparator"),
+                    "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
+                    "unit" => r.primitive(&mut v.unit, "unit"),
+                    "_unit" => r.primitive_ext(&mut v.unit, "unit"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// How the medication is/was taken or should be taken
@@ -1204,78 +1162,7 @@ impl FhirJson for Dosage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "additionalInstruction" => {
-                            r.complex_list(
-                                &mut v.additional_instruction,
-                                "additionalInstruction",
-                            )
-                        }
-                        "patientInstruction" => {
-                            r.primitive(&mut v.patient_instruction, "patientInstruction")
-                        }
-                        "_patientInstruction" => {
-                            r.primitive_ext(
-                                &mut v.patient_instruction,
-                                "patientInstruction",
-                            )
-                        }
-                        "timing" => r.complex(&mut v.timing, "timing"),
-                        "site" => r.complex(&mut v.site, "site"),
-                        "route" => r.complex(&mut v.route, "route"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "doseAndRate" => {
-                            r.complex_list(&mut v.dose_and_rate, "doseAndRate")
-                        }
-                        "maxDosePerPeriod" => {
-                            r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
-                        }
-                        "maxDosePerAdministration" => {
-                            r.complex(
-                                &mut v.max_dose_per_administration,
-                                "maxDosePerAdministration",
-                            )
-                        }
-                        "maxDosePerLifetime" => {
-                            r.complex(&mut v.max_dose_per_lifetime, "maxDosePerLifetime")
-                        }
-                        k if Reader::is_choice_key(k, "asNeeded") => {
-                            r.choice(
-                                &mut v.as_needed,
-                                "asNeeded[x]",
-                                &k[8usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_asNeeded") => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1296,6 +1183,62 @@ impl FhirJson for Dosage {
         w.complex("maxDosePerAdministration", &self.max_dose_per_administration);
         w.complex("maxDosePerLifetime", &self.max_dose_per_lifetime);
         w.end_object();
+    }
+}
+impl FhirStruct for Dosage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "additionalInstruction" => {
+                        r.complex_list(
+                            &mut v.additional_instruction,
+                            "additionalInstruction",
+                        )
+                    }
+                    "patientInstruction" => {
+                        r.primitive(&mut v.patient_instruction, "patientInstruction")
+                    }
+                    "_patientInstruction" => {
+                        r.primitive_ext(&mut v.patient_instruction, "patientInstruction")
+                    }
+                    "timing" => r.complex(&mut v.timing, "timing"),
+                    "site" => r.complex(&mut v.site, "site"),
+                    "route" => r.complex(&mut v.route, "route"),
+                    "method" => r.complex(&mut v.method, "method"),
+                    "doseAndRate" => r.complex_list(&mut v.dose_and_rate, "doseAndRate"),
+                    "maxDosePerPeriod" => {
+                        r.complex(&mut v.max_dose_per_period, "maxDosePerPeriod")
+                    }
+                    "maxDosePerAdministration" => {
+                        r.complex(
+                            &mut v.max_dose_per_administration,
+                            "maxDosePerAdministration",
+                        )
+                    }
+                    "maxDosePerLifetime" => {
+                        r.complex(&mut v.max_dose_per_lifetime, "maxDosePerLifetime")
+                    }
+                    k if Reader::is_choice_key(k, "asNeeded") => {
+                        r.choice(&mut v.as_needed, "asNeeded[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_asNeeded") => {
+                        r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Amount of medication administered
@@ -1320,30 +1263,7 @@ impl FhirJson for DosageDoseAndRate {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        k if Reader::is_choice_key(k, "dose") => {
-                            r.choice(&mut v.dose, "dose[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "rate") => {
-                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1353,6 +1273,27 @@ impl FhirJson for DosageDoseAndRate {
         w.choice("dose", &self.dose);
         w.choice("rate", &self.rate);
         w.end_object();
+    }
+}
+impl FhirStruct for DosageDoseAndRate {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    k if Reader::is_choice_key(k, "dose") => {
+                        r.choice(&mut v.dose, "dose[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "rate") => {
+                        r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Take "as needed" (for x)
@@ -1527,33 +1468,7 @@ impl FhirJson for Duration {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "comparator" => r.primitive(&mut v.comparator, "comparator"),
-                        "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
-                        "unit" => r.primitive(&mut v.unit, "unit"),
-                        "_unit" => r.primitive_ext(&mut v.unit, "unit"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1565,6 +1480,30 @@ impl FhirJson for Duration {
         w.primitive("system", &self.system);
         w.primitive("code", &self.code);
         w.end_object();
+    }
+}
+impl FhirStruct for Duration {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "comparator" => r.primitive(&mut v.comparator, "comparator"),
+                    "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
+                    "unit" => r.primitive(&mut v.unit, "unit"),
+                    "_unit" => r.primitive_ext(&mut v.unit, "unit"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Definition of an element in a resource or extension
@@ -1655,178 +1594,7 @@ impl FhirJson for ElementDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        "representation" => {
-                            r.primitive_list(&mut v.representation, "representation")
-                        }
-                        "_representation" => {
-                            r.primitive_list_ext(&mut v.representation, "representation")
-                        }
-                        "sliceName" => r.primitive(&mut v.slice_name, "sliceName"),
-                        "_sliceName" => r.primitive_ext(&mut v.slice_name, "sliceName"),
-                        "sliceIsConstraining" => {
-                            r.primitive(
-                                &mut v.slice_is_constraining,
-                                "sliceIsConstraining",
-                            )
-                        }
-                        "_sliceIsConstraining" => {
-                            r.primitive_ext(
-                                &mut v.slice_is_constraining,
-                                "sliceIsConstraining",
-                            )
-                        }
-                        "label" => r.primitive(&mut v.label, "label"),
-                        "_label" => r.primitive_ext(&mut v.label, "label"),
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "slicing" => r.complex(&mut v.slicing, "slicing"),
-                        "short" => r.primitive(&mut v.short, "short"),
-                        "_short" => r.primitive_ext(&mut v.short, "short"),
-                        "definition" => r.primitive(&mut v.definition, "definition"),
-                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        "requirements" => {
-                            r.primitive(&mut v.requirements, "requirements")
-                        }
-                        "_requirements" => {
-                            r.primitive_ext(&mut v.requirements, "requirements")
-                        }
-                        "alias" => r.primitive_list(&mut v.alias, "alias"),
-                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
-                        "min" => r.primitive(&mut v.min, "min"),
-                        "_min" => r.primitive_ext(&mut v.min, "min"),
-                        "max" => r.primitive(&mut v.max, "max"),
-                        "_max" => r.primitive_ext(&mut v.max, "max"),
-                        "base" => r.complex(&mut v.base, "base"),
-                        "contentReference" => {
-                            r.primitive(&mut v.content_reference, "contentReference")
-                        }
-                        "_contentReference" => {
-                            r.primitive_ext(&mut v.content_reference, "contentReference")
-                        }
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "meaningWhenMissing" => {
-                            r.primitive(
-                                &mut v.meaning_when_missing,
-                                "meaningWhenMissing",
-                            )
-                        }
-                        "_meaningWhenMissing" => {
-                            r.primitive_ext(
-                                &mut v.meaning_when_missing,
-                                "meaningWhenMissing",
-                            )
-                        }
-                        "orderMeaning" => {
-                            r.primitive(&mut v.order_meaning, "orderMeaning")
-                        }
-                        "_orderMeaning" => {
-                            r.primitive_ext(&mut v.order_meaning, "orderMeaning")
-                        }
-                        "example" => r.complex_list(&mut v.example, "example"),
-                        "maxLength" => r.primitive(&mut v.max_length, "maxLength"),
-                        "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength"),
-                        "condition" => r.primitive_list(&mut v.condition, "condition"),
-                        "_condition" => {
-                            r.primitive_list_ext(&mut v.condition, "condition")
-                        }
-                        "constraint" => r.complex_list(&mut v.constraint, "constraint"),
-                        "mustSupport" => r.primitive(&mut v.must_support, "mustSupport"),
-                        "_mustSupport" => {
-                            r.primitive_ext(&mut v.must_support, "mustSupport")
-                        }
-                        "isModifier" => r.primitive(&mut v.is_modifier, "isModifier"),
-                        "_isModifier" => {
-                            r.primitive_ext(&mut v.is_modifier, "isModifier")
-                        }
-                        "isModifierReason" => {
-                            r.primitive(&mut v.is_modifier_reason, "isModifierReason")
-                        }
-                        "_isModifierReason" => {
-                            r.primitive_ext(
-                                &mut v.is_modifier_reason,
-                                "isModifierReason",
-                            )
-                        }
-                        "isSummary" => r.primitive(&mut v.is_summary, "isSummary"),
-                        "_isSummary" => r.primitive_ext(&mut v.is_summary, "isSummary"),
-                        "binding" => r.complex(&mut v.binding, "binding"),
-                        "mapping" => r.complex_list(&mut v.mapping, "mapping"),
-                        k if Reader::is_choice_key(k, "defaultValue") => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                &k[12usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_defaultValue") => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                &k[13usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "fixed") => {
-                            r.choice(&mut v.fixed, "fixed[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_fixed") => {
-                            r.choice(&mut v.fixed, "fixed[x]", &k[6usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "pattern") => {
-                            r.choice(&mut v.pattern, "pattern[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_pattern") => {
-                            r.choice(&mut v.pattern, "pattern[x]", &k[8usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "minValue") => {
-                            r.choice(
-                                &mut v.min_value,
-                                "minValue[x]",
-                                &k[8usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_minValue") => {
-                            r.choice(&mut v.min_value, "minValue[x]", &k[9usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "maxValue") => {
-                            r.choice(
-                                &mut v.max_value,
-                                "maxValue[x]",
-                                &k[8usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_maxValue") => {
-                            r.choice(&mut v.max_value, "maxValue[x]", &k[9usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1870,6 +1638,143 @@ impl FhirJson for ElementDefinition {
         w.end_object();
     }
 }
+impl FhirStruct for ElementDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    "representation" => {
+                        r.primitive_list(&mut v.representation, "representation")
+                    }
+                    "_representation" => {
+                        r.primitive_list_ext(&mut v.representation, "representation")
+                    }
+                    "sliceName" => r.primitive(&mut v.slice_name, "sliceName"),
+                    "_sliceName" => r.primitive_ext(&mut v.slice_name, "sliceName"),
+                    "sliceIsConstraining" => {
+                        r.primitive(&mut v.slice_is_constraining, "sliceIsConstraining")
+                    }
+                    "_sliceIsConstraining" => {
+                        r.primitive_ext(
+                            &mut v.slice_is_constraining,
+                            "sliceIsConstraining",
+                        )
+                    }
+                    "label" => r.primitive(&mut v.label, "label"),
+                    "_label" => r.primitive_ext(&mut v.label, "label"),
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "slicing" => r.complex(&mut v.slicing, "slicing"),
+                    "short" => r.primitive(&mut v.short, "short"),
+                    "_short" => r.primitive_ext(&mut v.short, "short"),
+                    "definition" => r.primitive(&mut v.definition, "definition"),
+                    "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    "requirements" => r.primitive(&mut v.requirements, "requirements"),
+                    "_requirements" => {
+                        r.primitive_ext(&mut v.requirements, "requirements")
+                    }
+                    "alias" => r.primitive_list(&mut v.alias, "alias"),
+                    "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
+                    "min" => r.primitive(&mut v.min, "min"),
+                    "_min" => r.primitive_ext(&mut v.min, "min"),
+                    "max" => r.primitive(&mut v.max, "max"),
+                    "_max" => r.primitive_ext(&mut v.max, "max"),
+                    "base" => r.complex(&mut v.base, "base"),
+                    "contentReference" => {
+                        r.primitive(&mut v.content_reference, "contentReference")
+                    }
+                    "_contentReference" => {
+                        r.primitive_ext(&mut v.content_reference, "contentReference")
+                    }
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "meaningWhenMissing" => {
+                        r.primitive(&mut v.meaning_when_missing, "meaningWhenMissing")
+                    }
+                    "_meaningWhenMissing" => {
+                        r.primitive_ext(
+                            &mut v.meaning_when_missing,
+                            "meaningWhenMissing",
+                        )
+                    }
+                    "orderMeaning" => r.primitive(&mut v.order_meaning, "orderMeaning"),
+                    "_orderMeaning" => {
+                        r.primitive_ext(&mut v.order_meaning, "orderMeaning")
+                    }
+                    "example" => r.complex_list(&mut v.example, "example"),
+                    "maxLength" => r.primitive(&mut v.max_length, "maxLength"),
+                    "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength"),
+                    "condition" => r.primitive_list(&mut v.condition, "condition"),
+                    "_condition" => r.primitive_list_ext(&mut v.condition, "condition"),
+                    "constraint" => r.complex_list(&mut v.constraint, "constraint"),
+                    "mustSupport" => r.primitive(&mut v.must_support, "mustSupport"),
+                    "_mustSupport" => r.primitive_ext(&mut v.must_support, "mustSupport"),
+                    "isModifier" => r.primitive(&mut v.is_modifier, "isModifier"),
+                    "_isModifier" => r.primitive_ext(&mut v.is_modifier, "isModifier"),
+                    "isModifierReason" => {
+                        r.primitive(&mut v.is_modifier_reason, "isModifierReason")
+                    }
+                    "_isModifierReason" => {
+                        r.primitive_ext(&mut v.is_modifier_reason, "isModifierReason")
+                    }
+                    "isSummary" => r.primitive(&mut v.is_summary, "isSummary"),
+                    "_isSummary" => r.primitive_ext(&mut v.is_summary, "isSummary"),
+                    "binding" => r.complex(&mut v.binding, "binding"),
+                    "mapping" => r.complex_list(&mut v.mapping, "mapping"),
+                    k if Reader::is_choice_key(k, "defaultValue") => {
+                        r.choice(
+                            &mut v.default_value,
+                            "defaultValue[x]",
+                            &k[12usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_defaultValue") => {
+                        r.choice(
+                            &mut v.default_value,
+                            "defaultValue[x]",
+                            &k[13usize..],
+                            true,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "fixed") => {
+                        r.choice(&mut v.fixed, "fixed[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_fixed") => {
+                        r.choice(&mut v.fixed, "fixed[x]", &k[6usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "pattern") => {
+                        r.choice(&mut v.pattern, "pattern[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_pattern") => {
+                        r.choice(&mut v.pattern, "pattern[x]", &k[8usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "minValue") => {
+                        r.choice(&mut v.min_value, "minValue[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_minValue") => {
+                        r.choice(&mut v.min_value, "minValue[x]", &k[9usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "maxValue") => {
+                        r.choice(&mut v.max_value, "maxValue[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_maxValue") => {
+                        r.choice(&mut v.max_value, "maxValue[x]", &k[9usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// This element is sliced - slices follow
 ///
 /// FHIR `ElementDefinition.slicing`.
@@ -1896,34 +1801,7 @@ impl FhirJson for ElementDefinitionSlicing {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "discriminator" => {
-                            r.complex_list(&mut v.discriminator, "discriminator")
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "ordered" => r.primitive(&mut v.ordered, "ordered"),
-                        "_ordered" => r.primitive_ext(&mut v.ordered, "ordered"),
-                        "rules" => r.primitive(&mut v.rules, "rules"),
-                        "_rules" => r.primitive_ext(&mut v.rules, "rules"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1934,6 +1812,29 @@ impl FhirJson for ElementDefinitionSlicing {
         w.primitive("ordered", &self.ordered);
         w.primitive("rules", &self.rules);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionSlicing {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "discriminator" => {
+                        r.complex_list(&mut v.discriminator, "discriminator")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "ordered" => r.primitive(&mut v.ordered, "ordered"),
+                    "_ordered" => r.primitive_ext(&mut v.ordered, "ordered"),
+                    "rules" => r.primitive(&mut v.rules, "rules"),
+                    "_rules" => r.primitive_ext(&mut v.rules, "rules"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Element values that are used to distinguish the slices
@@ -1960,27 +1861,7 @@ impl FhirJson for ElementDefinitionSlicingDiscriminator {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1989,6 +1870,24 @@ impl FhirJson for ElementDefinitionSlicingDiscriminator {
         w.primitive("type", &self.r#type);
         w.primitive("path", &self.path);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionSlicingDiscriminator {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Base definition information for tools
@@ -2019,29 +1918,7 @@ impl FhirJson for ElementDefinitionBase {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        "min" => r.primitive(&mut v.min, "min"),
-                        "_min" => r.primitive_ext(&mut v.min, "min"),
-                        "max" => r.primitive(&mut v.max, "max"),
-                        "_max" => r.primitive_ext(&mut v.max, "max"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2051,6 +1928,26 @@ impl FhirJson for ElementDefinitionBase {
         w.primitive("min", &self.min);
         w.primitive("max", &self.max);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionBase {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    "min" => r.primitive(&mut v.min, "min"),
+                    "_min" => r.primitive_ext(&mut v.min, "min"),
+                    "max" => r.primitive(&mut v.max, "max"),
+                    "_max" => r.primitive_ext(&mut v.max, "max"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Data type and Profile for this element
@@ -2081,41 +1978,7 @@ impl FhirJson for ElementDefinitionType {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "profile" => r.primitive_list(&mut v.profile, "profile"),
-                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
-                        "targetProfile" => {
-                            r.primitive_list(&mut v.target_profile, "targetProfile")
-                        }
-                        "_targetProfile" => {
-                            r.primitive_list_ext(&mut v.target_profile, "targetProfile")
-                        }
-                        "aggregation" => {
-                            r.primitive_list(&mut v.aggregation, "aggregation")
-                        }
-                        "_aggregation" => {
-                            r.primitive_list_ext(&mut v.aggregation, "aggregation")
-                        }
-                        "versioning" => r.primitive(&mut v.versioning, "versioning"),
-                        "_versioning" => r.primitive_ext(&mut v.versioning, "versioning"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2127,6 +1990,36 @@ impl FhirJson for ElementDefinitionType {
         w.primitive_list("aggregation", &self.aggregation);
         w.primitive("versioning", &self.versioning);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionType {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "profile" => r.primitive_list(&mut v.profile, "profile"),
+                    "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
+                    "targetProfile" => {
+                        r.primitive_list(&mut v.target_profile, "targetProfile")
+                    }
+                    "_targetProfile" => {
+                        r.primitive_list_ext(&mut v.target_profile, "targetProfile")
+                    }
+                    "aggregation" => r.primitive_list(&mut v.aggregation, "aggregation"),
+                    "_aggregation" => {
+                        r.primitive_list_ext(&mut v.aggregation, "aggregation")
+                    }
+                    "versioning" => r.primitive(&mut v.versioning, "versioning"),
+                    "_versioning" => r.primitive_ext(&mut v.versioning, "versioning"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Example value (as defined for type)
@@ -2153,31 +2046,7 @@ impl FhirJson for ElementDefinitionExample {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "label" => r.primitive(&mut v.label, "label"),
-                        "_label" => r.primitive_ext(&mut v.label, "label"),
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2186,6 +2055,28 @@ impl FhirJson for ElementDefinitionExample {
         w.primitive("label", &self.label);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionExample {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "label" => r.primitive(&mut v.label, "label"),
+                    "_label" => r.primitive_ext(&mut v.label, "label"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Condition that must evaluate to true
@@ -2224,41 +2115,7 @@ impl FhirJson for ElementDefinitionConstraint {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "key" => r.primitive(&mut v.key, "key"),
-                        "_key" => r.primitive_ext(&mut v.key, "key"),
-                        "requirements" => {
-                            r.primitive(&mut v.requirements, "requirements")
-                        }
-                        "_requirements" => {
-                            r.primitive_ext(&mut v.requirements, "requirements")
-                        }
-                        "severity" => r.primitive(&mut v.severity, "severity"),
-                        "_severity" => r.primitive_ext(&mut v.severity, "severity"),
-                        "human" => r.primitive(&mut v.human, "human"),
-                        "_human" => r.primitive_ext(&mut v.human, "human"),
-                        "expression" => r.primitive(&mut v.expression, "expression"),
-                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
-                        "xpath" => r.primitive(&mut v.xpath, "xpath"),
-                        "_xpath" => r.primitive_ext(&mut v.xpath, "xpath"),
-                        "source" => r.primitive(&mut v.source, "source"),
-                        "_source" => r.primitive_ext(&mut v.source, "source"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2272,6 +2129,36 @@ impl FhirJson for ElementDefinitionConstraint {
         w.primitive("xpath", &self.xpath);
         w.primitive("source", &self.source);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionConstraint {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "key" => r.primitive(&mut v.key, "key"),
+                    "_key" => r.primitive_ext(&mut v.key, "key"),
+                    "requirements" => r.primitive(&mut v.requirements, "requirements"),
+                    "_requirements" => {
+                        r.primitive_ext(&mut v.requirements, "requirements")
+                    }
+                    "severity" => r.primitive(&mut v.severity, "severity"),
+                    "_severity" => r.primitive_ext(&mut v.severity, "severity"),
+                    "human" => r.primitive(&mut v.human, "human"),
+                    "_human" => r.primitive_ext(&mut v.human, "human"),
+                    "expression" => r.primitive(&mut v.expression, "expression"),
+                    "_expression" => r.primitive_ext(&mut v.expression, "expression"),
+                    "xpath" => r.primitive(&mut v.xpath, "xpath"),
+                    "_xpath" => r.primitive_ext(&mut v.xpath, "xpath"),
+                    "source" => r.primitive(&mut v.source, "source"),
+                    "_source" => r.primitive_ext(&mut v.source, "source"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// ValueSet details if this is coded
@@ -2298,31 +2185,7 @@ impl FhirJson for ElementDefinitionBinding {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "strength" => r.primitive(&mut v.strength, "strength"),
-                        "_strength" => r.primitive_ext(&mut v.strength, "strength"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "valueSet" => r.primitive(&mut v.value_set, "valueSet"),
-                        "_valueSet" => r.primitive_ext(&mut v.value_set, "valueSet"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2332,6 +2195,26 @@ impl FhirJson for ElementDefinitionBinding {
         w.primitive("description", &self.description);
         w.primitive("valueSet", &self.value_set);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionBinding {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "strength" => r.primitive(&mut v.strength, "strength"),
+                    "_strength" => r.primitive_ext(&mut v.strength, "strength"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "valueSet" => r.primitive(&mut v.value_set, "valueSet"),
+                    "_valueSet" => r.primitive_ext(&mut v.value_set, "valueSet"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Map element to another set of definitions
@@ -2362,31 +2245,7 @@ impl FhirJson for ElementDefinitionMapping {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "identity" => r.primitive(&mut v.identity, "identity"),
-                        "_identity" => r.primitive_ext(&mut v.identity, "identity"),
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "map" => r.primitive(&mut v.map, "map"),
-                        "_map" => r.primitive_ext(&mut v.map, "map"),
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2397,6 +2256,28 @@ impl FhirJson for ElementDefinitionMapping {
         w.primitive("map", &self.map);
         w.primitive("comment", &self.comment);
         w.end_object();
+    }
+}
+impl FhirStruct for ElementDefinitionMapping {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "identity" => r.primitive(&mut v.identity, "identity"),
+                    "_identity" => r.primitive_ext(&mut v.identity, "identity"),
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "map" => r.primitive(&mut v.map, "map"),
+                    "_map" => r.primitive_ext(&mut v.map, "map"),
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Specified value if missing from instance
@@ -3293,35 +3174,7 @@ impl FhirJson for Expression {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "expression" => r.primitive(&mut v.expression, "expression"),
-                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
-                        "reference" => r.primitive(&mut v.reference, "reference"),
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -3333,6 +3186,30 @@ impl FhirJson for Expression {
         w.primitive("expression", &self.expression);
         w.primitive("reference", &self.reference);
         w.end_object();
+    }
+}
+impl FhirStruct for Expression {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "expression" => r.primitive(&mut v.expression, "expression"),
+                    "_expression" => r.primitive_ext(&mut v.expression, "expression"),
+                    "reference" => r.primitive(&mut v.reference, "reference"),
+                    "_reference" => r.primitive_ext(&mut v.reference, "reference"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Optional Extensions Element
@@ -3357,30 +3234,7 @@ impl FhirJson for Extension {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "url" => r.plain_string(&mut v.url, "url"),
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -3389,6 +3243,27 @@ impl FhirJson for Extension {
         w.plain_string("url", &self.url);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for Extension {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "url" => r.plain_string(&mut v.url, "url"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Value of extension
@@ -3425,36 +3300,7 @@ impl FhirJson for HumanName {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "family" => r.primitive(&mut v.family, "family"),
-                        "_family" => r.primitive_ext(&mut v.family, "family"),
-                        "given" => r.primitive_list(&mut v.given, "given"),
-                        "_given" => r.primitive_list_ext(&mut v.given, "given"),
-                        "prefix" => r.primitive_list(&mut v.prefix, "prefix"),
-                        "_prefix" => r.primitive_list_ext(&mut v.prefix, "prefix"),
-                        "suffix" => r.primitive_list(&mut v.suffix, "suffix"),
-                        "_suffix" => r.primitive_list_ext(&mut v.suffix, "suffix"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -3468,6 +3314,33 @@ impl FhirJson for HumanName {
         w.primitive_list("suffix", &self.suffix);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for HumanName {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "family" => r.primitive(&mut v.family, "family"),
+                    "_family" => r.primitive_ext(&mut v.family, "family"),
+                    "given" => r.primitive_list(&mut v.given, "given"),
+                    "_given" => r.primitive_list_ext(&mut v.given, "given"),
+                    "prefix" => r.primitive_list(&mut v.prefix, "prefix"),
+                    "_prefix" => r.primitive_list_ext(&mut v.prefix, "prefix"),
+                    "suffix" => r.primitive_list(&mut v.suffix, "suffix"),
+                    "_suffix" => r.primitive_list_ext(&mut v.suffix, "suffix"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// An identifier intended for computation
@@ -3498,32 +3371,7 @@ impl FhirJson for Identifier {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "assigner" => r.boxed(&mut v.assigner, "assigner"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -3536,6 +3384,29 @@ impl FhirJson for Identifier {
         w.complex("period", &self.period);
         w.boxed("assigner", &self.assigner);
         w.end_object();
+    }
+}
+impl FhirStruct for Identifier {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "assigner" => r.boxed(&mut v.assigner, "assigner"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The marketing status describes the date when a medicinal product is actually put on the market or the date as of which it is no longer available
@@ -3572,37 +3443,7 @@ impl FhirJson for MarketingStatus {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "country" => r.complex(&mut v.country, "country"),
-                        "jurisdiction" => r.complex(&mut v.jurisdiction, "jurisdiction"),
-                        "status" => r.complex(&mut v.status, "status"),
-                        "dateRange" => r.complex(&mut v.date_range, "dateRange"),
-                        "restoreDate" => r.primitive(&mut v.restore_date, "restoreDate"),
-                        "_restoreDate" => {
-                            r.primitive_ext(&mut v.restore_date, "restoreDate")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -3615,6 +3456,29 @@ impl FhirJson for MarketingStatus {
         w.complex("dateRange", &self.date_range);
         w.primitive("restoreDate", &self.restore_date);
         w.end_object();
+    }
+}
+impl FhirStruct for MarketingStatus {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "country" => r.complex(&mut v.country, "country"),
+                    "jurisdiction" => r.complex(&mut v.jurisdiction, "jurisdiction"),
+                    "status" => r.complex(&mut v.status, "status"),
+                    "dateRange" => r.complex(&mut v.date_range, "dateRange"),
+                    "restoreDate" => r.primitive(&mut v.restore_date, "restoreDate"),
+                    "_restoreDate" => r.primitive_ext(&mut v.restore_date, "restoreDate"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Metadata about a resource
@@ -3645,35 +3509,7 @@ impl FhirJson for Meta {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "versionId" => r.primitive(&mut v.version_id, "versionId"),
-                        "_versionId" => r.primitive_ext(&mut v.version_id, "versionId"),
-                        "lastUpdated" => r.primitive(&mut v.last_updated, "lastUpdated"),
-                        "_lastUpdated" => {
-                            r.primitive_ext(&mut v.last_updated, "lastUpdated")
-                        }
-                        "source" => r.primitive(&mut v.source, "source"),
-                        "_source" => r.primitive_ext(&mut v.source, "source"),
-                        "profile" => r.primitive_list(&mut v.profile, "profile"),
-                        "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
-                        "security" => r.complex_list(&mut v.security, "security"),
-                        "tag" => r.complex_list(&mut v.tag, "tag"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -3686,6 +3522,30 @@ impl FhirJson for Meta {
         w.complex_list("security", &self.security);
         w.complex_list("tag", &self.tag);
         w.end_object();
+    }
+}
+impl FhirStruct for Meta {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "versionId" => r.primitive(&mut v.version_id, "versionId"),
+                    "_versionId" => r.primitive_ext(&mut v.version_id, "versionId"),
+                    "lastUpdated" => r.primitive(&mut v.last_updated, "lastUpdated"),
+                    "_lastUpdated" => r.primitive_ext(&mut v.last_updated, "lastUpdated"),
+                    "source" => r.primitive(&mut v.source, "source"),
+                    "_source" => r.primitive_ext(&mut v.source, "source"),
+                    "profile" => r.primitive_list(&mut v.profile, "profile"),
+                    "_profile" => r.primitive_list_ext(&mut v.profile, "profile"),
+                    "security" => r.complex_list(&mut v.security, "security"),
+                    "tag" => r.complex_list(&mut v.tag, "tag"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// An amount of economic utility in some recognized currency
@@ -3708,27 +3568,7 @@ impl FhirJson for Money {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "currency" => r.primitive(&mut v.currency, "currency"),
-                        "_currency" => r.primitive_ext(&mut v.currency, "currency"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -3737,6 +3577,24 @@ impl FhirJson for Money {
         w.primitive("value", &self.value);
         w.primitive("currency", &self.currency);
         w.end_object();
+    }
+}
+impl FhirStruct for Money {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "currency" => r.primitive(&mut v.currency, "currency"),
+                    "_currency" => r.primitive_ext(&mut v.currency, "currency"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Human-readable summary of the resource (essential clinical and business information)
@@ -3763,27 +3621,7 @@ impl FhirJson for Narrative {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "div" => r.primitive(&mut v.div, "div"),
-                        "_div" => r.primitive_ext(&mut v.div, "div"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -3792,6 +3630,24 @@ impl FhirJson for Narrative {
         w.primitive("status", &self.status);
         w.primitive("div", &self.div);
         w.end_object();
+    }
+}
+impl FhirStruct for Narrative {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "div" => r.primitive(&mut v.div, "div"),
+                    "_div" => r.primitive_ext(&mut v.div, "div"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Definition of a parameter to a module
@@ -3828,41 +3684,7 @@ impl FhirJson for ParameterDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "min" => r.primitive(&mut v.min, "min"),
-                        "_min" => r.primitive_ext(&mut v.min, "min"),
-                        "max" => r.primitive(&mut v.max, "max"),
-                        "_max" => r.primitive_ext(&mut v.max, "max"),
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "profile" => r.primitive(&mut v.profile, "profile"),
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -3876,6 +3698,36 @@ impl FhirJson for ParameterDefinition {
         w.primitive("type", &self.r#type);
         w.primitive("profile", &self.profile);
         w.end_object();
+    }
+}
+impl FhirStruct for ParameterDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "min" => r.primitive(&mut v.min, "min"),
+                    "_min" => r.primitive_ext(&mut v.min, "min"),
+                    "max" => r.primitive(&mut v.max, "max"),
+                    "_max" => r.primitive_ext(&mut v.max, "max"),
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "profile" => r.primitive(&mut v.profile, "profile"),
+                    "_profile" => r.primitive_ext(&mut v.profile, "profile"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Time range defined by start and end date/time
@@ -3898,27 +3750,7 @@ impl FhirJson for Period {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "start" => r.primitive(&mut v.start, "start"),
-                        "_start" => r.primitive_ext(&mut v.start, "start"),
-                        "end" => r.primitive(&mut v.end, "end"),
-                        "_end" => r.primitive_ext(&mut v.end, "end"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -3927,6 +3759,24 @@ impl FhirJson for Period {
         w.primitive("start", &self.start);
         w.primitive("end", &self.end);
         w.end_object();
+    }
+}
+impl FhirStruct for Period {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "start" => r.primitive(&mut v.start, "start"),
+                    "_start" => r.primitive_ext(&mut v.start, "start"),
+                    "end" => r.primitive(&mut v.end, "end"),
+                    "_end" => r.primitive_ext(&mut v.end, "end"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A definition of a set of people that apply to some clinically related context, for example people contraindicated for a certain medication
@@ -3955,40 +3805,7 @@ impl FhirJson for Population {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "gender" => r.complex(&mut v.gender, "gender"),
-                        "race" => r.complex(&mut v.race, "race"),
-                        "physiologicalCondition" => {
-                            r.complex(
-                                &mut v.physiological_condition,
-                                "physiologicalCondition",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "age") => {
-                            r.choice(&mut v.age, "age[x]", &k[3usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -4000,6 +3817,34 @@ impl FhirJson for Population {
         w.complex("race", &self.race);
         w.complex("physiologicalCondition", &self.physiological_condition);
         w.end_object();
+    }
+}
+impl FhirStruct for Population {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "gender" => r.complex(&mut v.gender, "gender"),
+                    "race" => r.complex(&mut v.race, "race"),
+                    "physiologicalCondition" => {
+                        r.complex(
+                            &mut v.physiological_condition,
+                            "physiologicalCondition",
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "age") => {
+                        r.choice(&mut v.age, "age[x]", &k[3usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The age of the specific population
@@ -4084,47 +3929,7 @@ impl FhirJson for ProdCharacteristic {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "height" => r.complex(&mut v.height, "height"),
-                        "width" => r.complex(&mut v.width, "width"),
-                        "depth" => r.complex(&mut v.depth, "depth"),
-                        "weight" => r.complex(&mut v.weight, "weight"),
-                        "nominalVolume" => {
-                            r.complex(&mut v.nominal_volume, "nominalVolume")
-                        }
-                        "externalDiameter" => {
-                            r.complex(&mut v.external_diameter, "externalDiameter")
-                        }
-                        "shape" => r.primitive(&mut v.shape, "shape"),
-                        "_shape" => r.primitive_ext(&mut v.shape, "shape"),
-                        "color" => r.primitive_list(&mut v.color, "color"),
-                        "_color" => r.primitive_list_ext(&mut v.color, "color"),
-                        "imprint" => r.primitive_list(&mut v.imprint, "imprint"),
-                        "_imprint" => r.primitive_list_ext(&mut v.imprint, "imprint"),
-                        "image" => r.complex_list(&mut v.image, "image"),
-                        "scoring" => r.complex(&mut v.scoring, "scoring"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -4143,6 +3948,39 @@ impl FhirJson for ProdCharacteristic {
         w.complex_list("image", &self.image);
         w.complex("scoring", &self.scoring);
         w.end_object();
+    }
+}
+impl FhirStruct for ProdCharacteristic {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "height" => r.complex(&mut v.height, "height"),
+                    "width" => r.complex(&mut v.width, "width"),
+                    "depth" => r.complex(&mut v.depth, "depth"),
+                    "weight" => r.complex(&mut v.weight, "weight"),
+                    "nominalVolume" => r.complex(&mut v.nominal_volume, "nominalVolume"),
+                    "externalDiameter" => {
+                        r.complex(&mut v.external_diameter, "externalDiameter")
+                    }
+                    "shape" => r.primitive(&mut v.shape, "shape"),
+                    "_shape" => r.primitive_ext(&mut v.shape, "shape"),
+                    "color" => r.primitive_list(&mut v.color, "color"),
+                    "_color" => r.primitive_list_ext(&mut v.color, "color"),
+                    "imprint" => r.primitive_list(&mut v.imprint, "imprint"),
+                    "_imprint" => r.primitive_list_ext(&mut v.imprint, "imprint"),
+                    "image" => r.complex_list(&mut v.image, "image"),
+                    "scoring" => r.complex(&mut v.scoring, "scoring"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The shelf-life and storage information for a medicinal product item or container can be described using this class
@@ -4175,38 +4013,7 @@ impl FhirJson for ProductShelfLife {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "specialPrecautionsForStorage" => {
-                            r.complex_list(
-                                &mut v.special_precautions_for_storage,
-                                "specialPrecautionsForStorage",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -4221,6 +4028,32 @@ impl FhirJson for ProductShelfLife {
             &self.special_precautions_for_storage,
         );
         w.end_object();
+    }
+}
+impl FhirStruct for ProductShelfLife {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "specialPrecautionsForStorage" => {
+                        r.complex_list(
+                            &mut v.special_precautions_for_storage,
+                            "specialPrecautionsForStorage",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A measured or measurable amount
@@ -4249,33 +4082,7 @@ impl FhirJson for Quantity {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "comparator" => r.primitive(&mut v.comparator, "comparator"),
-                        "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
-                        "unit" => r.primitive(&mut v.unit, "unit"),
-                        "_unit" => r.primitive_ext(&mut v.unit, "unit"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -4287,6 +4094,30 @@ impl FhirJson for Quantity {
         w.primitive("system", &self.system);
         w.primitive("code", &self.code);
         w.end_object();
+    }
+}
+impl FhirStruct for Quantity {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "comparator" => r.primitive(&mut v.comparator, "comparator"),
+                    "_comparator" => r.primitive_ext(&mut v.comparator, "comparator"),
+                    "unit" => r.primitive(&mut v.unit, "unit"),
+                    "_unit" => r.primitive_ext(&mut v.unit, "unit"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Set of values bounded by low and high
@@ -4309,25 +4140,7 @@ impl FhirJson for Range {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "low" => r.complex(&mut v.low, "low"),
-                        "high" => r.complex(&mut v.high, "high"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -4336,6 +4149,22 @@ impl FhirJson for Range {
         w.complex("low", &self.low);
         w.complex("high", &self.high);
         w.end_object();
+    }
+}
+impl FhirStruct for Range {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "low" => r.complex(&mut v.low, "low"),
+                    "high" => r.complex(&mut v.high, "high"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A ratio of two Quantity values - a numerator and a denominator
@@ -4358,25 +4187,7 @@ impl FhirJson for Ratio {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "numerator" => r.complex(&mut v.numerator, "numerator"),
-                        "denominator" => r.complex(&mut v.denominator, "denominator"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -4385,6 +4196,22 @@ impl FhirJson for Ratio {
         w.complex("numerator", &self.numerator);
         w.complex("denominator", &self.denominator);
         w.end_object();
+    }
+}
+impl FhirStruct for Ratio {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "numerator" => r.complex(&mut v.numerator, "numerator"),
+                    "denominator" => r.complex(&mut v.denominator, "denominator"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A reference from one resource to another
@@ -4411,30 +4238,7 @@ impl FhirJson for Reference {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "reference" => r.primitive(&mut v.reference, "reference"),
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "identifier" => r.boxed(&mut v.identifier, "identifier"),
-                        "display" => r.primitive(&mut v.display, "display"),
-                        "_display" => r.primitive_ext(&mut v.display, "display"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -4445,6 +4249,27 @@ impl FhirJson for Reference {
         w.boxed("identifier", &self.identifier);
         w.primitive("display", &self.display);
         w.end_object();
+    }
+}
+impl FhirStruct for Reference {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "reference" => r.primitive(&mut v.reference, "reference"),
+                    "_reference" => r.primitive_ext(&mut v.reference, "reference"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "identifier" => r.boxed(&mut v.identifier, "identifier"),
+                    "display" => r.primitive(&mut v.display, "display"),
+                    "_display" => r.primitive_ext(&mut v.display, "display"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Related artifacts for a knowledge resource
@@ -4479,36 +4304,7 @@ impl FhirJson for RelatedArtifact {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "label" => r.primitive(&mut v.label, "label"),
-                        "_label" => r.primitive_ext(&mut v.label, "label"),
-                        "display" => r.primitive(&mut v.display, "display"),
-                        "_display" => r.primitive_ext(&mut v.display, "display"),
-                        "citation" => r.primitive(&mut v.citation, "citation"),
-                        "_citation" => r.primitive_ext(&mut v.citation, "citation"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "document" => r.complex(&mut v.document, "document"),
-                        "resource" => r.primitive(&mut v.resource, "resource"),
-                        "_resource" => r.primitive_ext(&mut v.resource, "resource"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -4522,6 +4318,33 @@ impl FhirJson for RelatedArtifact {
         w.complex("document", &self.document);
         w.primitive("resource", &self.resource);
         w.end_object();
+    }
+}
+impl FhirStruct for RelatedArtifact {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "label" => r.primitive(&mut v.label, "label"),
+                    "_label" => r.primitive_ext(&mut v.label, "label"),
+                    "display" => r.primitive(&mut v.display, "display"),
+                    "_display" => r.primitive_ext(&mut v.display, "display"),
+                    "citation" => r.primitive(&mut v.citation, "citation"),
+                    "_citation" => r.primitive_ext(&mut v.citation, "citation"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "document" => r.complex(&mut v.document, "document"),
+                    "resource" => r.primitive(&mut v.resource, "resource"),
+                    "_resource" => r.primitive_ext(&mut v.resource, "resource"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A series of measurements taken by a device
@@ -4560,40 +4383,7 @@ impl FhirJson for SampledData {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "origin" => r.complex(&mut v.origin, "origin"),
-                        "period" => r.primitive(&mut v.period, "period"),
-                        "_period" => r.primitive_ext(&mut v.period, "period"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "lowerLimit" => r.primitive(&mut v.lower_limit, "lowerLimit"),
-                        "_lowerLimit" => {
-                            r.primitive_ext(&mut v.lower_limit, "lowerLimit")
-                        }
-                        "upperLimit" => r.primitive(&mut v.upper_limit, "upperLimit"),
-                        "_upperLimit" => {
-                            r.primitive_ext(&mut v.upper_limit, "upperLimit")
-                        }
-                        "dimensions" => r.primitive(&mut v.dimensions, "dimensions"),
-                        "_dimensions" => r.primitive_ext(&mut v.dimensions, "dimensions"),
-                        "data" => r.primitive(&mut v.data, "data"),
-                        "_data" => r.primitive_ext(&mut v.data, "data"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -4607,6 +4397,33 @@ impl FhirJson for SampledData {
         w.primitive("dimensions", &self.dimensions);
         w.primitive("data", &self.data);
         w.end_object();
+    }
+}
+impl FhirStruct for SampledData {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "origin" => r.complex(&mut v.origin, "origin"),
+                    "period" => r.primitive(&mut v.period, "period"),
+                    "_period" => r.primitive_ext(&mut v.period, "period"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "lowerLimit" => r.primitive(&mut v.lower_limit, "lowerLimit"),
+                    "_lowerLimit" => r.primitive_ext(&mut v.lower_limit, "lowerLimit"),
+                    "upperLimit" => r.primitive(&mut v.upper_limit, "upperLimit"),
+                    "_upperLimit" => r.primitive_ext(&mut v.upper_limit, "upperLimit"),
+                    "dimensions" => r.primitive(&mut v.dimensions, "dimensions"),
+                    "_dimensions" => r.primitive_ext(&mut v.dimensions, "dimensions"),
+                    "data" => r.primitive(&mut v.data, "data"),
+                    "_data" => r.primitive_ext(&mut v.data, "data"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A Signature - XML DigSig, JWS, Graphical image of signature, etc.
@@ -4645,38 +4462,7 @@ impl FhirJson for Signature {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "when" => r.primitive(&mut v.when, "when"),
-                        "_when" => r.primitive_ext(&mut v.when, "when"),
-                        "who" => r.complex(&mut v.who, "who"),
-                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf"),
-                        "targetFormat" => {
-                            r.primitive(&mut v.target_format, "targetFormat")
-                        }
-                        "_targetFormat" => {
-                            r.primitive_ext(&mut v.target_format, "targetFormat")
-                        }
-                        "sigFormat" => r.primitive(&mut v.sig_format, "sigFormat"),
-                        "_sigFormat" => r.primitive_ext(&mut v.sig_format, "sigFormat"),
-                        "data" => r.primitive(&mut v.data, "data"),
-                        "_data" => r.primitive_ext(&mut v.data, "data"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -4690,6 +4476,33 @@ impl FhirJson for Signature {
         w.primitive("sigFormat", &self.sig_format);
         w.primitive("data", &self.data);
         w.end_object();
+    }
+}
+impl FhirStruct for Signature {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "when" => r.primitive(&mut v.when, "when"),
+                    "_when" => r.primitive_ext(&mut v.when, "when"),
+                    "who" => r.complex(&mut v.who, "who"),
+                    "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf"),
+                    "targetFormat" => r.primitive(&mut v.target_format, "targetFormat"),
+                    "_targetFormat" => {
+                        r.primitive_ext(&mut v.target_format, "targetFormat")
+                    }
+                    "sigFormat" => r.primitive(&mut v.sig_format, "sigFormat"),
+                    "_sigFormat" => r.primitive_ext(&mut v.sig_format, "sigFormat"),
+                    "data" => r.primitive(&mut v.data, "data"),
+                    "_data" => r.primitive_ext(&mut v.data, "data"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Chemical substances are a single substance type whose primary defining element is the molecular structure. Chemical substances shall be defined on the basis of their complete covalent molecular structure; the presence of a salt (counter-ion) and/or solvates (water, alcohols) is also captured. Purity, grade, physical form or particle size are not taken into account in the definition of a chemical substance or in the assignment of a Substance ID
@@ -4718,43 +4531,7 @@ impl FhirJson for SubstanceAmount {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "amountType" => r.complex(&mut v.amount_type, "amountType"),
-                        "amountText" => r.primitive(&mut v.amount_text, "amountText"),
-                        "_amountText" => {
-                            r.primitive_ext(&mut v.amount_text, "amountText")
-                        }
-                        "referenceRange" => {
-                            r.complex(&mut v.reference_range, "referenceRange")
-                        }
-                        k if Reader::is_choice_key(k, "amount") => {
-                            r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_amount") => {
-                            r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -4766,6 +4543,35 @@ impl FhirJson for SubstanceAmount {
         w.primitive("amountText", &self.amount_text);
         w.complex("referenceRange", &self.reference_range);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceAmount {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "amountType" => r.complex(&mut v.amount_type, "amountType"),
+                    "amountText" => r.primitive(&mut v.amount_text, "amountText"),
+                    "_amountText" => r.primitive_ext(&mut v.amount_text, "amountText"),
+                    "referenceRange" => {
+                        r.complex(&mut v.reference_range, "referenceRange")
+                    }
+                    k if Reader::is_choice_key(k, "amount") => {
+                        r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_amount") => {
+                        r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Reference range of possible or expected values
@@ -4788,25 +4594,7 @@ impl FhirJson for SubstanceAmountReferenceRange {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "lowLimit" => r.complex(&mut v.low_limit, "lowLimit"),
-                        "highLimit" => r.complex(&mut v.high_limit, "highLimit"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -4815,6 +4603,22 @@ impl FhirJson for SubstanceAmountReferenceRange {
         w.complex("lowLimit", &self.low_limit);
         w.complex("highLimit", &self.high_limit);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceAmountReferenceRange {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "lowLimit" => r.complex(&mut v.low_limit, "lowLimit"),
+                    "highLimit" => r.complex(&mut v.high_limit, "highLimit"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Used to capture quantitative values for a variety of elements. If only limits are given, the arithmetic mean would be the average. If only a single definite value for a given element is given, it would be captured in this field
@@ -4905,33 +4709,7 @@ impl FhirJson for Timing {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "event" => r.primitive_list(&mut v.event, "event"),
-                        "_event" => r.primitive_list_ext(&mut v.event, "event"),
-                        "repeat" => r.complex(&mut v.repeat, "repeat"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -4942,6 +4720,27 @@ impl FhirJson for Timing {
         w.complex("repeat", &self.repeat);
         w.complex("code", &self.code);
         w.end_object();
+    }
+}
+impl FhirStruct for Timing {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "event" => r.primitive_list(&mut v.event, "event"),
+                    "_event" => r.primitive_list_ext(&mut v.event, "event"),
+                    "repeat" => r.complex(&mut v.repeat, "repeat"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When the event is to occur
@@ -4990,70 +4789,7 @@ impl FhirJson for TimingRepeat {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "count" => r.primitive(&mut v.count, "count"),
-                        "_count" => r.primitive_ext(&mut v.count, "count"),
-                        "countMax" => r.primitive(&mut v.count_max, "countMax"),
-                        "_countMax" => r.primitive_ext(&mut v.count_max, "countMax"),
-                        "duration" => r.primitive(&mut v.duration, "duration"),
-                        "_duration" => r.primitive_ext(&mut v.duration, "duration"),
-                        "durationMax" => r.primitive(&mut v.duration_max, "durationMax"),
-                        "_durationMax" => {
-                            r.primitive_ext(&mut v.duration_max, "durationMax")
-                        }
-                        "durationUnit" => {
-                            r.primitive(&mut v.duration_unit, "durationUnit")
-                        }
-                        "_durationUnit" => {
-                            r.primitive_ext(&mut v.duration_unit, "durationUnit")
-                        }
-                        "frequency" => r.primitive(&mut v.frequency, "frequency"),
-                        "_frequency" => r.primitive_ext(&mut v.frequency, "frequency"),
-                        "frequencyMax" => {
-                            r.primitive(&mut v.frequency_max, "frequencyMax")
-                        }
-                        "_frequencyMax" => {
-                            r.primitive_ext(&mut v.frequency_max, "frequencyMax")
-                        }
-                        "period" => r.primitive(&mut v.period, "period"),
-                        "_period" => r.primitive_ext(&mut v.period, "period"),
-                        "periodMax" => r.primitive(&mut v.period_max, "periodMax"),
-                        "_periodMax" => r.primitive_ext(&mut v.period_max, "periodMax"),
-                        "periodUnit" => r.primitive(&mut v.period_unit, "periodUnit"),
-                        "_periodUnit" => {
-                            r.primitive_ext(&mut v.period_unit, "periodUnit")
-                        }
-                        "dayOfWeek" => r.primitive_list(&mut v.day_of_week, "dayOfWeek"),
-                        "_dayOfWeek" => {
-                            r.primitive_list_ext(&mut v.day_of_week, "dayOfWeek")
-                        }
-                        "timeOfDay" => r.primitive_list(&mut v.time_of_day, "timeOfDay"),
-                        "_timeOfDay" => {
-                            r.primitive_list_ext(&mut v.time_of_day, "timeOfDay")
-                        }
-                        "when" => r.primitive_list(&mut v.when, "when"),
-                        "_when" => r.primitive_list_ext(&mut v.when, "when"),
-                        "offset" => r.primitive(&mut v.offset, "offset"),
-                        "_offset" => r.primitive_ext(&mut v.offset, "offset"),
-                        k if Reader::is_choice_key(k, "bounds") => {
-                            r.choice(&mut v.bounds, "bounds[x]", &k[6usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -5075,6 +4811,55 @@ impl FhirJson for TimingRepeat {
         w.primitive_list("when", &self.when);
         w.primitive("offset", &self.offset);
         w.end_object();
+    }
+}
+impl FhirStruct for TimingRepeat {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "count" => r.primitive(&mut v.count, "count"),
+                    "_count" => r.primitive_ext(&mut v.count, "count"),
+                    "countMax" => r.primitive(&mut v.count_max, "countMax"),
+                    "_countMax" => r.primitive_ext(&mut v.count_max, "countMax"),
+                    "duration" => r.primitive(&mut v.duration, "duration"),
+                    "_duration" => r.primitive_ext(&mut v.duration, "duration"),
+                    "durationMax" => r.primitive(&mut v.duration_max, "durationMax"),
+                    "_durationMax" => r.primitive_ext(&mut v.duration_max, "durationMax"),
+                    "durationUnit" => r.primitive(&mut v.duration_unit, "durationUnit"),
+                    "_durationUnit" => {
+                        r.primitive_ext(&mut v.duration_unit, "durationUnit")
+                    }
+                    "frequency" => r.primitive(&mut v.frequency, "frequency"),
+                    "_frequency" => r.primitive_ext(&mut v.frequency, "frequency"),
+                    "frequencyMax" => r.primitive(&mut v.frequency_max, "frequencyMax"),
+                    "_frequencyMax" => {
+                        r.primitive_ext(&mut v.frequency_max, "frequencyMax")
+                    }
+                    "period" => r.primitive(&mut v.period, "period"),
+                    "_period" => r.primitive_ext(&mut v.period, "period"),
+                    "periodMax" => r.primitive(&mut v.period_max, "periodMax"),
+                    "_periodMax" => r.primitive_ext(&mut v.period_max, "periodMax"),
+                    "periodUnit" => r.primitive(&mut v.period_unit, "periodUnit"),
+                    "_periodUnit" => r.primitive_ext(&mut v.period_unit, "periodUnit"),
+                    "dayOfWeek" => r.primitive_list(&mut v.day_of_week, "dayOfWeek"),
+                    "_dayOfWeek" => r.primitive_list_ext(&mut v.day_of_week, "dayOfWeek"),
+                    "timeOfDay" => r.primitive_list(&mut v.time_of_day, "timeOfDay"),
+                    "_timeOfDay" => r.primitive_list_ext(&mut v.time_of_day, "timeOfDay"),
+                    "when" => r.primitive_list(&mut v.when, "when"),
+                    "_when" => r.primitive_list_ext(&mut v.when, "when"),
+                    "offset" => r.primitive(&mut v.offset, "offset"),
+                    "_offset" => r.primitive_ext(&mut v.offset, "offset"),
+                    k if Reader::is_choice_key(k, "bounds") => {
+                        r.choice(&mut v.bounds, "bounds[x]", &k[6usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Length/Range of lengths, or (Start and/or end) limits
@@ -5154,35 +4939,7 @@ impl FhirJson for TriggerDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "data" => r.complex_list(&mut v.data, "data"),
-                        "condition" => r.complex(&mut v.condition, "condition"),
-                        k if Reader::is_choice_key(k, "timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -5194,6 +4951,32 @@ impl FhirJson for TriggerDefinition {
         w.complex_list("data", &self.data);
         w.complex("condition", &self.condition);
         w.end_object();
+    }
+}
+impl FhirStruct for TriggerDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "data" => r.complex_list(&mut v.data, "data"),
+                    "condition" => r.complex(&mut v.condition, "condition"),
+                    k if Reader::is_choice_key(k, "timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Timing of the event
@@ -5308,27 +5091,7 @@ impl FhirJson for UsageContext {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -5337,6 +5100,24 @@ impl FhirJson for UsageContext {
         w.complex("code", &self.code);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for UsageContext {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Value that defines the context

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Clinical issue with action
@@ -60,72 +60,7 @@ impl FhirJson for DetectedIssue {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("DetectedIssue"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "severity" => r.primitive(&mut v.severity, "severity"),
-                        "_severity" => r.primitive_ext(&mut v.severity, "severity"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "author" => r.complex(&mut v.author, "author"),
-                        "implicated" => r.complex_list(&mut v.implicated, "implicated"),
-                        "evidence" => r.complex_list(&mut v.evidence, "evidence"),
-                        "detail" => r.primitive(&mut v.detail, "detail"),
-                        "_detail" => r.primitive_ext(&mut v.detail, "detail"),
-                        "reference" => r.primitive(&mut v.reference, "reference"),
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
-                        "mitigation" => r.complex_list(&mut v.mitigation, "mitigation"),
-                        k if Reader::is_choice_key(k, "identified") => {
-                            r.choice(
-                                &mut v.identified,
-                                "identified[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_identified") => {
-                            r.choice(
-                                &mut v.identified,
-                                "identified[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -153,6 +88,61 @@ impl FhirJson for DetectedIssue {
         w.end_object();
     }
 }
+impl FhirStruct for DetectedIssue {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("DetectedIssue"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "severity" => r.primitive(&mut v.severity, "severity"),
+                    "_severity" => r.primitive_ext(&mut v.severity, "severity"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "author" => r.complex(&mut v.author, "author"),
+                    "implicated" => r.complex_list(&mut v.implicated, "implicated"),
+                    "evidence" => r.complex_list(&mut v.evidence, "evidence"),
+                    "detail" => r.primitive(&mut v.detail, "detail"),
+                    "_detail" => r.primitive_ext(&mut v.detail, "detail"),
+                    "reference" => r.primitive(&mut v.reference, "reference"),
+                    "_reference" => r.primitive_ext(&mut v.reference, "reference"),
+                    "mitigation" => r.complex_list(&mut v.mitigation, "mitigation"),
+                    k if Reader::is_choice_key(k, "identified") => {
+                        r.choice(
+                            &mut v.identified,
+                            "identified[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_identified") => {
+                        r.choice(&mut v.identified, "identified[x]", &k[11usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Supporting evidence
 ///
 /// FHIR `DetectedIssue.evidence`.
@@ -175,31 +165,7 @@ impl FhirJson for DetectedIssueEvidence {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -209,6 +175,25 @@ impl FhirJson for DetectedIssueEvidence {
         w.complex_list("code", &self.code);
         w.complex_list("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for DetectedIssueEvidence {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Step taken to address
@@ -237,33 +222,7 @@ impl FhirJson for DetectedIssueMitigation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "action" => r.complex(&mut v.action, "action"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "author" => r.complex(&mut v.author, "author"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -274,6 +233,27 @@ impl FhirJson for DetectedIssueMitigation {
         w.primitive("date", &self.date);
         w.complex("author", &self.author);
         w.end_object();
+    }
+}
+impl FhirStruct for DetectedIssueMitigation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "action" => r.complex(&mut v.action, "action"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "author" => r.complex(&mut v.author, "author"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When identified

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Item used in healthcare
@@ -86,108 +86,7 @@ impl FhirJson for Device {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Device"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "definition" => r.complex(&mut v.definition, "definition"),
-                        "udiCarrier" => r.complex_list(&mut v.udi_carrier, "udiCarrier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusReason" => {
-                            r.complex_list(&mut v.status_reason, "statusReason")
-                        }
-                        "distinctIdentifier" => {
-                            r.primitive(&mut v.distinct_identifier, "distinctIdentifier")
-                        }
-                        "_distinctIdentifier" => {
-                            r.primitive_ext(
-                                &mut v.distinct_identifier,
-                                "distinctIdentifier",
-                            )
-                        }
-                        "manufacturer" => {
-                            r.primitive(&mut v.manufacturer, "manufacturer")
-                        }
-                        "_manufacturer" => {
-                            r.primitive_ext(&mut v.manufacturer, "manufacturer")
-                        }
-                        "manufactureDate" => {
-                            r.primitive(&mut v.manufacture_date, "manufactureDate")
-                        }
-                        "_manufactureDate" => {
-                            r.primitive_ext(&mut v.manufacture_date, "manufactureDate")
-                        }
-                        "expirationDate" => {
-                            r.primitive(&mut v.expiration_date, "expirationDate")
-                        }
-                        "_expirationDate" => {
-                            r.primitive_ext(&mut v.expiration_date, "expirationDate")
-                        }
-                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
-                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
-                        "serialNumber" => {
-                            r.primitive(&mut v.serial_number, "serialNumber")
-                        }
-                        "_serialNumber" => {
-                            r.primitive_ext(&mut v.serial_number, "serialNumber")
-                        }
-                        "deviceName" => r.complex_list(&mut v.device_name, "deviceName"),
-                        "modelNumber" => r.primitive(&mut v.model_number, "modelNumber"),
-                        "_modelNumber" => {
-                            r.primitive_ext(&mut v.model_number, "modelNumber")
-                        }
-                        "partNumber" => r.primitive(&mut v.part_number, "partNumber"),
-                        "_partNumber" => {
-                            r.primitive_ext(&mut v.part_number, "partNumber")
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "specialization" => {
-                            r.complex_list(&mut v.specialization, "specialization")
-                        }
-                        "version" => r.complex_list(&mut v.version, "version"),
-                        "property" => r.complex_list(&mut v.property, "property"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "owner" => r.complex(&mut v.owner, "owner"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "location" => r.complex(&mut v.location, "location"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "safety" => r.complex_list(&mut v.safety, "safety"),
-                        "parent" => r.complex(&mut v.parent, "parent"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -229,6 +128,91 @@ impl FhirJson for Device {
         w.end_object();
     }
 }
+impl FhirStruct for Device {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Device"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "definition" => r.complex(&mut v.definition, "definition"),
+                    "udiCarrier" => r.complex_list(&mut v.udi_carrier, "udiCarrier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusReason" => {
+                        r.complex_list(&mut v.status_reason, "statusReason")
+                    }
+                    "distinctIdentifier" => {
+                        r.primitive(&mut v.distinct_identifier, "distinctIdentifier")
+                    }
+                    "_distinctIdentifier" => {
+                        r.primitive_ext(&mut v.distinct_identifier, "distinctIdentifier")
+                    }
+                    "manufacturer" => r.primitive(&mut v.manufacturer, "manufacturer"),
+                    "_manufacturer" => {
+                        r.primitive_ext(&mut v.manufacturer, "manufacturer")
+                    }
+                    "manufactureDate" => {
+                        r.primitive(&mut v.manufacture_date, "manufactureDate")
+                    }
+                    "_manufactureDate" => {
+                        r.primitive_ext(&mut v.manufacture_date, "manufactureDate")
+                    }
+                    "expirationDate" => {
+                        r.primitive(&mut v.expiration_date, "expirationDate")
+                    }
+                    "_expirationDate" => {
+                        r.primitive_ext(&mut v.expiration_date, "expirationDate")
+                    }
+                    "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
+                    "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
+                    "serialNumber" => r.primitive(&mut v.serial_number, "serialNumber"),
+                    "_serialNumber" => {
+                        r.primitive_ext(&mut v.serial_number, "serialNumber")
+                    }
+                    "deviceName" => r.complex_list(&mut v.device_name, "deviceName"),
+                    "modelNumber" => r.primitive(&mut v.model_number, "modelNumber"),
+                    "_modelNumber" => r.primitive_ext(&mut v.model_number, "modelNumber"),
+                    "partNumber" => r.primitive(&mut v.part_number, "partNumber"),
+                    "_partNumber" => r.primitive_ext(&mut v.part_number, "partNumber"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "specialization" => {
+                        r.complex_list(&mut v.specialization, "specialization")
+                    }
+                    "version" => r.complex_list(&mut v.version, "version"),
+                    "property" => r.complex_list(&mut v.property, "property"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "owner" => r.complex(&mut v.owner, "owner"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "safety" => r.complex_list(&mut v.safety, "safety"),
+                    "parent" => r.complex(&mut v.parent, "parent"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Unique Device Identifier (UDI) Barcode string
 ///
 /// FHIR `Device.udiCarrier`.
@@ -259,53 +243,7 @@ impl FhirJson for DeviceUdiCarrier {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "deviceIdentifier" => {
-                            r.primitive(&mut v.device_identifier, "deviceIdentifier")
-                        }
-                        "_deviceIdentifier" => {
-                            r.primitive_ext(&mut v.device_identifier, "deviceIdentifier")
-                        }
-                        "issuer" => r.primitive(&mut v.issuer, "issuer"),
-                        "_issuer" => r.primitive_ext(&mut v.issuer, "issuer"),
-                        "jurisdiction" => {
-                            r.primitive(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "_jurisdiction" => {
-                            r.primitive_ext(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "carrierAIDC" => r.primitive(&mut v.carrier_aidc, "carrierAIDC"),
-                        "_carrierAIDC" => {
-                            r.primitive_ext(&mut v.carrier_aidc, "carrierAIDC")
-                        }
-                        "carrierHRF" => r.primitive(&mut v.carrier_hrf, "carrierHRF"),
-                        "_carrierHRF" => {
-                            r.primitive_ext(&mut v.carrier_hrf, "carrierHRF")
-                        }
-                        "entryType" => r.primitive(&mut v.entry_type, "entryType"),
-                        "_entryType" => r.primitive_ext(&mut v.entry_type, "entryType"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -319,6 +257,41 @@ impl FhirJson for DeviceUdiCarrier {
         w.primitive("carrierHRF", &self.carrier_hrf);
         w.primitive("entryType", &self.entry_type);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceUdiCarrier {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "deviceIdentifier" => {
+                        r.primitive(&mut v.device_identifier, "deviceIdentifier")
+                    }
+                    "_deviceIdentifier" => {
+                        r.primitive_ext(&mut v.device_identifier, "deviceIdentifier")
+                    }
+                    "issuer" => r.primitive(&mut v.issuer, "issuer"),
+                    "_issuer" => r.primitive_ext(&mut v.issuer, "issuer"),
+                    "jurisdiction" => r.primitive(&mut v.jurisdiction, "jurisdiction"),
+                    "_jurisdiction" => {
+                        r.primitive_ext(&mut v.jurisdiction, "jurisdiction")
+                    }
+                    "carrierAIDC" => r.primitive(&mut v.carrier_aidc, "carrierAIDC"),
+                    "_carrierAIDC" => r.primitive_ext(&mut v.carrier_aidc, "carrierAIDC"),
+                    "carrierHRF" => r.primitive(&mut v.carrier_hrf, "carrierHRF"),
+                    "_carrierHRF" => r.primitive_ext(&mut v.carrier_hrf, "carrierHRF"),
+                    "entryType" => r.primitive(&mut v.entry_type, "entryType"),
+                    "_entryType" => r.primitive_ext(&mut v.entry_type, "entryType"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The name of the device as given by the manufacturer
@@ -347,33 +320,7 @@ impl FhirJson for DeviceDeviceName {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -383,6 +330,27 @@ impl FhirJson for DeviceDeviceName {
         w.primitive("name", &self.name);
         w.primitive("type", &self.r#type);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceDeviceName {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
@@ -409,32 +377,7 @@ impl FhirJson for DeviceSpecialization {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "systemType" => r.complex(&mut v.system_type, "systemType"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -444,6 +387,26 @@ impl FhirJson for DeviceSpecialization {
         w.complex("systemType", &self.system_type);
         w.primitive("version", &self.version);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceSpecialization {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "systemType" => r.complex(&mut v.system_type, "systemType"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The actual design of the device or software version running on the device
@@ -472,33 +435,7 @@ impl FhirJson for DeviceVersion {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "component" => r.complex(&mut v.component, "component"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -509,6 +446,27 @@ impl FhirJson for DeviceVersion {
         w.complex("component", &self.component);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceVersion {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "component" => r.complex(&mut v.component, "component"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
@@ -537,34 +495,7 @@ impl FhirJson for DeviceProperty {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "valueQuantity" => {
-                            r.complex_list(&mut v.value_quantity, "valueQuantity")
-                        }
-                        "valueCode" => r.complex_list(&mut v.value_code, "valueCode"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -575,6 +506,28 @@ impl FhirJson for DeviceProperty {
         w.complex_list("valueQuantity", &self.value_quantity);
         w.complex_list("valueCode", &self.value_code);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceProperty {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "valueQuantity" => {
+                        r.complex_list(&mut v.value_quantity, "valueQuantity")
+                    }
+                    "valueCode" => r.complex_list(&mut v.value_code, "valueCode"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Device> for Resource {

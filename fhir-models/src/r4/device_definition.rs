@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// An instance of a medical-related component of a medical device
@@ -78,107 +78,7 @@ impl FhirJson for DeviceDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("DeviceDefinition"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "udiDeviceIdentifier" => {
-                            r.complex_list(
-                                &mut v.udi_device_identifier,
-                                "udiDeviceIdentifier",
-                            )
-                        }
-                        "deviceName" => r.complex_list(&mut v.device_name, "deviceName"),
-                        "modelNumber" => r.primitive(&mut v.model_number, "modelNumber"),
-                        "_modelNumber" => {
-                            r.primitive_ext(&mut v.model_number, "modelNumber")
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "specialization" => {
-                            r.complex_list(&mut v.specialization, "specialization")
-                        }
-                        "version" => r.primitive_list(&mut v.version, "version"),
-                        "_version" => r.primitive_list_ext(&mut v.version, "version"),
-                        "safety" => r.complex_list(&mut v.safety, "safety"),
-                        "shelfLifeStorage" => {
-                            r.complex_list(&mut v.shelf_life_storage, "shelfLifeStorage")
-                        }
-                        "physicalCharacteristics" => {
-                            r.complex(
-                                &mut v.physical_characteristics,
-                                "physicalCharacteristics",
-                            )
-                        }
-                        "languageCode" => {
-                            r.complex_list(&mut v.language_code, "languageCode")
-                        }
-                        "capability" => r.complex_list(&mut v.capability, "capability"),
-                        "property" => r.complex_list(&mut v.property, "property"),
-                        "owner" => r.complex(&mut v.owner, "owner"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "onlineInformation" => {
-                            r.primitive(&mut v.online_information, "onlineInformation")
-                        }
-                        "_onlineInformation" => {
-                            r.primitive_ext(
-                                &mut v.online_information,
-                                "onlineInformation",
-                            )
-                        }
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "parentDevice" => r.complex(&mut v.parent_device, "parentDevice"),
-                        "material" => r.complex_list(&mut v.material, "material"),
-                        k if Reader::is_choice_key(k, "manufacturer") => {
-                            r.choice(
-                                &mut v.manufacturer,
-                                "manufacturer[x]",
-                                &k[12usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_manufacturer") => {
-                            r.choice(
-                                &mut v.manufacturer,
-                                "manufacturer[x]",
-                                &k[13usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -216,6 +116,96 @@ impl FhirJson for DeviceDefinition {
         w.end_object();
     }
 }
+impl FhirStruct for DeviceDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("DeviceDefinition"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "udiDeviceIdentifier" => {
+                        r.complex_list(
+                            &mut v.udi_device_identifier,
+                            "udiDeviceIdentifier",
+                        )
+                    }
+                    "deviceName" => r.complex_list(&mut v.device_name, "deviceName"),
+                    "modelNumber" => r.primitive(&mut v.model_number, "modelNumber"),
+                    "_modelNumber" => r.primitive_ext(&mut v.model_number, "modelNumber"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "specialization" => {
+                        r.complex_list(&mut v.specialization, "specialization")
+                    }
+                    "version" => r.primitive_list(&mut v.version, "version"),
+                    "_version" => r.primitive_list_ext(&mut v.version, "version"),
+                    "safety" => r.complex_list(&mut v.safety, "safety"),
+                    "shelfLifeStorage" => {
+                        r.complex_list(&mut v.shelf_life_storage, "shelfLifeStorage")
+                    }
+                    "physicalCharacteristics" => {
+                        r.complex(
+                            &mut v.physical_characteristics,
+                            "physicalCharacteristics",
+                        )
+                    }
+                    "languageCode" => {
+                        r.complex_list(&mut v.language_code, "languageCode")
+                    }
+                    "capability" => r.complex_list(&mut v.capability, "capability"),
+                    "property" => r.complex_list(&mut v.property, "property"),
+                    "owner" => r.complex(&mut v.owner, "owner"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "onlineInformation" => {
+                        r.primitive(&mut v.online_information, "onlineInformation")
+                    }
+                    "_onlineInformation" => {
+                        r.primitive_ext(&mut v.online_information, "onlineInformation")
+                    }
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "parentDevice" => r.complex(&mut v.parent_device, "parentDevice"),
+                    "material" => r.complex_list(&mut v.material, "material"),
+                    k if Reader::is_choice_key(k, "manufacturer") => {
+                        r.choice(
+                            &mut v.manufacturer,
+                            "manufacturer[x]",
+                            &k[12usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_manufacturer") => {
+                        r.choice(
+                            &mut v.manufacturer,
+                            "manufacturer[x]",
+                            &k[13usize..],
+                            true,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Unique Device Identifier (UDI) Barcode string
 ///
 /// FHIR `DeviceDefinition.udiDeviceIdentifier`.
@@ -246,43 +236,7 @@ impl FhirJson for DeviceDefinitionUdiDeviceIdentifier {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "deviceIdentifier" => {
-                            r.primitive(&mut v.device_identifier, "deviceIdentifier")
-                        }
-                        "_deviceIdentifier" => {
-                            r.primitive_ext(&mut v.device_identifier, "deviceIdentifier")
-                        }
-                        "issuer" => r.primitive(&mut v.issuer, "issuer"),
-                        "_issuer" => r.primitive_ext(&mut v.issuer, "issuer"),
-                        "jurisdiction" => {
-                            r.primitive(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "_jurisdiction" => {
-                            r.primitive_ext(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -293,6 +247,35 @@ impl FhirJson for DeviceDefinitionUdiDeviceIdentifier {
         w.primitive("issuer", &self.issuer);
         w.primitive("jurisdiction", &self.jurisdiction);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceDefinitionUdiDeviceIdentifier {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "deviceIdentifier" => {
+                        r.primitive(&mut v.device_identifier, "deviceIdentifier")
+                    }
+                    "_deviceIdentifier" => {
+                        r.primitive_ext(&mut v.device_identifier, "deviceIdentifier")
+                    }
+                    "issuer" => r.primitive(&mut v.issuer, "issuer"),
+                    "_issuer" => r.primitive_ext(&mut v.issuer, "issuer"),
+                    "jurisdiction" => r.primitive(&mut v.jurisdiction, "jurisdiction"),
+                    "_jurisdiction" => {
+                        r.primitive_ext(&mut v.jurisdiction, "jurisdiction")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A name given to the device to identify it
@@ -321,33 +304,7 @@ impl FhirJson for DeviceDefinitionDeviceName {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -357,6 +314,27 @@ impl FhirJson for DeviceDefinitionDeviceName {
         w.primitive("name", &self.name);
         w.primitive("type", &self.r#type);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceDefinitionDeviceName {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The capabilities supported on a  device, the standards to which the device conforms for a particular purpose, and used for the communication
@@ -383,35 +361,7 @@ impl FhirJson for DeviceDefinitionSpecialization {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "systemType" => r.primitive(&mut v.system_type, "systemType"),
-                        "_systemType" => {
-                            r.primitive_ext(&mut v.system_type, "systemType")
-                        }
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -421,6 +371,27 @@ impl FhirJson for DeviceDefinitionSpecialization {
         w.primitive("systemType", &self.system_type);
         w.primitive("version", &self.version);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceDefinitionSpecialization {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "systemType" => r.primitive(&mut v.system_type, "systemType"),
+                    "_systemType" => r.primitive_ext(&mut v.system_type, "systemType"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Device capabilities
@@ -447,33 +418,7 @@ impl FhirJson for DeviceDefinitionCapability {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "description" => {
-                            r.complex_list(&mut v.description, "description")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -483,6 +428,25 @@ impl FhirJson for DeviceDefinitionCapability {
         w.complex("type", &self.r#type);
         w.complex_list("description", &self.description);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceDefinitionCapability {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "description" => r.complex_list(&mut v.description, "description"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The actual configuration settings of a device as it actually operates, e.g., regulation status, time properties
@@ -511,34 +475,7 @@ impl FhirJson for DeviceDefinitionProperty {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "valueQuantity" => {
-                            r.complex_list(&mut v.value_quantity, "valueQuantity")
-                        }
-                        "valueCode" => r.complex_list(&mut v.value_code, "valueCode"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -549,6 +486,28 @@ impl FhirJson for DeviceDefinitionProperty {
         w.complex_list("valueQuantity", &self.value_quantity);
         w.complex_list("valueCode", &self.value_code);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceDefinitionProperty {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "valueQuantity" => {
+                        r.complex_list(&mut v.value_quantity, "valueQuantity")
+                    }
+                    "valueCode" => r.complex_list(&mut v.value_code, "valueCode"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A substance used to create the material(s) of which the device is made
@@ -577,44 +536,7 @@ impl FhirJson for DeviceDefinitionMaterial {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "substance" => r.complex(&mut v.substance, "substance"),
-                        "alternate" => r.primitive(&mut v.alternate, "alternate"),
-                        "_alternate" => r.primitive_ext(&mut v.alternate, "alternate"),
-                        "allergenicIndicator" => {
-                            r.primitive(
-                                &mut v.allergenic_indicator,
-                                "allergenicIndicator",
-                            )
-                        }
-                        "_allergenicIndicator" => {
-                            r.primitive_ext(
-                                &mut v.allergenic_indicator,
-                                "allergenicIndicator",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -625,6 +547,35 @@ impl FhirJson for DeviceDefinitionMaterial {
         w.primitive("alternate", &self.alternate);
         w.primitive("allergenicIndicator", &self.allergenic_indicator);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceDefinitionMaterial {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "substance" => r.complex(&mut v.substance, "substance"),
+                    "alternate" => r.primitive(&mut v.alternate, "alternate"),
+                    "_alternate" => r.primitive_ext(&mut v.alternate, "alternate"),
+                    "allergenicIndicator" => {
+                        r.primitive(&mut v.allergenic_indicator, "allergenicIndicator")
+                    }
+                    "_allergenicIndicator" => {
+                        r.primitive_ext(
+                            &mut v.allergenic_indicator,
+                            "allergenicIndicator",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Name of device manufacturer

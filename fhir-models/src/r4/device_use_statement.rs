@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Record of use of a device
@@ -66,67 +66,7 @@ impl FhirJson for DeviceUseStatement {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("DeviceUseStatement"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "derivedFrom" => {
-                            r.complex_list(&mut v.derived_from, "derivedFrom")
-                        }
-                        "recordedOn" => r.primitive(&mut v.recorded_on, "recordedOn"),
-                        "_recordedOn" => {
-                            r.primitive_ext(&mut v.recorded_on, "recordedOn")
-                        }
-                        "source" => r.complex(&mut v.source, "source"),
-                        "device" => r.complex(&mut v.device, "device"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        k if Reader::is_choice_key(k, "timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -153,6 +93,57 @@ impl FhirJson for DeviceUseStatement {
         w.complex("bodySite", &self.body_site);
         w.complex_list("note", &self.note);
         w.end_object();
+    }
+}
+impl FhirStruct for DeviceUseStatement {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("DeviceUseStatement"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "derivedFrom" => r.complex_list(&mut v.derived_from, "derivedFrom"),
+                    "recordedOn" => r.primitive(&mut v.recorded_on, "recordedOn"),
+                    "_recordedOn" => r.primitive_ext(&mut v.recorded_on, "recordedOn"),
+                    "source" => r.complex(&mut v.source, "source"),
+                    "device" => r.complex(&mut v.device, "device"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    k if Reader::is_choice_key(k, "timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// How often  the device was used

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A Diagnostic report - a combination of request information, atomic results, images, interpretation, as well as formatted reports
@@ -74,88 +74,7 @@ impl FhirJson for DiagnosticReport {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("DiagnosticReport"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "issued" => r.primitive(&mut v.issued, "issued"),
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
-                        "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "resultsInterpreter" => {
-                            r.complex_list(
-                                &mut v.results_interpreter,
-                                "resultsInterpreter",
-                            )
-                        }
-                        "specimen" => r.complex_list(&mut v.specimen, "specimen"),
-                        "result" => r.complex_list(&mut v.result, "result"),
-                        "imagingStudy" => {
-                            r.complex_list(&mut v.imaging_study, "imagingStudy")
-                        }
-                        "media" => r.complex_list(&mut v.media, "media"),
-                        "conclusion" => r.primitive(&mut v.conclusion, "conclusion"),
-                        "_conclusion" => r.primitive_ext(&mut v.conclusion, "conclusion"),
-                        "conclusionCode" => {
-                            r.complex_list(&mut v.conclusion_code, "conclusionCode")
-                        }
-                        "presentedForm" => {
-                            r.complex_list(&mut v.presented_form, "presentedForm")
-                        }
-                        k if Reader::is_choice_key(k, "effective") => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_effective") => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -189,6 +108,69 @@ impl FhirJson for DiagnosticReport {
         w.end_object();
     }
 }
+impl FhirStruct for DiagnosticReport {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("DiagnosticReport"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "issued" => r.primitive(&mut v.issued, "issued"),
+                    "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                    "performer" => r.complex_list(&mut v.performer, "performer"),
+                    "resultsInterpreter" => {
+                        r.complex_list(&mut v.results_interpreter, "resultsInterpreter")
+                    }
+                    "specimen" => r.complex_list(&mut v.specimen, "specimen"),
+                    "result" => r.complex_list(&mut v.result, "result"),
+                    "imagingStudy" => {
+                        r.complex_list(&mut v.imaging_study, "imagingStudy")
+                    }
+                    "media" => r.complex_list(&mut v.media, "media"),
+                    "conclusion" => r.primitive(&mut v.conclusion, "conclusion"),
+                    "_conclusion" => r.primitive_ext(&mut v.conclusion, "conclusion"),
+                    "conclusionCode" => {
+                        r.complex_list(&mut v.conclusion_code, "conclusionCode")
+                    }
+                    "presentedForm" => {
+                        r.complex_list(&mut v.presented_form, "presentedForm")
+                    }
+                    k if Reader::is_choice_key(k, "effective") => {
+                        r.choice(&mut v.effective, "effective[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_effective") => {
+                        r.choice(&mut v.effective, "effective[x]", &k[10usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Key images associated with this report
 ///
 /// FHIR `DiagnosticReport.media`.
@@ -213,32 +195,7 @@ impl FhirJson for DiagnosticReportMedia {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        "link" => r.complex(&mut v.link, "link"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -248,6 +205,26 @@ impl FhirJson for DiagnosticReportMedia {
         w.primitive("comment", &self.comment);
         w.complex("link", &self.link);
         w.end_object();
+    }
+}
+impl FhirStruct for DiagnosticReportMedia {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    "link" => r.complex(&mut v.link, "link"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Clinically relevant time/time-period for report

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A reference to a document
@@ -70,69 +70,7 @@ impl FhirJson for DocumentReference {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("DocumentReference"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "masterIdentifier" => {
-                            r.complex(&mut v.master_identifier, "masterIdentifier")
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "docStatus" => r.primitive(&mut v.doc_status, "docStatus"),
-                        "_docStatus" => r.primitive_ext(&mut v.doc_status, "docStatus"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "author" => r.complex_list(&mut v.author, "author"),
-                        "authenticator" => {
-                            r.complex(&mut v.authenticator, "authenticator")
-                        }
-                        "custodian" => r.complex(&mut v.custodian, "custodian"),
-                        "relatesTo" => r.complex_list(&mut v.relates_to, "relatesTo"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "securityLabel" => {
-                            r.complex_list(&mut v.security_label, "securityLabel")
-                        }
-                        "content" => r.complex_list(&mut v.content, "content"),
-                        "context" => r.complex(&mut v.context, "context"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -164,6 +102,59 @@ impl FhirJson for DocumentReference {
         w.end_object();
     }
 }
+impl FhirStruct for DocumentReference {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("DocumentReference"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "masterIdentifier" => {
+                        r.complex(&mut v.master_identifier, "masterIdentifier")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "docStatus" => r.primitive(&mut v.doc_status, "docStatus"),
+                    "_docStatus" => r.primitive_ext(&mut v.doc_status, "docStatus"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "author" => r.complex_list(&mut v.author, "author"),
+                    "authenticator" => r.complex(&mut v.authenticator, "authenticator"),
+                    "custodian" => r.complex(&mut v.custodian, "custodian"),
+                    "relatesTo" => r.complex_list(&mut v.relates_to, "relatesTo"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "securityLabel" => {
+                        r.complex_list(&mut v.security_label, "securityLabel")
+                    }
+                    "content" => r.complex_list(&mut v.content, "content"),
+                    "context" => r.complex(&mut v.context, "context"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Relationships to other documents
 ///
 /// FHIR `DocumentReference.relatesTo`.
@@ -190,32 +181,7 @@ impl FhirJson for DocumentReferenceRelatesTo {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "target" => r.complex(&mut v.target, "target"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -225,6 +191,26 @@ impl FhirJson for DocumentReferenceRelatesTo {
         w.primitive("code", &self.code);
         w.complex("target", &self.target);
         w.end_object();
+    }
+}
+impl FhirStruct for DocumentReferenceRelatesTo {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "target" => r.complex(&mut v.target, "target"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Document referenced
@@ -251,31 +237,7 @@ impl FhirJson for DocumentReferenceContent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "attachment" => r.complex(&mut v.attachment, "attachment"),
-                        "format" => r.complex(&mut v.format, "format"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -285,6 +247,25 @@ impl FhirJson for DocumentReferenceContent {
         w.complex("attachment", &self.attachment);
         w.complex("format", &self.format);
         w.end_object();
+    }
+}
+impl FhirStruct for DocumentReferenceContent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "attachment" => r.complex(&mut v.attachment, "attachment"),
+                    "format" => r.complex(&mut v.format, "format"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Clinical context of document
@@ -319,40 +300,7 @@ impl FhirJson for DocumentReferenceContext {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "encounter" => r.complex_list(&mut v.encounter, "encounter"),
-                        "event" => r.complex_list(&mut v.event, "event"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "facilityType" => r.complex(&mut v.facility_type, "facilityType"),
-                        "practiceSetting" => {
-                            r.complex(&mut v.practice_setting, "practiceSetting")
-                        }
-                        "sourcePatientInfo" => {
-                            r.complex(&mut v.source_patient_info, "sourcePatientInfo")
-                        }
-                        "related" => r.complex_list(&mut v.related, "related"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -367,6 +315,34 @@ impl FhirJson for DocumentReferenceContext {
         w.complex("sourcePatientInfo", &self.source_patient_info);
         w.complex_list("related", &self.related);
         w.end_object();
+    }
+}
+impl FhirStruct for DocumentReferenceContext {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "encounter" => r.complex_list(&mut v.encounter, "encounter"),
+                    "event" => r.complex_list(&mut v.event, "event"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "facilityType" => r.complex(&mut v.facility_type, "facilityType"),
+                    "practiceSetting" => {
+                        r.complex(&mut v.practice_setting, "practiceSetting")
+                    }
+                    "sourcePatientInfo" => {
+                        r.complex(&mut v.source_patient_info, "sourcePatientInfo")
+                    }
+                    "related" => r.complex_list(&mut v.related, "related"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<DocumentReference> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// An interaction during which services are provided to the patient
@@ -84,81 +84,7 @@ impl FhirJson for Encounter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Encounter"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusHistory" => {
-                            r.complex_list(&mut v.status_history, "statusHistory")
-                        }
-                        "class" => r.complex(&mut v.class, "class"),
-                        "classHistory" => {
-                            r.complex_list(&mut v.class_history, "classHistory")
-                        }
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "serviceType" => r.complex(&mut v.service_type, "serviceType"),
-                        "priority" => r.complex(&mut v.priority, "priority"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "episodeOfCare" => {
-                            r.complex_list(&mut v.episode_of_care, "episodeOfCare")
-                        }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "participant" => {
-                            r.complex_list(&mut v.participant, "participant")
-                        }
-                        "appointment" => {
-                            r.complex_list(&mut v.appointment, "appointment")
-                        }
-                        "period" => r.complex(&mut v.period, "period"),
-                        "length" => r.complex(&mut v.length, "length"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
-                        "account" => r.complex_list(&mut v.account, "account"),
-                        "hospitalization" => {
-                            r.complex(&mut v.hospitalization, "hospitalization")
-                        }
-                        "location" => r.complex_list(&mut v.location, "location"),
-                        "serviceProvider" => {
-                            r.complex(&mut v.service_provider, "serviceProvider")
-                        }
-                        "partOf" => r.complex(&mut v.part_of, "partOf"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -197,6 +123,71 @@ impl FhirJson for Encounter {
         w.end_object();
     }
 }
+impl FhirStruct for Encounter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Encounter"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusHistory" => {
+                        r.complex_list(&mut v.status_history, "statusHistory")
+                    }
+                    "class" => r.complex(&mut v.class, "class"),
+                    "classHistory" => {
+                        r.complex_list(&mut v.class_history, "classHistory")
+                    }
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "serviceType" => r.complex(&mut v.service_type, "serviceType"),
+                    "priority" => r.complex(&mut v.priority, "priority"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "episodeOfCare" => {
+                        r.complex_list(&mut v.episode_of_care, "episodeOfCare")
+                    }
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "participant" => r.complex_list(&mut v.participant, "participant"),
+                    "appointment" => r.complex_list(&mut v.appointment, "appointment"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "length" => r.complex(&mut v.length, "length"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
+                    "account" => r.complex_list(&mut v.account, "account"),
+                    "hospitalization" => {
+                        r.complex(&mut v.hospitalization, "hospitalization")
+                    }
+                    "location" => r.complex_list(&mut v.location, "location"),
+                    "serviceProvider" => {
+                        r.complex(&mut v.service_provider, "serviceProvider")
+                    }
+                    "partOf" => r.complex(&mut v.part_of, "partOf"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// List of past encounter statuses
 ///
 /// FHIR `Encounter.statusHistory`.
@@ -223,32 +214,7 @@ impl FhirJson for EncounterStatusHistory {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -258,6 +224,26 @@ impl FhirJson for EncounterStatusHistory {
         w.primitive("status", &self.status);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for EncounterStatusHistory {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// List of past encounter classes
@@ -286,31 +272,7 @@ impl FhirJson for EncounterClassHistory {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "class" => r.complex(&mut v.class, "class"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -320,6 +282,25 @@ impl FhirJson for EncounterClassHistory {
         w.complex("class", &self.class);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for EncounterClassHistory {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "class" => r.complex(&mut v.class, "class"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// List of participants involved in the encounter
@@ -346,32 +327,7 @@ impl FhirJson for EncounterParticipant {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "individual" => r.complex(&mut v.individual, "individual"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -382,6 +338,26 @@ impl FhirJson for EncounterParticipant {
         w.complex("period", &self.period);
         w.complex("individual", &self.individual);
         w.end_object();
+    }
+}
+impl FhirStruct for EncounterParticipant {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "individual" => r.complex(&mut v.individual, "individual"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The list of diagnosis relevant to this encounter
@@ -410,33 +386,7 @@ impl FhirJson for EncounterDiagnosis {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "condition" => r.complex(&mut v.condition, "condition"),
-                        "use" => r.complex(&mut v.r#use, "use"),
-                        "rank" => r.primitive(&mut v.rank, "rank"),
-                        "_rank" => r.primitive_ext(&mut v.rank, "rank"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -447,6 +397,27 @@ impl FhirJson for EncounterDiagnosis {
         w.complex("use", &self.r#use);
         w.primitive("rank", &self.rank);
         w.end_object();
+    }
+}
+impl FhirStruct for EncounterDiagnosis {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "condition" => r.complex(&mut v.condition, "condition"),
+                    "use" => r.complex(&mut v.r#use, "use"),
+                    "rank" => r.primitive(&mut v.rank, "rank"),
+                    "_rank" => r.primitive_ext(&mut v.rank, "rank"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details about the admission to a healthcare service
@@ -485,57 +456,7 @@ impl FhirJson for EncounterHospitalization {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "preAdmissionIdentifier" => {
-                            r.complex(
-                                &mut v.pre_admission_identifier,
-                                "preAdmissionIdentifier",
-                            )
-                        }
-                        "origin" => r.complex(&mut v.origin, "origin"),
-                        "admitSource" => r.complex(&mut v.admit_source, "admitSource"),
-                        "reAdmission" => r.complex(&mut v.re_admission, "reAdmission"),
-                        "dietPreference" => {
-                            r.complex_list(&mut v.diet_preference, "dietPreference")
-                        }
-                        "specialCourtesy" => {
-                            r.complex_list(&mut v.special_courtesy, "specialCourtesy")
-                        }
-                        "specialArrangement" => {
-                            r.complex_list(
-                                &mut v.special_arrangement,
-                                "specialArrangement",
-                            )
-                        }
-                        "destination" => r.complex(&mut v.destination, "destination"),
-                        "dischargeDisposition" => {
-                            r.complex(
-                                &mut v.discharge_disposition,
-                                "dischargeDisposition",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -552,6 +473,45 @@ impl FhirJson for EncounterHospitalization {
         w.complex("destination", &self.destination);
         w.complex("dischargeDisposition", &self.discharge_disposition);
         w.end_object();
+    }
+}
+impl FhirStruct for EncounterHospitalization {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "preAdmissionIdentifier" => {
+                        r.complex(
+                            &mut v.pre_admission_identifier,
+                            "preAdmissionIdentifier",
+                        )
+                    }
+                    "origin" => r.complex(&mut v.origin, "origin"),
+                    "admitSource" => r.complex(&mut v.admit_source, "admitSource"),
+                    "reAdmission" => r.complex(&mut v.re_admission, "reAdmission"),
+                    "dietPreference" => {
+                        r.complex_list(&mut v.diet_preference, "dietPreference")
+                    }
+                    "specialCourtesy" => {
+                        r.complex_list(&mut v.special_courtesy, "specialCourtesy")
+                    }
+                    "specialArrangement" => {
+                        r.complex_list(&mut v.special_arrangement, "specialArrangement")
+                    }
+                    "destination" => r.complex(&mut v.destination, "destination"),
+                    "dischargeDisposition" => {
+                        r.complex(&mut v.discharge_disposition, "dischargeDisposition")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// List of locations where the patient has been
@@ -582,34 +542,7 @@ impl FhirJson for EncounterLocation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "location" => r.complex(&mut v.location, "location"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "physicalType" => r.complex(&mut v.physical_type, "physicalType"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -621,6 +554,28 @@ impl FhirJson for EncounterLocation {
         w.complex("physicalType", &self.physical_type);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for EncounterLocation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "location" => r.complex(&mut v.location, "location"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "physicalType" => r.complex(&mut v.physical_type, "physicalType"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Encounter> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// The technical details of an endpoint that can be used for electronic services
@@ -64,73 +64,7 @@ impl FhirJson for Endpoint {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Endpoint"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "connectionType" => {
-                            r.complex(&mut v.connection_type, "connectionType")
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "managingOrganization" => {
-                            r.complex(
-                                &mut v.managing_organization,
-                                "managingOrganization",
-                            )
-                        }
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "payloadType" => {
-                            r.complex_list(&mut v.payload_type, "payloadType")
-                        }
-                        "payloadMimeType" => {
-                            r.primitive_list(&mut v.payload_mime_type, "payloadMimeType")
-                        }
-                        "_payloadMimeType" => {
-                            r.primitive_list_ext(
-                                &mut v.payload_mime_type,
-                                "payloadMimeType",
-                            )
-                        }
-                        "address" => r.primitive(&mut v.address, "address"),
-                        "_address" => r.primitive_ext(&mut v.address, "address"),
-                        "header" => r.primitive_list(&mut v.header, "header"),
-                        "_header" => r.primitive_list_ext(&mut v.header, "header"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -155,6 +89,59 @@ impl FhirJson for Endpoint {
         w.primitive("address", &self.address);
         w.primitive_list("header", &self.header);
         w.end_object();
+    }
+}
+impl FhirStruct for Endpoint {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Endpoint"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "connectionType" => {
+                        r.complex(&mut v.connection_type, "connectionType")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "managingOrganization" => {
+                        r.complex(&mut v.managing_organization, "managingOrganization")
+                    }
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "payloadType" => r.complex_list(&mut v.payload_type, "payloadType"),
+                    "payloadMimeType" => {
+                        r.primitive_list(&mut v.payload_mime_type, "payloadMimeType")
+                    }
+                    "_payloadMimeType" => {
+                        r.primitive_list_ext(&mut v.payload_mime_type, "payloadMimeType")
+                    }
+                    "address" => r.primitive(&mut v.address, "address"),
+                    "_address" => r.primitive_ext(&mut v.address, "address"),
+                    "header" => r.primitive_list(&mut v.header, "header"),
+                    "_header" => r.primitive_list_ext(&mut v.header, "header"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Endpoint> for Resource {

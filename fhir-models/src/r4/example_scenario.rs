@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Example of workflow instance
@@ -70,74 +70,7 @@ impl FhirJson for ExampleScenario {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ExampleScenario"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "actor" => r.complex_list(&mut v.actor, "actor"),
-                        "instance" => r.complex_list(&mut v.instance, "instance"),
-                        "process" => r.complex_list(&mut v.process, "process"),
-                        "workflow" => r.primitive_list(&mut v.workflow, "workflow"),
-                        "_workflow" => r.primitive_list_ext(&mut v.workflow, "workflow"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -170,6 +103,64 @@ impl FhirJson for ExampleScenario {
         w.end_object();
     }
 }
+impl FhirStruct for ExampleScenario {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ExampleScenario"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "actor" => r.complex_list(&mut v.actor, "actor"),
+                    "instance" => r.complex_list(&mut v.instance, "instance"),
+                    "process" => r.complex_list(&mut v.process, "process"),
+                    "workflow" => r.primitive_list(&mut v.workflow, "workflow"),
+                    "_workflow" => r.primitive_list_ext(&mut v.workflow, "workflow"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Actor participating in the resource
 ///
 /// FHIR `ExampleScenario.actor`.
@@ -200,39 +191,7 @@ impl FhirJson for ExampleScenarioActor {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "actorId" => r.primitive(&mut v.actor_id, "actorId"),
-                        "_actorId" => r.primitive_ext(&mut v.actor_id, "actorId"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -244,6 +203,31 @@ impl FhirJson for ExampleScenarioActor {
         w.primitive("name", &self.name);
         w.primitive("description", &self.description);
         w.end_object();
+    }
+}
+impl FhirStruct for ExampleScenarioActor {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "actorId" => r.primitive(&mut v.actor_id, "actorId"),
+                    "_actorId" => r.primitive_ext(&mut v.actor_id, "actorId"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Each resource and each version that is present in the workflow
@@ -280,52 +264,7 @@ impl FhirJson for ExampleScenarioInstance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "resourceId" => r.primitive(&mut v.resource_id, "resourceId"),
-                        "_resourceId" => {
-                            r.primitive_ext(&mut v.resource_id, "resourceId")
-                        }
-                        "resourceType" => {
-                            r.primitive(&mut v.resource_type, "resourceType")
-                        }
-                        "_resourceType" => {
-                            r.primitive_ext(&mut v.resource_type, "resourceType")
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "version" => r.complex_list(&mut v.version, "version"),
-                        "containedInstance" => {
-                            r.complex_list(
-                                &mut v.contained_instance,
-                                "containedInstance",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -339,6 +278,37 @@ impl FhirJson for ExampleScenarioInstance {
         w.complex_list("version", &self.version);
         w.complex_list("containedInstance", &self.contained_instance);
         w.end_object();
+    }
+}
+impl FhirStruct for ExampleScenarioInstance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "resourceId" => r.primitive(&mut v.resource_id, "resourceId"),
+                    "_resourceId" => r.primitive_ext(&mut v.resource_id, "resourceId"),
+                    "resourceType" => r.primitive(&mut v.resource_type, "resourceType"),
+                    "_resourceType" => {
+                        r.primitive_ext(&mut v.resource_type, "resourceType")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "version" => r.complex_list(&mut v.version, "version"),
+                    "containedInstance" => {
+                        r.complex_list(&mut v.contained_instance, "containedInstance")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A specific version of the resource
@@ -367,35 +337,7 @@ impl FhirJson for ExampleScenarioInstanceVersion {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "versionId" => r.primitive(&mut v.version_id, "versionId"),
-                        "_versionId" => r.primitive_ext(&mut v.version_id, "versionId"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -405,6 +347,27 @@ impl FhirJson for ExampleScenarioInstanceVersion {
         w.primitive("versionId", &self.version_id);
         w.primitive("description", &self.description);
         w.end_object();
+    }
+}
+impl FhirStruct for ExampleScenarioInstanceVersion {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "versionId" => r.primitive(&mut v.version_id, "versionId"),
+                    "_versionId" => r.primitive_ext(&mut v.version_id, "versionId"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Resources contained in the instance
@@ -431,35 +394,7 @@ impl FhirJson for ExampleScenarioInstanceContainedInstance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "resourceId" => r.primitive(&mut v.resource_id, "resourceId"),
-                        "_resourceId" => {
-                            r.primitive_ext(&mut v.resource_id, "resourceId")
-                        }
-                        "versionId" => r.primitive(&mut v.version_id, "versionId"),
-                        "_versionId" => r.primitive_ext(&mut v.version_id, "versionId"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -469,6 +404,27 @@ impl FhirJson for ExampleScenarioInstanceContainedInstance {
         w.primitive("resourceId", &self.resource_id);
         w.primitive("versionId", &self.version_id);
         w.end_object();
+    }
+}
+impl FhirStruct for ExampleScenarioInstanceContainedInstance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "resourceId" => r.primitive(&mut v.resource_id, "resourceId"),
+                    "_resourceId" => r.primitive_ext(&mut v.resource_id, "resourceId"),
+                    "versionId" => r.primitive(&mut v.version_id, "versionId"),
+                    "_versionId" => r.primitive_ext(&mut v.version_id, "versionId"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Each major process - a group of operations
@@ -501,48 +457,7 @@ impl FhirJson for ExampleScenarioProcess {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "preConditions" => {
-                            r.primitive(&mut v.pre_conditions, "preConditions")
-                        }
-                        "_preConditions" => {
-                            r.primitive_ext(&mut v.pre_conditions, "preConditions")
-                        }
-                        "postConditions" => {
-                            r.primitive(&mut v.post_conditions, "postConditions")
-                        }
-                        "_postConditions" => {
-                            r.primitive_ext(&mut v.post_conditions, "postConditions")
-                        }
-                        "step" => r.complex_list(&mut v.step, "step"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -555,6 +470,40 @@ impl FhirJson for ExampleScenarioProcess {
         w.primitive("postConditions", &self.post_conditions);
         w.complex_list("step", &self.step);
         w.end_object();
+    }
+}
+impl FhirStruct for ExampleScenarioProcess {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "preConditions" => {
+                        r.primitive(&mut v.pre_conditions, "preConditions")
+                    }
+                    "_preConditions" => {
+                        r.primitive_ext(&mut v.pre_conditions, "preConditions")
+                    }
+                    "postConditions" => {
+                        r.primitive(&mut v.post_conditions, "postConditions")
+                    }
+                    "_postConditions" => {
+                        r.primitive_ext(&mut v.post_conditions, "postConditions")
+                    }
+                    "step" => r.complex_list(&mut v.step, "step"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Each step of the process
@@ -583,36 +532,7 @@ impl FhirJson for ExampleScenarioProcessStep {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "process" => r.complex_list(&mut v.process, "process"),
-                        "pause" => r.primitive(&mut v.pause, "pause"),
-                        "_pause" => r.primitive_ext(&mut v.pause, "pause"),
-                        "operation" => r.complex(&mut v.operation, "operation"),
-                        "alternative" => {
-                            r.complex_list(&mut v.alternative, "alternative")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -624,6 +544,28 @@ impl FhirJson for ExampleScenarioProcessStep {
         w.complex("operation", &self.operation);
         w.complex_list("alternative", &self.alternative);
         w.end_object();
+    }
+}
+impl FhirStruct for ExampleScenarioProcessStep {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "process" => r.complex_list(&mut v.process, "process"),
+                    "pause" => r.primitive(&mut v.pause, "pause"),
+                    "_pause" => r.primitive_ext(&mut v.pause, "pause"),
+                    "operation" => r.complex(&mut v.operation, "operation"),
+                    "alternative" => r.complex_list(&mut v.alternative, "alternative"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Each interaction or action
@@ -666,57 +608,7 @@ impl FhirJson for ExampleScenarioProcessStepOperation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "number" => r.primitive(&mut v.number, "number"),
-                        "_number" => r.primitive_ext(&mut v.number, "number"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "initiator" => r.primitive(&mut v.initiator, "initiator"),
-                        "_initiator" => r.primitive_ext(&mut v.initiator, "initiator"),
-                        "receiver" => r.primitive(&mut v.receiver, "receiver"),
-                        "_receiver" => r.primitive_ext(&mut v.receiver, "receiver"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "initiatorActive" => {
-                            r.primitive(&mut v.initiator_active, "initiatorActive")
-                        }
-                        "_initiatorActive" => {
-                            r.primitive_ext(&mut v.initiator_active, "initiatorActive")
-                        }
-                        "receiverActive" => {
-                            r.primitive(&mut v.receiver_active, "receiverActive")
-                        }
-                        "_receiverActive" => {
-                            r.primitive_ext(&mut v.receiver_active, "receiverActive")
-                        }
-                        "request" => r.complex(&mut v.request, "request"),
-                        "response" => r.complex(&mut v.response, "response"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -734,6 +626,49 @@ impl FhirJson for ExampleScenarioProcessStepOperation {
         w.complex("request", &self.request);
         w.complex("response", &self.response);
         w.end_object();
+    }
+}
+impl FhirStruct for ExampleScenarioProcessStepOperation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "number" => r.primitive(&mut v.number, "number"),
+                    "_number" => r.primitive_ext(&mut v.number, "number"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "initiator" => r.primitive(&mut v.initiator, "initiator"),
+                    "_initiator" => r.primitive_ext(&mut v.initiator, "initiator"),
+                    "receiver" => r.primitive(&mut v.receiver, "receiver"),
+                    "_receiver" => r.primitive_ext(&mut v.receiver, "receiver"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "initiatorActive" => {
+                        r.primitive(&mut v.initiator_active, "initiatorActive")
+                    }
+                    "_initiatorActive" => {
+                        r.primitive_ext(&mut v.initiator_active, "initiatorActive")
+                    }
+                    "receiverActive" => {
+                        r.primitive(&mut v.receiver_active, "receiverActive")
+                    }
+                    "_receiverActive" => {
+                        r.primitive_ext(&mut v.receiver_active, "receiverActive")
+                    }
+                    "request" => r.complex(&mut v.request, "request"),
+                    "response" => r.complex(&mut v.response, "response"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Alternate non-typical step action
@@ -762,36 +697,7 @@ impl FhirJson for ExampleScenarioProcessStepAlternative {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "step" => r.complex_list(&mut v.step, "step"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -802,6 +708,28 @@ impl FhirJson for ExampleScenarioProcessStepAlternative {
         w.primitive("description", &self.description);
         w.complex_list("step", &self.step);
         w.end_object();
+    }
+}
+impl FhirStruct for ExampleScenarioProcessStepAlternative {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "step" => r.complex_list(&mut v.step, "step"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<ExampleScenario> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Explanation of Benefit resource
@@ -138,126 +138,7 @@ impl FhirJson for ExplanationOfBenefit {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ExplanationOfBenefit"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subType" => r.complex(&mut v.sub_type, "subType"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "billablePeriod" => {
-                            r.complex(&mut v.billable_period, "billablePeriod")
-                        }
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "enterer" => r.complex(&mut v.enterer, "enterer"),
-                        "insurer" => r.complex(&mut v.insurer, "insurer"),
-                        "provider" => r.complex(&mut v.provider, "provider"),
-                        "priority" => r.complex(&mut v.priority, "priority"),
-                        "fundsReserveRequested" => {
-                            r.complex(
-                                &mut v.funds_reserve_requested,
-                                "fundsReserveRequested",
-                            )
-                        }
-                        "fundsReserve" => r.complex(&mut v.funds_reserve, "fundsReserve"),
-                        "related" => r.complex_list(&mut v.related, "related"),
-                        "prescription" => r.complex(&mut v.prescription, "prescription"),
-                        "originalPrescription" => {
-                            r.complex(
-                                &mut v.original_prescription,
-                                "originalPrescription",
-                            )
-                        }
-                        "payee" => r.complex(&mut v.payee, "payee"),
-                        "referral" => r.complex(&mut v.referral, "referral"),
-                        "facility" => r.complex(&mut v.facility, "facility"),
-                        "claim" => r.complex(&mut v.claim, "claim"),
-                        "claimResponse" => {
-                            r.complex(&mut v.claim_response, "claimResponse")
-                        }
-                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
-                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
-                        "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")
-                        }
-                        "preAuthRef" => {
-                            r.primitive_list(&mut v.pre_auth_ref, "preAuthRef")
-                        }
-                        "_preAuthRef" => {
-                            r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
-                        }
-                        "preAuthRefPeriod" => {
-                            r.complex_list(
-                                &mut v.pre_auth_ref_period,
-                                "preAuthRefPeriod",
-                            )
-                        }
-                        "careTeam" => r.complex_list(&mut v.care_team, "careTeam"),
-                        "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")
-                        }
-                        "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
-                        "procedure" => r.complex_list(&mut v.procedure, "procedure"),
-                        "precedence" => r.primitive(&mut v.precedence, "precedence"),
-                        "_precedence" => r.primitive_ext(&mut v.precedence, "precedence"),
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
-                        "accident" => r.complex(&mut v.accident, "accident"),
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        "addItem" => r.complex_list(&mut v.add_item, "addItem"),
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        "total" => r.complex_list(&mut v.total, "total"),
-                        "payment" => r.complex(&mut v.payment, "payment"),
-                        "formCode" => r.complex(&mut v.form_code, "formCode"),
-                        "form" => r.complex(&mut v.form, "form"),
-                        "processNote" => {
-                            r.complex_list(&mut v.process_note, "processNote")
-                        }
-                        "benefitPeriod" => {
-                            r.complex(&mut v.benefit_period, "benefitPeriod")
-                        }
-                        "benefitBalance" => {
-                            r.complex_list(&mut v.benefit_balance, "benefitBalance")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -316,6 +197,102 @@ impl FhirJson for ExplanationOfBenefit {
         w.end_object();
     }
 }
+impl FhirStruct for ExplanationOfBenefit {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ExplanationOfBenefit"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subType" => r.complex(&mut v.sub_type, "subType"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "billablePeriod" => {
+                        r.complex(&mut v.billable_period, "billablePeriod")
+                    }
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "enterer" => r.complex(&mut v.enterer, "enterer"),
+                    "insurer" => r.complex(&mut v.insurer, "insurer"),
+                    "provider" => r.complex(&mut v.provider, "provider"),
+                    "priority" => r.complex(&mut v.priority, "priority"),
+                    "fundsReserveRequested" => {
+                        r.complex(
+                            &mut v.funds_reserve_requested,
+                            "fundsReserveRequested",
+                        )
+                    }
+                    "fundsReserve" => r.complex(&mut v.funds_reserve, "fundsReserve"),
+                    "related" => r.complex_list(&mut v.related, "related"),
+                    "prescription" => r.complex(&mut v.prescription, "prescription"),
+                    "originalPrescription" => {
+                        r.complex(&mut v.original_prescription, "originalPrescription")
+                    }
+                    "payee" => r.complex(&mut v.payee, "payee"),
+                    "referral" => r.complex(&mut v.referral, "referral"),
+                    "facility" => r.complex(&mut v.facility, "facility"),
+                    "claim" => r.complex(&mut v.claim, "claim"),
+                    "claimResponse" => r.complex(&mut v.claim_response, "claimResponse"),
+                    "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                    "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                    "disposition" => r.primitive(&mut v.disposition, "disposition"),
+                    "_disposition" => r.primitive_ext(&mut v.disposition, "disposition"),
+                    "preAuthRef" => r.primitive_list(&mut v.pre_auth_ref, "preAuthRef"),
+                    "_preAuthRef" => {
+                        r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
+                    }
+                    "preAuthRefPeriod" => {
+                        r.complex_list(&mut v.pre_auth_ref_period, "preAuthRefPeriod")
+                    }
+                    "careTeam" => r.complex_list(&mut v.care_team, "careTeam"),
+                    "supportingInfo" => {
+                        r.complex_list(&mut v.supporting_info, "supportingInfo")
+                    }
+                    "diagnosis" => r.complex_list(&mut v.diagnosis, "diagnosis"),
+                    "procedure" => r.complex_list(&mut v.procedure, "procedure"),
+                    "precedence" => r.primitive(&mut v.precedence, "precedence"),
+                    "_precedence" => r.primitive_ext(&mut v.precedence, "precedence"),
+                    "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                    "accident" => r.complex(&mut v.accident, "accident"),
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    "addItem" => r.complex_list(&mut v.add_item, "addItem"),
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    "total" => r.complex_list(&mut v.total, "total"),
+                    "payment" => r.complex(&mut v.payment, "payment"),
+                    "formCode" => r.complex(&mut v.form_code, "formCode"),
+                    "form" => r.complex(&mut v.form, "form"),
+                    "processNote" => r.complex_list(&mut v.process_note, "processNote"),
+                    "benefitPeriod" => r.complex(&mut v.benefit_period, "benefitPeriod"),
+                    "benefitBalance" => {
+                        r.complex_list(&mut v.benefit_balance, "benefitBalance")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Prior or corollary claims
 ///
 /// FHIR `ExplanationOfBenefit.related`.
@@ -340,32 +317,7 @@ impl FhirJson for ExplanationOfBenefitRelated {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "claim" => r.complex(&mut v.claim, "claim"),
-                        "relationship" => r.complex(&mut v.relationship, "relationship"),
-                        "reference" => r.complex(&mut v.reference, "reference"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -376,6 +328,26 @@ impl FhirJson for ExplanationOfBenefitRelated {
         w.complex("relationship", &self.relationship);
         w.complex("reference", &self.reference);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitRelated {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "claim" => r.complex(&mut v.claim, "claim"),
+                    "relationship" => r.complex(&mut v.relationship, "relationship"),
+                    "reference" => r.complex(&mut v.reference, "reference"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Recipient of benefits payable
@@ -400,31 +372,7 @@ impl FhirJson for ExplanationOfBenefitPayee {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "party" => r.complex(&mut v.party, "party"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -434,6 +382,25 @@ impl FhirJson for ExplanationOfBenefitPayee {
         w.complex("type", &self.r#type);
         w.complex("party", &self.party);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitPayee {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "party" => r.complex(&mut v.party, "party"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Care Team members
@@ -468,40 +435,7 @@ impl FhirJson for ExplanationOfBenefitCareTeam {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "provider" => r.complex(&mut v.provider, "provider"),
-                        "responsible" => r.primitive(&mut v.responsible, "responsible"),
-                        "_responsible" => {
-                            r.primitive_ext(&mut v.responsible, "responsible")
-                        }
-                        "role" => r.complex(&mut v.role, "role"),
-                        "qualification" => {
-                            r.complex(&mut v.qualification, "qualification")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -514,6 +448,30 @@ impl FhirJson for ExplanationOfBenefitCareTeam {
         w.complex("role", &self.role);
         w.complex("qualification", &self.qualification);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitCareTeam {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "provider" => r.complex(&mut v.provider, "provider"),
+                    "responsible" => r.primitive(&mut v.responsible, "responsible"),
+                    "_responsible" => r.primitive_ext(&mut v.responsible, "responsible"),
+                    "role" => r.complex(&mut v.role, "role"),
+                    "qualification" => r.complex(&mut v.qualification, "qualification"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Supporting information
@@ -550,46 +508,7 @@ impl FhirJson for ExplanationOfBenefitSupportingInfo {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "reason" => r.complex(&mut v.reason, "reason"),
-                        k if Reader::is_choice_key(k, "timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -603,6 +522,40 @@ impl FhirJson for ExplanationOfBenefitSupportingInfo {
         w.choice("value", &self.value);
         w.complex("reason", &self.reason);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitSupportingInfo {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "reason" => r.complex(&mut v.reason, "reason"),
+                    k if Reader::is_choice_key(k, "timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Pertinent diagnosis information
@@ -637,42 +590,7 @@ impl FhirJson for ExplanationOfBenefitDiagnosis {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "onAdmission" => r.complex(&mut v.on_admission, "onAdmission"),
-                        "packageCode" => r.complex(&mut v.package_code, "packageCode"),
-                        k if Reader::is_choice_key(k, "diagnosis") => {
-                            r.choice(
-                                &mut v.diagnosis,
-                                "diagnosis[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -685,6 +603,31 @@ impl FhirJson for ExplanationOfBenefitDiagnosis {
         w.complex("onAdmission", &self.on_admission);
         w.complex("packageCode", &self.package_code);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitDiagnosis {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "onAdmission" => r.complex(&mut v.on_admission, "onAdmission"),
+                    "packageCode" => r.complex(&mut v.package_code, "packageCode"),
+                    k if Reader::is_choice_key(k, "diagnosis") => {
+                        r.choice(&mut v.diagnosis, "diagnosis[x]", &k[9usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Clinical procedures performed
@@ -719,43 +662,7 @@ impl FhirJson for ExplanationOfBenefitProcedure {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "udi" => r.complex_list(&mut v.udi, "udi"),
-                        k if Reader::is_choice_key(k, "procedure") => {
-                            r.choice(
-                                &mut v.procedure,
-                                "procedure[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -768,6 +675,32 @@ impl FhirJson for ExplanationOfBenefitProcedure {
         w.choice("procedure", &self.procedure);
         w.complex_list("udi", &self.udi);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitProcedure {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "udi" => r.complex_list(&mut v.udi, "udi"),
+                    k if Reader::is_choice_key(k, "procedure") => {
+                        r.choice(&mut v.procedure, "procedure[x]", &k[9usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Patient insurance information
@@ -798,38 +731,7 @@ impl FhirJson for ExplanationOfBenefitInsurance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "focal" => r.primitive(&mut v.focal, "focal"),
-                        "_focal" => r.primitive_ext(&mut v.focal, "focal"),
-                        "coverage" => r.complex(&mut v.coverage, "coverage"),
-                        "preAuthRef" => {
-                            r.primitive_list(&mut v.pre_auth_ref, "preAuthRef")
-                        }
-                        "_preAuthRef" => {
-                            r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -840,6 +742,30 @@ impl FhirJson for ExplanationOfBenefitInsurance {
         w.complex("coverage", &self.coverage);
         w.primitive_list("preAuthRef", &self.pre_auth_ref);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitInsurance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "focal" => r.primitive(&mut v.focal, "focal"),
+                    "_focal" => r.primitive_ext(&mut v.focal, "focal"),
+                    "coverage" => r.complex(&mut v.coverage, "coverage"),
+                    "preAuthRef" => r.primitive_list(&mut v.pre_auth_ref, "preAuthRef"),
+                    "_preAuthRef" => {
+                        r.primitive_list_ext(&mut v.pre_auth_ref, "preAuthRef")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details of the event
@@ -866,35 +792,7 @@ impl FhirJson for ExplanationOfBenefitAccident {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        k if Reader::is_choice_key(k, "location") => {
-                            r.choice(&mut v.location, "location[x]", &k[8usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -905,6 +803,29 @@ impl FhirJson for ExplanationOfBenefitAccident {
         w.complex("type", &self.r#type);
         w.choice("location", &self.location);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitAccident {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    k if Reader::is_choice_key(k, "location") => {
+                        r.choice(&mut v.location, "location[x]", &k[8usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Product or service provided
@@ -975,116 +896,7 @@ impl FhirJson for ExplanationOfBenefitItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "careTeamSequence" => {
-                            r.primitive_list(
-                                &mut v.care_team_sequence,
-                                "careTeamSequence",
-                            )
-                        }
-                        "_careTeamSequence" => {
-                            r.primitive_list_ext(
-                                &mut v.care_team_sequence,
-                                "careTeamSequence",
-                            )
-                        }
-                        "diagnosisSequence" => {
-                            r.primitive_list(
-                                &mut v.diagnosis_sequence,
-                                "diagnosisSequence",
-                            )
-                        }
-                        "_diagnosisSequence" => {
-                            r.primitive_list_ext(
-                                &mut v.diagnosis_sequence,
-                                "diagnosisSequence",
-                            )
-                        }
-                        "procedureSequence" => {
-                            r.primitive_list(
-                                &mut v.procedure_sequence,
-                                "procedureSequence",
-                            )
-                        }
-                        "_procedureSequence" => {
-                            r.primitive_list_ext(
-                                &mut v.procedure_sequence,
-                                "procedureSequence",
-                            )
-                        }
-                        "informationSequence" => {
-                            r.primitive_list(
-                                &mut v.information_sequence,
-                                "informationSequence",
-                            )
-                        }
-                        "_informationSequence" => {
-                            r.primitive_list_ext(
-                                &mut v.information_sequence,
-                                "informationSequence",
-                            )
-                        }
-                        "revenue" => r.complex(&mut v.revenue, "revenue"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "udi" => r.complex_list(&mut v.udi, "udi"),
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
-                        "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
-                        "encounter" => r.complex_list(&mut v.encounter, "encounter"),
-                        "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")
-                        }
-                        "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        k if Reader::is_choice_key(k, "serviced") => {
-                            r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_serviced") => {
-                            r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "location") => {
-                            r.choice(&mut v.location, "location[x]", &k[8usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1117,6 +929,95 @@ impl FhirJson for ExplanationOfBenefitItem {
         w.end_object();
     }
 }
+impl FhirStruct for ExplanationOfBenefitItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "careTeamSequence" => {
+                        r.primitive_list(&mut v.care_team_sequence, "careTeamSequence")
+                    }
+                    "_careTeamSequence" => {
+                        r.primitive_list_ext(
+                            &mut v.care_team_sequence,
+                            "careTeamSequence",
+                        )
+                    }
+                    "diagnosisSequence" => {
+                        r.primitive_list(&mut v.diagnosis_sequence, "diagnosisSequence")
+                    }
+                    "_diagnosisSequence" => {
+                        r.primitive_list_ext(
+                            &mut v.diagnosis_sequence,
+                            "diagnosisSequence",
+                        )
+                    }
+                    "procedureSequence" => {
+                        r.primitive_list(&mut v.procedure_sequence, "procedureSequence")
+                    }
+                    "_procedureSequence" => {
+                        r.primitive_list_ext(
+                            &mut v.procedure_sequence,
+                            "procedureSequence",
+                        )
+                    }
+                    "informationSequence" => {
+                        r.primitive_list(
+                            &mut v.information_sequence,
+                            "informationSequence",
+                        )
+                    }
+                    "_informationSequence" => {
+                        r.primitive_list_ext(
+                            &mut v.information_sequence,
+                            "informationSequence",
+                        )
+                    }
+                    "revenue" => r.complex(&mut v.revenue, "revenue"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "programCode" => r.complex_list(&mut v.program_code, "programCode"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "udi" => r.complex_list(&mut v.udi, "udi"),
+                    "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                    "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
+                    "encounter" => r.complex_list(&mut v.encounter, "encounter"),
+                    "noteNumber" => r.primitive_list(&mut v.note_number, "noteNumber"),
+                    "_noteNumber" => {
+                        r.primitive_list_ext(&mut v.note_number, "noteNumber")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    k if Reader::is_choice_key(k, "serviced") => {
+                        r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_serviced") => {
+                        r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "location") => {
+                        r.choice(&mut v.location, "location[x]", &k[8usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Adjudication details
 ///
 /// FHIR `ExplanationOfBenefit.item.adjudication`.
@@ -1145,34 +1046,7 @@ impl FhirJson for ExplanationOfBenefitItemAdjudication {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "category" => r.complex(&mut v.category, "category"),
-                        "reason" => r.complex(&mut v.reason, "reason"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1184,6 +1058,28 @@ impl FhirJson for ExplanationOfBenefitItemAdjudication {
         w.complex("amount", &self.amount);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitItemAdjudication {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "category" => r.complex(&mut v.category, "category"),
+                    "reason" => r.complex(&mut v.reason, "reason"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Additional items
@@ -1236,56 +1132,7 @@ impl FhirJson for ExplanationOfBenefitItemDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "revenue" => r.complex(&mut v.revenue, "revenue"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "udi" => r.complex_list(&mut v.udi, "udi"),
-                        "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")
-                        }
-                        "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1307,6 +1154,44 @@ impl FhirJson for ExplanationOfBenefitItemDetail {
         w.complex_list("adjudication", &self.adjudication);
         w.complex_list("subDetail", &self.sub_detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitItemDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "revenue" => r.complex(&mut v.revenue, "revenue"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "programCode" => r.complex_list(&mut v.program_code, "programCode"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "udi" => r.complex_list(&mut v.udi, "udi"),
+                    "noteNumber" => r.primitive_list(&mut v.note_number, "noteNumber"),
+                    "_noteNumber" => {
+                        r.primitive_list_ext(&mut v.note_number, "noteNumber")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Additional items
@@ -1357,55 +1242,7 @@ impl FhirJson for ExplanationOfBenefitItemDetailSubDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "revenue" => r.complex(&mut v.revenue, "revenue"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "udi" => r.complex_list(&mut v.udi, "udi"),
-                        "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")
-                        }
-                        "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1426,6 +1263,43 @@ impl FhirJson for ExplanationOfBenefitItemDetailSubDetail {
         w.primitive_list("noteNumber", &self.note_number);
         w.complex_list("adjudication", &self.adjudication);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitItemDetailSubDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "revenue" => r.complex(&mut v.revenue, "revenue"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "programCode" => r.complex_list(&mut v.program_code, "programCode"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "udi" => r.complex_list(&mut v.udi, "udi"),
+                    "noteNumber" => r.primitive_list(&mut v.note_number, "noteNumber"),
+                    "_noteNumber" => {
+                        r.primitive_list_ext(&mut v.note_number, "noteNumber")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Insurer added line items
@@ -1484,90 +1358,7 @@ impl FhirJson for ExplanationOfBenefitAddItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "itemSequence" => {
-                            r.primitive_list(&mut v.item_sequence, "itemSequence")
-                        }
-                        "_itemSequence" => {
-                            r.primitive_list_ext(&mut v.item_sequence, "itemSequence")
-                        }
-                        "detailSequence" => {
-                            r.primitive_list(&mut v.detail_sequence, "detailSequence")
-                        }
-                        "_detailSequence" => {
-                            r.primitive_list_ext(
-                                &mut v.detail_sequence,
-                                "detailSequence",
-                            )
-                        }
-                        "subDetailSequence" => {
-                            r.primitive_list(
-                                &mut v.sub_detail_sequence,
-                                "subDetailSequence",
-                            )
-                        }
-                        "_subDetailSequence" => {
-                            r.primitive_list_ext(
-                                &mut v.sub_detail_sequence,
-                                "subDetailSequence",
-                            )
-                        }
-                        "provider" => r.complex_list(&mut v.provider, "provider"),
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "programCode" => {
-                            r.complex_list(&mut v.program_code, "programCode")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
-                        "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
-                        "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")
-                        }
-                        "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        k if Reader::is_choice_key(k, "serviced") => {
-                            r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_serviced") => {
-                            r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "location") => {
-                            r.choice(&mut v.location, "location[x]", &k[8usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1593,6 +1384,72 @@ impl FhirJson for ExplanationOfBenefitAddItem {
         w.complex_list("adjudication", &self.adjudication);
         w.complex_list("detail", &self.detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitAddItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "itemSequence" => {
+                        r.primitive_list(&mut v.item_sequence, "itemSequence")
+                    }
+                    "_itemSequence" => {
+                        r.primitive_list_ext(&mut v.item_sequence, "itemSequence")
+                    }
+                    "detailSequence" => {
+                        r.primitive_list(&mut v.detail_sequence, "detailSequence")
+                    }
+                    "_detailSequence" => {
+                        r.primitive_list_ext(&mut v.detail_sequence, "detailSequence")
+                    }
+                    "subDetailSequence" => {
+                        r.primitive_list(&mut v.sub_detail_sequence, "subDetailSequence")
+                    }
+                    "_subDetailSequence" => {
+                        r.primitive_list_ext(
+                            &mut v.sub_detail_sequence,
+                            "subDetailSequence",
+                        )
+                    }
+                    "provider" => r.complex_list(&mut v.provider, "provider"),
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "programCode" => r.complex_list(&mut v.program_code, "programCode"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                    "subSite" => r.complex_list(&mut v.sub_site, "subSite"),
+                    "noteNumber" => r.primitive_list(&mut v.note_number, "noteNumber"),
+                    "_noteNumber" => {
+                        r.primitive_list_ext(&mut v.note_number, "noteNumber")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    k if Reader::is_choice_key(k, "serviced") => {
+                        r.choice(&mut v.serviced, "serviced[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_serviced") => {
+                        r.choice(&mut v.serviced, "serviced[x]", &k[9usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "location") => {
+                        r.choice(&mut v.location, "location[x]", &k[8usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Insurer added line items
@@ -1633,48 +1490,7 @@ impl FhirJson for ExplanationOfBenefitAddItemDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")
-                        }
-                        "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1691,6 +1507,38 @@ impl FhirJson for ExplanationOfBenefitAddItemDetail {
         w.complex_list("adjudication", &self.adjudication);
         w.complex_list("subDetail", &self.sub_detail);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitAddItemDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "noteNumber" => r.primitive_list(&mut v.note_number, "noteNumber"),
+                    "_noteNumber" => {
+                        r.primitive_list_ext(&mut v.note_number, "noteNumber")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    "subDetail" => r.complex_list(&mut v.sub_detail, "subDetail"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Insurer added line items
@@ -1729,47 +1577,7 @@ impl FhirJson for ExplanationOfBenefitAddItemDetailSubDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "productOrService" => {
-                            r.complex(&mut v.product_or_service, "productOrService")
-                        }
-                        "modifier" => r.complex_list(&mut v.modifier, "modifier"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "net" => r.complex(&mut v.net, "net"),
-                        "noteNumber" => {
-                            r.primitive_list(&mut v.note_number, "noteNumber")
-                        }
-                        "_noteNumber" => {
-                            r.primitive_list_ext(&mut v.note_number, "noteNumber")
-                        }
-                        "adjudication" => {
-                            r.complex_list(&mut v.adjudication, "adjudication")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1785,6 +1593,37 @@ impl FhirJson for ExplanationOfBenefitAddItemDetailSubDetail {
         w.primitive_list("noteNumber", &self.note_number);
         w.complex_list("adjudication", &self.adjudication);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitAddItemDetailSubDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "productOrService" => {
+                        r.complex(&mut v.product_or_service, "productOrService")
+                    }
+                    "modifier" => r.complex_list(&mut v.modifier, "modifier"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "unitPrice" => r.complex(&mut v.unit_price, "unitPrice"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "net" => r.complex(&mut v.net, "net"),
+                    "noteNumber" => r.primitive_list(&mut v.note_number, "noteNumber"),
+                    "_noteNumber" => {
+                        r.primitive_list_ext(&mut v.note_number, "noteNumber")
+                    }
+                    "adjudication" => r.complex_list(&mut v.adjudication, "adjudication"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Adjudication totals
@@ -1813,31 +1652,7 @@ impl FhirJson for ExplanationOfBenefitTotal {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "category" => r.complex(&mut v.category, "category"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1847,6 +1662,25 @@ impl FhirJson for ExplanationOfBenefitTotal {
         w.complex("category", &self.category);
         w.complex("amount", &self.amount);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitTotal {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "category" => r.complex(&mut v.category, "category"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Payment Details
@@ -1879,38 +1713,7 @@ impl FhirJson for ExplanationOfBenefitPayment {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "adjustment" => r.complex(&mut v.adjustment, "adjustment"),
-                        "adjustmentReason" => {
-                            r.complex(&mut v.adjustment_reason, "adjustmentReason")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1924,6 +1727,32 @@ impl FhirJson for ExplanationOfBenefitPayment {
         w.complex("amount", &self.amount);
         w.complex("identifier", &self.identifier);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitPayment {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "adjustment" => r.complex(&mut v.adjustment, "adjustment"),
+                    "adjustmentReason" => {
+                        r.complex(&mut v.adjustment_reason, "adjustmentReason")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Note concerning adjudication
@@ -1952,36 +1781,7 @@ impl FhirJson for ExplanationOfBenefitProcessNote {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "number" => r.primitive(&mut v.number, "number"),
-                        "_number" => r.primitive_ext(&mut v.number, "number"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "language" => r.complex(&mut v.language, "language"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1993,6 +1793,30 @@ impl FhirJson for ExplanationOfBenefitProcessNote {
         w.primitive("text", &self.text);
         w.complex("language", &self.language);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitProcessNote {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "number" => r.primitive(&mut v.number, "number"),
+                    "_number" => r.primitive_ext(&mut v.number, "number"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "language" => r.complex(&mut v.language, "language"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Balance by Benefit Category
@@ -2031,42 +1855,7 @@ impl FhirJson for ExplanationOfBenefitBenefitBalance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "category" => r.complex(&mut v.category, "category"),
-                        "excluded" => r.primitive(&mut v.excluded, "excluded"),
-                        "_excluded" => r.primitive_ext(&mut v.excluded, "excluded"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "network" => r.complex(&mut v.network, "network"),
-                        "unit" => r.complex(&mut v.unit, "unit"),
-                        "term" => r.complex(&mut v.term, "term"),
-                        "financial" => r.complex_list(&mut v.financial, "financial"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2082,6 +1871,34 @@ impl FhirJson for ExplanationOfBenefitBenefitBalance {
         w.complex("term", &self.term);
         w.complex_list("financial", &self.financial);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitBenefitBalance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "category" => r.complex(&mut v.category, "category"),
+                    "excluded" => r.primitive(&mut v.excluded, "excluded"),
+                    "_excluded" => r.primitive_ext(&mut v.excluded, "excluded"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "network" => r.complex(&mut v.network, "network"),
+                    "unit" => r.complex(&mut v.unit, "unit"),
+                    "term" => r.complex(&mut v.term, "term"),
+                    "financial" => r.complex_list(&mut v.financial, "financial"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Benefit Summary
@@ -2110,42 +1927,7 @@ impl FhirJson for ExplanationOfBenefitBenefitBalanceFinancial {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        k if Reader::is_choice_key(k, "allowed") => {
-                            r.choice(&mut v.allowed, "allowed[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_allowed") => {
-                            r.choice(&mut v.allowed, "allowed[x]", &k[8usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "used") => {
-                            r.choice(&mut v.used, "used[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_used") => {
-                            r.choice(&mut v.used, "used[x]", &k[5usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -2156,6 +1938,36 @@ impl FhirJson for ExplanationOfBenefitBenefitBalanceFinancial {
         w.choice("allowed", &self.allowed);
         w.choice("used", &self.used);
         w.end_object();
+    }
+}
+impl FhirStruct for ExplanationOfBenefitBenefitBalanceFinancial {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    k if Reader::is_choice_key(k, "allowed") => {
+                        r.choice(&mut v.allowed, "allowed[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_allowed") => {
+                        r.choice(&mut v.allowed, "allowed[x]", &k[8usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "used") => {
+                        r.choice(&mut v.used, "used[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_used") => {
+                        r.choice(&mut v.used, "used[x]", &k[5usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When it occurred

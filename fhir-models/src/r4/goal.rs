@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Describes the intended objective(s) for a patient, group or organization
@@ -72,81 +72,7 @@ impl FhirJson for Goal {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Goal"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "lifecycleStatus" => {
-                            r.primitive(&mut v.lifecycle_status, "lifecycleStatus")
-                        }
-                        "_lifecycleStatus" => {
-                            r.primitive_ext(&mut v.lifecycle_status, "lifecycleStatus")
-                        }
-                        "achievementStatus" => {
-                            r.complex(&mut v.achievement_status, "achievementStatus")
-                        }
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "priority" => r.complex(&mut v.priority, "priority"),
-                        "description" => r.complex(&mut v.description, "description"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "target" => r.complex_list(&mut v.target, "target"),
-                        "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
-                        "_statusDate" => {
-                            r.primitive_ext(&mut v.status_date, "statusDate")
-                        }
-                        "statusReason" => {
-                            r.primitive(&mut v.status_reason, "statusReason")
-                        }
-                        "_statusReason" => {
-                            r.primitive_ext(&mut v.status_reason, "statusReason")
-                        }
-                        "expressedBy" => r.complex(&mut v.expressed_by, "expressedBy"),
-                        "addresses" => r.complex_list(&mut v.addresses, "addresses"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "outcomeCode" => {
-                            r.complex_list(&mut v.outcome_code, "outcomeCode")
-                        }
-                        "outcomeReference" => {
-                            r.complex_list(&mut v.outcome_reference, "outcomeReference")
-                        }
-                        k if Reader::is_choice_key(k, "start") => {
-                            r.choice(&mut v.start, "start[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_start") => {
-                            r.choice(&mut v.start, "start[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -178,6 +104,69 @@ impl FhirJson for Goal {
         w.end_object();
     }
 }
+impl FhirStruct for Goal {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Goal"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "lifecycleStatus" => {
+                        r.primitive(&mut v.lifecycle_status, "lifecycleStatus")
+                    }
+                    "_lifecycleStatus" => {
+                        r.primitive_ext(&mut v.lifecycle_status, "lifecycleStatus")
+                    }
+                    "achievementStatus" => {
+                        r.complex(&mut v.achievement_status, "achievementStatus")
+                    }
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "priority" => r.complex(&mut v.priority, "priority"),
+                    "description" => r.complex(&mut v.description, "description"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "target" => r.complex_list(&mut v.target, "target"),
+                    "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
+                    "_statusDate" => r.primitive_ext(&mut v.status_date, "statusDate"),
+                    "statusReason" => r.primitive(&mut v.status_reason, "statusReason"),
+                    "_statusReason" => {
+                        r.primitive_ext(&mut v.status_reason, "statusReason")
+                    }
+                    "expressedBy" => r.complex(&mut v.expressed_by, "expressedBy"),
+                    "addresses" => r.complex_list(&mut v.addresses, "addresses"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "outcomeCode" => r.complex_list(&mut v.outcome_code, "outcomeCode"),
+                    "outcomeReference" => {
+                        r.complex_list(&mut v.outcome_reference, "outcomeReference")
+                    }
+                    k if Reader::is_choice_key(k, "start") => {
+                        r.choice(&mut v.start, "start[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_start") => {
+                        r.choice(&mut v.start, "start[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Target outcome for the goal
 ///
 /// FHIR `Goal.target`.
@@ -202,42 +191,7 @@ impl FhirJson for GoalTarget {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "measure" => r.complex(&mut v.measure, "measure"),
-                        k if Reader::is_choice_key(k, "detail") => {
-                            r.choice(&mut v.detail, "detail[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_detail") => {
-                            r.choice(&mut v.detail, "detail[x]", &k[7usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "due") => {
-                            r.choice(&mut v.due, "due[x]", &k[3usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_due") => {
-                            r.choice(&mut v.due, "due[x]", &k[4usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -248,6 +202,36 @@ impl FhirJson for GoalTarget {
         w.choice("detail", &self.detail);
         w.choice("due", &self.due);
         w.end_object();
+    }
+}
+impl FhirStruct for GoalTarget {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "measure" => r.complex(&mut v.measure, "measure"),
+                    k if Reader::is_choice_key(k, "detail") => {
+                        r.choice(&mut v.detail, "detail[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_detail") => {
+                        r.choice(&mut v.detail, "detail[x]", &k[7usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "due") => {
+                        r.choice(&mut v.due, "due[x]", &k[3usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_due") => {
+                        r.choice(&mut v.due, "due[x]", &k[4usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When goal pursuit begins

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Group of multiple entities
@@ -58,60 +58,7 @@ impl FhirJson for Group {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Group"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "active" => r.primitive(&mut v.active, "active"),
-                        "_active" => r.primitive_ext(&mut v.active, "active"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "actual" => r.primitive(&mut v.actual, "actual"),
-                        "_actual" => r.primitive_ext(&mut v.actual, "actual"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "quantity" => r.primitive(&mut v.quantity, "quantity"),
-                        "_quantity" => r.primitive_ext(&mut v.quantity, "quantity"),
-                        "managingEntity" => {
-                            r.complex(&mut v.managing_entity, "managingEntity")
-                        }
-                        "characteristic" => {
-                            r.complex_list(&mut v.characteristic, "characteristic")
-                        }
-                        "member" => r.complex_list(&mut v.member, "member"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -135,6 +82,54 @@ impl FhirJson for Group {
         w.complex_list("characteristic", &self.characteristic);
         w.complex_list("member", &self.member);
         w.end_object();
+    }
+}
+impl FhirStruct for Group {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Group"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "active" => r.primitive(&mut v.active, "active"),
+                    "_active" => r.primitive_ext(&mut v.active, "active"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "actual" => r.primitive(&mut v.actual, "actual"),
+                    "_actual" => r.primitive_ext(&mut v.actual, "actual"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "quantity" => r.primitive(&mut v.quantity, "quantity"),
+                    "_quantity" => r.primitive_ext(&mut v.quantity, "quantity"),
+                    "managingEntity" => {
+                        r.complex(&mut v.managing_entity, "managingEntity")
+                    }
+                    "characteristic" => {
+                        r.complex_list(&mut v.characteristic, "characteristic")
+                    }
+                    "member" => r.complex_list(&mut v.member, "member"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Include / Exclude group members by Trait
@@ -169,39 +164,7 @@ impl FhirJson for GroupCharacteristic {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "exclude" => r.primitive(&mut v.exclude, "exclude"),
-                        "_exclude" => r.primitive_ext(&mut v.exclude, "exclude"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -213,6 +176,33 @@ impl FhirJson for GroupCharacteristic {
         w.primitive("exclude", &self.exclude);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for GroupCharacteristic {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "exclude" => r.primitive(&mut v.exclude, "exclude"),
+                    "_exclude" => r.primitive_ext(&mut v.exclude, "exclude"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Who or what is in group
@@ -241,33 +231,7 @@ impl FhirJson for GroupMember {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "entity" => r.complex(&mut v.entity, "entity"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "inactive" => r.primitive(&mut v.inactive, "inactive"),
-                        "_inactive" => r.primitive_ext(&mut v.inactive, "inactive"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -278,6 +242,27 @@ impl FhirJson for GroupMember {
         w.complex("period", &self.period);
         w.primitive("inactive", &self.inactive);
         w.end_object();
+    }
+}
+impl FhirStruct for GroupMember {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "entity" => r.complex(&mut v.entity, "entity"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "inactive" => r.primitive(&mut v.inactive, "inactive"),
+                    "_inactive" => r.primitive_ext(&mut v.inactive, "inactive"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Value held by characteristic

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// The formal response to a guidance request
@@ -68,86 +68,7 @@ impl FhirJson for GuidanceResponse {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("GuidanceResponse"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "requestIdentifier" => {
-                            r.complex(&mut v.request_identifier, "requestIdentifier")
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "occurrenceDateTime" => {
-                            r.primitive(
-                                &mut v.occurrence_date_time,
-                                "occurrenceDateTime",
-                            )
-                        }
-                        "_occurrenceDateTime" => {
-                            r.primitive_ext(
-                                &mut v.occurrence_date_time,
-                                "occurrenceDateTime",
-                            )
-                        }
-                        "performer" => r.complex(&mut v.performer, "performer"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "evaluationMessage" => {
-                            r.complex_list(
-                                &mut v.evaluation_message,
-                                "evaluationMessage",
-                            )
-                        }
-                        "outputParameters" => {
-                            r.complex(&mut v.output_parameters, "outputParameters")
-                        }
-                        "result" => r.complex(&mut v.result, "result"),
-                        "dataRequirement" => {
-                            r.complex_list(&mut v.data_requirement, "dataRequirement")
-                        }
-                        k if Reader::is_choice_key(k, "module") => {
-                            r.choice(&mut v.module, "module[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_module") => {
-                            r.choice(&mut v.module, "module[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -176,6 +97,74 @@ impl FhirJson for GuidanceResponse {
         w.complex("result", &self.result);
         w.complex_list("dataRequirement", &self.data_requirement);
         w.end_object();
+    }
+}
+impl FhirStruct for GuidanceResponse {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("GuidanceResponse"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "requestIdentifier" => {
+                        r.complex(&mut v.request_identifier, "requestIdentifier")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "occurrenceDateTime" => {
+                        r.primitive(&mut v.occurrence_date_time, "occurrenceDateTime")
+                    }
+                    "_occurrenceDateTime" => {
+                        r.primitive_ext(
+                            &mut v.occurrence_date_time,
+                            "occurrenceDateTime",
+                        )
+                    }
+                    "performer" => r.complex(&mut v.performer, "performer"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "evaluationMessage" => {
+                        r.complex_list(&mut v.evaluation_message, "evaluationMessage")
+                    }
+                    "outputParameters" => {
+                        r.complex(&mut v.output_parameters, "outputParameters")
+                    }
+                    "result" => r.complex(&mut v.result, "result"),
+                    "dataRequirement" => {
+                        r.complex_list(&mut v.data_requirement, "dataRequirement")
+                    }
+                    k if Reader::is_choice_key(k, "module") => {
+                        r.choice(&mut v.module, "module[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_module") => {
+                        r.choice(&mut v.module, "module[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// What guidance was requested

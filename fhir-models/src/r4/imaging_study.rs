@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A set of images produced in single study (one or more series of references images)
@@ -78,87 +78,7 @@ impl FhirJson for ImagingStudy {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ImagingStudy"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "modality" => r.complex_list(&mut v.modality, "modality"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "started" => r.primitive(&mut v.started, "started"),
-                        "_started" => r.primitive_ext(&mut v.started, "started"),
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "referrer" => r.complex(&mut v.referrer, "referrer"),
-                        "interpreter" => {
-                            r.complex_list(&mut v.interpreter, "interpreter")
-                        }
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
-                        "numberOfSeries" => {
-                            r.primitive(&mut v.number_of_series, "numberOfSeries")
-                        }
-                        "_numberOfSeries" => {
-                            r.primitive_ext(&mut v.number_of_series, "numberOfSeries")
-                        }
-                        "numberOfInstances" => {
-                            r.primitive(&mut v.number_of_instances, "numberOfInstances")
-                        }
-                        "_numberOfInstances" => {
-                            r.primitive_ext(
-                                &mut v.number_of_instances,
-                                "numberOfInstances",
-                            )
-                        }
-                        "procedureReference" => {
-                            r.complex(&mut v.procedure_reference, "procedureReference")
-                        }
-                        "procedureCode" => {
-                            r.complex_list(&mut v.procedure_code, "procedureCode")
-                        }
-                        "location" => r.complex(&mut v.location, "location"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "series" => r.complex_list(&mut v.series, "series"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -192,6 +112,74 @@ impl FhirJson for ImagingStudy {
         w.primitive("description", &self.description);
         w.complex_list("series", &self.series);
         w.end_object();
+    }
+}
+impl FhirStruct for ImagingStudy {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ImagingStudy"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "modality" => r.complex_list(&mut v.modality, "modality"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "started" => r.primitive(&mut v.started, "started"),
+                    "_started" => r.primitive_ext(&mut v.started, "started"),
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "referrer" => r.complex(&mut v.referrer, "referrer"),
+                    "interpreter" => r.complex_list(&mut v.interpreter, "interpreter"),
+                    "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
+                    "numberOfSeries" => {
+                        r.primitive(&mut v.number_of_series, "numberOfSeries")
+                    }
+                    "_numberOfSeries" => {
+                        r.primitive_ext(&mut v.number_of_series, "numberOfSeries")
+                    }
+                    "numberOfInstances" => {
+                        r.primitive(&mut v.number_of_instances, "numberOfInstances")
+                    }
+                    "_numberOfInstances" => {
+                        r.primitive_ext(&mut v.number_of_instances, "numberOfInstances")
+                    }
+                    "procedureReference" => {
+                        r.complex(&mut v.procedure_reference, "procedureReference")
+                    }
+                    "procedureCode" => {
+                        r.complex_list(&mut v.procedure_code, "procedureCode")
+                    }
+                    "location" => r.complex(&mut v.location, "location"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "series" => r.complex_list(&mut v.series, "series"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Each study has one or more series of instances
@@ -240,55 +228,7 @@ impl FhirJson for ImagingStudySeries {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "uid" => r.primitive(&mut v.uid, "uid"),
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
-                        "number" => r.primitive(&mut v.number, "number"),
-                        "_number" => r.primitive_ext(&mut v.number, "number"),
-                        "modality" => r.complex(&mut v.modality, "modality"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "numberOfInstances" => {
-                            r.primitive(&mut v.number_of_instances, "numberOfInstances")
-                        }
-                        "_numberOfInstances" => {
-                            r.primitive_ext(
-                                &mut v.number_of_instances,
-                                "numberOfInstances",
-                            )
-                        }
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
-                        "laterality" => r.complex(&mut v.laterality, "laterality"),
-                        "specimen" => r.complex_list(&mut v.specimen, "specimen"),
-                        "started" => r.primitive(&mut v.started, "started"),
-                        "_started" => r.primitive_ext(&mut v.started, "started"),
-                        "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "instance" => r.complex_list(&mut v.instance, "instance"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -308,6 +248,44 @@ impl FhirJson for ImagingStudySeries {
         w.complex_list("performer", &self.performer);
         w.complex_list("instance", &self.instance);
         w.end_object();
+    }
+}
+impl FhirStruct for ImagingStudySeries {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "uid" => r.primitive(&mut v.uid, "uid"),
+                    "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                    "number" => r.primitive(&mut v.number, "number"),
+                    "_number" => r.primitive_ext(&mut v.number, "number"),
+                    "modality" => r.complex(&mut v.modality, "modality"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "numberOfInstances" => {
+                        r.primitive(&mut v.number_of_instances, "numberOfInstances")
+                    }
+                    "_numberOfInstances" => {
+                        r.primitive_ext(&mut v.number_of_instances, "numberOfInstances")
+                    }
+                    "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
+                    "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                    "laterality" => r.complex(&mut v.laterality, "laterality"),
+                    "specimen" => r.complex_list(&mut v.specimen, "specimen"),
+                    "started" => r.primitive(&mut v.started, "started"),
+                    "_started" => r.primitive_ext(&mut v.started, "started"),
+                    "performer" => r.complex_list(&mut v.performer, "performer"),
+                    "instance" => r.complex_list(&mut v.instance, "instance"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Who performed the series
@@ -334,31 +312,7 @@ impl FhirJson for ImagingStudySeriesPerformer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "function" => r.complex(&mut v.function, "function"),
-                        "actor" => r.complex(&mut v.actor, "actor"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -368,6 +322,25 @@ impl FhirJson for ImagingStudySeriesPerformer {
         w.complex("function", &self.function);
         w.complex("actor", &self.actor);
         w.end_object();
+    }
+}
+impl FhirStruct for ImagingStudySeriesPerformer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "function" => r.complex(&mut v.function, "function"),
+                    "actor" => r.complex(&mut v.actor, "actor"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A single SOP instance from the series
@@ -400,36 +373,7 @@ impl FhirJson for ImagingStudySeriesInstance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "uid" => r.primitive(&mut v.uid, "uid"),
-                        "_uid" => r.primitive_ext(&mut v.uid, "uid"),
-                        "sopClass" => r.complex(&mut v.sop_class, "sopClass"),
-                        "number" => r.primitive(&mut v.number, "number"),
-                        "_number" => r.primitive_ext(&mut v.number, "number"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -441,6 +385,30 @@ impl FhirJson for ImagingStudySeriesInstance {
         w.primitive("number", &self.number);
         w.primitive("title", &self.title);
         w.end_object();
+    }
+}
+impl FhirStruct for ImagingStudySeriesInstance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "uid" => r.primitive(&mut v.uid, "uid"),
+                    "_uid" => r.primitive_ext(&mut v.uid, "uid"),
+                    "sopClass" => r.complex(&mut v.sop_class, "sopClass"),
+                    "number" => r.primitive(&mut v.number, "number"),
+                    "_number" => r.primitive_ext(&mut v.number, "number"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<ImagingStudy> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Immunization event information
@@ -98,113 +98,7 @@ impl FhirJson for Immunization {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Immunization"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
-                        "vaccineCode" => r.complex(&mut v.vaccine_code, "vaccineCode"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "recorded" => r.primitive(&mut v.recorded, "recorded"),
-                        "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
-                        "primarySource" => {
-                            r.primitive(&mut v.primary_source, "primarySource")
-                        }
-                        "_primarySource" => {
-                            r.primitive_ext(&mut v.primary_source, "primarySource")
-                        }
-                        "reportOrigin" => r.complex(&mut v.report_origin, "reportOrigin"),
-                        "location" => r.complex(&mut v.location, "location"),
-                        "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer"),
-                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
-                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
-                        "expirationDate" => {
-                            r.primitive(&mut v.expiration_date, "expirationDate")
-                        }
-                        "_expirationDate" => {
-                            r.primitive_ext(&mut v.expiration_date, "expirationDate")
-                        }
-                        "site" => r.complex(&mut v.site, "site"),
-                        "route" => r.complex(&mut v.route, "route"),
-                        "doseQuantity" => r.complex(&mut v.dose_quantity, "doseQuantity"),
-                        "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "isSubpotent" => r.primitive(&mut v.is_subpotent, "isSubpotent"),
-                        "_isSubpotent" => {
-                            r.primitive_ext(&mut v.is_subpotent, "isSubpotent")
-                        }
-                        "subpotentReason" => {
-                            r.complex_list(&mut v.subpotent_reason, "subpotentReason")
-                        }
-                        "education" => r.complex_list(&mut v.education, "education"),
-                        "programEligibility" => {
-                            r.complex_list(
-                                &mut v.program_eligibility,
-                                "programEligibility",
-                            )
-                        }
-                        "fundingSource" => {
-                            r.complex(&mut v.funding_source, "fundingSource")
-                        }
-                        "reaction" => r.complex_list(&mut v.reaction, "reaction"),
-                        "protocolApplied" => {
-                            r.complex_list(&mut v.protocol_applied, "protocolApplied")
-                        }
-                        k if Reader::is_choice_key(k, "occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -248,6 +142,95 @@ impl FhirJson for Immunization {
         w.end_object();
     }
 }
+impl FhirStruct for Immunization {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Immunization"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                    "vaccineCode" => r.complex(&mut v.vaccine_code, "vaccineCode"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "recorded" => r.primitive(&mut v.recorded, "recorded"),
+                    "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
+                    "primarySource" => {
+                        r.primitive(&mut v.primary_source, "primarySource")
+                    }
+                    "_primarySource" => {
+                        r.primitive_ext(&mut v.primary_source, "primarySource")
+                    }
+                    "reportOrigin" => r.complex(&mut v.report_origin, "reportOrigin"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer"),
+                    "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
+                    "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
+                    "expirationDate" => {
+                        r.primitive(&mut v.expiration_date, "expirationDate")
+                    }
+                    "_expirationDate" => {
+                        r.primitive_ext(&mut v.expiration_date, "expirationDate")
+                    }
+                    "site" => r.complex(&mut v.site, "site"),
+                    "route" => r.complex(&mut v.route, "route"),
+                    "doseQuantity" => r.complex(&mut v.dose_quantity, "doseQuantity"),
+                    "performer" => r.complex_list(&mut v.performer, "performer"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "isSubpotent" => r.primitive(&mut v.is_subpotent, "isSubpotent"),
+                    "_isSubpotent" => r.primitive_ext(&mut v.is_subpotent, "isSubpotent"),
+                    "subpotentReason" => {
+                        r.complex_list(&mut v.subpotent_reason, "subpotentReason")
+                    }
+                    "education" => r.complex_list(&mut v.education, "education"),
+                    "programEligibility" => {
+                        r.complex_list(&mut v.program_eligibility, "programEligibility")
+                    }
+                    "fundingSource" => r.complex(&mut v.funding_source, "fundingSource"),
+                    "reaction" => r.complex_list(&mut v.reaction, "reaction"),
+                    "protocolApplied" => {
+                        r.complex_list(&mut v.protocol_applied, "protocolApplied")
+                    }
+                    k if Reader::is_choice_key(k, "occurrence") => {
+                        r.choice(
+                            &mut v.occurrence,
+                            "occurrence[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_occurrence") => {
+                        r.choice(&mut v.occurrence, "occurrence[x]", &k[11usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Who performed event
 ///
 /// FHIR `Immunization.performer`.
@@ -272,31 +255,7 @@ impl FhirJson for ImmunizationPerformer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "function" => r.complex(&mut v.function, "function"),
-                        "actor" => r.complex(&mut v.actor, "actor"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -306,6 +265,25 @@ impl FhirJson for ImmunizationPerformer {
         w.complex("function", &self.function);
         w.complex("actor", &self.actor);
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationPerformer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "function" => r.complex(&mut v.function, "function"),
+                    "actor" => r.complex(&mut v.actor, "actor"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Educational material presented to patient
@@ -334,49 +312,7 @@ impl FhirJson for ImmunizationEducation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "documentType" => {
-                            r.primitive(&mut v.document_type, "documentType")
-                        }
-                        "_documentType" => {
-                            r.primitive_ext(&mut v.document_type, "documentType")
-                        }
-                        "reference" => r.primitive(&mut v.reference, "reference"),
-                        "_reference" => r.primitive_ext(&mut v.reference, "reference"),
-                        "publicationDate" => {
-                            r.primitive(&mut v.publication_date, "publicationDate")
-                        }
-                        "_publicationDate" => {
-                            r.primitive_ext(&mut v.publication_date, "publicationDate")
-                        }
-                        "presentationDate" => {
-                            r.primitive(&mut v.presentation_date, "presentationDate")
-                        }
-                        "_presentationDate" => {
-                            r.primitive_ext(&mut v.presentation_date, "presentationDate")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -388,6 +324,41 @@ impl FhirJson for ImmunizationEducation {
         w.primitive("publicationDate", &self.publication_date);
         w.primitive("presentationDate", &self.presentation_date);
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationEducation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "documentType" => r.primitive(&mut v.document_type, "documentType"),
+                    "_documentType" => {
+                        r.primitive_ext(&mut v.document_type, "documentType")
+                    }
+                    "reference" => r.primitive(&mut v.reference, "reference"),
+                    "_reference" => r.primitive_ext(&mut v.reference, "reference"),
+                    "publicationDate" => {
+                        r.primitive(&mut v.publication_date, "publicationDate")
+                    }
+                    "_publicationDate" => {
+                        r.primitive_ext(&mut v.publication_date, "publicationDate")
+                    }
+                    "presentationDate" => {
+                        r.primitive(&mut v.presentation_date, "presentationDate")
+                    }
+                    "_presentationDate" => {
+                        r.primitive_ext(&mut v.presentation_date, "presentationDate")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details of a reaction that follows immunization
@@ -414,34 +385,7 @@ impl FhirJson for ImmunizationReaction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "detail" => r.complex(&mut v.detail, "detail"),
-                        "reported" => r.primitive(&mut v.reported, "reported"),
-                        "_reported" => r.primitive_ext(&mut v.reported, "reported"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -452,6 +396,28 @@ impl FhirJson for ImmunizationReaction {
         w.complex("detail", &self.detail);
         w.primitive("reported", &self.reported);
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationReaction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "detail" => r.complex(&mut v.detail, "detail"),
+                    "reported" => r.primitive(&mut v.reported, "reported"),
+                    "_reported" => r.primitive_ext(&mut v.reported, "reported"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Protocol followed by the provider
@@ -484,67 +450,7 @@ impl FhirJson for ImmunizationProtocolApplied {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "series" => r.primitive(&mut v.series, "series"),
-                        "_series" => r.primitive_ext(&mut v.series, "series"),
-                        "authority" => r.complex(&mut v.authority, "authority"),
-                        "targetDisease" => {
-                            r.complex_list(&mut v.target_disease, "targetDisease")
-                        }
-                        k if Reader::is_choice_key(k, "doseNumber") => {
-                            r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_doseNumber") => {
-                            r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "seriesDoses") => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                &k[11usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_seriesDoses") => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                &k[12usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -557,6 +463,61 @@ impl FhirJson for ImmunizationProtocolApplied {
         w.choice("doseNumber", &self.dose_number);
         w.choice("seriesDoses", &self.series_doses);
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationProtocolApplied {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "series" => r.primitive(&mut v.series, "series"),
+                    "_series" => r.primitive_ext(&mut v.series, "series"),
+                    "authority" => r.complex(&mut v.authority, "authority"),
+                    "targetDisease" => {
+                        r.complex_list(&mut v.target_disease, "targetDisease")
+                    }
+                    k if Reader::is_choice_key(k, "doseNumber") => {
+                        r.choice(
+                            &mut v.dose_number,
+                            "doseNumber[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_doseNumber") => {
+                        r.choice(
+                            &mut v.dose_number,
+                            "doseNumber[x]",
+                            &k[11usize..],
+                            true,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "seriesDoses") => {
+                        r.choice(
+                            &mut v.series_doses,
+                            "seriesDoses[x]",
+                            &k[11usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_seriesDoses") => {
+                        r.choice(
+                            &mut v.series_doses,
+                            "seriesDoses[x]",
+                            &k[12usize..],
+                            true,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Vaccine administration date

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Immunization evaluation information
@@ -70,96 +70,7 @@ impl FhirJson for ImmunizationEvaluation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ImmunizationEvaluation"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "authority" => r.complex(&mut v.authority, "authority"),
-                        "targetDisease" => {
-                            r.complex(&mut v.target_disease, "targetDisease")
-                        }
-                        "immunizationEvent" => {
-                            r.complex(&mut v.immunization_event, "immunizationEvent")
-                        }
-                        "doseStatus" => r.complex(&mut v.dose_status, "doseStatus"),
-                        "doseStatusReason" => {
-                            r.complex_list(&mut v.dose_status_reason, "doseStatusReason")
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "series" => r.primitive(&mut v.series, "series"),
-                        "_series" => r.primitive_ext(&mut v.series, "series"),
-                        k if Reader::is_choice_key(k, "doseNumber") => {
-                            r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_doseNumber") => {
-                            r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "seriesDoses") => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                &k[11usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_seriesDoses") => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                &k[12usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -186,6 +97,86 @@ impl FhirJson for ImmunizationEvaluation {
         w.choice("doseNumber", &self.dose_number);
         w.choice("seriesDoses", &self.series_doses);
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationEvaluation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ImmunizationEvaluation"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "authority" => r.complex(&mut v.authority, "authority"),
+                    "targetDisease" => r.complex(&mut v.target_disease, "targetDisease"),
+                    "immunizationEvent" => {
+                        r.complex(&mut v.immunization_event, "immunizationEvent")
+                    }
+                    "doseStatus" => r.complex(&mut v.dose_status, "doseStatus"),
+                    "doseStatusReason" => {
+                        r.complex_list(&mut v.dose_status_reason, "doseStatusReason")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "series" => r.primitive(&mut v.series, "series"),
+                    "_series" => r.primitive_ext(&mut v.series, "series"),
+                    k if Reader::is_choice_key(k, "doseNumber") => {
+                        r.choice(
+                            &mut v.dose_number,
+                            "doseNumber[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_doseNumber") => {
+                        r.choice(
+                            &mut v.dose_number,
+                            "doseNumber[x]",
+                            &k[11usize..],
+                            true,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "seriesDoses") => {
+                        r.choice(
+                            &mut v.series_doses,
+                            "seriesDoses[x]",
+                            &k[11usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_seriesDoses") => {
+                        r.choice(
+                            &mut v.series_doses,
+                            "seriesDoses[x]",
+                            &k[12usize..],
+                            true,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Dose number within series

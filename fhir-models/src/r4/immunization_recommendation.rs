@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Guidance or advice relating to an immunization
@@ -50,49 +50,7 @@ impl FhirJson for ImmunizationRecommendation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ImmunizationRecommendation"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "authority" => r.complex(&mut v.authority, "authority"),
-                        "recommendation" => {
-                            r.complex_list(&mut v.recommendation, "recommendation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -111,6 +69,43 @@ impl FhirJson for ImmunizationRecommendation {
         w.complex("authority", &self.authority);
         w.complex_list("recommendation", &self.recommendation);
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationRecommendation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ImmunizationRecommendation"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "authority" => r.complex(&mut v.authority, "authority"),
+                    "recommendation" => {
+                        r.complex_list(&mut v.recommendation, "recommendation")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Vaccine administration recommendations
@@ -157,100 +152,7 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "vaccineCode" => {
-                            r.complex_list(&mut v.vaccine_code, "vaccineCode")
-                        }
-                        "targetDisease" => {
-                            r.complex(&mut v.target_disease, "targetDisease")
-                        }
-                        "contraindicatedVaccineCode" => {
-                            r.complex_list(
-                                &mut v.contraindicated_vaccine_code,
-                                "contraindicatedVaccineCode",
-                            )
-                        }
-                        "forecastStatus" => {
-                            r.complex(&mut v.forecast_status, "forecastStatus")
-                        }
-                        "forecastReason" => {
-                            r.complex_list(&mut v.forecast_reason, "forecastReason")
-                        }
-                        "dateCriterion" => {
-                            r.complex_list(&mut v.date_criterion, "dateCriterion")
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "series" => r.primitive(&mut v.series, "series"),
-                        "_series" => r.primitive_ext(&mut v.series, "series"),
-                        "supportingImmunization" => {
-                            r.complex_list(
-                                &mut v.supporting_immunization,
-                                "supportingImmunization",
-                            )
-                        }
-                        "supportingPatientInformation" => {
-                            r.complex_list(
-                                &mut v.supporting_patient_information,
-                                "supportingPatientInformation",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "doseNumber") => {
-                            r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_doseNumber") => {
-                            r.choice(
-                                &mut v.dose_number,
-                                "doseNumber[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "seriesDoses") => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                &k[11usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_seriesDoses") => {
-                            r.choice(
-                                &mut v.series_doses,
-                                "seriesDoses[x]",
-                                &k[12usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -273,6 +175,88 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
             &self.supporting_patient_information,
         );
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationRecommendationRecommendation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "vaccineCode" => r.complex_list(&mut v.vaccine_code, "vaccineCode"),
+                    "targetDisease" => r.complex(&mut v.target_disease, "targetDisease"),
+                    "contraindicatedVaccineCode" => {
+                        r.complex_list(
+                            &mut v.contraindicated_vaccine_code,
+                            "contraindicatedVaccineCode",
+                        )
+                    }
+                    "forecastStatus" => {
+                        r.complex(&mut v.forecast_status, "forecastStatus")
+                    }
+                    "forecastReason" => {
+                        r.complex_list(&mut v.forecast_reason, "forecastReason")
+                    }
+                    "dateCriterion" => {
+                        r.complex_list(&mut v.date_criterion, "dateCriterion")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "series" => r.primitive(&mut v.series, "series"),
+                    "_series" => r.primitive_ext(&mut v.series, "series"),
+                    "supportingImmunization" => {
+                        r.complex_list(
+                            &mut v.supporting_immunization,
+                            "supportingImmunization",
+                        )
+                    }
+                    "supportingPatientInformation" => {
+                        r.complex_list(
+                            &mut v.supporting_patient_information,
+                            "supportingPatientInformation",
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "doseNumber") => {
+                        r.choice(
+                            &mut v.dose_number,
+                            "doseNumber[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_doseNumber") => {
+                        r.choice(
+                            &mut v.dose_number,
+                            "doseNumber[x]",
+                            &k[11usize..],
+                            true,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "seriesDoses") => {
+                        r.choice(
+                            &mut v.series_doses,
+                            "seriesDoses[x]",
+                            &k[11usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_seriesDoses") => {
+                        r.choice(
+                            &mut v.series_doses,
+                            "seriesDoses[x]",
+                            &k[12usize..],
+                            true,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Dates governing proposed immunization
@@ -301,32 +285,7 @@ impl FhirJson for ImmunizationRecommendationRecommendationDateCriterion {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -336,6 +295,26 @@ impl FhirJson for ImmunizationRecommendationRecommendationDateCriterion {
         w.complex("code", &self.code);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ImmunizationRecommendationRecommendationDateCriterion {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Recommended dose number within series

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A set of rules about how FHIR is used
@@ -84,86 +84,7 @@ impl FhirJson for ImplementationGuide {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ImplementationGuide"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "packageId" => r.primitive(&mut v.package_id, "packageId"),
-                        "_packageId" => r.primitive_ext(&mut v.package_id, "packageId"),
-                        "license" => r.primitive(&mut v.license, "license"),
-                        "_license" => r.primitive_ext(&mut v.license, "license"),
-                        "fhirVersion" => {
-                            r.primitive_list(&mut v.fhir_version, "fhirVersion")
-                        }
-                        "_fhirVersion" => {
-                            r.primitive_list_ext(&mut v.fhir_version, "fhirVersion")
-                        }
-                        "dependsOn" => r.complex_list(&mut v.depends_on, "dependsOn"),
-                        "global" => r.complex_list(&mut v.global, "global"),
-                        "definition" => r.complex(&mut v.definition, "definition"),
-                        "manifest" => r.complex(&mut v.manifest, "manifest"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -199,6 +120,72 @@ impl FhirJson for ImplementationGuide {
         w.end_object();
     }
 }
+impl FhirStruct for ImplementationGuide {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ImplementationGuide"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "packageId" => r.primitive(&mut v.package_id, "packageId"),
+                    "_packageId" => r.primitive_ext(&mut v.package_id, "packageId"),
+                    "license" => r.primitive(&mut v.license, "license"),
+                    "_license" => r.primitive_ext(&mut v.license, "license"),
+                    "fhirVersion" => r.primitive_list(&mut v.fhir_version, "fhirVersion"),
+                    "_fhirVersion" => {
+                        r.primitive_list_ext(&mut v.fhir_version, "fhirVersion")
+                    }
+                    "dependsOn" => r.complex_list(&mut v.depends_on, "dependsOn"),
+                    "global" => r.complex_list(&mut v.global, "global"),
+                    "definition" => r.complex(&mut v.definition, "definition"),
+                    "manifest" => r.complex(&mut v.manifest, "manifest"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Another Implementation guide this depends on
 ///
 /// FHIR `ImplementationGuide.dependsOn`.
@@ -225,35 +212,7 @@ impl FhirJson for ImplementationGuideDependsOn {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "uri" => r.primitive(&mut v.uri, "uri"),
-                        "_uri" => r.primitive_ext(&mut v.uri, "uri"),
-                        "packageId" => r.primitive(&mut v.package_id, "packageId"),
-                        "_packageId" => r.primitive_ext(&mut v.package_id, "packageId"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -264,6 +223,29 @@ impl FhirJson for ImplementationGuideDependsOn {
         w.primitive("packageId", &self.package_id);
         w.primitive("version", &self.version);
         w.end_object();
+    }
+}
+impl FhirStruct for ImplementationGuideDependsOn {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "uri" => r.primitive(&mut v.uri, "uri"),
+                    "_uri" => r.primitive_ext(&mut v.uri, "uri"),
+                    "packageId" => r.primitive(&mut v.package_id, "packageId"),
+                    "_packageId" => r.primitive_ext(&mut v.package_id, "packageId"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Profiles that apply globally
@@ -292,33 +274,7 @@ impl FhirJson for ImplementationGuideGlobal {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "profile" => r.primitive(&mut v.profile, "profile"),
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -328,6 +284,27 @@ impl FhirJson for ImplementationGuideGlobal {
         w.primitive("type", &self.r#type);
         w.primitive("profile", &self.profile);
         w.end_object();
+    }
+}
+impl FhirStruct for ImplementationGuideGlobal {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "profile" => r.primitive(&mut v.profile, "profile"),
+                    "_profile" => r.primitive_ext(&mut v.profile, "profile"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information needed to build the IG
@@ -360,34 +337,7 @@ impl FhirJson for ImplementationGuideDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "grouping" => r.complex_list(&mut v.grouping, "grouping"),
-                        "resource" => r.complex_list(&mut v.resource, "resource"),
-                        "page" => r.complex(&mut v.page, "page"),
-                        "parameter" => r.complex_list(&mut v.parameter, "parameter"),
-                        "template" => r.complex_list(&mut v.template, "template"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -400,6 +350,28 @@ impl FhirJson for ImplementationGuideDefinition {
         w.complex_list("parameter", &self.parameter);
         w.complex_list("template", &self.template);
         w.end_object();
+    }
+}
+impl FhirStruct for ImplementationGuideDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "grouping" => r.complex_list(&mut v.grouping, "grouping"),
+                    "resource" => r.complex_list(&mut v.resource, "resource"),
+                    "page" => r.complex(&mut v.page, "page"),
+                    "parameter" => r.complex_list(&mut v.parameter, "parameter"),
+                    "template" => r.complex_list(&mut v.template, "template"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Grouping used to present related resources in the IG
@@ -426,35 +398,7 @@ impl FhirJson for ImplementationGuideDefinitionGrouping {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -464,6 +408,27 @@ impl FhirJson for ImplementationGuideDefinitionGrouping {
         w.primitive("name", &self.name);
         w.primitive("description", &self.description);
         w.end_object();
+    }
+}
+impl FhirStruct for ImplementationGuideDefinitionGrouping {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Resource in the implementation guide
@@ -498,52 +463,7 @@ impl FhirJson for ImplementationGuideDefinitionResource {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "reference" => r.complex(&mut v.reference, "reference"),
-                        "fhirVersion" => {
-                            r.primitive_list(&mut v.fhir_version, "fhirVersion")
-                        }
-                        "_fhirVersion" => {
-                            r.primitive_list_ext(&mut v.fhir_version, "fhirVersion")
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "groupingId" => r.primitive(&mut v.grouping_id, "groupingId"),
-                        "_groupingId" => {
-                            r.primitive_ext(&mut v.grouping_id, "groupingId")
-                        }
-                        k if Reader::is_choice_key(k, "example") => {
-                            r.choice(&mut v.example, "example[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_example") => {
-                            r.choice(&mut v.example, "example[x]", &k[8usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -557,6 +477,40 @@ impl FhirJson for ImplementationGuideDefinitionResource {
         w.choice("example", &self.example);
         w.primitive("groupingId", &self.grouping_id);
         w.end_object();
+    }
+}
+impl FhirStruct for ImplementationGuideDefinitionResource {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "reference" => r.complex(&mut v.reference, "reference"),
+                    "fhirVersion" => r.primitive_list(&mut v.fhir_version, "fhirVersion"),
+                    "_fhirVersion" => {
+                        r.primitive_list_ext(&mut v.fhir_version, "fhirVersion")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "groupingId" => r.primitive(&mut v.grouping_id, "groupingId"),
+                    "_groupingId" => r.primitive_ext(&mut v.grouping_id, "groupingId"),
+                    k if Reader::is_choice_key(k, "example") => {
+                        r.choice(&mut v.example, "example[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_example") => {
+                        r.choice(&mut v.example, "example[x]", &k[8usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Page/Section in the Guide
@@ -591,40 +545,7 @@ impl FhirJson for ImplementationGuideDefinitionPage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "generation" => r.primitive(&mut v.generation, "generation"),
-                        "_generation" => r.primitive_ext(&mut v.generation, "generation"),
-                        "page" => r.complex_list(&mut v.page, "page"),
-                        k if Reader::is_choice_key(k, "name") => {
-                            r.choice(&mut v.name, "name[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_name") => {
-                            r.choice(&mut v.name, "name[x]", &k[5usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -636,6 +557,34 @@ impl FhirJson for ImplementationGuideDefinitionPage {
         w.primitive("generation", &self.generation);
         w.complex_list("page", &self.page);
         w.end_object();
+    }
+}
+impl FhirStruct for ImplementationGuideDefinitionPage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "generation" => r.primitive(&mut v.generation, "generation"),
+                    "_generation" => r.primitive_ext(&mut v.generation, "generation"),
+                    "page" => r.complex_list(&mut v.page, "page"),
+                    k if Reader::is_choice_key(k, "name") => {
+                        r.choice(&mut v.name, "name[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_name") => {
+                        r.choice(&mut v.name, "name[x]", &k[5usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Defines how IG is built by tools
@@ -664,33 +613,7 @@ impl FhirJson for ImplementationGuideDefinitionParameter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -700,6 +623,27 @@ impl FhirJson for ImplementationGuideDefinitionParameter {
         w.primitive("code", &self.code);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ImplementationGuideDefinitionParameter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A template for building resources
@@ -730,35 +674,7 @@ impl FhirJson for ImplementationGuideDefinitionTemplate {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "source" => r.primitive(&mut v.source, "source"),
-                        "_source" => r.primitive_ext(&mut v.source, "source"),
-                        "scope" => r.primitive(&mut v.scope, "scope"),
-                        "_scope" => r.primitive_ext(&mut v.scope, "scope"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -769,6 +685,29 @@ impl FhirJson for ImplementationGuideDefinitionTemplate {
         w.primitive("source", &self.source);
         w.primitive("scope", &self.scope);
         w.end_object();
+    }
+}
+impl FhirStruct for ImplementationGuideDefinitionTemplate {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "source" => r.primitive(&mut v.source, "source"),
+                    "_source" => r.primitive_ext(&mut v.source, "source"),
+                    "scope" => r.primitive(&mut v.scope, "scope"),
+                    "_scope" => r.primitive_ext(&mut v.scope, "scope"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information about an assembled IG
@@ -801,37 +740,7 @@ impl FhirJson for ImplementationGuideManifest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "rendering" => r.primitive(&mut v.rendering, "rendering"),
-                        "_rendering" => r.primitive_ext(&mut v.rendering, "rendering"),
-                        "resource" => r.complex_list(&mut v.resource, "resource"),
-                        "page" => r.complex_list(&mut v.page, "page"),
-                        "image" => r.primitive_list(&mut v.image, "image"),
-                        "_image" => r.primitive_list_ext(&mut v.image, "image"),
-                        "other" => r.primitive_list(&mut v.other, "other"),
-                        "_other" => r.primitive_list_ext(&mut v.other, "other"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -844,6 +753,31 @@ impl FhirJson for ImplementationGuideManifest {
         w.primitive_list("image", &self.image);
         w.primitive_list("other", &self.other);
         w.end_object();
+    }
+}
+impl FhirStruct for ImplementationGuideManifest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "rendering" => r.primitive(&mut v.rendering, "rendering"),
+                    "_rendering" => r.primitive_ext(&mut v.rendering, "rendering"),
+                    "resource" => r.complex_list(&mut v.resource, "resource"),
+                    "page" => r.complex_list(&mut v.page, "page"),
+                    "image" => r.primitive_list(&mut v.image, "image"),
+                    "_image" => r.primitive_list_ext(&mut v.image, "image"),
+                    "other" => r.primitive_list(&mut v.other, "other"),
+                    "_other" => r.primitive_list_ext(&mut v.other, "other"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Resource in the implementation guide
@@ -872,42 +806,7 @@ impl FhirJson for ImplementationGuideManifestResource {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "reference" => r.complex(&mut v.reference, "reference"),
-                        "relativePath" => {
-                            r.primitive(&mut v.relative_path, "relativePath")
-                        }
-                        "_relativePath" => {
-                            r.primitive_ext(&mut v.relative_path, "relativePath")
-                        }
-                        k if Reader::is_choice_key(k, "example") => {
-                            r.choice(&mut v.example, "example[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_example") => {
-                            r.choice(&mut v.example, "example[x]", &k[8usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -918,6 +817,34 @@ impl FhirJson for ImplementationGuideManifestResource {
         w.choice("example", &self.example);
         w.primitive("relativePath", &self.relative_path);
         w.end_object();
+    }
+}
+impl FhirStruct for ImplementationGuideManifestResource {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "reference" => r.complex(&mut v.reference, "reference"),
+                    "relativePath" => r.primitive(&mut v.relative_path, "relativePath"),
+                    "_relativePath" => {
+                        r.primitive_ext(&mut v.relative_path, "relativePath")
+                    }
+                    k if Reader::is_choice_key(k, "example") => {
+                        r.choice(&mut v.example, "example[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_example") => {
+                        r.choice(&mut v.example, "example[x]", &k[8usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// HTML page within the parent IG
@@ -946,35 +873,7 @@ impl FhirJson for ImplementationGuideManifestPage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "anchor" => r.primitive_list(&mut v.anchor, "anchor"),
-                        "_anchor" => r.primitive_list_ext(&mut v.anchor, "anchor"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -985,6 +884,29 @@ impl FhirJson for ImplementationGuideManifestPage {
         w.primitive("title", &self.title);
         w.primitive_list("anchor", &self.anchor);
         w.end_object();
+    }
+}
+impl FhirStruct for ImplementationGuideManifestPage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "anchor" => r.primitive_list(&mut v.anchor, "anchor"),
+                    "_anchor" => r.primitive_list_ext(&mut v.anchor, "anchor"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Is an example/What is this an example of?

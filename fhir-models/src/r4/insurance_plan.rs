@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Details of a Health Insurance product/plan provided by an organization
@@ -62,62 +62,7 @@ impl FhirJson for InsurancePlan {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("InsurancePlan"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "alias" => r.primitive_list(&mut v.alias, "alias"),
-                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "ownedBy" => r.complex(&mut v.owned_by, "ownedBy"),
-                        "administeredBy" => {
-                            r.complex(&mut v.administered_by, "administeredBy")
-                        }
-                        "coverageArea" => {
-                            r.complex_list(&mut v.coverage_area, "coverageArea")
-                        }
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
-                        "network" => r.complex_list(&mut v.network, "network"),
-                        "coverage" => r.complex_list(&mut v.coverage, "coverage"),
-                        "plan" => r.complex_list(&mut v.plan, "plan"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -147,6 +92,56 @@ impl FhirJson for InsurancePlan {
         w.end_object();
     }
 }
+impl FhirStruct for InsurancePlan {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("InsurancePlan"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "alias" => r.primitive_list(&mut v.alias, "alias"),
+                    "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "ownedBy" => r.complex(&mut v.owned_by, "ownedBy"),
+                    "administeredBy" => {
+                        r.complex(&mut v.administered_by, "administeredBy")
+                    }
+                    "coverageArea" => {
+                        r.complex_list(&mut v.coverage_area, "coverageArea")
+                    }
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
+                    "network" => r.complex_list(&mut v.network, "network"),
+                    "coverage" => r.complex_list(&mut v.coverage, "coverage"),
+                    "plan" => r.complex_list(&mut v.plan, "plan"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Contact for the product
 ///
 /// FHIR `InsurancePlan.contact`.
@@ -173,33 +168,7 @@ impl FhirJson for InsurancePlanContact {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "purpose" => r.complex(&mut v.purpose, "purpose"),
-                        "name" => r.complex(&mut v.name, "name"),
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        "address" => r.complex(&mut v.address, "address"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -211,6 +180,27 @@ impl FhirJson for InsurancePlanContact {
         w.complex_list("telecom", &self.telecom);
         w.complex("address", &self.address);
         w.end_object();
+    }
+}
+impl FhirStruct for InsurancePlanContact {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "purpose" => r.complex(&mut v.purpose, "purpose"),
+                    "name" => r.complex(&mut v.name, "name"),
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    "address" => r.complex(&mut v.address, "address"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Coverage details
@@ -241,32 +231,7 @@ impl FhirJson for InsurancePlanCoverage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "network" => r.complex_list(&mut v.network, "network"),
-                        "benefit" => r.complex_list(&mut v.benefit, "benefit"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -277,6 +242,26 @@ impl FhirJson for InsurancePlanCoverage {
         w.complex_list("network", &self.network);
         w.complex_list("benefit", &self.benefit);
         w.end_object();
+    }
+}
+impl FhirStruct for InsurancePlanCoverage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "network" => r.complex_list(&mut v.network, "network"),
+                    "benefit" => r.complex_list(&mut v.benefit, "benefit"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// List of benefits
@@ -305,35 +290,7 @@ impl FhirJson for InsurancePlanCoverageBenefit {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "requirement" => r.primitive(&mut v.requirement, "requirement"),
-                        "_requirement" => {
-                            r.primitive_ext(&mut v.requirement, "requirement")
-                        }
-                        "limit" => r.complex_list(&mut v.limit, "limit"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -344,6 +301,27 @@ impl FhirJson for InsurancePlanCoverageBenefit {
         w.primitive("requirement", &self.requirement);
         w.complex_list("limit", &self.limit);
         w.end_object();
+    }
+}
+impl FhirStruct for InsurancePlanCoverageBenefit {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "requirement" => r.primitive(&mut v.requirement, "requirement"),
+                    "_requirement" => r.primitive_ext(&mut v.requirement, "requirement"),
+                    "limit" => r.complex_list(&mut v.limit, "limit"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Benefit limits
@@ -368,31 +346,7 @@ impl FhirJson for InsurancePlanCoverageBenefitLimit {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "value" => r.complex(&mut v.value, "value"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -402,6 +356,25 @@ impl FhirJson for InsurancePlanCoverageBenefitLimit {
         w.complex("value", &self.value);
         w.complex("code", &self.code);
         w.end_object();
+    }
+}
+impl FhirStruct for InsurancePlanCoverageBenefitLimit {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "value" => r.complex(&mut v.value, "value"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Plan details
@@ -434,41 +407,7 @@ impl FhirJson for InsurancePlanPlan {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "coverageArea" => {
-                            r.complex_list(&mut v.coverage_area, "coverageArea")
-                        }
-                        "network" => r.complex_list(&mut v.network, "network"),
-                        "generalCost" => {
-                            r.complex_list(&mut v.general_cost, "generalCost")
-                        }
-                        "specificCost" => {
-                            r.complex_list(&mut v.specific_cost, "specificCost")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -482,6 +421,33 @@ impl FhirJson for InsurancePlanPlan {
         w.complex_list("generalCost", &self.general_cost);
         w.complex_list("specificCost", &self.specific_cost);
         w.end_object();
+    }
+}
+impl FhirStruct for InsurancePlanPlan {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "coverageArea" => {
+                        r.complex_list(&mut v.coverage_area, "coverageArea")
+                    }
+                    "network" => r.complex_list(&mut v.network, "network"),
+                    "generalCost" => r.complex_list(&mut v.general_cost, "generalCost"),
+                    "specificCost" => {
+                        r.complex_list(&mut v.specific_cost, "specificCost")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Overall costs
@@ -510,35 +476,7 @@ impl FhirJson for InsurancePlanPlanGeneralCost {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "groupSize" => r.primitive(&mut v.group_size, "groupSize"),
-                        "_groupSize" => r.primitive_ext(&mut v.group_size, "groupSize"),
-                        "cost" => r.complex(&mut v.cost, "cost"),
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -550,6 +488,29 @@ impl FhirJson for InsurancePlanPlanGeneralCost {
         w.complex("cost", &self.cost);
         w.primitive("comment", &self.comment);
         w.end_object();
+    }
+}
+impl FhirStruct for InsurancePlanPlanGeneralCost {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "groupSize" => r.primitive(&mut v.group_size, "groupSize"),
+                    "_groupSize" => r.primitive_ext(&mut v.group_size, "groupSize"),
+                    "cost" => r.complex(&mut v.cost, "cost"),
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Specific costs
@@ -576,31 +537,7 @@ impl FhirJson for InsurancePlanPlanSpecificCost {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "category" => r.complex(&mut v.category, "category"),
-                        "benefit" => r.complex_list(&mut v.benefit, "benefit"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -610,6 +547,25 @@ impl FhirJson for InsurancePlanPlanSpecificCost {
         w.complex("category", &self.category);
         w.complex_list("benefit", &self.benefit);
         w.end_object();
+    }
+}
+impl FhirStruct for InsurancePlanPlanSpecificCost {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "category" => r.complex(&mut v.category, "category"),
+                    "benefit" => r.complex_list(&mut v.benefit, "benefit"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Benefits list
@@ -636,31 +592,7 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefit {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "cost" => r.complex_list(&mut v.cost, "cost"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -670,6 +602,25 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefit {
         w.complex("type", &self.r#type);
         w.complex_list("cost", &self.cost);
         w.end_object();
+    }
+}
+impl FhirStruct for InsurancePlanPlanSpecificCostBenefit {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "cost" => r.complex_list(&mut v.cost, "cost"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// List of the costs
@@ -700,35 +651,7 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefitCost {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "applicability" => {
-                            r.complex(&mut v.applicability, "applicability")
-                        }
-                        "qualifiers" => r.complex_list(&mut v.qualifiers, "qualifiers"),
-                        "value" => r.complex(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -740,6 +663,27 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefitCost {
         w.complex_list("qualifiers", &self.qualifiers);
         w.complex("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for InsurancePlanPlanSpecificCostBenefitCost {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "applicability" => r.complex(&mut v.applicability, "applicability"),
+                    "qualifiers" => r.complex_list(&mut v.qualifiers, "qualifiers"),
+                    "value" => r.complex(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<InsurancePlan> for Resource {

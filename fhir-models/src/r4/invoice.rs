@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Invoice containing ChargeItems from an Account
@@ -68,76 +68,7 @@ impl FhirJson for Invoice {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Invoice"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "cancelledReason" => {
-                            r.primitive(&mut v.cancelled_reason, "cancelledReason")
-                        }
-                        "_cancelledReason" => {
-                            r.primitive_ext(&mut v.cancelled_reason, "cancelledReason")
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "recipient" => r.complex(&mut v.recipient, "recipient"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "participant" => {
-                            r.complex_list(&mut v.participant, "participant")
-                        }
-                        "issuer" => r.complex(&mut v.issuer, "issuer"),
-                        "account" => r.complex(&mut v.account, "account"),
-                        "lineItem" => r.complex_list(&mut v.line_item, "lineItem"),
-                        "totalPriceComponent" => {
-                            r.complex_list(
-                                &mut v.total_price_component,
-                                "totalPriceComponent",
-                            )
-                        }
-                        "totalNet" => r.complex(&mut v.total_net, "totalNet"),
-                        "totalGross" => r.complex(&mut v.total_gross, "totalGross"),
-                        "paymentTerms" => {
-                            r.primitive(&mut v.payment_terms, "paymentTerms")
-                        }
-                        "_paymentTerms" => {
-                            r.primitive_ext(&mut v.payment_terms, "paymentTerms")
-                        }
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -169,6 +100,66 @@ impl FhirJson for Invoice {
         w.end_object();
     }
 }
+impl FhirStruct for Invoice {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Invoice"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "cancelledReason" => {
+                        r.primitive(&mut v.cancelled_reason, "cancelledReason")
+                    }
+                    "_cancelledReason" => {
+                        r.primitive_ext(&mut v.cancelled_reason, "cancelledReason")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "recipient" => r.complex(&mut v.recipient, "recipient"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "participant" => r.complex_list(&mut v.participant, "participant"),
+                    "issuer" => r.complex(&mut v.issuer, "issuer"),
+                    "account" => r.complex(&mut v.account, "account"),
+                    "lineItem" => r.complex_list(&mut v.line_item, "lineItem"),
+                    "totalPriceComponent" => {
+                        r.complex_list(
+                            &mut v.total_price_component,
+                            "totalPriceComponent",
+                        )
+                    }
+                    "totalNet" => r.complex(&mut v.total_net, "totalNet"),
+                    "totalGross" => r.complex(&mut v.total_gross, "totalGross"),
+                    "paymentTerms" => r.primitive(&mut v.payment_terms, "paymentTerms"),
+                    "_paymentTerms" => {
+                        r.primitive_ext(&mut v.payment_terms, "paymentTerms")
+                    }
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Participant in creation of this Invoice
 ///
 /// FHIR `Invoice.participant`.
@@ -193,31 +184,7 @@ impl FhirJson for InvoiceParticipant {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "role" => r.complex(&mut v.role, "role"),
-                        "actor" => r.complex(&mut v.actor, "actor"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -227,6 +194,25 @@ impl FhirJson for InvoiceParticipant {
         w.complex("role", &self.role);
         w.complex("actor", &self.actor);
         w.end_object();
+    }
+}
+impl FhirStruct for InvoiceParticipant {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "role" => r.complex(&mut v.role, "role"),
+                    "actor" => r.complex(&mut v.actor, "actor"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Line items of this Invoice
@@ -255,42 +241,7 @@ impl FhirJson for InvoiceLineItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "priceComponent" => {
-                            r.complex_list(&mut v.price_component, "priceComponent")
-                        }
-                        k if Reader::is_choice_key(k, "chargeItem") => {
-                            r.choice(
-                                &mut v.charge_item,
-                                "chargeItem[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -301,6 +252,36 @@ impl FhirJson for InvoiceLineItem {
         w.choice("chargeItem", &self.charge_item);
         w.complex_list("priceComponent", &self.price_component);
         w.end_object();
+    }
+}
+impl FhirStruct for InvoiceLineItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "priceComponent" => {
+                        r.complex_list(&mut v.price_component, "priceComponent")
+                    }
+                    k if Reader::is_choice_key(k, "chargeItem") => {
+                        r.choice(
+                            &mut v.charge_item,
+                            "chargeItem[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Components of total line item price
@@ -331,35 +312,7 @@ impl FhirJson for InvoiceLineItemPriceComponent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "factor" => r.primitive(&mut v.factor, "factor"),
-                        "_factor" => r.primitive_ext(&mut v.factor, "factor"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -371,6 +324,29 @@ impl FhirJson for InvoiceLineItemPriceComponent {
         w.primitive("factor", &self.factor);
         w.complex("amount", &self.amount);
         w.end_object();
+    }
+}
+impl FhirStruct for InvoiceLineItemPriceComponent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "factor" => r.primitive(&mut v.factor, "factor"),
+                    "_factor" => r.primitive_ext(&mut v.factor, "factor"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Reference to ChargeItem containing details of this line item or an inline billing code

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Details and position information for a physical place
@@ -68,85 +68,7 @@ impl FhirJson for Location {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Location"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "operationalStatus" => {
-                            r.complex(&mut v.operational_status, "operationalStatus")
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "alias" => r.primitive_list(&mut v.alias, "alias"),
-                        "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "mode" => r.primitive(&mut v.mode, "mode"),
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        "address" => r.complex(&mut v.address, "address"),
-                        "physicalType" => r.complex(&mut v.physical_type, "physicalType"),
-                        "position" => r.complex(&mut v.position, "position"),
-                        "managingOrganization" => {
-                            r.complex(
-                                &mut v.managing_organization,
-                                "managingOrganization",
-                            )
-                        }
-                        "partOf" => r.complex(&mut v.part_of, "partOf"),
-                        "hoursOfOperation" => {
-                            r.complex_list(&mut v.hours_of_operation, "hoursOfOperation")
-                        }
-                        "availabilityExceptions" => {
-                            r.primitive(
-                                &mut v.availability_exceptions,
-                                "availabilityExceptions",
-                            )
-                        }
-                        "_availabilityExceptions" => {
-                            r.primitive_ext(
-                                &mut v.availability_exceptions,
-                                "availabilityExceptions",
-                            )
-                        }
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -179,6 +101,74 @@ impl FhirJson for Location {
         w.end_object();
     }
 }
+impl FhirStruct for Location {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Location"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "operationalStatus" => {
+                        r.complex(&mut v.operational_status, "operationalStatus")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "alias" => r.primitive_list(&mut v.alias, "alias"),
+                    "_alias" => r.primitive_list_ext(&mut v.alias, "alias"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "mode" => r.primitive(&mut v.mode, "mode"),
+                    "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    "address" => r.complex(&mut v.address, "address"),
+                    "physicalType" => r.complex(&mut v.physical_type, "physicalType"),
+                    "position" => r.complex(&mut v.position, "position"),
+                    "managingOrganization" => {
+                        r.complex(&mut v.managing_organization, "managingOrganization")
+                    }
+                    "partOf" => r.complex(&mut v.part_of, "partOf"),
+                    "hoursOfOperation" => {
+                        r.complex_list(&mut v.hours_of_operation, "hoursOfOperation")
+                    }
+                    "availabilityExceptions" => {
+                        r.primitive(
+                            &mut v.availability_exceptions,
+                            "availabilityExceptions",
+                        )
+                    }
+                    "_availabilityExceptions" => {
+                        r.primitive_ext(
+                            &mut v.availability_exceptions,
+                            "availabilityExceptions",
+                        )
+                    }
+                    "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// The absolute geographic location
 ///
 /// FHIR `Location.position`.
@@ -207,35 +197,7 @@ impl FhirJson for LocationPosition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "longitude" => r.primitive(&mut v.longitude, "longitude"),
-                        "_longitude" => r.primitive_ext(&mut v.longitude, "longitude"),
-                        "latitude" => r.primitive(&mut v.latitude, "latitude"),
-                        "_latitude" => r.primitive_ext(&mut v.latitude, "latitude"),
-                        "altitude" => r.primitive(&mut v.altitude, "altitude"),
-                        "_altitude" => r.primitive_ext(&mut v.altitude, "altitude"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -246,6 +208,29 @@ impl FhirJson for LocationPosition {
         w.primitive("latitude", &self.latitude);
         w.primitive("altitude", &self.altitude);
         w.end_object();
+    }
+}
+impl FhirStruct for LocationPosition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "longitude" => r.primitive(&mut v.longitude, "longitude"),
+                    "_longitude" => r.primitive_ext(&mut v.longitude, "longitude"),
+                    "latitude" => r.primitive(&mut v.latitude, "latitude"),
+                    "_latitude" => r.primitive_ext(&mut v.latitude, "latitude"),
+                    "altitude" => r.primitive(&mut v.altitude, "altitude"),
+                    "_altitude" => r.primitive_ext(&mut v.altitude, "altitude"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// What days/times during a week is this location usually open
@@ -274,45 +259,7 @@ impl FhirJson for LocationHoursOfOperation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "daysOfWeek" => {
-                            r.primitive_list(&mut v.days_of_week, "daysOfWeek")
-                        }
-                        "_daysOfWeek" => {
-                            r.primitive_list_ext(&mut v.days_of_week, "daysOfWeek")
-                        }
-                        "allDay" => r.primitive(&mut v.all_day, "allDay"),
-                        "_allDay" => r.primitive_ext(&mut v.all_day, "allDay"),
-                        "openingTime" => r.primitive(&mut v.opening_time, "openingTime"),
-                        "_openingTime" => {
-                            r.primitive_ext(&mut v.opening_time, "openingTime")
-                        }
-                        "closingTime" => r.primitive(&mut v.closing_time, "closingTime"),
-                        "_closingTime" => {
-                            r.primitive_ext(&mut v.closing_time, "closingTime")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -324,6 +271,33 @@ impl FhirJson for LocationHoursOfOperation {
         w.primitive("openingTime", &self.opening_time);
         w.primitive("closingTime", &self.closing_time);
         w.end_object();
+    }
+}
+impl FhirStruct for LocationHoursOfOperation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "daysOfWeek" => r.primitive_list(&mut v.days_of_week, "daysOfWeek"),
+                    "_daysOfWeek" => {
+                        r.primitive_list_ext(&mut v.days_of_week, "daysOfWeek")
+                    }
+                    "allDay" => r.primitive(&mut v.all_day, "allDay"),
+                    "_allDay" => r.primitive_ext(&mut v.all_day, "allDay"),
+                    "openingTime" => r.primitive(&mut v.opening_time, "openingTime"),
+                    "_openingTime" => r.primitive_ext(&mut v.opening_time, "openingTime"),
+                    "closingTime" => r.primitive(&mut v.closing_time, "closingTime"),
+                    "_closingTime" => r.primitive_ext(&mut v.closing_time, "closingTime"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Location> for Resource {

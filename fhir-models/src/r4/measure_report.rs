@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Results of a measure evaluation
@@ -64,63 +64,7 @@ impl FhirJson for MeasureReport {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MeasureReport"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "measure" => r.primitive(&mut v.measure, "measure"),
-                        "_measure" => r.primitive_ext(&mut v.measure, "measure"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "reporter" => r.complex(&mut v.reporter, "reporter"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "improvementNotation" => {
-                            r.complex(&mut v.improvement_notation, "improvementNotation")
-                        }
-                        "group" => r.complex_list(&mut v.group, "group"),
-                        "evaluatedResource" => {
-                            r.complex_list(
-                                &mut v.evaluated_resource,
-                                "evaluatedResource",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -145,6 +89,54 @@ impl FhirJson for MeasureReport {
         w.complex_list("group", &self.group);
         w.complex_list("evaluatedResource", &self.evaluated_resource);
         w.end_object();
+    }
+}
+impl FhirStruct for MeasureReport {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MeasureReport"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "measure" => r.primitive(&mut v.measure, "measure"),
+                    "_measure" => r.primitive_ext(&mut v.measure, "measure"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "reporter" => r.complex(&mut v.reporter, "reporter"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "improvementNotation" => {
+                        r.complex(&mut v.improvement_notation, "improvementNotation")
+                    }
+                    "group" => r.complex_list(&mut v.group, "group"),
+                    "evaluatedResource" => {
+                        r.complex_list(&mut v.evaluated_resource, "evaluatedResource")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Measure results for each group
@@ -173,33 +165,7 @@ impl FhirJson for MeasureReportGroup {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "population" => r.complex_list(&mut v.population, "population"),
-                        "measureScore" => r.complex(&mut v.measure_score, "measureScore"),
-                        "stratifier" => r.complex_list(&mut v.stratifier, "stratifier"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -211,6 +177,27 @@ impl FhirJson for MeasureReportGroup {
         w.complex("measureScore", &self.measure_score);
         w.complex_list("stratifier", &self.stratifier);
         w.end_object();
+    }
+}
+impl FhirStruct for MeasureReportGroup {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "population" => r.complex_list(&mut v.population, "population"),
+                    "measureScore" => r.complex(&mut v.measure_score, "measureScore"),
+                    "stratifier" => r.complex_list(&mut v.stratifier, "stratifier"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The populations in the group
@@ -237,35 +224,7 @@ impl FhirJson for MeasureReportGroupPopulation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "count" => r.primitive(&mut v.count, "count"),
-                        "_count" => r.primitive_ext(&mut v.count, "count"),
-                        "subjectResults" => {
-                            r.complex(&mut v.subject_results, "subjectResults")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -276,6 +235,29 @@ impl FhirJson for MeasureReportGroupPopulation {
         w.primitive("count", &self.count);
         w.complex("subjectResults", &self.subject_results);
         w.end_object();
+    }
+}
+impl FhirStruct for MeasureReportGroupPopulation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "count" => r.primitive(&mut v.count, "count"),
+                    "_count" => r.primitive_ext(&mut v.count, "count"),
+                    "subjectResults" => {
+                        r.complex(&mut v.subject_results, "subjectResults")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Stratification results
@@ -300,31 +282,7 @@ impl FhirJson for MeasureReportGroupStratifier {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "stratum" => r.complex_list(&mut v.stratum, "stratum"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -334,6 +292,25 @@ impl FhirJson for MeasureReportGroupStratifier {
         w.complex_list("code", &self.code);
         w.complex_list("stratum", &self.stratum);
         w.end_object();
+    }
+}
+impl FhirStruct for MeasureReportGroupStratifier {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "stratum" => r.complex_list(&mut v.stratum, "stratum"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Stratum results, one for each unique value, or set of values, in the stratifier, or stratifier components
@@ -362,33 +339,7 @@ impl FhirJson for MeasureReportGroupStratifierStratum {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "value" => r.complex(&mut v.value, "value"),
-                        "component" => r.complex_list(&mut v.component, "component"),
-                        "population" => r.complex_list(&mut v.population, "population"),
-                        "measureScore" => r.complex(&mut v.measure_score, "measureScore"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -400,6 +351,27 @@ impl FhirJson for MeasureReportGroupStratifierStratum {
         w.complex_list("population", &self.population);
         w.complex("measureScore", &self.measure_score);
         w.end_object();
+    }
+}
+impl FhirStruct for MeasureReportGroupStratifierStratum {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "value" => r.complex(&mut v.value, "value"),
+                    "component" => r.complex_list(&mut v.component, "component"),
+                    "population" => r.complex_list(&mut v.population, "population"),
+                    "measureScore" => r.complex(&mut v.measure_score, "measureScore"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Stratifier component values
@@ -428,31 +400,7 @@ impl FhirJson for MeasureReportGroupStratifierStratumComponent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "value" => r.complex(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -462,6 +410,25 @@ impl FhirJson for MeasureReportGroupStratifierStratumComponent {
         w.complex("code", &self.code);
         w.complex("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for MeasureReportGroupStratifierStratumComponent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "value" => r.complex(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Population results in this stratum
@@ -488,35 +455,7 @@ impl FhirJson for MeasureReportGroupStratifierStratumPopulation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "count" => r.primitive(&mut v.count, "count"),
-                        "_count" => r.primitive_ext(&mut v.count, "count"),
-                        "subjectResults" => {
-                            r.complex(&mut v.subject_results, "subjectResults")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -527,6 +466,29 @@ impl FhirJson for MeasureReportGroupStratifierStratumPopulation {
         w.primitive("count", &self.count);
         w.complex("subjectResults", &self.subject_results);
         w.end_object();
+    }
+}
+impl FhirStruct for MeasureReportGroupStratifierStratumPopulation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "count" => r.primitive(&mut v.count, "count"),
+                    "_count" => r.primitive_ext(&mut v.count, "count"),
+                    "subjectResults" => {
+                        r.complex(&mut v.subject_results, "subjectResults")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<MeasureReport> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A photo, video, or audio recording acquired or used in healthcare. The actual content may be inline or provided by direct reference
@@ -82,77 +82,7 @@ impl FhirJson for Media {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Media"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "modality" => r.complex(&mut v.modality, "modality"),
-                        "view" => r.complex(&mut v.view, "view"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "issued" => r.primitive(&mut v.issued, "issued"),
-                        "_issued" => r.primitive_ext(&mut v.issued, "issued"),
-                        "operator" => r.complex(&mut v.operator, "operator"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
-                        "deviceName" => r.primitive(&mut v.device_name, "deviceName"),
-                        "_deviceName" => {
-                            r.primitive_ext(&mut v.device_name, "deviceName")
-                        }
-                        "device" => r.complex(&mut v.device, "device"),
-                        "height" => r.primitive(&mut v.height, "height"),
-                        "_height" => r.primitive_ext(&mut v.height, "height"),
-                        "width" => r.primitive(&mut v.width, "width"),
-                        "_width" => r.primitive_ext(&mut v.width, "width"),
-                        "frames" => r.primitive(&mut v.frames, "frames"),
-                        "_frames" => r.primitive_ext(&mut v.frames, "frames"),
-                        "duration" => r.primitive(&mut v.duration, "duration"),
-                        "_duration" => r.primitive_ext(&mut v.duration, "duration"),
-                        "content" => r.complex(&mut v.content, "content"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        k if Reader::is_choice_key(k, "created") => {
-                            r.choice(&mut v.created, "created[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_created") => {
-                            r.choice(&mut v.created, "created[x]", &k[8usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -188,6 +118,69 @@ impl FhirJson for Media {
         w.complex("content", &self.content);
         w.complex_list("note", &self.note);
         w.end_object();
+    }
+}
+impl FhirStruct for Media {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Media"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "modality" => r.complex(&mut v.modality, "modality"),
+                    "view" => r.complex(&mut v.view, "view"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "issued" => r.primitive(&mut v.issued, "issued"),
+                    "_issued" => r.primitive_ext(&mut v.issued, "issued"),
+                    "operator" => r.complex(&mut v.operator, "operator"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                    "deviceName" => r.primitive(&mut v.device_name, "deviceName"),
+                    "_deviceName" => r.primitive_ext(&mut v.device_name, "deviceName"),
+                    "device" => r.complex(&mut v.device, "device"),
+                    "height" => r.primitive(&mut v.height, "height"),
+                    "_height" => r.primitive_ext(&mut v.height, "height"),
+                    "width" => r.primitive(&mut v.width, "width"),
+                    "_width" => r.primitive_ext(&mut v.width, "width"),
+                    "frames" => r.primitive(&mut v.frames, "frames"),
+                    "_frames" => r.primitive_ext(&mut v.frames, "frames"),
+                    "duration" => r.primitive(&mut v.duration, "duration"),
+                    "_duration" => r.primitive_ext(&mut v.duration, "duration"),
+                    "content" => r.complex(&mut v.content, "content"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    k if Reader::is_choice_key(k, "created") => {
+                        r.choice(&mut v.created, "created[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_created") => {
+                        r.choice(&mut v.created, "created[x]", &k[8usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When Media was collected

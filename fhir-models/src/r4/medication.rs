@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Definition of a Medication
@@ -50,50 +50,7 @@ impl FhirJson for Medication {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Medication"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer"),
-                        "form" => r.complex(&mut v.form, "form"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        "ingredient" => r.complex_list(&mut v.ingredient, "ingredient"),
-                        "batch" => r.complex(&mut v.batch, "batch"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -115,6 +72,44 @@ impl FhirJson for Medication {
         w.complex_list("ingredient", &self.ingredient);
         w.complex("batch", &self.batch);
         w.end_object();
+    }
+}
+impl FhirStruct for Medication {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Medication"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer"),
+                    "form" => r.complex(&mut v.form, "form"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    "ingredient" => r.complex_list(&mut v.ingredient, "ingredient"),
+                    "batch" => r.complex(&mut v.batch, "batch"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Active or inactive ingredient
@@ -143,35 +138,7 @@ impl FhirJson for MedicationIngredient {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "isActive" => r.primitive(&mut v.is_active, "isActive"),
-                        "_isActive" => r.primitive_ext(&mut v.is_active, "isActive"),
-                        "strength" => r.complex(&mut v.strength, "strength"),
-                        k if Reader::is_choice_key(k, "item") => {
-                            r.choice(&mut v.item, "item[x]", &k[4usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -182,6 +149,29 @@ impl FhirJson for MedicationIngredient {
         w.primitive("isActive", &self.is_active);
         w.complex("strength", &self.strength);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationIngredient {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "isActive" => r.primitive(&mut v.is_active, "isActive"),
+                    "_isActive" => r.primitive_ext(&mut v.is_active, "isActive"),
+                    "strength" => r.complex(&mut v.strength, "strength"),
+                    k if Reader::is_choice_key(k, "item") => {
+                        r.choice(&mut v.item, "item[x]", &k[4usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details about packaged medications
@@ -206,37 +196,7 @@ impl FhirJson for MedicationBatch {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
-                        "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
-                        "expirationDate" => {
-                            r.primitive(&mut v.expiration_date, "expirationDate")
-                        }
-                        "_expirationDate" => {
-                            r.primitive_ext(&mut v.expiration_date, "expirationDate")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -246,6 +206,31 @@ impl FhirJson for MedicationBatch {
         w.primitive("lotNumber", &self.lot_number);
         w.primitive("expirationDate", &self.expiration_date);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationBatch {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "lotNumber" => r.primitive(&mut v.lot_number, "lotNumber"),
+                    "_lotNumber" => r.primitive_ext(&mut v.lot_number, "lotNumber"),
+                    "expirationDate" => {
+                        r.primitive(&mut v.expiration_date, "expirationDate")
+                    }
+                    "_expirationDate" => {
+                        r.primitive_ext(&mut v.expiration_date, "expirationDate")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The actual ingredient or content

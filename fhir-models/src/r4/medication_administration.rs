@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Administration of medication to a patient
@@ -80,99 +80,7 @@ impl FhirJson for MedicationAdministration {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MedicationAdministration"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "instantiates" => {
-                            r.primitive_list(&mut v.instantiates, "instantiates")
-                        }
-                        "_instantiates" => {
-                            r.primitive_list_ext(&mut v.instantiates, "instantiates")
-                        }
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusReason" => {
-                            r.complex_list(&mut v.status_reason, "statusReason")
-                        }
-                        "category" => r.complex(&mut v.category, "category"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "context" => r.complex(&mut v.context, "context"),
-                        "supportingInformation" => {
-                            r.complex_list(
-                                &mut v.supporting_information,
-                                "supportingInformation",
-                            )
-                        }
-                        "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "request" => r.complex(&mut v.request, "request"),
-                        "device" => r.complex_list(&mut v.device, "device"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "dosage" => r.complex(&mut v.dosage, "dosage"),
-                        "eventHistory" => {
-                            r.complex_list(&mut v.event_history, "eventHistory")
-                        }
-                        k if Reader::is_choice_key(k, "medication") => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "effective") => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_effective") => {
-                            r.choice(
-                                &mut v.effective,
-                                "effective[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -207,6 +115,83 @@ impl FhirJson for MedicationAdministration {
         w.end_object();
     }
 }
+impl FhirStruct for MedicationAdministration {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicationAdministration"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "instantiates" => {
+                        r.primitive_list(&mut v.instantiates, "instantiates")
+                    }
+                    "_instantiates" => {
+                        r.primitive_list_ext(&mut v.instantiates, "instantiates")
+                    }
+                    "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusReason" => {
+                        r.complex_list(&mut v.status_reason, "statusReason")
+                    }
+                    "category" => r.complex(&mut v.category, "category"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "context" => r.complex(&mut v.context, "context"),
+                    "supportingInformation" => {
+                        r.complex_list(
+                            &mut v.supporting_information,
+                            "supportingInformation",
+                        )
+                    }
+                    "performer" => r.complex_list(&mut v.performer, "performer"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "request" => r.complex(&mut v.request, "request"),
+                    "device" => r.complex_list(&mut v.device, "device"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "dosage" => r.complex(&mut v.dosage, "dosage"),
+                    "eventHistory" => {
+                        r.complex_list(&mut v.event_history, "eventHistory")
+                    }
+                    k if Reader::is_choice_key(k, "medication") => {
+                        r.choice(
+                            &mut v.medication,
+                            "medication[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "effective") => {
+                        r.choice(&mut v.effective, "effective[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_effective") => {
+                        r.choice(&mut v.effective, "effective[x]", &k[10usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Who performed the medication administration and what they did
 ///
 /// FHIR `MedicationAdministration.performer`.
@@ -231,31 +216,7 @@ impl FhirJson for MedicationAdministrationPerformer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "function" => r.complex(&mut v.function, "function"),
-                        "actor" => r.complex(&mut v.actor, "actor"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -265,6 +226,25 @@ impl FhirJson for MedicationAdministrationPerformer {
         w.complex("function", &self.function);
         w.complex("actor", &self.actor);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationAdministrationPerformer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "function" => r.complex(&mut v.function, "function"),
+                    "actor" => r.complex(&mut v.actor, "actor"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details of how medication was taken
@@ -297,38 +277,7 @@ impl FhirJson for MedicationAdministrationDosage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "site" => r.complex(&mut v.site, "site"),
-                        "route" => r.complex(&mut v.route, "route"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "dose" => r.complex(&mut v.dose, "dose"),
-                        k if Reader::is_choice_key(k, "rate") => {
-                            r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -342,6 +291,32 @@ impl FhirJson for MedicationAdministrationDosage {
         w.complex("dose", &self.dose);
         w.choice("rate", &self.rate);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationAdministrationDosage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "site" => r.complex(&mut v.site, "site"),
+                    "route" => r.complex(&mut v.route, "route"),
+                    "method" => r.complex(&mut v.method, "method"),
+                    "dose" => r.complex(&mut v.dose, "dose"),
+                    k if Reader::is_choice_key(k, "rate") => {
+                        r.choice(&mut v.rate, "rate[x]", &k[4usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// What was administered

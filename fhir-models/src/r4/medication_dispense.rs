@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Dispensing a medication to a named patient
@@ -86,109 +86,7 @@ impl FhirJson for MedicationDispense {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MedicationDispense"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "context" => r.complex(&mut v.context, "context"),
-                        "supportingInformation" => {
-                            r.complex_list(
-                                &mut v.supporting_information,
-                                "supportingInformation",
-                            )
-                        }
-                        "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "location" => r.complex(&mut v.location, "location"),
-                        "authorizingPrescription" => {
-                            r.complex_list(
-                                &mut v.authorizing_prescription,
-                                "authorizingPrescription",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "daysSupply" => r.complex(&mut v.days_supply, "daysSupply"),
-                        "whenPrepared" => {
-                            r.primitive(&mut v.when_prepared, "whenPrepared")
-                        }
-                        "_whenPrepared" => {
-                            r.primitive_ext(&mut v.when_prepared, "whenPrepared")
-                        }
-                        "whenHandedOver" => {
-                            r.primitive(&mut v.when_handed_over, "whenHandedOver")
-                        }
-                        "_whenHandedOver" => {
-                            r.primitive_ext(&mut v.when_handed_over, "whenHandedOver")
-                        }
-                        "destination" => r.complex(&mut v.destination, "destination"),
-                        "receiver" => r.complex_list(&mut v.receiver, "receiver"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "dosageInstruction" => {
-                            r.complex_list(
-                                &mut v.dosage_instruction,
-                                "dosageInstruction",
-                            )
-                        }
-                        "substitution" => r.complex(&mut v.substitution, "substitution"),
-                        "detectedIssue" => {
-                            r.complex_list(&mut v.detected_issue, "detectedIssue")
-                        }
-                        "eventHistory" => {
-                            r.complex_list(&mut v.event_history, "eventHistory")
-                        }
-                        k if Reader::is_choice_key(k, "statusReason") => {
-                            r.choice(
-                                &mut v.status_reason,
-                                "statusReason[x]",
-                                &k[12usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "medication") => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -228,6 +126,98 @@ impl FhirJson for MedicationDispense {
         w.end_object();
     }
 }
+impl FhirStruct for MedicationDispense {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicationDispense"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "context" => r.complex(&mut v.context, "context"),
+                    "supportingInformation" => {
+                        r.complex_list(
+                            &mut v.supporting_information,
+                            "supportingInformation",
+                        )
+                    }
+                    "performer" => r.complex_list(&mut v.performer, "performer"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "authorizingPrescription" => {
+                        r.complex_list(
+                            &mut v.authorizing_prescription,
+                            "authorizingPrescription",
+                        )
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "daysSupply" => r.complex(&mut v.days_supply, "daysSupply"),
+                    "whenPrepared" => r.primitive(&mut v.when_prepared, "whenPrepared"),
+                    "_whenPrepared" => {
+                        r.primitive_ext(&mut v.when_prepared, "whenPrepared")
+                    }
+                    "whenHandedOver" => {
+                        r.primitive(&mut v.when_handed_over, "whenHandedOver")
+                    }
+                    "_whenHandedOver" => {
+                        r.primitive_ext(&mut v.when_handed_over, "whenHandedOver")
+                    }
+                    "destination" => r.complex(&mut v.destination, "destination"),
+                    "receiver" => r.complex_list(&mut v.receiver, "receiver"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "dosageInstruction" => {
+                        r.complex_list(&mut v.dosage_instruction, "dosageInstruction")
+                    }
+                    "substitution" => r.complex(&mut v.substitution, "substitution"),
+                    "detectedIssue" => {
+                        r.complex_list(&mut v.detected_issue, "detectedIssue")
+                    }
+                    "eventHistory" => {
+                        r.complex_list(&mut v.event_history, "eventHistory")
+                    }
+                    k if Reader::is_choice_key(k, "statusReason") => {
+                        r.choice(
+                            &mut v.status_reason,
+                            "statusReason[x]",
+                            &k[12usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "medication") => {
+                        r.choice(
+                            &mut v.medication,
+                            "medication[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Who performed event
 ///
 /// FHIR `MedicationDispense.performer`.
@@ -252,31 +242,7 @@ impl FhirJson for MedicationDispensePerformer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "function" => r.complex(&mut v.function, "function"),
-                        "actor" => r.complex(&mut v.actor, "actor"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -286,6 +252,25 @@ impl FhirJson for MedicationDispensePerformer {
         w.complex("function", &self.function);
         w.complex("actor", &self.actor);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationDispensePerformer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "function" => r.complex(&mut v.function, "function"),
+                    "actor" => r.complex(&mut v.actor, "actor"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Whether a substitution was performed on the dispense
@@ -316,40 +301,7 @@ impl FhirJson for MedicationDispenseSubstitution {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "wasSubstituted" => {
-                            r.primitive(&mut v.was_substituted, "wasSubstituted")
-                        }
-                        "_wasSubstituted" => {
-                            r.primitive_ext(&mut v.was_substituted, "wasSubstituted")
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "reason" => r.complex_list(&mut v.reason, "reason"),
-                        "responsibleParty" => {
-                            r.complex_list(&mut v.responsible_party, "responsibleParty")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -361,6 +313,34 @@ impl FhirJson for MedicationDispenseSubstitution {
         w.complex_list("reason", &self.reason);
         w.complex_list("responsibleParty", &self.responsible_party);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationDispenseSubstitution {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "wasSubstituted" => {
+                        r.primitive(&mut v.was_substituted, "wasSubstituted")
+                    }
+                    "_wasSubstituted" => {
+                        r.primitive_ext(&mut v.was_substituted, "wasSubstituted")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "reason" => r.complex_list(&mut v.reason, "reason"),
+                    "responsibleParty" => {
+                        r.complex_list(&mut v.responsible_party, "responsibleParty")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Why a dispense was not performed

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Definition of Medication Knowledge
@@ -78,112 +78,7 @@ impl FhirJson for MedicationKnowledge {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MedicationKnowledge"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer"),
-                        "doseForm" => r.complex(&mut v.dose_form, "doseForm"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        "synonym" => r.primitive_list(&mut v.synonym, "synonym"),
-                        "_synonym" => r.primitive_list_ext(&mut v.synonym, "synonym"),
-                        "relatedMedicationKnowledge" => {
-                            r.complex_list(
-                                &mut v.related_medication_knowledge,
-                                "relatedMedicationKnowledge",
-                            )
-                        }
-                        "associatedMedication" => {
-                            r.complex_list(
-                                &mut v.associated_medication,
-                                "associatedMedication",
-                            )
-                        }
-                        "productType" => {
-                            r.complex_list(&mut v.product_type, "productType")
-                        }
-                        "monograph" => r.complex_list(&mut v.monograph, "monograph"),
-                        "ingredient" => r.complex_list(&mut v.ingredient, "ingredient"),
-                        "preparationInstruction" => {
-                            r.primitive(
-                                &mut v.preparation_instruction,
-                                "preparationInstruction",
-                            )
-                        }
-                        "_preparationInstruction" => {
-                            r.primitive_ext(
-                                &mut v.preparation_instruction,
-                                "preparationInstruction",
-                            )
-                        }
-                        "intendedRoute" => {
-                            r.complex_list(&mut v.intended_route, "intendedRoute")
-                        }
-                        "cost" => r.complex_list(&mut v.cost, "cost"),
-                        "monitoringProgram" => {
-                            r.complex_list(
-                                &mut v.monitoring_program,
-                                "monitoringProgram",
-                            )
-                        }
-                        "administrationGuidelines" => {
-                            r.complex_list(
-                                &mut v.administration_guidelines,
-                                "administrationGuidelines",
-                            )
-                        }
-                        "medicineClassification" => {
-                            r.complex_list(
-                                &mut v.medicine_classification,
-                                "medicineClassification",
-                            )
-                        }
-                        "packaging" => r.complex(&mut v.packaging, "packaging"),
-                        "drugCharacteristic" => {
-                            r.complex_list(
-                                &mut v.drug_characteristic,
-                                "drugCharacteristic",
-                            )
-                        }
-                        "contraindication" => {
-                            r.complex_list(&mut v.contraindication, "contraindication")
-                        }
-                        "regulatory" => r.complex_list(&mut v.regulatory, "regulatory"),
-                        "kinetics" => r.complex_list(&mut v.kinetics, "kinetics"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -221,6 +116,98 @@ impl FhirJson for MedicationKnowledge {
         w.end_object();
     }
 }
+impl FhirStruct for MedicationKnowledge {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicationKnowledge"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "manufacturer" => r.complex(&mut v.manufacturer, "manufacturer"),
+                    "doseForm" => r.complex(&mut v.dose_form, "doseForm"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    "synonym" => r.primitive_list(&mut v.synonym, "synonym"),
+                    "_synonym" => r.primitive_list_ext(&mut v.synonym, "synonym"),
+                    "relatedMedicationKnowledge" => {
+                        r.complex_list(
+                            &mut v.related_medication_knowledge,
+                            "relatedMedicationKnowledge",
+                        )
+                    }
+                    "associatedMedication" => {
+                        r.complex_list(
+                            &mut v.associated_medication,
+                            "associatedMedication",
+                        )
+                    }
+                    "productType" => r.complex_list(&mut v.product_type, "productType"),
+                    "monograph" => r.complex_list(&mut v.monograph, "monograph"),
+                    "ingredient" => r.complex_list(&mut v.ingredient, "ingredient"),
+                    "preparationInstruction" => {
+                        r.primitive(
+                            &mut v.preparation_instruction,
+                            "preparationInstruction",
+                        )
+                    }
+                    "_preparationInstruction" => {
+                        r.primitive_ext(
+                            &mut v.preparation_instruction,
+                            "preparationInstruction",
+                        )
+                    }
+                    "intendedRoute" => {
+                        r.complex_list(&mut v.intended_route, "intendedRoute")
+                    }
+                    "cost" => r.complex_list(&mut v.cost, "cost"),
+                    "monitoringProgram" => {
+                        r.complex_list(&mut v.monitoring_program, "monitoringProgram")
+                    }
+                    "administrationGuidelines" => {
+                        r.complex_list(
+                            &mut v.administration_guidelines,
+                            "administrationGuidelines",
+                        )
+                    }
+                    "medicineClassification" => {
+                        r.complex_list(
+                            &mut v.medicine_classification,
+                            "medicineClassification",
+                        )
+                    }
+                    "packaging" => r.complex(&mut v.packaging, "packaging"),
+                    "drugCharacteristic" => {
+                        r.complex_list(&mut v.drug_characteristic, "drugCharacteristic")
+                    }
+                    "contraindication" => {
+                        r.complex_list(&mut v.contraindication, "contraindication")
+                    }
+                    "regulatory" => r.complex_list(&mut v.regulatory, "regulatory"),
+                    "kinetics" => r.complex_list(&mut v.kinetics, "kinetics"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Associated or related medication information
 ///
 /// FHIR `MedicationKnowledge.relatedMedicationKnowledge`.
@@ -247,31 +234,7 @@ impl FhirJson for MedicationKnowledgeRelatedMedicationKnowledge {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "reference" => r.complex_list(&mut v.reference, "reference"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -281,6 +244,25 @@ impl FhirJson for MedicationKnowledgeRelatedMedicationKnowledge {
         w.complex("type", &self.r#type);
         w.complex_list("reference", &self.reference);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeRelatedMedicationKnowledge {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "reference" => r.complex_list(&mut v.reference, "reference"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Associated documentation about the medication
@@ -305,31 +287,7 @@ impl FhirJson for MedicationKnowledgeMonograph {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "source" => r.complex(&mut v.source, "source"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -339,6 +297,25 @@ impl FhirJson for MedicationKnowledgeMonograph {
         w.complex("type", &self.r#type);
         w.complex("source", &self.source);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeMonograph {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "source" => r.complex(&mut v.source, "source"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Active or inactive ingredient
@@ -367,35 +344,7 @@ impl FhirJson for MedicationKnowledgeIngredient {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "isActive" => r.primitive(&mut v.is_active, "isActive"),
-                        "_isActive" => r.primitive_ext(&mut v.is_active, "isActive"),
-                        "strength" => r.complex(&mut v.strength, "strength"),
-                        k if Reader::is_choice_key(k, "item") => {
-                            r.choice(&mut v.item, "item[x]", &k[4usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -406,6 +355,29 @@ impl FhirJson for MedicationKnowledgeIngredient {
         w.primitive("isActive", &self.is_active);
         w.complex("strength", &self.strength);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeIngredient {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "isActive" => r.primitive(&mut v.is_active, "isActive"),
+                    "_isActive" => r.primitive_ext(&mut v.is_active, "isActive"),
+                    "strength" => r.complex(&mut v.strength, "strength"),
+                    k if Reader::is_choice_key(k, "item") => {
+                        r.choice(&mut v.item, "item[x]", &k[4usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The pricing of the medication
@@ -436,33 +408,7 @@ impl FhirJson for MedicationKnowledgeCost {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "source" => r.primitive(&mut v.source, "source"),
-                        "_source" => r.primitive_ext(&mut v.source, "source"),
-                        "cost" => r.complex(&mut v.cost, "cost"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -473,6 +419,27 @@ impl FhirJson for MedicationKnowledgeCost {
         w.primitive("source", &self.source);
         w.complex("cost", &self.cost);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeCost {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "source" => r.primitive(&mut v.source, "source"),
+                    "_source" => r.primitive_ext(&mut v.source, "source"),
+                    "cost" => r.complex(&mut v.cost, "cost"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Program under which a medication is reviewed
@@ -497,32 +464,7 @@ impl FhirJson for MedicationKnowledgeMonitoringProgram {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -532,6 +474,26 @@ impl FhirJson for MedicationKnowledgeMonitoringProgram {
         w.complex("type", &self.r#type);
         w.primitive("name", &self.name);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeMonitoringProgram {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Guidelines for administration of the medication
@@ -560,44 +522,7 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelines {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "dosage" => r.complex_list(&mut v.dosage, "dosage"),
-                        "patientCharacteristics" => {
-                            r.complex_list(
-                                &mut v.patient_characteristics,
-                                "patientCharacteristics",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "indication") => {
-                            r.choice(
-                                &mut v.indication,
-                                "indication[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -608,6 +533,38 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelines {
         w.choice("indication", &self.indication);
         w.complex_list("patientCharacteristics", &self.patient_characteristics);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeAdministrationGuidelines {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "dosage" => r.complex_list(&mut v.dosage, "dosage"),
+                    "patientCharacteristics" => {
+                        r.complex_list(
+                            &mut v.patient_characteristics,
+                            "patientCharacteristics",
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "indication") => {
+                        r.choice(
+                            &mut v.indication,
+                            "indication[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Dosage for the medication for the specific guidelines
@@ -636,31 +593,7 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesDosage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "dosage" => r.complex_list(&mut v.dosage, "dosage"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -670,6 +603,25 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesDosage {
         w.complex("type", &self.r#type);
         w.complex_list("dosage", &self.dosage);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeAdministrationGuidelinesDosage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "dosage" => r.complex_list(&mut v.dosage, "dosage"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Characteristics of the patient that are relevant to the administration guidelines
@@ -698,39 +650,7 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesPatientCharacterist
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "value" => r.primitive_list(&mut v.value, "value"),
-                        "_value" => r.primitive_list_ext(&mut v.value, "value"),
-                        k if Reader::is_choice_key(k, "characteristic") => {
-                            r.choice(
-                                &mut v.characteristic,
-                                "characteristic[x]",
-                                &k[14usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -740,6 +660,33 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesPatientCharacterist
         w.choice("characteristic", &self.characteristic);
         w.primitive_list("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "value" => r.primitive_list(&mut v.value, "value"),
+                    "_value" => r.primitive_list_ext(&mut v.value, "value"),
+                    k if Reader::is_choice_key(k, "characteristic") => {
+                        r.choice(
+                            &mut v.characteristic,
+                            "characteristic[x]",
+                            &k[14usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Categorization of the medication within a formulary or classification system
@@ -766,33 +713,7 @@ impl FhirJson for MedicationKnowledgeMedicineClassification {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "classification" => {
-                            r.complex_list(&mut v.classification, "classification")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -802,6 +723,27 @@ impl FhirJson for MedicationKnowledgeMedicineClassification {
         w.complex("type", &self.r#type);
         w.complex_list("classification", &self.classification);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeMedicineClassification {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "classification" => {
+                        r.complex_list(&mut v.classification, "classification")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details about packaged medications
@@ -826,31 +768,7 @@ impl FhirJson for MedicationKnowledgePackaging {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -860,6 +778,25 @@ impl FhirJson for MedicationKnowledgePackaging {
         w.complex("type", &self.r#type);
         w.complex("quantity", &self.quantity);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgePackaging {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Specifies descriptive properties of the medicine
@@ -884,36 +821,7 @@ impl FhirJson for MedicationKnowledgeDrugCharacteristic {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -923,6 +831,30 @@ impl FhirJson for MedicationKnowledgeDrugCharacteristic {
         w.complex("type", &self.r#type);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeDrugCharacteristic {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Regulatory information about a medication
@@ -953,37 +885,7 @@ impl FhirJson for MedicationKnowledgeRegulatory {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "regulatoryAuthority" => {
-                            r.complex(&mut v.regulatory_authority, "regulatoryAuthority")
-                        }
-                        "substitution" => {
-                            r.complex_list(&mut v.substitution, "substitution")
-                        }
-                        "schedule" => r.complex_list(&mut v.schedule, "schedule"),
-                        "maxDispense" => r.complex(&mut v.max_dispense, "maxDispense"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -995,6 +897,29 @@ impl FhirJson for MedicationKnowledgeRegulatory {
         w.complex_list("schedule", &self.schedule);
         w.complex("maxDispense", &self.max_dispense);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeRegulatory {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "regulatoryAuthority" => {
+                        r.complex(&mut v.regulatory_authority, "regulatoryAuthority")
+                    }
+                    "substitution" => r.complex_list(&mut v.substitution, "substitution"),
+                    "schedule" => r.complex_list(&mut v.schedule, "schedule"),
+                    "maxDispense" => r.complex(&mut v.max_dispense, "maxDispense"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Specifies if changes are allowed when dispensing a medication from a regulatory perspective
@@ -1023,32 +948,7 @@ impl FhirJson for MedicationKnowledgeRegulatorySubstitution {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "allowed" => r.primitive(&mut v.allowed, "allowed"),
-                        "_allowed" => r.primitive_ext(&mut v.allowed, "allowed"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1058,6 +958,26 @@ impl FhirJson for MedicationKnowledgeRegulatorySubstitution {
         w.complex("type", &self.r#type);
         w.primitive("allowed", &self.allowed);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeRegulatorySubstitution {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "allowed" => r.primitive(&mut v.allowed, "allowed"),
+                    "_allowed" => r.primitive_ext(&mut v.allowed, "allowed"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Specifies the schedule of a medication in jurisdiction
@@ -1082,30 +1002,7 @@ impl FhirJson for MedicationKnowledgeRegulatorySchedule {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "schedule" => r.complex(&mut v.schedule, "schedule"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1114,6 +1011,24 @@ impl FhirJson for MedicationKnowledgeRegulatorySchedule {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.complex("schedule", &self.schedule);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeRegulatorySchedule {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "schedule" => r.complex(&mut v.schedule, "schedule"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The maximum number of units of the medication that can be dispensed in a period
@@ -1140,31 +1055,7 @@ impl FhirJson for MedicationKnowledgeRegulatoryMaxDispense {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1174,6 +1065,25 @@ impl FhirJson for MedicationKnowledgeRegulatoryMaxDispense {
         w.complex("quantity", &self.quantity);
         w.complex("period", &self.period);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeRegulatoryMaxDispense {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The time course of drug absorption, distribution, metabolism and excretion of a medication from the body
@@ -1200,38 +1110,7 @@ impl FhirJson for MedicationKnowledgeKinetics {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "areaUnderCurve" => {
-                            r.complex_list(&mut v.area_under_curve, "areaUnderCurve")
-                        }
-                        "lethalDose50" => {
-                            r.complex_list(&mut v.lethal_dose50, "lethalDose50")
-                        }
-                        "halfLifePeriod" => {
-                            r.complex(&mut v.half_life_period, "halfLifePeriod")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1242,6 +1121,32 @@ impl FhirJson for MedicationKnowledgeKinetics {
         w.complex_list("lethalDose50", &self.lethal_dose50);
         w.complex("halfLifePeriod", &self.half_life_period);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationKnowledgeKinetics {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "areaUnderCurve" => {
+                        r.complex_list(&mut v.area_under_curve, "areaUnderCurve")
+                    }
+                    "lethalDose50" => {
+                        r.complex_list(&mut v.lethal_dose50, "lethalDose50")
+                    }
+                    "halfLifePeriod" => {
+                        r.complex(&mut v.half_life_period, "halfLifePeriod")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Medication(s) or substance(s) contained in the medication

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Ordering of medication for patient or group
@@ -106,144 +106,7 @@ impl FhirJson for MedicationRequest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MedicationRequest"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
-                        "intent" => r.primitive(&mut v.intent, "intent"),
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "priority" => r.primitive(&mut v.priority, "priority"),
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
-                        "doNotPerform" => {
-                            r.primitive(&mut v.do_not_perform, "doNotPerform")
-                        }
-                        "_doNotPerform" => {
-                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
-                        }
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "supportingInformation" => {
-                            r.complex_list(
-                                &mut v.supporting_information,
-                                "supportingInformation",
-                            )
-                        }
-                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
-                        "_authoredOn" => {
-                            r.primitive_ext(&mut v.authored_on, "authoredOn")
-                        }
-                        "requester" => r.complex(&mut v.requester, "requester"),
-                        "performer" => r.complex(&mut v.performer, "performer"),
-                        "performerType" => {
-                            r.complex(&mut v.performer_type, "performerType")
-                        }
-                        "recorder" => r.complex(&mut v.recorder, "recorder"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "instantiatesCanonical" => {
-                            r.primitive_list(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "_instantiatesCanonical" => {
-                            r.primitive_list_ext(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
-                        }
-                        "_instantiatesUri" => {
-                            r.primitive_list_ext(
-                                &mut v.instantiates_uri,
-                                "instantiatesUri",
-                            )
-                        }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "groupIdentifier" => {
-                            r.complex(&mut v.group_identifier, "groupIdentifier")
-                        }
-                        "courseOfTherapyType" => {
-                            r.complex(
-                                &mut v.course_of_therapy_type,
-                                "courseOfTherapyType",
-                            )
-                        }
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "dosageInstruction" => {
-                            r.complex_list(
-                                &mut v.dosage_instruction,
-                                "dosageInstruction",
-                            )
-                        }
-                        "dispenseRequest" => {
-                            r.complex(&mut v.dispense_request, "dispenseRequest")
-                        }
-                        "substitution" => r.complex(&mut v.substitution, "substitution"),
-                        "priorPrescription" => {
-                            r.complex(&mut v.prior_prescription, "priorPrescription")
-                        }
-                        "detectedIssue" => {
-                            r.complex_list(&mut v.detected_issue, "detectedIssue")
-                        }
-                        "eventHistory" => {
-                            r.complex_list(&mut v.event_history, "eventHistory")
-                        }
-                        k if Reader::is_choice_key(k, "reported") => {
-                            r.choice(&mut v.reported, "reported[x]", &k[8usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_reported") => {
-                            r.choice(&mut v.reported, "reported[x]", &k[9usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "medication") => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -291,6 +154,123 @@ impl FhirJson for MedicationRequest {
         w.end_object();
     }
 }
+impl FhirStruct for MedicationRequest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicationRequest"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                    "intent" => r.primitive(&mut v.intent, "intent"),
+                    "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "priority" => r.primitive(&mut v.priority, "priority"),
+                    "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                    "doNotPerform" => r.primitive(&mut v.do_not_perform, "doNotPerform"),
+                    "_doNotPerform" => {
+                        r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
+                    }
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "supportingInformation" => {
+                        r.complex_list(
+                            &mut v.supporting_information,
+                            "supportingInformation",
+                        )
+                    }
+                    "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
+                    "_authoredOn" => r.primitive_ext(&mut v.authored_on, "authoredOn"),
+                    "requester" => r.complex(&mut v.requester, "requester"),
+                    "performer" => r.complex(&mut v.performer, "performer"),
+                    "performerType" => r.complex(&mut v.performer_type, "performerType"),
+                    "recorder" => r.complex(&mut v.recorder, "recorder"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "instantiatesCanonical" => {
+                        r.primitive_list(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "_instantiatesCanonical" => {
+                        r.primitive_list_ext(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "instantiatesUri" => {
+                        r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "_instantiatesUri" => {
+                        r.primitive_list_ext(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "groupIdentifier" => {
+                        r.complex(&mut v.group_identifier, "groupIdentifier")
+                    }
+                    "courseOfTherapyType" => {
+                        r.complex(&mut v.course_of_therapy_type, "courseOfTherapyType")
+                    }
+                    "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "dosageInstruction" => {
+                        r.complex_list(&mut v.dosage_instruction, "dosageInstruction")
+                    }
+                    "dispenseRequest" => {
+                        r.complex(&mut v.dispense_request, "dispenseRequest")
+                    }
+                    "substitution" => r.complex(&mut v.substitution, "substitution"),
+                    "priorPrescription" => {
+                        r.complex(&mut v.prior_prescription, "priorPrescription")
+                    }
+                    "detectedIssue" => {
+                        r.complex_list(&mut v.detected_issue, "detectedIssue")
+                    }
+                    "eventHistory" => {
+                        r.complex_list(&mut v.event_history, "eventHistory")
+                    }
+                    k if Reader::is_choice_key(k, "reported") => {
+                        r.choice(&mut v.reported, "reported[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_reported") => {
+                        r.choice(&mut v.reported, "reported[x]", &k[9usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "medication") => {
+                        r.choice(
+                            &mut v.medication,
+                            "medication[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Medication supply authorization
 ///
 /// FHIR `MedicationRequest.dispenseRequest`.
@@ -323,56 +303,7 @@ impl FhirJson for MedicationRequestDispenseRequest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "initialFill" => r.complex(&mut v.initial_fill, "initialFill"),
-                        "dispenseInterval" => {
-                            r.complex(&mut v.dispense_interval, "dispenseInterval")
-                        }
-                        "validityPeriod" => {
-                            r.complex(&mut v.validity_period, "validityPeriod")
-                        }
-                        "numberOfRepeatsAllowed" => {
-                            r.primitive(
-                                &mut v.number_of_repeats_allowed,
-                                "numberOfRepeatsAllowed",
-                            )
-                        }
-                        "_numberOfRepeatsAllowed" => {
-                            r.primitive_ext(
-                                &mut v.number_of_repeats_allowed,
-                                "numberOfRepeatsAllowed",
-                            )
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "expectedSupplyDuration" => {
-                            r.complex(
-                                &mut v.expected_supply_duration,
-                                "expectedSupplyDuration",
-                            )
-                        }
-                        "performer" => r.complex(&mut v.performer, "performer"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -387,6 +318,50 @@ impl FhirJson for MedicationRequestDispenseRequest {
         w.complex("expectedSupplyDuration", &self.expected_supply_duration);
         w.complex("performer", &self.performer);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationRequestDispenseRequest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "initialFill" => r.complex(&mut v.initial_fill, "initialFill"),
+                    "dispenseInterval" => {
+                        r.complex(&mut v.dispense_interval, "dispenseInterval")
+                    }
+                    "validityPeriod" => {
+                        r.complex(&mut v.validity_period, "validityPeriod")
+                    }
+                    "numberOfRepeatsAllowed" => {
+                        r.primitive(
+                            &mut v.number_of_repeats_allowed,
+                            "numberOfRepeatsAllowed",
+                        )
+                    }
+                    "_numberOfRepeatsAllowed" => {
+                        r.primitive_ext(
+                            &mut v.number_of_repeats_allowed,
+                            "numberOfRepeatsAllowed",
+                        )
+                    }
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "expectedSupplyDuration" => {
+                        r.complex(
+                            &mut v.expected_supply_duration,
+                            "expectedSupplyDuration",
+                        )
+                    }
+                    "performer" => r.complex(&mut v.performer, "performer"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// First fill details
@@ -411,31 +386,7 @@ impl FhirJson for MedicationRequestDispenseRequestInitialFill {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "duration" => r.complex(&mut v.duration, "duration"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -445,6 +396,25 @@ impl FhirJson for MedicationRequestDispenseRequestInitialFill {
         w.complex("quantity", &self.quantity);
         w.complex("duration", &self.duration);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationRequestDispenseRequestInitialFill {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "duration" => r.complex(&mut v.duration, "duration"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Any restrictions on medication substitution
@@ -471,36 +441,7 @@ impl FhirJson for MedicationRequestSubstitution {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "reason" => r.complex(&mut v.reason, "reason"),
-                        k if Reader::is_choice_key(k, "allowed") => {
-                            r.choice(&mut v.allowed, "allowed[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_allowed") => {
-                            r.choice(&mut v.allowed, "allowed[x]", &k[8usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -510,6 +451,30 @@ impl FhirJson for MedicationRequestSubstitution {
         w.choice("allowed", &self.allowed);
         w.complex("reason", &self.reason);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicationRequestSubstitution {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "reason" => r.complex(&mut v.reason, "reason"),
+                    k if Reader::is_choice_key(k, "allowed") => {
+                        r.choice(&mut v.allowed, "allowed[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_allowed") => {
+                        r.choice(&mut v.allowed, "allowed[x]", &k[8usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Reported rather than primary record

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Detailed definition of a medicinal product, typically for uses other than direct patient care (e.g. regulatory use)
@@ -78,122 +78,7 @@ impl FhirJson for MedicinalProduct {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MedicinalProduct"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "domain" => r.complex(&mut v.domain, "domain"),
-                        "combinedPharmaceuticalDoseForm" => {
-                            r.complex(
-                                &mut v.combined_pharmaceutical_dose_form,
-                                "combinedPharmaceuticalDoseForm",
-                            )
-                        }
-                        "legalStatusOfSupply" => {
-                            r.complex(
-                                &mut v.legal_status_of_supply,
-                                "legalStatusOfSupply",
-                            )
-                        }
-                        "additionalMonitoringIndicator" => {
-                            r.complex(
-                                &mut v.additional_monitoring_indicator,
-                                "additionalMonitoringIndicator",
-                            )
-                        }
-                        "specialMeasures" => {
-                            r.primitive_list(&mut v.special_measures, "specialMeasures")
-                        }
-                        "_specialMeasures" => {
-                            r.primitive_list_ext(
-                                &mut v.special_measures,
-                                "specialMeasures",
-                            )
-                        }
-                        "paediatricUseIndicator" => {
-                            r.complex(
-                                &mut v.paediatric_use_indicator,
-                                "paediatricUseIndicator",
-                            )
-                        }
-                        "productClassification" => {
-                            r.complex_list(
-                                &mut v.product_classification,
-                                "productClassification",
-                            )
-                        }
-                        "marketingStatus" => {
-                            r.complex_list(&mut v.marketing_status, "marketingStatus")
-                        }
-                        "pharmaceuticalProduct" => {
-                            r.complex_list(
-                                &mut v.pharmaceutical_product,
-                                "pharmaceuticalProduct",
-                            )
-                        }
-                        "packagedMedicinalProduct" => {
-                            r.complex_list(
-                                &mut v.packaged_medicinal_product,
-                                "packagedMedicinalProduct",
-                            )
-                        }
-                        "attachedDocument" => {
-                            r.complex_list(&mut v.attached_document, "attachedDocument")
-                        }
-                        "masterFile" => r.complex_list(&mut v.master_file, "masterFile"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "clinicalTrial" => {
-                            r.complex_list(&mut v.clinical_trial, "clinicalTrial")
-                        }
-                        "name" => r.complex_list(&mut v.name, "name"),
-                        "crossReference" => {
-                            r.complex_list(&mut v.cross_reference, "crossReference")
-                        }
-                        "manufacturingBusinessOperation" => {
-                            r.complex_list(
-                                &mut v.manufacturing_business_operation,
-                                "manufacturingBusinessOperation",
-                            )
-                        }
-                        "specialDesignation" => {
-                            r.complex_list(
-                                &mut v.special_designation,
-                                "specialDesignation",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -238,6 +123,107 @@ impl FhirJson for MedicinalProduct {
         w.end_object();
     }
 }
+impl FhirStruct for MedicinalProduct {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicinalProduct"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "domain" => r.complex(&mut v.domain, "domain"),
+                    "combinedPharmaceuticalDoseForm" => {
+                        r.complex(
+                            &mut v.combined_pharmaceutical_dose_form,
+                            "combinedPharmaceuticalDoseForm",
+                        )
+                    }
+                    "legalStatusOfSupply" => {
+                        r.complex(&mut v.legal_status_of_supply, "legalStatusOfSupply")
+                    }
+                    "additionalMonitoringIndicator" => {
+                        r.complex(
+                            &mut v.additional_monitoring_indicator,
+                            "additionalMonitoringIndicator",
+                        )
+                    }
+                    "specialMeasures" => {
+                        r.primitive_list(&mut v.special_measures, "specialMeasures")
+                    }
+                    "_specialMeasures" => {
+                        r.primitive_list_ext(&mut v.special_measures, "specialMeasures")
+                    }
+                    "paediatricUseIndicator" => {
+                        r.complex(
+                            &mut v.paediatric_use_indicator,
+                            "paediatricUseIndicator",
+                        )
+                    }
+                    "productClassification" => {
+                        r.complex_list(
+                            &mut v.product_classification,
+                            "productClassification",
+                        )
+                    }
+                    "marketingStatus" => {
+                        r.complex_list(&mut v.marketing_status, "marketingStatus")
+                    }
+                    "pharmaceuticalProduct" => {
+                        r.complex_list(
+                            &mut v.pharmaceutical_product,
+                            "pharmaceuticalProduct",
+                        )
+                    }
+                    "packagedMedicinalProduct" => {
+                        r.complex_list(
+                            &mut v.packaged_medicinal_product,
+                            "packagedMedicinalProduct",
+                        )
+                    }
+                    "attachedDocument" => {
+                        r.complex_list(&mut v.attached_document, "attachedDocument")
+                    }
+                    "masterFile" => r.complex_list(&mut v.master_file, "masterFile"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "clinicalTrial" => {
+                        r.complex_list(&mut v.clinical_trial, "clinicalTrial")
+                    }
+                    "name" => r.complex_list(&mut v.name, "name"),
+                    "crossReference" => {
+                        r.complex_list(&mut v.cross_reference, "crossReference")
+                    }
+                    "manufacturingBusinessOperation" => {
+                        r.complex_list(
+                            &mut v.manufacturing_business_operation,
+                            "manufacturingBusinessOperation",
+                        )
+                    }
+                    "specialDesignation" => {
+                        r.complex_list(&mut v.special_designation, "specialDesignation")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// The product's name, including full name and possibly coded parts
 ///
 /// FHIR `MedicinalProduct.name`.
@@ -264,37 +250,7 @@ impl FhirJson for MedicinalProductName {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "productName" => r.primitive(&mut v.product_name, "productName"),
-                        "_productName" => {
-                            r.primitive_ext(&mut v.product_name, "productName")
-                        }
-                        "namePart" => r.complex_list(&mut v.name_part, "namePart"),
-                        "countryLanguage" => {
-                            r.complex_list(&mut v.country_language, "countryLanguage")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -305,6 +261,29 @@ impl FhirJson for MedicinalProductName {
         w.complex_list("namePart", &self.name_part);
         w.complex_list("countryLanguage", &self.country_language);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductName {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "productName" => r.primitive(&mut v.product_name, "productName"),
+                    "_productName" => r.primitive_ext(&mut v.product_name, "productName"),
+                    "namePart" => r.complex_list(&mut v.name_part, "namePart"),
+                    "countryLanguage" => {
+                        r.complex_list(&mut v.country_language, "countryLanguage")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Coding words or phrases of the name
@@ -333,32 +312,7 @@ impl FhirJson for MedicinalProductNameNamePart {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "part" => r.primitive(&mut v.part, "part"),
-                        "_part" => r.primitive_ext(&mut v.part, "part"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -368,6 +322,26 @@ impl FhirJson for MedicinalProductNameNamePart {
         w.primitive("part", &self.part);
         w.complex("type", &self.r#type);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductNameNamePart {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "part" => r.primitive(&mut v.part, "part"),
+                    "_part" => r.primitive_ext(&mut v.part, "part"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Country where the name applies
@@ -398,32 +372,7 @@ impl FhirJson for MedicinalProductNameCountryLanguage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "country" => r.complex(&mut v.country, "country"),
-                        "jurisdiction" => r.complex(&mut v.jurisdiction, "jurisdiction"),
-                        "language" => r.complex(&mut v.language, "language"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -434,6 +383,26 @@ impl FhirJson for MedicinalProductNameCountryLanguage {
         w.complex("jurisdiction", &self.jurisdiction);
         w.complex("language", &self.language);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductNameCountryLanguage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "country" => r.complex(&mut v.country, "country"),
+                    "jurisdiction" => r.complex(&mut v.jurisdiction, "jurisdiction"),
+                    "language" => r.complex(&mut v.language, "language"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// An operation applied to the product, for manufacturing or adminsitrative purpose
@@ -466,54 +435,7 @@ impl FhirJson for MedicinalProductManufacturingBusinessOperation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "operationType" => {
-                            r.complex(&mut v.operation_type, "operationType")
-                        }
-                        "authorisationReferenceNumber" => {
-                            r.complex(
-                                &mut v.authorisation_reference_number,
-                                "authorisationReferenceNumber",
-                            )
-                        }
-                        "effectiveDate" => {
-                            r.primitive(&mut v.effective_date, "effectiveDate")
-                        }
-                        "_effectiveDate" => {
-                            r.primitive_ext(&mut v.effective_date, "effectiveDate")
-                        }
-                        "confidentialityIndicator" => {
-                            r.complex(
-                                &mut v.confidentiality_indicator,
-                                "confidentialityIndicator",
-                            )
-                        }
-                        "manufacturer" => {
-                            r.complex_list(&mut v.manufacturer, "manufacturer")
-                        }
-                        "regulator" => r.complex(&mut v.regulator, "regulator"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -527,6 +449,44 @@ impl FhirJson for MedicinalProductManufacturingBusinessOperation {
         w.complex_list("manufacturer", &self.manufacturer);
         w.complex("regulator", &self.regulator);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductManufacturingBusinessOperation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "operationType" => r.complex(&mut v.operation_type, "operationType"),
+                    "authorisationReferenceNumber" => {
+                        r.complex(
+                            &mut v.authorisation_reference_number,
+                            "authorisationReferenceNumber",
+                        )
+                    }
+                    "effectiveDate" => {
+                        r.primitive(&mut v.effective_date, "effectiveDate")
+                    }
+                    "_effectiveDate" => {
+                        r.primitive_ext(&mut v.effective_date, "effectiveDate")
+                    }
+                    "confidentialityIndicator" => {
+                        r.complex(
+                            &mut v.confidentiality_indicator,
+                            "confidentialityIndicator",
+                        )
+                    }
+                    "manufacturer" => r.complex_list(&mut v.manufacturer, "manufacturer"),
+                    "regulator" => r.complex(&mut v.regulator, "regulator"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Indicates if the medicinal product has an orphan designation for the treatment of a rare disease
@@ -561,44 +521,7 @@ impl FhirJson for MedicinalProductSpecialDesignation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "intendedUse" => r.complex(&mut v.intended_use, "intendedUse"),
-                        "status" => r.complex(&mut v.status, "status"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "species" => r.complex(&mut v.species, "species"),
-                        k if Reader::is_choice_key(k, "indication") => {
-                            r.choice(
-                                &mut v.indication,
-                                "indication[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -613,6 +536,38 @@ impl FhirJson for MedicinalProductSpecialDesignation {
         w.primitive("date", &self.date);
         w.complex("species", &self.species);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductSpecialDesignation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "intendedUse" => r.complex(&mut v.intended_use, "intendedUse"),
+                    "status" => r.complex(&mut v.status, "status"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "species" => r.complex(&mut v.species, "species"),
+                    k if Reader::is_choice_key(k, "indication") => {
+                        r.choice(
+                            &mut v.indication,
+                            "indication[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Condition for which the medicinal use applies

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// The regulatory authorization of a medicinal product
@@ -68,101 +68,7 @@ impl FhirJson for MedicinalProductAuthorization {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => {
-                            r.resource_type("MedicinalProductAuthorization")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "country" => r.complex_list(&mut v.country, "country"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "status" => r.complex(&mut v.status, "status"),
-                        "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
-                        "_statusDate" => {
-                            r.primitive_ext(&mut v.status_date, "statusDate")
-                        }
-                        "restoreDate" => r.primitive(&mut v.restore_date, "restoreDate"),
-                        "_restoreDate" => {
-                            r.primitive_ext(&mut v.restore_date, "restoreDate")
-                        }
-                        "validityPeriod" => {
-                            r.complex(&mut v.validity_period, "validityPeriod")
-                        }
-                        "dataExclusivityPeriod" => {
-                            r.complex(
-                                &mut v.data_exclusivity_period,
-                                "dataExclusivityPeriod",
-                            )
-                        }
-                        "dateOfFirstAuthorization" => {
-                            r.primitive(
-                                &mut v.date_of_first_authorization,
-                                "dateOfFirstAuthorization",
-                            )
-                        }
-                        "_dateOfFirstAuthorization" => {
-                            r.primitive_ext(
-                                &mut v.date_of_first_authorization,
-                                "dateOfFirstAuthorization",
-                            )
-                        }
-                        "internationalBirthDate" => {
-                            r.primitive(
-                                &mut v.international_birth_date,
-                                "internationalBirthDate",
-                            )
-                        }
-                        "_internationalBirthDate" => {
-                            r.primitive_ext(
-                                &mut v.international_birth_date,
-                                "internationalBirthDate",
-                            )
-                        }
-                        "legalBasis" => r.complex(&mut v.legal_basis, "legalBasis"),
-                        "jurisdictionalAuthorization" => {
-                            r.complex_list(
-                                &mut v.jurisdictional_authorization,
-                                "jurisdictionalAuthorization",
-                            )
-                        }
-                        "holder" => r.complex(&mut v.holder, "holder"),
-                        "regulator" => r.complex(&mut v.regulator, "regulator"),
-                        "procedure" => r.complex(&mut v.procedure, "procedure"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -197,6 +103,87 @@ impl FhirJson for MedicinalProductAuthorization {
         w.end_object();
     }
 }
+impl FhirStruct for MedicinalProductAuthorization {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicinalProductAuthorization"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "country" => r.complex_list(&mut v.country, "country"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "status" => r.complex(&mut v.status, "status"),
+                    "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
+                    "_statusDate" => r.primitive_ext(&mut v.status_date, "statusDate"),
+                    "restoreDate" => r.primitive(&mut v.restore_date, "restoreDate"),
+                    "_restoreDate" => r.primitive_ext(&mut v.restore_date, "restoreDate"),
+                    "validityPeriod" => {
+                        r.complex(&mut v.validity_period, "validityPeriod")
+                    }
+                    "dataExclusivityPeriod" => {
+                        r.complex(
+                            &mut v.data_exclusivity_period,
+                            "dataExclusivityPeriod",
+                        )
+                    }
+                    "dateOfFirstAuthorization" => {
+                        r.primitive(
+                            &mut v.date_of_first_authorization,
+                            "dateOfFirstAuthorization",
+                        )
+                    }
+                    "_dateOfFirstAuthorization" => {
+                        r.primitive_ext(
+                            &mut v.date_of_first_authorization,
+                            "dateOfFirstAuthorization",
+                        )
+                    }
+                    "internationalBirthDate" => {
+                        r.primitive(
+                            &mut v.international_birth_date,
+                            "internationalBirthDate",
+                        )
+                    }
+                    "_internationalBirthDate" => {
+                        r.primitive_ext(
+                            &mut v.international_birth_date,
+                            "internationalBirthDate",
+                        )
+                    }
+                    "legalBasis" => r.complex(&mut v.legal_basis, "legalBasis"),
+                    "jurisdictionalAuthorization" => {
+                        r.complex_list(
+                            &mut v.jurisdictional_authorization,
+                            "jurisdictionalAuthorization",
+                        )
+                    }
+                    "holder" => r.complex(&mut v.holder, "holder"),
+                    "regulator" => r.complex(&mut v.regulator, "regulator"),
+                    "procedure" => r.complex(&mut v.procedure, "procedure"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Authorization in areas within a country
 ///
 /// FHIR `MedicinalProductAuthorization.jurisdictionalAuthorization`.
@@ -225,43 +212,7 @@ impl FhirJson for MedicinalProductAuthorizationJurisdictionalAuthorization {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "country" => r.complex(&mut v.country, "country"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "legalStatusOfSupply" => {
-                            r.complex(
-                                &mut v.legal_status_of_supply,
-                                "legalStatusOfSupply",
-                            )
-                        }
-                        "validityPeriod" => {
-                            r.complex(&mut v.validity_period, "validityPeriod")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -274,6 +225,32 @@ impl FhirJson for MedicinalProductAuthorizationJurisdictionalAuthorization {
         w.complex("legalStatusOfSupply", &self.legal_status_of_supply);
         w.complex("validityPeriod", &self.validity_period);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductAuthorizationJurisdictionalAuthorization {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "country" => r.complex(&mut v.country, "country"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "legalStatusOfSupply" => {
+                        r.complex(&mut v.legal_status_of_supply, "legalStatusOfSupply")
+                    }
+                    "validityPeriod" => {
+                        r.complex(&mut v.validity_period, "validityPeriod")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The regulatory procedure for granting or amending a marketing authorization
@@ -304,40 +281,7 @@ impl FhirJson for MedicinalProductAuthorizationProcedure {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "application" => {
-                            r.complex_list(&mut v.application, "application")
-                        }
-                        k if Reader::is_choice_key(k, "date") => {
-                            r.choice(&mut v.date, "date[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_date") => {
-                            r.choice(&mut v.date, "date[x]", &k[5usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -349,6 +293,32 @@ impl FhirJson for MedicinalProductAuthorizationProcedure {
         w.choice("date", &self.date);
         w.complex_list("application", &self.application);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductAuthorizationProcedure {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "application" => r.complex_list(&mut v.application, "application"),
+                    k if Reader::is_choice_key(k, "date") => {
+                        r.choice(&mut v.date, "date[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_date") => {
+                        r.choice(&mut v.date, "date[x]", &k[5usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Date of procedure

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// MedicinalProductContraindication
@@ -48,61 +48,7 @@ impl FhirJson for MedicinalProductContraindication {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => {
-                            r.resource_type("MedicinalProductContraindication")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "subject" => r.complex_list(&mut v.subject, "subject"),
-                        "disease" => r.complex(&mut v.disease, "disease"),
-                        "diseaseStatus" => {
-                            r.complex(&mut v.disease_status, "diseaseStatus")
-                        }
-                        "comorbidity" => {
-                            r.complex_list(&mut v.comorbidity, "comorbidity")
-                        }
-                        "therapeuticIndication" => {
-                            r.complex_list(
-                                &mut v.therapeutic_indication,
-                                "therapeuticIndication",
-                            )
-                        }
-                        "otherTherapy" => {
-                            r.complex_list(&mut v.other_therapy, "otherTherapy")
-                        }
-                        "population" => r.complex_list(&mut v.population, "population"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -123,6 +69,49 @@ impl FhirJson for MedicinalProductContraindication {
         w.complex_list("otherTherapy", &self.other_therapy);
         w.complex_list("population", &self.population);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductContraindication {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicinalProductContraindication"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "subject" => r.complex_list(&mut v.subject, "subject"),
+                    "disease" => r.complex(&mut v.disease, "disease"),
+                    "diseaseStatus" => r.complex(&mut v.disease_status, "diseaseStatus"),
+                    "comorbidity" => r.complex_list(&mut v.comorbidity, "comorbidity"),
+                    "therapeuticIndication" => {
+                        r.complex_list(
+                            &mut v.therapeutic_indication,
+                            "therapeuticIndication",
+                        )
+                    }
+                    "otherTherapy" => {
+                        r.complex_list(&mut v.other_therapy, "otherTherapy")
+                    }
+                    "population" => r.complex_list(&mut v.population, "population"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information about the use of the medicinal product in relation to other therapies described as part of the indication
@@ -151,43 +140,7 @@ impl FhirJson for MedicinalProductContraindicationOtherTherapy {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "therapyRelationshipType" => {
-                            r.complex(
-                                &mut v.therapy_relationship_type,
-                                "therapyRelationshipType",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "medication") => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -197,6 +150,37 @@ impl FhirJson for MedicinalProductContraindicationOtherTherapy {
         w.complex("therapyRelationshipType", &self.therapy_relationship_type);
         w.choice("medication", &self.medication);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductContraindicationOtherTherapy {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "therapyRelationshipType" => {
+                        r.complex(
+                            &mut v.therapy_relationship_type,
+                            "therapyRelationshipType",
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "medication") => {
+                        r.choice(
+                            &mut v.medication,
+                            "medication[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Reference to a specific medication (active substance, medicinal product or class of products) as part of an indication or contraindication

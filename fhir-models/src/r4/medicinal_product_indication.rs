@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// MedicinalProductIndication
@@ -52,68 +52,7 @@ impl FhirJson for MedicinalProductIndication {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MedicinalProductIndication"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "subject" => r.complex_list(&mut v.subject, "subject"),
-                        "diseaseSymptomProcedure" => {
-                            r.complex(
-                                &mut v.disease_symptom_procedure,
-                                "diseaseSymptomProcedure",
-                            )
-                        }
-                        "diseaseStatus" => {
-                            r.complex(&mut v.disease_status, "diseaseStatus")
-                        }
-                        "comorbidity" => {
-                            r.complex_list(&mut v.comorbidity, "comorbidity")
-                        }
-                        "intendedEffect" => {
-                            r.complex(&mut v.intended_effect, "intendedEffect")
-                        }
-                        "duration" => r.complex(&mut v.duration, "duration"),
-                        "otherTherapy" => {
-                            r.complex_list(&mut v.other_therapy, "otherTherapy")
-                        }
-                        "undesirableEffect" => {
-                            r.complex_list(
-                                &mut v.undesirable_effect,
-                                "undesirableEffect",
-                            )
-                        }
-                        "population" => r.complex_list(&mut v.population, "population"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -136,6 +75,55 @@ impl FhirJson for MedicinalProductIndication {
         w.complex_list("undesirableEffect", &self.undesirable_effect);
         w.complex_list("population", &self.population);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductIndication {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicinalProductIndication"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "subject" => r.complex_list(&mut v.subject, "subject"),
+                    "diseaseSymptomProcedure" => {
+                        r.complex(
+                            &mut v.disease_symptom_procedure,
+                            "diseaseSymptomProcedure",
+                        )
+                    }
+                    "diseaseStatus" => r.complex(&mut v.disease_status, "diseaseStatus"),
+                    "comorbidity" => r.complex_list(&mut v.comorbidity, "comorbidity"),
+                    "intendedEffect" => {
+                        r.complex(&mut v.intended_effect, "intendedEffect")
+                    }
+                    "duration" => r.complex(&mut v.duration, "duration"),
+                    "otherTherapy" => {
+                        r.complex_list(&mut v.other_therapy, "otherTherapy")
+                    }
+                    "undesirableEffect" => {
+                        r.complex_list(&mut v.undesirable_effect, "undesirableEffect")
+                    }
+                    "population" => r.complex_list(&mut v.population, "population"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information about the use of the medicinal product in relation to other therapies described as part of the indication
@@ -164,43 +152,7 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "therapyRelationshipType" => {
-                            r.complex(
-                                &mut v.therapy_relationship_type,
-                                "therapyRelationshipType",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "medication") => {
-                            r.choice(
-                                &mut v.medication,
-                                "medication[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -210,6 +162,37 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
         w.complex("therapyRelationshipType", &self.therapy_relationship_type);
         w.choice("medication", &self.medication);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductIndicationOtherTherapy {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "therapyRelationshipType" => {
+                        r.complex(
+                            &mut v.therapy_relationship_type,
+                            "therapyRelationshipType",
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "medication") => {
+                        r.choice(
+                            &mut v.medication,
+                            "medication[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Reference to a specific medication (active substance, medicinal product or class of products) as part of an indication or contraindication

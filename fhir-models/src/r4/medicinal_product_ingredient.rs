@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// An ingredient of a manufactured item or pharmaceutical product
@@ -48,65 +48,7 @@ impl FhirJson for MedicinalProductIngredient {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MedicinalProductIngredient"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "role" => r.complex(&mut v.role, "role"),
-                        "allergenicIndicator" => {
-                            r.primitive(
-                                &mut v.allergenic_indicator,
-                                "allergenicIndicator",
-                            )
-                        }
-                        "_allergenicIndicator" => {
-                            r.primitive_ext(
-                                &mut v.allergenic_indicator,
-                                "allergenicIndicator",
-                            )
-                        }
-                        "manufacturer" => {
-                            r.complex_list(&mut v.manufacturer, "manufacturer")
-                        }
-                        "specifiedSubstance" => {
-                            r.complex_list(
-                                &mut v.specified_substance,
-                                "specifiedSubstance",
-                            )
-                        }
-                        "substance" => r.complex(&mut v.substance, "substance"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -126,6 +68,51 @@ impl FhirJson for MedicinalProductIngredient {
         w.complex_list("specifiedSubstance", &self.specified_substance);
         w.complex("substance", &self.substance);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductIngredient {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicinalProductIngredient"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "role" => r.complex(&mut v.role, "role"),
+                    "allergenicIndicator" => {
+                        r.primitive(&mut v.allergenic_indicator, "allergenicIndicator")
+                    }
+                    "_allergenicIndicator" => {
+                        r.primitive_ext(
+                            &mut v.allergenic_indicator,
+                            "allergenicIndicator",
+                        )
+                    }
+                    "manufacturer" => r.complex_list(&mut v.manufacturer, "manufacturer"),
+                    "specifiedSubstance" => {
+                        r.complex_list(&mut v.specified_substance, "specifiedSubstance")
+                    }
+                    "substance" => r.complex(&mut v.substance, "substance"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A specified substance that comprises this ingredient
@@ -158,35 +145,7 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "group" => r.complex(&mut v.group, "group"),
-                        "confidentiality" => {
-                            r.complex(&mut v.confidentiality, "confidentiality")
-                        }
-                        "strength" => r.complex_list(&mut v.strength, "strength"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -198,6 +157,29 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstance {
         w.complex("confidentiality", &self.confidentiality);
         w.complex_list("strength", &self.strength);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductIngredientSpecifiedSubstance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "group" => r.complex(&mut v.group, "group"),
+                    "confidentiality" => {
+                        r.complex(&mut v.confidentiality, "confidentiality")
+                    }
+                    "strength" => r.complex_list(&mut v.strength, "strength"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Quantity of the substance or specified substance present in the manufactured item or pharmaceutical product
@@ -236,58 +218,7 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstanceStrength {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "presentation" => r.complex(&mut v.presentation, "presentation"),
-                        "presentationLowLimit" => {
-                            r.complex(
-                                &mut v.presentation_low_limit,
-                                "presentationLowLimit",
-                            )
-                        }
-                        "concentration" => {
-                            r.complex(&mut v.concentration, "concentration")
-                        }
-                        "concentrationLowLimit" => {
-                            r.complex(
-                                &mut v.concentration_low_limit,
-                                "concentrationLowLimit",
-                            )
-                        }
-                        "measurementPoint" => {
-                            r.primitive(&mut v.measurement_point, "measurementPoint")
-                        }
-                        "_measurementPoint" => {
-                            r.primitive_ext(&mut v.measurement_point, "measurementPoint")
-                        }
-                        "country" => r.complex_list(&mut v.country, "country"),
-                        "referenceStrength" => {
-                            r.complex_list(
-                                &mut v.reference_strength,
-                                "referenceStrength",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -302,6 +233,44 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstanceStrength {
         w.complex_list("country", &self.country);
         w.complex_list("referenceStrength", &self.reference_strength);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductIngredientSpecifiedSubstanceStrength {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "presentation" => r.complex(&mut v.presentation, "presentation"),
+                    "presentationLowLimit" => {
+                        r.complex(&mut v.presentation_low_limit, "presentationLowLimit")
+                    }
+                    "concentration" => r.complex(&mut v.concentration, "concentration"),
+                    "concentrationLowLimit" => {
+                        r.complex(
+                            &mut v.concentration_low_limit,
+                            "concentrationLowLimit",
+                        )
+                    }
+                    "measurementPoint" => {
+                        r.primitive(&mut v.measurement_point, "measurementPoint")
+                    }
+                    "_measurementPoint" => {
+                        r.primitive_ext(&mut v.measurement_point, "measurementPoint")
+                    }
+                    "country" => r.complex_list(&mut v.country, "country"),
+                    "referenceStrength" => {
+                        r.complex_list(&mut v.reference_strength, "referenceStrength")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Strength expressed in terms of a reference substance
@@ -334,41 +303,7 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceS
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "substance" => r.complex(&mut v.substance, "substance"),
-                        "strength" => r.complex(&mut v.strength, "strength"),
-                        "strengthLowLimit" => {
-                            r.complex(&mut v.strength_low_limit, "strengthLowLimit")
-                        }
-                        "measurementPoint" => {
-                            r.primitive(&mut v.measurement_point, "measurementPoint")
-                        }
-                        "_measurementPoint" => {
-                            r.primitive_ext(&mut v.measurement_point, "measurementPoint")
-                        }
-                        "country" => r.complex_list(&mut v.country, "country"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -381,6 +316,36 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceS
         w.primitive("measurementPoint", &self.measurement_point);
         w.complex_list("country", &self.country);
         w.end_object();
+    }
+}
+impl FhirStruct
+for MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "substance" => r.complex(&mut v.substance, "substance"),
+                    "strength" => r.complex(&mut v.strength, "strength"),
+                    "strengthLowLimit" => {
+                        r.complex(&mut v.strength_low_limit, "strengthLowLimit")
+                    }
+                    "measurementPoint" => {
+                        r.primitive(&mut v.measurement_point, "measurementPoint")
+                    }
+                    "_measurementPoint" => {
+                        r.primitive_ext(&mut v.measurement_point, "measurementPoint")
+                    }
+                    "country" => r.complex_list(&mut v.country, "country"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The ingredient substance
@@ -407,31 +372,7 @@ impl FhirJson for MedicinalProductIngredientSubstance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "strength" => r.complex_list(&mut v.strength, "strength"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -441,6 +382,25 @@ impl FhirJson for MedicinalProductIngredientSubstance {
         w.complex("code", &self.code);
         w.complex_list("strength", &self.strength);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductIngredientSubstance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "strength" => r.complex_list(&mut v.strength, "strength"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<MedicinalProductIngredient> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// The manufactured item as contained in the packaged medicinal product
@@ -52,67 +52,7 @@ impl FhirJson for MedicinalProductManufactured {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MedicinalProductManufactured"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "manufacturedDoseForm" => {
-                            r.complex(
-                                &mut v.manufactured_dose_form,
-                                "manufacturedDoseForm",
-                            )
-                        }
-                        "unitOfPresentation" => {
-                            r.complex(&mut v.unit_of_presentation, "unitOfPresentation")
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "manufacturer" => {
-                            r.complex_list(&mut v.manufacturer, "manufacturer")
-                        }
-                        "ingredient" => r.complex_list(&mut v.ingredient, "ingredient"),
-                        "physicalCharacteristics" => {
-                            r.complex(
-                                &mut v.physical_characteristics,
-                                "physicalCharacteristics",
-                            )
-                        }
-                        "otherCharacteristics" => {
-                            r.complex_list(
-                                &mut v.other_characteristics,
-                                "otherCharacteristics",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -133,6 +73,56 @@ impl FhirJson for MedicinalProductManufactured {
         w.complex("physicalCharacteristics", &self.physical_characteristics);
         w.complex_list("otherCharacteristics", &self.other_characteristics);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductManufactured {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicinalProductManufactured"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "manufacturedDoseForm" => {
+                        r.complex(&mut v.manufactured_dose_form, "manufacturedDoseForm")
+                    }
+                    "unitOfPresentation" => {
+                        r.complex(&mut v.unit_of_presentation, "unitOfPresentation")
+                    }
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "manufacturer" => r.complex_list(&mut v.manufacturer, "manufacturer"),
+                    "ingredient" => r.complex_list(&mut v.ingredient, "ingredient"),
+                    "physicalCharacteristics" => {
+                        r.complex(
+                            &mut v.physical_characteristics,
+                            "physicalCharacteristics",
+                        )
+                    }
+                    "otherCharacteristics" => {
+                        r.complex_list(
+                            &mut v.other_characteristics,
+                            "otherCharacteristics",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<MedicinalProductManufactured> for Resource {

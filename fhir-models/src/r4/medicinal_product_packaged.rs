@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A medicinal product in a container or package
@@ -54,71 +54,7 @@ impl FhirJson for MedicinalProductPackaged {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MedicinalProductPackaged"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "subject" => r.complex_list(&mut v.subject, "subject"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "legalStatusOfSupply" => {
-                            r.complex(
-                                &mut v.legal_status_of_supply,
-                                "legalStatusOfSupply",
-                            )
-                        }
-                        "marketingStatus" => {
-                            r.complex_list(&mut v.marketing_status, "marketingStatus")
-                        }
-                        "marketingAuthorization" => {
-                            r.complex(
-                                &mut v.marketing_authorization,
-                                "marketingAuthorization",
-                            )
-                        }
-                        "manufacturer" => {
-                            r.complex_list(&mut v.manufacturer, "manufacturer")
-                        }
-                        "batchIdentifier" => {
-                            r.complex_list(&mut v.batch_identifier, "batchIdentifier")
-                        }
-                        "packageItem" => {
-                            r.complex_list(&mut v.package_item, "packageItem")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -141,6 +77,56 @@ impl FhirJson for MedicinalProductPackaged {
         w.complex_list("batchIdentifier", &self.batch_identifier);
         w.complex_list("packageItem", &self.package_item);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductPackaged {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicinalProductPackaged"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "subject" => r.complex_list(&mut v.subject, "subject"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "legalStatusOfSupply" => {
+                        r.complex(&mut v.legal_status_of_supply, "legalStatusOfSupply")
+                    }
+                    "marketingStatus" => {
+                        r.complex_list(&mut v.marketing_status, "marketingStatus")
+                    }
+                    "marketingAuthorization" => {
+                        r.complex(
+                            &mut v.marketing_authorization,
+                            "marketingAuthorization",
+                        )
+                    }
+                    "manufacturer" => r.complex_list(&mut v.manufacturer, "manufacturer"),
+                    "batchIdentifier" => {
+                        r.complex_list(&mut v.batch_identifier, "batchIdentifier")
+                    }
+                    "packageItem" => r.complex_list(&mut v.package_item, "packageItem"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Batch numbering
@@ -167,35 +153,7 @@ impl FhirJson for MedicinalProductPackagedBatchIdentifier {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "outerPackaging" => {
-                            r.complex(&mut v.outer_packaging, "outerPackaging")
-                        }
-                        "immediatePackaging" => {
-                            r.complex(&mut v.immediate_packaging, "immediatePackaging")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -205,6 +163,29 @@ impl FhirJson for MedicinalProductPackagedBatchIdentifier {
         w.complex("outerPackaging", &self.outer_packaging);
         w.complex("immediatePackaging", &self.immediate_packaging);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductPackagedBatchIdentifier {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "outerPackaging" => {
+                        r.complex(&mut v.outer_packaging, "outerPackaging")
+                    }
+                    "immediatePackaging" => {
+                        r.complex(&mut v.immediate_packaging, "immediatePackaging")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A packaging item, as a contained for medicine, possibly with other packaging items within
@@ -253,64 +234,7 @@ impl FhirJson for MedicinalProductPackagedPackageItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "material" => r.complex_list(&mut v.material, "material"),
-                        "alternateMaterial" => {
-                            r.complex_list(
-                                &mut v.alternate_material,
-                                "alternateMaterial",
-                            )
-                        }
-                        "device" => r.complex_list(&mut v.device, "device"),
-                        "manufacturedItem" => {
-                            r.complex_list(&mut v.manufactured_item, "manufacturedItem")
-                        }
-                        "packageItem" => {
-                            r.complex_list(&mut v.package_item, "packageItem")
-                        }
-                        "physicalCharacteristics" => {
-                            r.complex(
-                                &mut v.physical_characteristics,
-                                "physicalCharacteristics",
-                            )
-                        }
-                        "otherCharacteristics" => {
-                            r.complex_list(
-                                &mut v.other_characteristics,
-                                "otherCharacteristics",
-                            )
-                        }
-                        "shelfLifeStorage" => {
-                            r.complex_list(&mut v.shelf_life_storage, "shelfLifeStorage")
-                        }
-                        "manufacturer" => {
-                            r.complex_list(&mut v.manufacturer, "manufacturer")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -330,6 +254,51 @@ impl FhirJson for MedicinalProductPackagedPackageItem {
         w.complex_list("shelfLifeStorage", &self.shelf_life_storage);
         w.complex_list("manufacturer", &self.manufacturer);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductPackagedPackageItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "material" => r.complex_list(&mut v.material, "material"),
+                    "alternateMaterial" => {
+                        r.complex_list(&mut v.alternate_material, "alternateMaterial")
+                    }
+                    "device" => r.complex_list(&mut v.device, "device"),
+                    "manufacturedItem" => {
+                        r.complex_list(&mut v.manufactured_item, "manufacturedItem")
+                    }
+                    "packageItem" => r.complex_list(&mut v.package_item, "packageItem"),
+                    "physicalCharacteristics" => {
+                        r.complex(
+                            &mut v.physical_characteristics,
+                            "physicalCharacteristics",
+                        )
+                    }
+                    "otherCharacteristics" => {
+                        r.complex_list(
+                            &mut v.other_characteristics,
+                            "otherCharacteristics",
+                        )
+                    }
+                    "shelfLifeStorage" => {
+                        r.complex_list(&mut v.shelf_life_storage, "shelfLifeStorage")
+                    }
+                    "manufacturer" => r.complex_list(&mut v.manufacturer, "manufacturer"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<MedicinalProductPackaged> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A pharmaceutical product described in terms of its composition and dose form
@@ -54,64 +54,7 @@ impl FhirJson for MedicinalProductPharmaceutical {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => {
-                            r.resource_type("MedicinalProductPharmaceutical")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "administrableDoseForm" => {
-                            r.complex(
-                                &mut v.administrable_dose_form,
-                                "administrableDoseForm",
-                            )
-                        }
-                        "unitOfPresentation" => {
-                            r.complex(&mut v.unit_of_presentation, "unitOfPresentation")
-                        }
-                        "ingredient" => r.complex_list(&mut v.ingredient, "ingredient"),
-                        "device" => r.complex_list(&mut v.device, "device"),
-                        "characteristics" => {
-                            r.complex_list(&mut v.characteristics, "characteristics")
-                        }
-                        "routeOfAdministration" => {
-                            r.complex_list(
-                                &mut v.route_of_administration,
-                                "routeOfAdministration",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -132,6 +75,56 @@ impl FhirJson for MedicinalProductPharmaceutical {
         w.complex_list("characteristics", &self.characteristics);
         w.complex_list("routeOfAdministration", &self.route_of_administration);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductPharmaceutical {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MedicinalProductPharmaceutical"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "administrableDoseForm" => {
+                        r.complex(
+                            &mut v.administrable_dose_form,
+                            "administrableDoseForm",
+                        )
+                    }
+                    "unitOfPresentation" => {
+                        r.complex(&mut v.unit_of_presentation, "unitOfPresentation")
+                    }
+                    "ingredient" => r.complex_list(&mut v.ingredient, "ingredient"),
+                    "device" => r.complex_list(&mut v.device, "device"),
+                    "characteristics" => {
+                        r.complex_list(&mut v.characteristics, "characteristics")
+                    }
+                    "routeOfAdministration" => {
+                        r.complex_list(
+                            &mut v.route_of_administration,
+                            "routeOfAdministration",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Characteristics e.g. a products onset of action
@@ -158,31 +151,7 @@ impl FhirJson for MedicinalProductPharmaceuticalCharacteristics {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "status" => r.complex(&mut v.status, "status"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -192,6 +161,25 @@ impl FhirJson for MedicinalProductPharmaceuticalCharacteristics {
         w.complex("code", &self.code);
         w.complex("status", &self.status);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductPharmaceuticalCharacteristics {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "status" => r.complex(&mut v.status, "status"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The path by which the pharmaceutical product is taken into or makes contact with the body
@@ -230,49 +218,7 @@ impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministration {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "firstDose" => r.complex(&mut v.first_dose, "firstDose"),
-                        "maxSingleDose" => {
-                            r.complex(&mut v.max_single_dose, "maxSingleDose")
-                        }
-                        "maxDosePerDay" => {
-                            r.complex(&mut v.max_dose_per_day, "maxDosePerDay")
-                        }
-                        "maxDosePerTreatmentPeriod" => {
-                            r.complex(
-                                &mut v.max_dose_per_treatment_period,
-                                "maxDosePerTreatmentPeriod",
-                            )
-                        }
-                        "maxTreatmentPeriod" => {
-                            r.complex(&mut v.max_treatment_period, "maxTreatmentPeriod")
-                        }
-                        "targetSpecies" => {
-                            r.complex_list(&mut v.target_species, "targetSpecies")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -287,6 +233,41 @@ impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministration {
         w.complex("maxTreatmentPeriod", &self.max_treatment_period);
         w.complex_list("targetSpecies", &self.target_species);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductPharmaceuticalRouteOfAdministration {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "firstDose" => r.complex(&mut v.first_dose, "firstDose"),
+                    "maxSingleDose" => r.complex(&mut v.max_single_dose, "maxSingleDose"),
+                    "maxDosePerDay" => {
+                        r.complex(&mut v.max_dose_per_day, "maxDosePerDay")
+                    }
+                    "maxDosePerTreatmentPeriod" => {
+                        r.complex(
+                            &mut v.max_dose_per_treatment_period,
+                            "maxDosePerTreatmentPeriod",
+                        )
+                    }
+                    "maxTreatmentPeriod" => {
+                        r.complex(&mut v.max_treatment_period, "maxTreatmentPeriod")
+                    }
+                    "targetSpecies" => {
+                        r.complex_list(&mut v.target_species, "targetSpecies")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A species for which this route applies
@@ -315,33 +296,7 @@ impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeci
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "withdrawalPeriod" => {
-                            r.complex_list(&mut v.withdrawal_period, "withdrawalPeriod")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -351,6 +306,27 @@ impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeci
         w.complex("code", &self.code);
         w.complex_list("withdrawalPeriod", &self.withdrawal_period);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "withdrawalPeriod" => {
+                        r.complex_list(&mut v.withdrawal_period, "withdrawalPeriod")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A species specific time during which consumption of animal product is not appropriate
@@ -382,43 +358,7 @@ for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPe
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "tissue" => r.complex(&mut v.tissue, "tissue"),
-                        "value" => r.complex(&mut v.value, "value"),
-                        "supportingInformation" => {
-                            r.primitive(
-                                &mut v.supporting_information,
-                                "supportingInformation",
-                            )
-                        }
-                        "_supportingInformation" => {
-                            r.primitive_ext(
-                                &mut v.supporting_information,
-                                "supportingInformation",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -429,6 +369,38 @@ for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPe
         w.complex("value", &self.value);
         w.primitive("supportingInformation", &self.supporting_information);
         w.end_object();
+    }
+}
+impl FhirStruct
+for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "tissue" => r.complex(&mut v.tissue, "tissue"),
+                    "value" => r.complex(&mut v.value, "value"),
+                    "supportingInformation" => {
+                        r.primitive(
+                            &mut v.supporting_information,
+                            "supportingInformation",
+                        )
+                    }
+                    "_supportingInformation" => {
+                        r.primitive_ext(
+                            &mut v.supporting_information,
+                            "supportingInformation",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<MedicinalProductPharmaceutical> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// MedicinalProductUndesirableEffect
@@ -44,60 +44,7 @@ impl FhirJson for MedicinalProductUndesirableEffect {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => {
-                            r.resource_type("MedicinalProductUndesirableEffect")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "subject" => r.complex_list(&mut v.subject, "subject"),
-                        "symptomConditionEffect" => {
-                            r.complex(
-                                &mut v.symptom_condition_effect,
-                                "symptomConditionEffect",
-                            )
-                        }
-                        "classification" => {
-                            r.complex(&mut v.classification, "classification")
-                        }
-                        "frequencyOfOccurrence" => {
-                            r.complex(
-                                &mut v.frequency_of_occurrence,
-                                "frequencyOfOccurrence",
-                            )
-                        }
-                        "population" => r.complex_list(&mut v.population, "population"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -116,6 +63,54 @@ impl FhirJson for MedicinalProductUndesirableEffect {
         w.complex("frequencyOfOccurrence", &self.frequency_of_occurrence);
         w.complex_list("population", &self.population);
         w.end_object();
+    }
+}
+impl FhirStruct for MedicinalProductUndesirableEffect {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => {
+                        r.resource_type("MedicinalProductUndesirableEffect")
+                    }
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "subject" => r.complex_list(&mut v.subject, "subject"),
+                    "symptomConditionEffect" => {
+                        r.complex(
+                            &mut v.symptom_condition_effect,
+                            "symptomConditionEffect",
+                        )
+                    }
+                    "classification" => {
+                        r.complex(&mut v.classification, "classification")
+                    }
+                    "frequencyOfOccurrence" => {
+                        r.complex(
+                            &mut v.frequency_of_occurrence,
+                            "frequencyOfOccurrence",
+                        )
+                    }
+                    "population" => r.complex_list(&mut v.population, "population"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<MedicinalProductUndesirableEffect> for Resource {

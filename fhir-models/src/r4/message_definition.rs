@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A resource that defines a type of message that can be exchanged between systems
@@ -88,101 +88,7 @@ impl FhirJson for MessageDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MessageDefinition"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "replaces" => r.primitive_list(&mut v.replaces, "replaces"),
-                        "_replaces" => r.primitive_list_ext(&mut v.replaces, "replaces"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "base" => r.primitive(&mut v.base, "base"),
-                        "_base" => r.primitive_ext(&mut v.base, "base"),
-                        "parent" => r.primitive_list(&mut v.parent, "parent"),
-                        "_parent" => r.primitive_list_ext(&mut v.parent, "parent"),
-                        "category" => r.primitive(&mut v.category, "category"),
-                        "_category" => r.primitive_ext(&mut v.category, "category"),
-                        "focus" => r.complex_list(&mut v.focus, "focus"),
-                        "responseRequired" => {
-                            r.primitive(&mut v.response_required, "responseRequired")
-                        }
-                        "_responseRequired" => {
-                            r.primitive_ext(&mut v.response_required, "responseRequired")
-                        }
-                        "allowedResponse" => {
-                            r.complex_list(&mut v.allowed_response, "allowedResponse")
-                        }
-                        "graph" => r.primitive_list(&mut v.graph, "graph"),
-                        "_graph" => r.primitive_list_ext(&mut v.graph, "graph"),
-                        k if Reader::is_choice_key(k, "event") => {
-                            r.choice(&mut v.event, "event[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_event") => {
-                            r.choice(&mut v.event, "event[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -222,6 +128,89 @@ impl FhirJson for MessageDefinition {
         w.end_object();
     }
 }
+impl FhirStruct for MessageDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MessageDefinition"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "replaces" => r.primitive_list(&mut v.replaces, "replaces"),
+                    "_replaces" => r.primitive_list_ext(&mut v.replaces, "replaces"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "base" => r.primitive(&mut v.base, "base"),
+                    "_base" => r.primitive_ext(&mut v.base, "base"),
+                    "parent" => r.primitive_list(&mut v.parent, "parent"),
+                    "_parent" => r.primitive_list_ext(&mut v.parent, "parent"),
+                    "category" => r.primitive(&mut v.category, "category"),
+                    "_category" => r.primitive_ext(&mut v.category, "category"),
+                    "focus" => r.complex_list(&mut v.focus, "focus"),
+                    "responseRequired" => {
+                        r.primitive(&mut v.response_required, "responseRequired")
+                    }
+                    "_responseRequired" => {
+                        r.primitive_ext(&mut v.response_required, "responseRequired")
+                    }
+                    "allowedResponse" => {
+                        r.complex_list(&mut v.allowed_response, "allowedResponse")
+                    }
+                    "graph" => r.primitive_list(&mut v.graph, "graph"),
+                    "_graph" => r.primitive_list_ext(&mut v.graph, "graph"),
+                    k if Reader::is_choice_key(k, "event") => {
+                        r.choice(&mut v.event, "event[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_event") => {
+                        r.choice(&mut v.event, "event[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Resource(s) that are the subject of the event
 ///
 /// FHIR `MessageDefinition.focus`.
@@ -252,37 +241,7 @@ impl FhirJson for MessageDefinitionFocus {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "profile" => r.primitive(&mut v.profile, "profile"),
-                        "_profile" => r.primitive_ext(&mut v.profile, "profile"),
-                        "min" => r.primitive(&mut v.min, "min"),
-                        "_min" => r.primitive_ext(&mut v.min, "min"),
-                        "max" => r.primitive(&mut v.max, "max"),
-                        "_max" => r.primitive_ext(&mut v.max, "max"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -294,6 +253,31 @@ impl FhirJson for MessageDefinitionFocus {
         w.primitive("min", &self.min);
         w.primitive("max", &self.max);
         w.end_object();
+    }
+}
+impl FhirStruct for MessageDefinitionFocus {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "profile" => r.primitive(&mut v.profile, "profile"),
+                    "_profile" => r.primitive_ext(&mut v.profile, "profile"),
+                    "min" => r.primitive(&mut v.min, "min"),
+                    "_min" => r.primitive_ext(&mut v.min, "min"),
+                    "max" => r.primitive(&mut v.max, "max"),
+                    "_max" => r.primitive_ext(&mut v.max, "max"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Responses to this message
@@ -320,33 +304,7 @@ impl FhirJson for MessageDefinitionAllowedResponse {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "message" => r.primitive(&mut v.message, "message"),
-                        "_message" => r.primitive_ext(&mut v.message, "message"),
-                        "situation" => r.primitive(&mut v.situation, "situation"),
-                        "_situation" => r.primitive_ext(&mut v.situation, "situation"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -356,6 +314,27 @@ impl FhirJson for MessageDefinitionAllowedResponse {
         w.primitive("message", &self.message);
         w.primitive("situation", &self.situation);
         w.end_object();
+    }
+}
+impl FhirStruct for MessageDefinitionAllowedResponse {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "message" => r.primitive(&mut v.message, "message"),
+                    "_message" => r.primitive_ext(&mut v.message, "message"),
+                    "situation" => r.primitive(&mut v.situation, "situation"),
+                    "_situation" => r.primitive_ext(&mut v.situation, "situation"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Event code  or link to the EventDefinition

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A resource that describes a message that is exchanged between systems
@@ -60,60 +60,7 @@ impl FhirJson for MessageHeader {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MessageHeader"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "destination" => {
-                            r.complex_list(&mut v.destination, "destination")
-                        }
-                        "sender" => r.complex(&mut v.sender, "sender"),
-                        "enterer" => r.complex(&mut v.enterer, "enterer"),
-                        "author" => r.complex(&mut v.author, "author"),
-                        "source" => r.complex(&mut v.source, "source"),
-                        "responsible" => r.complex(&mut v.responsible, "responsible"),
-                        "reason" => r.complex(&mut v.reason, "reason"),
-                        "response" => r.complex(&mut v.response, "response"),
-                        "focus" => r.complex_list(&mut v.focus, "focus"),
-                        "definition" => r.primitive(&mut v.definition, "definition"),
-                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
-                        k if Reader::is_choice_key(k, "event") => {
-                            r.choice(&mut v.event, "event[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_event") => {
-                            r.choice(&mut v.event, "event[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -138,6 +85,52 @@ impl FhirJson for MessageHeader {
         w.complex_list("focus", &self.focus);
         w.primitive("definition", &self.definition);
         w.end_object();
+    }
+}
+impl FhirStruct for MessageHeader {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MessageHeader"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "destination" => r.complex_list(&mut v.destination, "destination"),
+                    "sender" => r.complex(&mut v.sender, "sender"),
+                    "enterer" => r.complex(&mut v.enterer, "enterer"),
+                    "author" => r.complex(&mut v.author, "author"),
+                    "source" => r.complex(&mut v.source, "source"),
+                    "responsible" => r.complex(&mut v.responsible, "responsible"),
+                    "reason" => r.complex(&mut v.reason, "reason"),
+                    "response" => r.complex(&mut v.response, "response"),
+                    "focus" => r.complex_list(&mut v.focus, "focus"),
+                    "definition" => r.primitive(&mut v.definition, "definition"),
+                    "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                    k if Reader::is_choice_key(k, "event") => {
+                        r.choice(&mut v.event, "event[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_event") => {
+                        r.choice(&mut v.event, "event[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Message destination application(s)
@@ -168,35 +161,7 @@ impl FhirJson for MessageHeaderDestination {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "target" => r.complex(&mut v.target, "target"),
-                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
-                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
-                        "receiver" => r.complex(&mut v.receiver, "receiver"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -208,6 +173,29 @@ impl FhirJson for MessageHeaderDestination {
         w.primitive("endpoint", &self.endpoint);
         w.complex("receiver", &self.receiver);
         w.end_object();
+    }
+}
+impl FhirStruct for MessageHeaderDestination {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "target" => r.complex(&mut v.target, "target"),
+                    "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
+                    "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
+                    "receiver" => r.complex(&mut v.receiver, "receiver"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Message source application
@@ -240,38 +228,7 @@ impl FhirJson for MessageHeaderSource {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "software" => r.primitive(&mut v.software, "software"),
-                        "_software" => r.primitive_ext(&mut v.software, "software"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "contact" => r.complex(&mut v.contact, "contact"),
-                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
-                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -284,6 +241,32 @@ impl FhirJson for MessageHeaderSource {
         w.complex("contact", &self.contact);
         w.primitive("endpoint", &self.endpoint);
         w.end_object();
+    }
+}
+impl FhirStruct for MessageHeaderSource {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "software" => r.primitive(&mut v.software, "software"),
+                    "_software" => r.primitive_ext(&mut v.software, "software"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "contact" => r.complex(&mut v.contact, "contact"),
+                    "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
+                    "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// If this is a reply to prior message
@@ -314,34 +297,7 @@ impl FhirJson for MessageHeaderResponse {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.primitive(&mut v.identifier, "identifier"),
-                        "_identifier" => r.primitive_ext(&mut v.identifier, "identifier"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "details" => r.complex(&mut v.details, "details"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -352,6 +308,28 @@ impl FhirJson for MessageHeaderResponse {
         w.primitive("code", &self.code);
         w.complex("details", &self.details);
         w.end_object();
+    }
+}
+impl FhirStruct for MessageHeaderResponse {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.primitive(&mut v.identifier, "identifier"),
+                    "_identifier" => r.primitive_ext(&mut v.identifier, "identifier"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "details" => r.complex(&mut v.details, "details"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Code for the event this message represents or link to event definition

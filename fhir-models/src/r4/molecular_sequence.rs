@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Information about a biological sequence
@@ -68,73 +68,7 @@ impl FhirJson for MolecularSequence {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("MolecularSequence"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "coordinateSystem" => {
-                            r.primitive(&mut v.coordinate_system, "coordinateSystem")
-                        }
-                        "_coordinateSystem" => {
-                            r.primitive_ext(&mut v.coordinate_system, "coordinateSystem")
-                        }
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "specimen" => r.complex(&mut v.specimen, "specimen"),
-                        "device" => r.complex(&mut v.device, "device"),
-                        "performer" => r.complex(&mut v.performer, "performer"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "referenceSeq" => r.complex(&mut v.reference_seq, "referenceSeq"),
-                        "variant" => r.complex_list(&mut v.variant, "variant"),
-                        "observedSeq" => r.primitive(&mut v.observed_seq, "observedSeq"),
-                        "_observedSeq" => {
-                            r.primitive_ext(&mut v.observed_seq, "observedSeq")
-                        }
-                        "quality" => r.complex_list(&mut v.quality, "quality"),
-                        "readCoverage" => {
-                            r.primitive(&mut v.read_coverage, "readCoverage")
-                        }
-                        "_readCoverage" => {
-                            r.primitive_ext(&mut v.read_coverage, "readCoverage")
-                        }
-                        "repository" => r.complex_list(&mut v.repository, "repository"),
-                        "pointer" => r.complex_list(&mut v.pointer, "pointer"),
-                        "structureVariant" => {
-                            r.complex_list(&mut v.structure_variant, "structureVariant")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -164,6 +98,63 @@ impl FhirJson for MolecularSequence {
         w.complex_list("pointer", &self.pointer);
         w.complex_list("structureVariant", &self.structure_variant);
         w.end_object();
+    }
+}
+impl FhirStruct for MolecularSequence {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("MolecularSequence"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "coordinateSystem" => {
+                        r.primitive(&mut v.coordinate_system, "coordinateSystem")
+                    }
+                    "_coordinateSystem" => {
+                        r.primitive_ext(&mut v.coordinate_system, "coordinateSystem")
+                    }
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "specimen" => r.complex(&mut v.specimen, "specimen"),
+                    "device" => r.complex(&mut v.device, "device"),
+                    "performer" => r.complex(&mut v.performer, "performer"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "referenceSeq" => r.complex(&mut v.reference_seq, "referenceSeq"),
+                    "variant" => r.complex_list(&mut v.variant, "variant"),
+                    "observedSeq" => r.primitive(&mut v.observed_seq, "observedSeq"),
+                    "_observedSeq" => r.primitive_ext(&mut v.observed_seq, "observedSeq"),
+                    "quality" => r.complex_list(&mut v.quality, "quality"),
+                    "readCoverage" => r.primitive(&mut v.read_coverage, "readCoverage"),
+                    "_readCoverage" => {
+                        r.primitive_ext(&mut v.read_coverage, "readCoverage")
+                    }
+                    "repository" => r.complex_list(&mut v.repository, "repository"),
+                    "pointer" => r.complex_list(&mut v.pointer, "pointer"),
+                    "structureVariant" => {
+                        r.complex_list(&mut v.structure_variant, "structureVariant")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A sequence used as reference
@@ -202,67 +193,7 @@ impl FhirJson for MolecularSequenceReferenceSeq {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "chromosome" => r.complex(&mut v.chromosome, "chromosome"),
-                        "genomeBuild" => r.primitive(&mut v.genome_build, "genomeBuild"),
-                        "_genomeBuild" => {
-                            r.primitive_ext(&mut v.genome_build, "genomeBuild")
-                        }
-                        "orientation" => r.primitive(&mut v.orientation, "orientation"),
-                        "_orientation" => {
-                            r.primitive_ext(&mut v.orientation, "orientation")
-                        }
-                        "referenceSeqId" => {
-                            r.complex(&mut v.reference_seq_id, "referenceSeqId")
-                        }
-                        "referenceSeqPointer" => {
-                            r.complex(
-                                &mut v.reference_seq_pointer,
-                                "referenceSeqPointer",
-                            )
-                        }
-                        "referenceSeqString" => {
-                            r.primitive(
-                                &mut v.reference_seq_string,
-                                "referenceSeqString",
-                            )
-                        }
-                        "_referenceSeqString" => {
-                            r.primitive_ext(
-                                &mut v.reference_seq_string,
-                                "referenceSeqString",
-                            )
-                        }
-                        "strand" => r.primitive(&mut v.strand, "strand"),
-                        "_strand" => r.primitive_ext(&mut v.strand, "strand"),
-                        "windowStart" => r.primitive(&mut v.window_start, "windowStart"),
-                        "_windowStart" => {
-                            r.primitive_ext(&mut v.window_start, "windowStart")
-                        }
-                        "windowEnd" => r.primitive(&mut v.window_end, "windowEnd"),
-                        "_windowEnd" => r.primitive_ext(&mut v.window_end, "windowEnd"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -279,6 +210,49 @@ impl FhirJson for MolecularSequenceReferenceSeq {
         w.primitive("windowStart", &self.window_start);
         w.primitive("windowEnd", &self.window_end);
         w.end_object();
+    }
+}
+impl FhirStruct for MolecularSequenceReferenceSeq {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "chromosome" => r.complex(&mut v.chromosome, "chromosome"),
+                    "genomeBuild" => r.primitive(&mut v.genome_build, "genomeBuild"),
+                    "_genomeBuild" => r.primitive_ext(&mut v.genome_build, "genomeBuild"),
+                    "orientation" => r.primitive(&mut v.orientation, "orientation"),
+                    "_orientation" => r.primitive_ext(&mut v.orientation, "orientation"),
+                    "referenceSeqId" => {
+                        r.complex(&mut v.reference_seq_id, "referenceSeqId")
+                    }
+                    "referenceSeqPointer" => {
+                        r.complex(&mut v.reference_seq_pointer, "referenceSeqPointer")
+                    }
+                    "referenceSeqString" => {
+                        r.primitive(&mut v.reference_seq_string, "referenceSeqString")
+                    }
+                    "_referenceSeqString" => {
+                        r.primitive_ext(
+                            &mut v.reference_seq_string,
+                            "referenceSeqString",
+                        )
+                    }
+                    "strand" => r.primitive(&mut v.strand, "strand"),
+                    "_strand" => r.primitive_ext(&mut v.strand, "strand"),
+                    "windowStart" => r.primitive(&mut v.window_start, "windowStart"),
+                    "_windowStart" => r.primitive_ext(&mut v.window_start, "windowStart"),
+                    "windowEnd" => r.primitive(&mut v.window_end, "windowEnd"),
+                    "_windowEnd" => r.primitive_ext(&mut v.window_end, "windowEnd"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Variant in sequence
@@ -311,50 +285,7 @@ impl FhirJson for MolecularSequenceVariant {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "start" => r.primitive(&mut v.start, "start"),
-                        "_start" => r.primitive_ext(&mut v.start, "start"),
-                        "end" => r.primitive(&mut v.end, "end"),
-                        "_end" => r.primitive_ext(&mut v.end, "end"),
-                        "observedAllele" => {
-                            r.primitive(&mut v.observed_allele, "observedAllele")
-                        }
-                        "_observedAllele" => {
-                            r.primitive_ext(&mut v.observed_allele, "observedAllele")
-                        }
-                        "referenceAllele" => {
-                            r.primitive(&mut v.reference_allele, "referenceAllele")
-                        }
-                        "_referenceAllele" => {
-                            r.primitive_ext(&mut v.reference_allele, "referenceAllele")
-                        }
-                        "cigar" => r.primitive(&mut v.cigar, "cigar"),
-                        "_cigar" => r.primitive_ext(&mut v.cigar, "cigar"),
-                        "variantPointer" => {
-                            r.complex(&mut v.variant_pointer, "variantPointer")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -368,6 +299,44 @@ impl FhirJson for MolecularSequenceVariant {
         w.primitive("cigar", &self.cigar);
         w.complex("variantPointer", &self.variant_pointer);
         w.end_object();
+    }
+}
+impl FhirStruct for MolecularSequenceVariant {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "start" => r.primitive(&mut v.start, "start"),
+                    "_start" => r.primitive_ext(&mut v.start, "start"),
+                    "end" => r.primitive(&mut v.end, "end"),
+                    "_end" => r.primitive_ext(&mut v.end, "end"),
+                    "observedAllele" => {
+                        r.primitive(&mut v.observed_allele, "observedAllele")
+                    }
+                    "_observedAllele" => {
+                        r.primitive_ext(&mut v.observed_allele, "observedAllele")
+                    }
+                    "referenceAllele" => {
+                        r.primitive(&mut v.reference_allele, "referenceAllele")
+                    }
+                    "_referenceAllele" => {
+                        r.primitive_ext(&mut v.reference_allele, "referenceAllele")
+                    }
+                    "cigar" => r.primitive(&mut v.cigar, "cigar"),
+                    "_cigar" => r.primitive_ext(&mut v.cigar, "cigar"),
+                    "variantPointer" => {
+                        r.complex(&mut v.variant_pointer, "variantPointer")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// An set of value as quality of sequence
@@ -420,57 +389,7 @@ impl FhirJson for MolecularSequenceQuality {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "standardSequence" => {
-                            r.complex(&mut v.standard_sequence, "standardSequence")
-                        }
-                        "start" => r.primitive(&mut v.start, "start"),
-                        "_start" => r.primitive_ext(&mut v.start, "start"),
-                        "end" => r.primitive(&mut v.end, "end"),
-                        "_end" => r.primitive_ext(&mut v.end, "end"),
-                        "score" => r.complex(&mut v.score, "score"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "truthTP" => r.primitive(&mut v.truth_tp, "truthTP"),
-                        "_truthTP" => r.primitive_ext(&mut v.truth_tp, "truthTP"),
-                        "queryTP" => r.primitive(&mut v.query_tp, "queryTP"),
-                        "_queryTP" => r.primitive_ext(&mut v.query_tp, "queryTP"),
-                        "truthFN" => r.primitive(&mut v.truth_fn, "truthFN"),
-                        "_truthFN" => r.primitive_ext(&mut v.truth_fn, "truthFN"),
-                        "queryFP" => r.primitive(&mut v.query_fp, "queryFP"),
-                        "_queryFP" => r.primitive_ext(&mut v.query_fp, "queryFP"),
-                        "gtFP" => r.primitive(&mut v.gt_fp, "gtFP"),
-                        "_gtFP" => r.primitive_ext(&mut v.gt_fp, "gtFP"),
-                        "precision" => r.primitive(&mut v.precision, "precision"),
-                        "_precision" => r.primitive_ext(&mut v.precision, "precision"),
-                        "recall" => r.primitive(&mut v.recall, "recall"),
-                        "_recall" => r.primitive_ext(&mut v.recall, "recall"),
-                        "fScore" => r.primitive(&mut v.f_score, "fScore"),
-                        "_fScore" => r.primitive_ext(&mut v.f_score, "fScore"),
-                        "roc" => r.complex(&mut v.roc, "roc"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -493,6 +412,51 @@ impl FhirJson for MolecularSequenceQuality {
         w.primitive("fScore", &self.f_score);
         w.complex("roc", &self.roc);
         w.end_object();
+    }
+}
+impl FhirStruct for MolecularSequenceQuality {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "standardSequence" => {
+                        r.complex(&mut v.standard_sequence, "standardSequence")
+                    }
+                    "start" => r.primitive(&mut v.start, "start"),
+                    "_start" => r.primitive_ext(&mut v.start, "start"),
+                    "end" => r.primitive(&mut v.end, "end"),
+                    "_end" => r.primitive_ext(&mut v.end, "end"),
+                    "score" => r.complex(&mut v.score, "score"),
+                    "method" => r.complex(&mut v.method, "method"),
+                    "truthTP" => r.primitive(&mut v.truth_tp, "truthTP"),
+                    "_truthTP" => r.primitive_ext(&mut v.truth_tp, "truthTP"),
+                    "queryTP" => r.primitive(&mut v.query_tp, "queryTP"),
+                    "_queryTP" => r.primitive_ext(&mut v.query_tp, "queryTP"),
+                    "truthFN" => r.primitive(&mut v.truth_fn, "truthFN"),
+                    "_truthFN" => r.primitive_ext(&mut v.truth_fn, "truthFN"),
+                    "queryFP" => r.primitive(&mut v.query_fp, "queryFP"),
+                    "_queryFP" => r.primitive_ext(&mut v.query_fp, "queryFP"),
+                    "gtFP" => r.primitive(&mut v.gt_fp, "gtFP"),
+                    "_gtFP" => r.primitive_ext(&mut v.gt_fp, "gtFP"),
+                    "precision" => r.primitive(&mut v.precision, "precision"),
+                    "_precision" => r.primitive_ext(&mut v.precision, "precision"),
+                    "recall" => r.primitive(&mut v.recall, "recall"),
+                    "_recall" => r.primitive_ext(&mut v.recall, "recall"),
+                    "fScore" => r.primitive(&mut v.f_score, "fScore"),
+                    "_fScore" => r.primitive_ext(&mut v.f_score, "fScore"),
+                    "roc" => r.complex(&mut v.roc, "roc"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Receiver Operator Characteristic (ROC) Curve
@@ -527,49 +491,7 @@ impl FhirJson for MolecularSequenceQualityRoc {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "score" => r.primitive_list(&mut v.score, "score"),
-                        "_score" => r.primitive_list_ext(&mut v.score, "score"),
-                        "numTP" => r.primitive_list(&mut v.num_tp, "numTP"),
-                        "_numTP" => r.primitive_list_ext(&mut v.num_tp, "numTP"),
-                        "numFP" => r.primitive_list(&mut v.num_fp, "numFP"),
-                        "_numFP" => r.primitive_list_ext(&mut v.num_fp, "numFP"),
-                        "numFN" => r.primitive_list(&mut v.num_fn, "numFN"),
-                        "_numFN" => r.primitive_list_ext(&mut v.num_fn, "numFN"),
-                        "precision" => r.primitive_list(&mut v.precision, "precision"),
-                        "_precision" => {
-                            r.primitive_list_ext(&mut v.precision, "precision")
-                        }
-                        "sensitivity" => {
-                            r.primitive_list(&mut v.sensitivity, "sensitivity")
-                        }
-                        "_sensitivity" => {
-                            r.primitive_list_ext(&mut v.sensitivity, "sensitivity")
-                        }
-                        "fMeasure" => r.primitive_list(&mut v.f_measure, "fMeasure"),
-                        "_fMeasure" => r.primitive_list_ext(&mut v.f_measure, "fMeasure"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -584,6 +506,39 @@ impl FhirJson for MolecularSequenceQualityRoc {
         w.primitive_list("sensitivity", &self.sensitivity);
         w.primitive_list("fMeasure", &self.f_measure);
         w.end_object();
+    }
+}
+impl FhirStruct for MolecularSequenceQualityRoc {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "score" => r.primitive_list(&mut v.score, "score"),
+                    "_score" => r.primitive_list_ext(&mut v.score, "score"),
+                    "numTP" => r.primitive_list(&mut v.num_tp, "numTP"),
+                    "_numTP" => r.primitive_list_ext(&mut v.num_tp, "numTP"),
+                    "numFP" => r.primitive_list(&mut v.num_fp, "numFP"),
+                    "_numFP" => r.primitive_list_ext(&mut v.num_fp, "numFP"),
+                    "numFN" => r.primitive_list(&mut v.num_fn, "numFN"),
+                    "_numFN" => r.primitive_list_ext(&mut v.num_fn, "numFN"),
+                    "precision" => r.primitive_list(&mut v.precision, "precision"),
+                    "_precision" => r.primitive_list_ext(&mut v.precision, "precision"),
+                    "sensitivity" => r.primitive_list(&mut v.sensitivity, "sensitivity"),
+                    "_sensitivity" => {
+                        r.primitive_list_ext(&mut v.sensitivity, "sensitivity")
+                    }
+                    "fMeasure" => r.primitive_list(&mut v.f_measure, "fMeasure"),
+                    "_fMeasure" => r.primitive_list_ext(&mut v.f_measure, "fMeasure"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// External repository which contains detailed report related with observedSeq in this resource
@@ -618,45 +573,7 @@ impl FhirJson for MolecularSequenceRepository {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "datasetId" => r.primitive(&mut v.dataset_id, "datasetId"),
-                        "_datasetId" => r.primitive_ext(&mut v.dataset_id, "datasetId"),
-                        "variantsetId" => {
-                            r.primitive(&mut v.variantset_id, "variantsetId")
-                        }
-                        "_variantsetId" => {
-                            r.primitive_ext(&mut v.variantset_id, "variantsetId")
-                        }
-                        "readsetId" => r.primitive(&mut v.readset_id, "readsetId"),
-                        "_readsetId" => r.primitive_ext(&mut v.readset_id, "readsetId"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -670,6 +587,37 @@ impl FhirJson for MolecularSequenceRepository {
         w.primitive("variantsetId", &self.variantset_id);
         w.primitive("readsetId", &self.readset_id);
         w.end_object();
+    }
+}
+impl FhirStruct for MolecularSequenceRepository {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "datasetId" => r.primitive(&mut v.dataset_id, "datasetId"),
+                    "_datasetId" => r.primitive_ext(&mut v.dataset_id, "datasetId"),
+                    "variantsetId" => r.primitive(&mut v.variantset_id, "variantsetId"),
+                    "_variantsetId" => {
+                        r.primitive_ext(&mut v.variantset_id, "variantsetId")
+                    }
+                    "readsetId" => r.primitive(&mut v.readset_id, "readsetId"),
+                    "_readsetId" => r.primitive_ext(&mut v.readset_id, "readsetId"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Structural variant
@@ -700,36 +648,7 @@ impl FhirJson for MolecularSequenceStructureVariant {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "variantType" => r.complex(&mut v.variant_type, "variantType"),
-                        "exact" => r.primitive(&mut v.exact, "exact"),
-                        "_exact" => r.primitive_ext(&mut v.exact, "exact"),
-                        "length" => r.primitive(&mut v.length, "length"),
-                        "_length" => r.primitive_ext(&mut v.length, "length"),
-                        "outer" => r.complex(&mut v.outer, "outer"),
-                        "inner" => r.complex(&mut v.inner, "inner"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -742,6 +661,30 @@ impl FhirJson for MolecularSequenceStructureVariant {
         w.complex("outer", &self.outer);
         w.complex("inner", &self.inner);
         w.end_object();
+    }
+}
+impl FhirStruct for MolecularSequenceStructureVariant {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "variantType" => r.complex(&mut v.variant_type, "variantType"),
+                    "exact" => r.primitive(&mut v.exact, "exact"),
+                    "_exact" => r.primitive_ext(&mut v.exact, "exact"),
+                    "length" => r.primitive(&mut v.length, "length"),
+                    "_length" => r.primitive_ext(&mut v.length, "length"),
+                    "outer" => r.complex(&mut v.outer, "outer"),
+                    "inner" => r.complex(&mut v.inner, "inner"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Structural variant outer
@@ -766,33 +709,7 @@ impl FhirJson for MolecularSequenceStructureVariantOuter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "start" => r.primitive(&mut v.start, "start"),
-                        "_start" => r.primitive_ext(&mut v.start, "start"),
-                        "end" => r.primitive(&mut v.end, "end"),
-                        "_end" => r.primitive_ext(&mut v.end, "end"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -802,6 +719,27 @@ impl FhirJson for MolecularSequenceStructureVariantOuter {
         w.primitive("start", &self.start);
         w.primitive("end", &self.end);
         w.end_object();
+    }
+}
+impl FhirStruct for MolecularSequenceStructureVariantOuter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "start" => r.primitive(&mut v.start, "start"),
+                    "_start" => r.primitive_ext(&mut v.start, "start"),
+                    "end" => r.primitive(&mut v.end, "end"),
+                    "_end" => r.primitive_ext(&mut v.end, "end"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Structural variant inner
@@ -826,33 +764,7 @@ impl FhirJson for MolecularSequenceStructureVariantInner {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "start" => r.primitive(&mut v.start, "start"),
-                        "_start" => r.primitive_ext(&mut v.start, "start"),
-                        "end" => r.primitive(&mut v.end, "end"),
-                        "_end" => r.primitive_ext(&mut v.end, "end"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -862,6 +774,27 @@ impl FhirJson for MolecularSequenceStructureVariantInner {
         w.primitive("start", &self.start);
         w.primitive("end", &self.end);
         w.end_object();
+    }
+}
+impl FhirStruct for MolecularSequenceStructureVariantInner {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "start" => r.primitive(&mut v.start, "start"),
+                    "_start" => r.primitive_ext(&mut v.start, "start"),
+                    "end" => r.primitive(&mut v.end, "end"),
+                    "_end" => r.primitive_ext(&mut v.end, "end"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<MolecularSequence> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Definition of an observation
@@ -62,111 +62,7 @@ impl FhirJson for ObservationDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ObservationDefinition"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "permittedDataType" => {
-                            r.primitive_list(
-                                &mut v.permitted_data_type,
-                                "permittedDataType",
-                            )
-                        }
-                        "_permittedDataType" => {
-                            r.primitive_list_ext(
-                                &mut v.permitted_data_type,
-                                "permittedDataType",
-                            )
-                        }
-                        "multipleResultsAllowed" => {
-                            r.primitive(
-                                &mut v.multiple_results_allowed,
-                                "multipleResultsAllowed",
-                            )
-                        }
-                        "_multipleResultsAllowed" => {
-                            r.primitive_ext(
-                                &mut v.multiple_results_allowed,
-                                "multipleResultsAllowed",
-                            )
-                        }
-                        "method" => r.complex(&mut v.method, "method"),
-                        "preferredReportName" => {
-                            r.primitive(
-                                &mut v.preferred_report_name,
-                                "preferredReportName",
-                            )
-                        }
-                        "_preferredReportName" => {
-                            r.primitive_ext(
-                                &mut v.preferred_report_name,
-                                "preferredReportName",
-                            )
-                        }
-                        "quantitativeDetails" => {
-                            r.complex(&mut v.quantitative_details, "quantitativeDetails")
-                        }
-                        "qualifiedInterval" => {
-                            r.complex_list(
-                                &mut v.qualified_interval,
-                                "qualifiedInterval",
-                            )
-                        }
-                        "validCodedValueSet" => {
-                            r.complex(&mut v.valid_coded_value_set, "validCodedValueSet")
-                        }
-                        "normalCodedValueSet" => {
-                            r.complex(
-                                &mut v.normal_coded_value_set,
-                                "normalCodedValueSet",
-                            )
-                        }
-                        "abnormalCodedValueSet" => {
-                            r.complex(
-                                &mut v.abnormal_coded_value_set,
-                                "abnormalCodedValueSet",
-                            )
-                        }
-                        "criticalCodedValueSet" => {
-                            r.complex(
-                                &mut v.critical_coded_value_set,
-                                "criticalCodedValueSet",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -195,6 +91,93 @@ impl FhirJson for ObservationDefinition {
         w.end_object();
     }
 }
+impl FhirStruct for ObservationDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ObservationDefinition"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "permittedDataType" => {
+                        r.primitive_list(&mut v.permitted_data_type, "permittedDataType")
+                    }
+                    "_permittedDataType" => {
+                        r.primitive_list_ext(
+                            &mut v.permitted_data_type,
+                            "permittedDataType",
+                        )
+                    }
+                    "multipleResultsAllowed" => {
+                        r.primitive(
+                            &mut v.multiple_results_allowed,
+                            "multipleResultsAllowed",
+                        )
+                    }
+                    "_multipleResultsAllowed" => {
+                        r.primitive_ext(
+                            &mut v.multiple_results_allowed,
+                            "multipleResultsAllowed",
+                        )
+                    }
+                    "method" => r.complex(&mut v.method, "method"),
+                    "preferredReportName" => {
+                        r.primitive(&mut v.preferred_report_name, "preferredReportName")
+                    }
+                    "_preferredReportName" => {
+                        r.primitive_ext(
+                            &mut v.preferred_report_name,
+                            "preferredReportName",
+                        )
+                    }
+                    "quantitativeDetails" => {
+                        r.complex(&mut v.quantitative_details, "quantitativeDetails")
+                    }
+                    "qualifiedInterval" => {
+                        r.complex_list(&mut v.qualified_interval, "qualifiedInterval")
+                    }
+                    "validCodedValueSet" => {
+                        r.complex(&mut v.valid_coded_value_set, "validCodedValueSet")
+                    }
+                    "normalCodedValueSet" => {
+                        r.complex(&mut v.normal_coded_value_set, "normalCodedValueSet")
+                    }
+                    "abnormalCodedValueSet" => {
+                        r.complex(
+                            &mut v.abnormal_coded_value_set,
+                            "abnormalCodedValueSet",
+                        )
+                    }
+                    "criticalCodedValueSet" => {
+                        r.complex(
+                            &mut v.critical_coded_value_set,
+                            "criticalCodedValueSet",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Characteristics of quantitative results
 ///
 /// FHIR `ObservationDefinition.quantitativeDetails`.
@@ -221,45 +204,7 @@ impl FhirJson for ObservationDefinitionQuantitativeDetails {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "customaryUnit" => {
-                            r.complex(&mut v.customary_unit, "customaryUnit")
-                        }
-                        "unit" => r.complex(&mut v.unit, "unit"),
-                        "conversionFactor" => {
-                            r.primitive(&mut v.conversion_factor, "conversionFactor")
-                        }
-                        "_conversionFactor" => {
-                            r.primitive_ext(&mut v.conversion_factor, "conversionFactor")
-                        }
-                        "decimalPrecision" => {
-                            r.primitive(&mut v.decimal_precision, "decimalPrecision")
-                        }
-                        "_decimalPrecision" => {
-                            r.primitive_ext(&mut v.decimal_precision, "decimalPrecision")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -271,6 +216,37 @@ impl FhirJson for ObservationDefinitionQuantitativeDetails {
         w.primitive("conversionFactor", &self.conversion_factor);
         w.primitive("decimalPrecision", &self.decimal_precision);
         w.end_object();
+    }
+}
+impl FhirStruct for ObservationDefinitionQuantitativeDetails {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "customaryUnit" => r.complex(&mut v.customary_unit, "customaryUnit"),
+                    "unit" => r.complex(&mut v.unit, "unit"),
+                    "conversionFactor" => {
+                        r.primitive(&mut v.conversion_factor, "conversionFactor")
+                    }
+                    "_conversionFactor" => {
+                        r.primitive_ext(&mut v.conversion_factor, "conversionFactor")
+                    }
+                    "decimalPrecision" => {
+                        r.primitive(&mut v.decimal_precision, "decimalPrecision")
+                    }
+                    "_decimalPrecision" => {
+                        r.primitive_ext(&mut v.decimal_precision, "decimalPrecision")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Qualified range for continuous and ordinal observation results
@@ -307,42 +283,7 @@ impl FhirJson for ObservationDefinitionQualifiedInterval {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "category" => r.primitive(&mut v.category, "category"),
-                        "_category" => r.primitive_ext(&mut v.category, "category"),
-                        "range" => r.complex(&mut v.range, "range"),
-                        "context" => r.complex(&mut v.context, "context"),
-                        "appliesTo" => r.complex_list(&mut v.applies_to, "appliesTo"),
-                        "gender" => r.primitive(&mut v.gender, "gender"),
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
-                        "age" => r.complex(&mut v.age, "age"),
-                        "gestationalAge" => {
-                            r.complex(&mut v.gestational_age, "gestationalAge")
-                        }
-                        "condition" => r.primitive(&mut v.condition, "condition"),
-                        "_condition" => r.primitive_ext(&mut v.condition, "condition"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -358,6 +299,36 @@ impl FhirJson for ObservationDefinitionQualifiedInterval {
         w.complex("gestationalAge", &self.gestational_age);
         w.primitive("condition", &self.condition);
         w.end_object();
+    }
+}
+impl FhirStruct for ObservationDefinitionQualifiedInterval {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "category" => r.primitive(&mut v.category, "category"),
+                    "_category" => r.primitive_ext(&mut v.category, "category"),
+                    "range" => r.complex(&mut v.range, "range"),
+                    "context" => r.complex(&mut v.context, "context"),
+                    "appliesTo" => r.complex_list(&mut v.applies_to, "appliesTo"),
+                    "gender" => r.primitive(&mut v.gender, "gender"),
+                    "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                    "age" => r.complex(&mut v.age, "age"),
+                    "gestationalAge" => {
+                        r.complex(&mut v.gestational_age, "gestationalAge")
+                    }
+                    "condition" => r.primitive(&mut v.condition, "condition"),
+                    "_condition" => r.primitive_ext(&mut v.condition, "condition"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<ObservationDefinition> for Resource {

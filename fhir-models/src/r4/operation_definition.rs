@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Definition of an operation or a named query
@@ -100,108 +100,7 @@ impl FhirJson for OperationDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("OperationDefinition"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "kind" => r.primitive(&mut v.kind, "kind"),
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "affectsState" => {
-                            r.primitive(&mut v.affects_state, "affectsState")
-                        }
-                        "_affectsState" => {
-                            r.primitive_ext(&mut v.affects_state, "affectsState")
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        "base" => r.primitive(&mut v.base, "base"),
-                        "_base" => r.primitive_ext(&mut v.base, "base"),
-                        "resource" => r.primitive_list(&mut v.resource, "resource"),
-                        "_resource" => r.primitive_list_ext(&mut v.resource, "resource"),
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "instance" => r.primitive(&mut v.instance, "instance"),
-                        "_instance" => r.primitive_ext(&mut v.instance, "instance"),
-                        "inputProfile" => {
-                            r.primitive(&mut v.input_profile, "inputProfile")
-                        }
-                        "_inputProfile" => {
-                            r.primitive_ext(&mut v.input_profile, "inputProfile")
-                        }
-                        "outputProfile" => {
-                            r.primitive(&mut v.output_profile, "outputProfile")
-                        }
-                        "_outputProfile" => {
-                            r.primitive_ext(&mut v.output_profile, "outputProfile")
-                        }
-                        "parameter" => r.complex_list(&mut v.parameter, "parameter"),
-                        "overload" => r.complex_list(&mut v.overload, "overload"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -241,6 +140,92 @@ impl FhirJson for OperationDefinition {
         w.complex_list("parameter", &self.parameter);
         w.complex_list("overload", &self.overload);
         w.end_object();
+    }
+}
+impl FhirStruct for OperationDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("OperationDefinition"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "kind" => r.primitive(&mut v.kind, "kind"),
+                    "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "affectsState" => r.primitive(&mut v.affects_state, "affectsState"),
+                    "_affectsState" => {
+                        r.primitive_ext(&mut v.affects_state, "affectsState")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    "base" => r.primitive(&mut v.base, "base"),
+                    "_base" => r.primitive_ext(&mut v.base, "base"),
+                    "resource" => r.primitive_list(&mut v.resource, "resource"),
+                    "_resource" => r.primitive_list_ext(&mut v.resource, "resource"),
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "instance" => r.primitive(&mut v.instance, "instance"),
+                    "_instance" => r.primitive_ext(&mut v.instance, "instance"),
+                    "inputProfile" => r.primitive(&mut v.input_profile, "inputProfile"),
+                    "_inputProfile" => {
+                        r.primitive_ext(&mut v.input_profile, "inputProfile")
+                    }
+                    "outputProfile" => {
+                        r.primitive(&mut v.output_profile, "outputProfile")
+                    }
+                    "_outputProfile" => {
+                        r.primitive_ext(&mut v.output_profile, "outputProfile")
+                    }
+                    "parameter" => r.complex_list(&mut v.parameter, "parameter"),
+                    "overload" => r.complex_list(&mut v.overload, "overload"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Parameters for the operation/query
@@ -291,60 +276,7 @@ impl FhirJson for OperationDefinitionParameter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "use" => r.primitive(&mut v.r#use, "use"),
-                        "_use" => r.primitive_ext(&mut v.r#use, "use"),
-                        "min" => r.primitive(&mut v.min, "min"),
-                        "_min" => r.primitive_ext(&mut v.min, "min"),
-                        "max" => r.primitive(&mut v.max, "max"),
-                        "_max" => r.primitive_ext(&mut v.max, "max"),
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "targetProfile" => {
-                            r.primitive_list(&mut v.target_profile, "targetProfile")
-                        }
-                        "_targetProfile" => {
-                            r.primitive_list_ext(&mut v.target_profile, "targetProfile")
-                        }
-                        "searchType" => r.primitive(&mut v.search_type, "searchType"),
-                        "_searchType" => {
-                            r.primitive_ext(&mut v.search_type, "searchType")
-                        }
-                        "binding" => r.complex(&mut v.binding, "binding"),
-                        "referencedFrom" => {
-                            r.complex_list(&mut v.referenced_from, "referencedFrom")
-                        }
-                        "part" => r.complex_list(&mut v.part, "part"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -363,6 +295,50 @@ impl FhirJson for OperationDefinitionParameter {
         w.complex_list("referencedFrom", &self.referenced_from);
         w.complex_list("part", &self.part);
         w.end_object();
+    }
+}
+impl FhirStruct for OperationDefinitionParameter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "use" => r.primitive(&mut v.r#use, "use"),
+                    "_use" => r.primitive_ext(&mut v.r#use, "use"),
+                    "min" => r.primitive(&mut v.min, "min"),
+                    "_min" => r.primitive_ext(&mut v.min, "min"),
+                    "max" => r.primitive(&mut v.max, "max"),
+                    "_max" => r.primitive_ext(&mut v.max, "max"),
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "targetProfile" => {
+                        r.primitive_list(&mut v.target_profile, "targetProfile")
+                    }
+                    "_targetProfile" => {
+                        r.primitive_list_ext(&mut v.target_profile, "targetProfile")
+                    }
+                    "searchType" => r.primitive(&mut v.search_type, "searchType"),
+                    "_searchType" => r.primitive_ext(&mut v.search_type, "searchType"),
+                    "binding" => r.complex(&mut v.binding, "binding"),
+                    "referencedFrom" => {
+                        r.complex_list(&mut v.referenced_from, "referencedFrom")
+                    }
+                    "part" => r.complex_list(&mut v.part, "part"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// ValueSet details if this is coded
@@ -391,33 +367,7 @@ impl FhirJson for OperationDefinitionParameterBinding {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "strength" => r.primitive(&mut v.strength, "strength"),
-                        "_strength" => r.primitive_ext(&mut v.strength, "strength"),
-                        "valueSet" => r.primitive(&mut v.value_set, "valueSet"),
-                        "_valueSet" => r.primitive_ext(&mut v.value_set, "valueSet"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -427,6 +377,27 @@ impl FhirJson for OperationDefinitionParameterBinding {
         w.primitive("strength", &self.strength);
         w.primitive("valueSet", &self.value_set);
         w.end_object();
+    }
+}
+impl FhirStruct for OperationDefinitionParameterBinding {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "strength" => r.primitive(&mut v.strength, "strength"),
+                    "_strength" => r.primitive_ext(&mut v.strength, "strength"),
+                    "valueSet" => r.primitive(&mut v.value_set, "valueSet"),
+                    "_valueSet" => r.primitive_ext(&mut v.value_set, "valueSet"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// References to this parameter
@@ -453,33 +424,7 @@ impl FhirJson for OperationDefinitionParameterReferencedFrom {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "source" => r.primitive(&mut v.source, "source"),
-                        "_source" => r.primitive_ext(&mut v.source, "source"),
-                        "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
-                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -489,6 +434,27 @@ impl FhirJson for OperationDefinitionParameterReferencedFrom {
         w.primitive("source", &self.source);
         w.primitive("sourceId", &self.source_id);
         w.end_object();
+    }
+}
+impl FhirStruct for OperationDefinitionParameterReferencedFrom {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "source" => r.primitive(&mut v.source, "source"),
+                    "_source" => r.primitive_ext(&mut v.source, "source"),
+                    "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
+                    "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Define overloaded variants for when  generating code
@@ -513,37 +479,7 @@ impl FhirJson for OperationDefinitionOverload {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "parameterName" => {
-                            r.primitive_list(&mut v.parameter_name, "parameterName")
-                        }
-                        "_parameterName" => {
-                            r.primitive_list_ext(&mut v.parameter_name, "parameterName")
-                        }
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -553,6 +489,31 @@ impl FhirJson for OperationDefinitionOverload {
         w.primitive_list("parameterName", &self.parameter_name);
         w.primitive("comment", &self.comment);
         w.end_object();
+    }
+}
+impl FhirStruct for OperationDefinitionOverload {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "parameterName" => {
+                        r.primitive_list(&mut v.parameter_name, "parameterName")
+                    }
+                    "_parameterName" => {
+                        r.primitive_list_ext(&mut v.parameter_name, "parameterName")
+                    }
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<OperationDefinition> for Resource {

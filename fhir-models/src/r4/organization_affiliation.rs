@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Defines an affiliation/assotiation/relationship between 2 distinct oganizations, that is not a part-of relationship/sub-division relationship
@@ -58,64 +58,7 @@ impl FhirJson for OrganizationAffiliation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("OrganizationAffiliation"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "active" => r.primitive(&mut v.active, "active"),
-                        "_active" => r.primitive_ext(&mut v.active, "active"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "organization" => r.complex(&mut v.organization, "organization"),
-                        "participatingOrganization" => {
-                            r.complex(
-                                &mut v.participating_organization,
-                                "participatingOrganization",
-                            )
-                        }
-                        "network" => r.complex_list(&mut v.network, "network"),
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "specialty" => r.complex_list(&mut v.specialty, "specialty"),
-                        "location" => r.complex_list(&mut v.location, "location"),
-                        "healthcareService" => {
-                            r.complex_list(
-                                &mut v.healthcare_service,
-                                "healthcareService",
-                            )
-                        }
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -141,6 +84,55 @@ impl FhirJson for OrganizationAffiliation {
         w.complex_list("telecom", &self.telecom);
         w.complex_list("endpoint", &self.endpoint);
         w.end_object();
+    }
+}
+impl FhirStruct for OrganizationAffiliation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("OrganizationAffiliation"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "active" => r.primitive(&mut v.active, "active"),
+                    "_active" => r.primitive_ext(&mut v.active, "active"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "organization" => r.complex(&mut v.organization, "organization"),
+                    "participatingOrganization" => {
+                        r.complex(
+                            &mut v.participating_organization,
+                            "participatingOrganization",
+                        )
+                    }
+                    "network" => r.complex_list(&mut v.network, "network"),
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "specialty" => r.complex_list(&mut v.specialty, "specialty"),
+                    "location" => r.complex_list(&mut v.location, "location"),
+                    "healthcareService" => {
+                        r.complex_list(&mut v.healthcare_service, "healthcareService")
+                    }
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<OrganizationAffiliation> for Resource {

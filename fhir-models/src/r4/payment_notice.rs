@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// PaymentNotice request
@@ -68,60 +68,7 @@ impl FhirJson for PaymentNotice {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("PaymentNotice"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "request" => r.complex(&mut v.request, "request"),
-                        "response" => r.complex(&mut v.response, "response"),
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "provider" => r.complex(&mut v.provider, "provider"),
-                        "payment" => r.complex(&mut v.payment, "payment"),
-                        "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate"),
-                        "_paymentDate" => {
-                            r.primitive_ext(&mut v.payment_date, "paymentDate")
-                        }
-                        "payee" => r.complex(&mut v.payee, "payee"),
-                        "recipient" => r.complex(&mut v.recipient, "recipient"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        "paymentStatus" => {
-                            r.complex(&mut v.payment_status, "paymentStatus")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -147,6 +94,50 @@ impl FhirJson for PaymentNotice {
         w.complex("amount", &self.amount);
         w.complex("paymentStatus", &self.payment_status);
         w.end_object();
+    }
+}
+impl FhirStruct for PaymentNotice {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("PaymentNotice"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "request" => r.complex(&mut v.request, "request"),
+                    "response" => r.complex(&mut v.response, "response"),
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "provider" => r.complex(&mut v.provider, "provider"),
+                    "payment" => r.complex(&mut v.payment, "payment"),
+                    "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate"),
+                    "_paymentDate" => r.primitive_ext(&mut v.payment_date, "paymentDate"),
+                    "payee" => r.complex(&mut v.payee, "payee"),
+                    "recipient" => r.complex(&mut v.recipient, "recipient"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    "paymentStatus" => r.complex(&mut v.payment_status, "paymentStatus"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<PaymentNotice> for Resource {

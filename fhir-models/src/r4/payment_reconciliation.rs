@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// PaymentReconciliation resource
@@ -72,73 +72,7 @@ impl FhirJson for PaymentReconciliation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("PaymentReconciliation"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "paymentIssuer" => {
-                            r.complex(&mut v.payment_issuer, "paymentIssuer")
-                        }
-                        "request" => r.complex(&mut v.request, "request"),
-                        "requestor" => r.complex(&mut v.requestor, "requestor"),
-                        "outcome" => r.primitive(&mut v.outcome, "outcome"),
-                        "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
-                        "disposition" => r.primitive(&mut v.disposition, "disposition"),
-                        "_disposition" => {
-                            r.primitive_ext(&mut v.disposition, "disposition")
-                        }
-                        "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate"),
-                        "_paymentDate" => {
-                            r.primitive_ext(&mut v.payment_date, "paymentDate")
-                        }
-                        "paymentAmount" => {
-                            r.complex(&mut v.payment_amount, "paymentAmount")
-                        }
-                        "paymentIdentifier" => {
-                            r.complex(&mut v.payment_identifier, "paymentIdentifier")
-                        }
-                        "detail" => r.complex_list(&mut v.detail, "detail"),
-                        "formCode" => r.complex(&mut v.form_code, "formCode"),
-                        "processNote" => {
-                            r.complex_list(&mut v.process_note, "processNote")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -167,6 +101,57 @@ impl FhirJson for PaymentReconciliation {
         w.complex("formCode", &self.form_code);
         w.complex_list("processNote", &self.process_note);
         w.end_object();
+    }
+}
+impl FhirStruct for PaymentReconciliation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("PaymentReconciliation"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "paymentIssuer" => r.complex(&mut v.payment_issuer, "paymentIssuer"),
+                    "request" => r.complex(&mut v.request, "request"),
+                    "requestor" => r.complex(&mut v.requestor, "requestor"),
+                    "outcome" => r.primitive(&mut v.outcome, "outcome"),
+                    "_outcome" => r.primitive_ext(&mut v.outcome, "outcome"),
+                    "disposition" => r.primitive(&mut v.disposition, "disposition"),
+                    "_disposition" => r.primitive_ext(&mut v.disposition, "disposition"),
+                    "paymentDate" => r.primitive(&mut v.payment_date, "paymentDate"),
+                    "_paymentDate" => r.primitive_ext(&mut v.payment_date, "paymentDate"),
+                    "paymentAmount" => r.complex(&mut v.payment_amount, "paymentAmount"),
+                    "paymentIdentifier" => {
+                        r.complex(&mut v.payment_identifier, "paymentIdentifier")
+                    }
+                    "detail" => r.complex_list(&mut v.detail, "detail"),
+                    "formCode" => r.complex(&mut v.form_code, "formCode"),
+                    "processNote" => r.complex_list(&mut v.process_note, "processNote"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Settlement particulars
@@ -209,40 +194,7 @@ impl FhirJson for PaymentReconciliationDetail {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "predecessor" => r.complex(&mut v.predecessor, "predecessor"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "request" => r.complex(&mut v.request, "request"),
-                        "submitter" => r.complex(&mut v.submitter, "submitter"),
-                        "response" => r.complex(&mut v.response, "response"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "responsible" => r.complex(&mut v.responsible, "responsible"),
-                        "payee" => r.complex(&mut v.payee, "payee"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -260,6 +212,34 @@ impl FhirJson for PaymentReconciliationDetail {
         w.complex("payee", &self.payee);
         w.complex("amount", &self.amount);
         w.end_object();
+    }
+}
+impl FhirStruct for PaymentReconciliationDetail {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "predecessor" => r.complex(&mut v.predecessor, "predecessor"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "request" => r.complex(&mut v.request, "request"),
+                    "submitter" => r.complex(&mut v.submitter, "submitter"),
+                    "response" => r.complex(&mut v.response, "response"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "responsible" => r.complex(&mut v.responsible, "responsible"),
+                    "payee" => r.complex(&mut v.payee, "payee"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Note concerning processing
@@ -284,33 +264,7 @@ impl FhirJson for PaymentReconciliationProcessNote {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -320,6 +274,27 @@ impl FhirJson for PaymentReconciliationProcessNote {
         w.primitive("type", &self.r#type);
         w.primitive("text", &self.text);
         w.end_object();
+    }
+}
+impl FhirStruct for PaymentReconciliationProcessNote {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<PaymentReconciliation> for Resource {

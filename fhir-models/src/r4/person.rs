@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A generic person record
@@ -54,59 +54,7 @@ impl FhirJson for Person {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Person"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "name" => r.complex_list(&mut v.name, "name"),
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        "gender" => r.primitive(&mut v.gender, "gender"),
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
-                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
-                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
-                        "address" => r.complex_list(&mut v.address, "address"),
-                        "photo" => r.complex(&mut v.photo, "photo"),
-                        "managingOrganization" => {
-                            r.complex(
-                                &mut v.managing_organization,
-                                "managingOrganization",
-                            )
-                        }
-                        "active" => r.primitive(&mut v.active, "active"),
-                        "_active" => r.primitive_ext(&mut v.active, "active"),
-                        "link" => r.complex_list(&mut v.link, "link"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -130,6 +78,50 @@ impl FhirJson for Person {
         w.primitive("active", &self.active);
         w.complex_list("link", &self.link);
         w.end_object();
+    }
+}
+impl FhirStruct for Person {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Person"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "name" => r.complex_list(&mut v.name, "name"),
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    "gender" => r.primitive(&mut v.gender, "gender"),
+                    "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                    "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
+                    "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
+                    "address" => r.complex_list(&mut v.address, "address"),
+                    "photo" => r.complex(&mut v.photo, "photo"),
+                    "managingOrganization" => {
+                        r.complex(&mut v.managing_organization, "managingOrganization")
+                    }
+                    "active" => r.primitive(&mut v.active, "active"),
+                    "_active" => r.primitive_ext(&mut v.active, "active"),
+                    "link" => r.complex_list(&mut v.link, "link"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Link to a resource that concerns the same actual person
@@ -156,32 +148,7 @@ impl FhirJson for PersonLink {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "target" => r.complex(&mut v.target, "target"),
-                        "assurance" => r.primitive(&mut v.assurance, "assurance"),
-                        "_assurance" => r.primitive_ext(&mut v.assurance, "assurance"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -191,6 +158,26 @@ impl FhirJson for PersonLink {
         w.complex("target", &self.target);
         w.primitive("assurance", &self.assurance);
         w.end_object();
+    }
+}
+impl FhirStruct for PersonLink {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "target" => r.complex(&mut v.target, "target"),
+                    "assurance" => r.primitive(&mut v.assurance, "assurance"),
+                    "_assurance" => r.primitive_ext(&mut v.assurance, "assurance"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Person> for Resource {

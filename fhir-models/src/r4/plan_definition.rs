@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// The definition of a plan for a series of actions, independent of any specific patient or context
@@ -98,110 +98,7 @@ impl FhirJson for PlanDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("PlanDefinition"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
-                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "usage" => r.primitive(&mut v.usage, "usage"),
-                        "_usage" => r.primitive_ext(&mut v.usage, "usage"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "approvalDate" => {
-                            r.primitive(&mut v.approval_date, "approvalDate")
-                        }
-                        "_approvalDate" => {
-                            r.primitive_ext(&mut v.approval_date, "approvalDate")
-                        }
-                        "lastReviewDate" => {
-                            r.primitive(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "_lastReviewDate" => {
-                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "effectivePeriod" => {
-                            r.complex(&mut v.effective_period, "effectivePeriod")
-                        }
-                        "topic" => r.complex_list(&mut v.topic, "topic"),
-                        "author" => r.complex_list(&mut v.author, "author"),
-                        "editor" => r.complex_list(&mut v.editor, "editor"),
-                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
-                        "endorser" => r.complex_list(&mut v.endorser, "endorser"),
-                        "relatedArtifact" => {
-                            r.complex_list(&mut v.related_artifact, "relatedArtifact")
-                        }
-                        "library" => r.primitive_list(&mut v.library, "library"),
-                        "_library" => r.primitive_list_ext(&mut v.library, "library"),
-                        "goal" => r.complex_list(&mut v.goal, "goal"),
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        k if Reader::is_choice_key(k, "subject") => {
-                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -248,6 +145,96 @@ impl FhirJson for PlanDefinition {
         w.end_object();
     }
 }
+impl FhirStruct for PlanDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("PlanDefinition"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
+                    "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "usage" => r.primitive(&mut v.usage, "usage"),
+                    "_usage" => r.primitive_ext(&mut v.usage, "usage"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "approvalDate" => r.primitive(&mut v.approval_date, "approvalDate"),
+                    "_approvalDate" => {
+                        r.primitive_ext(&mut v.approval_date, "approvalDate")
+                    }
+                    "lastReviewDate" => {
+                        r.primitive(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "_lastReviewDate" => {
+                        r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "effectivePeriod" => {
+                        r.complex(&mut v.effective_period, "effectivePeriod")
+                    }
+                    "topic" => r.complex_list(&mut v.topic, "topic"),
+                    "author" => r.complex_list(&mut v.author, "author"),
+                    "editor" => r.complex_list(&mut v.editor, "editor"),
+                    "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
+                    "endorser" => r.complex_list(&mut v.endorser, "endorser"),
+                    "relatedArtifact" => {
+                        r.complex_list(&mut v.related_artifact, "relatedArtifact")
+                    }
+                    "library" => r.primitive_list(&mut v.library, "library"),
+                    "_library" => r.primitive_list_ext(&mut v.library, "library"),
+                    "goal" => r.complex_list(&mut v.goal, "goal"),
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    k if Reader::is_choice_key(k, "subject") => {
+                        r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// What the plan is trying to accomplish
 ///
 /// FHIR `PlanDefinition.goal`.
@@ -282,38 +269,7 @@ impl FhirJson for PlanDefinitionGoal {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "category" => r.complex(&mut v.category, "category"),
-                        "description" => r.complex(&mut v.description, "description"),
-                        "priority" => r.complex(&mut v.priority, "priority"),
-                        "start" => r.complex(&mut v.start, "start"),
-                        "addresses" => r.complex_list(&mut v.addresses, "addresses"),
-                        "documentation" => {
-                            r.complex_list(&mut v.documentation, "documentation")
-                        }
-                        "target" => r.complex_list(&mut v.target, "target"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -328,6 +284,32 @@ impl FhirJson for PlanDefinitionGoal {
         w.complex_list("documentation", &self.documentation);
         w.complex_list("target", &self.target);
         w.end_object();
+    }
+}
+impl FhirStruct for PlanDefinitionGoal {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "category" => r.complex(&mut v.category, "category"),
+                    "description" => r.complex(&mut v.description, "description"),
+                    "priority" => r.complex(&mut v.priority, "priority"),
+                    "start" => r.complex(&mut v.start, "start"),
+                    "addresses" => r.complex_list(&mut v.addresses, "addresses"),
+                    "documentation" => {
+                        r.complex_list(&mut v.documentation, "documentation")
+                    }
+                    "target" => r.complex_list(&mut v.target, "target"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Target outcome for the goal
@@ -354,34 +336,7 @@ impl FhirJson for PlanDefinitionGoalTarget {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "measure" => r.complex(&mut v.measure, "measure"),
-                        "due" => r.complex(&mut v.due, "due"),
-                        k if Reader::is_choice_key(k, "detail") => {
-                            r.choice(&mut v.detail, "detail[x]", &k[6usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -392,6 +347,28 @@ impl FhirJson for PlanDefinitionGoalTarget {
         w.choice("detail", &self.detail);
         w.complex("due", &self.due);
         w.end_object();
+    }
+}
+impl FhirStruct for PlanDefinitionGoalTarget {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "measure" => r.complex(&mut v.measure, "measure"),
+                    "due" => r.complex(&mut v.due, "due"),
+                    k if Reader::is_choice_key(k, "detail") => {
+                        r.choice(&mut v.detail, "detail[x]", &k[6usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Action defined by the plan
@@ -466,133 +443,7 @@ impl FhirJson for PlanDefinitionAction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "prefix" => r.primitive(&mut v.prefix, "prefix"),
-                        "_prefix" => r.primitive_ext(&mut v.prefix, "prefix"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "textEquivalent" => {
-                            r.primitive(&mut v.text_equivalent, "textEquivalent")
-                        }
-                        "_textEquivalent" => {
-                            r.primitive_ext(&mut v.text_equivalent, "textEquivalent")
-                        }
-                        "priority" => r.primitive(&mut v.priority, "priority"),
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "reason" => r.complex_list(&mut v.reason, "reason"),
-                        "documentation" => {
-                            r.complex_list(&mut v.documentation, "documentation")
-                        }
-                        "goalId" => r.primitive_list(&mut v.goal_id, "goalId"),
-                        "_goalId" => r.primitive_list_ext(&mut v.goal_id, "goalId"),
-                        "trigger" => r.complex_list(&mut v.trigger, "trigger"),
-                        "condition" => r.complex_list(&mut v.condition, "condition"),
-                        "input" => r.complex_list(&mut v.input, "input"),
-                        "output" => r.complex_list(&mut v.output, "output"),
-                        "relatedAction" => {
-                            r.complex_list(&mut v.related_action, "relatedAction")
-                        }
-                        "participant" => {
-                            r.complex_list(&mut v.participant, "participant")
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "groupingBehavior" => {
-                            r.primitive(&mut v.grouping_behavior, "groupingBehavior")
-                        }
-                        "_groupingBehavior" => {
-                            r.primitive_ext(&mut v.grouping_behavior, "groupingBehavior")
-                        }
-                        "selectionBehavior" => {
-                            r.primitive(&mut v.selection_behavior, "selectionBehavior")
-                        }
-                        "_selectionBehavior" => {
-                            r.primitive_ext(
-                                &mut v.selection_behavior,
-                                "selectionBehavior",
-                            )
-                        }
-                        "requiredBehavior" => {
-                            r.primitive(&mut v.required_behavior, "requiredBehavior")
-                        }
-                        "_requiredBehavior" => {
-                            r.primitive_ext(&mut v.required_behavior, "requiredBehavior")
-                        }
-                        "precheckBehavior" => {
-                            r.primitive(&mut v.precheck_behavior, "precheckBehavior")
-                        }
-                        "_precheckBehavior" => {
-                            r.primitive_ext(&mut v.precheck_behavior, "precheckBehavior")
-                        }
-                        "cardinalityBehavior" => {
-                            r.primitive(
-                                &mut v.cardinality_behavior,
-                                "cardinalityBehavior",
-                            )
-                        }
-                        "_cardinalityBehavior" => {
-                            r.primitive_ext(
-                                &mut v.cardinality_behavior,
-                                "cardinalityBehavior",
-                            )
-                        }
-                        "transform" => r.primitive(&mut v.transform, "transform"),
-                        "_transform" => r.primitive_ext(&mut v.transform, "transform"),
-                        "dynamicValue" => {
-                            r.complex_list(&mut v.dynamic_value, "dynamicValue")
-                        }
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        k if Reader::is_choice_key(k, "subject") => {
-                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
-                        }
-                        k if Reader::is_choice_key(k, "definition") => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_definition") => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -629,6 +480,112 @@ impl FhirJson for PlanDefinitionAction {
         w.end_object();
     }
 }
+impl FhirStruct for PlanDefinitionAction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "prefix" => r.primitive(&mut v.prefix, "prefix"),
+                    "_prefix" => r.primitive_ext(&mut v.prefix, "prefix"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "textEquivalent" => {
+                        r.primitive(&mut v.text_equivalent, "textEquivalent")
+                    }
+                    "_textEquivalent" => {
+                        r.primitive_ext(&mut v.text_equivalent, "textEquivalent")
+                    }
+                    "priority" => r.primitive(&mut v.priority, "priority"),
+                    "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "reason" => r.complex_list(&mut v.reason, "reason"),
+                    "documentation" => {
+                        r.complex_list(&mut v.documentation, "documentation")
+                    }
+                    "goalId" => r.primitive_list(&mut v.goal_id, "goalId"),
+                    "_goalId" => r.primitive_list_ext(&mut v.goal_id, "goalId"),
+                    "trigger" => r.complex_list(&mut v.trigger, "trigger"),
+                    "condition" => r.complex_list(&mut v.condition, "condition"),
+                    "input" => r.complex_list(&mut v.input, "input"),
+                    "output" => r.complex_list(&mut v.output, "output"),
+                    "relatedAction" => {
+                        r.complex_list(&mut v.related_action, "relatedAction")
+                    }
+                    "participant" => r.complex_list(&mut v.participant, "participant"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "groupingBehavior" => {
+                        r.primitive(&mut v.grouping_behavior, "groupingBehavior")
+                    }
+                    "_groupingBehavior" => {
+                        r.primitive_ext(&mut v.grouping_behavior, "groupingBehavior")
+                    }
+                    "selectionBehavior" => {
+                        r.primitive(&mut v.selection_behavior, "selectionBehavior")
+                    }
+                    "_selectionBehavior" => {
+                        r.primitive_ext(&mut v.selection_behavior, "selectionBehavior")
+                    }
+                    "requiredBehavior" => {
+                        r.primitive(&mut v.required_behavior, "requiredBehavior")
+                    }
+                    "_requiredBehavior" => {
+                        r.primitive_ext(&mut v.required_behavior, "requiredBehavior")
+                    }
+                    "precheckBehavior" => {
+                        r.primitive(&mut v.precheck_behavior, "precheckBehavior")
+                    }
+                    "_precheckBehavior" => {
+                        r.primitive_ext(&mut v.precheck_behavior, "precheckBehavior")
+                    }
+                    "cardinalityBehavior" => {
+                        r.primitive(&mut v.cardinality_behavior, "cardinalityBehavior")
+                    }
+                    "_cardinalityBehavior" => {
+                        r.primitive_ext(
+                            &mut v.cardinality_behavior,
+                            "cardinalityBehavior",
+                        )
+                    }
+                    "transform" => r.primitive(&mut v.transform, "transform"),
+                    "_transform" => r.primitive_ext(&mut v.transform, "transform"),
+                    "dynamicValue" => {
+                        r.complex_list(&mut v.dynamic_value, "dynamicValue")
+                    }
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    k if Reader::is_choice_key(k, "subject") => {
+                        r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "definition") => {
+                        r.choice(
+                            &mut v.definition,
+                            "definition[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_definition") => {
+                        r.choice(&mut v.definition, "definition[x]", &k[11usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Whether or not the action is applicable
 ///
 /// FHIR `PlanDefinition.action.condition`.
@@ -653,32 +610,7 @@ impl FhirJson for PlanDefinitionActionCondition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "kind" => r.primitive(&mut v.kind, "kind"),
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
-                        "expression" => r.complex(&mut v.expression, "expression"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -688,6 +620,26 @@ impl FhirJson for PlanDefinitionActionCondition {
         w.primitive("kind", &self.kind);
         w.complex("expression", &self.expression);
         w.end_object();
+    }
+}
+impl FhirStruct for PlanDefinitionActionCondition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "kind" => r.primitive(&mut v.kind, "kind"),
+                    "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                    "expression" => r.complex(&mut v.expression, "expression"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Relationship to another action
@@ -718,40 +670,7 @@ impl FhirJson for PlanDefinitionActionRelatedAction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "actionId" => r.primitive(&mut v.action_id, "actionId"),
-                        "_actionId" => r.primitive_ext(&mut v.action_id, "actionId"),
-                        "relationship" => {
-                            r.primitive(&mut v.relationship, "relationship")
-                        }
-                        "_relationship" => {
-                            r.primitive_ext(&mut v.relationship, "relationship")
-                        }
-                        k if Reader::is_choice_key(k, "offset") => {
-                            r.choice(&mut v.offset, "offset[x]", &k[6usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -762,6 +681,32 @@ impl FhirJson for PlanDefinitionActionRelatedAction {
         w.primitive("relationship", &self.relationship);
         w.choice("offset", &self.offset);
         w.end_object();
+    }
+}
+impl FhirStruct for PlanDefinitionActionRelatedAction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "actionId" => r.primitive(&mut v.action_id, "actionId"),
+                    "_actionId" => r.primitive_ext(&mut v.action_id, "actionId"),
+                    "relationship" => r.primitive(&mut v.relationship, "relationship"),
+                    "_relationship" => {
+                        r.primitive_ext(&mut v.relationship, "relationship")
+                    }
+                    k if Reader::is_choice_key(k, "offset") => {
+                        r.choice(&mut v.offset, "offset[x]", &k[6usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Who should participate in the action
@@ -788,32 +733,7 @@ impl FhirJson for PlanDefinitionActionParticipant {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "role" => r.complex(&mut v.role, "role"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -823,6 +743,26 @@ impl FhirJson for PlanDefinitionActionParticipant {
         w.primitive("type", &self.r#type);
         w.complex("role", &self.role);
         w.end_object();
+    }
+}
+impl FhirStruct for PlanDefinitionActionParticipant {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "role" => r.complex(&mut v.role, "role"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Dynamic aspects of the definition
@@ -847,32 +787,7 @@ impl FhirJson for PlanDefinitionActionDynamicValue {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        "expression" => r.complex(&mut v.expression, "expression"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -882,6 +797,26 @@ impl FhirJson for PlanDefinitionActionDynamicValue {
         w.primitive("path", &self.path);
         w.complex("expression", &self.expression);
         w.end_object();
+    }
+}
+impl FhirStruct for PlanDefinitionActionDynamicValue {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    "expression" => r.complex(&mut v.expression, "expression"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Type of individual the plan definition is focused on

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Roles/organizations the practitioner is associated with
@@ -62,76 +62,7 @@ impl FhirJson for PractitionerRole {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("PractitionerRole"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "active" => r.primitive(&mut v.active, "active"),
-                        "_active" => r.primitive_ext(&mut v.active, "active"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "practitioner" => r.complex(&mut v.practitioner, "practitioner"),
-                        "organization" => r.complex(&mut v.organization, "organization"),
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "specialty" => r.complex_list(&mut v.specialty, "specialty"),
-                        "location" => r.complex_list(&mut v.location, "location"),
-                        "healthcareService" => {
-                            r.complex_list(
-                                &mut v.healthcare_service,
-                                "healthcareService",
-                            )
-                        }
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        "availableTime" => {
-                            r.complex_list(&mut v.available_time, "availableTime")
-                        }
-                        "notAvailable" => {
-                            r.complex_list(&mut v.not_available, "notAvailable")
-                        }
-                        "availabilityExceptions" => {
-                            r.primitive(
-                                &mut v.availability_exceptions,
-                                "availabilityExceptions",
-                            )
-                        }
-                        "_availabilityExceptions" => {
-                            r.primitive_ext(
-                                &mut v.availability_exceptions,
-                                "availabilityExceptions",
-                            )
-                        }
-                        "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -161,6 +92,67 @@ impl FhirJson for PractitionerRole {
         w.end_object();
     }
 }
+impl FhirStruct for PractitionerRole {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("PractitionerRole"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "active" => r.primitive(&mut v.active, "active"),
+                    "_active" => r.primitive_ext(&mut v.active, "active"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "practitioner" => r.complex(&mut v.practitioner, "practitioner"),
+                    "organization" => r.complex(&mut v.organization, "organization"),
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "specialty" => r.complex_list(&mut v.specialty, "specialty"),
+                    "location" => r.complex_list(&mut v.location, "location"),
+                    "healthcareService" => {
+                        r.complex_list(&mut v.healthcare_service, "healthcareService")
+                    }
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    "availableTime" => {
+                        r.complex_list(&mut v.available_time, "availableTime")
+                    }
+                    "notAvailable" => {
+                        r.complex_list(&mut v.not_available, "notAvailable")
+                    }
+                    "availabilityExceptions" => {
+                        r.primitive(
+                            &mut v.availability_exceptions,
+                            "availabilityExceptions",
+                        )
+                    }
+                    "_availabilityExceptions" => {
+                        r.primitive_ext(
+                            &mut v.availability_exceptions,
+                            "availabilityExceptions",
+                        )
+                    }
+                    "endpoint" => r.complex_list(&mut v.endpoint, "endpoint"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Times the Service Site is available
 ///
 /// FHIR `PractitionerRole.availableTime`.
@@ -187,58 +179,7 @@ impl FhirJson for PractitionerRoleAvailableTime {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "daysOfWeek" => {
-                            r.primitive_list(&mut v.days_of_week, "daysOfWeek")
-                        }
-                        "_daysOfWeek" => {
-                            r.primitive_list_ext(&mut v.days_of_week, "daysOfWeek")
-                        }
-                        "allDay" => r.primitive(&mut v.all_day, "allDay"),
-                        "_allDay" => r.primitive_ext(&mut v.all_day, "allDay"),
-                        "availableStartTime" => {
-                            r.primitive(
-                                &mut v.available_start_time,
-                                "availableStartTime",
-                            )
-                        }
-                        "_availableStartTime" => {
-                            r.primitive_ext(
-                                &mut v.available_start_time,
-                                "availableStartTime",
-                            )
-                        }
-                        "availableEndTime" => {
-                            r.primitive(&mut v.available_end_time, "availableEndTime")
-                        }
-                        "_availableEndTime" => {
-                            r.primitive_ext(
-                                &mut v.available_end_time,
-                                "availableEndTime",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -250,6 +191,44 @@ impl FhirJson for PractitionerRoleAvailableTime {
         w.primitive("availableStartTime", &self.available_start_time);
         w.primitive("availableEndTime", &self.available_end_time);
         w.end_object();
+    }
+}
+impl FhirStruct for PractitionerRoleAvailableTime {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "daysOfWeek" => r.primitive_list(&mut v.days_of_week, "daysOfWeek"),
+                    "_daysOfWeek" => {
+                        r.primitive_list_ext(&mut v.days_of_week, "daysOfWeek")
+                    }
+                    "allDay" => r.primitive(&mut v.all_day, "allDay"),
+                    "_allDay" => r.primitive_ext(&mut v.all_day, "allDay"),
+                    "availableStartTime" => {
+                        r.primitive(&mut v.available_start_time, "availableStartTime")
+                    }
+                    "_availableStartTime" => {
+                        r.primitive_ext(
+                            &mut v.available_start_time,
+                            "availableStartTime",
+                        )
+                    }
+                    "availableEndTime" => {
+                        r.primitive(&mut v.available_end_time, "availableEndTime")
+                    }
+                    "_availableEndTime" => {
+                        r.primitive_ext(&mut v.available_end_time, "availableEndTime")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Not available during this time due to provided reason
@@ -276,34 +255,7 @@ impl FhirJson for PractitionerRoleNotAvailable {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "during" => r.complex(&mut v.during, "during"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -313,6 +265,26 @@ impl FhirJson for PractitionerRoleNotAvailable {
         w.primitive("description", &self.description);
         w.complex("during", &self.during);
         w.end_object();
+    }
+}
+impl FhirStruct for PractitionerRoleNotAvailable {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "during" => r.complex(&mut v.during, "during"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<PractitionerRole> for Resource {

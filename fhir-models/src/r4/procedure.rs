@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// An action that is being or was performed on a patient
@@ -94,117 +94,7 @@ impl FhirJson for Procedure {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Procedure"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "instantiatesCanonical" => {
-                            r.primitive_list(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "_instantiatesCanonical" => {
-                            r.primitive_list_ext(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
-                        }
-                        "_instantiatesUri" => {
-                            r.primitive_list_ext(
-                                &mut v.instantiates_uri,
-                                "instantiatesUri",
-                            )
-                        }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "recorder" => r.complex(&mut v.recorder, "recorder"),
-                        "asserter" => r.complex(&mut v.asserter, "asserter"),
-                        "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "location" => r.complex(&mut v.location, "location"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
-                        "outcome" => r.complex(&mut v.outcome, "outcome"),
-                        "report" => r.complex_list(&mut v.report, "report"),
-                        "complication" => {
-                            r.complex_list(&mut v.complication, "complication")
-                        }
-                        "complicationDetail" => {
-                            r.complex_list(
-                                &mut v.complication_detail,
-                                "complicationDetail",
-                            )
-                        }
-                        "followUp" => r.complex_list(&mut v.follow_up, "followUp"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "focalDevice" => {
-                            r.complex_list(&mut v.focal_device, "focalDevice")
-                        }
-                        "usedReference" => {
-                            r.complex_list(&mut v.used_reference, "usedReference")
-                        }
-                        "usedCode" => r.complex_list(&mut v.used_code, "usedCode"),
-                        k if Reader::is_choice_key(k, "performed") => {
-                            r.choice(
-                                &mut v.performed,
-                                "performed[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_performed") => {
-                            r.choice(
-                                &mut v.performed,
-                                "performed[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -248,6 +138,91 @@ impl FhirJson for Procedure {
         w.end_object();
     }
 }
+impl FhirStruct for Procedure {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Procedure"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "instantiatesCanonical" => {
+                        r.primitive_list(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "_instantiatesCanonical" => {
+                        r.primitive_list_ext(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "instantiatesUri" => {
+                        r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "_instantiatesUri" => {
+                        r.primitive_list_ext(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "recorder" => r.complex(&mut v.recorder, "recorder"),
+                    "asserter" => r.complex(&mut v.asserter, "asserter"),
+                    "performer" => r.complex_list(&mut v.performer, "performer"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
+                    "outcome" => r.complex(&mut v.outcome, "outcome"),
+                    "report" => r.complex_list(&mut v.report, "report"),
+                    "complication" => r.complex_list(&mut v.complication, "complication"),
+                    "complicationDetail" => {
+                        r.complex_list(&mut v.complication_detail, "complicationDetail")
+                    }
+                    "followUp" => r.complex_list(&mut v.follow_up, "followUp"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "focalDevice" => r.complex_list(&mut v.focal_device, "focalDevice"),
+                    "usedReference" => {
+                        r.complex_list(&mut v.used_reference, "usedReference")
+                    }
+                    "usedCode" => r.complex_list(&mut v.used_code, "usedCode"),
+                    k if Reader::is_choice_key(k, "performed") => {
+                        r.choice(&mut v.performed, "performed[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_performed") => {
+                        r.choice(&mut v.performed, "performed[x]", &k[10usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// The people who performed the procedure
 ///
 /// FHIR `Procedure.performer`.
@@ -274,32 +249,7 @@ impl FhirJson for ProcedurePerformer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "function" => r.complex(&mut v.function, "function"),
-                        "actor" => r.complex(&mut v.actor, "actor"),
-                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -310,6 +260,26 @@ impl FhirJson for ProcedurePerformer {
         w.complex("actor", &self.actor);
         w.complex("onBehalfOf", &self.on_behalf_of);
         w.end_object();
+    }
+}
+impl FhirStruct for ProcedurePerformer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "function" => r.complex(&mut v.function, "function"),
+                    "actor" => r.complex(&mut v.actor, "actor"),
+                    "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Manipulated, implanted, or removed device
@@ -336,31 +306,7 @@ impl FhirJson for ProcedureFocalDevice {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "action" => r.complex(&mut v.action, "action"),
-                        "manipulated" => r.complex(&mut v.manipulated, "manipulated"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -370,6 +316,25 @@ impl FhirJson for ProcedureFocalDevice {
         w.complex("action", &self.action);
         w.complex("manipulated", &self.manipulated);
         w.end_object();
+    }
+}
+impl FhirStruct for ProcedureFocalDevice {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "action" => r.complex(&mut v.action, "action"),
+                    "manipulated" => r.complex(&mut v.manipulated, "manipulated"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When the procedure was performed

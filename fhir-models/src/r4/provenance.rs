@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Who, What, When for a set of resources
@@ -60,58 +60,7 @@ impl FhirJson for Provenance {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Provenance"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "target" => r.complex_list(&mut v.target, "target"),
-                        "recorded" => r.primitive(&mut v.recorded, "recorded"),
-                        "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
-                        "policy" => r.primitive_list(&mut v.policy, "policy"),
-                        "_policy" => r.primitive_list_ext(&mut v.policy, "policy"),
-                        "location" => r.complex(&mut v.location, "location"),
-                        "reason" => r.complex_list(&mut v.reason, "reason"),
-                        "activity" => r.complex(&mut v.activity, "activity"),
-                        "agent" => r.complex_list(&mut v.agent, "agent"),
-                        "entity" => r.complex_list(&mut v.entity, "entity"),
-                        "signature" => r.complex_list(&mut v.signature, "signature"),
-                        k if Reader::is_choice_key(k, "occurred") => {
-                            r.choice(&mut v.occurred, "occurred[x]", &k[8usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_occurred") => {
-                            r.choice(&mut v.occurred, "occurred[x]", &k[9usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -135,6 +84,52 @@ impl FhirJson for Provenance {
         w.complex_list("entity", &self.entity);
         w.complex_list("signature", &self.signature);
         w.end_object();
+    }
+}
+impl FhirStruct for Provenance {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Provenance"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "target" => r.complex_list(&mut v.target, "target"),
+                    "recorded" => r.primitive(&mut v.recorded, "recorded"),
+                    "_recorded" => r.primitive_ext(&mut v.recorded, "recorded"),
+                    "policy" => r.primitive_list(&mut v.policy, "policy"),
+                    "_policy" => r.primitive_list_ext(&mut v.policy, "policy"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "reason" => r.complex_list(&mut v.reason, "reason"),
+                    "activity" => r.complex(&mut v.activity, "activity"),
+                    "agent" => r.complex_list(&mut v.agent, "agent"),
+                    "entity" => r.complex_list(&mut v.entity, "entity"),
+                    "signature" => r.complex_list(&mut v.signature, "signature"),
+                    k if Reader::is_choice_key(k, "occurred") => {
+                        r.choice(&mut v.occurred, "occurred[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_occurred") => {
+                        r.choice(&mut v.occurred, "occurred[x]", &k[9usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Actor involved
@@ -165,33 +160,7 @@ impl FhirJson for ProvenanceAgent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "role" => r.complex_list(&mut v.role, "role"),
-                        "who" => r.complex(&mut v.who, "who"),
-                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -203,6 +172,27 @@ impl FhirJson for ProvenanceAgent {
         w.complex("who", &self.who);
         w.complex("onBehalfOf", &self.on_behalf_of);
         w.end_object();
+    }
+}
+impl FhirStruct for ProvenanceAgent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "role" => r.complex_list(&mut v.role, "role"),
+                    "who" => r.complex(&mut v.who, "who"),
+                    "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// An entity used in this activity
@@ -233,33 +223,7 @@ impl FhirJson for ProvenanceEntity {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "role" => r.primitive(&mut v.role, "role"),
-                        "_role" => r.primitive_ext(&mut v.role, "role"),
-                        "what" => r.complex(&mut v.what, "what"),
-                        "agent" => r.complex_list(&mut v.agent, "agent"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -270,6 +234,27 @@ impl FhirJson for ProvenanceEntity {
         w.complex("what", &self.what);
         w.complex_list("agent", &self.agent);
         w.end_object();
+    }
+}
+impl FhirStruct for ProvenanceEntity {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "role" => r.primitive(&mut v.role, "role"),
+                    "_role" => r.primitive_ext(&mut v.role, "role"),
+                    "what" => r.complex(&mut v.what, "what"),
+                    "agent" => r.complex_list(&mut v.agent, "agent"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When the activity occurred

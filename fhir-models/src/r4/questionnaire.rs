@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A structured set of questions
@@ -80,104 +80,7 @@ impl FhirJson for Questionnaire {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Questionnaire"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "derivedFrom" => {
-                            r.primitive_list(&mut v.derived_from, "derivedFrom")
-                        }
-                        "_derivedFrom" => {
-                            r.primitive_list_ext(&mut v.derived_from, "derivedFrom")
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "subjectType" => {
-                            r.primitive_list(&mut v.subject_type, "subjectType")
-                        }
-                        "_subjectType" => {
-                            r.primitive_list_ext(&mut v.subject_type, "subjectType")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "approvalDate" => {
-                            r.primitive(&mut v.approval_date, "approvalDate")
-                        }
-                        "_approvalDate" => {
-                            r.primitive_ext(&mut v.approval_date, "approvalDate")
-                        }
-                        "lastReviewDate" => {
-                            r.primitive(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "_lastReviewDate" => {
-                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "effectivePeriod" => {
-                            r.complex(&mut v.effective_period, "effectivePeriod")
-                        }
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -213,6 +116,86 @@ impl FhirJson for Questionnaire {
         w.complex_list("code", &self.code);
         w.complex_list("item", &self.item);
         w.end_object();
+    }
+}
+impl FhirStruct for Questionnaire {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Questionnaire"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "derivedFrom" => r.primitive_list(&mut v.derived_from, "derivedFrom"),
+                    "_derivedFrom" => {
+                        r.primitive_list_ext(&mut v.derived_from, "derivedFrom")
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "subjectType" => r.primitive_list(&mut v.subject_type, "subjectType"),
+                    "_subjectType" => {
+                        r.primitive_list_ext(&mut v.subject_type, "subjectType")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "approvalDate" => r.primitive(&mut v.approval_date, "approvalDate"),
+                    "_approvalDate" => {
+                        r.primitive_ext(&mut v.approval_date, "approvalDate")
+                    }
+                    "lastReviewDate" => {
+                        r.primitive(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "_lastReviewDate" => {
+                        r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "effectivePeriod" => {
+                        r.complex(&mut v.effective_period, "effectivePeriod")
+                    }
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Questions and sections within the Questionnaire
@@ -269,66 +252,7 @@ impl FhirJson for QuestionnaireItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "linkId" => r.primitive(&mut v.link_id, "linkId"),
-                        "_linkId" => r.primitive_ext(&mut v.link_id, "linkId"),
-                        "definition" => r.primitive(&mut v.definition, "definition"),
-                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "prefix" => r.primitive(&mut v.prefix, "prefix"),
-                        "_prefix" => r.primitive_ext(&mut v.prefix, "prefix"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "enableWhen" => r.complex_list(&mut v.enable_when, "enableWhen"),
-                        "enableBehavior" => {
-                            r.primitive(&mut v.enable_behavior, "enableBehavior")
-                        }
-                        "_enableBehavior" => {
-                            r.primitive_ext(&mut v.enable_behavior, "enableBehavior")
-                        }
-                        "required" => r.primitive(&mut v.required, "required"),
-                        "_required" => r.primitive_ext(&mut v.required, "required"),
-                        "repeats" => r.primitive(&mut v.repeats, "repeats"),
-                        "_repeats" => r.primitive_ext(&mut v.repeats, "repeats"),
-                        "readOnly" => r.primitive(&mut v.read_only, "readOnly"),
-                        "_readOnly" => r.primitive_ext(&mut v.read_only, "readOnly"),
-                        "maxLength" => r.primitive(&mut v.max_length, "maxLength"),
-                        "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength"),
-                        "answerValueSet" => {
-                            r.primitive(&mut v.answer_value_set, "answerValueSet")
-                        }
-                        "_answerValueSet" => {
-                            r.primitive_ext(&mut v.answer_value_set, "answerValueSet")
-                        }
-                        "answerOption" => {
-                            r.complex_list(&mut v.answer_option, "answerOption")
-                        }
-                        "initial" => r.complex_list(&mut v.initial, "initial"),
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -352,6 +276,60 @@ impl FhirJson for QuestionnaireItem {
         w.complex_list("initial", &self.initial);
         w.complex_list("item", &self.item);
         w.end_object();
+    }
+}
+impl FhirStruct for QuestionnaireItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "linkId" => r.primitive(&mut v.link_id, "linkId"),
+                    "_linkId" => r.primitive_ext(&mut v.link_id, "linkId"),
+                    "definition" => r.primitive(&mut v.definition, "definition"),
+                    "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "prefix" => r.primitive(&mut v.prefix, "prefix"),
+                    "_prefix" => r.primitive_ext(&mut v.prefix, "prefix"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "enableWhen" => r.complex_list(&mut v.enable_when, "enableWhen"),
+                    "enableBehavior" => {
+                        r.primitive(&mut v.enable_behavior, "enableBehavior")
+                    }
+                    "_enableBehavior" => {
+                        r.primitive_ext(&mut v.enable_behavior, "enableBehavior")
+                    }
+                    "required" => r.primitive(&mut v.required, "required"),
+                    "_required" => r.primitive_ext(&mut v.required, "required"),
+                    "repeats" => r.primitive(&mut v.repeats, "repeats"),
+                    "_repeats" => r.primitive_ext(&mut v.repeats, "repeats"),
+                    "readOnly" => r.primitive(&mut v.read_only, "readOnly"),
+                    "_readOnly" => r.primitive_ext(&mut v.read_only, "readOnly"),
+                    "maxLength" => r.primitive(&mut v.max_length, "maxLength"),
+                    "_maxLength" => r.primitive_ext(&mut v.max_length, "maxLength"),
+                    "answerValueSet" => {
+                        r.primitive(&mut v.answer_value_set, "answerValueSet")
+                    }
+                    "_answerValueSet" => {
+                        r.primitive_ext(&mut v.answer_value_set, "answerValueSet")
+                    }
+                    "answerOption" => {
+                        r.complex_list(&mut v.answer_option, "answerOption")
+                    }
+                    "initial" => r.complex_list(&mut v.initial, "initial"),
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Only allow data when
@@ -384,39 +362,7 @@ impl FhirJson for QuestionnaireItemEnableWhen {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "question" => r.primitive(&mut v.question, "question"),
-                        "_question" => r.primitive_ext(&mut v.question, "question"),
-                        "operator" => r.primitive(&mut v.operator, "operator"),
-                        "_operator" => r.primitive_ext(&mut v.operator, "operator"),
-                        k if Reader::is_choice_key(k, "answer") => {
-                            r.choice(&mut v.answer, "answer[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_answer") => {
-                            r.choice(&mut v.answer, "answer[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -427,6 +373,33 @@ impl FhirJson for QuestionnaireItemEnableWhen {
         w.primitive("operator", &self.operator);
         w.choice("answer", &self.answer);
         w.end_object();
+    }
+}
+impl FhirStruct for QuestionnaireItemEnableWhen {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "question" => r.primitive(&mut v.question, "question"),
+                    "_question" => r.primitive_ext(&mut v.question, "question"),
+                    "operator" => r.primitive(&mut v.operator, "operator"),
+                    "_operator" => r.primitive_ext(&mut v.operator, "operator"),
+                    k if Reader::is_choice_key(k, "answer") => {
+                        r.choice(&mut v.answer, "answer[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_answer") => {
+                        r.choice(&mut v.answer, "answer[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Permitted answer
@@ -453,41 +426,7 @@ impl FhirJson for QuestionnaireItemAnswerOption {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "initialSelected" => {
-                            r.primitive(&mut v.initial_selected, "initialSelected")
-                        }
-                        "_initialSelected" => {
-                            r.primitive_ext(&mut v.initial_selected, "initialSelected")
-                        }
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -497,6 +436,35 @@ impl FhirJson for QuestionnaireItemAnswerOption {
         w.choice("value", &self.value);
         w.primitive("initialSelected", &self.initial_selected);
         w.end_object();
+    }
+}
+impl FhirStruct for QuestionnaireItemAnswerOption {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "initialSelected" => {
+                        r.primitive(&mut v.initial_selected, "initialSelected")
+                    }
+                    "_initialSelected" => {
+                        r.primitive_ext(&mut v.initial_selected, "initialSelected")
+                    }
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Initial value(s) when item is first rendered
@@ -521,35 +489,7 @@ impl FhirJson for QuestionnaireItemInitial {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -558,6 +498,29 @@ impl FhirJson for QuestionnaireItemInitial {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for QuestionnaireItemInitial {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Value for question comparison based on operator

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A structured set of questions and their answers
@@ -58,59 +58,7 @@ impl FhirJson for QuestionnaireResponse {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("QuestionnaireResponse"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
-                        "questionnaire" => {
-                            r.primitive(&mut v.questionnaire, "questionnaire")
-                        }
-                        "_questionnaire" => {
-                            r.primitive_ext(&mut v.questionnaire, "questionnaire")
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "authored" => r.primitive(&mut v.authored, "authored"),
-                        "_authored" => r.primitive_ext(&mut v.authored, "authored"),
-                        "author" => r.complex(&mut v.author, "author"),
-                        "source" => r.complex(&mut v.source, "source"),
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -135,6 +83,51 @@ impl FhirJson for QuestionnaireResponse {
         w.complex("source", &self.source);
         w.complex_list("item", &self.item);
         w.end_object();
+    }
+}
+impl FhirStruct for QuestionnaireResponse {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("QuestionnaireResponse"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                    "questionnaire" => r.primitive(&mut v.questionnaire, "questionnaire"),
+                    "_questionnaire" => {
+                        r.primitive_ext(&mut v.questionnaire, "questionnaire")
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "authored" => r.primitive(&mut v.authored, "authored"),
+                    "_authored" => r.primitive_ext(&mut v.authored, "authored"),
+                    "author" => r.complex(&mut v.author, "author"),
+                    "source" => r.complex(&mut v.source, "source"),
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Groups and questions
@@ -167,37 +160,7 @@ impl FhirJson for QuestionnaireResponseItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "linkId" => r.primitive(&mut v.link_id, "linkId"),
-                        "_linkId" => r.primitive_ext(&mut v.link_id, "linkId"),
-                        "definition" => r.primitive(&mut v.definition, "definition"),
-                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
-                        "text" => r.primitive(&mut v.text, "text"),
-                        "_text" => r.primitive_ext(&mut v.text, "text"),
-                        "answer" => r.complex_list(&mut v.answer, "answer"),
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -210,6 +173,31 @@ impl FhirJson for QuestionnaireResponseItem {
         w.complex_list("answer", &self.answer);
         w.complex_list("item", &self.item);
         w.end_object();
+    }
+}
+impl FhirStruct for QuestionnaireResponseItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "linkId" => r.primitive(&mut v.link_id, "linkId"),
+                    "_linkId" => r.primitive_ext(&mut v.link_id, "linkId"),
+                    "definition" => r.primitive(&mut v.definition, "definition"),
+                    "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                    "text" => r.primitive(&mut v.text, "text"),
+                    "_text" => r.primitive_ext(&mut v.text, "text"),
+                    "answer" => r.complex_list(&mut v.answer, "answer"),
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The response(s) to the question
@@ -234,36 +222,7 @@ impl FhirJson for QuestionnaireResponseItemAnswer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "item" => r.complex_list(&mut v.item, "item"),
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -273,6 +232,30 @@ impl FhirJson for QuestionnaireResponseItemAnswer {
         w.choice("value", &self.value);
         w.complex_list("item", &self.item);
         w.end_object();
+    }
+}
+impl FhirStruct for QuestionnaireResponseItemAnswer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "item" => r.complex_list(&mut v.item, "item"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Single-valued answer to the question

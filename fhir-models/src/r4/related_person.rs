@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A person that is related to a patient, but who is not a direct target of care
@@ -60,60 +60,7 @@ impl FhirJson for RelatedPerson {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("RelatedPerson"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "active" => r.primitive(&mut v.active, "active"),
-                        "_active" => r.primitive_ext(&mut v.active, "active"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "relationship" => {
-                            r.complex_list(&mut v.relationship, "relationship")
-                        }
-                        "name" => r.complex_list(&mut v.name, "name"),
-                        "telecom" => r.complex_list(&mut v.telecom, "telecom"),
-                        "gender" => r.primitive(&mut v.gender, "gender"),
-                        "_gender" => r.primitive_ext(&mut v.gender, "gender"),
-                        "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
-                        "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
-                        "address" => r.complex_list(&mut v.address, "address"),
-                        "photo" => r.complex_list(&mut v.photo, "photo"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "communication" => {
-                            r.complex_list(&mut v.communication, "communication")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -141,6 +88,52 @@ impl FhirJson for RelatedPerson {
         w.end_object();
     }
 }
+impl FhirStruct for RelatedPerson {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("RelatedPerson"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "active" => r.primitive(&mut v.active, "active"),
+                    "_active" => r.primitive_ext(&mut v.active, "active"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "relationship" => r.complex_list(&mut v.relationship, "relationship"),
+                    "name" => r.complex_list(&mut v.name, "name"),
+                    "telecom" => r.complex_list(&mut v.telecom, "telecom"),
+                    "gender" => r.primitive(&mut v.gender, "gender"),
+                    "_gender" => r.primitive_ext(&mut v.gender, "gender"),
+                    "birthDate" => r.primitive(&mut v.birth_date, "birthDate"),
+                    "_birthDate" => r.primitive_ext(&mut v.birth_date, "birthDate"),
+                    "address" => r.complex_list(&mut v.address, "address"),
+                    "photo" => r.complex_list(&mut v.photo, "photo"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "communication" => {
+                        r.complex_list(&mut v.communication, "communication")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// A language which may be used to communicate with about the patient's health
 ///
 /// FHIR `RelatedPerson.communication`.
@@ -165,32 +158,7 @@ impl FhirJson for RelatedPersonCommunication {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "language" => r.complex(&mut v.language, "language"),
-                        "preferred" => r.primitive(&mut v.preferred, "preferred"),
-                        "_preferred" => r.primitive_ext(&mut v.preferred, "preferred"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -200,6 +168,26 @@ impl FhirJson for RelatedPersonCommunication {
         w.complex("language", &self.language);
         w.primitive("preferred", &self.preferred);
         w.end_object();
+    }
+}
+impl FhirStruct for RelatedPersonCommunication {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "language" => r.complex(&mut v.language, "language"),
+                    "preferred" => r.primitive(&mut v.preferred, "preferred"),
+                    "_preferred" => r.primitive_ext(&mut v.preferred, "preferred"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<RelatedPerson> for Resource {

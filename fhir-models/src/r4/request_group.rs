@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A group of related requests
@@ -74,88 +74,7 @@ impl FhirJson for RequestGroup {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("RequestGroup"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "instantiatesCanonical" => {
-                            r.primitive_list(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "_instantiatesCanonical" => {
-                            r.primitive_list_ext(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
-                        }
-                        "_instantiatesUri" => {
-                            r.primitive_list_ext(
-                                &mut v.instantiates_uri,
-                                "instantiatesUri",
-                            )
-                        }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "replaces" => r.complex_list(&mut v.replaces, "replaces"),
-                        "groupIdentifier" => {
-                            r.complex(&mut v.group_identifier, "groupIdentifier")
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "intent" => r.primitive(&mut v.intent, "intent"),
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
-                        "priority" => r.primitive(&mut v.priority, "priority"),
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
-                        "_authoredOn" => {
-                            r.primitive_ext(&mut v.authored_on, "authoredOn")
-                        }
-                        "author" => r.complex(&mut v.author, "author"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -187,6 +106,77 @@ impl FhirJson for RequestGroup {
         w.complex_list("note", &self.note);
         w.complex_list("action", &self.action);
         w.end_object();
+    }
+}
+impl FhirStruct for RequestGroup {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("RequestGroup"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "instantiatesCanonical" => {
+                        r.primitive_list(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "_instantiatesCanonical" => {
+                        r.primitive_list_ext(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "instantiatesUri" => {
+                        r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "_instantiatesUri" => {
+                        r.primitive_list_ext(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "replaces" => r.complex_list(&mut v.replaces, "replaces"),
+                    "groupIdentifier" => {
+                        r.complex(&mut v.group_identifier, "groupIdentifier")
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "intent" => r.primitive(&mut v.intent, "intent"),
+                    "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                    "priority" => r.primitive(&mut v.priority, "priority"),
+                    "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
+                    "_authoredOn" => r.primitive_ext(&mut v.authored_on, "authoredOn"),
+                    "author" => r.complex(&mut v.author, "author"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Proposed actions, if any
@@ -245,104 +235,7 @@ impl FhirJson for RequestGroupAction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "prefix" => r.primitive(&mut v.prefix, "prefix"),
-                        "_prefix" => r.primitive_ext(&mut v.prefix, "prefix"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "textEquivalent" => {
-                            r.primitive(&mut v.text_equivalent, "textEquivalent")
-                        }
-                        "_textEquivalent" => {
-                            r.primitive_ext(&mut v.text_equivalent, "textEquivalent")
-                        }
-                        "priority" => r.primitive(&mut v.priority, "priority"),
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "documentation" => {
-                            r.complex_list(&mut v.documentation, "documentation")
-                        }
-                        "condition" => r.complex_list(&mut v.condition, "condition"),
-                        "relatedAction" => {
-                            r.complex_list(&mut v.related_action, "relatedAction")
-                        }
-                        "participant" => {
-                            r.complex_list(&mut v.participant, "participant")
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "groupingBehavior" => {
-                            r.primitive(&mut v.grouping_behavior, "groupingBehavior")
-                        }
-                        "_groupingBehavior" => {
-                            r.primitive_ext(&mut v.grouping_behavior, "groupingBehavior")
-                        }
-                        "selectionBehavior" => {
-                            r.primitive(&mut v.selection_behavior, "selectionBehavior")
-                        }
-                        "_selectionBehavior" => {
-                            r.primitive_ext(
-                                &mut v.selection_behavior,
-                                "selectionBehavior",
-                            )
-                        }
-                        "requiredBehavior" => {
-                            r.primitive(&mut v.required_behavior, "requiredBehavior")
-                        }
-                        "_requiredBehavior" => {
-                            r.primitive_ext(&mut v.required_behavior, "requiredBehavior")
-                        }
-                        "precheckBehavior" => {
-                            r.primitive(&mut v.precheck_behavior, "precheckBehavior")
-                        }
-                        "_precheckBehavior" => {
-                            r.primitive_ext(&mut v.precheck_behavior, "precheckBehavior")
-                        }
-                        "cardinalityBehavior" => {
-                            r.primitive(
-                                &mut v.cardinality_behavior,
-                                "cardinalityBehavior",
-                            )
-                        }
-                        "_cardinalityBehavior" => {
-                            r.primitive_ext(
-                                &mut v.cardinality_behavior,
-                                "cardinalityBehavior",
-                            )
-                        }
-                        "resource" => r.complex(&mut v.resource, "resource"),
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        k if Reader::is_choice_key(k, "timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_timing") => {
-                            r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -371,6 +264,88 @@ impl FhirJson for RequestGroupAction {
         w.end_object();
     }
 }
+impl FhirStruct for RequestGroupAction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "prefix" => r.primitive(&mut v.prefix, "prefix"),
+                    "_prefix" => r.primitive_ext(&mut v.prefix, "prefix"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "textEquivalent" => {
+                        r.primitive(&mut v.text_equivalent, "textEquivalent")
+                    }
+                    "_textEquivalent" => {
+                        r.primitive_ext(&mut v.text_equivalent, "textEquivalent")
+                    }
+                    "priority" => r.primitive(&mut v.priority, "priority"),
+                    "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "documentation" => {
+                        r.complex_list(&mut v.documentation, "documentation")
+                    }
+                    "condition" => r.complex_list(&mut v.condition, "condition"),
+                    "relatedAction" => {
+                        r.complex_list(&mut v.related_action, "relatedAction")
+                    }
+                    "participant" => r.complex_list(&mut v.participant, "participant"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "groupingBehavior" => {
+                        r.primitive(&mut v.grouping_behavior, "groupingBehavior")
+                    }
+                    "_groupingBehavior" => {
+                        r.primitive_ext(&mut v.grouping_behavior, "groupingBehavior")
+                    }
+                    "selectionBehavior" => {
+                        r.primitive(&mut v.selection_behavior, "selectionBehavior")
+                    }
+                    "_selectionBehavior" => {
+                        r.primitive_ext(&mut v.selection_behavior, "selectionBehavior")
+                    }
+                    "requiredBehavior" => {
+                        r.primitive(&mut v.required_behavior, "requiredBehavior")
+                    }
+                    "_requiredBehavior" => {
+                        r.primitive_ext(&mut v.required_behavior, "requiredBehavior")
+                    }
+                    "precheckBehavior" => {
+                        r.primitive(&mut v.precheck_behavior, "precheckBehavior")
+                    }
+                    "_precheckBehavior" => {
+                        r.primitive_ext(&mut v.precheck_behavior, "precheckBehavior")
+                    }
+                    "cardinalityBehavior" => {
+                        r.primitive(&mut v.cardinality_behavior, "cardinalityBehavior")
+                    }
+                    "_cardinalityBehavior" => {
+                        r.primitive_ext(
+                            &mut v.cardinality_behavior,
+                            "cardinalityBehavior",
+                        )
+                    }
+                    "resource" => r.complex(&mut v.resource, "resource"),
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    k if Reader::is_choice_key(k, "timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_timing") => {
+                        r.choice(&mut v.timing, "timing[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Whether or not the action is applicable
 ///
 /// FHIR `RequestGroup.action.condition`.
@@ -395,32 +370,7 @@ impl FhirJson for RequestGroupActionCondition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "kind" => r.primitive(&mut v.kind, "kind"),
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
-                        "expression" => r.complex(&mut v.expression, "expression"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -430,6 +380,26 @@ impl FhirJson for RequestGroupActionCondition {
         w.primitive("kind", &self.kind);
         w.complex("expression", &self.expression);
         w.end_object();
+    }
+}
+impl FhirStruct for RequestGroupActionCondition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "kind" => r.primitive(&mut v.kind, "kind"),
+                    "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                    "expression" => r.complex(&mut v.expression, "expression"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Relationship to another action
@@ -460,40 +430,7 @@ impl FhirJson for RequestGroupActionRelatedAction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "actionId" => r.primitive(&mut v.action_id, "actionId"),
-                        "_actionId" => r.primitive_ext(&mut v.action_id, "actionId"),
-                        "relationship" => {
-                            r.primitive(&mut v.relationship, "relationship")
-                        }
-                        "_relationship" => {
-                            r.primitive_ext(&mut v.relationship, "relationship")
-                        }
-                        k if Reader::is_choice_key(k, "offset") => {
-                            r.choice(&mut v.offset, "offset[x]", &k[6usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -504,6 +441,32 @@ impl FhirJson for RequestGroupActionRelatedAction {
         w.primitive("relationship", &self.relationship);
         w.choice("offset", &self.offset);
         w.end_object();
+    }
+}
+impl FhirStruct for RequestGroupActionRelatedAction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "actionId" => r.primitive(&mut v.action_id, "actionId"),
+                    "_actionId" => r.primitive_ext(&mut v.action_id, "actionId"),
+                    "relationship" => r.primitive(&mut v.relationship, "relationship"),
+                    "_relationship" => {
+                        r.primitive_ext(&mut v.relationship, "relationship")
+                    }
+                    k if Reader::is_choice_key(k, "offset") => {
+                        r.choice(&mut v.offset, "offset[x]", &k[6usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Time offset for the relationship

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A research context or question
@@ -106,119 +106,7 @@ impl FhirJson for ResearchDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ResearchDefinition"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "shortTitle" => r.primitive(&mut v.short_title, "shortTitle"),
-                        "_shortTitle" => {
-                            r.primitive_ext(&mut v.short_title, "shortTitle")
-                        }
-                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
-                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "comment" => r.primitive_list(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_list_ext(&mut v.comment, "comment"),
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "usage" => r.primitive(&mut v.usage, "usage"),
-                        "_usage" => r.primitive_ext(&mut v.usage, "usage"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "approvalDate" => {
-                            r.primitive(&mut v.approval_date, "approvalDate")
-                        }
-                        "_approvalDate" => {
-                            r.primitive_ext(&mut v.approval_date, "approvalDate")
-                        }
-                        "lastReviewDate" => {
-                            r.primitive(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "_lastReviewDate" => {
-                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "effectivePeriod" => {
-                            r.complex(&mut v.effective_period, "effectivePeriod")
-                        }
-                        "topic" => r.complex_list(&mut v.topic, "topic"),
-                        "author" => r.complex_list(&mut v.author, "author"),
-                        "editor" => r.complex_list(&mut v.editor, "editor"),
-                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
-                        "endorser" => r.complex_list(&mut v.endorser, "endorser"),
-                        "relatedArtifact" => {
-                            r.complex_list(&mut v.related_artifact, "relatedArtifact")
-                        }
-                        "library" => r.primitive_list(&mut v.library, "library"),
-                        "_library" => r.primitive_list_ext(&mut v.library, "library"),
-                        "population" => r.complex(&mut v.population, "population"),
-                        "exposure" => r.complex(&mut v.exposure, "exposure"),
-                        "exposureAlternative" => {
-                            r.complex(&mut v.exposure_alternative, "exposureAlternative")
-                        }
-                        "outcome" => r.complex(&mut v.outcome, "outcome"),
-                        k if Reader::is_choice_key(k, "subject") => {
-                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -266,6 +154,103 @@ impl FhirJson for ResearchDefinition {
         w.complex("exposureAlternative", &self.exposure_alternative);
         w.complex("outcome", &self.outcome);
         w.end_object();
+    }
+}
+impl FhirStruct for ResearchDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ResearchDefinition"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "shortTitle" => r.primitive(&mut v.short_title, "shortTitle"),
+                    "_shortTitle" => r.primitive_ext(&mut v.short_title, "shortTitle"),
+                    "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
+                    "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "comment" => r.primitive_list(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_list_ext(&mut v.comment, "comment"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "usage" => r.primitive(&mut v.usage, "usage"),
+                    "_usage" => r.primitive_ext(&mut v.usage, "usage"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "approvalDate" => r.primitive(&mut v.approval_date, "approvalDate"),
+                    "_approvalDate" => {
+                        r.primitive_ext(&mut v.approval_date, "approvalDate")
+                    }
+                    "lastReviewDate" => {
+                        r.primitive(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "_lastReviewDate" => {
+                        r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "effectivePeriod" => {
+                        r.complex(&mut v.effective_period, "effectivePeriod")
+                    }
+                    "topic" => r.complex_list(&mut v.topic, "topic"),
+                    "author" => r.complex_list(&mut v.author, "author"),
+                    "editor" => r.complex_list(&mut v.editor, "editor"),
+                    "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
+                    "endorser" => r.complex_list(&mut v.endorser, "endorser"),
+                    "relatedArtifact" => {
+                        r.complex_list(&mut v.related_artifact, "relatedArtifact")
+                    }
+                    "library" => r.primitive_list(&mut v.library, "library"),
+                    "_library" => r.primitive_list_ext(&mut v.library, "library"),
+                    "population" => r.complex(&mut v.population, "population"),
+                    "exposure" => r.complex(&mut v.exposure, "exposure"),
+                    "exposureAlternative" => {
+                        r.complex(&mut v.exposure_alternative, "exposureAlternative")
+                    }
+                    "outcome" => r.complex(&mut v.outcome, "outcome"),
+                    k if Reader::is_choice_key(k, "subject") => {
+                        r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// E.g. Patient, Practitioner, RelatedPerson, Organization, Location, Device

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A population, intervention, or exposure definition
@@ -106,124 +106,7 @@ impl FhirJson for ResearchElementDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ResearchElementDefinition"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "shortTitle" => r.primitive(&mut v.short_title, "shortTitle"),
-                        "_shortTitle" => {
-                            r.primitive_ext(&mut v.short_title, "shortTitle")
-                        }
-                        "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
-                        "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "comment" => r.primitive_list(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_list_ext(&mut v.comment, "comment"),
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "usage" => r.primitive(&mut v.usage, "usage"),
-                        "_usage" => r.primitive_ext(&mut v.usage, "usage"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "approvalDate" => {
-                            r.primitive(&mut v.approval_date, "approvalDate")
-                        }
-                        "_approvalDate" => {
-                            r.primitive_ext(&mut v.approval_date, "approvalDate")
-                        }
-                        "lastReviewDate" => {
-                            r.primitive(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "_lastReviewDate" => {
-                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "effectivePeriod" => {
-                            r.complex(&mut v.effective_period, "effectivePeriod")
-                        }
-                        "topic" => r.complex_list(&mut v.topic, "topic"),
-                        "author" => r.complex_list(&mut v.author, "author"),
-                        "editor" => r.complex_list(&mut v.editor, "editor"),
-                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
-                        "endorser" => r.complex_list(&mut v.endorser, "endorser"),
-                        "relatedArtifact" => {
-                            r.complex_list(&mut v.related_artifact, "relatedArtifact")
-                        }
-                        "library" => r.primitive_list(&mut v.library, "library"),
-                        "_library" => r.primitive_list_ext(&mut v.library, "library"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "variableType" => {
-                            r.primitive(&mut v.variable_type, "variableType")
-                        }
-                        "_variableType" => {
-                            r.primitive_ext(&mut v.variable_type, "variableType")
-                        }
-                        "characteristic" => {
-                            r.complex_list(&mut v.characteristic, "characteristic")
-                        }
-                        k if Reader::is_choice_key(k, "subject") => {
-                            r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -272,6 +155,106 @@ impl FhirJson for ResearchElementDefinition {
         w.end_object();
     }
 }
+impl FhirStruct for ResearchElementDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ResearchElementDefinition"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "shortTitle" => r.primitive(&mut v.short_title, "shortTitle"),
+                    "_shortTitle" => r.primitive_ext(&mut v.short_title, "shortTitle"),
+                    "subtitle" => r.primitive(&mut v.subtitle, "subtitle"),
+                    "_subtitle" => r.primitive_ext(&mut v.subtitle, "subtitle"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "comment" => r.primitive_list(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_list_ext(&mut v.comment, "comment"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "usage" => r.primitive(&mut v.usage, "usage"),
+                    "_usage" => r.primitive_ext(&mut v.usage, "usage"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "approvalDate" => r.primitive(&mut v.approval_date, "approvalDate"),
+                    "_approvalDate" => {
+                        r.primitive_ext(&mut v.approval_date, "approvalDate")
+                    }
+                    "lastReviewDate" => {
+                        r.primitive(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "_lastReviewDate" => {
+                        r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "effectivePeriod" => {
+                        r.complex(&mut v.effective_period, "effectivePeriod")
+                    }
+                    "topic" => r.complex_list(&mut v.topic, "topic"),
+                    "author" => r.complex_list(&mut v.author, "author"),
+                    "editor" => r.complex_list(&mut v.editor, "editor"),
+                    "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
+                    "endorser" => r.complex_list(&mut v.endorser, "endorser"),
+                    "relatedArtifact" => {
+                        r.complex_list(&mut v.related_artifact, "relatedArtifact")
+                    }
+                    "library" => r.primitive_list(&mut v.library, "library"),
+                    "_library" => r.primitive_list_ext(&mut v.library, "library"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "variableType" => r.primitive(&mut v.variable_type, "variableType"),
+                    "_variableType" => {
+                        r.primitive_ext(&mut v.variable_type, "variableType")
+                    }
+                    "characteristic" => {
+                        r.complex_list(&mut v.characteristic, "characteristic")
+                    }
+                    k if Reader::is_choice_key(k, "subject") => {
+                        r.choice(&mut v.subject, "subject[x]", &k[7usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// What defines the members of the research element
 ///
 /// FHIR `ResearchElementDefinition.characteristic`.
@@ -318,145 +301,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "usageContext" => {
-                            r.complex_list(&mut v.usage_context, "usageContext")
-                        }
-                        "exclude" => r.primitive(&mut v.exclude, "exclude"),
-                        "_exclude" => r.primitive_ext(&mut v.exclude, "exclude"),
-                        "unitOfMeasure" => {
-                            r.complex(&mut v.unit_of_measure, "unitOfMeasure")
-                        }
-                        "studyEffectiveDescription" => {
-                            r.primitive(
-                                &mut v.study_effective_description,
-                                "studyEffectiveDescription",
-                            )
-                        }
-                        "_studyEffectiveDescription" => {
-                            r.primitive_ext(
-                                &mut v.study_effective_description,
-                                "studyEffectiveDescription",
-                            )
-                        }
-                        "studyEffectiveTimeFromStart" => {
-                            r.complex(
-                                &mut v.study_effective_time_from_start,
-                                "studyEffectiveTimeFromStart",
-                            )
-                        }
-                        "studyEffectiveGroupMeasure" => {
-                            r.primitive(
-                                &mut v.study_effective_group_measure,
-                                "studyEffectiveGroupMeasure",
-                            )
-                        }
-                        "_studyEffectiveGroupMeasure" => {
-                            r.primitive_ext(
-                                &mut v.study_effective_group_measure,
-                                "studyEffectiveGroupMeasure",
-                            )
-                        }
-                        "participantEffectiveDescription" => {
-                            r.primitive(
-                                &mut v.participant_effective_description,
-                                "participantEffectiveDescription",
-                            )
-                        }
-                        "_participantEffectiveDescription" => {
-                            r.primitive_ext(
-                                &mut v.participant_effective_description,
-                                "participantEffectiveDescription",
-                            )
-                        }
-                        "participantEffectiveTimeFromStart" => {
-                            r.complex(
-                                &mut v.participant_effective_time_from_start,
-                                "participantEffectiveTimeFromStart",
-                            )
-                        }
-                        "participantEffectiveGroupMeasure" => {
-                            r.primitive(
-                                &mut v.participant_effective_group_measure,
-                                "participantEffectiveGroupMeasure",
-                            )
-                        }
-                        "_participantEffectiveGroupMeasure" => {
-                            r.primitive_ext(
-                                &mut v.participant_effective_group_measure,
-                                "participantEffectiveGroupMeasure",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "definition") => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_definition") => {
-                            r.choice(
-                                &mut v.definition,
-                                "definition[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "studyEffective") => {
-                            r.choice(
-                                &mut v.study_effective,
-                                "studyEffective[x]",
-                                &k[14usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_studyEffective") => {
-                            r.choice(
-                                &mut v.study_effective,
-                                "studyEffective[x]",
-                                &k[15usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "participantEffective") => {
-                            r.choice(
-                                &mut v.participant_effective,
-                                "participantEffective[x]",
-                                &k[20usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_participantEffective") => {
-                            r.choice(
-                                &mut v.participant_effective,
-                                "participantEffective[x]",
-                                &k[21usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -485,6 +330,132 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
             &self.participant_effective_group_measure,
         );
         w.end_object();
+    }
+}
+impl FhirStruct for ResearchElementDefinitionCharacteristic {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "usageContext" => {
+                        r.complex_list(&mut v.usage_context, "usageContext")
+                    }
+                    "exclude" => r.primitive(&mut v.exclude, "exclude"),
+                    "_exclude" => r.primitive_ext(&mut v.exclude, "exclude"),
+                    "unitOfMeasure" => r.complex(&mut v.unit_of_measure, "unitOfMeasure"),
+                    "studyEffectiveDescription" => {
+                        r.primitive(
+                            &mut v.study_effective_description,
+                            "studyEffectiveDescription",
+                        )
+                    }
+                    "_studyEffectiveDescription" => {
+                        r.primitive_ext(
+                            &mut v.study_effective_description,
+                            "studyEffectiveDescription",
+                        )
+                    }
+                    "studyEffectiveTimeFromStart" => {
+                        r.complex(
+                            &mut v.study_effective_time_from_start,
+                            "studyEffectiveTimeFromStart",
+                        )
+                    }
+                    "studyEffectiveGroupMeasure" => {
+                        r.primitive(
+                            &mut v.study_effective_group_measure,
+                            "studyEffectiveGroupMeasure",
+                        )
+                    }
+                    "_studyEffectiveGroupMeasure" => {
+                        r.primitive_ext(
+                            &mut v.study_effective_group_measure,
+                            "studyEffectiveGroupMeasure",
+                        )
+                    }
+                    "participantEffectiveDescription" => {
+                        r.primitive(
+                            &mut v.participant_effective_description,
+                            "participantEffectiveDescription",
+                        )
+                    }
+                    "_participantEffectiveDescription" => {
+                        r.primitive_ext(
+                            &mut v.participant_effective_description,
+                            "participantEffectiveDescription",
+                        )
+                    }
+                    "participantEffectiveTimeFromStart" => {
+                        r.complex(
+                            &mut v.participant_effective_time_from_start,
+                            "participantEffectiveTimeFromStart",
+                        )
+                    }
+                    "participantEffectiveGroupMeasure" => {
+                        r.primitive(
+                            &mut v.participant_effective_group_measure,
+                            "participantEffectiveGroupMeasure",
+                        )
+                    }
+                    "_participantEffectiveGroupMeasure" => {
+                        r.primitive_ext(
+                            &mut v.participant_effective_group_measure,
+                            "participantEffectiveGroupMeasure",
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "definition") => {
+                        r.choice(
+                            &mut v.definition,
+                            "definition[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_definition") => {
+                        r.choice(&mut v.definition, "definition[x]", &k[11usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "studyEffective") => {
+                        r.choice(
+                            &mut v.study_effective,
+                            "studyEffective[x]",
+                            &k[14usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_studyEffective") => {
+                        r.choice(
+                            &mut v.study_effective,
+                            "studyEffective[x]",
+                            &k[15usize..],
+                            true,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "participantEffective") => {
+                        r.choice(
+                            &mut v.participant_effective,
+                            "participantEffective[x]",
+                            &k[20usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_participantEffective") => {
+                        r.choice(
+                            &mut v.participant_effective,
+                            "participantEffective[x]",
+                            &k[21usize..],
+                            true,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// E.g. Patient, Practitioner, RelatedPerson, Organization, Location, Device

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Investigation to increase healthcare-related patient-independent knowledge
@@ -84,81 +84,7 @@ impl FhirJson for ResearchStudy {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ResearchStudy"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "protocol" => r.complex_list(&mut v.protocol, "protocol"),
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "primaryPurposeType" => {
-                            r.complex(&mut v.primary_purpose_type, "primaryPurposeType")
-                        }
-                        "phase" => r.complex(&mut v.phase, "phase"),
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "focus" => r.complex_list(&mut v.focus, "focus"),
-                        "condition" => r.complex_list(&mut v.condition, "condition"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "relatedArtifact" => {
-                            r.complex_list(&mut v.related_artifact, "relatedArtifact")
-                        }
-                        "keyword" => r.complex_list(&mut v.keyword, "keyword"),
-                        "location" => r.complex_list(&mut v.location, "location"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "enrollment" => r.complex_list(&mut v.enrollment, "enrollment"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "sponsor" => r.complex(&mut v.sponsor, "sponsor"),
-                        "principalInvestigator" => {
-                            r.complex(
-                                &mut v.principal_investigator,
-                                "principalInvestigator",
-                            )
-                        }
-                        "site" => r.complex_list(&mut v.site, "site"),
-                        "reasonStopped" => {
-                            r.complex(&mut v.reason_stopped, "reasonStopped")
-                        }
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "arm" => r.complex_list(&mut v.arm, "arm"),
-                        "objective" => r.complex_list(&mut v.objective, "objective"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -198,6 +124,68 @@ impl FhirJson for ResearchStudy {
         w.end_object();
     }
 }
+impl FhirStruct for ResearchStudy {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ResearchStudy"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "protocol" => r.complex_list(&mut v.protocol, "protocol"),
+                    "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "primaryPurposeType" => {
+                        r.complex(&mut v.primary_purpose_type, "primaryPurposeType")
+                    }
+                    "phase" => r.complex(&mut v.phase, "phase"),
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "focus" => r.complex_list(&mut v.focus, "focus"),
+                    "condition" => r.complex_list(&mut v.condition, "condition"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "relatedArtifact" => {
+                        r.complex_list(&mut v.related_artifact, "relatedArtifact")
+                    }
+                    "keyword" => r.complex_list(&mut v.keyword, "keyword"),
+                    "location" => r.complex_list(&mut v.location, "location"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "enrollment" => r.complex_list(&mut v.enrollment, "enrollment"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "sponsor" => r.complex(&mut v.sponsor, "sponsor"),
+                    "principalInvestigator" => {
+                        r.complex(&mut v.principal_investigator, "principalInvestigator")
+                    }
+                    "site" => r.complex_list(&mut v.site, "site"),
+                    "reasonStopped" => r.complex(&mut v.reason_stopped, "reasonStopped"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "arm" => r.complex_list(&mut v.arm, "arm"),
+                    "objective" => r.complex_list(&mut v.objective, "objective"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Defined path through the study for a subject
 ///
 /// FHIR `ResearchStudy.arm`.
@@ -224,36 +212,7 @@ impl FhirJson for ResearchStudyArm {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -264,6 +223,28 @@ impl FhirJson for ResearchStudyArm {
         w.complex("type", &self.r#type);
         w.primitive("description", &self.description);
         w.end_object();
+    }
+}
+impl FhirStruct for ResearchStudyArm {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A goal for the study
@@ -288,32 +269,7 @@ impl FhirJson for ResearchStudyObjective {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -323,6 +279,26 @@ impl FhirJson for ResearchStudyObjective {
         w.primitive("name", &self.name);
         w.complex("type", &self.r#type);
         w.end_object();
+    }
+}
+impl FhirStruct for ResearchStudyObjective {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<ResearchStudy> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Physical entity which is the primary unit of interest in the study
@@ -56,54 +56,7 @@ impl FhirJson for ResearchSubject {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ResearchSubject"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "period" => r.complex(&mut v.period, "period"),
-                        "study" => r.complex(&mut v.study, "study"),
-                        "individual" => r.complex(&mut v.individual, "individual"),
-                        "assignedArm" => r.primitive(&mut v.assigned_arm, "assignedArm"),
-                        "_assignedArm" => {
-                            r.primitive_ext(&mut v.assigned_arm, "assignedArm")
-                        }
-                        "actualArm" => r.primitive(&mut v.actual_arm, "actualArm"),
-                        "_actualArm" => r.primitive_ext(&mut v.actual_arm, "actualArm"),
-                        "consent" => r.complex(&mut v.consent, "consent"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -125,6 +78,46 @@ impl FhirJson for ResearchSubject {
         w.primitive("actualArm", &self.actual_arm);
         w.complex("consent", &self.consent);
         w.end_object();
+    }
+}
+impl FhirStruct for ResearchSubject {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ResearchSubject"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "study" => r.complex(&mut v.study, "study"),
+                    "individual" => r.complex(&mut v.individual, "individual"),
+                    "assignedArm" => r.primitive(&mut v.assigned_arm, "assignedArm"),
+                    "_assignedArm" => r.primitive_ext(&mut v.assigned_arm, "assignedArm"),
+                    "actualArm" => r.primitive(&mut v.actual_arm, "actualArm"),
+                    "_actualArm" => r.primitive_ext(&mut v.actual_arm, "actualArm"),
+                    "consent" => r.complex(&mut v.consent, "consent"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<ResearchSubject> for Resource {

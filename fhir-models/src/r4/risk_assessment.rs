@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Potential outcomes for a subject with likelihood
@@ -72,77 +72,7 @@ impl FhirJson for RiskAssessment {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("RiskAssessment"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "basedOn" => r.complex(&mut v.based_on, "basedOn"),
-                        "parent" => r.complex(&mut v.parent, "parent"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "condition" => r.complex(&mut v.condition, "condition"),
-                        "performer" => r.complex(&mut v.performer, "performer"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "basis" => r.complex_list(&mut v.basis, "basis"),
-                        "prediction" => r.complex_list(&mut v.prediction, "prediction"),
-                        "mitigation" => r.primitive(&mut v.mitigation, "mitigation"),
-                        "_mitigation" => r.primitive_ext(&mut v.mitigation, "mitigation"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        k if Reader::is_choice_key(k, "occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -175,6 +105,66 @@ impl FhirJson for RiskAssessment {
         w.end_object();
     }
 }
+impl FhirStruct for RiskAssessment {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("RiskAssessment"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "basedOn" => r.complex(&mut v.based_on, "basedOn"),
+                    "parent" => r.complex(&mut v.parent, "parent"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "method" => r.complex(&mut v.method, "method"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "condition" => r.complex(&mut v.condition, "condition"),
+                    "performer" => r.complex(&mut v.performer, "performer"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "basis" => r.complex_list(&mut v.basis, "basis"),
+                    "prediction" => r.complex_list(&mut v.prediction, "prediction"),
+                    "mitigation" => r.primitive(&mut v.mitigation, "mitigation"),
+                    "_mitigation" => r.primitive_ext(&mut v.mitigation, "mitigation"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    k if Reader::is_choice_key(k, "occurrence") => {
+                        r.choice(
+                            &mut v.occurrence,
+                            "occurrence[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_occurrence") => {
+                        r.choice(&mut v.occurrence, "occurrence[x]", &k[11usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Outcome predicted
 ///
 /// FHIR `RiskAssessment.prediction`.
@@ -205,60 +195,7 @@ impl FhirJson for RiskAssessmentPrediction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "outcome" => r.complex(&mut v.outcome, "outcome"),
-                        "qualitativeRisk" => {
-                            r.complex(&mut v.qualitative_risk, "qualitativeRisk")
-                        }
-                        "relativeRisk" => {
-                            r.primitive(&mut v.relative_risk, "relativeRisk")
-                        }
-                        "_relativeRisk" => {
-                            r.primitive_ext(&mut v.relative_risk, "relativeRisk")
-                        }
-                        "rationale" => r.primitive(&mut v.rationale, "rationale"),
-                        "_rationale" => r.primitive_ext(&mut v.rationale, "rationale"),
-                        k if Reader::is_choice_key(k, "probability") => {
-                            r.choice(
-                                &mut v.probability,
-                                "probability[x]",
-                                &k[11usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_probability") => {
-                            r.choice(
-                                &mut v.probability,
-                                "probability[x]",
-                                &k[12usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "when") => {
-                            r.choice(&mut v.when, "when[x]", &k[4usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -272,6 +209,52 @@ impl FhirJson for RiskAssessmentPrediction {
         w.choice("when", &self.when);
         w.primitive("rationale", &self.rationale);
         w.end_object();
+    }
+}
+impl FhirStruct for RiskAssessmentPrediction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "outcome" => r.complex(&mut v.outcome, "outcome"),
+                    "qualitativeRisk" => {
+                        r.complex(&mut v.qualitative_risk, "qualitativeRisk")
+                    }
+                    "relativeRisk" => r.primitive(&mut v.relative_risk, "relativeRisk"),
+                    "_relativeRisk" => {
+                        r.primitive_ext(&mut v.relative_risk, "relativeRisk")
+                    }
+                    "rationale" => r.primitive(&mut v.rationale, "rationale"),
+                    "_rationale" => r.primitive_ext(&mut v.rationale, "rationale"),
+                    k if Reader::is_choice_key(k, "probability") => {
+                        r.choice(
+                            &mut v.probability,
+                            "probability[x]",
+                            &k[11usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_probability") => {
+                        r.choice(
+                            &mut v.probability,
+                            "probability[x]",
+                            &k[12usize..],
+                            true,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "when") => {
+                        r.choice(&mut v.when, "when[x]", &k[4usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// When was assessment made?

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A quantified estimate of risk based on a body of evidence
@@ -102,101 +102,7 @@ impl FhirJson for RiskEvidenceSynthesis {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("RiskEvidenceSynthesis"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "approvalDate" => {
-                            r.primitive(&mut v.approval_date, "approvalDate")
-                        }
-                        "_approvalDate" => {
-                            r.primitive_ext(&mut v.approval_date, "approvalDate")
-                        }
-                        "lastReviewDate" => {
-                            r.primitive(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "_lastReviewDate" => {
-                            r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
-                        }
-                        "effectivePeriod" => {
-                            r.complex(&mut v.effective_period, "effectivePeriod")
-                        }
-                        "topic" => r.complex_list(&mut v.topic, "topic"),
-                        "author" => r.complex_list(&mut v.author, "author"),
-                        "editor" => r.complex_list(&mut v.editor, "editor"),
-                        "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
-                        "endorser" => r.complex_list(&mut v.endorser, "endorser"),
-                        "relatedArtifact" => {
-                            r.complex_list(&mut v.related_artifact, "relatedArtifact")
-                        }
-                        "synthesisType" => {
-                            r.complex(&mut v.synthesis_type, "synthesisType")
-                        }
-                        "studyType" => r.complex(&mut v.study_type, "studyType"),
-                        "population" => r.complex(&mut v.population, "population"),
-                        "exposure" => r.complex(&mut v.exposure, "exposure"),
-                        "outcome" => r.complex(&mut v.outcome, "outcome"),
-                        "sampleSize" => r.complex(&mut v.sample_size, "sampleSize"),
-                        "riskEstimate" => r.complex(&mut v.risk_estimate, "riskEstimate"),
-                        "certainty" => r.complex_list(&mut v.certainty, "certainty"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -243,6 +149,87 @@ impl FhirJson for RiskEvidenceSynthesis {
         w.end_object();
     }
 }
+impl FhirStruct for RiskEvidenceSynthesis {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("RiskEvidenceSynthesis"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "approvalDate" => r.primitive(&mut v.approval_date, "approvalDate"),
+                    "_approvalDate" => {
+                        r.primitive_ext(&mut v.approval_date, "approvalDate")
+                    }
+                    "lastReviewDate" => {
+                        r.primitive(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "_lastReviewDate" => {
+                        r.primitive_ext(&mut v.last_review_date, "lastReviewDate")
+                    }
+                    "effectivePeriod" => {
+                        r.complex(&mut v.effective_period, "effectivePeriod")
+                    }
+                    "topic" => r.complex_list(&mut v.topic, "topic"),
+                    "author" => r.complex_list(&mut v.author, "author"),
+                    "editor" => r.complex_list(&mut v.editor, "editor"),
+                    "reviewer" => r.complex_list(&mut v.reviewer, "reviewer"),
+                    "endorser" => r.complex_list(&mut v.endorser, "endorser"),
+                    "relatedArtifact" => {
+                        r.complex_list(&mut v.related_artifact, "relatedArtifact")
+                    }
+                    "synthesisType" => r.complex(&mut v.synthesis_type, "synthesisType"),
+                    "studyType" => r.complex(&mut v.study_type, "studyType"),
+                    "population" => r.complex(&mut v.population, "population"),
+                    "exposure" => r.complex(&mut v.exposure, "exposure"),
+                    "outcome" => r.complex(&mut v.outcome, "outcome"),
+                    "sampleSize" => r.complex(&mut v.sample_size, "sampleSize"),
+                    "riskEstimate" => r.complex(&mut v.risk_estimate, "riskEstimate"),
+                    "certainty" => r.complex_list(&mut v.certainty, "certainty"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// What sample size was involved?
 ///
 /// FHIR `RiskEvidenceSynthesis.sampleSize`.
@@ -267,51 +254,7 @@ impl FhirJson for RiskEvidenceSynthesisSampleSize {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "numberOfStudies" => {
-                            r.primitive(&mut v.number_of_studies, "numberOfStudies")
-                        }
-                        "_numberOfStudies" => {
-                            r.primitive_ext(&mut v.number_of_studies, "numberOfStudies")
-                        }
-                        "numberOfParticipants" => {
-                            r.primitive(
-                                &mut v.number_of_participants,
-                                "numberOfParticipants",
-                            )
-                        }
-                        "_numberOfParticipants" => {
-                            r.primitive_ext(
-                                &mut v.number_of_participants,
-                                "numberOfParticipants",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -322,6 +265,43 @@ impl FhirJson for RiskEvidenceSynthesisSampleSize {
         w.primitive("numberOfStudies", &self.number_of_studies);
         w.primitive("numberOfParticipants", &self.number_of_participants);
         w.end_object();
+    }
+}
+impl FhirStruct for RiskEvidenceSynthesisSampleSize {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "numberOfStudies" => {
+                        r.primitive(&mut v.number_of_studies, "numberOfStudies")
+                    }
+                    "_numberOfStudies" => {
+                        r.primitive_ext(&mut v.number_of_studies, "numberOfStudies")
+                    }
+                    "numberOfParticipants" => {
+                        r.primitive(
+                            &mut v.number_of_participants,
+                            "numberOfParticipants",
+                        )
+                    }
+                    "_numberOfParticipants" => {
+                        r.primitive_ext(
+                            &mut v.number_of_participants,
+                            "numberOfParticipants",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// What was the estimated risk
@@ -356,57 +336,7 @@ impl FhirJson for RiskEvidenceSynthesisRiskEstimate {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "unitOfMeasure" => {
-                            r.complex(&mut v.unit_of_measure, "unitOfMeasure")
-                        }
-                        "denominatorCount" => {
-                            r.primitive(&mut v.denominator_count, "denominatorCount")
-                        }
-                        "_denominatorCount" => {
-                            r.primitive_ext(&mut v.denominator_count, "denominatorCount")
-                        }
-                        "numeratorCount" => {
-                            r.primitive(&mut v.numerator_count, "numeratorCount")
-                        }
-                        "_numeratorCount" => {
-                            r.primitive_ext(&mut v.numerator_count, "numeratorCount")
-                        }
-                        "precisionEstimate" => {
-                            r.complex_list(
-                                &mut v.precision_estimate,
-                                "precisionEstimate",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -421,6 +351,44 @@ impl FhirJson for RiskEvidenceSynthesisRiskEstimate {
         w.primitive("numeratorCount", &self.numerator_count);
         w.complex_list("precisionEstimate", &self.precision_estimate);
         w.end_object();
+    }
+}
+impl FhirStruct for RiskEvidenceSynthesisRiskEstimate {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "unitOfMeasure" => r.complex(&mut v.unit_of_measure, "unitOfMeasure"),
+                    "denominatorCount" => {
+                        r.primitive(&mut v.denominator_count, "denominatorCount")
+                    }
+                    "_denominatorCount" => {
+                        r.primitive_ext(&mut v.denominator_count, "denominatorCount")
+                    }
+                    "numeratorCount" => {
+                        r.primitive(&mut v.numerator_count, "numeratorCount")
+                    }
+                    "_numeratorCount" => {
+                        r.primitive_ext(&mut v.numerator_count, "numeratorCount")
+                    }
+                    "precisionEstimate" => {
+                        r.complex_list(&mut v.precision_estimate, "precisionEstimate")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// How precise the estimate is
@@ -449,36 +417,7 @@ impl FhirJson for RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "level" => r.primitive(&mut v.level, "level"),
-                        "_level" => r.primitive_ext(&mut v.level, "level"),
-                        "from" => r.primitive(&mut v.from, "from"),
-                        "_from" => r.primitive_ext(&mut v.from, "from"),
-                        "to" => r.primitive(&mut v.to, "to"),
-                        "_to" => r.primitive_ext(&mut v.to, "to"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -490,6 +429,30 @@ impl FhirJson for RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
         w.primitive("from", &self.from);
         w.primitive("to", &self.to);
         w.end_object();
+    }
+}
+impl FhirStruct for RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "level" => r.primitive(&mut v.level, "level"),
+                    "_level" => r.primitive_ext(&mut v.level, "level"),
+                    "from" => r.primitive(&mut v.from, "from"),
+                    "_from" => r.primitive_ext(&mut v.from, "from"),
+                    "to" => r.primitive(&mut v.to, "to"),
+                    "_to" => r.primitive_ext(&mut v.to, "to"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// How certain is the risk
@@ -516,37 +479,7 @@ impl FhirJson for RiskEvidenceSynthesisCertainty {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "rating" => r.complex_list(&mut v.rating, "rating"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "certaintySubcomponent" => {
-                            r.complex_list(
-                                &mut v.certainty_subcomponent,
-                                "certaintySubcomponent",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -557,6 +490,31 @@ impl FhirJson for RiskEvidenceSynthesisCertainty {
         w.complex_list("note", &self.note);
         w.complex_list("certaintySubcomponent", &self.certainty_subcomponent);
         w.end_object();
+    }
+}
+impl FhirStruct for RiskEvidenceSynthesisCertainty {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "rating" => r.complex_list(&mut v.rating, "rating"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "certaintySubcomponent" => {
+                        r.complex_list(
+                            &mut v.certainty_subcomponent,
+                            "certaintySubcomponent",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A component that contributes to the overall certainty
@@ -583,32 +541,7 @@ impl FhirJson for RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "rating" => r.complex_list(&mut v.rating, "rating"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -619,6 +552,26 @@ impl FhirJson for RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
         w.complex_list("rating", &self.rating);
         w.complex_list("note", &self.note);
         w.end_object();
+    }
+}
+impl FhirStruct for RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "rating" => r.complex_list(&mut v.rating, "rating"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<RiskEvidenceSynthesis> for Resource {

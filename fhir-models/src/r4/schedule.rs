@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A container for slots of time that may be available for booking appointments
@@ -52,57 +52,7 @@ impl FhirJson for Schedule {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Schedule"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "active" => r.primitive(&mut v.active, "active"),
-                        "_active" => r.primitive_ext(&mut v.active, "active"),
-                        "serviceCategory" => {
-                            r.complex_list(&mut v.service_category, "serviceCategory")
-                        }
-                        "serviceType" => {
-                            r.complex_list(&mut v.service_type, "serviceType")
-                        }
-                        "specialty" => r.complex_list(&mut v.specialty, "specialty"),
-                        "actor" => r.complex_list(&mut v.actor, "actor"),
-                        "planningHorizon" => {
-                            r.complex(&mut v.planning_horizon, "planningHorizon")
-                        }
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -124,6 +74,49 @@ impl FhirJson for Schedule {
         w.complex("planningHorizon", &self.planning_horizon);
         w.primitive("comment", &self.comment);
         w.end_object();
+    }
+}
+impl FhirStruct for Schedule {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Schedule"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "active" => r.primitive(&mut v.active, "active"),
+                    "_active" => r.primitive_ext(&mut v.active, "active"),
+                    "serviceCategory" => {
+                        r.complex_list(&mut v.service_category, "serviceCategory")
+                    }
+                    "serviceType" => r.complex_list(&mut v.service_type, "serviceType"),
+                    "specialty" => r.complex_list(&mut v.specialty, "specialty"),
+                    "actor" => r.complex_list(&mut v.actor, "actor"),
+                    "planningHorizon" => {
+                        r.complex(&mut v.planning_horizon, "planningHorizon")
+                    }
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Schedule> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Search parameter for a resource
@@ -100,107 +100,7 @@ impl FhirJson for SearchParameter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("SearchParameter"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "derivedFrom" => r.primitive(&mut v.derived_from, "derivedFrom"),
-                        "_derivedFrom" => {
-                            r.primitive_ext(&mut v.derived_from, "derivedFrom")
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "base" => r.primitive_list(&mut v.base, "base"),
-                        "_base" => r.primitive_list_ext(&mut v.base, "base"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "expression" => r.primitive(&mut v.expression, "expression"),
-                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
-                        "xpath" => r.primitive(&mut v.xpath, "xpath"),
-                        "_xpath" => r.primitive_ext(&mut v.xpath, "xpath"),
-                        "xpathUsage" => r.primitive(&mut v.xpath_usage, "xpathUsage"),
-                        "_xpathUsage" => {
-                            r.primitive_ext(&mut v.xpath_usage, "xpathUsage")
-                        }
-                        "target" => r.primitive_list(&mut v.target, "target"),
-                        "_target" => r.primitive_list_ext(&mut v.target, "target"),
-                        "multipleOr" => r.primitive(&mut v.multiple_or, "multipleOr"),
-                        "_multipleOr" => {
-                            r.primitive_ext(&mut v.multiple_or, "multipleOr")
-                        }
-                        "multipleAnd" => r.primitive(&mut v.multiple_and, "multipleAnd"),
-                        "_multipleAnd" => {
-                            r.primitive_ext(&mut v.multiple_and, "multipleAnd")
-                        }
-                        "comparator" => r.primitive_list(&mut v.comparator, "comparator"),
-                        "_comparator" => {
-                            r.primitive_list_ext(&mut v.comparator, "comparator")
-                        }
-                        "modifier" => r.primitive_list(&mut v.modifier, "modifier"),
-                        "_modifier" => r.primitive_list_ext(&mut v.modifier, "modifier"),
-                        "chain" => r.primitive_list(&mut v.chain, "chain"),
-                        "_chain" => r.primitive_list_ext(&mut v.chain, "chain"),
-                        "component" => r.complex_list(&mut v.component, "component"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -242,6 +142,87 @@ impl FhirJson for SearchParameter {
         w.end_object();
     }
 }
+impl FhirStruct for SearchParameter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("SearchParameter"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "derivedFrom" => r.primitive(&mut v.derived_from, "derivedFrom"),
+                    "_derivedFrom" => r.primitive_ext(&mut v.derived_from, "derivedFrom"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "base" => r.primitive_list(&mut v.base, "base"),
+                    "_base" => r.primitive_list_ext(&mut v.base, "base"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "expression" => r.primitive(&mut v.expression, "expression"),
+                    "_expression" => r.primitive_ext(&mut v.expression, "expression"),
+                    "xpath" => r.primitive(&mut v.xpath, "xpath"),
+                    "_xpath" => r.primitive_ext(&mut v.xpath, "xpath"),
+                    "xpathUsage" => r.primitive(&mut v.xpath_usage, "xpathUsage"),
+                    "_xpathUsage" => r.primitive_ext(&mut v.xpath_usage, "xpathUsage"),
+                    "target" => r.primitive_list(&mut v.target, "target"),
+                    "_target" => r.primitive_list_ext(&mut v.target, "target"),
+                    "multipleOr" => r.primitive(&mut v.multiple_or, "multipleOr"),
+                    "_multipleOr" => r.primitive_ext(&mut v.multiple_or, "multipleOr"),
+                    "multipleAnd" => r.primitive(&mut v.multiple_and, "multipleAnd"),
+                    "_multipleAnd" => r.primitive_ext(&mut v.multiple_and, "multipleAnd"),
+                    "comparator" => r.primitive_list(&mut v.comparator, "comparator"),
+                    "_comparator" => {
+                        r.primitive_list_ext(&mut v.comparator, "comparator")
+                    }
+                    "modifier" => r.primitive_list(&mut v.modifier, "modifier"),
+                    "_modifier" => r.primitive_list_ext(&mut v.modifier, "modifier"),
+                    "chain" => r.primitive_list(&mut v.chain, "chain"),
+                    "_chain" => r.primitive_list_ext(&mut v.chain, "chain"),
+                    "component" => r.complex_list(&mut v.component, "component"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// For Composite resources to define the parts
 ///
 /// FHIR `SearchParameter.component`.
@@ -268,33 +249,7 @@ impl FhirJson for SearchParameterComponent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "definition" => r.primitive(&mut v.definition, "definition"),
-                        "_definition" => r.primitive_ext(&mut v.definition, "definition"),
-                        "expression" => r.primitive(&mut v.expression, "expression"),
-                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -304,6 +259,27 @@ impl FhirJson for SearchParameterComponent {
         w.primitive("definition", &self.definition);
         w.primitive("expression", &self.expression);
         w.end_object();
+    }
+}
+impl FhirStruct for SearchParameterComponent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "definition" => r.primitive(&mut v.definition, "definition"),
+                    "_definition" => r.primitive_ext(&mut v.definition, "definition"),
+                    "expression" => r.primitive(&mut v.expression, "expression"),
+                    "_expression" => r.primitive_ext(&mut v.expression, "expression"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<SearchParameter> for Resource {

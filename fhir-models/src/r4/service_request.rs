@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A request for a service to be performed
@@ -106,156 +106,7 @@ impl FhirJson for ServiceRequest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ServiceRequest"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "instantiatesCanonical" => {
-                            r.primitive_list(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "_instantiatesCanonical" => {
-                            r.primitive_list_ext(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "instantiatesUri" => {
-                            r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
-                        }
-                        "_instantiatesUri" => {
-                            r.primitive_list_ext(
-                                &mut v.instantiates_uri,
-                                "instantiatesUri",
-                            )
-                        }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "replaces" => r.complex_list(&mut v.replaces, "replaces"),
-                        "requisition" => r.complex(&mut v.requisition, "requisition"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "intent" => r.primitive(&mut v.intent, "intent"),
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
-                        "category" => r.complex_list(&mut v.category, "category"),
-                        "priority" => r.primitive(&mut v.priority, "priority"),
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
-                        "doNotPerform" => {
-                            r.primitive(&mut v.do_not_perform, "doNotPerform")
-                        }
-                        "_doNotPerform" => {
-                            r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "orderDetail" => {
-                            r.complex_list(&mut v.order_detail, "orderDetail")
-                        }
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
-                        "_authoredOn" => {
-                            r.primitive_ext(&mut v.authored_on, "authoredOn")
-                        }
-                        "requester" => r.complex(&mut v.requester, "requester"),
-                        "performerType" => {
-                            r.complex(&mut v.performer_type, "performerType")
-                        }
-                        "performer" => r.complex_list(&mut v.performer, "performer"),
-                        "locationCode" => {
-                            r.complex_list(&mut v.location_code, "locationCode")
-                        }
-                        "locationReference" => {
-                            r.complex_list(
-                                &mut v.location_reference,
-                                "locationReference",
-                            )
-                        }
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
-                        "supportingInfo" => {
-                            r.complex_list(&mut v.supporting_info, "supportingInfo")
-                        }
-                        "specimen" => r.complex_list(&mut v.specimen, "specimen"),
-                        "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "patientInstruction" => {
-                            r.primitive(&mut v.patient_instruction, "patientInstruction")
-                        }
-                        "_patientInstruction" => {
-                            r.primitive_ext(
-                                &mut v.patient_instruction,
-                                "patientInstruction",
-                            )
-                        }
-                        "relevantHistory" => {
-                            r.complex_list(&mut v.relevant_history, "relevantHistory")
-                        }
-                        k if Reader::is_choice_key(k, "quantity") => {
-                            r.choice(&mut v.quantity, "quantity[x]", &k[8usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "asNeeded") => {
-                            r.choice(
-                                &mut v.as_needed,
-                                "asNeeded[x]",
-                                &k[8usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_asNeeded") => {
-                            r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -302,6 +153,123 @@ impl FhirJson for ServiceRequest {
         w.primitive("patientInstruction", &self.patient_instruction);
         w.complex_list("relevantHistory", &self.relevant_history);
         w.end_object();
+    }
+}
+impl FhirStruct for ServiceRequest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ServiceRequest"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "instantiatesCanonical" => {
+                        r.primitive_list(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "_instantiatesCanonical" => {
+                        r.primitive_list_ext(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "instantiatesUri" => {
+                        r.primitive_list(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "_instantiatesUri" => {
+                        r.primitive_list_ext(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "replaces" => r.complex_list(&mut v.replaces, "replaces"),
+                    "requisition" => r.complex(&mut v.requisition, "requisition"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "intent" => r.primitive(&mut v.intent, "intent"),
+                    "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                    "category" => r.complex_list(&mut v.category, "category"),
+                    "priority" => r.primitive(&mut v.priority, "priority"),
+                    "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                    "doNotPerform" => r.primitive(&mut v.do_not_perform, "doNotPerform"),
+                    "_doNotPerform" => {
+                        r.primitive_ext(&mut v.do_not_perform, "doNotPerform")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "orderDetail" => r.complex_list(&mut v.order_detail, "orderDetail"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
+                    "_authoredOn" => r.primitive_ext(&mut v.authored_on, "authoredOn"),
+                    "requester" => r.complex(&mut v.requester, "requester"),
+                    "performerType" => r.complex(&mut v.performer_type, "performerType"),
+                    "performer" => r.complex_list(&mut v.performer, "performer"),
+                    "locationCode" => {
+                        r.complex_list(&mut v.location_code, "locationCode")
+                    }
+                    "locationReference" => {
+                        r.complex_list(&mut v.location_reference, "locationReference")
+                    }
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                    "supportingInfo" => {
+                        r.complex_list(&mut v.supporting_info, "supportingInfo")
+                    }
+                    "specimen" => r.complex_list(&mut v.specimen, "specimen"),
+                    "bodySite" => r.complex_list(&mut v.body_site, "bodySite"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "patientInstruction" => {
+                        r.primitive(&mut v.patient_instruction, "patientInstruction")
+                    }
+                    "_patientInstruction" => {
+                        r.primitive_ext(&mut v.patient_instruction, "patientInstruction")
+                    }
+                    "relevantHistory" => {
+                        r.complex_list(&mut v.relevant_history, "relevantHistory")
+                    }
+                    k if Reader::is_choice_key(k, "quantity") => {
+                        r.choice(&mut v.quantity, "quantity[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "occurrence") => {
+                        r.choice(
+                            &mut v.occurrence,
+                            "occurrence[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_occurrence") => {
+                        r.choice(&mut v.occurrence, "occurrence[x]", &k[11usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "asNeeded") => {
+                        r.choice(&mut v.as_needed, "asNeeded[x]", &k[8usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_asNeeded") => {
+                        r.choice(&mut v.as_needed, "asNeeded[x]", &k[9usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Service amount

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Sample for analysis
@@ -60,62 +60,7 @@ impl FhirJson for Specimen {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Specimen"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "accessionIdentifier" => {
-                            r.complex(&mut v.accession_identifier, "accessionIdentifier")
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "subject" => r.complex(&mut v.subject, "subject"),
-                        "receivedTime" => {
-                            r.primitive(&mut v.received_time, "receivedTime")
-                        }
-                        "_receivedTime" => {
-                            r.primitive_ext(&mut v.received_time, "receivedTime")
-                        }
-                        "parent" => r.complex_list(&mut v.parent, "parent"),
-                        "request" => r.complex_list(&mut v.request, "request"),
-                        "collection" => r.complex(&mut v.collection, "collection"),
-                        "processing" => r.complex_list(&mut v.processing, "processing"),
-                        "container" => r.complex_list(&mut v.container, "container"),
-                        "condition" => r.complex_list(&mut v.condition, "condition"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -142,6 +87,54 @@ impl FhirJson for Specimen {
         w.complex_list("condition", &self.condition);
         w.complex_list("note", &self.note);
         w.end_object();
+    }
+}
+impl FhirStruct for Specimen {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Specimen"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "accessionIdentifier" => {
+                        r.complex(&mut v.accession_identifier, "accessionIdentifier")
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "subject" => r.complex(&mut v.subject, "subject"),
+                    "receivedTime" => r.primitive(&mut v.received_time, "receivedTime"),
+                    "_receivedTime" => {
+                        r.primitive_ext(&mut v.received_time, "receivedTime")
+                    }
+                    "parent" => r.complex_list(&mut v.parent, "parent"),
+                    "request" => r.complex_list(&mut v.request, "request"),
+                    "collection" => r.complex(&mut v.collection, "collection"),
+                    "processing" => r.complex_list(&mut v.processing, "processing"),
+                    "container" => r.complex_list(&mut v.container, "container"),
+                    "condition" => r.complex_list(&mut v.condition, "condition"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Collection details
@@ -176,58 +169,7 @@ impl FhirJson for SpecimenCollection {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "collector" => r.complex(&mut v.collector, "collector"),
-                        "duration" => r.complex(&mut v.duration, "duration"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "method" => r.complex(&mut v.method, "method"),
-                        "bodySite" => r.complex(&mut v.body_site, "bodySite"),
-                        k if Reader::is_choice_key(k, "collected") => {
-                            r.choice(
-                                &mut v.collected,
-                                "collected[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_collected") => {
-                            r.choice(
-                                &mut v.collected,
-                                "collected[x]",
-                                &k[10usize..],
-                                true,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "fastingStatus") => {
-                            r.choice(
-                                &mut v.fasting_status,
-                                "fastingStatus[x]",
-                                &k[13usize..],
-                                false,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -242,6 +184,42 @@ impl FhirJson for SpecimenCollection {
         w.complex("bodySite", &self.body_site);
         w.choice("fastingStatus", &self.fasting_status);
         w.end_object();
+    }
+}
+impl FhirStruct for SpecimenCollection {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "collector" => r.complex(&mut v.collector, "collector"),
+                    "duration" => r.complex(&mut v.duration, "duration"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "method" => r.complex(&mut v.method, "method"),
+                    "bodySite" => r.complex(&mut v.body_site, "bodySite"),
+                    k if Reader::is_choice_key(k, "collected") => {
+                        r.choice(&mut v.collected, "collected[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_collected") => {
+                        r.choice(&mut v.collected, "collected[x]", &k[10usize..], true)
+                    }
+                    k if Reader::is_choice_key(k, "fastingStatus") => {
+                        r.choice(
+                            &mut v.fasting_status,
+                            "fastingStatus[x]",
+                            &k[13usize..],
+                            false,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Processing and processing step details
@@ -270,41 +248,7 @@ impl FhirJson for SpecimenProcessing {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "procedure" => r.complex(&mut v.procedure, "procedure"),
-                        "additive" => r.complex_list(&mut v.additive, "additive"),
-                        k if Reader::is_choice_key(k, "time") => {
-                            r.choice(&mut v.time, "time[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_time") => {
-                            r.choice(&mut v.time, "time[x]", &k[5usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -316,6 +260,33 @@ impl FhirJson for SpecimenProcessing {
         w.complex_list("additive", &self.additive);
         w.choice("time", &self.time);
         w.end_object();
+    }
+}
+impl FhirStruct for SpecimenProcessing {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "procedure" => r.complex(&mut v.procedure, "procedure"),
+                    "additive" => r.complex_list(&mut v.additive, "additive"),
+                    k if Reader::is_choice_key(k, "time") => {
+                        r.choice(&mut v.time, "time[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_time") => {
+                        r.choice(&mut v.time, "time[x]", &k[5usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Direct container of specimen (tube/slide, etc.)
@@ -348,42 +319,7 @@ impl FhirJson for SpecimenContainer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "capacity" => r.complex(&mut v.capacity, "capacity"),
-                        "specimenQuantity" => {
-                            r.complex(&mut v.specimen_quantity, "specimenQuantity")
-                        }
-                        k if Reader::is_choice_key(k, "additive") => {
-                            r.choice(&mut v.additive, "additive[x]", &k[8usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -397,6 +333,34 @@ impl FhirJson for SpecimenContainer {
         w.complex("specimenQuantity", &self.specimen_quantity);
         w.choice("additive", &self.additive);
         w.end_object();
+    }
+}
+impl FhirStruct for SpecimenContainer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "capacity" => r.complex(&mut v.capacity, "capacity"),
+                    "specimenQuantity" => {
+                        r.complex(&mut v.specimen_quantity, "specimenQuantity")
+                    }
+                    k if Reader::is_choice_key(k, "additive") => {
+                        r.choice(&mut v.additive, "additive[x]", &k[8usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Collection time

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Kind of specimen
@@ -46,57 +46,7 @@ impl FhirJson for SpecimenDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("SpecimenDefinition"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "typeCollected" => {
-                            r.complex(&mut v.type_collected, "typeCollected")
-                        }
-                        "patientPreparation" => {
-                            r.complex_list(
-                                &mut v.patient_preparation,
-                                "patientPreparation",
-                            )
-                        }
-                        "timeAspect" => r.primitive(&mut v.time_aspect, "timeAspect"),
-                        "_timeAspect" => {
-                            r.primitive_ext(&mut v.time_aspect, "timeAspect")
-                        }
-                        "collection" => r.complex_list(&mut v.collection, "collection"),
-                        "typeTested" => r.complex_list(&mut v.type_tested, "typeTested"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -116,6 +66,44 @@ impl FhirJson for SpecimenDefinition {
         w.complex_list("collection", &self.collection);
         w.complex_list("typeTested", &self.type_tested);
         w.end_object();
+    }
+}
+impl FhirStruct for SpecimenDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("SpecimenDefinition"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "typeCollected" => r.complex(&mut v.type_collected, "typeCollected"),
+                    "patientPreparation" => {
+                        r.complex_list(&mut v.patient_preparation, "patientPreparation")
+                    }
+                    "timeAspect" => r.primitive(&mut v.time_aspect, "timeAspect"),
+                    "_timeAspect" => r.primitive_ext(&mut v.time_aspect, "timeAspect"),
+                    "collection" => r.complex_list(&mut v.collection, "collection"),
+                    "typeTested" => r.complex_list(&mut v.type_tested, "typeTested"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Specimen in container intended for testing by lab
@@ -154,49 +142,7 @@ impl FhirJson for SpecimenDefinitionTypeTested {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "isDerived" => r.primitive(&mut v.is_derived, "isDerived"),
-                        "_isDerived" => r.primitive_ext(&mut v.is_derived, "isDerived"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "preference" => r.primitive(&mut v.preference, "preference"),
-                        "_preference" => r.primitive_ext(&mut v.preference, "preference"),
-                        "container" => r.complex(&mut v.container, "container"),
-                        "requirement" => r.primitive(&mut v.requirement, "requirement"),
-                        "_requirement" => {
-                            r.primitive_ext(&mut v.requirement, "requirement")
-                        }
-                        "retentionTime" => {
-                            r.complex(&mut v.retention_time, "retentionTime")
-                        }
-                        "rejectionCriterion" => {
-                            r.complex_list(
-                                &mut v.rejection_criterion,
-                                "rejectionCriterion",
-                            )
-                        }
-                        "handling" => r.complex_list(&mut v.handling, "handling"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -212,6 +158,36 @@ impl FhirJson for SpecimenDefinitionTypeTested {
         w.complex_list("rejectionCriterion", &self.rejection_criterion);
         w.complex_list("handling", &self.handling);
         w.end_object();
+    }
+}
+impl FhirStruct for SpecimenDefinitionTypeTested {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "isDerived" => r.primitive(&mut v.is_derived, "isDerived"),
+                    "_isDerived" => r.primitive_ext(&mut v.is_derived, "isDerived"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "preference" => r.primitive(&mut v.preference, "preference"),
+                    "_preference" => r.primitive_ext(&mut v.preference, "preference"),
+                    "container" => r.complex(&mut v.container, "container"),
+                    "requirement" => r.primitive(&mut v.requirement, "requirement"),
+                    "_requirement" => r.primitive_ext(&mut v.requirement, "requirement"),
+                    "retentionTime" => r.complex(&mut v.retention_time, "retentionTime"),
+                    "rejectionCriterion" => {
+                        r.complex_list(&mut v.rejection_criterion, "rejectionCriterion")
+                    }
+                    "handling" => r.complex_list(&mut v.handling, "handling"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The specimen's container
@@ -248,58 +224,7 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "material" => r.complex(&mut v.material, "material"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "cap" => r.complex(&mut v.cap, "cap"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "capacity" => r.complex(&mut v.capacity, "capacity"),
-                        "additive" => r.complex_list(&mut v.additive, "additive"),
-                        "preparation" => r.primitive(&mut v.preparation, "preparation"),
-                        "_preparation" => {
-                            r.primitive_ext(&mut v.preparation, "preparation")
-                        }
-                        k if Reader::is_choice_key(k, "minimumVolume") => {
-                            r.choice(
-                                &mut v.minimum_volume,
-                                "minimumVolume[x]",
-                                &k[13usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_minimumVolume") => {
-                            r.choice(
-                                &mut v.minimum_volume,
-                                "minimumVolume[x]",
-                                &k[14usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -315,6 +240,48 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainer {
         w.complex_list("additive", &self.additive);
         w.primitive("preparation", &self.preparation);
         w.end_object();
+    }
+}
+impl FhirStruct for SpecimenDefinitionTypeTestedContainer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "material" => r.complex(&mut v.material, "material"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "cap" => r.complex(&mut v.cap, "cap"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "capacity" => r.complex(&mut v.capacity, "capacity"),
+                    "additive" => r.complex_list(&mut v.additive, "additive"),
+                    "preparation" => r.primitive(&mut v.preparation, "preparation"),
+                    "_preparation" => r.primitive_ext(&mut v.preparation, "preparation"),
+                    k if Reader::is_choice_key(k, "minimumVolume") => {
+                        r.choice(
+                            &mut v.minimum_volume,
+                            "minimumVolume[x]",
+                            &k[13usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_minimumVolume") => {
+                        r.choice(
+                            &mut v.minimum_volume,
+                            "minimumVolume[x]",
+                            &k[14usize..],
+                            true,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Additive associated with container
@@ -339,32 +306,7 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainerAdditive {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "additive") => {
-                            r.choice(&mut v.additive, "additive[x]", &k[8usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -373,6 +315,26 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainerAdditive {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("additive", &self.additive);
         w.end_object();
+    }
+}
+impl FhirStruct for SpecimenDefinitionTypeTestedContainerAdditive {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "additive") => {
+                        r.choice(&mut v.additive, "additive[x]", &k[8usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Specimen handling before testing
@@ -401,43 +363,7 @@ impl FhirJson for SpecimenDefinitionTypeTestedHandling {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "temperatureQualifier" => {
-                            r.complex(
-                                &mut v.temperature_qualifier,
-                                "temperatureQualifier",
-                            )
-                        }
-                        "temperatureRange" => {
-                            r.complex(&mut v.temperature_range, "temperatureRange")
-                        }
-                        "maxDuration" => r.complex(&mut v.max_duration, "maxDuration"),
-                        "instruction" => r.primitive(&mut v.instruction, "instruction"),
-                        "_instruction" => {
-                            r.primitive_ext(&mut v.instruction, "instruction")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -449,6 +375,32 @@ impl FhirJson for SpecimenDefinitionTypeTestedHandling {
         w.complex("maxDuration", &self.max_duration);
         w.primitive("instruction", &self.instruction);
         w.end_object();
+    }
+}
+impl FhirStruct for SpecimenDefinitionTypeTestedHandling {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "temperatureQualifier" => {
+                        r.complex(&mut v.temperature_qualifier, "temperatureQualifier")
+                    }
+                    "temperatureRange" => {
+                        r.complex(&mut v.temperature_range, "temperatureRange")
+                    }
+                    "maxDuration" => r.complex(&mut v.max_duration, "maxDuration"),
+                    "instruction" => r.primitive(&mut v.instruction, "instruction"),
+                    "_instruction" => r.primitive_ext(&mut v.instruction, "instruction"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Minimum volume

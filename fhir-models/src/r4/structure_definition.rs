@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Structural Definition
@@ -100,110 +100,7 @@ impl FhirJson for StructureDefinition {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("StructureDefinition"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "keyword" => r.complex_list(&mut v.keyword, "keyword"),
-                        "fhirVersion" => r.primitive(&mut v.fhir_version, "fhirVersion"),
-                        "_fhirVersion" => {
-                            r.primitive_ext(&mut v.fhir_version, "fhirVersion")
-                        }
-                        "mapping" => r.complex_list(&mut v.mapping, "mapping"),
-                        "kind" => r.primitive(&mut v.kind, "kind"),
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
-                        "abstract" => r.primitive(&mut v.r#abstract, "abstract"),
-                        "_abstract" => r.primitive_ext(&mut v.r#abstract, "abstract"),
-                        "context" => r.complex_list(&mut v.context, "context"),
-                        "contextInvariant" => {
-                            r.primitive_list(
-                                &mut v.context_invariant,
-                                "contextInvariant",
-                            )
-                        }
-                        "_contextInvariant" => {
-                            r.primitive_list_ext(
-                                &mut v.context_invariant,
-                                "contextInvariant",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "baseDefinition" => {
-                            r.primitive(&mut v.base_definition, "baseDefinition")
-                        }
-                        "_baseDefinition" => {
-                            r.primitive_ext(&mut v.base_definition, "baseDefinition")
-                        }
-                        "derivation" => r.primitive(&mut v.derivation, "derivation"),
-                        "_derivation" => r.primitive_ext(&mut v.derivation, "derivation"),
-                        "snapshot" => r.complex(&mut v.snapshot, "snapshot"),
-                        "differential" => r.complex(&mut v.differential, "differential"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -246,6 +143,93 @@ impl FhirJson for StructureDefinition {
         w.end_object();
     }
 }
+impl FhirStruct for StructureDefinition {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("StructureDefinition"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "keyword" => r.complex_list(&mut v.keyword, "keyword"),
+                    "fhirVersion" => r.primitive(&mut v.fhir_version, "fhirVersion"),
+                    "_fhirVersion" => r.primitive_ext(&mut v.fhir_version, "fhirVersion"),
+                    "mapping" => r.complex_list(&mut v.mapping, "mapping"),
+                    "kind" => r.primitive(&mut v.kind, "kind"),
+                    "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                    "abstract" => r.primitive(&mut v.r#abstract, "abstract"),
+                    "_abstract" => r.primitive_ext(&mut v.r#abstract, "abstract"),
+                    "context" => r.complex_list(&mut v.context, "context"),
+                    "contextInvariant" => {
+                        r.primitive_list(&mut v.context_invariant, "contextInvariant")
+                    }
+                    "_contextInvariant" => {
+                        r.primitive_list_ext(
+                            &mut v.context_invariant,
+                            "contextInvariant",
+                        )
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "baseDefinition" => {
+                        r.primitive(&mut v.base_definition, "baseDefinition")
+                    }
+                    "_baseDefinition" => {
+                        r.primitive_ext(&mut v.base_definition, "baseDefinition")
+                    }
+                    "derivation" => r.primitive(&mut v.derivation, "derivation"),
+                    "_derivation" => r.primitive_ext(&mut v.derivation, "derivation"),
+                    "snapshot" => r.complex(&mut v.snapshot, "snapshot"),
+                    "differential" => r.complex(&mut v.differential, "differential"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// External specification that the content is mapped to
 ///
 /// FHIR `StructureDefinition.mapping`.
@@ -274,37 +258,7 @@ impl FhirJson for StructureDefinitionMapping {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identity" => r.primitive(&mut v.identity, "identity"),
-                        "_identity" => r.primitive_ext(&mut v.identity, "identity"),
-                        "uri" => r.primitive(&mut v.uri, "uri"),
-                        "_uri" => r.primitive_ext(&mut v.uri, "uri"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -316,6 +270,31 @@ impl FhirJson for StructureDefinitionMapping {
         w.primitive("name", &self.name);
         w.primitive("comment", &self.comment);
         w.end_object();
+    }
+}
+impl FhirStruct for StructureDefinitionMapping {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identity" => r.primitive(&mut v.identity, "identity"),
+                    "_identity" => r.primitive_ext(&mut v.identity, "identity"),
+                    "uri" => r.primitive(&mut v.uri, "uri"),
+                    "_uri" => r.primitive_ext(&mut v.uri, "uri"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// If an extension, where it can be used in instances
@@ -344,33 +323,7 @@ impl FhirJson for StructureDefinitionContext {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "expression" => r.primitive(&mut v.expression, "expression"),
-                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -380,6 +333,27 @@ impl FhirJson for StructureDefinitionContext {
         w.primitive("type", &self.r#type);
         w.primitive("expression", &self.expression);
         w.end_object();
+    }
+}
+impl FhirStruct for StructureDefinitionContext {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "expression" => r.primitive(&mut v.expression, "expression"),
+                    "_expression" => r.primitive_ext(&mut v.expression, "expression"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Snapshot view of the structure
@@ -404,30 +378,7 @@ impl FhirJson for StructureDefinitionSnapshot {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "element" => r.complex_list(&mut v.element, "element"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -436,6 +387,24 @@ impl FhirJson for StructureDefinitionSnapshot {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.complex_list("element", &self.element);
         w.end_object();
+    }
+}
+impl FhirStruct for StructureDefinitionSnapshot {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "element" => r.complex_list(&mut v.element, "element"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Differential view of the structure
@@ -460,30 +429,7 @@ impl FhirJson for StructureDefinitionDifferential {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "element" => r.complex_list(&mut v.element, "element"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -492,6 +438,24 @@ impl FhirJson for StructureDefinitionDifferential {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.complex_list("element", &self.element);
         w.end_object();
+    }
+}
+impl FhirStruct for StructureDefinitionDifferential {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "element" => r.complex_list(&mut v.element, "element"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<StructureDefinition> for Resource {

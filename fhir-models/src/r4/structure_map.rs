@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A Map of relationships between 2 structures that can be used to transform data
@@ -78,79 +78,7 @@ impl FhirJson for StructureMap {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("StructureMap"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "structure" => r.complex_list(&mut v.structure, "structure"),
-                        "import" => r.primitive_list(&mut v.import, "import"),
-                        "_import" => r.primitive_list_ext(&mut v.import, "import"),
-                        "group" => r.complex_list(&mut v.group, "group"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -184,6 +112,67 @@ impl FhirJson for StructureMap {
         w.end_object();
     }
 }
+impl FhirStruct for StructureMap {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("StructureMap"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "structure" => r.complex_list(&mut v.structure, "structure"),
+                    "import" => r.primitive_list(&mut v.import, "import"),
+                    "_import" => r.primitive_list_ext(&mut v.import, "import"),
+                    "group" => r.complex_list(&mut v.group, "group"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Structure Definition used by this map
 ///
 /// FHIR `StructureMap.structure`.
@@ -214,41 +203,7 @@ impl FhirJson for StructureMapStructure {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "mode" => r.primitive(&mut v.mode, "mode"),
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
-                        "alias" => r.primitive(&mut v.alias, "alias"),
-                        "_alias" => r.primitive_ext(&mut v.alias, "alias"),
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -260,6 +215,33 @@ impl FhirJson for StructureMapStructure {
         w.primitive("alias", &self.alias);
         w.primitive("documentation", &self.documentation);
         w.end_object();
+    }
+}
+impl FhirStruct for StructureMapStructure {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "mode" => r.primitive(&mut v.mode, "mode"),
+                    "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                    "alias" => r.primitive(&mut v.alias, "alias"),
+                    "_alias" => r.primitive_ext(&mut v.alias, "alias"),
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Named sections for reader convenience
@@ -300,43 +282,7 @@ impl FhirJson for StructureMapGroup {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "extends" => r.primitive(&mut v.extends, "extends"),
-                        "_extends" => r.primitive_ext(&mut v.extends, "extends"),
-                        "typeMode" => r.primitive(&mut v.type_mode, "typeMode"),
-                        "_typeMode" => r.primitive_ext(&mut v.type_mode, "typeMode"),
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        "input" => r.complex_list(&mut v.input, "input"),
-                        "rule" => r.complex_list(&mut v.rule, "rule"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -350,6 +296,35 @@ impl FhirJson for StructureMapGroup {
         w.complex_list("input", &self.input);
         w.complex_list("rule", &self.rule);
         w.end_object();
+    }
+}
+impl FhirStruct for StructureMapGroup {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "extends" => r.primitive(&mut v.extends, "extends"),
+                    "_extends" => r.primitive_ext(&mut v.extends, "extends"),
+                    "typeMode" => r.primitive(&mut v.type_mode, "typeMode"),
+                    "_typeMode" => r.primitive_ext(&mut v.type_mode, "typeMode"),
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    "input" => r.complex_list(&mut v.input, "input"),
+                    "rule" => r.complex_list(&mut v.rule, "rule"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Named instance provided when invoking the map
@@ -382,41 +357,7 @@ impl FhirJson for StructureMapGroupInput {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "mode" => r.primitive(&mut v.mode, "mode"),
-                        "_mode" => r.primitive_ext(&mut v.mode, "mode"),
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -428,6 +369,33 @@ impl FhirJson for StructureMapGroupInput {
         w.primitive("mode", &self.mode);
         w.primitive("documentation", &self.documentation);
         w.end_object();
+    }
+}
+impl FhirStruct for StructureMapGroupInput {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "mode" => r.primitive(&mut v.mode, "mode"),
+                    "_mode" => r.primitive_ext(&mut v.mode, "mode"),
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Transform Rule from source to target
@@ -464,41 +432,7 @@ impl FhirJson for StructureMapGroupRule {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "source" => r.complex_list(&mut v.source, "source"),
-                        "target" => r.complex_list(&mut v.target, "target"),
-                        "rule" => r.complex_list(&mut v.rule, "rule"),
-                        "dependent" => r.complex_list(&mut v.dependent, "dependent"),
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -512,6 +446,33 @@ impl FhirJson for StructureMapGroupRule {
         w.complex_list("dependent", &self.dependent);
         w.primitive("documentation", &self.documentation);
         w.end_object();
+    }
+}
+impl FhirStruct for StructureMapGroupRule {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "source" => r.complex_list(&mut v.source, "source"),
+                    "target" => r.complex_list(&mut v.target, "target"),
+                    "rule" => r.complex_list(&mut v.rule, "rule"),
+                    "dependent" => r.complex_list(&mut v.dependent, "dependent"),
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Source inputs to the mapping
@@ -556,67 +517,7 @@ impl FhirJson for StructureMapGroupRuleSource {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "context" => r.primitive(&mut v.context, "context"),
-                        "_context" => r.primitive_ext(&mut v.context, "context"),
-                        "min" => r.primitive(&mut v.min, "min"),
-                        "_min" => r.primitive_ext(&mut v.min, "min"),
-                        "max" => r.primitive(&mut v.max, "max"),
-                        "_max" => r.primitive_ext(&mut v.max, "max"),
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "element" => r.primitive(&mut v.element, "element"),
-                        "_element" => r.primitive_ext(&mut v.element, "element"),
-                        "listMode" => r.primitive(&mut v.list_mode, "listMode"),
-                        "_listMode" => r.primitive_ext(&mut v.list_mode, "listMode"),
-                        "variable" => r.primitive(&mut v.variable, "variable"),
-                        "_variable" => r.primitive_ext(&mut v.variable, "variable"),
-                        "condition" => r.primitive(&mut v.condition, "condition"),
-                        "_condition" => r.primitive_ext(&mut v.condition, "condition"),
-                        "check" => r.primitive(&mut v.check, "check"),
-                        "_check" => r.primitive_ext(&mut v.check, "check"),
-                        "logMessage" => r.primitive(&mut v.log_message, "logMessage"),
-                        "_logMessage" => {
-                            r.primitive_ext(&mut v.log_message, "logMessage")
-                        }
-                        k if Reader::is_choice_key(k, "defaultValue") => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                &k[12usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_defaultValue") => {
-                            r.choice(
-                                &mut v.default_value,
-                                "defaultValue[x]",
-                                &k[13usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -635,6 +536,59 @@ impl FhirJson for StructureMapGroupRuleSource {
         w.primitive("check", &self.check);
         w.primitive("logMessage", &self.log_message);
         w.end_object();
+    }
+}
+impl FhirStruct for StructureMapGroupRuleSource {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "context" => r.primitive(&mut v.context, "context"),
+                    "_context" => r.primitive_ext(&mut v.context, "context"),
+                    "min" => r.primitive(&mut v.min, "min"),
+                    "_min" => r.primitive_ext(&mut v.min, "min"),
+                    "max" => r.primitive(&mut v.max, "max"),
+                    "_max" => r.primitive_ext(&mut v.max, "max"),
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "element" => r.primitive(&mut v.element, "element"),
+                    "_element" => r.primitive_ext(&mut v.element, "element"),
+                    "listMode" => r.primitive(&mut v.list_mode, "listMode"),
+                    "_listMode" => r.primitive_ext(&mut v.list_mode, "listMode"),
+                    "variable" => r.primitive(&mut v.variable, "variable"),
+                    "_variable" => r.primitive_ext(&mut v.variable, "variable"),
+                    "condition" => r.primitive(&mut v.condition, "condition"),
+                    "_condition" => r.primitive_ext(&mut v.condition, "condition"),
+                    "check" => r.primitive(&mut v.check, "check"),
+                    "_check" => r.primitive_ext(&mut v.check, "check"),
+                    "logMessage" => r.primitive(&mut v.log_message, "logMessage"),
+                    "_logMessage" => r.primitive_ext(&mut v.log_message, "logMessage"),
+                    k if Reader::is_choice_key(k, "defaultValue") => {
+                        r.choice(
+                            &mut v.default_value,
+                            "defaultValue[x]",
+                            &k[12usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_defaultValue") => {
+                        r.choice(
+                            &mut v.default_value,
+                            "defaultValue[x]",
+                            &k[13usize..],
+                            true,
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Content to create because of this mapping rule
@@ -671,48 +625,7 @@ impl FhirJson for StructureMapGroupRuleTarget {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "context" => r.primitive(&mut v.context, "context"),
-                        "_context" => r.primitive_ext(&mut v.context, "context"),
-                        "contextType" => r.primitive(&mut v.context_type, "contextType"),
-                        "_contextType" => {
-                            r.primitive_ext(&mut v.context_type, "contextType")
-                        }
-                        "element" => r.primitive(&mut v.element, "element"),
-                        "_element" => r.primitive_ext(&mut v.element, "element"),
-                        "variable" => r.primitive(&mut v.variable, "variable"),
-                        "_variable" => r.primitive_ext(&mut v.variable, "variable"),
-                        "listMode" => r.primitive_list(&mut v.list_mode, "listMode"),
-                        "_listMode" => r.primitive_list_ext(&mut v.list_mode, "listMode"),
-                        "listRuleId" => r.primitive(&mut v.list_rule_id, "listRuleId"),
-                        "_listRuleId" => {
-                            r.primitive_ext(&mut v.list_rule_id, "listRuleId")
-                        }
-                        "transform" => r.primitive(&mut v.transform, "transform"),
-                        "_transform" => r.primitive_ext(&mut v.transform, "transform"),
-                        "parameter" => r.complex_list(&mut v.parameter, "parameter"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -728,6 +641,38 @@ impl FhirJson for StructureMapGroupRuleTarget {
         w.primitive("transform", &self.transform);
         w.complex_list("parameter", &self.parameter);
         w.end_object();
+    }
+}
+impl FhirStruct for StructureMapGroupRuleTarget {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "context" => r.primitive(&mut v.context, "context"),
+                    "_context" => r.primitive_ext(&mut v.context, "context"),
+                    "contextType" => r.primitive(&mut v.context_type, "contextType"),
+                    "_contextType" => r.primitive_ext(&mut v.context_type, "contextType"),
+                    "element" => r.primitive(&mut v.element, "element"),
+                    "_element" => r.primitive_ext(&mut v.element, "element"),
+                    "variable" => r.primitive(&mut v.variable, "variable"),
+                    "_variable" => r.primitive_ext(&mut v.variable, "variable"),
+                    "listMode" => r.primitive_list(&mut v.list_mode, "listMode"),
+                    "_listMode" => r.primitive_list_ext(&mut v.list_mode, "listMode"),
+                    "listRuleId" => r.primitive(&mut v.list_rule_id, "listRuleId"),
+                    "_listRuleId" => r.primitive_ext(&mut v.list_rule_id, "listRuleId"),
+                    "transform" => r.primitive(&mut v.transform, "transform"),
+                    "_transform" => r.primitive_ext(&mut v.transform, "transform"),
+                    "parameter" => r.complex_list(&mut v.parameter, "parameter"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Parameters to the transform
@@ -752,35 +697,7 @@ impl FhirJson for StructureMapGroupRuleTargetParameter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -789,6 +706,29 @@ impl FhirJson for StructureMapGroupRuleTargetParameter {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for StructureMapGroupRuleTargetParameter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Which other rules to apply in the context of this rule
@@ -817,33 +757,7 @@ impl FhirJson for StructureMapGroupRuleDependent {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "variable" => r.primitive_list(&mut v.variable, "variable"),
-                        "_variable" => r.primitive_list_ext(&mut v.variable, "variable"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -853,6 +767,27 @@ impl FhirJson for StructureMapGroupRuleDependent {
         w.primitive("name", &self.name);
         w.primitive_list("variable", &self.variable);
         w.end_object();
+    }
+}
+impl FhirStruct for StructureMapGroupRuleDependent {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "variable" => r.primitive_list(&mut v.variable, "variable"),
+                    "_variable" => r.primitive_list_ext(&mut v.variable, "variable"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Default value if no value exists

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Server push subscription criteria
@@ -56,53 +56,7 @@ impl FhirJson for Subscription {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Subscription"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "end" => r.primitive(&mut v.end, "end"),
-                        "_end" => r.primitive_ext(&mut v.end, "end"),
-                        "reason" => r.primitive(&mut v.reason, "reason"),
-                        "_reason" => r.primitive_ext(&mut v.reason, "reason"),
-                        "criteria" => r.primitive(&mut v.criteria, "criteria"),
-                        "_criteria" => r.primitive_ext(&mut v.criteria, "criteria"),
-                        "error" => r.primitive(&mut v.error, "error"),
-                        "_error" => r.primitive_ext(&mut v.error, "error"),
-                        "channel" => r.complex(&mut v.channel, "channel"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -123,6 +77,47 @@ impl FhirJson for Subscription {
         w.primitive("error", &self.error);
         w.complex("channel", &self.channel);
         w.end_object();
+    }
+}
+impl FhirStruct for Subscription {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Subscription"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "end" => r.primitive(&mut v.end, "end"),
+                    "_end" => r.primitive_ext(&mut v.end, "end"),
+                    "reason" => r.primitive(&mut v.reason, "reason"),
+                    "_reason" => r.primitive_ext(&mut v.reason, "reason"),
+                    "criteria" => r.primitive(&mut v.criteria, "criteria"),
+                    "_criteria" => r.primitive_ext(&mut v.criteria, "criteria"),
+                    "error" => r.primitive(&mut v.error, "error"),
+                    "_error" => r.primitive_ext(&mut v.error, "error"),
+                    "channel" => r.complex(&mut v.channel, "channel"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The channel on which to report matches to the criteria
@@ -153,37 +148,7 @@ impl FhirJson for SubscriptionChannel {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.primitive(&mut v.r#type, "type"),
-                        "_type" => r.primitive_ext(&mut v.r#type, "type"),
-                        "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
-                        "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
-                        "payload" => r.primitive(&mut v.payload, "payload"),
-                        "_payload" => r.primitive_ext(&mut v.payload, "payload"),
-                        "header" => r.primitive_list(&mut v.header, "header"),
-                        "_header" => r.primitive_list_ext(&mut v.header, "header"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -195,6 +160,31 @@ impl FhirJson for SubscriptionChannel {
         w.primitive("payload", &self.payload);
         w.primitive_list("header", &self.header);
         w.end_object();
+    }
+}
+impl FhirStruct for SubscriptionChannel {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.primitive(&mut v.r#type, "type"),
+                    "_type" => r.primitive_ext(&mut v.r#type, "type"),
+                    "endpoint" => r.primitive(&mut v.endpoint, "endpoint"),
+                    "_endpoint" => r.primitive_ext(&mut v.endpoint, "endpoint"),
+                    "payload" => r.primitive(&mut v.payload, "payload"),
+                    "_payload" => r.primitive_ext(&mut v.payload, "payload"),
+                    "header" => r.primitive_list(&mut v.header, "header"),
+                    "_header" => r.primitive_list_ext(&mut v.header, "header"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Subscription> for Resource {

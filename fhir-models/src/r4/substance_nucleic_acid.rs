@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Nucleic acids are defined by three distinct elements: the base, sugar and linkage. Individual substance/moiety IDs will be created for each of these elements. The nucleotide sequence will be always entered in the 5’-3’ direction
@@ -44,70 +44,7 @@ impl FhirJson for SubstanceNucleicAcid {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("SubstanceNucleicAcid"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequenceType" => r.complex(&mut v.sequence_type, "sequenceType"),
-                        "numberOfSubunits" => {
-                            r.primitive(&mut v.number_of_subunits, "numberOfSubunits")
-                        }
-                        "_numberOfSubunits" => {
-                            r.primitive_ext(
-                                &mut v.number_of_subunits,
-                                "numberOfSubunits",
-                            )
-                        }
-                        "areaOfHybridisation" => {
-                            r.primitive(
-                                &mut v.area_of_hybridisation,
-                                "areaOfHybridisation",
-                            )
-                        }
-                        "_areaOfHybridisation" => {
-                            r.primitive_ext(
-                                &mut v.area_of_hybridisation,
-                                "areaOfHybridisation",
-                            )
-                        }
-                        "oligoNucleotideType" => {
-                            r.complex(
-                                &mut v.oligo_nucleotide_type,
-                                "oligoNucleotideType",
-                            )
-                        }
-                        "subunit" => r.complex_list(&mut v.subunit, "subunit"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -126,6 +63,55 @@ impl FhirJson for SubstanceNucleicAcid {
         w.complex("oligoNucleotideType", &self.oligo_nucleotide_type);
         w.complex_list("subunit", &self.subunit);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceNucleicAcid {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("SubstanceNucleicAcid"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequenceType" => r.complex(&mut v.sequence_type, "sequenceType"),
+                    "numberOfSubunits" => {
+                        r.primitive(&mut v.number_of_subunits, "numberOfSubunits")
+                    }
+                    "_numberOfSubunits" => {
+                        r.primitive_ext(&mut v.number_of_subunits, "numberOfSubunits")
+                    }
+                    "areaOfHybridisation" => {
+                        r.primitive(&mut v.area_of_hybridisation, "areaOfHybridisation")
+                    }
+                    "_areaOfHybridisation" => {
+                        r.primitive_ext(
+                            &mut v.area_of_hybridisation,
+                            "areaOfHybridisation",
+                        )
+                    }
+                    "oligoNucleotideType" => {
+                        r.complex(&mut v.oligo_nucleotide_type, "oligoNucleotideType")
+                    }
+                    "subunit" => r.complex_list(&mut v.subunit, "subunit"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Subunits are listed in order of decreasing length; sequences of the same length will be ordered by molecular weight; subunits that have identical sequences will be repeated multiple times
@@ -162,42 +148,7 @@ impl FhirJson for SubstanceNucleicAcidSubunit {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "subunit" => r.primitive(&mut v.subunit, "subunit"),
-                        "_subunit" => r.primitive_ext(&mut v.subunit, "subunit"),
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "length" => r.primitive(&mut v.length, "length"),
-                        "_length" => r.primitive_ext(&mut v.length, "length"),
-                        "sequenceAttachment" => {
-                            r.complex(&mut v.sequence_attachment, "sequenceAttachment")
-                        }
-                        "fivePrime" => r.complex(&mut v.five_prime, "fivePrime"),
-                        "threePrime" => r.complex(&mut v.three_prime, "threePrime"),
-                        "linkage" => r.complex_list(&mut v.linkage, "linkage"),
-                        "sugar" => r.complex_list(&mut v.sugar, "sugar"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -213,6 +164,36 @@ impl FhirJson for SubstanceNucleicAcidSubunit {
         w.complex_list("linkage", &self.linkage);
         w.complex_list("sugar", &self.sugar);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceNucleicAcidSubunit {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "subunit" => r.primitive(&mut v.subunit, "subunit"),
+                    "_subunit" => r.primitive_ext(&mut v.subunit, "subunit"),
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "length" => r.primitive(&mut v.length, "length"),
+                    "_length" => r.primitive_ext(&mut v.length, "length"),
+                    "sequenceAttachment" => {
+                        r.complex(&mut v.sequence_attachment, "sequenceAttachment")
+                    }
+                    "fivePrime" => r.complex(&mut v.five_prime, "fivePrime"),
+                    "threePrime" => r.complex(&mut v.three_prime, "threePrime"),
+                    "linkage" => r.complex_list(&mut v.linkage, "linkage"),
+                    "sugar" => r.complex_list(&mut v.sugar, "sugar"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The linkages between sugar residues will also be captured
@@ -241,42 +222,7 @@ impl FhirJson for SubstanceNucleicAcidSubunitLinkage {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "connectivity" => {
-                            r.primitive(&mut v.connectivity, "connectivity")
-                        }
-                        "_connectivity" => {
-                            r.primitive_ext(&mut v.connectivity, "connectivity")
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "residueSite" => r.primitive(&mut v.residue_site, "residueSite"),
-                        "_residueSite" => {
-                            r.primitive_ext(&mut v.residue_site, "residueSite")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -288,6 +234,32 @@ impl FhirJson for SubstanceNucleicAcidSubunitLinkage {
         w.primitive("name", &self.name);
         w.primitive("residueSite", &self.residue_site);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceNucleicAcidSubunitLinkage {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "connectivity" => r.primitive(&mut v.connectivity, "connectivity"),
+                    "_connectivity" => {
+                        r.primitive_ext(&mut v.connectivity, "connectivity")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "residueSite" => r.primitive(&mut v.residue_site, "residueSite"),
+                    "_residueSite" => r.primitive_ext(&mut v.residue_site, "residueSite"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// 5.3.6.8.1 Sugar ID (Mandatory)
@@ -314,36 +286,7 @@ impl FhirJson for SubstanceNucleicAcidSubunitSugar {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "residueSite" => r.primitive(&mut v.residue_site, "residueSite"),
-                        "_residueSite" => {
-                            r.primitive_ext(&mut v.residue_site, "residueSite")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -354,6 +297,28 @@ impl FhirJson for SubstanceNucleicAcidSubunitSugar {
         w.primitive("name", &self.name);
         w.primitive("residueSite", &self.residue_site);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceNucleicAcidSubunitSugar {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "residueSite" => r.primitive(&mut v.residue_site, "residueSite"),
+                    "_residueSite" => r.primitive_ext(&mut v.residue_site, "residueSite"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<SubstanceNucleicAcid> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Todo
@@ -46,57 +46,7 @@ impl FhirJson for SubstancePolymer {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("SubstancePolymer"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "class" => r.complex(&mut v.class, "class"),
-                        "geometry" => r.complex(&mut v.geometry, "geometry"),
-                        "copolymerConnectivity" => {
-                            r.complex_list(
-                                &mut v.copolymer_connectivity,
-                                "copolymerConnectivity",
-                            )
-                        }
-                        "modification" => {
-                            r.primitive_list(&mut v.modification, "modification")
-                        }
-                        "_modification" => {
-                            r.primitive_list_ext(&mut v.modification, "modification")
-                        }
-                        "monomerSet" => r.complex_list(&mut v.monomer_set, "monomerSet"),
-                        "repeat" => r.complex_list(&mut v.repeat, "repeat"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -116,6 +66,51 @@ impl FhirJson for SubstancePolymer {
         w.complex_list("monomerSet", &self.monomer_set);
         w.complex_list("repeat", &self.repeat);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstancePolymer {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("SubstancePolymer"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "class" => r.complex(&mut v.class, "class"),
+                    "geometry" => r.complex(&mut v.geometry, "geometry"),
+                    "copolymerConnectivity" => {
+                        r.complex_list(
+                            &mut v.copolymer_connectivity,
+                            "copolymerConnectivity",
+                        )
+                    }
+                    "modification" => {
+                        r.primitive_list(&mut v.modification, "modification")
+                    }
+                    "_modification" => {
+                        r.primitive_list_ext(&mut v.modification, "modification")
+                    }
+                    "monomerSet" => r.complex_list(&mut v.monomer_set, "monomerSet"),
+                    "repeat" => r.complex_list(&mut v.repeat, "repeat"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Todo
@@ -140,33 +135,7 @@ impl FhirJson for SubstancePolymerMonomerSet {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "ratioType" => r.complex(&mut v.ratio_type, "ratioType"),
-                        "startingMaterial" => {
-                            r.complex_list(&mut v.starting_material, "startingMaterial")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -176,6 +145,27 @@ impl FhirJson for SubstancePolymerMonomerSet {
         w.complex("ratioType", &self.ratio_type);
         w.complex_list("startingMaterial", &self.starting_material);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstancePolymerMonomerSet {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "ratioType" => r.complex(&mut v.ratio_type, "ratioType"),
+                    "startingMaterial" => {
+                        r.complex_list(&mut v.starting_material, "startingMaterial")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Todo
@@ -204,36 +194,7 @@ impl FhirJson for SubstancePolymerMonomerSetStartingMaterial {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "material" => r.complex(&mut v.material, "material"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "isDefining" => r.primitive(&mut v.is_defining, "isDefining"),
-                        "_isDefining" => {
-                            r.primitive_ext(&mut v.is_defining, "isDefining")
-                        }
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -245,6 +206,28 @@ impl FhirJson for SubstancePolymerMonomerSetStartingMaterial {
         w.primitive("isDefining", &self.is_defining);
         w.complex("amount", &self.amount);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstancePolymerMonomerSetStartingMaterial {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "material" => r.complex(&mut v.material, "material"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "isDefining" => r.primitive(&mut v.is_defining, "isDefining"),
+                    "_isDefining" => r.primitive_ext(&mut v.is_defining, "isDefining"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Todo
@@ -273,54 +256,7 @@ impl FhirJson for SubstancePolymerRepeat {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "numberOfUnits" => {
-                            r.primitive(&mut v.number_of_units, "numberOfUnits")
-                        }
-                        "_numberOfUnits" => {
-                            r.primitive_ext(&mut v.number_of_units, "numberOfUnits")
-                        }
-                        "averageMolecularFormula" => {
-                            r.primitive(
-                                &mut v.average_molecular_formula,
-                                "averageMolecularFormula",
-                            )
-                        }
-                        "_averageMolecularFormula" => {
-                            r.primitive_ext(
-                                &mut v.average_molecular_formula,
-                                "averageMolecularFormula",
-                            )
-                        }
-                        "repeatUnitAmountType" => {
-                            r.complex(
-                                &mut v.repeat_unit_amount_type,
-                                "repeatUnitAmountType",
-                            )
-                        }
-                        "repeatUnit" => r.complex_list(&mut v.repeat_unit, "repeatUnit"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -332,6 +268,45 @@ impl FhirJson for SubstancePolymerRepeat {
         w.complex("repeatUnitAmountType", &self.repeat_unit_amount_type);
         w.complex_list("repeatUnit", &self.repeat_unit);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstancePolymerRepeat {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "numberOfUnits" => {
+                        r.primitive(&mut v.number_of_units, "numberOfUnits")
+                    }
+                    "_numberOfUnits" => {
+                        r.primitive_ext(&mut v.number_of_units, "numberOfUnits")
+                    }
+                    "averageMolecularFormula" => {
+                        r.primitive(
+                            &mut v.average_molecular_formula,
+                            "averageMolecularFormula",
+                        )
+                    }
+                    "_averageMolecularFormula" => {
+                        r.primitive_ext(
+                            &mut v.average_molecular_formula,
+                            "averageMolecularFormula",
+                        )
+                    }
+                    "repeatUnitAmountType" => {
+                        r.complex(&mut v.repeat_unit_amount_type, "repeatUnitAmountType")
+                    }
+                    "repeatUnit" => r.complex_list(&mut v.repeat_unit, "repeatUnit"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Todo
@@ -366,52 +341,7 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnit {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "orientationOfPolymerisation" => {
-                            r.complex(
-                                &mut v.orientation_of_polymerisation,
-                                "orientationOfPolymerisation",
-                            )
-                        }
-                        "repeatUnit" => r.primitive(&mut v.repeat_unit, "repeatUnit"),
-                        "_repeatUnit" => {
-                            r.primitive_ext(&mut v.repeat_unit, "repeatUnit")
-                        }
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        "degreeOfPolymerisation" => {
-                            r.complex_list(
-                                &mut v.degree_of_polymerisation,
-                                "degreeOfPolymerisation",
-                            )
-                        }
-                        "structuralRepresentation" => {
-                            r.complex_list(
-                                &mut v.structural_representation,
-                                "structuralRepresentation",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -424,6 +354,44 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnit {
         w.complex_list("degreeOfPolymerisation", &self.degree_of_polymerisation);
         w.complex_list("structuralRepresentation", &self.structural_representation);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstancePolymerRepeatRepeatUnit {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "orientationOfPolymerisation" => {
+                        r.complex(
+                            &mut v.orientation_of_polymerisation,
+                            "orientationOfPolymerisation",
+                        )
+                    }
+                    "repeatUnit" => r.primitive(&mut v.repeat_unit, "repeatUnit"),
+                    "_repeatUnit" => r.primitive_ext(&mut v.repeat_unit, "repeatUnit"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    "degreeOfPolymerisation" => {
+                        r.complex_list(
+                            &mut v.degree_of_polymerisation,
+                            "degreeOfPolymerisation",
+                        )
+                    }
+                    "structuralRepresentation" => {
+                        r.complex_list(
+                            &mut v.structural_representation,
+                            "structuralRepresentation",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Todo
@@ -448,31 +416,7 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "degree" => r.complex(&mut v.degree, "degree"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -482,6 +426,25 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
         w.complex("degree", &self.degree);
         w.complex("amount", &self.amount);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "degree" => r.complex(&mut v.degree, "degree"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Todo
@@ -508,37 +471,7 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "representation" => {
-                            r.primitive(&mut v.representation, "representation")
-                        }
-                        "_representation" => {
-                            r.primitive_ext(&mut v.representation, "representation")
-                        }
-                        "attachment" => r.complex(&mut v.attachment, "attachment"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -549,6 +482,31 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
         w.primitive("representation", &self.representation);
         w.complex("attachment", &self.attachment);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "representation" => {
+                        r.primitive(&mut v.representation, "representation")
+                    }
+                    "_representation" => {
+                        r.primitive_ext(&mut v.representation, "representation")
+                    }
+                    "attachment" => r.complex(&mut v.attachment, "attachment"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<SubstancePolymer> for Resource {

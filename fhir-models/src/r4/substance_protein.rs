@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A SubstanceProtein is defined as a single unit of a linear amino acid sequence, or a combination of subunits that are either covalently linked or have a defined invariant stoichiometric relationship. This includes all synthetic, recombinant and purified SubstanceProteins of defined sequence, whether the use is therapeutic or prophylactic. This set of elements will be used to describe albumins, coagulation factors, cytokines, growth factors, peptide/SubstanceProtein hormones, enzymes, toxins, toxoids, recombinant vaccines, and immunomodulators
@@ -42,64 +42,7 @@ impl FhirJson for SubstanceProtein {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("SubstanceProtein"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sequenceType" => r.complex(&mut v.sequence_type, "sequenceType"),
-                        "numberOfSubunits" => {
-                            r.primitive(&mut v.number_of_subunits, "numberOfSubunits")
-                        }
-                        "_numberOfSubunits" => {
-                            r.primitive_ext(
-                                &mut v.number_of_subunits,
-                                "numberOfSubunits",
-                            )
-                        }
-                        "disulfideLinkage" => {
-                            r.primitive_list(
-                                &mut v.disulfide_linkage,
-                                "disulfideLinkage",
-                            )
-                        }
-                        "_disulfideLinkage" => {
-                            r.primitive_list_ext(
-                                &mut v.disulfide_linkage,
-                                "disulfideLinkage",
-                            )
-                        }
-                        "subunit" => r.complex_list(&mut v.subunit, "subunit"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -117,6 +60,52 @@ impl FhirJson for SubstanceProtein {
         w.primitive_list("disulfideLinkage", &self.disulfide_linkage);
         w.complex_list("subunit", &self.subunit);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceProtein {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("SubstanceProtein"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sequenceType" => r.complex(&mut v.sequence_type, "sequenceType"),
+                    "numberOfSubunits" => {
+                        r.primitive(&mut v.number_of_subunits, "numberOfSubunits")
+                    }
+                    "_numberOfSubunits" => {
+                        r.primitive_ext(&mut v.number_of_subunits, "numberOfSubunits")
+                    }
+                    "disulfideLinkage" => {
+                        r.primitive_list(&mut v.disulfide_linkage, "disulfideLinkage")
+                    }
+                    "_disulfideLinkage" => {
+                        r.primitive_list_ext(
+                            &mut v.disulfide_linkage,
+                            "disulfideLinkage",
+                        )
+                    }
+                    "subunit" => r.complex_list(&mut v.subunit, "subunit"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// This subclause refers to the description of each subunit constituting the SubstanceProtein. A subunit is a linear sequence of amino acids linked through peptide bonds. The Subunit information shall be provided when the finished SubstanceProtein is a complex of multiple sequences; subunits are not used to delineate domains within a single sequence. Subunits are listed in order of decreasing length; sequences of the same length will be ordered by decreasing molecular weight; subunits that have identical sequences will be repeated multiple times
@@ -153,74 +142,7 @@ impl FhirJson for SubstanceProteinSubunit {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "subunit" => r.primitive(&mut v.subunit, "subunit"),
-                        "_subunit" => r.primitive_ext(&mut v.subunit, "subunit"),
-                        "sequence" => r.primitive(&mut v.sequence, "sequence"),
-                        "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
-                        "length" => r.primitive(&mut v.length, "length"),
-                        "_length" => r.primitive_ext(&mut v.length, "length"),
-                        "sequenceAttachment" => {
-                            r.complex(&mut v.sequence_attachment, "sequenceAttachment")
-                        }
-                        "nTerminalModificationId" => {
-                            r.complex(
-                                &mut v.n_terminal_modification_id,
-                                "nTerminalModificationId",
-                            )
-                        }
-                        "nTerminalModification" => {
-                            r.primitive(
-                                &mut v.n_terminal_modification,
-                                "nTerminalModification",
-                            )
-                        }
-                        "_nTerminalModification" => {
-                            r.primitive_ext(
-                                &mut v.n_terminal_modification,
-                                "nTerminalModification",
-                            )
-                        }
-                        "cTerminalModificationId" => {
-                            r.complex(
-                                &mut v.c_terminal_modification_id,
-                                "cTerminalModificationId",
-                            )
-                        }
-                        "cTerminalModification" => {
-                            r.primitive(
-                                &mut v.c_terminal_modification,
-                                "cTerminalModification",
-                            )
-                        }
-                        "_cTerminalModification" => {
-                            r.primitive_ext(
-                                &mut v.c_terminal_modification,
-                                "cTerminalModification",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -236,6 +158,68 @@ impl FhirJson for SubstanceProteinSubunit {
         w.complex("cTerminalModificationId", &self.c_terminal_modification_id);
         w.primitive("cTerminalModification", &self.c_terminal_modification);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceProteinSubunit {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "subunit" => r.primitive(&mut v.subunit, "subunit"),
+                    "_subunit" => r.primitive_ext(&mut v.subunit, "subunit"),
+                    "sequence" => r.primitive(&mut v.sequence, "sequence"),
+                    "_sequence" => r.primitive_ext(&mut v.sequence, "sequence"),
+                    "length" => r.primitive(&mut v.length, "length"),
+                    "_length" => r.primitive_ext(&mut v.length, "length"),
+                    "sequenceAttachment" => {
+                        r.complex(&mut v.sequence_attachment, "sequenceAttachment")
+                    }
+                    "nTerminalModificationId" => {
+                        r.complex(
+                            &mut v.n_terminal_modification_id,
+                            "nTerminalModificationId",
+                        )
+                    }
+                    "nTerminalModification" => {
+                        r.primitive(
+                            &mut v.n_terminal_modification,
+                            "nTerminalModification",
+                        )
+                    }
+                    "_nTerminalModification" => {
+                        r.primitive_ext(
+                            &mut v.n_terminal_modification,
+                            "nTerminalModification",
+                        )
+                    }
+                    "cTerminalModificationId" => {
+                        r.complex(
+                            &mut v.c_terminal_modification_id,
+                            "cTerminalModificationId",
+                        )
+                    }
+                    "cTerminalModification" => {
+                        r.primitive(
+                            &mut v.c_terminal_modification,
+                            "cTerminalModification",
+                        )
+                    }
+                    "_cTerminalModification" => {
+                        r.primitive_ext(
+                            &mut v.c_terminal_modification,
+                            "cTerminalModification",
+                        )
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<SubstanceProtein> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Todo
@@ -44,53 +44,7 @@ impl FhirJson for SubstanceReferenceInformation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => {
-                            r.resource_type("SubstanceReferenceInformation")
-                        }
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        "gene" => r.complex_list(&mut v.gene, "gene"),
-                        "geneElement" => {
-                            r.complex_list(&mut v.gene_element, "geneElement")
-                        }
-                        "classification" => {
-                            r.complex_list(&mut v.classification, "classification")
-                        }
-                        "target" => r.complex_list(&mut v.target, "target"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -109,6 +63,43 @@ impl FhirJson for SubstanceReferenceInformation {
         w.complex_list("classification", &self.classification);
         w.complex_list("target", &self.target);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceReferenceInformation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("SubstanceReferenceInformation"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    "gene" => r.complex_list(&mut v.gene, "gene"),
+                    "geneElement" => r.complex_list(&mut v.gene_element, "geneElement"),
+                    "classification" => {
+                        r.complex_list(&mut v.classification, "classification")
+                    }
+                    "target" => r.complex_list(&mut v.target, "target"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Todo
@@ -135,34 +126,7 @@ impl FhirJson for SubstanceReferenceInformationGene {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "geneSequenceOrigin" => {
-                            r.complex(&mut v.gene_sequence_origin, "geneSequenceOrigin")
-                        }
-                        "gene" => r.complex(&mut v.gene, "gene"),
-                        "source" => r.complex_list(&mut v.source, "source"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -173,6 +137,28 @@ impl FhirJson for SubstanceReferenceInformationGene {
         w.complex("gene", &self.gene);
         w.complex_list("source", &self.source);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceReferenceInformationGene {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "geneSequenceOrigin" => {
+                        r.complex(&mut v.gene_sequence_origin, "geneSequenceOrigin")
+                    }
+                    "gene" => r.complex(&mut v.gene, "gene"),
+                    "source" => r.complex_list(&mut v.source, "source"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Todo
@@ -199,32 +185,7 @@ impl FhirJson for SubstanceReferenceInformationGeneElement {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "element" => r.complex(&mut v.element, "element"),
-                        "source" => r.complex_list(&mut v.source, "source"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -235,6 +196,26 @@ impl FhirJson for SubstanceReferenceInformationGeneElement {
         w.complex("element", &self.element);
         w.complex_list("source", &self.source);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceReferenceInformationGeneElement {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "element" => r.complex(&mut v.element, "element"),
+                    "source" => r.complex_list(&mut v.source, "source"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Todo
@@ -263,35 +244,7 @@ impl FhirJson for SubstanceReferenceInformationClassification {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "domain" => r.complex(&mut v.domain, "domain"),
-                        "classification" => {
-                            r.complex(&mut v.classification, "classification")
-                        }
-                        "subtype" => r.complex_list(&mut v.subtype, "subtype"),
-                        "source" => r.complex_list(&mut v.source, "source"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -303,6 +256,29 @@ impl FhirJson for SubstanceReferenceInformationClassification {
         w.complex_list("subtype", &self.subtype);
         w.complex_list("source", &self.source);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceReferenceInformationClassification {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "domain" => r.complex(&mut v.domain, "domain"),
+                    "classification" => {
+                        r.complex(&mut v.classification, "classification")
+                    }
+                    "subtype" => r.complex_list(&mut v.subtype, "subtype"),
+                    "source" => r.complex_list(&mut v.source, "source"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Todo
@@ -339,42 +315,7 @@ impl FhirJson for SubstanceReferenceInformationTarget {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "target" => r.complex(&mut v.target, "target"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "interaction" => r.complex(&mut v.interaction, "interaction"),
-                        "organism" => r.complex(&mut v.organism, "organism"),
-                        "organismType" => r.complex(&mut v.organism_type, "organismType"),
-                        "amountType" => r.complex(&mut v.amount_type, "amountType"),
-                        "source" => r.complex_list(&mut v.source, "source"),
-                        k if Reader::is_choice_key(k, "amount") => {
-                            r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_amount") => {
-                            r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -390,6 +331,36 @@ impl FhirJson for SubstanceReferenceInformationTarget {
         w.complex("amountType", &self.amount_type);
         w.complex_list("source", &self.source);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceReferenceInformationTarget {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "target" => r.complex(&mut v.target, "target"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "interaction" => r.complex(&mut v.interaction, "interaction"),
+                    "organism" => r.complex(&mut v.organism, "organism"),
+                    "organismType" => r.complex(&mut v.organism_type, "organismType"),
+                    "amountType" => r.complex(&mut v.amount_type, "amountType"),
+                    "source" => r.complex_list(&mut v.source, "source"),
+                    k if Reader::is_choice_key(k, "amount") => {
+                        r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_amount") => {
+                        r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Todo

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Source material shall capture information on the taxonomic and anatomical origins as well as the fraction of a material that can result in or can be modified to form a substance. This set of data elements shall be used to define polymer substances isolated from biological matrices. Taxonomic and anatomical origins shall be described using a controlled vocabulary as required. This information is captured for naturally derived polymers ( . starch) and structurally diverse substances. For Organisms belonging to the Kingdom Plantae the Substance level defines the fresh material of a single species or infraspecies, the Herbal Drug and the Herbal preparation. For Herbal preparations, the fraction information will be captured at the Substance information level and additional information for herbal extracts will be captured at the Specified Substance Group 1 information level. See for further explanation the Substance Class: Structurally Diverse and the herbal annex
@@ -60,109 +60,7 @@ impl FhirJson for SubstanceSourceMaterial {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("SubstanceSourceMaterial"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "sourceMaterialClass" => {
-                            r.complex(
-                                &mut v.source_material_class,
-                                "sourceMaterialClass",
-                            )
-                        }
-                        "sourceMaterialType" => {
-                            r.complex(&mut v.source_material_type, "sourceMaterialType")
-                        }
-                        "sourceMaterialState" => {
-                            r.complex(
-                                &mut v.source_material_state,
-                                "sourceMaterialState",
-                            )
-                        }
-                        "organismId" => r.complex(&mut v.organism_id, "organismId"),
-                        "organismName" => {
-                            r.primitive(&mut v.organism_name, "organismName")
-                        }
-                        "_organismName" => {
-                            r.primitive_ext(&mut v.organism_name, "organismName")
-                        }
-                        "parentSubstanceId" => {
-                            r.complex_list(
-                                &mut v.parent_substance_id,
-                                "parentSubstanceId",
-                            )
-                        }
-                        "parentSubstanceName" => {
-                            r.primitive_list(
-                                &mut v.parent_substance_name,
-                                "parentSubstanceName",
-                            )
-                        }
-                        "_parentSubstanceName" => {
-                            r.primitive_list_ext(
-                                &mut v.parent_substance_name,
-                                "parentSubstanceName",
-                            )
-                        }
-                        "countryOfOrigin" => {
-                            r.complex_list(&mut v.country_of_origin, "countryOfOrigin")
-                        }
-                        "geographicalLocation" => {
-                            r.primitive_list(
-                                &mut v.geographical_location,
-                                "geographicalLocation",
-                            )
-                        }
-                        "_geographicalLocation" => {
-                            r.primitive_list_ext(
-                                &mut v.geographical_location,
-                                "geographicalLocation",
-                            )
-                        }
-                        "developmentStage" => {
-                            r.complex(&mut v.development_stage, "developmentStage")
-                        }
-                        "fractionDescription" => {
-                            r.complex_list(
-                                &mut v.fraction_description,
-                                "fractionDescription",
-                            )
-                        }
-                        "organism" => r.complex(&mut v.organism, "organism"),
-                        "partDescription" => {
-                            r.complex_list(&mut v.part_description, "partDescription")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -191,6 +89,92 @@ impl FhirJson for SubstanceSourceMaterial {
         w.end_object();
     }
 }
+impl FhirStruct for SubstanceSourceMaterial {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("SubstanceSourceMaterial"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "sourceMaterialClass" => {
+                        r.complex(&mut v.source_material_class, "sourceMaterialClass")
+                    }
+                    "sourceMaterialType" => {
+                        r.complex(&mut v.source_material_type, "sourceMaterialType")
+                    }
+                    "sourceMaterialState" => {
+                        r.complex(&mut v.source_material_state, "sourceMaterialState")
+                    }
+                    "organismId" => r.complex(&mut v.organism_id, "organismId"),
+                    "organismName" => r.primitive(&mut v.organism_name, "organismName"),
+                    "_organismName" => {
+                        r.primitive_ext(&mut v.organism_name, "organismName")
+                    }
+                    "parentSubstanceId" => {
+                        r.complex_list(&mut v.parent_substance_id, "parentSubstanceId")
+                    }
+                    "parentSubstanceName" => {
+                        r.primitive_list(
+                            &mut v.parent_substance_name,
+                            "parentSubstanceName",
+                        )
+                    }
+                    "_parentSubstanceName" => {
+                        r.primitive_list_ext(
+                            &mut v.parent_substance_name,
+                            "parentSubstanceName",
+                        )
+                    }
+                    "countryOfOrigin" => {
+                        r.complex_list(&mut v.country_of_origin, "countryOfOrigin")
+                    }
+                    "geographicalLocation" => {
+                        r.primitive_list(
+                            &mut v.geographical_location,
+                            "geographicalLocation",
+                        )
+                    }
+                    "_geographicalLocation" => {
+                        r.primitive_list_ext(
+                            &mut v.geographical_location,
+                            "geographicalLocation",
+                        )
+                    }
+                    "developmentStage" => {
+                        r.complex(&mut v.development_stage, "developmentStage")
+                    }
+                    "fractionDescription" => {
+                        r.complex_list(
+                            &mut v.fraction_description,
+                            "fractionDescription",
+                        )
+                    }
+                    "organism" => r.complex(&mut v.organism, "organism"),
+                    "partDescription" => {
+                        r.complex_list(&mut v.part_description, "partDescription")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Many complex materials are fractions of parts of plants, animals, or minerals. Fraction elements are often necessary to define both Substances and Specified Group 1 Substances. For substances derived from Plants, fraction information will be captured at the Substance information level ( . Oils, Juices and Exudates). Additional information for Extracts, such as extraction solvent composition, will be captured at the Specified Substance Group 1 information level. For plasma-derived products fraction information will be captured at the Substance and the Specified Substance Group 1 levels
 ///
 /// FHIR `SubstanceSourceMaterial.fractionDescription`.
@@ -213,32 +197,7 @@ impl FhirJson for SubstanceSourceMaterialFractionDescription {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "fraction" => r.primitive(&mut v.fraction, "fraction"),
-                        "_fraction" => r.primitive_ext(&mut v.fraction, "fraction"),
-                        "materialType" => r.complex(&mut v.material_type, "materialType"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -248,6 +207,26 @@ impl FhirJson for SubstanceSourceMaterialFractionDescription {
         w.primitive("fraction", &self.fraction);
         w.complex("materialType", &self.material_type);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSourceMaterialFractionDescription {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "fraction" => r.primitive(&mut v.fraction, "fraction"),
+                    "_fraction" => r.primitive_ext(&mut v.fraction, "fraction"),
+                    "materialType" => r.complex(&mut v.material_type, "materialType"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// This subclause describes the organism which the substance is derived from. For vaccines, the parent organism shall be specified based on these subclause elements. As an example, full taxonomy will be described for the Substance Name: ., Leaf
@@ -284,52 +263,7 @@ impl FhirJson for SubstanceSourceMaterialOrganism {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "family" => r.complex(&mut v.family, "family"),
-                        "genus" => r.complex(&mut v.genus, "genus"),
-                        "species" => r.complex(&mut v.species, "species"),
-                        "intraspecificType" => {
-                            r.complex(&mut v.intraspecific_type, "intraspecificType")
-                        }
-                        "intraspecificDescription" => {
-                            r.primitive(
-                                &mut v.intraspecific_description,
-                                "intraspecificDescription",
-                            )
-                        }
-                        "_intraspecificDescription" => {
-                            r.primitive_ext(
-                                &mut v.intraspecific_description,
-                                "intraspecificDescription",
-                            )
-                        }
-                        "author" => r.complex_list(&mut v.author, "author"),
-                        "hybrid" => r.complex(&mut v.hybrid, "hybrid"),
-                        "organismGeneral" => {
-                            r.complex(&mut v.organism_general, "organismGeneral")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -345,6 +279,46 @@ impl FhirJson for SubstanceSourceMaterialOrganism {
         w.complex("hybrid", &self.hybrid);
         w.complex("organismGeneral", &self.organism_general);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSourceMaterialOrganism {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "family" => r.complex(&mut v.family, "family"),
+                    "genus" => r.complex(&mut v.genus, "genus"),
+                    "species" => r.complex(&mut v.species, "species"),
+                    "intraspecificType" => {
+                        r.complex(&mut v.intraspecific_type, "intraspecificType")
+                    }
+                    "intraspecificDescription" => {
+                        r.primitive(
+                            &mut v.intraspecific_description,
+                            "intraspecificDescription",
+                        )
+                    }
+                    "_intraspecificDescription" => {
+                        r.primitive_ext(
+                            &mut v.intraspecific_description,
+                            "intraspecificDescription",
+                        )
+                    }
+                    "author" => r.complex_list(&mut v.author, "author"),
+                    "hybrid" => r.complex(&mut v.hybrid, "hybrid"),
+                    "organismGeneral" => {
+                        r.complex(&mut v.organism_general, "organismGeneral")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// 4.9.13.6.1 Author type (Conditional)
@@ -369,39 +343,7 @@ impl FhirJson for SubstanceSourceMaterialOrganismAuthor {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "authorType" => r.complex(&mut v.author_type, "authorType"),
-                        "authorDescription" => {
-                            r.primitive(&mut v.author_description, "authorDescription")
-                        }
-                        "_authorDescription" => {
-                            r.primitive_ext(
-                                &mut v.author_description,
-                                "authorDescription",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -411,6 +353,30 @@ impl FhirJson for SubstanceSourceMaterialOrganismAuthor {
         w.complex("authorType", &self.author_type);
         w.primitive("authorDescription", &self.author_description);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSourceMaterialOrganismAuthor {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "authorType" => r.complex(&mut v.author_type, "authorType"),
+                    "authorDescription" => {
+                        r.primitive(&mut v.author_description, "authorDescription")
+                    }
+                    "_authorDescription" => {
+                        r.primitive_ext(&mut v.author_description, "authorDescription")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// 4.9.13.8.1 Hybrid species maternal organism ID (Optional)
@@ -441,78 +407,7 @@ impl FhirJson for SubstanceSourceMaterialOrganismHybrid {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "maternalOrganismId" => {
-                            r.primitive(
-                                &mut v.maternal_organism_id,
-                                "maternalOrganismId",
-                            )
-                        }
-                        "_maternalOrganismId" => {
-                            r.primitive_ext(
-                                &mut v.maternal_organism_id,
-                                "maternalOrganismId",
-                            )
-                        }
-                        "maternalOrganismName" => {
-                            r.primitive(
-                                &mut v.maternal_organism_name,
-                                "maternalOrganismName",
-                            )
-                        }
-                        "_maternalOrganismName" => {
-                            r.primitive_ext(
-                                &mut v.maternal_organism_name,
-                                "maternalOrganismName",
-                            )
-                        }
-                        "paternalOrganismId" => {
-                            r.primitive(
-                                &mut v.paternal_organism_id,
-                                "paternalOrganismId",
-                            )
-                        }
-                        "_paternalOrganismId" => {
-                            r.primitive_ext(
-                                &mut v.paternal_organism_id,
-                                "paternalOrganismId",
-                            )
-                        }
-                        "paternalOrganismName" => {
-                            r.primitive(
-                                &mut v.paternal_organism_name,
-                                "paternalOrganismName",
-                            )
-                        }
-                        "_paternalOrganismName" => {
-                            r.primitive_ext(
-                                &mut v.paternal_organism_name,
-                                "paternalOrganismName",
-                            )
-                        }
-                        "hybridType" => r.complex(&mut v.hybrid_type, "hybridType"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -525,6 +420,66 @@ impl FhirJson for SubstanceSourceMaterialOrganismHybrid {
         w.primitive("paternalOrganismName", &self.paternal_organism_name);
         w.complex("hybridType", &self.hybrid_type);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSourceMaterialOrganismHybrid {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "maternalOrganismId" => {
+                        r.primitive(&mut v.maternal_organism_id, "maternalOrganismId")
+                    }
+                    "_maternalOrganismId" => {
+                        r.primitive_ext(
+                            &mut v.maternal_organism_id,
+                            "maternalOrganismId",
+                        )
+                    }
+                    "maternalOrganismName" => {
+                        r.primitive(
+                            &mut v.maternal_organism_name,
+                            "maternalOrganismName",
+                        )
+                    }
+                    "_maternalOrganismName" => {
+                        r.primitive_ext(
+                            &mut v.maternal_organism_name,
+                            "maternalOrganismName",
+                        )
+                    }
+                    "paternalOrganismId" => {
+                        r.primitive(&mut v.paternal_organism_id, "paternalOrganismId")
+                    }
+                    "_paternalOrganismId" => {
+                        r.primitive_ext(
+                            &mut v.paternal_organism_id,
+                            "paternalOrganismId",
+                        )
+                    }
+                    "paternalOrganismName" => {
+                        r.primitive(
+                            &mut v.paternal_organism_name,
+                            "paternalOrganismName",
+                        )
+                    }
+                    "_paternalOrganismName" => {
+                        r.primitive_ext(
+                            &mut v.paternal_organism_name,
+                            "paternalOrganismName",
+                        )
+                    }
+                    "hybridType" => r.complex(&mut v.hybrid_type, "hybridType"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// 4.9.13.7.1 Kingdom (Conditional)
@@ -553,33 +508,7 @@ impl FhirJson for SubstanceSourceMaterialOrganismOrganismGeneral {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "kingdom" => r.complex(&mut v.kingdom, "kingdom"),
-                        "phylum" => r.complex(&mut v.phylum, "phylum"),
-                        "class" => r.complex(&mut v.class, "class"),
-                        "order" => r.complex(&mut v.order, "order"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -591,6 +520,27 @@ impl FhirJson for SubstanceSourceMaterialOrganismOrganismGeneral {
         w.complex("class", &self.class);
         w.complex("order", &self.order);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSourceMaterialOrganismOrganismGeneral {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "kingdom" => r.complex(&mut v.kingdom, "kingdom"),
+                    "phylum" => r.complex(&mut v.phylum, "phylum"),
+                    "class" => r.complex(&mut v.class, "class"),
+                    "order" => r.complex(&mut v.order, "order"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// To do
@@ -615,31 +565,7 @@ impl FhirJson for SubstanceSourceMaterialPartDescription {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "part" => r.complex(&mut v.part, "part"),
-                        "partLocation" => r.complex(&mut v.part_location, "partLocation"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -649,6 +575,25 @@ impl FhirJson for SubstanceSourceMaterialPartDescription {
         w.complex("part", &self.part);
         w.complex("partLocation", &self.part_location);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSourceMaterialPartDescription {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "part" => r.complex(&mut v.part, "part"),
+                    "partLocation" => r.complex(&mut v.part_location, "partLocation"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<SubstanceSourceMaterial> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// The detailed description of a substance, typically at a level beyond what is used for prescribing
@@ -72,75 +72,7 @@ impl FhirJson for SubstanceSpecification {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("SubstanceSpecification"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "status" => r.complex(&mut v.status, "status"),
-                        "domain" => r.complex(&mut v.domain, "domain"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "source" => r.complex_list(&mut v.source, "source"),
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        "moiety" => r.complex_list(&mut v.moiety, "moiety"),
-                        "property" => r.complex_list(&mut v.property, "property"),
-                        "referenceInformation" => {
-                            r.complex(
-                                &mut v.reference_information,
-                                "referenceInformation",
-                            )
-                        }
-                        "structure" => r.complex(&mut v.structure, "structure"),
-                        "code" => r.complex_list(&mut v.code, "code"),
-                        "name" => r.complex_list(&mut v.name, "name"),
-                        "molecularWeight" => {
-                            r.complex_list(&mut v.molecular_weight, "molecularWeight")
-                        }
-                        "relationship" => {
-                            r.complex_list(&mut v.relationship, "relationship")
-                        }
-                        "nucleicAcid" => r.complex(&mut v.nucleic_acid, "nucleicAcid"),
-                        "polymer" => r.complex(&mut v.polymer, "polymer"),
-                        "protein" => r.complex(&mut v.protein, "protein"),
-                        "sourceMaterial" => {
-                            r.complex(&mut v.source_material, "sourceMaterial")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -175,6 +107,62 @@ impl FhirJson for SubstanceSpecification {
         w.end_object();
     }
 }
+impl FhirStruct for SubstanceSpecification {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("SubstanceSpecification"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "status" => r.complex(&mut v.status, "status"),
+                    "domain" => r.complex(&mut v.domain, "domain"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "source" => r.complex_list(&mut v.source, "source"),
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    "moiety" => r.complex_list(&mut v.moiety, "moiety"),
+                    "property" => r.complex_list(&mut v.property, "property"),
+                    "referenceInformation" => {
+                        r.complex(&mut v.reference_information, "referenceInformation")
+                    }
+                    "structure" => r.complex(&mut v.structure, "structure"),
+                    "code" => r.complex_list(&mut v.code, "code"),
+                    "name" => r.complex_list(&mut v.name, "name"),
+                    "molecularWeight" => {
+                        r.complex_list(&mut v.molecular_weight, "molecularWeight")
+                    }
+                    "relationship" => r.complex_list(&mut v.relationship, "relationship"),
+                    "nucleicAcid" => r.complex(&mut v.nucleic_acid, "nucleicAcid"),
+                    "polymer" => r.complex(&mut v.polymer, "polymer"),
+                    "protein" => r.complex(&mut v.protein, "protein"),
+                    "sourceMaterial" => {
+                        r.complex(&mut v.source_material, "sourceMaterial")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Moiety, for structural modifications
 ///
 /// FHIR `SubstanceSpecification.moiety`.
@@ -207,51 +195,7 @@ impl FhirJson for SubstanceSpecificationMoiety {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "role" => r.complex(&mut v.role, "role"),
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "stereochemistry" => {
-                            r.complex(&mut v.stereochemistry, "stereochemistry")
-                        }
-                        "opticalActivity" => {
-                            r.complex(&mut v.optical_activity, "opticalActivity")
-                        }
-                        "molecularFormula" => {
-                            r.primitive(&mut v.molecular_formula, "molecularFormula")
-                        }
-                        "_molecularFormula" => {
-                            r.primitive_ext(&mut v.molecular_formula, "molecularFormula")
-                        }
-                        k if Reader::is_choice_key(k, "amount") => {
-                            r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_amount") => {
-                            r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -266,6 +210,45 @@ impl FhirJson for SubstanceSpecificationMoiety {
         w.primitive("molecularFormula", &self.molecular_formula);
         w.choice("amount", &self.amount);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSpecificationMoiety {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "role" => r.complex(&mut v.role, "role"),
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "stereochemistry" => {
+                        r.complex(&mut v.stereochemistry, "stereochemistry")
+                    }
+                    "opticalActivity" => {
+                        r.complex(&mut v.optical_activity, "opticalActivity")
+                    }
+                    "molecularFormula" => {
+                        r.primitive(&mut v.molecular_formula, "molecularFormula")
+                    }
+                    "_molecularFormula" => {
+                        r.primitive_ext(&mut v.molecular_formula, "molecularFormula")
+                    }
+                    k if Reader::is_choice_key(k, "amount") => {
+                        r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_amount") => {
+                        r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// General specifications for this substance, including how it is related to other substances
@@ -296,47 +279,7 @@ impl FhirJson for SubstanceSpecificationProperty {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "category" => r.complex(&mut v.category, "category"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "parameters" => r.primitive(&mut v.parameters, "parameters"),
-                        "_parameters" => r.primitive_ext(&mut v.parameters, "parameters"),
-                        k if Reader::is_choice_key(k, "definingSubstance") => {
-                            r.choice(
-                                &mut v.defining_substance,
-                                "definingSubstance[x]",
-                                &k[17usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "amount") => {
-                            r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_amount") => {
-                            r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -349,6 +292,41 @@ impl FhirJson for SubstanceSpecificationProperty {
         w.choice("definingSubstance", &self.defining_substance);
         w.choice("amount", &self.amount);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSpecificationProperty {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "category" => r.complex(&mut v.category, "category"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "parameters" => r.primitive(&mut v.parameters, "parameters"),
+                    "_parameters" => r.primitive_ext(&mut v.parameters, "parameters"),
+                    k if Reader::is_choice_key(k, "definingSubstance") => {
+                        r.choice(
+                            &mut v.defining_substance,
+                            "definingSubstance[x]",
+                            &k[17usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "amount") => {
+                        r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_amount") => {
+                        r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Structural information
@@ -385,61 +363,7 @@ impl FhirJson for SubstanceSpecificationStructure {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "stereochemistry" => {
-                            r.complex(&mut v.stereochemistry, "stereochemistry")
-                        }
-                        "opticalActivity" => {
-                            r.complex(&mut v.optical_activity, "opticalActivity")
-                        }
-                        "molecularFormula" => {
-                            r.primitive(&mut v.molecular_formula, "molecularFormula")
-                        }
-                        "_molecularFormula" => {
-                            r.primitive_ext(&mut v.molecular_formula, "molecularFormula")
-                        }
-                        "molecularFormulaByMoiety" => {
-                            r.primitive(
-                                &mut v.molecular_formula_by_moiety,
-                                "molecularFormulaByMoiety",
-                            )
-                        }
-                        "_molecularFormulaByMoiety" => {
-                            r.primitive_ext(
-                                &mut v.molecular_formula_by_moiety,
-                                "molecularFormulaByMoiety",
-                            )
-                        }
-                        "isotope" => r.complex_list(&mut v.isotope, "isotope"),
-                        "molecularWeight" => {
-                            r.complex(&mut v.molecular_weight, "molecularWeight")
-                        }
-                        "source" => r.complex_list(&mut v.source, "source"),
-                        "representation" => {
-                            r.complex_list(&mut v.representation, "representation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -455,6 +379,55 @@ impl FhirJson for SubstanceSpecificationStructure {
         w.complex_list("source", &self.source);
         w.complex_list("representation", &self.representation);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSpecificationStructure {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "stereochemistry" => {
+                        r.complex(&mut v.stereochemistry, "stereochemistry")
+                    }
+                    "opticalActivity" => {
+                        r.complex(&mut v.optical_activity, "opticalActivity")
+                    }
+                    "molecularFormula" => {
+                        r.primitive(&mut v.molecular_formula, "molecularFormula")
+                    }
+                    "_molecularFormula" => {
+                        r.primitive_ext(&mut v.molecular_formula, "molecularFormula")
+                    }
+                    "molecularFormulaByMoiety" => {
+                        r.primitive(
+                            &mut v.molecular_formula_by_moiety,
+                            "molecularFormulaByMoiety",
+                        )
+                    }
+                    "_molecularFormulaByMoiety" => {
+                        r.primitive_ext(
+                            &mut v.molecular_formula_by_moiety,
+                            "molecularFormulaByMoiety",
+                        )
+                    }
+                    "isotope" => r.complex_list(&mut v.isotope, "isotope"),
+                    "molecularWeight" => {
+                        r.complex(&mut v.molecular_weight, "molecularWeight")
+                    }
+                    "source" => r.complex_list(&mut v.source, "source"),
+                    "representation" => {
+                        r.complex_list(&mut v.representation, "representation")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Applicable for single substances that contain a radionuclide or a non-natural isotopic ratio
@@ -485,36 +458,7 @@ impl FhirJson for SubstanceSpecificationStructureIsotope {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "name" => r.complex(&mut v.name, "name"),
-                        "substitution" => r.complex(&mut v.substitution, "substitution"),
-                        "halfLife" => r.complex(&mut v.half_life, "halfLife"),
-                        "molecularWeight" => {
-                            r.complex(&mut v.molecular_weight, "molecularWeight")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -527,6 +471,30 @@ impl FhirJson for SubstanceSpecificationStructureIsotope {
         w.complex("halfLife", &self.half_life);
         w.complex("molecularWeight", &self.molecular_weight);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSpecificationStructureIsotope {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "name" => r.complex(&mut v.name, "name"),
+                    "substitution" => r.complex(&mut v.substitution, "substitution"),
+                    "halfLife" => r.complex(&mut v.half_life, "halfLife"),
+                    "molecularWeight" => {
+                        r.complex(&mut v.molecular_weight, "molecularWeight")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The molecular weight or weight range (for proteins, polymers or nucleic acids)
@@ -553,32 +521,7 @@ impl FhirJson for SubstanceSpecificationStructureIsotopeMolecularWeight {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "method" => r.complex(&mut v.method, "method"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "amount" => r.complex(&mut v.amount, "amount"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -589,6 +532,26 @@ impl FhirJson for SubstanceSpecificationStructureIsotopeMolecularWeight {
         w.complex("type", &self.r#type);
         w.complex("amount", &self.amount);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSpecificationStructureIsotopeMolecularWeight {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "method" => r.complex(&mut v.method, "method"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "amount" => r.complex(&mut v.amount, "amount"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Molecular structural representation
@@ -615,37 +578,7 @@ impl FhirJson for SubstanceSpecificationStructureRepresentation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "representation" => {
-                            r.primitive(&mut v.representation, "representation")
-                        }
-                        "_representation" => {
-                            r.primitive_ext(&mut v.representation, "representation")
-                        }
-                        "attachment" => r.complex(&mut v.attachment, "attachment"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -656,6 +589,31 @@ impl FhirJson for SubstanceSpecificationStructureRepresentation {
         w.primitive("representation", &self.representation);
         w.complex("attachment", &self.attachment);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSpecificationStructureRepresentation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "representation" => {
+                        r.primitive(&mut v.representation, "representation")
+                    }
+                    "_representation" => {
+                        r.primitive_ext(&mut v.representation, "representation")
+                    }
+                    "attachment" => r.complex(&mut v.attachment, "attachment"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Codes associated with the substance
@@ -686,38 +644,7 @@ impl FhirJson for SubstanceSpecificationCode {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        "status" => r.complex(&mut v.status, "status"),
-                        "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
-                        "_statusDate" => {
-                            r.primitive_ext(&mut v.status_date, "statusDate")
-                        }
-                        "comment" => r.primitive(&mut v.comment, "comment"),
-                        "_comment" => r.primitive_ext(&mut v.comment, "comment"),
-                        "source" => r.complex_list(&mut v.source, "source"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -730,6 +657,30 @@ impl FhirJson for SubstanceSpecificationCode {
         w.primitive("comment", &self.comment);
         w.complex_list("source", &self.source);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSpecificationCode {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    "status" => r.complex(&mut v.status, "status"),
+                    "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
+                    "_statusDate" => r.primitive_ext(&mut v.status_date, "statusDate"),
+                    "comment" => r.primitive(&mut v.comment, "comment"),
+                    "_comment" => r.primitive_ext(&mut v.comment, "comment"),
+                    "source" => r.complex_list(&mut v.source, "source"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Names applicable to this substance
@@ -774,46 +725,7 @@ impl FhirJson for SubstanceSpecificationName {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "status" => r.complex(&mut v.status, "status"),
-                        "preferred" => r.primitive(&mut v.preferred, "preferred"),
-                        "_preferred" => r.primitive_ext(&mut v.preferred, "preferred"),
-                        "language" => r.complex_list(&mut v.language, "language"),
-                        "domain" => r.complex_list(&mut v.domain, "domain"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "synonym" => r.complex_list(&mut v.synonym, "synonym"),
-                        "translation" => {
-                            r.complex_list(&mut v.translation, "translation")
-                        }
-                        "official" => r.complex_list(&mut v.official, "official"),
-                        "source" => r.complex_list(&mut v.source, "source"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -832,6 +744,36 @@ impl FhirJson for SubstanceSpecificationName {
         w.complex_list("official", &self.official);
         w.complex_list("source", &self.source);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSpecificationName {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "status" => r.complex(&mut v.status, "status"),
+                    "preferred" => r.primitive(&mut v.preferred, "preferred"),
+                    "_preferred" => r.primitive_ext(&mut v.preferred, "preferred"),
+                    "language" => r.complex_list(&mut v.language, "language"),
+                    "domain" => r.complex_list(&mut v.domain, "domain"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "synonym" => r.complex_list(&mut v.synonym, "synonym"),
+                    "translation" => r.complex_list(&mut v.translation, "translation"),
+                    "official" => r.complex_list(&mut v.official, "official"),
+                    "source" => r.complex_list(&mut v.source, "source"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Details of the official nature of this name
@@ -858,33 +800,7 @@ impl FhirJson for SubstanceSpecificationNameOfficial {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "authority" => r.complex(&mut v.authority, "authority"),
-                        "status" => r.complex(&mut v.status, "status"),
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -895,6 +811,27 @@ impl FhirJson for SubstanceSpecificationNameOfficial {
         w.complex("status", &self.status);
         w.primitive("date", &self.date);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSpecificationNameOfficial {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "authority" => r.complex(&mut v.authority, "authority"),
+                    "status" => r.complex(&mut v.status, "status"),
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A link between this substance and another, with details of the relationship
@@ -929,56 +866,7 @@ impl FhirJson for SubstanceSpecificationRelationship {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "relationship" => r.complex(&mut v.relationship, "relationship"),
-                        "isDefining" => r.primitive(&mut v.is_defining, "isDefining"),
-                        "_isDefining" => {
-                            r.primitive_ext(&mut v.is_defining, "isDefining")
-                        }
-                        "amountRatioLowLimit" => {
-                            r.complex(
-                                &mut v.amount_ratio_low_limit,
-                                "amountRatioLowLimit",
-                            )
-                        }
-                        "amountType" => r.complex(&mut v.amount_type, "amountType"),
-                        "source" => r.complex_list(&mut v.source, "source"),
-                        k if Reader::is_choice_key(k, "substance") => {
-                            r.choice(
-                                &mut v.substance,
-                                "substance[x]",
-                                &k[9usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "amount") => {
-                            r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_amount") => {
-                            r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -993,6 +881,40 @@ impl FhirJson for SubstanceSpecificationRelationship {
         w.complex("amountType", &self.amount_type);
         w.complex_list("source", &self.source);
         w.end_object();
+    }
+}
+impl FhirStruct for SubstanceSpecificationRelationship {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "relationship" => r.complex(&mut v.relationship, "relationship"),
+                    "isDefining" => r.primitive(&mut v.is_defining, "isDefining"),
+                    "_isDefining" => r.primitive_ext(&mut v.is_defining, "isDefining"),
+                    "amountRatioLowLimit" => {
+                        r.complex(&mut v.amount_ratio_low_limit, "amountRatioLowLimit")
+                    }
+                    "amountType" => r.complex(&mut v.amount_type, "amountType"),
+                    "source" => r.complex_list(&mut v.source, "source"),
+                    k if Reader::is_choice_key(k, "substance") => {
+                        r.choice(&mut v.substance, "substance[x]", &k[9usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "amount") => {
+                        r.choice(&mut v.amount, "amount[x]", &k[6usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_amount") => {
+                        r.choice(&mut v.amount, "amount[x]", &k[7usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Quantitative value for this moiety

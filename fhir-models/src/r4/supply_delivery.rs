@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Delivery of bulk Supplies
@@ -56,68 +56,7 @@ impl FhirJson for SupplyDelivery {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("SupplyDelivery"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "suppliedItem" => r.complex(&mut v.supplied_item, "suppliedItem"),
-                        "supplier" => r.complex(&mut v.supplier, "supplier"),
-                        "destination" => r.complex(&mut v.destination, "destination"),
-                        "receiver" => r.complex_list(&mut v.receiver, "receiver"),
-                        k if Reader::is_choice_key(k, "occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -144,6 +83,57 @@ impl FhirJson for SupplyDelivery {
         w.end_object();
     }
 }
+impl FhirStruct for SupplyDelivery {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("SupplyDelivery"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "suppliedItem" => r.complex(&mut v.supplied_item, "suppliedItem"),
+                    "supplier" => r.complex(&mut v.supplier, "supplier"),
+                    "destination" => r.complex(&mut v.destination, "destination"),
+                    "receiver" => r.complex_list(&mut v.receiver, "receiver"),
+                    k if Reader::is_choice_key(k, "occurrence") => {
+                        r.choice(
+                            &mut v.occurrence,
+                            "occurrence[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_occurrence") => {
+                        r.choice(&mut v.occurrence, "occurrence[x]", &k[11usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// The item that is delivered or supplied
 ///
 /// FHIR `SupplyDelivery.suppliedItem`.
@@ -166,33 +156,7 @@ impl FhirJson for SupplyDeliverySuppliedItem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        k if Reader::is_choice_key(k, "item") => {
-                            r.choice(&mut v.item, "item[x]", &k[4usize..], false)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -202,6 +166,27 @@ impl FhirJson for SupplyDeliverySuppliedItem {
         w.complex("quantity", &self.quantity);
         w.choice("item", &self.item);
         w.end_object();
+    }
+}
+impl FhirStruct for SupplyDeliverySuppliedItem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    k if Reader::is_choice_key(k, "item") => {
+                        r.choice(&mut v.item, "item[x]", &k[4usize..], false)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Medication, Substance, or Device supplied

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Request for a medication, substance or device
@@ -68,80 +68,7 @@ impl FhirJson for SupplyRequest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("SupplyRequest"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "category" => r.complex(&mut v.category, "category"),
-                        "priority" => r.primitive(&mut v.priority, "priority"),
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
-                        "quantity" => r.complex(&mut v.quantity, "quantity"),
-                        "parameter" => r.complex_list(&mut v.parameter, "parameter"),
-                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
-                        "_authoredOn" => {
-                            r.primitive_ext(&mut v.authored_on, "authoredOn")
-                        }
-                        "requester" => r.complex(&mut v.requester, "requester"),
-                        "supplier" => r.complex_list(&mut v.supplier, "supplier"),
-                        "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex_list(&mut v.reason_reference, "reasonReference")
-                        }
-                        "deliverFrom" => r.complex(&mut v.deliver_from, "deliverFrom"),
-                        "deliverTo" => r.complex(&mut v.deliver_to, "deliverTo"),
-                        k if Reader::is_choice_key(k, "item") => {
-                            r.choice(&mut v.item, "item[x]", &k[4usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[10usize..],
-                                false,
-                            )
-                        }
-                        k if Reader::is_choice_key(k, "_occurrence") => {
-                            r.choice(
-                                &mut v.occurrence,
-                                "occurrence[x]",
-                                &k[11usize..],
-                                true,
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -172,6 +99,67 @@ impl FhirJson for SupplyRequest {
         w.end_object();
     }
 }
+impl FhirStruct for SupplyRequest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("SupplyRequest"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "category" => r.complex(&mut v.category, "category"),
+                    "priority" => r.primitive(&mut v.priority, "priority"),
+                    "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                    "quantity" => r.complex(&mut v.quantity, "quantity"),
+                    "parameter" => r.complex_list(&mut v.parameter, "parameter"),
+                    "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
+                    "_authoredOn" => r.primitive_ext(&mut v.authored_on, "authoredOn"),
+                    "requester" => r.complex(&mut v.requester, "requester"),
+                    "supplier" => r.complex_list(&mut v.supplier, "supplier"),
+                    "reasonCode" => r.complex_list(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex_list(&mut v.reason_reference, "reasonReference")
+                    }
+                    "deliverFrom" => r.complex(&mut v.deliver_from, "deliverFrom"),
+                    "deliverTo" => r.complex(&mut v.deliver_to, "deliverTo"),
+                    k if Reader::is_choice_key(k, "item") => {
+                        r.choice(&mut v.item, "item[x]", &k[4usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "occurrence") => {
+                        r.choice(
+                            &mut v.occurrence,
+                            "occurrence[x]",
+                            &k[10usize..],
+                            false,
+                        )
+                    }
+                    k if Reader::is_choice_key(k, "_occurrence") => {
+                        r.choice(&mut v.occurrence, "occurrence[x]", &k[11usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Ordered item details
 ///
 /// FHIR `SupplyRequest.parameter`.
@@ -194,36 +182,7 @@ impl FhirJson for SupplyRequestParameter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.complex(&mut v.code, "code"),
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -233,6 +192,30 @@ impl FhirJson for SupplyRequestParameter {
         w.complex("code", &self.code);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for SupplyRequestParameter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.complex(&mut v.code, "code"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Medication, Substance, or Device requested to be supplied

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A task to be performed
@@ -100,114 +100,7 @@ impl FhirJson for Task {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Task"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "instantiatesCanonical" => {
-                            r.primitive(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "_instantiatesCanonical" => {
-                            r.primitive_ext(
-                                &mut v.instantiates_canonical,
-                                "instantiatesCanonical",
-                            )
-                        }
-                        "instantiatesUri" => {
-                            r.primitive(&mut v.instantiates_uri, "instantiatesUri")
-                        }
-                        "_instantiatesUri" => {
-                            r.primitive_ext(&mut v.instantiates_uri, "instantiatesUri")
-                        }
-                        "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
-                        "groupIdentifier" => {
-                            r.complex(&mut v.group_identifier, "groupIdentifier")
-                        }
-                        "partOf" => r.complex_list(&mut v.part_of, "partOf"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
-                        "businessStatus" => {
-                            r.complex(&mut v.business_status, "businessStatus")
-                        }
-                        "intent" => r.primitive(&mut v.intent, "intent"),
-                        "_intent" => r.primitive_ext(&mut v.intent, "intent"),
-                        "priority" => r.primitive(&mut v.priority, "priority"),
-                        "_priority" => r.primitive_ext(&mut v.priority, "priority"),
-                        "code" => r.complex(&mut v.code, "code"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "focus" => r.complex(&mut v.focus, "focus"),
-                        "for" => r.complex(&mut v.r#for, "for"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "executionPeriod" => {
-                            r.complex(&mut v.execution_period, "executionPeriod")
-                        }
-                        "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
-                        "_authoredOn" => {
-                            r.primitive_ext(&mut v.authored_on, "authoredOn")
-                        }
-                        "lastModified" => {
-                            r.primitive(&mut v.last_modified, "lastModified")
-                        }
-                        "_lastModified" => {
-                            r.primitive_ext(&mut v.last_modified, "lastModified")
-                        }
-                        "requester" => r.complex(&mut v.requester, "requester"),
-                        "performerType" => {
-                            r.complex_list(&mut v.performer_type, "performerType")
-                        }
-                        "owner" => r.complex(&mut v.owner, "owner"),
-                        "location" => r.complex(&mut v.location, "location"),
-                        "reasonCode" => r.complex(&mut v.reason_code, "reasonCode"),
-                        "reasonReference" => {
-                            r.complex(&mut v.reason_reference, "reasonReference")
-                        }
-                        "insurance" => r.complex_list(&mut v.insurance, "insurance"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        "relevantHistory" => {
-                            r.complex_list(&mut v.relevant_history, "relevantHistory")
-                        }
-                        "restriction" => r.complex(&mut v.restriction, "restriction"),
-                        "input" => r.complex_list(&mut v.input, "input"),
-                        "output" => r.complex_list(&mut v.output, "output"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -254,6 +147,102 @@ impl FhirJson for Task {
         w.end_object();
     }
 }
+impl FhirStruct for Task {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Task"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "instantiatesCanonical" => {
+                        r.primitive(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "_instantiatesCanonical" => {
+                        r.primitive_ext(
+                            &mut v.instantiates_canonical,
+                            "instantiatesCanonical",
+                        )
+                    }
+                    "instantiatesUri" => {
+                        r.primitive(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "_instantiatesUri" => {
+                        r.primitive_ext(&mut v.instantiates_uri, "instantiatesUri")
+                    }
+                    "basedOn" => r.complex_list(&mut v.based_on, "basedOn"),
+                    "groupIdentifier" => {
+                        r.complex(&mut v.group_identifier, "groupIdentifier")
+                    }
+                    "partOf" => r.complex_list(&mut v.part_of, "partOf"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusReason" => r.complex(&mut v.status_reason, "statusReason"),
+                    "businessStatus" => {
+                        r.complex(&mut v.business_status, "businessStatus")
+                    }
+                    "intent" => r.primitive(&mut v.intent, "intent"),
+                    "_intent" => r.primitive_ext(&mut v.intent, "intent"),
+                    "priority" => r.primitive(&mut v.priority, "priority"),
+                    "_priority" => r.primitive_ext(&mut v.priority, "priority"),
+                    "code" => r.complex(&mut v.code, "code"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "focus" => r.complex(&mut v.focus, "focus"),
+                    "for" => r.complex(&mut v.r#for, "for"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "executionPeriod" => {
+                        r.complex(&mut v.execution_period, "executionPeriod")
+                    }
+                    "authoredOn" => r.primitive(&mut v.authored_on, "authoredOn"),
+                    "_authoredOn" => r.primitive_ext(&mut v.authored_on, "authoredOn"),
+                    "lastModified" => r.primitive(&mut v.last_modified, "lastModified"),
+                    "_lastModified" => {
+                        r.primitive_ext(&mut v.last_modified, "lastModified")
+                    }
+                    "requester" => r.complex(&mut v.requester, "requester"),
+                    "performerType" => {
+                        r.complex_list(&mut v.performer_type, "performerType")
+                    }
+                    "owner" => r.complex(&mut v.owner, "owner"),
+                    "location" => r.complex(&mut v.location, "location"),
+                    "reasonCode" => r.complex(&mut v.reason_code, "reasonCode"),
+                    "reasonReference" => {
+                        r.complex(&mut v.reason_reference, "reasonReference")
+                    }
+                    "insurance" => r.complex_list(&mut v.insurance, "insurance"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    "relevantHistory" => {
+                        r.complex_list(&mut v.relevant_history, "relevantHistory")
+                    }
+                    "restriction" => r.complex(&mut v.restriction, "restriction"),
+                    "input" => r.complex_list(&mut v.input, "input"),
+                    "output" => r.complex_list(&mut v.output, "output"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Constraints on fulfillment tasks
 ///
 /// FHIR `Task.restriction`.
@@ -278,35 +267,7 @@ impl FhirJson for TaskRestriction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "repetitions" => r.primitive(&mut v.repetitions, "repetitions"),
-                        "_repetitions" => {
-                            r.primitive_ext(&mut v.repetitions, "repetitions")
-                        }
-                        "period" => r.complex(&mut v.period, "period"),
-                        "recipient" => r.complex_list(&mut v.recipient, "recipient"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -317,6 +278,27 @@ impl FhirJson for TaskRestriction {
         w.complex("period", &self.period);
         w.complex_list("recipient", &self.recipient);
         w.end_object();
+    }
+}
+impl FhirStruct for TaskRestriction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "repetitions" => r.primitive(&mut v.repetitions, "repetitions"),
+                    "_repetitions" => r.primitive_ext(&mut v.repetitions, "repetitions"),
+                    "period" => r.complex(&mut v.period, "period"),
+                    "recipient" => r.complex_list(&mut v.recipient, "recipient"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information used to perform task
@@ -345,36 +327,7 @@ impl FhirJson for TaskInput {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -384,6 +337,30 @@ impl FhirJson for TaskInput {
         w.complex("type", &self.r#type);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for TaskInput {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information produced as part of task
@@ -412,36 +389,7 @@ impl FhirJson for TaskOutput {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -451,6 +399,30 @@ impl FhirJson for TaskOutput {
         w.complex("type", &self.r#type);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for TaskOutput {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Content to use in performing the task

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A statement of system capabilities
@@ -88,93 +88,7 @@ impl FhirJson for TerminologyCapabilities {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("TerminologyCapabilities"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "kind" => r.primitive(&mut v.kind, "kind"),
-                        "_kind" => r.primitive_ext(&mut v.kind, "kind"),
-                        "software" => r.complex(&mut v.software, "software"),
-                        "implementation" => {
-                            r.complex(&mut v.implementation, "implementation")
-                        }
-                        "lockedDate" => r.primitive(&mut v.locked_date, "lockedDate"),
-                        "_lockedDate" => {
-                            r.primitive_ext(&mut v.locked_date, "lockedDate")
-                        }
-                        "codeSystem" => r.complex_list(&mut v.code_system, "codeSystem"),
-                        "expansion" => r.complex(&mut v.expansion, "expansion"),
-                        "codeSearch" => r.primitive(&mut v.code_search, "codeSearch"),
-                        "_codeSearch" => {
-                            r.primitive_ext(&mut v.code_search, "codeSearch")
-                        }
-                        "validateCode" => r.complex(&mut v.validate_code, "validateCode"),
-                        "translation" => r.complex(&mut v.translation, "translation"),
-                        "closure" => r.complex(&mut v.closure, "closure"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -214,6 +128,77 @@ impl FhirJson for TerminologyCapabilities {
         w.end_object();
     }
 }
+impl FhirStruct for TerminologyCapabilities {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("TerminologyCapabilities"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "kind" => r.primitive(&mut v.kind, "kind"),
+                    "_kind" => r.primitive_ext(&mut v.kind, "kind"),
+                    "software" => r.complex(&mut v.software, "software"),
+                    "implementation" => {
+                        r.complex(&mut v.implementation, "implementation")
+                    }
+                    "lockedDate" => r.primitive(&mut v.locked_date, "lockedDate"),
+                    "_lockedDate" => r.primitive_ext(&mut v.locked_date, "lockedDate"),
+                    "codeSystem" => r.complex_list(&mut v.code_system, "codeSystem"),
+                    "expansion" => r.complex(&mut v.expansion, "expansion"),
+                    "codeSearch" => r.primitive(&mut v.code_search, "codeSearch"),
+                    "_codeSearch" => r.primitive_ext(&mut v.code_search, "codeSearch"),
+                    "validateCode" => r.complex(&mut v.validate_code, "validateCode"),
+                    "translation" => r.complex(&mut v.translation, "translation"),
+                    "closure" => r.complex(&mut v.closure, "closure"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Software that is covered by this terminology capability statement
 ///
 /// FHIR `TerminologyCapabilities.software`.
@@ -238,33 +223,7 @@ impl FhirJson for TerminologyCapabilitiesSoftware {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -274,6 +233,27 @@ impl FhirJson for TerminologyCapabilitiesSoftware {
         w.primitive("name", &self.name);
         w.primitive("version", &self.version);
         w.end_object();
+    }
+}
+impl FhirStruct for TerminologyCapabilitiesSoftware {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// If this describes a specific instance
@@ -300,35 +280,7 @@ impl FhirJson for TerminologyCapabilitiesImplementation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -338,6 +290,27 @@ impl FhirJson for TerminologyCapabilitiesImplementation {
         w.primitive("description", &self.description);
         w.primitive("url", &self.url);
         w.end_object();
+    }
+}
+impl FhirStruct for TerminologyCapabilitiesImplementation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A code system supported by the server
@@ -364,36 +337,7 @@ impl FhirJson for TerminologyCapabilitiesCodeSystem {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "uri" => r.primitive(&mut v.uri, "uri"),
-                        "_uri" => r.primitive_ext(&mut v.uri, "uri"),
-                        "version" => r.complex_list(&mut v.version, "version"),
-                        "subsumption" => r.primitive(&mut v.subsumption, "subsumption"),
-                        "_subsumption" => {
-                            r.primitive_ext(&mut v.subsumption, "subsumption")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -404,6 +348,28 @@ impl FhirJson for TerminologyCapabilitiesCodeSystem {
         w.complex_list("version", &self.version);
         w.primitive("subsumption", &self.subsumption);
         w.end_object();
+    }
+}
+impl FhirStruct for TerminologyCapabilitiesCodeSystem {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "uri" => r.primitive(&mut v.uri, "uri"),
+                    "_uri" => r.primitive_ext(&mut v.uri, "uri"),
+                    "version" => r.complex_list(&mut v.version, "version"),
+                    "subsumption" => r.primitive(&mut v.subsumption, "subsumption"),
+                    "_subsumption" => r.primitive_ext(&mut v.subsumption, "subsumption"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Version of Code System supported
@@ -436,44 +402,7 @@ impl FhirJson for TerminologyCapabilitiesCodeSystemVersion {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "isDefault" => r.primitive(&mut v.is_default, "isDefault"),
-                        "_isDefault" => r.primitive_ext(&mut v.is_default, "isDefault"),
-                        "compositional" => {
-                            r.primitive(&mut v.compositional, "compositional")
-                        }
-                        "_compositional" => {
-                            r.primitive_ext(&mut v.compositional, "compositional")
-                        }
-                        "language" => r.primitive_list(&mut v.language, "language"),
-                        "_language" => r.primitive_list_ext(&mut v.language, "language"),
-                        "filter" => r.complex_list(&mut v.filter, "filter"),
-                        "property" => r.primitive_list(&mut v.property, "property"),
-                        "_property" => r.primitive_list_ext(&mut v.property, "property"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -487,6 +416,36 @@ impl FhirJson for TerminologyCapabilitiesCodeSystemVersion {
         w.complex_list("filter", &self.filter);
         w.primitive_list("property", &self.property);
         w.end_object();
+    }
+}
+impl FhirStruct for TerminologyCapabilitiesCodeSystemVersion {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "isDefault" => r.primitive(&mut v.is_default, "isDefault"),
+                    "_isDefault" => r.primitive_ext(&mut v.is_default, "isDefault"),
+                    "compositional" => r.primitive(&mut v.compositional, "compositional"),
+                    "_compositional" => {
+                        r.primitive_ext(&mut v.compositional, "compositional")
+                    }
+                    "language" => r.primitive_list(&mut v.language, "language"),
+                    "_language" => r.primitive_list_ext(&mut v.language, "language"),
+                    "filter" => r.complex_list(&mut v.filter, "filter"),
+                    "property" => r.primitive_list(&mut v.property, "property"),
+                    "_property" => r.primitive_list_ext(&mut v.property, "property"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Filter Properties supported
@@ -515,33 +474,7 @@ impl FhirJson for TerminologyCapabilitiesCodeSystemVersionFilter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "op" => r.primitive_list(&mut v.op, "op"),
-                        "_op" => r.primitive_list_ext(&mut v.op, "op"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -551,6 +484,27 @@ impl FhirJson for TerminologyCapabilitiesCodeSystemVersionFilter {
         w.primitive("code", &self.code);
         w.primitive_list("op", &self.op);
         w.end_object();
+    }
+}
+impl FhirStruct for TerminologyCapabilitiesCodeSystemVersionFilter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "op" => r.primitive_list(&mut v.op, "op"),
+                    "_op" => r.primitive_list_ext(&mut v.op, "op"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information about the ValueSet/$expand operation
@@ -581,44 +535,7 @@ impl FhirJson for TerminologyCapabilitiesExpansion {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "hierarchical" => {
-                            r.primitive(&mut v.hierarchical, "hierarchical")
-                        }
-                        "_hierarchical" => {
-                            r.primitive_ext(&mut v.hierarchical, "hierarchical")
-                        }
-                        "paging" => r.primitive(&mut v.paging, "paging"),
-                        "_paging" => r.primitive_ext(&mut v.paging, "paging"),
-                        "incomplete" => r.primitive(&mut v.incomplete, "incomplete"),
-                        "_incomplete" => r.primitive_ext(&mut v.incomplete, "incomplete"),
-                        "parameter" => r.complex_list(&mut v.parameter, "parameter"),
-                        "textFilter" => r.primitive(&mut v.text_filter, "textFilter"),
-                        "_textFilter" => {
-                            r.primitive_ext(&mut v.text_filter, "textFilter")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -631,6 +548,34 @@ impl FhirJson for TerminologyCapabilitiesExpansion {
         w.complex_list("parameter", &self.parameter);
         w.primitive("textFilter", &self.text_filter);
         w.end_object();
+    }
+}
+impl FhirStruct for TerminologyCapabilitiesExpansion {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "hierarchical" => r.primitive(&mut v.hierarchical, "hierarchical"),
+                    "_hierarchical" => {
+                        r.primitive_ext(&mut v.hierarchical, "hierarchical")
+                    }
+                    "paging" => r.primitive(&mut v.paging, "paging"),
+                    "_paging" => r.primitive_ext(&mut v.paging, "paging"),
+                    "incomplete" => r.primitive(&mut v.incomplete, "incomplete"),
+                    "_incomplete" => r.primitive_ext(&mut v.incomplete, "incomplete"),
+                    "parameter" => r.complex_list(&mut v.parameter, "parameter"),
+                    "textFilter" => r.primitive(&mut v.text_filter, "textFilter"),
+                    "_textFilter" => r.primitive_ext(&mut v.text_filter, "textFilter"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Supported expansion parameter
@@ -657,37 +602,7 @@ impl FhirJson for TerminologyCapabilitiesExpansionParameter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "documentation" => {
-                            r.primitive(&mut v.documentation, "documentation")
-                        }
-                        "_documentation" => {
-                            r.primitive_ext(&mut v.documentation, "documentation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -697,6 +612,29 @@ impl FhirJson for TerminologyCapabilitiesExpansionParameter {
         w.primitive("name", &self.name);
         w.primitive("documentation", &self.documentation);
         w.end_object();
+    }
+}
+impl FhirStruct for TerminologyCapabilitiesExpansionParameter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "documentation" => r.primitive(&mut v.documentation, "documentation"),
+                    "_documentation" => {
+                        r.primitive_ext(&mut v.documentation, "documentation")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information about the ValueSet/$validate-code operation
@@ -721,35 +659,7 @@ impl FhirJson for TerminologyCapabilitiesValidateCode {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "translations" => {
-                            r.primitive(&mut v.translations, "translations")
-                        }
-                        "_translations" => {
-                            r.primitive_ext(&mut v.translations, "translations")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -758,6 +668,27 @@ impl FhirJson for TerminologyCapabilitiesValidateCode {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.primitive("translations", &self.translations);
         w.end_object();
+    }
+}
+impl FhirStruct for TerminologyCapabilitiesValidateCode {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "translations" => r.primitive(&mut v.translations, "translations"),
+                    "_translations" => {
+                        r.primitive_ext(&mut v.translations, "translations")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information about the ConceptMap/$translate operation
@@ -782,31 +713,7 @@ impl FhirJson for TerminologyCapabilitiesTranslation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "needsMap" => r.primitive(&mut v.needs_map, "needsMap"),
-                        "_needsMap" => r.primitive_ext(&mut v.needs_map, "needsMap"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -815,6 +722,25 @@ impl FhirJson for TerminologyCapabilitiesTranslation {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.primitive("needsMap", &self.needs_map);
         w.end_object();
+    }
+}
+impl FhirStruct for TerminologyCapabilitiesTranslation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "needsMap" => r.primitive(&mut v.needs_map, "needsMap"),
+                    "_needsMap" => r.primitive_ext(&mut v.needs_map, "needsMap"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information about the ConceptMap/$closure operation
@@ -837,33 +763,7 @@ impl FhirJson for TerminologyCapabilitiesClosure {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "translation" => r.primitive(&mut v.translation, "translation"),
-                        "_translation" => {
-                            r.primitive_ext(&mut v.translation, "translation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -872,6 +772,25 @@ impl FhirJson for TerminologyCapabilitiesClosure {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.primitive("translation", &self.translation);
         w.end_object();
+    }
+}
+impl FhirStruct for TerminologyCapabilitiesClosure {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "translation" => r.primitive(&mut v.translation, "translation"),
+                    "_translation" => r.primitive_ext(&mut v.translation, "translation"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<TerminologyCapabilities> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Describes a set of tests
@@ -88,86 +88,7 @@ impl FhirJson for TestScript {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("TestScript"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "origin" => r.complex_list(&mut v.origin, "origin"),
-                        "destination" => {
-                            r.complex_list(&mut v.destination, "destination")
-                        }
-                        "metadata" => r.complex(&mut v.metadata, "metadata"),
-                        "fixture" => r.complex_list(&mut v.fixture, "fixture"),
-                        "profile" => r.complex_list(&mut v.profile, "profile"),
-                        "variable" => r.complex_list(&mut v.variable, "variable"),
-                        "setup" => r.complex(&mut v.setup, "setup"),
-                        "test" => r.complex_list(&mut v.test, "test"),
-                        "teardown" => r.complex(&mut v.teardown, "teardown"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -207,6 +128,72 @@ impl FhirJson for TestScript {
         w.end_object();
     }
 }
+impl FhirStruct for TestScript {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("TestScript"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "origin" => r.complex_list(&mut v.origin, "origin"),
+                    "destination" => r.complex_list(&mut v.destination, "destination"),
+                    "metadata" => r.complex(&mut v.metadata, "metadata"),
+                    "fixture" => r.complex_list(&mut v.fixture, "fixture"),
+                    "profile" => r.complex_list(&mut v.profile, "profile"),
+                    "variable" => r.complex_list(&mut v.variable, "variable"),
+                    "setup" => r.complex(&mut v.setup, "setup"),
+                    "test" => r.complex_list(&mut v.test, "test"),
+                    "teardown" => r.complex(&mut v.teardown, "teardown"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// An abstract server representing a client or sender in a message exchange
 ///
 /// FHIR `TestScript.origin`.
@@ -233,32 +220,7 @@ impl FhirJson for TestScriptOrigin {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "index" => r.primitive(&mut v.index, "index"),
-                        "_index" => r.primitive_ext(&mut v.index, "index"),
-                        "profile" => r.complex(&mut v.profile, "profile"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -268,6 +230,26 @@ impl FhirJson for TestScriptOrigin {
         w.primitive("index", &self.index);
         w.complex("profile", &self.profile);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptOrigin {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "index" => r.primitive(&mut v.index, "index"),
+                    "_index" => r.primitive_ext(&mut v.index, "index"),
+                    "profile" => r.complex(&mut v.profile, "profile"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// An abstract server representing a destination or receiver in a message exchange
@@ -296,32 +278,7 @@ impl FhirJson for TestScriptDestination {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "index" => r.primitive(&mut v.index, "index"),
-                        "_index" => r.primitive_ext(&mut v.index, "index"),
-                        "profile" => r.complex(&mut v.profile, "profile"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -331,6 +288,26 @@ impl FhirJson for TestScriptDestination {
         w.primitive("index", &self.index);
         w.complex("profile", &self.profile);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptDestination {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "index" => r.primitive(&mut v.index, "index"),
+                    "_index" => r.primitive_ext(&mut v.index, "index"),
+                    "profile" => r.complex(&mut v.profile, "profile"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Required capability that is assumed to function correctly on the FHIR server being tested
@@ -357,31 +334,7 @@ impl FhirJson for TestScriptMetadata {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "link" => r.complex_list(&mut v.link, "link"),
-                        "capability" => r.complex_list(&mut v.capability, "capability"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -391,6 +344,25 @@ impl FhirJson for TestScriptMetadata {
         w.complex_list("link", &self.link);
         w.complex_list("capability", &self.capability);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptMetadata {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "link" => r.complex_list(&mut v.link, "link"),
+                    "capability" => r.complex_list(&mut v.capability, "capability"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Links to the FHIR specification
@@ -417,35 +389,7 @@ impl FhirJson for TestScriptMetadataLink {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -455,6 +399,27 @@ impl FhirJson for TestScriptMetadataLink {
         w.primitive("url", &self.url);
         w.primitive("description", &self.description);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptMetadataLink {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Capabilities  that are assumed to function correctly on the FHIR server being tested
@@ -495,51 +460,7 @@ impl FhirJson for TestScriptMetadataCapability {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "required" => r.primitive(&mut v.required, "required"),
-                        "_required" => r.primitive_ext(&mut v.required, "required"),
-                        "validated" => r.primitive(&mut v.validated, "validated"),
-                        "_validated" => r.primitive_ext(&mut v.validated, "validated"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "origin" => r.primitive_list(&mut v.origin, "origin"),
-                        "_origin" => r.primitive_list_ext(&mut v.origin, "origin"),
-                        "destination" => r.primitive(&mut v.destination, "destination"),
-                        "_destination" => {
-                            r.primitive_ext(&mut v.destination, "destination")
-                        }
-                        "link" => r.primitive_list(&mut v.link, "link"),
-                        "_link" => r.primitive_list_ext(&mut v.link, "link"),
-                        "capabilities" => {
-                            r.primitive(&mut v.capabilities, "capabilities")
-                        }
-                        "_capabilities" => {
-                            r.primitive_ext(&mut v.capabilities, "capabilities")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -554,6 +475,39 @@ impl FhirJson for TestScriptMetadataCapability {
         w.primitive_list("link", &self.link);
         w.primitive("capabilities", &self.capabilities);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptMetadataCapability {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "required" => r.primitive(&mut v.required, "required"),
+                    "_required" => r.primitive_ext(&mut v.required, "required"),
+                    "validated" => r.primitive(&mut v.validated, "validated"),
+                    "_validated" => r.primitive_ext(&mut v.validated, "validated"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "origin" => r.primitive_list(&mut v.origin, "origin"),
+                    "_origin" => r.primitive_list_ext(&mut v.origin, "origin"),
+                    "destination" => r.primitive(&mut v.destination, "destination"),
+                    "_destination" => r.primitive_ext(&mut v.destination, "destination"),
+                    "link" => r.primitive_list(&mut v.link, "link"),
+                    "_link" => r.primitive_list_ext(&mut v.link, "link"),
+                    "capabilities" => r.primitive(&mut v.capabilities, "capabilities"),
+                    "_capabilities" => {
+                        r.primitive_ext(&mut v.capabilities, "capabilities")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Fixture in the test script - by reference (uri)
@@ -584,34 +538,7 @@ impl FhirJson for TestScriptFixture {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "autocreate" => r.primitive(&mut v.autocreate, "autocreate"),
-                        "_autocreate" => r.primitive_ext(&mut v.autocreate, "autocreate"),
-                        "autodelete" => r.primitive(&mut v.autodelete, "autodelete"),
-                        "_autodelete" => r.primitive_ext(&mut v.autodelete, "autodelete"),
-                        "resource" => r.complex(&mut v.resource, "resource"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -622,6 +549,28 @@ impl FhirJson for TestScriptFixture {
         w.primitive("autodelete", &self.autodelete);
         w.complex("resource", &self.resource);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptFixture {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "autocreate" => r.primitive(&mut v.autocreate, "autocreate"),
+                    "_autocreate" => r.primitive_ext(&mut v.autocreate, "autocreate"),
+                    "autodelete" => r.primitive(&mut v.autodelete, "autodelete"),
+                    "_autodelete" => r.primitive_ext(&mut v.autodelete, "autodelete"),
+                    "resource" => r.complex(&mut v.resource, "resource"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Placeholder for evaluated elements
@@ -660,53 +609,7 @@ impl FhirJson for TestScriptVariable {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "defaultValue" => {
-                            r.primitive(&mut v.default_value, "defaultValue")
-                        }
-                        "_defaultValue" => {
-                            r.primitive_ext(&mut v.default_value, "defaultValue")
-                        }
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "expression" => r.primitive(&mut v.expression, "expression"),
-                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
-                        "headerField" => r.primitive(&mut v.header_field, "headerField"),
-                        "_headerField" => {
-                            r.primitive_ext(&mut v.header_field, "headerField")
-                        }
-                        "hint" => r.primitive(&mut v.hint, "hint"),
-                        "_hint" => r.primitive_ext(&mut v.hint, "hint"),
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
-                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -722,6 +625,41 @@ impl FhirJson for TestScriptVariable {
         w.primitive("path", &self.path);
         w.primitive("sourceId", &self.source_id);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptVariable {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "defaultValue" => r.primitive(&mut v.default_value, "defaultValue"),
+                    "_defaultValue" => {
+                        r.primitive_ext(&mut v.default_value, "defaultValue")
+                    }
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "expression" => r.primitive(&mut v.expression, "expression"),
+                    "_expression" => r.primitive_ext(&mut v.expression, "expression"),
+                    "headerField" => r.primitive(&mut v.header_field, "headerField"),
+                    "_headerField" => r.primitive_ext(&mut v.header_field, "headerField"),
+                    "hint" => r.primitive(&mut v.hint, "hint"),
+                    "_hint" => r.primitive_ext(&mut v.hint, "hint"),
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
+                    "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A series of required setup operations before tests are executed
@@ -746,30 +684,7 @@ impl FhirJson for TestScriptSetup {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -778,6 +693,24 @@ impl FhirJson for TestScriptSetup {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.complex_list("action", &self.action);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptSetup {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A setup operation or assert to perform
@@ -802,31 +735,7 @@ impl FhirJson for TestScriptSetupAction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "operation" => r.complex(&mut v.operation, "operation"),
-                        "assert" => r.complex(&mut v.assert, "assert"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -836,6 +745,25 @@ impl FhirJson for TestScriptSetupAction {
         w.complex("operation", &self.operation);
         w.complex("assert", &self.assert);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptSetupAction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "operation" => r.complex(&mut v.operation, "operation"),
+                    "assert" => r.complex(&mut v.assert, "assert"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The setup operation to perform
@@ -892,78 +820,7 @@ impl FhirJson for TestScriptSetupActionOperation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "type" => r.complex(&mut v.r#type, "type"),
-                        "resource" => r.primitive(&mut v.resource, "resource"),
-                        "_resource" => r.primitive_ext(&mut v.resource, "resource"),
-                        "label" => r.primitive(&mut v.label, "label"),
-                        "_label" => r.primitive_ext(&mut v.label, "label"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "accept" => r.primitive(&mut v.accept, "accept"),
-                        "_accept" => r.primitive_ext(&mut v.accept, "accept"),
-                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
-                        "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")
-                        }
-                        "destination" => r.primitive(&mut v.destination, "destination"),
-                        "_destination" => {
-                            r.primitive_ext(&mut v.destination, "destination")
-                        }
-                        "encodeRequestUrl" => {
-                            r.primitive(&mut v.encode_request_url, "encodeRequestUrl")
-                        }
-                        "_encodeRequestUrl" => {
-                            r.primitive_ext(
-                                &mut v.encode_request_url,
-                                "encodeRequestUrl",
-                            )
-                        }
-                        "method" => r.primitive(&mut v.method, "method"),
-                        "_method" => r.primitive_ext(&mut v.method, "method"),
-                        "origin" => r.primitive(&mut v.origin, "origin"),
-                        "_origin" => r.primitive_ext(&mut v.origin, "origin"),
-                        "params" => r.primitive(&mut v.params, "params"),
-                        "_params" => r.primitive_ext(&mut v.params, "params"),
-                        "requestHeader" => {
-                            r.complex_list(&mut v.request_header, "requestHeader")
-                        }
-                        "requestId" => r.primitive(&mut v.request_id, "requestId"),
-                        "_requestId" => r.primitive_ext(&mut v.request_id, "requestId"),
-                        "responseId" => r.primitive(&mut v.response_id, "responseId"),
-                        "_responseId" => {
-                            r.primitive_ext(&mut v.response_id, "responseId")
-                        }
-                        "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
-                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
-                        "targetId" => r.primitive(&mut v.target_id, "targetId"),
-                        "_targetId" => r.primitive_ext(&mut v.target_id, "targetId"),
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -988,6 +845,61 @@ impl FhirJson for TestScriptSetupActionOperation {
         w.primitive("targetId", &self.target_id);
         w.primitive("url", &self.url);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptSetupActionOperation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "type" => r.complex(&mut v.r#type, "type"),
+                    "resource" => r.primitive(&mut v.resource, "resource"),
+                    "_resource" => r.primitive_ext(&mut v.resource, "resource"),
+                    "label" => r.primitive(&mut v.label, "label"),
+                    "_label" => r.primitive_ext(&mut v.label, "label"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "accept" => r.primitive(&mut v.accept, "accept"),
+                    "_accept" => r.primitive_ext(&mut v.accept, "accept"),
+                    "contentType" => r.primitive(&mut v.content_type, "contentType"),
+                    "_contentType" => r.primitive_ext(&mut v.content_type, "contentType"),
+                    "destination" => r.primitive(&mut v.destination, "destination"),
+                    "_destination" => r.primitive_ext(&mut v.destination, "destination"),
+                    "encodeRequestUrl" => {
+                        r.primitive(&mut v.encode_request_url, "encodeRequestUrl")
+                    }
+                    "_encodeRequestUrl" => {
+                        r.primitive_ext(&mut v.encode_request_url, "encodeRequestUrl")
+                    }
+                    "method" => r.primitive(&mut v.method, "method"),
+                    "_method" => r.primitive_ext(&mut v.method, "method"),
+                    "origin" => r.primitive(&mut v.origin, "origin"),
+                    "_origin" => r.primitive_ext(&mut v.origin, "origin"),
+                    "params" => r.primitive(&mut v.params, "params"),
+                    "_params" => r.primitive_ext(&mut v.params, "params"),
+                    "requestHeader" => {
+                        r.complex_list(&mut v.request_header, "requestHeader")
+                    }
+                    "requestId" => r.primitive(&mut v.request_id, "requestId"),
+                    "_requestId" => r.primitive_ext(&mut v.request_id, "requestId"),
+                    "responseId" => r.primitive(&mut v.response_id, "responseId"),
+                    "_responseId" => r.primitive_ext(&mut v.response_id, "responseId"),
+                    "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
+                    "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
+                    "targetId" => r.primitive(&mut v.target_id, "targetId"),
+                    "_targetId" => r.primitive_ext(&mut v.target_id, "targetId"),
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Each operation can have one or more header elements
@@ -1016,33 +928,7 @@ impl FhirJson for TestScriptSetupActionOperationRequestHeader {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "field" => r.primitive(&mut v.field, "field"),
-                        "_field" => r.primitive_ext(&mut v.field, "field"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1052,6 +938,27 @@ impl FhirJson for TestScriptSetupActionOperationRequestHeader {
         w.primitive("field", &self.field);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptSetupActionOperationRequestHeader {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "field" => r.primitive(&mut v.field, "field"),
+                    "_field" => r.primitive_ext(&mut v.field, "field"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// The assertion to perform
@@ -1118,129 +1025,7 @@ impl FhirJson for TestScriptSetupActionAssert {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "label" => r.primitive(&mut v.label, "label"),
-                        "_label" => r.primitive_ext(&mut v.label, "label"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "direction" => r.primitive(&mut v.direction, "direction"),
-                        "_direction" => r.primitive_ext(&mut v.direction, "direction"),
-                        "compareToSourceId" => {
-                            r.primitive(&mut v.compare_to_source_id, "compareToSourceId")
-                        }
-                        "_compareToSourceId" => {
-                            r.primitive_ext(
-                                &mut v.compare_to_source_id,
-                                "compareToSourceId",
-                            )
-                        }
-                        "compareToSourceExpression" => {
-                            r.primitive(
-                                &mut v.compare_to_source_expression,
-                                "compareToSourceExpression",
-                            )
-                        }
-                        "_compareToSourceExpression" => {
-                            r.primitive_ext(
-                                &mut v.compare_to_source_expression,
-                                "compareToSourceExpression",
-                            )
-                        }
-                        "compareToSourcePath" => {
-                            r.primitive(
-                                &mut v.compare_to_source_path,
-                                "compareToSourcePath",
-                            )
-                        }
-                        "_compareToSourcePath" => {
-                            r.primitive_ext(
-                                &mut v.compare_to_source_path,
-                                "compareToSourcePath",
-                            )
-                        }
-                        "contentType" => r.primitive(&mut v.content_type, "contentType"),
-                        "_contentType" => {
-                            r.primitive_ext(&mut v.content_type, "contentType")
-                        }
-                        "expression" => r.primitive(&mut v.expression, "expression"),
-                        "_expression" => r.primitive_ext(&mut v.expression, "expression"),
-                        "headerField" => r.primitive(&mut v.header_field, "headerField"),
-                        "_headerField" => {
-                            r.primitive_ext(&mut v.header_field, "headerField")
-                        }
-                        "minimumId" => r.primitive(&mut v.minimum_id, "minimumId"),
-                        "_minimumId" => r.primitive_ext(&mut v.minimum_id, "minimumId"),
-                        "navigationLinks" => {
-                            r.primitive(&mut v.navigation_links, "navigationLinks")
-                        }
-                        "_navigationLinks" => {
-                            r.primitive_ext(&mut v.navigation_links, "navigationLinks")
-                        }
-                        "operator" => r.primitive(&mut v.operator, "operator"),
-                        "_operator" => r.primitive_ext(&mut v.operator, "operator"),
-                        "path" => r.primitive(&mut v.path, "path"),
-                        "_path" => r.primitive_ext(&mut v.path, "path"),
-                        "requestMethod" => {
-                            r.primitive(&mut v.request_method, "requestMethod")
-                        }
-                        "_requestMethod" => {
-                            r.primitive_ext(&mut v.request_method, "requestMethod")
-                        }
-                        "requestURL" => r.primitive(&mut v.request_url, "requestURL"),
-                        "_requestURL" => {
-                            r.primitive_ext(&mut v.request_url, "requestURL")
-                        }
-                        "resource" => r.primitive(&mut v.resource, "resource"),
-                        "_resource" => r.primitive_ext(&mut v.resource, "resource"),
-                        "response" => r.primitive(&mut v.response, "response"),
-                        "_response" => r.primitive_ext(&mut v.response, "response"),
-                        "responseCode" => {
-                            r.primitive(&mut v.response_code, "responseCode")
-                        }
-                        "_responseCode" => {
-                            r.primitive_ext(&mut v.response_code, "responseCode")
-                        }
-                        "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
-                        "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
-                        "validateProfileId" => {
-                            r.primitive(&mut v.validate_profile_id, "validateProfileId")
-                        }
-                        "_validateProfileId" => {
-                            r.primitive_ext(
-                                &mut v.validate_profile_id,
-                                "validateProfileId",
-                            )
-                        }
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        "warningOnly" => r.primitive(&mut v.warning_only, "warningOnly"),
-                        "_warningOnly" => {
-                            r.primitive_ext(&mut v.warning_only, "warningOnly")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1272,6 +1057,102 @@ impl FhirJson for TestScriptSetupActionAssert {
         w.end_object();
     }
 }
+impl FhirStruct for TestScriptSetupActionAssert {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "label" => r.primitive(&mut v.label, "label"),
+                    "_label" => r.primitive_ext(&mut v.label, "label"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "direction" => r.primitive(&mut v.direction, "direction"),
+                    "_direction" => r.primitive_ext(&mut v.direction, "direction"),
+                    "compareToSourceId" => {
+                        r.primitive(&mut v.compare_to_source_id, "compareToSourceId")
+                    }
+                    "_compareToSourceId" => {
+                        r.primitive_ext(&mut v.compare_to_source_id, "compareToSourceId")
+                    }
+                    "compareToSourceExpression" => {
+                        r.primitive(
+                            &mut v.compare_to_source_expression,
+                            "compareToSourceExpression",
+                        )
+                    }
+                    "_compareToSourceExpression" => {
+                        r.primitive_ext(
+                            &mut v.compare_to_source_expression,
+                            "compareToSourceExpression",
+                        )
+                    }
+                    "compareToSourcePath" => {
+                        r.primitive(&mut v.compare_to_source_path, "compareToSourcePath")
+                    }
+                    "_compareToSourcePath" => {
+                        r.primitive_ext(
+                            &mut v.compare_to_source_path,
+                            "compareToSourcePath",
+                        )
+                    }
+                    "contentType" => r.primitive(&mut v.content_type, "contentType"),
+                    "_contentType" => r.primitive_ext(&mut v.content_type, "contentType"),
+                    "expression" => r.primitive(&mut v.expression, "expression"),
+                    "_expression" => r.primitive_ext(&mut v.expression, "expression"),
+                    "headerField" => r.primitive(&mut v.header_field, "headerField"),
+                    "_headerField" => r.primitive_ext(&mut v.header_field, "headerField"),
+                    "minimumId" => r.primitive(&mut v.minimum_id, "minimumId"),
+                    "_minimumId" => r.primitive_ext(&mut v.minimum_id, "minimumId"),
+                    "navigationLinks" => {
+                        r.primitive(&mut v.navigation_links, "navigationLinks")
+                    }
+                    "_navigationLinks" => {
+                        r.primitive_ext(&mut v.navigation_links, "navigationLinks")
+                    }
+                    "operator" => r.primitive(&mut v.operator, "operator"),
+                    "_operator" => r.primitive_ext(&mut v.operator, "operator"),
+                    "path" => r.primitive(&mut v.path, "path"),
+                    "_path" => r.primitive_ext(&mut v.path, "path"),
+                    "requestMethod" => {
+                        r.primitive(&mut v.request_method, "requestMethod")
+                    }
+                    "_requestMethod" => {
+                        r.primitive_ext(&mut v.request_method, "requestMethod")
+                    }
+                    "requestURL" => r.primitive(&mut v.request_url, "requestURL"),
+                    "_requestURL" => r.primitive_ext(&mut v.request_url, "requestURL"),
+                    "resource" => r.primitive(&mut v.resource, "resource"),
+                    "_resource" => r.primitive_ext(&mut v.resource, "resource"),
+                    "response" => r.primitive(&mut v.response, "response"),
+                    "_response" => r.primitive_ext(&mut v.response, "response"),
+                    "responseCode" => r.primitive(&mut v.response_code, "responseCode"),
+                    "_responseCode" => {
+                        r.primitive_ext(&mut v.response_code, "responseCode")
+                    }
+                    "sourceId" => r.primitive(&mut v.source_id, "sourceId"),
+                    "_sourceId" => r.primitive_ext(&mut v.source_id, "sourceId"),
+                    "validateProfileId" => {
+                        r.primitive(&mut v.validate_profile_id, "validateProfileId")
+                    }
+                    "_validateProfileId" => {
+                        r.primitive_ext(&mut v.validate_profile_id, "validateProfileId")
+                    }
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    "warningOnly" => r.primitive(&mut v.warning_only, "warningOnly"),
+                    "_warningOnly" => r.primitive_ext(&mut v.warning_only, "warningOnly"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// A test in this script
 ///
 /// FHIR `TestScript.test`.
@@ -1298,36 +1179,7 @@ impl FhirJson for TestScriptTest {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1338,6 +1190,28 @@ impl FhirJson for TestScriptTest {
         w.primitive("description", &self.description);
         w.complex_list("action", &self.action);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptTest {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A test operation or assert to perform
@@ -1362,31 +1236,7 @@ impl FhirJson for TestScriptTestAction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "operation" => r.complex(&mut v.operation, "operation"),
-                        "assert" => r.complex(&mut v.assert, "assert"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1396,6 +1246,25 @@ impl FhirJson for TestScriptTestAction {
         w.complex("operation", &self.operation);
         w.complex("assert", &self.assert);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptTestAction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "operation" => r.complex(&mut v.operation, "operation"),
+                    "assert" => r.complex(&mut v.assert, "assert"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A series of required clean up steps
@@ -1420,30 +1289,7 @@ impl FhirJson for TestScriptTeardown {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "action" => r.complex_list(&mut v.action, "action"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1452,6 +1298,24 @@ impl FhirJson for TestScriptTeardown {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.complex_list("action", &self.action);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptTeardown {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "action" => r.complex_list(&mut v.action, "action"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// One or more teardown operations to perform
@@ -1476,30 +1340,7 @@ impl FhirJson for TestScriptTeardownAction {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "operation" => r.complex(&mut v.operation, "operation"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -1508,6 +1349,24 @@ impl FhirJson for TestScriptTeardownAction {
         w.complex_list("modifierExtension", &self.modifier_extension);
         w.complex("operation", &self.operation);
         w.end_object();
+    }
+}
+impl FhirStruct for TestScriptTeardownAction {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "operation" => r.complex(&mut v.operation, "operation"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<TestScript> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// A set of codes drawn from one or more code systems
@@ -72,79 +72,7 @@ impl FhirJson for ValueSet {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("ValueSet"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "url" => r.primitive(&mut v.url, "url"),
-                        "_url" => r.primitive_ext(&mut v.url, "url"),
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "title" => r.primitive(&mut v.title, "title"),
-                        "_title" => r.primitive_ext(&mut v.title, "title"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "experimental" => {
-                            r.primitive(&mut v.experimental, "experimental")
-                        }
-                        "_experimental" => {
-                            r.primitive_ext(&mut v.experimental, "experimental")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "publisher" => r.primitive(&mut v.publisher, "publisher"),
-                        "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
-                        "contact" => r.complex_list(&mut v.contact, "contact"),
-                        "description" => r.primitive(&mut v.description, "description"),
-                        "_description" => {
-                            r.primitive_ext(&mut v.description, "description")
-                        }
-                        "useContext" => r.complex_list(&mut v.use_context, "useContext"),
-                        "jurisdiction" => {
-                            r.complex_list(&mut v.jurisdiction, "jurisdiction")
-                        }
-                        "immutable" => r.primitive(&mut v.immutable, "immutable"),
-                        "_immutable" => r.primitive_ext(&mut v.immutable, "immutable"),
-                        "purpose" => r.primitive(&mut v.purpose, "purpose"),
-                        "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
-                        "copyright" => r.primitive(&mut v.copyright, "copyright"),
-                        "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
-                        "compose" => r.complex(&mut v.compose, "compose"),
-                        "expansion" => r.complex(&mut v.expansion, "expansion"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -178,6 +106,67 @@ impl FhirJson for ValueSet {
         w.end_object();
     }
 }
+impl FhirStruct for ValueSet {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("ValueSet"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "url" => r.primitive(&mut v.url, "url"),
+                    "_url" => r.primitive_ext(&mut v.url, "url"),
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "title" => r.primitive(&mut v.title, "title"),
+                    "_title" => r.primitive_ext(&mut v.title, "title"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "experimental" => r.primitive(&mut v.experimental, "experimental"),
+                    "_experimental" => {
+                        r.primitive_ext(&mut v.experimental, "experimental")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "publisher" => r.primitive(&mut v.publisher, "publisher"),
+                    "_publisher" => r.primitive_ext(&mut v.publisher, "publisher"),
+                    "contact" => r.complex_list(&mut v.contact, "contact"),
+                    "description" => r.primitive(&mut v.description, "description"),
+                    "_description" => r.primitive_ext(&mut v.description, "description"),
+                    "useContext" => r.complex_list(&mut v.use_context, "useContext"),
+                    "jurisdiction" => r.complex_list(&mut v.jurisdiction, "jurisdiction"),
+                    "immutable" => r.primitive(&mut v.immutable, "immutable"),
+                    "_immutable" => r.primitive_ext(&mut v.immutable, "immutable"),
+                    "purpose" => r.primitive(&mut v.purpose, "purpose"),
+                    "_purpose" => r.primitive_ext(&mut v.purpose, "purpose"),
+                    "copyright" => r.primitive(&mut v.copyright, "copyright"),
+                    "_copyright" => r.primitive_ext(&mut v.copyright, "copyright"),
+                    "compose" => r.complex(&mut v.compose, "compose"),
+                    "expansion" => r.complex(&mut v.expansion, "expansion"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
+    }
+}
 /// Content logical definition of the value set (CLD)
 ///
 /// FHIR `ValueSet.compose`.
@@ -206,37 +195,7 @@ impl FhirJson for ValueSetCompose {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "lockedDate" => r.primitive(&mut v.locked_date, "lockedDate"),
-                        "_lockedDate" => {
-                            r.primitive_ext(&mut v.locked_date, "lockedDate")
-                        }
-                        "inactive" => r.primitive(&mut v.inactive, "inactive"),
-                        "_inactive" => r.primitive_ext(&mut v.inactive, "inactive"),
-                        "include" => r.complex_list(&mut v.include, "include"),
-                        "exclude" => r.complex_list(&mut v.exclude, "exclude"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -248,6 +207,29 @@ impl FhirJson for ValueSetCompose {
         w.complex_list("include", &self.include);
         w.complex_list("exclude", &self.exclude);
         w.end_object();
+    }
+}
+impl FhirStruct for ValueSetCompose {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "lockedDate" => r.primitive(&mut v.locked_date, "lockedDate"),
+                    "_lockedDate" => r.primitive_ext(&mut v.locked_date, "lockedDate"),
+                    "inactive" => r.primitive(&mut v.inactive, "inactive"),
+                    "_inactive" => r.primitive_ext(&mut v.inactive, "inactive"),
+                    "include" => r.complex_list(&mut v.include, "include"),
+                    "exclude" => r.complex_list(&mut v.exclude, "exclude"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Include one or more codes from a code system or other value set(s)
@@ -278,37 +260,7 @@ impl FhirJson for ValueSetComposeInclude {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "concept" => r.complex_list(&mut v.concept, "concept"),
-                        "filter" => r.complex_list(&mut v.filter, "filter"),
-                        "valueSet" => r.primitive_list(&mut v.value_set, "valueSet"),
-                        "_valueSet" => r.primitive_list_ext(&mut v.value_set, "valueSet"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -321,6 +273,31 @@ impl FhirJson for ValueSetComposeInclude {
         w.complex_list("filter", &self.filter);
         w.primitive_list("valueSet", &self.value_set);
         w.end_object();
+    }
+}
+impl FhirStruct for ValueSetComposeInclude {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "concept" => r.complex_list(&mut v.concept, "concept"),
+                    "filter" => r.complex_list(&mut v.filter, "filter"),
+                    "valueSet" => r.primitive_list(&mut v.value_set, "valueSet"),
+                    "_valueSet" => r.primitive_list_ext(&mut v.value_set, "valueSet"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// A concept defined in the system
@@ -349,36 +326,7 @@ impl FhirJson for ValueSetComposeIncludeConcept {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "display" => r.primitive(&mut v.display, "display"),
-                        "_display" => r.primitive_ext(&mut v.display, "display"),
-                        "designation" => {
-                            r.complex_list(&mut v.designation, "designation")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -389,6 +337,28 @@ impl FhirJson for ValueSetComposeIncludeConcept {
         w.primitive("display", &self.display);
         w.complex_list("designation", &self.designation);
         w.end_object();
+    }
+}
+impl FhirStruct for ValueSetComposeIncludeConcept {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "display" => r.primitive(&mut v.display, "display"),
+                    "_display" => r.primitive_ext(&mut v.display, "display"),
+                    "designation" => r.complex_list(&mut v.designation, "designation"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Additional representations for this concept
@@ -417,34 +387,7 @@ impl FhirJson for ValueSetComposeIncludeConceptDesignation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "use" => r.complex(&mut v.r#use, "use"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -455,6 +398,28 @@ impl FhirJson for ValueSetComposeIncludeConceptDesignation {
         w.complex("use", &self.r#use);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ValueSetComposeIncludeConceptDesignation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "use" => r.complex(&mut v.r#use, "use"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Select codes/concepts by their properties (including relationships)
@@ -487,35 +452,7 @@ impl FhirJson for ValueSetComposeIncludeFilter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "property" => r.primitive(&mut v.property, "property"),
-                        "_property" => r.primitive_ext(&mut v.property, "property"),
-                        "op" => r.primitive(&mut v.op, "op"),
-                        "_op" => r.primitive_ext(&mut v.op, "op"),
-                        "value" => r.primitive(&mut v.value, "value"),
-                        "_value" => r.primitive_ext(&mut v.value, "value"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -526,6 +463,29 @@ impl FhirJson for ValueSetComposeIncludeFilter {
         w.primitive("op", &self.op);
         w.primitive("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ValueSetComposeIncludeFilter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "property" => r.primitive(&mut v.property, "property"),
+                    "_property" => r.primitive_ext(&mut v.property, "property"),
+                    "op" => r.primitive(&mut v.op, "op"),
+                    "_op" => r.primitive_ext(&mut v.op, "op"),
+                    "value" => r.primitive(&mut v.value, "value"),
+                    "_value" => r.primitive_ext(&mut v.value, "value"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Used when the value set is "expanded"
@@ -560,39 +520,7 @@ impl FhirJson for ValueSetExpansion {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.primitive(&mut v.identifier, "identifier"),
-                        "_identifier" => r.primitive_ext(&mut v.identifier, "identifier"),
-                        "timestamp" => r.primitive(&mut v.timestamp, "timestamp"),
-                        "_timestamp" => r.primitive_ext(&mut v.timestamp, "timestamp"),
-                        "total" => r.primitive(&mut v.total, "total"),
-                        "_total" => r.primitive_ext(&mut v.total, "total"),
-                        "offset" => r.primitive(&mut v.offset, "offset"),
-                        "_offset" => r.primitive_ext(&mut v.offset, "offset"),
-                        "parameter" => r.complex_list(&mut v.parameter, "parameter"),
-                        "contains" => r.complex_list(&mut v.contains, "contains"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -606,6 +534,33 @@ impl FhirJson for ValueSetExpansion {
         w.complex_list("parameter", &self.parameter);
         w.complex_list("contains", &self.contains);
         w.end_object();
+    }
+}
+impl FhirStruct for ValueSetExpansion {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.primitive(&mut v.identifier, "identifier"),
+                    "_identifier" => r.primitive_ext(&mut v.identifier, "identifier"),
+                    "timestamp" => r.primitive(&mut v.timestamp, "timestamp"),
+                    "_timestamp" => r.primitive_ext(&mut v.timestamp, "timestamp"),
+                    "total" => r.primitive(&mut v.total, "total"),
+                    "_total" => r.primitive_ext(&mut v.total, "total"),
+                    "offset" => r.primitive(&mut v.offset, "offset"),
+                    "_offset" => r.primitive_ext(&mut v.offset, "offset"),
+                    "parameter" => r.complex_list(&mut v.parameter, "parameter"),
+                    "contains" => r.complex_list(&mut v.contains, "contains"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Parameter that controlled the expansion process
@@ -632,37 +587,7 @@ impl FhirJson for ValueSetExpansionParameter {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        k if Reader::is_choice_key(k, "value") => {
-                            r.choice(&mut v.value, "value[x]", &k[5usize..], false)
-                        }
-                        k if Reader::is_choice_key(k, "_value") => {
-                            r.choice(&mut v.value, "value[x]", &k[6usize..], true)
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -672,6 +597,31 @@ impl FhirJson for ValueSetExpansionParameter {
         w.primitive("name", &self.name);
         w.choice("value", &self.value);
         w.end_object();
+    }
+}
+impl FhirStruct for ValueSetExpansionParameter {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    k if Reader::is_choice_key(k, "value") => {
+                        r.choice(&mut v.value, "value[x]", &k[5usize..], false)
+                    }
+                    k if Reader::is_choice_key(k, "_value") => {
+                        r.choice(&mut v.value, "value[x]", &k[6usize..], true)
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Codes in the value set
@@ -708,45 +658,7 @@ impl FhirJson for ValueSetExpansionContains {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "system" => r.primitive(&mut v.system, "system"),
-                        "_system" => r.primitive_ext(&mut v.system, "system"),
-                        "abstract" => r.primitive(&mut v.r#abstract, "abstract"),
-                        "_abstract" => r.primitive_ext(&mut v.r#abstract, "abstract"),
-                        "inactive" => r.primitive(&mut v.inactive, "inactive"),
-                        "_inactive" => r.primitive_ext(&mut v.inactive, "inactive"),
-                        "version" => r.primitive(&mut v.version, "version"),
-                        "_version" => r.primitive_ext(&mut v.version, "version"),
-                        "code" => r.primitive(&mut v.code, "code"),
-                        "_code" => r.primitive_ext(&mut v.code, "code"),
-                        "display" => r.primitive(&mut v.display, "display"),
-                        "_display" => r.primitive_ext(&mut v.display, "display"),
-                        "designation" => {
-                            r.complex_list(&mut v.designation, "designation")
-                        }
-                        "contains" => r.complex_list(&mut v.contains, "contains"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -762,6 +674,37 @@ impl FhirJson for ValueSetExpansionContains {
         w.complex_list("designation", &self.designation);
         w.complex_list("contains", &self.contains);
         w.end_object();
+    }
+}
+impl FhirStruct for ValueSetExpansionContains {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "system" => r.primitive(&mut v.system, "system"),
+                    "_system" => r.primitive_ext(&mut v.system, "system"),
+                    "abstract" => r.primitive(&mut v.r#abstract, "abstract"),
+                    "_abstract" => r.primitive_ext(&mut v.r#abstract, "abstract"),
+                    "inactive" => r.primitive(&mut v.inactive, "inactive"),
+                    "_inactive" => r.primitive_ext(&mut v.inactive, "inactive"),
+                    "version" => r.primitive(&mut v.version, "version"),
+                    "_version" => r.primitive_ext(&mut v.version, "version"),
+                    "code" => r.primitive(&mut v.code, "code"),
+                    "_code" => r.primitive_ext(&mut v.code, "code"),
+                    "display" => r.primitive(&mut v.display, "display"),
+                    "_display" => r.primitive_ext(&mut v.display, "display"),
+                    "designation" => r.complex_list(&mut v.designation, "designation"),
+                    "contains" => r.complex_list(&mut v.contains, "contains"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Value of the named parameter

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Describes validation requirements, source(s), status and dates for one or more elements
@@ -64,88 +64,7 @@ impl FhirJson for VerificationResult {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("VerificationResult"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "target" => r.complex_list(&mut v.target, "target"),
-                        "targetLocation" => {
-                            r.primitive_list(&mut v.target_location, "targetLocation")
-                        }
-                        "_targetLocation" => {
-                            r.primitive_list_ext(
-                                &mut v.target_location,
-                                "targetLocation",
-                            )
-                        }
-                        "need" => r.complex(&mut v.need, "need"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
-                        "_statusDate" => {
-                            r.primitive_ext(&mut v.status_date, "statusDate")
-                        }
-                        "validationType" => {
-                            r.complex(&mut v.validation_type, "validationType")
-                        }
-                        "validationProcess" => {
-                            r.complex_list(
-                                &mut v.validation_process,
-                                "validationProcess",
-                            )
-                        }
-                        "frequency" => r.complex(&mut v.frequency, "frequency"),
-                        "lastPerformed" => {
-                            r.primitive(&mut v.last_performed, "lastPerformed")
-                        }
-                        "_lastPerformed" => {
-                            r.primitive_ext(&mut v.last_performed, "lastPerformed")
-                        }
-                        "nextScheduled" => {
-                            r.primitive(&mut v.next_scheduled, "nextScheduled")
-                        }
-                        "_nextScheduled" => {
-                            r.primitive_ext(&mut v.next_scheduled, "nextScheduled")
-                        }
-                        "failureAction" => {
-                            r.complex(&mut v.failure_action, "failureAction")
-                        }
-                        "primarySource" => {
-                            r.complex_list(&mut v.primary_source, "primarySource")
-                        }
-                        "attestation" => r.complex(&mut v.attestation, "attestation"),
-                        "validator" => r.complex_list(&mut v.validator, "validator"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -173,6 +92,72 @@ impl FhirJson for VerificationResult {
         w.complex("attestation", &self.attestation);
         w.complex_list("validator", &self.validator);
         w.end_object();
+    }
+}
+impl FhirStruct for VerificationResult {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("VerificationResult"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "target" => r.complex_list(&mut v.target, "target"),
+                    "targetLocation" => {
+                        r.primitive_list(&mut v.target_location, "targetLocation")
+                    }
+                    "_targetLocation" => {
+                        r.primitive_list_ext(&mut v.target_location, "targetLocation")
+                    }
+                    "need" => r.complex(&mut v.need, "need"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "statusDate" => r.primitive(&mut v.status_date, "statusDate"),
+                    "_statusDate" => r.primitive_ext(&mut v.status_date, "statusDate"),
+                    "validationType" => {
+                        r.complex(&mut v.validation_type, "validationType")
+                    }
+                    "validationProcess" => {
+                        r.complex_list(&mut v.validation_process, "validationProcess")
+                    }
+                    "frequency" => r.complex(&mut v.frequency, "frequency"),
+                    "lastPerformed" => {
+                        r.primitive(&mut v.last_performed, "lastPerformed")
+                    }
+                    "_lastPerformed" => {
+                        r.primitive_ext(&mut v.last_performed, "lastPerformed")
+                    }
+                    "nextScheduled" => {
+                        r.primitive(&mut v.next_scheduled, "nextScheduled")
+                    }
+                    "_nextScheduled" => {
+                        r.primitive_ext(&mut v.next_scheduled, "nextScheduled")
+                    }
+                    "failureAction" => r.complex(&mut v.failure_action, "failureAction"),
+                    "primarySource" => {
+                        r.complex_list(&mut v.primary_source, "primarySource")
+                    }
+                    "attestation" => r.complex(&mut v.attestation, "attestation"),
+                    "validator" => r.complex_list(&mut v.validator, "validator"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information about the primary source(s) involved in validation
@@ -207,55 +192,7 @@ impl FhirJson for VerificationResultPrimarySource {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "who" => r.complex(&mut v.who, "who"),
-                        "type" => r.complex_list(&mut v.r#type, "type"),
-                        "communicationMethod" => {
-                            r.complex_list(
-                                &mut v.communication_method,
-                                "communicationMethod",
-                            )
-                        }
-                        "validationStatus" => {
-                            r.complex(&mut v.validation_status, "validationStatus")
-                        }
-                        "validationDate" => {
-                            r.primitive(&mut v.validation_date, "validationDate")
-                        }
-                        "_validationDate" => {
-                            r.primitive_ext(&mut v.validation_date, "validationDate")
-                        }
-                        "canPushUpdates" => {
-                            r.complex(&mut v.can_push_updates, "canPushUpdates")
-                        }
-                        "pushTypeAvailable" => {
-                            r.complex_list(
-                                &mut v.push_type_available,
-                                "pushTypeAvailable",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -270,6 +207,46 @@ impl FhirJson for VerificationResultPrimarySource {
         w.complex("canPushUpdates", &self.can_push_updates);
         w.complex_list("pushTypeAvailable", &self.push_type_available);
         w.end_object();
+    }
+}
+impl FhirStruct for VerificationResultPrimarySource {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "who" => r.complex(&mut v.who, "who"),
+                    "type" => r.complex_list(&mut v.r#type, "type"),
+                    "communicationMethod" => {
+                        r.complex_list(
+                            &mut v.communication_method,
+                            "communicationMethod",
+                        )
+                    }
+                    "validationStatus" => {
+                        r.complex(&mut v.validation_status, "validationStatus")
+                    }
+                    "validationDate" => {
+                        r.primitive(&mut v.validation_date, "validationDate")
+                    }
+                    "_validationDate" => {
+                        r.primitive_ext(&mut v.validation_date, "validationDate")
+                    }
+                    "canPushUpdates" => {
+                        r.complex(&mut v.can_push_updates, "canPushUpdates")
+                    }
+                    "pushTypeAvailable" => {
+                        r.complex_list(&mut v.push_type_available, "pushTypeAvailable")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information about the entity attesting to information
@@ -306,66 +283,7 @@ impl FhirJson for VerificationResultAttestation {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "who" => r.complex(&mut v.who, "who"),
-                        "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf"),
-                        "communicationMethod" => {
-                            r.complex(&mut v.communication_method, "communicationMethod")
-                        }
-                        "date" => r.primitive(&mut v.date, "date"),
-                        "_date" => r.primitive_ext(&mut v.date, "date"),
-                        "sourceIdentityCertificate" => {
-                            r.primitive(
-                                &mut v.source_identity_certificate,
-                                "sourceIdentityCertificate",
-                            )
-                        }
-                        "_sourceIdentityCertificate" => {
-                            r.primitive_ext(
-                                &mut v.source_identity_certificate,
-                                "sourceIdentityCertificate",
-                            )
-                        }
-                        "proxyIdentityCertificate" => {
-                            r.primitive(
-                                &mut v.proxy_identity_certificate,
-                                "proxyIdentityCertificate",
-                            )
-                        }
-                        "_proxyIdentityCertificate" => {
-                            r.primitive_ext(
-                                &mut v.proxy_identity_certificate,
-                                "proxyIdentityCertificate",
-                            )
-                        }
-                        "proxySignature" => {
-                            r.complex(&mut v.proxy_signature, "proxySignature")
-                        }
-                        "sourceSignature" => {
-                            r.complex(&mut v.source_signature, "sourceSignature")
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -381,6 +299,60 @@ impl FhirJson for VerificationResultAttestation {
         w.complex("proxySignature", &self.proxy_signature);
         w.complex("sourceSignature", &self.source_signature);
         w.end_object();
+    }
+}
+impl FhirStruct for VerificationResultAttestation {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "who" => r.complex(&mut v.who, "who"),
+                    "onBehalfOf" => r.complex(&mut v.on_behalf_of, "onBehalfOf"),
+                    "communicationMethod" => {
+                        r.complex(&mut v.communication_method, "communicationMethod")
+                    }
+                    "date" => r.primitive(&mut v.date, "date"),
+                    "_date" => r.primitive_ext(&mut v.date, "date"),
+                    "sourceIdentityCertificate" => {
+                        r.primitive(
+                            &mut v.source_identity_certificate,
+                            "sourceIdentityCertificate",
+                        )
+                    }
+                    "_sourceIdentityCertificate" => {
+                        r.primitive_ext(
+                            &mut v.source_identity_certificate,
+                            "sourceIdentityCertificate",
+                        )
+                    }
+                    "proxyIdentityCertificate" => {
+                        r.primitive(
+                            &mut v.proxy_identity_certificate,
+                            "proxyIdentityCertificate",
+                        )
+                    }
+                    "_proxyIdentityCertificate" => {
+                        r.primitive_ext(
+                            &mut v.proxy_identity_certificate,
+                            "proxyIdentityCertificate",
+                        )
+                    }
+                    "proxySignature" => {
+                        r.complex(&mut v.proxy_signature, "proxySignature")
+                    }
+                    "sourceSignature" => {
+                        r.complex(&mut v.source_signature, "sourceSignature")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Information about the entity validating information
@@ -409,48 +381,7 @@ impl FhirJson for VerificationResultValidator {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "organization" => r.complex(&mut v.organization, "organization"),
-                        "identityCertificate" => {
-                            r.primitive(
-                                &mut v.identity_certificate,
-                                "identityCertificate",
-                            )
-                        }
-                        "_identityCertificate" => {
-                            r.primitive_ext(
-                                &mut v.identity_certificate,
-                                "identityCertificate",
-                            )
-                        }
-                        "attestationSignature" => {
-                            r.complex(
-                                &mut v.attestation_signature,
-                                "attestationSignature",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -461,6 +392,36 @@ impl FhirJson for VerificationResultValidator {
         w.primitive("identityCertificate", &self.identity_certificate);
         w.complex("attestationSignature", &self.attestation_signature);
         w.end_object();
+    }
+}
+impl FhirStruct for VerificationResultValidator {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "organization" => r.complex(&mut v.organization, "organization"),
+                    "identityCertificate" => {
+                        r.primitive(&mut v.identity_certificate, "identityCertificate")
+                    }
+                    "_identityCertificate" => {
+                        r.primitive_ext(
+                            &mut v.identity_certificate,
+                            "identityCertificate",
+                        )
+                    }
+                    "attestationSignature" => {
+                        r.complex(&mut v.attestation_signature, "attestationSignature")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<VerificationResult> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Prescription for vision correction products for a patient
@@ -62,59 +62,7 @@ impl FhirJson for VisionPrescription {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("VisionPrescription"),
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "meta" => r.complex(&mut v.meta, "meta"),
-                        "implicitRules" => {
-                            r.primitive(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "_implicitRules" => {
-                            r.primitive_ext(&mut v.implicit_rules, "implicitRules")
-                        }
-                        "language" => r.primitive(&mut v.language, "language"),
-                        "_language" => r.primitive_ext(&mut v.language, "language"),
-                        "text" => r.complex(&mut v.text, "text"),
-                        "contained" => r.complex_list(&mut v.contained, "contained"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "identifier" => r.complex_list(&mut v.identifier, "identifier"),
-                        "status" => r.primitive(&mut v.status, "status"),
-                        "_status" => r.primitive_ext(&mut v.status, "status"),
-                        "created" => r.primitive(&mut v.created, "created"),
-                        "_created" => r.primitive_ext(&mut v.created, "created"),
-                        "patient" => r.complex(&mut v.patient, "patient"),
-                        "encounter" => r.complex(&mut v.encounter, "encounter"),
-                        "dateWritten" => r.primitive(&mut v.date_written, "dateWritten"),
-                        "_dateWritten" => {
-                            r.primitive_ext(&mut v.date_written, "dateWritten")
-                        }
-                        "prescriber" => r.complex(&mut v.prescriber, "prescriber"),
-                        "lensSpecification" => {
-                            r.complex_list(
-                                &mut v.lens_specification,
-                                "lensSpecification",
-                            )
-                        }
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -136,6 +84,48 @@ impl FhirJson for VisionPrescription {
         w.complex("prescriber", &self.prescriber);
         w.complex_list("lensSpecification", &self.lens_specification);
         w.end_object();
+    }
+}
+impl FhirStruct for VisionPrescription {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("VisionPrescription"),
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "meta" => r.complex(&mut v.meta, "meta"),
+                    "implicitRules" => {
+                        r.primitive(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "_implicitRules" => {
+                        r.primitive_ext(&mut v.implicit_rules, "implicitRules")
+                    }
+                    "language" => r.primitive(&mut v.language, "language"),
+                    "_language" => r.primitive_ext(&mut v.language, "language"),
+                    "text" => r.complex(&mut v.text, "text"),
+                    "contained" => r.resource_list(&mut v.contained, "contained"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "identifier" => r.complex_list(&mut v.identifier, "identifier"),
+                    "status" => r.primitive(&mut v.status, "status"),
+                    "_status" => r.primitive_ext(&mut v.status, "status"),
+                    "created" => r.primitive(&mut v.created, "created"),
+                    "_created" => r.primitive_ext(&mut v.created, "created"),
+                    "patient" => r.complex(&mut v.patient, "patient"),
+                    "encounter" => r.complex(&mut v.encounter, "encounter"),
+                    "dateWritten" => r.primitive(&mut v.date_written, "dateWritten"),
+                    "_dateWritten" => r.primitive_ext(&mut v.date_written, "dateWritten"),
+                    "prescriber" => r.complex(&mut v.prescriber, "prescriber"),
+                    "lensSpecification" => {
+                        r.complex_list(&mut v.lens_specification, "lensSpecification")
+                    }
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Vision lens authorization
@@ -188,53 +178,7 @@ impl FhirJson for VisionPrescriptionLensSpecification {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "product" => r.complex(&mut v.product, "product"),
-                        "eye" => r.primitive(&mut v.eye, "eye"),
-                        "_eye" => r.primitive_ext(&mut v.eye, "eye"),
-                        "sphere" => r.primitive(&mut v.sphere, "sphere"),
-                        "_sphere" => r.primitive_ext(&mut v.sphere, "sphere"),
-                        "cylinder" => r.primitive(&mut v.cylinder, "cylinder"),
-                        "_cylinder" => r.primitive_ext(&mut v.cylinder, "cylinder"),
-                        "axis" => r.primitive(&mut v.axis, "axis"),
-                        "_axis" => r.primitive_ext(&mut v.axis, "axis"),
-                        "prism" => r.complex_list(&mut v.prism, "prism"),
-                        "add" => r.primitive(&mut v.add, "add"),
-                        "_add" => r.primitive_ext(&mut v.add, "add"),
-                        "power" => r.primitive(&mut v.power, "power"),
-                        "_power" => r.primitive_ext(&mut v.power, "power"),
-                        "backCurve" => r.primitive(&mut v.back_curve, "backCurve"),
-                        "_backCurve" => r.primitive_ext(&mut v.back_curve, "backCurve"),
-                        "diameter" => r.primitive(&mut v.diameter, "diameter"),
-                        "_diameter" => r.primitive_ext(&mut v.diameter, "diameter"),
-                        "duration" => r.complex(&mut v.duration, "duration"),
-                        "color" => r.primitive(&mut v.color, "color"),
-                        "_color" => r.primitive_ext(&mut v.color, "color"),
-                        "brand" => r.primitive(&mut v.brand, "brand"),
-                        "_brand" => r.primitive_ext(&mut v.brand, "brand"),
-                        "note" => r.complex_list(&mut v.note, "note"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -256,6 +200,47 @@ impl FhirJson for VisionPrescriptionLensSpecification {
         w.primitive("brand", &self.brand);
         w.complex_list("note", &self.note);
         w.end_object();
+    }
+}
+impl FhirStruct for VisionPrescriptionLensSpecification {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "product" => r.complex(&mut v.product, "product"),
+                    "eye" => r.primitive(&mut v.eye, "eye"),
+                    "_eye" => r.primitive_ext(&mut v.eye, "eye"),
+                    "sphere" => r.primitive(&mut v.sphere, "sphere"),
+                    "_sphere" => r.primitive_ext(&mut v.sphere, "sphere"),
+                    "cylinder" => r.primitive(&mut v.cylinder, "cylinder"),
+                    "_cylinder" => r.primitive_ext(&mut v.cylinder, "cylinder"),
+                    "axis" => r.primitive(&mut v.axis, "axis"),
+                    "_axis" => r.primitive_ext(&mut v.axis, "axis"),
+                    "prism" => r.complex_list(&mut v.prism, "prism"),
+                    "add" => r.primitive(&mut v.add, "add"),
+                    "_add" => r.primitive_ext(&mut v.add, "add"),
+                    "power" => r.primitive(&mut v.power, "power"),
+                    "_power" => r.primitive_ext(&mut v.power, "power"),
+                    "backCurve" => r.primitive(&mut v.back_curve, "backCurve"),
+                    "_backCurve" => r.primitive_ext(&mut v.back_curve, "backCurve"),
+                    "diameter" => r.primitive(&mut v.diameter, "diameter"),
+                    "_diameter" => r.primitive_ext(&mut v.diameter, "diameter"),
+                    "duration" => r.complex(&mut v.duration, "duration"),
+                    "color" => r.primitive(&mut v.color, "color"),
+                    "_color" => r.primitive_ext(&mut v.color, "color"),
+                    "brand" => r.primitive(&mut v.brand, "brand"),
+                    "_brand" => r.primitive_ext(&mut v.brand, "brand"),
+                    "note" => r.complex_list(&mut v.note, "note"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// Eye alignment compensation
@@ -284,33 +269,7 @@ impl FhirJson for VisionPrescriptionLensSpecificationPrism {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "id" => r.plain_string(&mut v.id, "id"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "modifierExtension" => {
-                            r.complex_list(
-                                &mut v.modifier_extension,
-                                "modifierExtension",
-                            )
-                        }
-                        "amount" => r.primitive(&mut v.amount, "amount"),
-                        "_amount" => r.primitive_ext(&mut v.amount, "amount"),
-                        "base" => r.primitive(&mut v.base, "base"),
-                        "_base" => r.primitive_ext(&mut v.base, "base"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -320,6 +279,27 @@ impl FhirJson for VisionPrescriptionLensSpecificationPrism {
         w.primitive("amount", &self.amount);
         w.primitive("base", &self.base);
         w.end_object();
+    }
+}
+impl FhirStruct for VisionPrescriptionLensSpecificationPrism {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "id" => r.plain_string(&mut v.id, "id"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "modifierExtension" => {
+                        r.complex_list(&mut v.modifier_extension, "modifierExtension")
+                    }
+                    "amount" => r.primitive(&mut v.amount, "amount"),
+                    "_amount" => r.primitive_ext(&mut v.amount, "amount"),
+                    "base" => r.primitive(&mut v.base, "base"),
+                    "_base" => r.primitive_ext(&mut v.base, "base"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<VisionPrescription> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Door
@@ -22,28 +22,7 @@ impl FhirJson for Door {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Door"),
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "state" => r.primitive(&mut v.state, "state"),
-                        "_state" => r.primitive_ext(&mut v.state, "state"),
-                        "hinge" => r.complex_list(&mut v.hinge, "hinge"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -52,6 +31,25 @@ impl FhirJson for Door {
         w.primitive("state", &self.state);
         w.complex_list("hinge", &self.hinge);
         w.end_object();
+    }
+}
+impl FhirStruct for Door {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Door"),
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "state" => r.primitive(&mut v.state, "state"),
+                    "_state" => r.primitive_ext(&mut v.state, "state"),
+                    "hinge" => r.complex_list(&mut v.hinge, "hinge"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 /// FHIR `Door.hinge`.
@@ -68,27 +66,7 @@ impl FhirJson for DoorHinge {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "fhir_comments" => {
-                            r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
-                        }
-                        "side" => r.primitive(&mut v.side, "side"),
-                        "_side" => r.primitive_ext(&mut v.side, "side"),
-                        "spare" => r.complex_list(&mut v.spare, "spare"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -96,6 +74,24 @@ impl FhirJson for DoorHinge {
         w.primitive("side", &self.side);
         w.complex_list("spare", &self.spare);
         w.end_object();
+    }
+}
+impl FhirStruct for DoorHinge {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "fhir_comments" => {
+                        r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
+                    }
+                    "side" => r.primitive(&mut v.side, "side"),
+                    "_side" => r.primitive_ext(&mut v.side, "side"),
+                    "spare" => r.complex_list(&mut v.spare, "spare"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Door> for Resource {

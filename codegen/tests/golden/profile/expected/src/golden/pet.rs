@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Pet
@@ -22,28 +22,7 @@ impl FhirJson for Pet {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "resourceType" => r.resource_type("Pet"),
-                        "extension" => r.complex_list(&mut v.extension, "extension"),
-                        "tag" => r.complex_list(&mut v.tag, "tag"),
-                        "name" => r.primitive(&mut v.name, "name"),
-                        "_name" => r.primitive_ext(&mut v.name, "name"),
-                        "alive" => r.primitive(&mut v.alive, "alive"),
-                        "_alive" => r.primitive_ext(&mut v.alive, "alive"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -53,6 +32,25 @@ impl FhirJson for Pet {
         w.primitive("name", &self.name);
         w.primitive("alive", &self.alive);
         w.end_object();
+    }
+}
+impl FhirStruct for Pet {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "resourceType" => r.resource_type("Pet"),
+                    "extension" => r.complex_list(&mut v.extension, "extension"),
+                    "tag" => r.complex_list(&mut v.tag, "tag"),
+                    "name" => r.primitive(&mut v.name, "name"),
+                    "_name" => r.primitive_ext(&mut v.name, "name"),
+                    "alive" => r.primitive(&mut v.alive, "alive"),
+                    "_alive" => r.primitive_ext(&mut v.alive, "alive"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
 impl From<Pet> for Resource {

@@ -3,7 +3,7 @@
 
 #![allow(unused_imports, unreachable_patterns, clippy::all)]
 use super::*;
-use crate::json::{Choice, FhirJson, ParseError, Reader, Writer};
+use crate::json::{Choice, FhirJson, FhirStruct, ParseError, Reader, Writer};
 use crate::primitives::{CodeEnum, Date, DateTime, Decimal, Instant, Time};
 use crate::FhirString;
 /// Node
@@ -21,25 +21,7 @@ impl FhirJson for Node {
         r: &mut Reader<'_>,
         slot: &mut Option<Self>,
     ) -> Result<(), ParseError> {
-        *slot = Some(Self::default());
-        let Some(v) = slot else { return Ok(()) };
-        let ok = r
-            .read_object(
-                &mut |r, key| {
-                    match key {
-                        "label" => r.primitive(&mut v.label, "label"),
-                        "_label" => r.primitive_ext(&mut v.label, "label"),
-                        "next" => r.boxed(&mut v.next, "next"),
-                        "children" => r.complex_list(&mut v.children, "children"),
-                        _ => return Ok(false),
-                    }?;
-                    Ok(true)
-                },
-            )?;
-        if !ok {
-            *slot = None;
-        }
-        Ok(())
+        r.struct_into(slot)
     }
     fn write_json(&self, w: &mut Writer) {
         w.begin_object();
@@ -47,5 +29,21 @@ impl FhirJson for Node {
         w.boxed("next", &self.next);
         w.complex_list("children", &self.children);
         w.end_object();
+    }
+}
+impl FhirStruct for Node {
+    fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
+        r.read_object(
+            &mut |r, key| {
+                match key {
+                    "label" => r.primitive(&mut v.label, "label"),
+                    "_label" => r.primitive_ext(&mut v.label, "label"),
+                    "next" => r.boxed(&mut v.next, "next"),
+                    "children" => r.complex_list(&mut v.children, "children"),
+                    _ => return Ok(false),
+                }?;
+                Ok(true)
+            },
+        )
     }
 }
