@@ -851,9 +851,7 @@ impl<'a> Reader<'a> {
     pub fn complex_list<T: FhirStruct>(&mut self, slot: &mut Vec<T>, name: &'static str) -> Result<(), ParseError> {
         self.list_of(slot, name, |r, slot| {
             let i = slot.len();
-            // `resize_with` writes the default in place; `push(T::default())` built it on the stack and copied
-            // it (for the larger structs).
-            slot.resize_with(i + 1, T::default);
+            slot.push(T::default());
             let read = T::read_fields(r, &mut slot[i]);
             if !matches!(read, Ok(true)) {
                 slot.pop();
