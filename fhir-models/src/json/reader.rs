@@ -1021,8 +1021,9 @@ impl<'a> Reader<'a> {
         res
     }
 
-    /// Value part of a primitive (used for plain fields and choice variants).
-    #[inline(never)]
+    /// Value part of a primitive (used for plain fields and choice variants). Inlined into its callers, which
+    /// are generic over the same types (one call fewer for every primitive value read).
+    #[inline]
     #[doc(hidden)]
     pub fn primitive_value<T: PrimitiveValue, E>(&mut self, p: &mut Primitive<T, E>) -> Result<(), ParseError> {
         if p.value.is_some() {
