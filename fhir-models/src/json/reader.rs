@@ -851,6 +851,8 @@ impl<'a> Reader<'a> {
     pub fn complex_list<T: FhirStruct>(&mut self, slot: &mut Vec<T>, name: &'static str) -> Result<(), ParseError> {
         self.list_of(slot, name, |r, slot| {
             let i = slot.len();
+            // Not `resize_with`, which writes the default in place but is one more generic function per type:
+            // measured +60 MiB of peak memory for the all-R4 build, for under 1 % of reading's instructions.
             slot.push(T::default());
             let read = T::read_fields(r, &mut slot[i]);
             if !matches!(read, Ok(true)) {

@@ -110,20 +110,6 @@ impl Writer {
 
     #[inline(never)]
     fn name_key(&mut self, name: &str) {
-        if self.indent.is_none() {
-            // Compact output, nearly all of it: one capacity check, the separator and the quotes as stores of
-            // known length (the shared path's `"": ` or `":`, chosen at run time, was a call to `memcpy`).
-            let out = &mut self.out;
-            out.reserve(name.len() + 4);
-            if !self.first {
-                out.push(',');
-            }
-            self.first = false;
-            out.push('"');
-            out.push_str(name);
-            out.push_str("\":");
-            return;
-        }
         self.open_key(name, name.len());
         self.close_key();
     }
@@ -141,18 +127,24 @@ impl Writer {
         self.close_key();
     }
 
-    /// The separator, the opening quote and the key's first part, with room for `len` bytes of key.
+    /// The separator, the opening quote and the key's first part, with room for `len` bytes of key and what
+    /// surrounds it in compact output (one capacity check for the whole key there).
     #[inline(always)]
     fn open_key(&mut self, first: &str, len: usize) {
+        self.out.reserve(len + 5);
         self.sep();
-        self.out.reserve(len + 4);
         self.out.push('"');
         self.out.push_str(first);
     }
 
+    /// `":`, and the space after it in pretty output: stores of known length (choosing between `": ` and `":`
+    /// as one string was a `memcpy` call for every key).
     #[inline(always)]
     fn close_key(&mut self) {
-        self.out.push_str(if self.indent.is_some() { "\": " } else { "\":" });
+        self.out.push_str("\":");
+        if self.indent.is_some() {
+            self.out.push(' ');
+        }
     }
 
     /// A string value, escaped. A string without escapes, nearly every FHIR string, is tested whole
