@@ -600,8 +600,9 @@ impl<'a> Reader<'a> {
     ///
     /// `visit` is a `dyn` closure, so this loop is compiled once, not once per generated type. Measured
     /// (2026-12-03) with `impl FnMut` instead: parse instructions -2.6..-3.3 % (r4 NDJSON, r4 payer, DSTU2
-    /// examples), parse time within this machine's noise, and the bench binary 20 % larger (12.9 -> 15.4 MB),
-    /// a copy of the loop in every type: not worth its compile time.
+    /// examples), parse time within the machine's noise, but a copy of the loop in every type: the bench binary
+    /// 12.9 -> 15.4 MB, and the all-R4 release build (`scripts/measure-compile.sh r4`) 1:15-1:17 -> 1:31-1:37
+    /// and 1,353 -> 1,534-1,539 MiB peak.
     #[allow(clippy::manual_is_multiple_of)] // `usize::is_multiple_of` is newer than the crate's rust-version (1.80)
     #[doc(hidden)]
     pub fn read_object(
