@@ -665,7 +665,13 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads an array, calling `item` with each index. Returns `false` when the value was not an array.
-    fn read_array(&mut self, item: &mut dyn FnMut(&mut Reader<'a>, usize) -> Result<(), ParseError>) -> Result<bool, ParseError> {
+    /// `objects`: the items must be objects, and a `null` one is reported (wrong type) and skipped here, before
+    /// `item`: that check is then compiled once, not into every list reader (one per item type).
+    fn read_array(
+        &mut self,
+        objects: bool,
+        item: &mut dyn FnMut(&mut Reader<'a>, usize) -> Result<(), ParseError>,
+    ) -> Result<bool, ParseError> {
         if self.peek() != Some(b'[') {
             self.wrong_type("an array")?;
             return Ok(false);
@@ -680,7 +686,11 @@ impl<'a> Reader<'a> {
             let mut i = 0;
             loop {
                 self.path.push(Seg::Index(i));
-                let res = item(self, i);
+                let res = match objects.then(|| self.null_item()) {
+                    Some(Ok(true)) => Ok(()),
+                    Some(Err(e)) => Err(e),
+                    Some(Ok(false)) | None => item(self, i),
+                };
                 self.path.pop();
                 res?;
                 i += 1;
@@ -894,10 +904,7 @@ impl<'a> Reader<'a> {
         mut read_item: impl FnMut(&mut Reader<'a>, &mut Vec<T>) -> Result<(), ParseError>,
     ) -> Result<(), ParseError> {
         if self.begin_element(name, !slot.is_empty())? {
-            let res = self.read_array(&mut |r, _| {
-                if r.null_item()? {
-                    return Ok(());
-                }
+            let res = self.read_array(true, &mut |r, _| {
                 // Most FHIR lists hold one item (a `coding`, an `identifier`): room for one first, not the four
                 // `push` makes (a smaller model, cheaper to allocate, touch and free).
                 if slot.capacity() == 0 {
@@ -1082,7 +1089,7 @@ impl<'a> Reader<'a> {
             if !slot.is_empty() {
                 return r.duplicate();
             }
-            r.read_array(&mut |r, _| {
+            r.read_array(false, &mut |r, _| {
                 if let Some(s) = r.read_string("a string")? {
                     slot.push(s.into_owned());
                 }
@@ -1124,7 +1131,7 @@ impl<'a> Reader<'a> {
         extension_part: bool,
     ) -> Result<(), ParseError> {
         self.push_name(name);
-        let res = self.read_array(&mut |r, i| {
+        let res = self.read_array(false, &mut |r, i| {
             if slot.len() <= i {
                 slot.resize_with(i + 1, Primitive::default);
             }
@@ -1301,15 +1308,20 @@ mod tests {
             r#""\u00e9\u20ac\ud834\udd1e\/\\\b\f\r\t""#,
             r#""\n""#,
             r#""tail after the escape \t and more text to cross a word or two""#,
+            r#""Zoë \"Müller\" – a run of more than sixteen bytes 日本語 before\nand 🙂 after, then \u00e9""#,
+            r#""\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"\"""#,
         ] {
             let b = json.as_bytes();
             let text: String = serde_json::from_str(json).unwrap();
-            let mut r = super::Reader::new(b, Some(json), true, Vec::new());
-            match r.string_token().unwrap() {
-                std::borrow::Cow::Owned(read) => assert_eq!(read, text),
-                std::borrow::Cow::Borrowed(_) => panic!("escapes are replaced in an owned string"),
+            // As text (known to be UTF-8) and as bytes (each run checked).
+            for given in [Some(json), None] {
+                let mut r = super::Reader::new(b, given, true, Vec::new());
+                match r.string_token().unwrap() {
+                    std::borrow::Cow::Owned(read) => assert_eq!(read, text),
+                    std::borrow::Cow::Borrowed(_) => panic!("escapes are replaced in an owned string"),
+                }
+                assert_eq!(r.pos, b.len());
             }
-            assert_eq!(r.pos, b.len());
         }
     }
 

@@ -25,10 +25,11 @@ fn bytes_read_like_text() {
 
 #[test]
 fn invalid_utf8_is_an_error_with_its_byte_offset() {
-    // A lone continuation byte in a value, a truncated sequence in a key, an overlong encoding, a surrogate
-    // encoded in UTF-8: each is a syntax error at the first bad byte, strict and lenient alike.
-    let cases: [(&[u8], usize); 4] = [
+    // A lone continuation byte in a value (also after an escape), a truncated sequence in a key, an overlong
+    // encoding, a surrogate encoded in UTF-8: each is a syntax error at the first bad byte, strict and lenient.
+    let cases: [(&[u8], usize); 5] = [
         (b"{\"resourceType\":\"Patient\",\"id\":\"ab\x80\"}", 34),
+        (b"{\"resourceType\":\"Patient\",\"id\":\"a\\nb\x80\"}", 36),
         (b"{\"resourceType\":\"Patient\",\"\xE2\x82\":1}", 27),
         (b"{\"resourceType\":\"Patient\",\"id\":\"\xC0\xAF\"}", 32),
         (b"{\"resourceType\":\"Patient\",\"id\":\"x\xED\xA0\x80\"}", 33),

@@ -3,7 +3,7 @@
 use fhir_models::r4::{
     AdministrativeGender, Bundle, Observation, ObservationValue, Patient, Primitive, Resource,
 };
-use fhir_models::{CodeEnum, Decimal, FhirJson, IssueKind};
+use fhir_models::{CodeEnum, Decimal, FhirJson, IssueKind, PrimitiveStrExt};
 
 fn round_trip<T: FhirJson>(json: &str) -> T {
     let v = T::from_json(json).unwrap_or_else(|e| panic!("strict read failed: {e}"));
@@ -185,6 +185,21 @@ fn wrong_json_types() {
         let l = Patient::from_json_lenient(json).unwrap();
         assert_eq!(l.issues.len(), 1, "{json}");
     }
+}
+
+#[test]
+fn null_items_of_object_lists_are_reported_and_skipped() {
+    let json = r#"{"resourceType":"Patient","name":[null,{"family":"X"}],"identifier":[null],"contained":[null]}"#;
+    let e = Patient::from_json(json).unwrap_err();
+    assert_eq!((e.kind(), e.path()), (IssueKind::WrongType, "Patient.name[0]"), "{e}");
+    assert!(e.to_string().contains("expected an object, found null"), "{e}");
+    let l = Patient::from_json_lenient(json).unwrap();
+    let paths: Vec<&str> = l.issues.iter().map(|i| i.path.as_str()).collect();
+    assert_eq!(paths, ["Patient.name[0]", "Patient.identifier[0]", "Patient.contained[0]"]);
+    assert!(l.issues.iter().all(|i| i.kind == IssueKind::WrongType));
+    assert_eq!(l.value.name.len(), 1);
+    assert_eq!(l.value.name[0].family.as_str(), Some("X"));
+    assert!(l.value.identifier.is_empty() && l.value.contained.is_empty());
 }
 
 #[test]
