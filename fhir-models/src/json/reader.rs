@@ -665,8 +665,8 @@ impl<'a> Reader<'a> {
     }
 
     /// Reads an array, calling `item` with each index. Returns `false` when the value was not an array.
-    /// `objects`: the items must be objects, and a `null` one is reported (wrong type) and skipped here, before
-    /// `item`: that check is then compiled once, not into every list reader (one per item type).
+    /// `objects`: the items must be objects, and a `null` one is reported as the wrong type (skipped when
+    /// lenient) instead of being passed to `item`: checked here once, not in every list reader (one per type).
     fn read_array(
         &mut self,
         objects: bool,
@@ -686,11 +686,8 @@ impl<'a> Reader<'a> {
             let mut i = 0;
             loop {
                 self.path.push(Seg::Index(i));
-                let res = match objects.then(|| self.null_item()) {
-                    Some(Ok(true)) => Ok(()),
-                    Some(Err(e)) => Err(e),
-                    Some(Ok(false)) | None => item(self, i),
-                };
+                let res =
+                    if objects && self.peek() == Some(b'n') { self.wrong_type("an object") } else { item(self, i) };
                 self.path.pop();
                 res?;
                 i += 1;
@@ -920,15 +917,6 @@ impl<'a> Reader<'a> {
             res?;
         }
         Ok(())
-    }
-
-    /// A `null` item of an array of objects: reported as the wrong type (`Ok(true)`, skipped in lenient mode).
-    fn null_item(&mut self) -> Result<bool, ParseError> {
-        if self.peek() == Some(b'n') {
-            self.wrong_type("an object")?;
-            return Ok(true);
-        }
-        Ok(false)
     }
 
     /// A choice element: key `{name}{type_suffix}` (or its `_` extension part).
