@@ -102,7 +102,7 @@ impl FhirJson for AllergyIntolerance {
 impl FhirStruct for AllergyIntolerance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("AllergyIntolerance"),
                     "fhir_comments" => {
@@ -218,7 +218,7 @@ impl FhirJson for AllergyIntoleranceReaction {
 impl FhirStruct for AllergyIntoleranceReaction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

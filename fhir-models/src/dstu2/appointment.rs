@@ -96,7 +96,7 @@ impl FhirJson for Appointment {
 impl FhirStruct for Appointment {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Appointment"),
                     "fhir_comments" => {
@@ -196,7 +196,7 @@ impl FhirJson for AppointmentParticipant {
 impl FhirStruct for AppointmentParticipant {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -84,7 +84,7 @@ impl FhirJson for AppointmentResponse {
 impl FhirStruct for AppointmentResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("AppointmentResponse"),
                     "fhir_comments" => {

@@ -73,7 +73,7 @@ impl FhirJson for Basic {
 impl FhirStruct for Basic {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Basic"),
                     "fhir_comments" => {

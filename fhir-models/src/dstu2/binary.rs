@@ -54,7 +54,7 @@ impl FhirJson for Binary {
 impl FhirStruct for Binary {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Binary"),
                     "fhir_comments" => {

@@ -76,7 +76,7 @@ impl FhirJson for BodySite {
 impl FhirStruct for BodySite {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("BodySite"),
                     "fhir_comments" => {

@@ -61,7 +61,7 @@ impl FhirJson for Bundle {
 impl FhirStruct for Bundle {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Bundle"),
                     "fhir_comments" => {
@@ -135,7 +135,7 @@ impl FhirJson for BundleLink {
 impl FhirStruct for BundleLink {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -208,7 +208,7 @@ impl FhirJson for BundleEntry {
 impl FhirStruct for BundleEntry {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -272,7 +272,7 @@ impl FhirJson for BundleEntrySearch {
 impl FhirStruct for BundleEntrySearch {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -349,7 +349,7 @@ impl FhirJson for BundleEntryRequest {
 impl FhirStruct for BundleEntryRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -434,7 +434,7 @@ impl FhirJson for BundleEntryResponse {
 impl FhirStruct for BundleEntryResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

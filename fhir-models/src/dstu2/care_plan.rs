@@ -106,7 +106,7 @@ impl FhirJson for CarePlan {
 impl FhirStruct for CarePlan {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("CarePlan"),
                     "fhir_comments" => {
@@ -196,7 +196,7 @@ impl FhirJson for CarePlanRelatedPlan {
 impl FhirStruct for CarePlanRelatedPlan {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -256,7 +256,7 @@ impl FhirJson for CarePlanParticipant {
 impl FhirStruct for CarePlanParticipant {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -321,7 +321,7 @@ impl FhirJson for CarePlanActivity {
 impl FhirStruct for CarePlanActivity {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -425,7 +425,7 @@ impl FhirJson for CarePlanActivityDetail {
 impl FhirStruct for CarePlanActivityDetail {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

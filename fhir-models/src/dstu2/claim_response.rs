@@ -134,7 +134,7 @@ impl FhirJson for ClaimResponse {
 impl FhirStruct for ClaimResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ClaimResponse"),
                     "fhir_comments" => {
@@ -256,7 +256,7 @@ impl FhirJson for ClaimResponseItem {
 impl FhirStruct for ClaimResponseItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -330,7 +330,7 @@ impl FhirJson for ClaimResponseItemAdjudication {
 impl FhirStruct for ClaimResponseItemAdjudication {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -396,7 +396,7 @@ impl FhirJson for ClaimResponseItemDetail {
 impl FhirStruct for ClaimResponseItemDetail {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -466,7 +466,7 @@ impl FhirJson for ClaimResponseItemDetailAdjudication {
 impl FhirStruct for ClaimResponseItemDetailAdjudication {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -529,7 +529,7 @@ impl FhirJson for ClaimResponseItemDetailSubDetail {
 impl FhirStruct for ClaimResponseItemDetailSubDetail {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -598,7 +598,7 @@ impl FhirJson for ClaimResponseItemDetailSubDetailAdjudication {
 impl FhirStruct for ClaimResponseItemDetailSubDetailAdjudication {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -673,7 +673,7 @@ impl FhirJson for ClaimResponseAddItem {
 impl FhirStruct for ClaimResponseAddItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -754,7 +754,7 @@ impl FhirJson for ClaimResponseAddItemAdjudication {
 impl FhirStruct for ClaimResponseAddItemAdjudication {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -820,7 +820,7 @@ impl FhirJson for ClaimResponseAddItemDetail {
 impl FhirStruct for ClaimResponseAddItemDetail {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -885,7 +885,7 @@ impl FhirJson for ClaimResponseAddItemDetailAdjudication {
 impl FhirStruct for ClaimResponseAddItemDetailAdjudication {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -954,7 +954,7 @@ impl FhirJson for ClaimResponseError {
 impl FhirStruct for ClaimResponseError {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -1045,7 +1045,7 @@ impl FhirJson for ClaimResponseNote {
 impl FhirStruct for ClaimResponseNote {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -1133,7 +1133,7 @@ impl FhirJson for ClaimResponseCoverage {
 impl FhirStruct for ClaimResponseCoverage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

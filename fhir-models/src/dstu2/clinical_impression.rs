@@ -111,7 +111,7 @@ impl FhirJson for ClinicalImpression {
 impl FhirStruct for ClinicalImpression {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ClinicalImpression"),
                     "fhir_comments" => {
@@ -209,7 +209,7 @@ impl FhirJson for ClinicalImpressionInvestigations {
 impl FhirStruct for ClinicalImpressionInvestigations {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -270,7 +270,7 @@ impl FhirJson for ClinicalImpressionFinding {
 impl FhirStruct for ClinicalImpressionFinding {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -332,7 +332,7 @@ impl FhirJson for ClinicalImpressionRuledOut {
 impl FhirStruct for ClinicalImpressionRuledOut {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -95,7 +95,7 @@ impl FhirJson for Communication {
 impl FhirStruct for Communication {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Communication"),
                     "fhir_comments" => {
@@ -179,7 +179,7 @@ impl FhirJson for CommunicationPayload {
 impl FhirStruct for CommunicationPayload {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -98,7 +98,7 @@ impl FhirJson for CommunicationRequest {
 impl FhirStruct for CommunicationRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("CommunicationRequest"),
                     "fhir_comments" => {
@@ -187,7 +187,7 @@ impl FhirJson for CommunicationRequestPayload {
 impl FhirStruct for CommunicationRequestPayload {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

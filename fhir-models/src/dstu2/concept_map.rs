@@ -110,7 +110,7 @@ impl FhirJson for ConceptMap {
 impl FhirStruct for ConceptMap {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ConceptMap"),
                     "fhir_comments" => {
@@ -219,7 +219,7 @@ impl FhirJson for ConceptMapContact {
 impl FhirStruct for ConceptMapContact {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -282,7 +282,7 @@ impl FhirJson for ConceptMapElement {
 impl FhirStruct for ConceptMapElement {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -358,7 +358,7 @@ impl FhirJson for ConceptMapElementTarget {
 impl FhirStruct for ConceptMapElementTarget {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -434,7 +434,7 @@ impl FhirJson for ConceptMapElementTargetDependsOn {
 impl FhirStruct for ConceptMapElementTargetDependsOn {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -110,7 +110,7 @@ impl FhirJson for Condition {
 impl FhirStruct for Condition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Condition"),
                     "fhir_comments" => {
@@ -219,7 +219,7 @@ impl FhirJson for ConditionStage {
 impl FhirStruct for ConditionStage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -278,7 +278,7 @@ impl FhirJson for ConditionEvidence {
 impl FhirStruct for ConditionEvidence {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

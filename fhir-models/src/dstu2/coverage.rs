@@ -98,7 +98,7 @@ impl FhirJson for Coverage {
 impl FhirStruct for Coverage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Coverage"),
                     "fhir_comments" => {

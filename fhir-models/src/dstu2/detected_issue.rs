@@ -86,7 +86,7 @@ impl FhirJson for DetectedIssue {
 impl FhirStruct for DetectedIssue {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DetectedIssue"),
                     "fhir_comments" => {
@@ -174,7 +174,7 @@ impl FhirJson for DetectedIssueMitigation {
 impl FhirStruct for DetectedIssueMitigation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -92,7 +92,7 @@ impl FhirJson for DeviceComponent {
 impl FhirStruct for DeviceComponent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DeviceComponent"),
                     "fhir_comments" => {
@@ -196,7 +196,7 @@ impl FhirJson for DeviceComponentProductionSpecification {
 impl FhirStruct for DeviceComponentProductionSpecification {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -92,7 +92,7 @@ impl FhirJson for DeviceMetric {
 impl FhirStruct for DeviceMetric {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DeviceMetric"),
                     "fhir_comments" => {
@@ -183,7 +183,7 @@ impl FhirJson for DeviceMetricCalibration {
 impl FhirStruct for DeviceMetricCalibration {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

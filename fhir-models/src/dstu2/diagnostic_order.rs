@@ -94,7 +94,7 @@ impl FhirJson for DiagnosticOrder {
 impl FhirStruct for DiagnosticOrder {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DiagnosticOrder"),
                     "fhir_comments" => {
@@ -192,7 +192,7 @@ impl FhirJson for DiagnosticOrderEvent {
 impl FhirStruct for DiagnosticOrderEvent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -266,7 +266,7 @@ impl FhirJson for DiagnosticOrderItem {
 impl FhirStruct for DiagnosticOrderItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

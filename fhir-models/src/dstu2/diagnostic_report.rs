@@ -119,7 +119,7 @@ impl FhirJson for DiagnosticReport {
 impl FhirStruct for DiagnosticReport {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DiagnosticReport"),
                     "fhir_comments" => {
@@ -221,7 +221,7 @@ impl FhirJson for DiagnosticReportImage {
 impl FhirStruct for DiagnosticReportImage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

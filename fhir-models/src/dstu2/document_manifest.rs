@@ -96,7 +96,7 @@ impl FhirJson for DocumentManifest {
 impl FhirStruct for DocumentManifest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DocumentManifest"),
                     "fhir_comments" => {
@@ -182,7 +182,7 @@ impl FhirJson for DocumentManifestContent {
 impl FhirStruct for DocumentManifestContent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -242,7 +242,7 @@ impl FhirJson for DocumentManifestRelated {
 impl FhirStruct for DocumentManifestRelated {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -115,7 +115,7 @@ impl FhirJson for DocumentReference {
 impl FhirStruct for DocumentReference {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DocumentReference"),
                     "fhir_comments" => {
@@ -213,7 +213,7 @@ impl FhirJson for DocumentReferenceRelatesTo {
 impl FhirStruct for DocumentReferenceRelatesTo {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -275,7 +275,7 @@ impl FhirJson for DocumentReferenceContent {
 impl FhirStruct for DocumentReferenceContent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -349,7 +349,7 @@ impl FhirJson for DocumentReferenceContext {
 impl FhirStruct for DocumentReferenceContext {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -417,7 +417,7 @@ impl FhirJson for DocumentReferenceContextRelated {
 impl FhirStruct for DocumentReferenceContextRelated {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

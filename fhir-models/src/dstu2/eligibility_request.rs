@@ -77,7 +77,7 @@ impl FhirJson for EligibilityRequest {
 impl FhirStruct for EligibilityRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("EligibilityRequest"),
                     "fhir_comments" => {

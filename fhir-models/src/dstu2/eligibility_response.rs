@@ -86,7 +86,7 @@ impl FhirJson for EligibilityResponse {
 impl FhirStruct for EligibilityResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("EligibilityResponse"),
                     "fhir_comments" => {

@@ -92,7 +92,7 @@ impl FhirJson for EnrollmentRequest {
 impl FhirStruct for EnrollmentRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("EnrollmentRequest"),
                     "fhir_comments" => {

@@ -93,7 +93,7 @@ impl FhirJson for EpisodeOfCare {
 impl FhirStruct for EpisodeOfCare {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("EpisodeOfCare"),
                     "fhir_comments" => {
@@ -184,7 +184,7 @@ impl FhirJson for EpisodeOfCareStatusHistory {
 impl FhirStruct for EpisodeOfCareStatusHistory {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -247,7 +247,7 @@ impl FhirJson for EpisodeOfCareCareTeam {
 impl FhirStruct for EpisodeOfCareCareTeam {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -98,7 +98,7 @@ impl FhirJson for FamilyMemberHistory {
 impl FhirStruct for FamilyMemberHistory {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("FamilyMemberHistory"),
                     "fhir_comments" => {
@@ -206,7 +206,7 @@ impl FhirJson for FamilyMemberHistoryCondition {
 impl FhirStruct for FamilyMemberHistoryCondition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

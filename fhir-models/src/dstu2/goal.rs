@@ -102,7 +102,7 @@ impl FhirJson for Goal {
 impl FhirStruct for Goal {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Goal"),
                     "fhir_comments" => {
@@ -195,7 +195,7 @@ impl FhirJson for GoalOutcome {
 impl FhirStruct for GoalOutcome {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -124,7 +124,7 @@ impl FhirJson for HealthcareService {
 impl FhirStruct for HealthcareService {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("HealthcareService"),
                     "fhir_comments" => {
@@ -267,7 +267,7 @@ impl FhirJson for HealthcareServiceServiceType {
 impl FhirStruct for HealthcareServiceServiceType {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -332,7 +332,7 @@ impl FhirJson for HealthcareServiceAvailableTime {
 impl FhirStruct for HealthcareServiceAvailableTime {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -412,7 +412,7 @@ impl FhirJson for HealthcareServiceNotAvailable {
 impl FhirStruct for HealthcareServiceNotAvailable {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

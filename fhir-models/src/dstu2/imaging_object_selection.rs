@@ -85,7 +85,7 @@ impl FhirJson for ImagingObjectSelection {
 impl FhirStruct for ImagingObjectSelection {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ImagingObjectSelection"),
                     "fhir_comments" => {
@@ -178,7 +178,7 @@ impl FhirJson for ImagingObjectSelectionStudy {
 impl FhirStruct for ImagingObjectSelectionStudy {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -246,7 +246,7 @@ impl FhirJson for ImagingObjectSelectionStudySeries {
 impl FhirStruct for ImagingObjectSelectionStudySeries {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -320,7 +320,7 @@ impl FhirJson for ImagingObjectSelectionStudySeriesInstance {
 impl FhirStruct for ImagingObjectSelectionStudySeriesInstance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -388,7 +388,7 @@ impl FhirJson for ImagingObjectSelectionStudySeriesInstanceFrames {
 impl FhirStruct for ImagingObjectSelectionStudySeriesInstanceFrames {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -112,7 +112,7 @@ impl FhirJson for ImagingStudy {
 impl FhirStruct for ImagingStudy {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ImagingStudy"),
                     "fhir_comments" => {
@@ -249,7 +249,7 @@ impl FhirJson for ImagingStudySeries {
 impl FhirStruct for ImagingStudySeries {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -346,7 +346,7 @@ impl FhirJson for ImagingStudySeriesInstance {
 impl FhirStruct for ImagingStudySeriesInstance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

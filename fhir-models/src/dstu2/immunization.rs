@@ -129,7 +129,7 @@ impl FhirJson for Immunization {
 impl FhirStruct for Immunization {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Immunization"),
                     "fhir_comments" => {
@@ -236,7 +236,7 @@ impl FhirJson for ImmunizationExplanation {
 impl FhirStruct for ImmunizationExplanation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -300,7 +300,7 @@ impl FhirJson for ImmunizationReaction {
 impl FhirStruct for ImmunizationReaction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -386,7 +386,7 @@ impl FhirJson for ImmunizationVaccinationProtocol {
 impl FhirStruct for ImmunizationVaccinationProtocol {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

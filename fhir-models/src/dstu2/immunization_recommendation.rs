@@ -69,7 +69,7 @@ impl FhirJson for ImmunizationRecommendation {
 impl FhirStruct for ImmunizationRecommendation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ImmunizationRecommendation"),
                     "fhir_comments" => {
@@ -170,7 +170,7 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
 impl FhirStruct for ImmunizationRecommendationRecommendation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -255,7 +255,7 @@ impl FhirJson for ImmunizationRecommendationRecommendationDateCriterion {
 impl FhirStruct for ImmunizationRecommendationRecommendationDateCriterion {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -321,7 +321,7 @@ impl FhirJson for ImmunizationRecommendationRecommendationProtocol {
 impl FhirStruct for ImmunizationRecommendationRecommendationProtocol {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

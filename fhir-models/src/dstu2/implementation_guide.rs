@@ -117,7 +117,7 @@ impl FhirJson for ImplementationGuide {
 impl FhirStruct for ImplementationGuide {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ImplementationGuide"),
                     "fhir_comments" => {
@@ -216,7 +216,7 @@ impl FhirJson for ImplementationGuideContact {
 impl FhirStruct for ImplementationGuideContact {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -280,7 +280,7 @@ impl FhirJson for ImplementationGuideDependency {
 impl FhirStruct for ImplementationGuideDependency {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -348,7 +348,7 @@ impl FhirJson for ImplementationGuidePackage {
 impl FhirStruct for ImplementationGuidePackage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -426,7 +426,7 @@ impl FhirJson for ImplementationGuidePackageResource {
 impl FhirStruct for ImplementationGuidePackageResource {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -502,7 +502,7 @@ impl FhirJson for ImplementationGuideGlobal {
 impl FhirStruct for ImplementationGuideGlobal {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -583,7 +583,7 @@ impl FhirJson for ImplementationGuidePage {
 impl FhirStruct for ImplementationGuidePage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -99,7 +99,7 @@ impl FhirJson for List {
 impl FhirStruct for List {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("List"),
                     "fhir_comments" => {
@@ -194,7 +194,7 @@ impl FhirJson for ListEntry {
 impl FhirStruct for ListEntry {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

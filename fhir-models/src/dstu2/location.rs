@@ -92,7 +92,7 @@ impl FhirJson for Location {
 impl FhirStruct for Location {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Location"),
                     "fhir_comments" => {
@@ -186,7 +186,7 @@ impl FhirJson for LocationPosition {
 impl FhirStruct for LocationPosition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -96,7 +96,7 @@ impl FhirJson for Media {
 impl FhirStruct for Media {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Media"),
                     "fhir_comments" => {

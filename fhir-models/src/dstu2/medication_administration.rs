@@ -106,7 +106,7 @@ impl FhirJson for MedicationAdministration {
 impl FhirStruct for MedicationAdministration {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicationAdministration"),
                     "fhir_comments" => {
@@ -230,7 +230,7 @@ impl FhirJson for MedicationAdministrationDosage {
 impl FhirStruct for MedicationAdministrationDosage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

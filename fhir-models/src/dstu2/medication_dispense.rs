@@ -106,7 +106,7 @@ impl FhirJson for MedicationDispense {
 impl FhirStruct for MedicationDispense {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicationDispense"),
                     "fhir_comments" => {
@@ -239,7 +239,7 @@ impl FhirJson for MedicationDispenseDosageInstruction {
 impl FhirStruct for MedicationDispenseDosageInstruction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -330,7 +330,7 @@ impl FhirJson for MedicationDispenseSubstitution {
 impl FhirStruct for MedicationDispenseSubstitution {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -103,7 +103,7 @@ impl FhirJson for MedicationOrder {
 impl FhirStruct for MedicationOrder {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicationOrder"),
                     "fhir_comments" => {
@@ -230,7 +230,7 @@ impl FhirJson for MedicationOrderDosageInstruction {
 impl FhirStruct for MedicationOrderDosageInstruction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -325,7 +325,7 @@ impl FhirJson for MedicationOrderDispenseRequest {
 impl FhirStruct for MedicationOrderDispenseRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -414,7 +414,7 @@ impl FhirJson for MedicationOrderSubstitution {
 impl FhirStruct for MedicationOrderSubstitution {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

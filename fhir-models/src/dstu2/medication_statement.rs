@@ -99,7 +99,7 @@ impl FhirJson for MedicationStatement {
 impl FhirStruct for MedicationStatement {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicationStatement"),
                     "fhir_comments" => {
@@ -238,7 +238,7 @@ impl FhirJson for MedicationStatementDosage {
 impl FhirStruct for MedicationStatementDosage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -95,7 +95,7 @@ impl FhirJson for MessageHeader {
 impl FhirStruct for MessageHeader {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MessageHeader"),
                     "fhir_comments" => {
@@ -183,7 +183,7 @@ impl FhirJson for MessageHeaderResponse {
 impl FhirStruct for MessageHeaderResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -256,7 +256,7 @@ impl FhirJson for MessageHeaderSource {
 impl FhirStruct for MessageHeaderSource {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -327,7 +327,7 @@ impl FhirJson for MessageHeaderDestination {
 impl FhirStruct for MessageHeaderDestination {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -105,7 +105,7 @@ impl FhirJson for NamingSystem {
 impl FhirStruct for NamingSystem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("NamingSystem"),
                     "fhir_comments" => {
@@ -195,7 +195,7 @@ impl FhirJson for NamingSystemContact {
 impl FhirStruct for NamingSystemContact {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -265,7 +265,7 @@ impl FhirJson for NamingSystemUniqueId {
 impl FhirStruct for NamingSystemUniqueId {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -96,7 +96,7 @@ impl FhirJson for NutritionOrder {
 impl FhirStruct for NutritionOrder {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("NutritionOrder"),
                     "fhir_comments" => {
@@ -205,7 +205,7 @@ impl FhirJson for NutritionOrderOralDiet {
 impl FhirStruct for NutritionOrderOralDiet {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -274,7 +274,7 @@ impl FhirJson for NutritionOrderOralDietNutrient {
 impl FhirStruct for NutritionOrderOralDietNutrient {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -333,7 +333,7 @@ impl FhirJson for NutritionOrderOralDietTexture {
 impl FhirStruct for NutritionOrderOralDietTexture {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -401,7 +401,7 @@ impl FhirJson for NutritionOrderSupplement {
 impl FhirStruct for NutritionOrderSupplement {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -486,7 +486,7 @@ impl FhirJson for NutritionOrderEnteralFormula {
 impl FhirStruct for NutritionOrderEnteralFormula {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -595,7 +595,7 @@ impl FhirJson for NutritionOrderEnteralFormulaAdministration {
 impl FhirStruct for NutritionOrderEnteralFormulaAdministration {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

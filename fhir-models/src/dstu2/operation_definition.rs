@@ -125,7 +125,7 @@ impl FhirJson for OperationDefinition {
 impl FhirStruct for OperationDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("OperationDefinition"),
                     "fhir_comments" => {
@@ -233,7 +233,7 @@ impl FhirJson for OperationDefinitionContact {
 impl FhirStruct for OperationDefinitionContact {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -322,7 +322,7 @@ impl FhirJson for OperationDefinitionParameter {
 impl FhirStruct for OperationDefinitionParameter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -400,7 +400,7 @@ impl FhirJson for OperationDefinitionParameterBinding {
 impl FhirStruct for OperationDefinitionParameterBinding {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -61,7 +61,7 @@ impl FhirJson for OperationOutcome {
 impl FhirStruct for OperationOutcome {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("OperationOutcome"),
                     "fhir_comments" => {
@@ -144,7 +144,7 @@ impl FhirJson for OperationOutcomeIssue {
 impl FhirStruct for OperationOutcomeIssue {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

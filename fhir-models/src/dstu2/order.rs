@@ -82,7 +82,7 @@ impl FhirJson for Order {
 impl FhirStruct for Order {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Order"),
                     "fhir_comments" => {
@@ -162,7 +162,7 @@ impl FhirJson for OrderWhen {
 impl FhirStruct for OrderWhen {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

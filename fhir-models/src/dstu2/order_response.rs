@@ -81,7 +81,7 @@ impl FhirJson for OrderResponse {
 impl FhirStruct for OrderResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("OrderResponse"),
                     "fhir_comments" => {

@@ -80,7 +80,7 @@ impl FhirJson for Organization {
 impl FhirStruct for Organization {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Organization"),
                     "fhir_comments" => {
@@ -165,7 +165,7 @@ impl FhirJson for OrganizationContact {
 impl FhirStruct for OrganizationContact {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -47,7 +47,7 @@ impl FhirJson for Parameters {
 impl FhirStruct for Parameters {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Parameters"),
                     "fhir_comments" => {
@@ -119,7 +119,7 @@ impl FhirJson for ParametersParameter {
 impl FhirStruct for ParametersParameter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -88,7 +88,7 @@ impl FhirJson for PaymentNotice {
 impl FhirStruct for PaymentNotice {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("PaymentNotice"),
                     "fhir_comments" => {

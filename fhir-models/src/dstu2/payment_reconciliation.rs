@@ -103,7 +103,7 @@ impl FhirJson for PaymentReconciliation {
 impl FhirStruct for PaymentReconciliation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("PaymentReconciliation"),
                     "fhir_comments" => {
@@ -213,7 +213,7 @@ impl FhirJson for PaymentReconciliationDetail {
 impl FhirStruct for PaymentReconciliationDetail {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -278,7 +278,7 @@ impl FhirJson for PaymentReconciliationNote {
 impl FhirStruct for PaymentReconciliationNote {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -86,7 +86,7 @@ impl FhirJson for Person {
 impl FhirStruct for Person {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Person"),
                     "fhir_comments" => {
@@ -172,7 +172,7 @@ impl FhirJson for PersonLink {
 impl FhirStruct for PersonLink {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

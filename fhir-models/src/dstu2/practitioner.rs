@@ -89,7 +89,7 @@ impl FhirJson for Practitioner {
 impl FhirStruct for Practitioner {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Practitioner"),
                     "fhir_comments" => {
@@ -190,7 +190,7 @@ impl FhirJson for PractitionerPractitionerRole {
 impl FhirStruct for PractitionerPractitionerRole {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -265,7 +265,7 @@ impl FhirJson for PractitionerQualification {
 impl FhirStruct for PractitionerQualification {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -125,7 +125,7 @@ impl FhirJson for Procedure {
 impl FhirStruct for Procedure {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Procedure"),
                     "fhir_comments" => {
@@ -228,7 +228,7 @@ impl FhirJson for ProcedurePerformer {
 impl FhirStruct for ProcedurePerformer {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -289,7 +289,7 @@ impl FhirJson for ProcedureFocalDevice {
 impl FhirStruct for ProcedureFocalDevice {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

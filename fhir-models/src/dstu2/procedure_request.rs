@@ -102,7 +102,7 @@ impl FhirJson for ProcedureRequest {
 impl FhirStruct for ProcedureRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ProcedureRequest"),
                     "fhir_comments" => {

@@ -106,7 +106,7 @@ impl FhirJson for ProcessRequest {
 impl FhirStruct for ProcessRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ProcessRequest"),
                     "fhir_comments" => {
@@ -198,7 +198,7 @@ impl FhirJson for ProcessRequestItem {
 impl FhirStruct for ProcessRequestItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

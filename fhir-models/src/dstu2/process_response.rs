@@ -95,7 +95,7 @@ impl FhirJson for ProcessResponse {
 impl FhirStruct for ProcessResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ProcessResponse"),
                     "fhir_comments" => {
@@ -185,7 +185,7 @@ impl FhirJson for ProcessResponseNotes {
 impl FhirStruct for ProcessResponseNotes {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

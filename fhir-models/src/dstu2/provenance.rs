@@ -90,7 +90,7 @@ impl FhirJson for Provenance {
 impl FhirStruct for Provenance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Provenance"),
                     "fhir_comments" => {
@@ -179,7 +179,7 @@ impl FhirJson for ProvenanceAgent {
 impl FhirStruct for ProvenanceAgent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -246,7 +246,7 @@ impl FhirJson for ProvenanceAgentRelatedAgent {
 impl FhirStruct for ProvenanceAgentRelatedAgent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -321,7 +321,7 @@ impl FhirJson for ProvenanceEntity {
 impl FhirStruct for ProvenanceEntity {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -84,7 +84,7 @@ impl FhirJson for Questionnaire {
 impl FhirStruct for Questionnaire {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Questionnaire"),
                     "fhir_comments" => {
@@ -186,7 +186,7 @@ impl FhirJson for QuestionnaireGroup {
 impl FhirStruct for QuestionnaireGroup {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -277,7 +277,7 @@ impl FhirJson for QuestionnaireGroupQuestion {
 impl FhirStruct for QuestionnaireGroupQuestion {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -85,7 +85,7 @@ impl FhirJson for QuestionnaireResponse {
 impl FhirStruct for QuestionnaireResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("QuestionnaireResponse"),
                     "fhir_comments" => {
@@ -177,7 +177,7 @@ impl FhirJson for QuestionnaireResponseGroup {
 impl FhirStruct for QuestionnaireResponseGroup {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -246,7 +246,7 @@ impl FhirJson for QuestionnaireResponseGroupQuestion {
 impl FhirStruct for QuestionnaireResponseGroupQuestion {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -308,7 +308,7 @@ impl FhirJson for QuestionnaireResponseGroupQuestionAnswer {
 impl FhirStruct for QuestionnaireResponseGroupQuestionAnswer {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

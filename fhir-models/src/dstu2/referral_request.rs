@@ -106,7 +106,7 @@ impl FhirJson for ReferralRequest {
 impl FhirStruct for ReferralRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ReferralRequest"),
                     "fhir_comments" => {

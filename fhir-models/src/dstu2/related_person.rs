@@ -88,7 +88,7 @@ impl FhirJson for RelatedPerson {
 impl FhirStruct for RelatedPerson {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("RelatedPerson"),
                     "fhir_comments" => {

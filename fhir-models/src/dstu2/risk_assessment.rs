@@ -86,7 +86,7 @@ impl FhirJson for RiskAssessment {
 impl FhirStruct for RiskAssessment {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("RiskAssessment"),
                     "fhir_comments" => {
@@ -178,7 +178,7 @@ impl FhirJson for RiskAssessmentPrediction {
 impl FhirStruct for RiskAssessmentPrediction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

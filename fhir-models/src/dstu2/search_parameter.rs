@@ -113,7 +113,7 @@ impl FhirJson for SearchParameter {
 impl FhirStruct for SearchParameter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("SearchParameter"),
                     "fhir_comments" => {
@@ -215,7 +215,7 @@ impl FhirJson for SearchParameterContact {
 impl FhirStruct for SearchParameterContact {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

@@ -88,7 +88,7 @@ impl FhirJson for Slot {
 impl FhirStruct for Slot {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Slot"),
                     "fhir_comments" => {

@@ -141,7 +141,7 @@ impl FhirJson for StructureDefinition {
 impl FhirStruct for StructureDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("StructureDefinition"),
                     "fhir_comments" => {
@@ -261,7 +261,7 @@ impl FhirJson for StructureDefinitionContact {
 impl FhirStruct for StructureDefinitionContact {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -329,7 +329,7 @@ impl FhirJson for StructureDefinitionMapping {
 impl FhirStruct for StructureDefinitionMapping {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -393,7 +393,7 @@ impl FhirJson for StructureDefinitionSnapshot {
 impl FhirStruct for StructureDefinitionSnapshot {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -450,7 +450,7 @@ impl FhirJson for StructureDefinitionDifferential {
 impl FhirStruct for StructureDefinitionDifferential {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

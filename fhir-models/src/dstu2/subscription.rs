@@ -88,7 +88,7 @@ impl FhirJson for Subscription {
 impl FhirStruct for Subscription {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Subscription"),
                     "fhir_comments" => {
@@ -180,7 +180,7 @@ impl FhirJson for SubscriptionChannel {
 impl FhirStruct for SubscriptionChannel {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

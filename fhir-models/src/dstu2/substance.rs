@@ -76,7 +76,7 @@ impl FhirJson for Substance {
 impl FhirStruct for Substance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Substance"),
                     "fhir_comments" => {
@@ -155,7 +155,7 @@ impl FhirJson for SubstanceInstance {
 impl FhirStruct for SubstanceInstance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -218,7 +218,7 @@ impl FhirJson for SubstanceIngredient {
 impl FhirStruct for SubstanceIngredient {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

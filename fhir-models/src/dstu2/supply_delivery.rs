@@ -89,7 +89,7 @@ impl FhirJson for SupplyDelivery {
 impl FhirStruct for SupplyDelivery {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("SupplyDelivery"),
                     "fhir_comments" => {

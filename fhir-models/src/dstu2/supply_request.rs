@@ -86,7 +86,7 @@ impl FhirJson for SupplyRequest {
 impl FhirStruct for SupplyRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("SupplyRequest"),
                     "fhir_comments" => {
@@ -169,7 +169,7 @@ impl FhirJson for SupplyRequestWhen {
 impl FhirStruct for SupplyRequestWhen {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

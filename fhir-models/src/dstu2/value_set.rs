@@ -115,7 +115,7 @@ impl FhirJson for ValueSet {
 impl FhirStruct for ValueSet {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ValueSet"),
                     "fhir_comments" => {
@@ -220,7 +220,7 @@ impl FhirJson for ValueSetContact {
 impl FhirStruct for ValueSetContact {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -290,7 +290,7 @@ impl FhirJson for ValueSetCodeSystem {
 impl FhirStruct for ValueSetCodeSystem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -372,7 +372,7 @@ impl FhirJson for ValueSetCodeSystemConcept {
 impl FhirStruct for ValueSetCodeSystemConcept {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -444,7 +444,7 @@ impl FhirJson for ValueSetCodeSystemConceptDesignation {
 impl FhirStruct for ValueSetCodeSystemConceptDesignation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -509,7 +509,7 @@ impl FhirJson for ValueSetCompose {
 impl FhirStruct for ValueSetCompose {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -578,7 +578,7 @@ impl FhirJson for ValueSetComposeInclude {
 impl FhirStruct for ValueSetComposeInclude {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -646,7 +646,7 @@ impl FhirJson for ValueSetComposeIncludeConcept {
 impl FhirStruct for ValueSetComposeIncludeConcept {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -717,7 +717,7 @@ impl FhirJson for ValueSetComposeIncludeFilter {
 impl FhirStruct for ValueSetComposeIncludeFilter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -796,7 +796,7 @@ impl FhirJson for ValueSetExpansion {
 impl FhirStruct for ValueSetExpansion {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -865,7 +865,7 @@ impl FhirJson for ValueSetExpansionParameter {
 impl FhirStruct for ValueSetExpansionParameter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")
@@ -942,7 +942,7 @@ impl FhirJson for ValueSetExpansionContains {
 impl FhirStruct for ValueSetExpansionContains {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

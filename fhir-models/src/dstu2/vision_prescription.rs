@@ -77,7 +77,7 @@ impl FhirJson for VisionPrescription {
 impl FhirStruct for VisionPrescription {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("VisionPrescription"),
                     "fhir_comments" => {
@@ -197,7 +197,7 @@ impl FhirJson for VisionPrescriptionDispense {
 impl FhirStruct for VisionPrescriptionDispense {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

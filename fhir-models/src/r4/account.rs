@@ -88,7 +88,7 @@ impl FhirJson for Account {
 impl FhirStruct for Account {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Account"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -167,7 +167,7 @@ impl FhirJson for AccountCoverage {
 impl FhirStruct for AccountCoverage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -226,7 +226,7 @@ impl FhirJson for AccountGuarantor {
 impl FhirStruct for AccountGuarantor {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

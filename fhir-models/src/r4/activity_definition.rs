@@ -196,7 +196,7 @@ impl FhirJson for ActivityDefinition {
 impl FhirStruct for ActivityDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ActivityDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -369,7 +369,7 @@ impl FhirJson for ActivityDefinitionParticipant {
 impl FhirStruct for ActivityDefinitionParticipant {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -427,7 +427,7 @@ impl FhirJson for ActivityDefinitionDynamicValue {
 impl FhirStruct for ActivityDefinitionDynamicValue {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -117,7 +117,7 @@ impl FhirJson for AdverseEvent {
 impl FhirStruct for AdverseEvent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("AdverseEvent"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -219,7 +219,7 @@ impl FhirJson for AdverseEventSuspectEntity {
 impl FhirStruct for AdverseEventSuspectEntity {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -278,7 +278,7 @@ impl FhirJson for AdverseEventSuspectEntityCausality {
 impl FhirStruct for AdverseEventSuspectEntityCausality {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -103,7 +103,7 @@ impl FhirJson for AllergyIntolerance {
 impl FhirStruct for AllergyIntolerance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("AllergyIntolerance"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -219,7 +219,7 @@ impl FhirJson for AllergyIntoleranceReaction {
 impl FhirStruct for AllergyIntoleranceReaction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -123,7 +123,7 @@ impl FhirJson for Appointment {
 impl FhirStruct for Appointment {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Appointment"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -251,7 +251,7 @@ impl FhirJson for AppointmentParticipant {
 impl FhirStruct for AppointmentParticipant {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -52,7 +52,7 @@ impl FhirJson for Binary {
 impl FhirStruct for Binary {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Binary"),
                     "id" => r.plain_string(&mut v.id, "id"),

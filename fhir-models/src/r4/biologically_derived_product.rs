@@ -86,7 +86,7 @@ impl FhirJson for BiologicallyDerivedProduct {
 impl FhirStruct for BiologicallyDerivedProduct {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("BiologicallyDerivedProduct"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -170,7 +170,7 @@ impl FhirJson for BiologicallyDerivedProductCollection {
 impl FhirStruct for BiologicallyDerivedProductCollection {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -235,7 +235,7 @@ impl FhirJson for BiologicallyDerivedProductProcessing {
 impl FhirStruct for BiologicallyDerivedProductProcessing {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -296,7 +296,7 @@ impl FhirJson for BiologicallyDerivedProductManipulation {
 impl FhirStruct for BiologicallyDerivedProductManipulation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -361,7 +361,7 @@ impl FhirJson for BiologicallyDerivedProductStorage {
 impl FhirStruct for BiologicallyDerivedProductStorage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -79,7 +79,7 @@ impl FhirJson for BodyStructure {
 impl FhirStruct for BodyStructure {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("BodyStructure"),
                     "id" => r.plain_string(&mut v.id, "id"),

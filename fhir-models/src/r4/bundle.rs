@@ -64,7 +64,7 @@ impl FhirJson for Bundle {
 impl FhirStruct for Bundle {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Bundle"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -135,7 +135,7 @@ impl FhirJson for BundleLink {
 impl FhirStruct for BundleLink {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -202,7 +202,7 @@ impl FhirJson for BundleEntry {
 impl FhirStruct for BundleEntry {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -260,7 +260,7 @@ impl FhirJson for BundleEntrySearch {
 impl FhirStruct for BundleEntrySearch {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -331,7 +331,7 @@ impl FhirJson for BundleEntryRequest {
 impl FhirStruct for BundleEntryRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -413,7 +413,7 @@ impl FhirJson for BundleEntryResponse {
 impl FhirStruct for BundleEntryResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -141,7 +141,7 @@ impl FhirJson for CapabilityStatement {
 impl FhirStruct for CapabilityStatement {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("CapabilityStatement"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -273,7 +273,7 @@ impl FhirJson for CapabilityStatementSoftware {
 impl FhirStruct for CapabilityStatementSoftware {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -335,7 +335,7 @@ impl FhirJson for CapabilityStatementImplementation {
 impl FhirStruct for CapabilityStatementImplementation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -411,7 +411,7 @@ impl FhirJson for CapabilityStatementRest {
 impl FhirStruct for CapabilityStatementRest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -480,7 +480,7 @@ impl FhirJson for CapabilityStatementRestSecurity {
 impl FhirStruct for CapabilityStatementRestSecurity {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -583,7 +583,7 @@ impl FhirJson for CapabilityStatementRestResource {
 impl FhirStruct for CapabilityStatementRestResource {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -709,7 +709,7 @@ impl FhirJson for CapabilityStatementRestResourceInteraction {
 impl FhirStruct for CapabilityStatementRestResourceInteraction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -776,7 +776,7 @@ impl FhirJson for CapabilityStatementRestResourceSearchParam {
 impl FhirStruct for CapabilityStatementRestResourceSearchParam {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -844,7 +844,7 @@ impl FhirJson for CapabilityStatementRestResourceOperation {
 impl FhirStruct for CapabilityStatementRestResourceOperation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -905,7 +905,7 @@ impl FhirJson for CapabilityStatementRestInteraction {
 impl FhirStruct for CapabilityStatementRestInteraction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -968,7 +968,7 @@ impl FhirJson for CapabilityStatementMessaging {
 impl FhirStruct for CapabilityStatementMessaging {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1037,7 +1037,7 @@ impl FhirJson for CapabilityStatementMessagingEndpoint {
 impl FhirStruct for CapabilityStatementMessagingEndpoint {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1095,7 +1095,7 @@ impl FhirJson for CapabilityStatementMessagingSupportedMessage {
 impl FhirStruct for CapabilityStatementMessagingSupportedMessage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1157,7 +1157,7 @@ impl FhirJson for CapabilityStatementDocument {
 impl FhirStruct for CapabilityStatementDocument {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -128,7 +128,7 @@ impl FhirJson for CarePlan {
 impl FhirStruct for CarePlan {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("CarePlan"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -246,7 +246,7 @@ impl FhirJson for CarePlanActivity {
 impl FhirStruct for CarePlanActivity {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -356,7 +356,7 @@ impl FhirJson for CarePlanActivityDetail {
 impl FhirStruct for CarePlanActivityDetail {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -92,7 +92,7 @@ impl FhirJson for CareTeam {
 impl FhirStruct for CareTeam {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("CareTeam"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -183,7 +183,7 @@ impl FhirJson for CareTeamParticipant {
 impl FhirStruct for CareTeamParticipant {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -96,7 +96,7 @@ impl FhirJson for CatalogEntry {
 impl FhirStruct for CatalogEntry {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("CatalogEntry"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -203,7 +203,7 @@ impl FhirJson for CatalogEntryRelatedEntry {
 impl FhirStruct for CatalogEntryRelatedEntry {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

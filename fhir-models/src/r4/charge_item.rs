@@ -137,7 +137,7 @@ impl FhirJson for ChargeItem {
 impl FhirStruct for ChargeItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ChargeItem"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -283,7 +283,7 @@ impl FhirJson for ChargeItemPerformer {
 impl FhirStruct for ChargeItemPerformer {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

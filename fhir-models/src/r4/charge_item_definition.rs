@@ -126,7 +126,7 @@ impl FhirJson for ChargeItemDefinition {
 impl FhirStruct for ChargeItemDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ChargeItemDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -247,7 +247,7 @@ impl FhirJson for ChargeItemDefinitionApplicability {
 impl FhirStruct for ChargeItemDefinitionApplicability {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -304,7 +304,7 @@ impl FhirJson for ChargeItemDefinitionPropertyGroup {
 impl FhirStruct for ChargeItemDefinitionPropertyGroup {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -369,7 +369,7 @@ impl FhirJson for ChargeItemDefinitionPropertyGroupPriceComponent {
 impl FhirStruct for ChargeItemDefinitionPropertyGroupPriceComponent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

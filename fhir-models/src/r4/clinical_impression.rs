@@ -117,7 +117,7 @@ impl FhirJson for ClinicalImpression {
 impl FhirStruct for ClinicalImpression {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ClinicalImpression"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -223,7 +223,7 @@ impl FhirJson for ClinicalImpressionInvestigation {
 impl FhirStruct for ClinicalImpressionInvestigation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -279,7 +279,7 @@ impl FhirJson for ClinicalImpressionFinding {
 impl FhirStruct for ClinicalImpressionFinding {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

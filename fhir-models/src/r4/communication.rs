@@ -124,7 +124,7 @@ impl FhirJson for Communication {
 impl FhirStruct for Communication {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Communication"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -233,7 +233,7 @@ impl FhirJson for CommunicationPayload {
 impl FhirStruct for CommunicationPayload {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

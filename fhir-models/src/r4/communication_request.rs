@@ -121,7 +121,7 @@ impl FhirJson for CommunicationRequest {
 impl FhirStruct for CommunicationRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("CommunicationRequest"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -225,7 +225,7 @@ impl FhirJson for CommunicationRequestPayload {
 impl FhirStruct for CommunicationRequestPayload {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

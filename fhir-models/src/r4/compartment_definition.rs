@@ -105,7 +105,7 @@ impl FhirJson for CompartmentDefinition {
 impl FhirStruct for CompartmentDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("CompartmentDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -200,7 +200,7 @@ impl FhirJson for CompartmentDefinitionResource {
 impl FhirStruct for CompartmentDefinitionResource {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

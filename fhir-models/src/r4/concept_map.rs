@@ -109,7 +109,7 @@ impl FhirJson for ConceptMap {
 impl FhirStruct for ConceptMap {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ConceptMap"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -227,7 +227,7 @@ impl FhirJson for ConceptMapGroup {
 impl FhirStruct for ConceptMapGroup {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -299,7 +299,7 @@ impl FhirJson for ConceptMapGroupElement {
 impl FhirStruct for ConceptMapGroupElement {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -369,7 +369,7 @@ impl FhirJson for ConceptMapGroupElementTarget {
 impl FhirStruct for ConceptMapGroupElementTarget {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -440,7 +440,7 @@ impl FhirJson for ConceptMapGroupElementTargetDependsOn {
 impl FhirStruct for ConceptMapGroupElementTargetDependsOn {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -507,7 +507,7 @@ impl FhirJson for ConceptMapGroupUnmapped {
 impl FhirStruct for ConceptMapGroupUnmapped {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

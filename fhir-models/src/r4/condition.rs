@@ -106,7 +106,7 @@ impl FhirJson for Condition {
 impl FhirStruct for Condition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Condition"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -206,7 +206,7 @@ impl FhirJson for ConditionStage {
 impl FhirStruct for ConditionStage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -260,7 +260,7 @@ impl FhirJson for ConditionEvidence {
 impl FhirStruct for ConditionEvidence {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

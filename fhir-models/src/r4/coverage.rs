@@ -110,7 +110,7 @@ impl FhirJson for Coverage {
 impl FhirStruct for Coverage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Coverage"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -207,7 +207,7 @@ impl FhirJson for CoverageClass {
 impl FhirStruct for CoverageClass {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -268,7 +268,7 @@ impl FhirJson for CoverageCostToBeneficiary {
 impl FhirStruct for CoverageCostToBeneficiary {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -326,7 +326,7 @@ impl FhirJson for CoverageCostToBeneficiaryException {
 impl FhirStruct for CoverageCostToBeneficiaryException {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

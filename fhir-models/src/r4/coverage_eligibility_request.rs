@@ -105,7 +105,7 @@ impl FhirJson for CoverageEligibilityRequest {
 impl FhirStruct for CoverageEligibilityRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("CoverageEligibilityRequest"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -199,7 +199,7 @@ impl FhirJson for CoverageEligibilityRequestSupportingInfo {
 impl FhirStruct for CoverageEligibilityRequestSupportingInfo {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -262,7 +262,7 @@ impl FhirJson for CoverageEligibilityRequestInsurance {
 impl FhirStruct for CoverageEligibilityRequestInsurance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -349,7 +349,7 @@ impl FhirJson for CoverageEligibilityRequestItem {
 impl FhirStruct for CoverageEligibilityRequestItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -420,7 +420,7 @@ impl FhirJson for CoverageEligibilityRequestItemDiagnosis {
 impl FhirStruct for CoverageEligibilityRequestItemDiagnosis {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -112,7 +112,7 @@ impl FhirJson for CoverageEligibilityResponse {
 impl FhirStruct for CoverageEligibilityResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("CoverageEligibilityResponse"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -209,7 +209,7 @@ impl FhirJson for CoverageEligibilityResponseInsurance {
 impl FhirStruct for CoverageEligibilityResponseInsurance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -301,7 +301,7 @@ impl FhirJson for CoverageEligibilityResponseInsuranceItem {
 impl FhirStruct for CoverageEligibilityResponseInsuranceItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -397,7 +397,7 @@ impl FhirJson for CoverageEligibilityResponseInsuranceItemBenefit {
 impl FhirStruct for CoverageEligibilityResponseInsuranceItemBenefit {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -460,7 +460,7 @@ impl FhirJson for CoverageEligibilityResponseError {
 impl FhirStruct for CoverageEligibilityResponseError {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -91,7 +91,7 @@ impl FhirJson for DetectedIssue {
 impl FhirStruct for DetectedIssue {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DetectedIssue"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -180,7 +180,7 @@ impl FhirJson for DetectedIssueEvidence {
 impl FhirStruct for DetectedIssueEvidence {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -238,7 +238,7 @@ impl FhirJson for DetectedIssueMitigation {
 impl FhirStruct for DetectedIssueMitigation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

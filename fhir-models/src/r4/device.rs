@@ -131,7 +131,7 @@ impl FhirJson for Device {
 impl FhirStruct for Device {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Device"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -262,7 +262,7 @@ impl FhirJson for DeviceUdiCarrier {
 impl FhirStruct for DeviceUdiCarrier {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -335,7 +335,7 @@ impl FhirJson for DeviceDeviceName {
 impl FhirStruct for DeviceDeviceName {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -392,7 +392,7 @@ impl FhirJson for DeviceSpecialization {
 impl FhirStruct for DeviceSpecialization {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -451,7 +451,7 @@ impl FhirJson for DeviceVersion {
 impl FhirStruct for DeviceVersion {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -511,7 +511,7 @@ impl FhirJson for DeviceProperty {
 impl FhirStruct for DeviceProperty {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -119,7 +119,7 @@ impl FhirJson for DeviceDefinition {
 impl FhirStruct for DeviceDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DeviceDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -252,7 +252,7 @@ impl FhirJson for DeviceDefinitionUdiDeviceIdentifier {
 impl FhirStruct for DeviceDefinitionUdiDeviceIdentifier {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -319,7 +319,7 @@ impl FhirJson for DeviceDefinitionDeviceName {
 impl FhirStruct for DeviceDefinitionDeviceName {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -376,7 +376,7 @@ impl FhirJson for DeviceDefinitionSpecialization {
 impl FhirStruct for DeviceDefinitionSpecialization {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -433,7 +433,7 @@ impl FhirJson for DeviceDefinitionCapability {
 impl FhirStruct for DeviceDefinitionCapability {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -491,7 +491,7 @@ impl FhirJson for DeviceDefinitionProperty {
 impl FhirStruct for DeviceDefinitionProperty {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -552,7 +552,7 @@ impl FhirJson for DeviceDefinitionMaterial {
 impl FhirStruct for DeviceDefinitionMaterial {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

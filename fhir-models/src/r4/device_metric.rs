@@ -87,7 +87,7 @@ impl FhirJson for DeviceMetric {
 impl FhirStruct for DeviceMetric {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DeviceMetric"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -172,7 +172,7 @@ impl FhirJson for DeviceMetricCalibration {
 impl FhirStruct for DeviceMetricCalibration {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -131,7 +131,7 @@ impl FhirJson for DeviceRequest {
 impl FhirStruct for DeviceRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DeviceRequest"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -260,7 +260,7 @@ impl FhirJson for DeviceRequestParameter {
 impl FhirStruct for DeviceRequestParameter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -98,7 +98,7 @@ impl FhirJson for DeviceUseStatement {
 impl FhirStruct for DeviceUseStatement {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DeviceUseStatement"),
                     "id" => r.plain_string(&mut v.id, "id"),

@@ -111,7 +111,7 @@ impl FhirJson for DiagnosticReport {
 impl FhirStruct for DiagnosticReport {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DiagnosticReport"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -210,7 +210,7 @@ impl FhirJson for DiagnosticReportMedia {
 impl FhirStruct for DiagnosticReportMedia {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -93,7 +93,7 @@ impl FhirJson for DocumentManifest {
 impl FhirStruct for DocumentManifest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DocumentManifest"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -174,7 +174,7 @@ impl FhirJson for DocumentManifestRelated {
 impl FhirStruct for DocumentManifestRelated {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -105,7 +105,7 @@ impl FhirJson for DocumentReference {
 impl FhirStruct for DocumentReference {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("DocumentReference"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -196,7 +196,7 @@ impl FhirJson for DocumentReferenceRelatesTo {
 impl FhirStruct for DocumentReferenceRelatesTo {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -252,7 +252,7 @@ impl FhirJson for DocumentReferenceContent {
 impl FhirStruct for DocumentReferenceContent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -320,7 +320,7 @@ impl FhirJson for DocumentReferenceContext {
 impl FhirStruct for DocumentReferenceContext {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -162,7 +162,7 @@ impl FhirJson for EffectEvidenceSynthesis {
 impl FhirStruct for EffectEvidenceSynthesis {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("EffectEvidenceSynthesis"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -288,7 +288,7 @@ impl FhirJson for EffectEvidenceSynthesisSampleSize {
 impl FhirStruct for EffectEvidenceSynthesisSampleSize {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -367,7 +367,7 @@ impl FhirJson for EffectEvidenceSynthesisResultsByExposure {
 impl FhirStruct for EffectEvidenceSynthesisResultsByExposure {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -445,7 +445,7 @@ impl FhirJson for EffectEvidenceSynthesisEffectEstimate {
 impl FhirStruct for EffectEvidenceSynthesisEffectEstimate {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -512,7 +512,7 @@ impl FhirJson for EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
 impl FhirStruct for EffectEvidenceSynthesisEffectEstimatePrecisionEstimate {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -575,7 +575,7 @@ impl FhirJson for EffectEvidenceSynthesisCertainty {
 impl FhirStruct for EffectEvidenceSynthesisCertainty {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -637,7 +637,7 @@ impl FhirJson for EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
 impl FhirStruct for EffectEvidenceSynthesisCertaintyCertaintySubcomponent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -94,7 +94,7 @@ impl FhirJson for Endpoint {
 impl FhirStruct for Endpoint {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Endpoint"),
                     "id" => r.plain_string(&mut v.id, "id"),

@@ -93,7 +93,7 @@ impl FhirJson for EpisodeOfCare {
 impl FhirStruct for EpisodeOfCare {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("EpisodeOfCare"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -179,7 +179,7 @@ impl FhirJson for EpisodeOfCareStatusHistory {
 impl FhirStruct for EpisodeOfCareStatusHistory {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -238,7 +238,7 @@ impl FhirJson for EpisodeOfCareDiagnosis {
 impl FhirStruct for EpisodeOfCareDiagnosis {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -141,7 +141,7 @@ impl FhirJson for EventDefinition {
 impl FhirStruct for EventDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("EventDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),

@@ -141,7 +141,7 @@ impl FhirJson for Evidence {
 impl FhirStruct for Evidence {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Evidence"),
                     "id" => r.plain_string(&mut v.id, "id"),

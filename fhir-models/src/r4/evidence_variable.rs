@@ -138,7 +138,7 @@ impl FhirJson for EvidenceVariable {
 impl FhirStruct for EvidenceVariable {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("EvidenceVariable"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -273,7 +273,7 @@ impl FhirJson for EvidenceVariableCharacteristic {
 impl FhirStruct for EvidenceVariableCharacteristic {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

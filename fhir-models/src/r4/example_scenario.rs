@@ -106,7 +106,7 @@ impl FhirJson for ExampleScenario {
 impl FhirStruct for ExampleScenario {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ExampleScenario"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -208,7 +208,7 @@ impl FhirJson for ExampleScenarioActor {
 impl FhirStruct for ExampleScenarioActor {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -283,7 +283,7 @@ impl FhirJson for ExampleScenarioInstance {
 impl FhirStruct for ExampleScenarioInstance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -352,7 +352,7 @@ impl FhirJson for ExampleScenarioInstanceVersion {
 impl FhirStruct for ExampleScenarioInstanceVersion {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -409,7 +409,7 @@ impl FhirJson for ExampleScenarioInstanceContainedInstance {
 impl FhirStruct for ExampleScenarioInstanceContainedInstance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -475,7 +475,7 @@ impl FhirJson for ExampleScenarioProcess {
 impl FhirStruct for ExampleScenarioProcess {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -549,7 +549,7 @@ impl FhirJson for ExampleScenarioProcessStep {
 impl FhirStruct for ExampleScenarioProcessStep {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -631,7 +631,7 @@ impl FhirJson for ExampleScenarioProcessStepOperation {
 impl FhirStruct for ExampleScenarioProcessStepOperation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -713,7 +713,7 @@ impl FhirJson for ExampleScenarioProcessStepAlternative {
 impl FhirStruct for ExampleScenarioProcessStepAlternative {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

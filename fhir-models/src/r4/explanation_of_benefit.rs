@@ -200,7 +200,7 @@ impl FhirJson for ExplanationOfBenefit {
 impl FhirStruct for ExplanationOfBenefit {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ExplanationOfBenefit"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -333,7 +333,7 @@ impl FhirJson for ExplanationOfBenefitRelated {
 impl FhirStruct for ExplanationOfBenefitRelated {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -387,7 +387,7 @@ impl FhirJson for ExplanationOfBenefitPayee {
 impl FhirStruct for ExplanationOfBenefitPayee {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -453,7 +453,7 @@ impl FhirJson for ExplanationOfBenefitCareTeam {
 impl FhirStruct for ExplanationOfBenefitCareTeam {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -527,7 +527,7 @@ impl FhirJson for ExplanationOfBenefitSupportingInfo {
 impl FhirStruct for ExplanationOfBenefitSupportingInfo {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -608,7 +608,7 @@ impl FhirJson for ExplanationOfBenefitDiagnosis {
 impl FhirStruct for ExplanationOfBenefitDiagnosis {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -680,7 +680,7 @@ impl FhirJson for ExplanationOfBenefitProcedure {
 impl FhirStruct for ExplanationOfBenefitProcedure {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -747,7 +747,7 @@ impl FhirJson for ExplanationOfBenefitInsurance {
 impl FhirStruct for ExplanationOfBenefitInsurance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -808,7 +808,7 @@ impl FhirJson for ExplanationOfBenefitAccident {
 impl FhirStruct for ExplanationOfBenefitAccident {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -932,7 +932,7 @@ impl FhirJson for ExplanationOfBenefitItem {
 impl FhirStruct for ExplanationOfBenefitItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1063,7 +1063,7 @@ impl FhirJson for ExplanationOfBenefitItemAdjudication {
 impl FhirStruct for ExplanationOfBenefitItemAdjudication {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1159,7 +1159,7 @@ impl FhirJson for ExplanationOfBenefitItemDetail {
 impl FhirStruct for ExplanationOfBenefitItemDetail {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1268,7 +1268,7 @@ impl FhirJson for ExplanationOfBenefitItemDetailSubDetail {
 impl FhirStruct for ExplanationOfBenefitItemDetailSubDetail {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1389,7 +1389,7 @@ impl FhirJson for ExplanationOfBenefitAddItem {
 impl FhirStruct for ExplanationOfBenefitAddItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1512,7 +1512,7 @@ impl FhirJson for ExplanationOfBenefitAddItemDetail {
 impl FhirStruct for ExplanationOfBenefitAddItemDetail {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1598,7 +1598,7 @@ impl FhirJson for ExplanationOfBenefitAddItemDetailSubDetail {
 impl FhirStruct for ExplanationOfBenefitAddItemDetailSubDetail {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1667,7 +1667,7 @@ impl FhirJson for ExplanationOfBenefitTotal {
 impl FhirStruct for ExplanationOfBenefitTotal {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1732,7 +1732,7 @@ impl FhirJson for ExplanationOfBenefitPayment {
 impl FhirStruct for ExplanationOfBenefitPayment {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1798,7 +1798,7 @@ impl FhirJson for ExplanationOfBenefitProcessNote {
 impl FhirStruct for ExplanationOfBenefitProcessNote {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1876,7 +1876,7 @@ impl FhirJson for ExplanationOfBenefitBenefitBalance {
 impl FhirStruct for ExplanationOfBenefitBenefitBalance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1943,7 +1943,7 @@ impl FhirJson for ExplanationOfBenefitBenefitBalanceFinancial {
 impl FhirStruct for ExplanationOfBenefitBenefitBalanceFinancial {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -113,7 +113,7 @@ impl FhirJson for FamilyMemberHistory {
 impl FhirStruct for FamilyMemberHistory {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("FamilyMemberHistory"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -246,7 +246,7 @@ impl FhirJson for FamilyMemberHistoryCondition {
 impl FhirStruct for FamilyMemberHistoryCondition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

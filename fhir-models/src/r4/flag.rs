@@ -83,7 +83,7 @@ impl FhirJson for Flag {
 impl FhirStruct for Flag {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Flag"),
                     "id" => r.plain_string(&mut v.id, "id"),

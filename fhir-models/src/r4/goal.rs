@@ -107,7 +107,7 @@ impl FhirJson for Goal {
 impl FhirStruct for Goal {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Goal"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -207,7 +207,7 @@ impl FhirJson for GoalTarget {
 impl FhirStruct for GoalTarget {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -104,7 +104,7 @@ impl FhirJson for GraphDefinition {
 impl FhirStruct for GraphDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("GraphDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -207,7 +207,7 @@ impl FhirJson for GraphDefinitionLink {
 impl FhirStruct for GraphDefinitionLink {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -280,7 +280,7 @@ impl FhirJson for GraphDefinitionLinkTarget {
 impl FhirStruct for GraphDefinitionLinkTarget {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -354,7 +354,7 @@ impl FhirJson for GraphDefinitionLinkTargetCompartment {
 impl FhirStruct for GraphDefinitionLinkTargetCompartment {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -102,7 +102,7 @@ impl FhirJson for GuidanceResponse {
 impl FhirStruct for GuidanceResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("GuidanceResponse"),
                     "id" => r.plain_string(&mut v.id, "id"),

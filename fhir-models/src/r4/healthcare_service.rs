@@ -125,7 +125,7 @@ impl FhirJson for HealthcareService {
 impl FhirStruct for HealthcareService {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("HealthcareService"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -254,7 +254,7 @@ impl FhirJson for HealthcareServiceEligibility {
 impl FhirStruct for HealthcareServiceEligibility {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -314,7 +314,7 @@ impl FhirJson for HealthcareServiceAvailableTime {
 impl FhirStruct for HealthcareServiceAvailableTime {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -388,7 +388,7 @@ impl FhirJson for HealthcareServiceNotAvailable {
 impl FhirStruct for HealthcareServiceNotAvailable {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -117,7 +117,7 @@ impl FhirJson for ImagingStudy {
 impl FhirStruct for ImagingStudy {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ImagingStudy"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -253,7 +253,7 @@ impl FhirJson for ImagingStudySeries {
 impl FhirStruct for ImagingStudySeries {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -327,7 +327,7 @@ impl FhirJson for ImagingStudySeriesPerformer {
 impl FhirStruct for ImagingStudySeriesPerformer {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -390,7 +390,7 @@ impl FhirJson for ImagingStudySeriesInstance {
 impl FhirStruct for ImagingStudySeriesInstance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

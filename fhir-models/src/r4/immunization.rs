@@ -145,7 +145,7 @@ impl FhirJson for Immunization {
 impl FhirStruct for Immunization {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Immunization"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -270,7 +270,7 @@ impl FhirJson for ImmunizationPerformer {
 impl FhirStruct for ImmunizationPerformer {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -329,7 +329,7 @@ impl FhirJson for ImmunizationEducation {
 impl FhirStruct for ImmunizationEducation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -401,7 +401,7 @@ impl FhirJson for ImmunizationReaction {
 impl FhirStruct for ImmunizationReaction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -468,7 +468,7 @@ impl FhirJson for ImmunizationProtocolApplied {
 impl FhirStruct for ImmunizationProtocolApplied {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

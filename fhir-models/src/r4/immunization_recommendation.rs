@@ -74,7 +74,7 @@ impl FhirJson for ImmunizationRecommendation {
 impl FhirStruct for ImmunizationRecommendation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ImmunizationRecommendation"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -180,7 +180,7 @@ impl FhirJson for ImmunizationRecommendationRecommendation {
 impl FhirStruct for ImmunizationRecommendationRecommendation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -300,7 +300,7 @@ impl FhirJson for ImmunizationRecommendationRecommendationDateCriterion {
 impl FhirStruct for ImmunizationRecommendationRecommendationDateCriterion {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -123,7 +123,7 @@ impl FhirJson for ImplementationGuide {
 impl FhirStruct for ImplementationGuide {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ImplementationGuide"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -228,7 +228,7 @@ impl FhirJson for ImplementationGuideDependsOn {
 impl FhirStruct for ImplementationGuideDependsOn {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -289,7 +289,7 @@ impl FhirJson for ImplementationGuideGlobal {
 impl FhirStruct for ImplementationGuideGlobal {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -355,7 +355,7 @@ impl FhirJson for ImplementationGuideDefinition {
 impl FhirStruct for ImplementationGuideDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -413,7 +413,7 @@ impl FhirJson for ImplementationGuideDefinitionGrouping {
 impl FhirStruct for ImplementationGuideDefinitionGrouping {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -482,7 +482,7 @@ impl FhirJson for ImplementationGuideDefinitionResource {
 impl FhirStruct for ImplementationGuideDefinitionResource {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -562,7 +562,7 @@ impl FhirJson for ImplementationGuideDefinitionPage {
 impl FhirStruct for ImplementationGuideDefinitionPage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -628,7 +628,7 @@ impl FhirJson for ImplementationGuideDefinitionParameter {
 impl FhirStruct for ImplementationGuideDefinitionParameter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -690,7 +690,7 @@ impl FhirJson for ImplementationGuideDefinitionTemplate {
 impl FhirStruct for ImplementationGuideDefinitionTemplate {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -758,7 +758,7 @@ impl FhirJson for ImplementationGuideManifest {
 impl FhirStruct for ImplementationGuideManifest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -822,7 +822,7 @@ impl FhirJson for ImplementationGuideManifestResource {
 impl FhirStruct for ImplementationGuideManifestResource {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -889,7 +889,7 @@ impl FhirJson for ImplementationGuideManifestPage {
 impl FhirStruct for ImplementationGuideManifestPage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -95,7 +95,7 @@ impl FhirJson for InsurancePlan {
 impl FhirStruct for InsurancePlan {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("InsurancePlan"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -185,7 +185,7 @@ impl FhirJson for InsurancePlanContact {
 impl FhirStruct for InsurancePlanContact {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -247,7 +247,7 @@ impl FhirJson for InsurancePlanCoverage {
 impl FhirStruct for InsurancePlanCoverage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -306,7 +306,7 @@ impl FhirJson for InsurancePlanCoverageBenefit {
 impl FhirStruct for InsurancePlanCoverageBenefit {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -361,7 +361,7 @@ impl FhirJson for InsurancePlanCoverageBenefitLimit {
 impl FhirStruct for InsurancePlanCoverageBenefitLimit {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -426,7 +426,7 @@ impl FhirJson for InsurancePlanPlan {
 impl FhirStruct for InsurancePlanPlan {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -493,7 +493,7 @@ impl FhirJson for InsurancePlanPlanGeneralCost {
 impl FhirStruct for InsurancePlanPlanGeneralCost {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -552,7 +552,7 @@ impl FhirJson for InsurancePlanPlanSpecificCost {
 impl FhirStruct for InsurancePlanPlanSpecificCost {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -607,7 +607,7 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefit {
 impl FhirStruct for InsurancePlanPlanSpecificCostBenefit {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -668,7 +668,7 @@ impl FhirJson for InsurancePlanPlanSpecificCostBenefitCost {
 impl FhirStruct for InsurancePlanPlanSpecificCostBenefitCost {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -103,7 +103,7 @@ impl FhirJson for Invoice {
 impl FhirStruct for Invoice {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Invoice"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -199,7 +199,7 @@ impl FhirJson for InvoiceParticipant {
 impl FhirStruct for InvoiceParticipant {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -257,7 +257,7 @@ impl FhirJson for InvoiceLineItem {
 impl FhirStruct for InvoiceLineItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -329,7 +329,7 @@ impl FhirJson for InvoiceLineItemPriceComponent {
 impl FhirStruct for InvoiceLineItemPriceComponent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -150,7 +150,7 @@ impl FhirJson for Library {
 impl FhirStruct for Library {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Library"),
                     "id" => r.plain_string(&mut v.id, "id"),

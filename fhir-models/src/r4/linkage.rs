@@ -64,7 +64,7 @@ impl FhirJson for Linkage {
 impl FhirStruct for Linkage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Linkage"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -135,7 +135,7 @@ impl FhirJson for LinkageItem {
 impl FhirStruct for LinkageItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

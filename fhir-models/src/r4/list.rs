@@ -96,7 +96,7 @@ impl FhirJson for List {
 impl FhirStruct for List {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("List"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -184,7 +184,7 @@ impl FhirJson for ListEntry {
 impl FhirStruct for ListEntry {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

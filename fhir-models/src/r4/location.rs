@@ -104,7 +104,7 @@ impl FhirJson for Location {
 impl FhirStruct for Location {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Location"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -213,7 +213,7 @@ impl FhirJson for LocationPosition {
 impl FhirStruct for LocationPosition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -276,7 +276,7 @@ impl FhirJson for LocationHoursOfOperation {
 impl FhirStruct for LocationHoursOfOperation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

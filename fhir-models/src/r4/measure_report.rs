@@ -94,7 +94,7 @@ impl FhirJson for MeasureReport {
 impl FhirStruct for MeasureReport {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MeasureReport"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -182,7 +182,7 @@ impl FhirJson for MeasureReportGroup {
 impl FhirStruct for MeasureReportGroup {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -240,7 +240,7 @@ impl FhirJson for MeasureReportGroupPopulation {
 impl FhirStruct for MeasureReportGroupPopulation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -297,7 +297,7 @@ impl FhirJson for MeasureReportGroupStratifier {
 impl FhirStruct for MeasureReportGroupStratifier {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -356,7 +356,7 @@ impl FhirJson for MeasureReportGroupStratifierStratum {
 impl FhirStruct for MeasureReportGroupStratifierStratum {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -415,7 +415,7 @@ impl FhirJson for MeasureReportGroupStratifierStratumComponent {
 impl FhirStruct for MeasureReportGroupStratifierStratumComponent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -471,7 +471,7 @@ impl FhirJson for MeasureReportGroupStratifierStratumPopulation {
 impl FhirStruct for MeasureReportGroupStratifierStratumPopulation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -77,7 +77,7 @@ impl FhirJson for Medication {
 impl FhirStruct for Medication {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Medication"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -154,7 +154,7 @@ impl FhirJson for MedicationIngredient {
 impl FhirStruct for MedicationIngredient {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -211,7 +211,7 @@ impl FhirJson for MedicationBatch {
 impl FhirStruct for MedicationBatch {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -118,7 +118,7 @@ impl FhirJson for MedicationAdministration {
 impl FhirStruct for MedicationAdministration {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicationAdministration"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -231,7 +231,7 @@ impl FhirJson for MedicationAdministrationPerformer {
 impl FhirStruct for MedicationAdministrationPerformer {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -296,7 +296,7 @@ impl FhirJson for MedicationAdministrationDosage {
 impl FhirStruct for MedicationAdministrationDosage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -129,7 +129,7 @@ impl FhirJson for MedicationDispense {
 impl FhirStruct for MedicationDispense {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicationDispense"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -257,7 +257,7 @@ impl FhirJson for MedicationDispensePerformer {
 impl FhirStruct for MedicationDispensePerformer {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -318,7 +318,7 @@ impl FhirJson for MedicationDispenseSubstitution {
 impl FhirStruct for MedicationDispenseSubstitution {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

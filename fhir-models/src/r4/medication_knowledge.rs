@@ -119,7 +119,7 @@ impl FhirJson for MedicationKnowledge {
 impl FhirStruct for MedicationKnowledge {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicationKnowledge"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -249,7 +249,7 @@ impl FhirJson for MedicationKnowledgeRelatedMedicationKnowledge {
 impl FhirStruct for MedicationKnowledgeRelatedMedicationKnowledge {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -302,7 +302,7 @@ impl FhirJson for MedicationKnowledgeMonograph {
 impl FhirStruct for MedicationKnowledgeMonograph {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -360,7 +360,7 @@ impl FhirJson for MedicationKnowledgeIngredient {
 impl FhirStruct for MedicationKnowledgeIngredient {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -424,7 +424,7 @@ impl FhirJson for MedicationKnowledgeCost {
 impl FhirStruct for MedicationKnowledgeCost {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -479,7 +479,7 @@ impl FhirJson for MedicationKnowledgeMonitoringProgram {
 impl FhirStruct for MedicationKnowledgeMonitoringProgram {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -538,7 +538,7 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelines {
 impl FhirStruct for MedicationKnowledgeAdministrationGuidelines {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -608,7 +608,7 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesDosage {
 impl FhirStruct for MedicationKnowledgeAdministrationGuidelinesDosage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -665,7 +665,7 @@ impl FhirJson for MedicationKnowledgeAdministrationGuidelinesPatientCharacterist
 impl FhirStruct for MedicationKnowledgeAdministrationGuidelinesPatientCharacteristics {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -728,7 +728,7 @@ impl FhirJson for MedicationKnowledgeMedicineClassification {
 impl FhirStruct for MedicationKnowledgeMedicineClassification {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -783,7 +783,7 @@ impl FhirJson for MedicationKnowledgePackaging {
 impl FhirStruct for MedicationKnowledgePackaging {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -836,7 +836,7 @@ impl FhirJson for MedicationKnowledgeDrugCharacteristic {
 impl FhirStruct for MedicationKnowledgeDrugCharacteristic {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -902,7 +902,7 @@ impl FhirJson for MedicationKnowledgeRegulatory {
 impl FhirStruct for MedicationKnowledgeRegulatory {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -963,7 +963,7 @@ impl FhirJson for MedicationKnowledgeRegulatorySubstitution {
 impl FhirStruct for MedicationKnowledgeRegulatorySubstitution {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1016,7 +1016,7 @@ impl FhirJson for MedicationKnowledgeRegulatorySchedule {
 impl FhirStruct for MedicationKnowledgeRegulatorySchedule {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1070,7 +1070,7 @@ impl FhirJson for MedicationKnowledgeRegulatoryMaxDispense {
 impl FhirStruct for MedicationKnowledgeRegulatoryMaxDispense {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -1126,7 +1126,7 @@ impl FhirJson for MedicationKnowledgeKinetics {
 impl FhirStruct for MedicationKnowledgeKinetics {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -157,7 +157,7 @@ impl FhirJson for MedicationRequest {
 impl FhirStruct for MedicationRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicationRequest"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -323,7 +323,7 @@ impl FhirJson for MedicationRequestDispenseRequest {
 impl FhirStruct for MedicationRequestDispenseRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -401,7 +401,7 @@ impl FhirJson for MedicationRequestDispenseRequestInitialFill {
 impl FhirStruct for MedicationRequestDispenseRequestInitialFill {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -456,7 +456,7 @@ impl FhirJson for MedicationRequestSubstitution {
 impl FhirStruct for MedicationRequestSubstitution {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -110,7 +110,7 @@ impl FhirJson for MedicationStatement {
 impl FhirStruct for MedicationStatement {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicationStatement"),
                     "id" => r.plain_string(&mut v.id, "id"),

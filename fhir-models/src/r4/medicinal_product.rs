@@ -126,7 +126,7 @@ impl FhirJson for MedicinalProduct {
 impl FhirStruct for MedicinalProduct {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicinalProduct"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -266,7 +266,7 @@ impl FhirJson for MedicinalProductName {
 impl FhirStruct for MedicinalProductName {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -327,7 +327,7 @@ impl FhirJson for MedicinalProductNameNamePart {
 impl FhirStruct for MedicinalProductNameNamePart {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -388,7 +388,7 @@ impl FhirJson for MedicinalProductNameCountryLanguage {
 impl FhirStruct for MedicinalProductNameCountryLanguage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -454,7 +454,7 @@ impl FhirJson for MedicinalProductManufacturingBusinessOperation {
 impl FhirStruct for MedicinalProductManufacturingBusinessOperation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -541,7 +541,7 @@ impl FhirJson for MedicinalProductSpecialDesignation {
 impl FhirStruct for MedicinalProductSpecialDesignation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

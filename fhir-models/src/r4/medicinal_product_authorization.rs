@@ -106,7 +106,7 @@ impl FhirJson for MedicinalProductAuthorization {
 impl FhirStruct for MedicinalProductAuthorization {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicinalProductAuthorization"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -230,7 +230,7 @@ impl FhirJson for MedicinalProductAuthorizationJurisdictionalAuthorization {
 impl FhirStruct for MedicinalProductAuthorizationJurisdictionalAuthorization {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -298,7 +298,7 @@ impl FhirJson for MedicinalProductAuthorizationProcedure {
 impl FhirStruct for MedicinalProductAuthorizationProcedure {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

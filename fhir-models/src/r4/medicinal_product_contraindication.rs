@@ -74,7 +74,7 @@ impl FhirJson for MedicinalProductContraindication {
 impl FhirStruct for MedicinalProductContraindication {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicinalProductContraindication"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -155,7 +155,7 @@ impl FhirJson for MedicinalProductContraindicationOtherTherapy {
 impl FhirStruct for MedicinalProductContraindicationOtherTherapy {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -80,7 +80,7 @@ impl FhirJson for MedicinalProductIndication {
 impl FhirStruct for MedicinalProductIndication {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicinalProductIndication"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -167,7 +167,7 @@ impl FhirJson for MedicinalProductIndicationOtherTherapy {
 impl FhirStruct for MedicinalProductIndicationOtherTherapy {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -73,7 +73,7 @@ impl FhirJson for MedicinalProductIngredient {
 impl FhirStruct for MedicinalProductIngredient {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicinalProductIngredient"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -162,7 +162,7 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstance {
 impl FhirStruct for MedicinalProductIngredientSpecifiedSubstance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -238,7 +238,7 @@ impl FhirJson for MedicinalProductIngredientSpecifiedSubstanceStrength {
 impl FhirStruct for MedicinalProductIngredientSpecifiedSubstanceStrength {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -322,7 +322,7 @@ impl FhirStruct
 for MedicinalProductIngredientSpecifiedSubstanceStrengthReferenceStrength {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -387,7 +387,7 @@ impl FhirJson for MedicinalProductIngredientSubstance {
 impl FhirStruct for MedicinalProductIngredientSubstance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

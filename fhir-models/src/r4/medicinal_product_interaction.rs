@@ -74,7 +74,7 @@ impl FhirJson for MedicinalProductInteraction {
 impl FhirStruct for MedicinalProductInteraction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicinalProductInteraction"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -144,7 +144,7 @@ impl FhirJson for MedicinalProductInteractionInteractant {
 impl FhirStruct for MedicinalProductInteractionInteractant {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -78,7 +78,7 @@ impl FhirJson for MedicinalProductManufactured {
 impl FhirStruct for MedicinalProductManufactured {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicinalProductManufactured"),
                     "id" => r.plain_string(&mut v.id, "id"),

@@ -82,7 +82,7 @@ impl FhirJson for MedicinalProductPackaged {
 impl FhirStruct for MedicinalProductPackaged {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicinalProductPackaged"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -168,7 +168,7 @@ impl FhirJson for MedicinalProductPackagedBatchIdentifier {
 impl FhirStruct for MedicinalProductPackagedBatchIdentifier {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -259,7 +259,7 @@ impl FhirJson for MedicinalProductPackagedPackageItem {
 impl FhirStruct for MedicinalProductPackagedPackageItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

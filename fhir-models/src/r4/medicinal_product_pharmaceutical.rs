@@ -80,7 +80,7 @@ impl FhirJson for MedicinalProductPharmaceutical {
 impl FhirStruct for MedicinalProductPharmaceutical {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MedicinalProductPharmaceutical"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -166,7 +166,7 @@ impl FhirJson for MedicinalProductPharmaceuticalCharacteristics {
 impl FhirStruct for MedicinalProductPharmaceuticalCharacteristics {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -238,7 +238,7 @@ impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministration {
 impl FhirStruct for MedicinalProductPharmaceuticalRouteOfAdministration {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -311,7 +311,7 @@ impl FhirJson for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeci
 impl FhirStruct for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpecies {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -375,7 +375,7 @@ impl FhirStruct
 for MedicinalProductPharmaceuticalRouteOfAdministrationTargetSpeciesWithdrawalPeriod {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

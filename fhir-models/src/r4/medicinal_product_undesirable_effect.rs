@@ -68,7 +68,7 @@ impl FhirJson for MedicinalProductUndesirableEffect {
 impl FhirStruct for MedicinalProductUndesirableEffect {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => {
                         r.resource_type("MedicinalProductUndesirableEffect")

@@ -131,7 +131,7 @@ impl FhirJson for MessageDefinition {
 impl FhirStruct for MessageDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MessageDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -258,7 +258,7 @@ impl FhirJson for MessageDefinitionFocus {
 impl FhirStruct for MessageDefinitionFocus {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -319,7 +319,7 @@ impl FhirJson for MessageDefinitionAllowedResponse {
 impl FhirStruct for MessageDefinitionAllowedResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -90,7 +90,7 @@ impl FhirJson for MessageHeader {
 impl FhirStruct for MessageHeader {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MessageHeader"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -178,7 +178,7 @@ impl FhirJson for MessageHeaderDestination {
 impl FhirStruct for MessageHeaderDestination {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -246,7 +246,7 @@ impl FhirJson for MessageHeaderSource {
 impl FhirStruct for MessageHeaderSource {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -313,7 +313,7 @@ impl FhirJson for MessageHeaderResponse {
 impl FhirStruct for MessageHeaderResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -103,7 +103,7 @@ impl FhirJson for MolecularSequence {
 impl FhirStruct for MolecularSequence {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("MolecularSequence"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -215,7 +215,7 @@ impl FhirJson for MolecularSequenceReferenceSeq {
 impl FhirStruct for MolecularSequenceReferenceSeq {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -304,7 +304,7 @@ impl FhirJson for MolecularSequenceVariant {
 impl FhirStruct for MolecularSequenceVariant {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -417,7 +417,7 @@ impl FhirJson for MolecularSequenceQuality {
 impl FhirStruct for MolecularSequenceQuality {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -511,7 +511,7 @@ impl FhirJson for MolecularSequenceQualityRoc {
 impl FhirStruct for MolecularSequenceQualityRoc {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -592,7 +592,7 @@ impl FhirJson for MolecularSequenceRepository {
 impl FhirStruct for MolecularSequenceRepository {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -666,7 +666,7 @@ impl FhirJson for MolecularSequenceStructureVariant {
 impl FhirStruct for MolecularSequenceStructureVariant {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -724,7 +724,7 @@ impl FhirJson for MolecularSequenceStructureVariantOuter {
 impl FhirStruct for MolecularSequenceStructureVariantOuter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -779,7 +779,7 @@ impl FhirJson for MolecularSequenceStructureVariantInner {
 impl FhirStruct for MolecularSequenceStructureVariantInner {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

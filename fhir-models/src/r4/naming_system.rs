@@ -102,7 +102,7 @@ impl FhirJson for NamingSystem {
 impl FhirStruct for NamingSystem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("NamingSystem"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -199,7 +199,7 @@ impl FhirJson for NamingSystemUniqueId {
 impl FhirStruct for NamingSystemUniqueId {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

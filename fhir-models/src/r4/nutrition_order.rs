@@ -112,7 +112,7 @@ impl FhirJson for NutritionOrder {
 impl FhirStruct for NutritionOrder {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("NutritionOrder"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -242,7 +242,7 @@ impl FhirJson for NutritionOrderOralDiet {
 impl FhirStruct for NutritionOrderOralDiet {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -305,7 +305,7 @@ impl FhirJson for NutritionOrderOralDietNutrient {
 impl FhirStruct for NutritionOrderOralDietNutrient {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -358,7 +358,7 @@ impl FhirJson for NutritionOrderOralDietTexture {
 impl FhirStruct for NutritionOrderOralDietTexture {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -420,7 +420,7 @@ impl FhirJson for NutritionOrderSupplement {
 impl FhirStruct for NutritionOrderSupplement {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -499,7 +499,7 @@ impl FhirJson for NutritionOrderEnteralFormula {
 impl FhirStruct for NutritionOrderEnteralFormula {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -602,7 +602,7 @@ impl FhirJson for NutritionOrderEnteralFormulaAdministration {
 impl FhirStruct for NutritionOrderEnteralFormulaAdministration {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -129,7 +129,7 @@ impl FhirJson for Observation {
 impl FhirStruct for Observation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Observation"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -246,7 +246,7 @@ impl FhirJson for ObservationReferenceRange {
 impl FhirStruct for ObservationReferenceRange {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -315,7 +315,7 @@ impl FhirJson for ObservationComponent {
 impl FhirStruct for ObservationComponent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -94,7 +94,7 @@ impl FhirJson for ObservationDefinition {
 impl FhirStruct for ObservationDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ObservationDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -221,7 +221,7 @@ impl FhirJson for ObservationDefinitionQuantitativeDetails {
 impl FhirStruct for ObservationDefinitionQuantitativeDetails {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -304,7 +304,7 @@ impl FhirJson for ObservationDefinitionQualifiedInterval {
 impl FhirStruct for ObservationDefinitionQualifiedInterval {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -145,7 +145,7 @@ impl FhirJson for OperationDefinition {
 impl FhirStruct for OperationDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("OperationDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -300,7 +300,7 @@ impl FhirJson for OperationDefinitionParameter {
 impl FhirStruct for OperationDefinitionParameter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -382,7 +382,7 @@ impl FhirJson for OperationDefinitionParameterBinding {
 impl FhirStruct for OperationDefinitionParameterBinding {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -439,7 +439,7 @@ impl FhirJson for OperationDefinitionParameterReferencedFrom {
 impl FhirStruct for OperationDefinitionParameterReferencedFrom {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -494,7 +494,7 @@ impl FhirJson for OperationDefinitionOverload {
 impl FhirStruct for OperationDefinitionOverload {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

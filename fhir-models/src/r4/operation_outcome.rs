@@ -58,7 +58,7 @@ impl FhirJson for OperationOutcome {
 impl FhirStruct for OperationOutcome {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("OperationOutcome"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -138,7 +138,7 @@ impl FhirJson for OperationOutcomeIssue {
 impl FhirStruct for OperationOutcomeIssue {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

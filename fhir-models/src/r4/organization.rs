@@ -83,7 +83,7 @@ impl FhirJson for Organization {
 impl FhirStruct for Organization {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Organization"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -165,7 +165,7 @@ impl FhirJson for OrganizationContact {
 impl FhirStruct for OrganizationContact {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -44,7 +44,7 @@ impl FhirJson for Parameters {
 impl FhirStruct for Parameters {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Parameters"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -110,7 +110,7 @@ impl FhirJson for ParametersParameter {
 impl FhirStruct for ParametersParameter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

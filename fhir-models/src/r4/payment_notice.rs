@@ -99,7 +99,7 @@ impl FhirJson for PaymentNotice {
 impl FhirStruct for PaymentNotice {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("PaymentNotice"),
                     "id" => r.plain_string(&mut v.id, "id"),

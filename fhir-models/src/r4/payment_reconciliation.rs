@@ -106,7 +106,7 @@ impl FhirJson for PaymentReconciliation {
 impl FhirStruct for PaymentReconciliation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("PaymentReconciliation"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -217,7 +217,7 @@ impl FhirJson for PaymentReconciliationDetail {
 impl FhirStruct for PaymentReconciliationDetail {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -279,7 +279,7 @@ impl FhirJson for PaymentReconciliationProcessNote {
 impl FhirStruct for PaymentReconciliationProcessNote {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -83,7 +83,7 @@ impl FhirJson for Person {
 impl FhirStruct for Person {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Person"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -163,7 +163,7 @@ impl FhirJson for PersonLink {
 impl FhirStruct for PersonLink {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -148,7 +148,7 @@ impl FhirJson for PlanDefinition {
 impl FhirStruct for PlanDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("PlanDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -289,7 +289,7 @@ impl FhirJson for PlanDefinitionGoal {
 impl FhirStruct for PlanDefinitionGoal {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -352,7 +352,7 @@ impl FhirJson for PlanDefinitionGoalTarget {
 impl FhirStruct for PlanDefinitionGoalTarget {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -483,7 +483,7 @@ impl FhirJson for PlanDefinitionAction {
 impl FhirStruct for PlanDefinitionAction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -625,7 +625,7 @@ impl FhirJson for PlanDefinitionActionCondition {
 impl FhirStruct for PlanDefinitionActionCondition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -686,7 +686,7 @@ impl FhirJson for PlanDefinitionActionRelatedAction {
 impl FhirStruct for PlanDefinitionActionRelatedAction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -748,7 +748,7 @@ impl FhirJson for PlanDefinitionActionParticipant {
 impl FhirStruct for PlanDefinitionActionParticipant {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -802,7 +802,7 @@ impl FhirJson for PlanDefinitionActionDynamicValue {
 impl FhirStruct for PlanDefinitionActionDynamicValue {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -83,7 +83,7 @@ impl FhirJson for Practitioner {
 impl FhirStruct for Practitioner {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Practitioner"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -171,7 +171,7 @@ impl FhirJson for PractitionerQualification {
 impl FhirStruct for PractitionerQualification {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

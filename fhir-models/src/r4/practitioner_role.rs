@@ -95,7 +95,7 @@ impl FhirJson for PractitionerRole {
 impl FhirStruct for PractitionerRole {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("PractitionerRole"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -196,7 +196,7 @@ impl FhirJson for PractitionerRoleAvailableTime {
 impl FhirStruct for PractitionerRoleAvailableTime {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -270,7 +270,7 @@ impl FhirJson for PractitionerRoleNotAvailable {
 impl FhirStruct for PractitionerRoleNotAvailable {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -141,7 +141,7 @@ impl FhirJson for Procedure {
 impl FhirStruct for Procedure {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Procedure"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -265,7 +265,7 @@ impl FhirJson for ProcedurePerformer {
 impl FhirStruct for ProcedurePerformer {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -321,7 +321,7 @@ impl FhirJson for ProcedureFocalDevice {
 impl FhirStruct for ProcedureFocalDevice {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -89,7 +89,7 @@ impl FhirJson for Provenance {
 impl FhirStruct for Provenance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Provenance"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -177,7 +177,7 @@ impl FhirJson for ProvenanceAgent {
 impl FhirStruct for ProvenanceAgent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -239,7 +239,7 @@ impl FhirJson for ProvenanceEntity {
 impl FhirStruct for ProvenanceEntity {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

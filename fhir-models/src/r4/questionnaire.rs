@@ -121,7 +121,7 @@ impl FhirJson for Questionnaire {
 impl FhirStruct for Questionnaire {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Questionnaire"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -281,7 +281,7 @@ impl FhirJson for QuestionnaireItem {
 impl FhirStruct for QuestionnaireItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -378,7 +378,7 @@ impl FhirJson for QuestionnaireItemEnableWhen {
 impl FhirStruct for QuestionnaireItemEnableWhen {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -441,7 +441,7 @@ impl FhirJson for QuestionnaireItemAnswerOption {
 impl FhirStruct for QuestionnaireItemAnswerOption {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -503,7 +503,7 @@ impl FhirJson for QuestionnaireItemInitial {
 impl FhirStruct for QuestionnaireItemInitial {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

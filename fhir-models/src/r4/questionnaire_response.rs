@@ -88,7 +88,7 @@ impl FhirJson for QuestionnaireResponse {
 impl FhirStruct for QuestionnaireResponse {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("QuestionnaireResponse"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -178,7 +178,7 @@ impl FhirJson for QuestionnaireResponseItem {
 impl FhirStruct for QuestionnaireResponseItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -237,7 +237,7 @@ impl FhirJson for QuestionnaireResponseItemAnswer {
 impl FhirStruct for QuestionnaireResponseItemAnswer {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

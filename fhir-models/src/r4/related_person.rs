@@ -91,7 +91,7 @@ impl FhirJson for RelatedPerson {
 impl FhirStruct for RelatedPerson {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("RelatedPerson"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -173,7 +173,7 @@ impl FhirJson for RelatedPersonCommunication {
 impl FhirStruct for RelatedPersonCommunication {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -111,7 +111,7 @@ impl FhirJson for RequestGroup {
 impl FhirStruct for RequestGroup {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("RequestGroup"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -267,7 +267,7 @@ impl FhirJson for RequestGroupAction {
 impl FhirStruct for RequestGroupAction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -385,7 +385,7 @@ impl FhirJson for RequestGroupActionCondition {
 impl FhirStruct for RequestGroupActionCondition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -446,7 +446,7 @@ impl FhirJson for RequestGroupActionRelatedAction {
 impl FhirStruct for RequestGroupActionRelatedAction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

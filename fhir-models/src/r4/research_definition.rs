@@ -159,7 +159,7 @@ impl FhirJson for ResearchDefinition {
 impl FhirStruct for ResearchDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ResearchDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),

@@ -158,7 +158,7 @@ impl FhirJson for ResearchElementDefinition {
 impl FhirStruct for ResearchElementDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ResearchElementDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -335,7 +335,7 @@ impl FhirJson for ResearchElementDefinitionCharacteristic {
 impl FhirStruct for ResearchElementDefinitionCharacteristic {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

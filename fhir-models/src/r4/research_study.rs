@@ -127,7 +127,7 @@ impl FhirJson for ResearchStudy {
 impl FhirStruct for ResearchStudy {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ResearchStudy"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -228,7 +228,7 @@ impl FhirJson for ResearchStudyArm {
 impl FhirStruct for ResearchStudyArm {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -284,7 +284,7 @@ impl FhirJson for ResearchStudyObjective {
 impl FhirStruct for ResearchStudyObjective {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -83,7 +83,7 @@ impl FhirJson for ResearchSubject {
 impl FhirStruct for ResearchSubject {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ResearchSubject"),
                     "id" => r.plain_string(&mut v.id, "id"),

@@ -108,7 +108,7 @@ impl FhirJson for RiskAssessment {
 impl FhirStruct for RiskAssessment {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("RiskAssessment"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -214,7 +214,7 @@ impl FhirJson for RiskAssessmentPrediction {
 impl FhirStruct for RiskAssessmentPrediction {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -152,7 +152,7 @@ impl FhirJson for RiskEvidenceSynthesis {
 impl FhirStruct for RiskEvidenceSynthesis {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("RiskEvidenceSynthesis"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -270,7 +270,7 @@ impl FhirJson for RiskEvidenceSynthesisSampleSize {
 impl FhirStruct for RiskEvidenceSynthesisSampleSize {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -356,7 +356,7 @@ impl FhirJson for RiskEvidenceSynthesisRiskEstimate {
 impl FhirStruct for RiskEvidenceSynthesisRiskEstimate {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -434,7 +434,7 @@ impl FhirJson for RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
 impl FhirStruct for RiskEvidenceSynthesisRiskEstimatePrecisionEstimate {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -495,7 +495,7 @@ impl FhirJson for RiskEvidenceSynthesisCertainty {
 impl FhirStruct for RiskEvidenceSynthesisCertainty {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -557,7 +557,7 @@ impl FhirJson for RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
 impl FhirStruct for RiskEvidenceSynthesisCertaintyCertaintySubcomponent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -145,7 +145,7 @@ impl FhirJson for SearchParameter {
 impl FhirStruct for SearchParameter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("SearchParameter"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -264,7 +264,7 @@ impl FhirJson for SearchParameterComponent {
 impl FhirStruct for SearchParameterComponent {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -158,7 +158,7 @@ impl FhirJson for ServiceRequest {
 impl FhirStruct for ServiceRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("ServiceRequest"),
                     "id" => r.plain_string(&mut v.id, "id"),

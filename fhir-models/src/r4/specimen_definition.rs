@@ -71,7 +71,7 @@ impl FhirJson for SpecimenDefinition {
 impl FhirStruct for SpecimenDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("SpecimenDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -163,7 +163,7 @@ impl FhirJson for SpecimenDefinitionTypeTested {
 impl FhirStruct for SpecimenDefinitionTypeTested {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -245,7 +245,7 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainer {
 impl FhirStruct for SpecimenDefinitionTypeTestedContainer {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -320,7 +320,7 @@ impl FhirJson for SpecimenDefinitionTypeTestedContainerAdditive {
 impl FhirStruct for SpecimenDefinitionTypeTestedContainerAdditive {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -380,7 +380,7 @@ impl FhirJson for SpecimenDefinitionTypeTestedHandling {
 impl FhirStruct for SpecimenDefinitionTypeTestedHandling {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -146,7 +146,7 @@ impl FhirJson for StructureDefinition {
 impl FhirStruct for StructureDefinition {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("StructureDefinition"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -275,7 +275,7 @@ impl FhirJson for StructureDefinitionMapping {
 impl FhirStruct for StructureDefinitionMapping {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -338,7 +338,7 @@ impl FhirJson for StructureDefinitionContext {
 impl FhirStruct for StructureDefinitionContext {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -392,7 +392,7 @@ impl FhirJson for StructureDefinitionSnapshot {
 impl FhirStruct for StructureDefinitionSnapshot {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -443,7 +443,7 @@ impl FhirJson for StructureDefinitionDifferential {
 impl FhirStruct for StructureDefinitionDifferential {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -76,7 +76,7 @@ impl FhirJson for Substance {
 impl FhirStruct for Substance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Substance"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -151,7 +151,7 @@ impl FhirJson for SubstanceInstance {
 impl FhirStruct for SubstanceInstance {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -208,7 +208,7 @@ impl FhirJson for SubstanceIngredient {
 impl FhirStruct for SubstanceIngredient {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

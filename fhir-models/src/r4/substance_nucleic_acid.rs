@@ -68,7 +68,7 @@ impl FhirJson for SubstanceNucleicAcid {
 impl FhirStruct for SubstanceNucleicAcid {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("SubstanceNucleicAcid"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -169,7 +169,7 @@ impl FhirJson for SubstanceNucleicAcidSubunit {
 impl FhirStruct for SubstanceNucleicAcidSubunit {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -239,7 +239,7 @@ impl FhirJson for SubstanceNucleicAcidSubunitLinkage {
 impl FhirStruct for SubstanceNucleicAcidSubunitLinkage {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -302,7 +302,7 @@ impl FhirJson for SubstanceNucleicAcidSubunitSugar {
 impl FhirStruct for SubstanceNucleicAcidSubunitSugar {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

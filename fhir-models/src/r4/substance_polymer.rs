@@ -71,7 +71,7 @@ impl FhirJson for SubstancePolymer {
 impl FhirStruct for SubstancePolymer {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("SubstancePolymer"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -150,7 +150,7 @@ impl FhirJson for SubstancePolymerMonomerSet {
 impl FhirStruct for SubstancePolymerMonomerSet {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -211,7 +211,7 @@ impl FhirJson for SubstancePolymerMonomerSetStartingMaterial {
 impl FhirStruct for SubstancePolymerMonomerSetStartingMaterial {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -273,7 +273,7 @@ impl FhirJson for SubstancePolymerRepeat {
 impl FhirStruct for SubstancePolymerRepeat {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -359,7 +359,7 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnit {
 impl FhirStruct for SubstancePolymerRepeatRepeatUnit {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -431,7 +431,7 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
 impl FhirStruct for SubstancePolymerRepeatRepeatUnitDegreeOfPolymerisation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -487,7 +487,7 @@ impl FhirJson for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
 impl FhirStruct for SubstancePolymerRepeatRepeatUnitStructuralRepresentation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -65,7 +65,7 @@ impl FhirJson for SubstanceProtein {
 impl FhirStruct for SubstanceProtein {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("SubstanceProtein"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -163,7 +163,7 @@ impl FhirJson for SubstanceProteinSubunit {
 impl FhirStruct for SubstanceProteinSubunit {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

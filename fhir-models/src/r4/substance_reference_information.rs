@@ -68,7 +68,7 @@ impl FhirJson for SubstanceReferenceInformation {
 impl FhirStruct for SubstanceReferenceInformation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("SubstanceReferenceInformation"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -142,7 +142,7 @@ impl FhirJson for SubstanceReferenceInformationGene {
 impl FhirStruct for SubstanceReferenceInformationGene {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -201,7 +201,7 @@ impl FhirJson for SubstanceReferenceInformationGeneElement {
 impl FhirStruct for SubstanceReferenceInformationGeneElement {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -261,7 +261,7 @@ impl FhirJson for SubstanceReferenceInformationClassification {
 impl FhirStruct for SubstanceReferenceInformationClassification {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -336,7 +336,7 @@ impl FhirJson for SubstanceReferenceInformationTarget {
 impl FhirStruct for SubstanceReferenceInformationTarget {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -92,7 +92,7 @@ impl FhirJson for SubstanceSourceMaterial {
 impl FhirStruct for SubstanceSourceMaterial {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("SubstanceSourceMaterial"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -212,7 +212,7 @@ impl FhirJson for SubstanceSourceMaterialFractionDescription {
 impl FhirStruct for SubstanceSourceMaterialFractionDescription {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -284,7 +284,7 @@ impl FhirJson for SubstanceSourceMaterialOrganism {
 impl FhirStruct for SubstanceSourceMaterialOrganism {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -358,7 +358,7 @@ impl FhirJson for SubstanceSourceMaterialOrganismAuthor {
 impl FhirStruct for SubstanceSourceMaterialOrganismAuthor {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -425,7 +425,7 @@ impl FhirJson for SubstanceSourceMaterialOrganismHybrid {
 impl FhirStruct for SubstanceSourceMaterialOrganismHybrid {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -525,7 +525,7 @@ impl FhirJson for SubstanceSourceMaterialOrganismOrganismGeneral {
 impl FhirStruct for SubstanceSourceMaterialOrganismOrganismGeneral {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -580,7 +580,7 @@ impl FhirJson for SubstanceSourceMaterialPartDescription {
 impl FhirStruct for SubstanceSourceMaterialPartDescription {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

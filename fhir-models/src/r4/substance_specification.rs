@@ -110,7 +110,7 @@ impl FhirJson for SubstanceSpecification {
 impl FhirStruct for SubstanceSpecification {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("SubstanceSpecification"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -215,7 +215,7 @@ impl FhirJson for SubstanceSpecificationMoiety {
 impl FhirStruct for SubstanceSpecificationMoiety {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -297,7 +297,7 @@ impl FhirJson for SubstanceSpecificationProperty {
 impl FhirStruct for SubstanceSpecificationProperty {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -384,7 +384,7 @@ impl FhirJson for SubstanceSpecificationStructure {
 impl FhirStruct for SubstanceSpecificationStructure {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -476,7 +476,7 @@ impl FhirJson for SubstanceSpecificationStructureIsotope {
 impl FhirStruct for SubstanceSpecificationStructureIsotope {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -537,7 +537,7 @@ impl FhirJson for SubstanceSpecificationStructureIsotopeMolecularWeight {
 impl FhirStruct for SubstanceSpecificationStructureIsotopeMolecularWeight {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -594,7 +594,7 @@ impl FhirJson for SubstanceSpecificationStructureRepresentation {
 impl FhirStruct for SubstanceSpecificationStructureRepresentation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -662,7 +662,7 @@ impl FhirJson for SubstanceSpecificationCode {
 impl FhirStruct for SubstanceSpecificationCode {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -749,7 +749,7 @@ impl FhirJson for SubstanceSpecificationName {
 impl FhirStruct for SubstanceSpecificationName {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -816,7 +816,7 @@ impl FhirJson for SubstanceSpecificationNameOfficial {
 impl FhirStruct for SubstanceSpecificationNameOfficial {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -886,7 +886,7 @@ impl FhirJson for SubstanceSpecificationRelationship {
 impl FhirStruct for SubstanceSpecificationRelationship {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -86,7 +86,7 @@ impl FhirJson for SupplyDelivery {
 impl FhirStruct for SupplyDelivery {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("SupplyDelivery"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -171,7 +171,7 @@ impl FhirJson for SupplyDeliverySuppliedItem {
 impl FhirStruct for SupplyDeliverySuppliedItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -102,7 +102,7 @@ impl FhirJson for SupplyRequest {
 impl FhirStruct for SupplyRequest {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("SupplyRequest"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -197,7 +197,7 @@ impl FhirJson for SupplyRequestParameter {
 impl FhirStruct for SupplyRequestParameter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

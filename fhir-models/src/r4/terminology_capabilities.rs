@@ -131,7 +131,7 @@ impl FhirJson for TerminologyCapabilities {
 impl FhirStruct for TerminologyCapabilities {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("TerminologyCapabilities"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -238,7 +238,7 @@ impl FhirJson for TerminologyCapabilitiesSoftware {
 impl FhirStruct for TerminologyCapabilitiesSoftware {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -295,7 +295,7 @@ impl FhirJson for TerminologyCapabilitiesImplementation {
 impl FhirStruct for TerminologyCapabilitiesImplementation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -353,7 +353,7 @@ impl FhirJson for TerminologyCapabilitiesCodeSystem {
 impl FhirStruct for TerminologyCapabilitiesCodeSystem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -421,7 +421,7 @@ impl FhirJson for TerminologyCapabilitiesCodeSystemVersion {
 impl FhirStruct for TerminologyCapabilitiesCodeSystemVersion {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -489,7 +489,7 @@ impl FhirJson for TerminologyCapabilitiesCodeSystemVersionFilter {
 impl FhirStruct for TerminologyCapabilitiesCodeSystemVersionFilter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -553,7 +553,7 @@ impl FhirJson for TerminologyCapabilitiesExpansion {
 impl FhirStruct for TerminologyCapabilitiesExpansion {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -617,7 +617,7 @@ impl FhirJson for TerminologyCapabilitiesExpansionParameter {
 impl FhirStruct for TerminologyCapabilitiesExpansionParameter {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -673,7 +673,7 @@ impl FhirJson for TerminologyCapabilitiesValidateCode {
 impl FhirStruct for TerminologyCapabilitiesValidateCode {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -727,7 +727,7 @@ impl FhirJson for TerminologyCapabilitiesTranslation {
 impl FhirStruct for TerminologyCapabilitiesTranslation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -777,7 +777,7 @@ impl FhirJson for TerminologyCapabilitiesClosure {
 impl FhirStruct for TerminologyCapabilitiesClosure {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

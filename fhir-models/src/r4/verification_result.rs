@@ -97,7 +97,7 @@ impl FhirJson for VerificationResult {
 impl FhirStruct for VerificationResult {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("VerificationResult"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -212,7 +212,7 @@ impl FhirJson for VerificationResultPrimarySource {
 impl FhirStruct for VerificationResultPrimarySource {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -304,7 +304,7 @@ impl FhirJson for VerificationResultAttestation {
 impl FhirStruct for VerificationResultAttestation {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -397,7 +397,7 @@ impl FhirJson for VerificationResultValidator {
 impl FhirStruct for VerificationResultValidator {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -89,7 +89,7 @@ impl FhirJson for VisionPrescription {
 impl FhirStruct for VisionPrescription {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("VisionPrescription"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -205,7 +205,7 @@ impl FhirJson for VisionPrescriptionLensSpecification {
 impl FhirStruct for VisionPrescriptionLensSpecification {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),
@@ -284,7 +284,7 @@ impl FhirJson for VisionPrescriptionLensSpecificationPrism {
 impl FhirStruct for VisionPrescriptionLensSpecificationPrism {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "id" => r.plain_string(&mut v.id, "id"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -34,7 +34,7 @@ impl FhirJson for Widget {
 impl FhirStruct for Widget {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Widget"),
                     "id" => r.plain_string(&mut v.id, "id"),
@@ -75,7 +75,7 @@ impl FhirJson for WidgetPart {
 impl FhirStruct for WidgetPart {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "name" => r.primitive(&mut v.name, "name"),
                     "_name" => r.primitive_ext(&mut v.name, "name"),
@@ -109,7 +109,7 @@ impl FhirJson for WidgetPartDetail {
 impl FhirStruct for WidgetPartDetail {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "note" => r.primitive(&mut v.note, "note"),
                     "_note" => r.primitive_ext(&mut v.note, "note"),

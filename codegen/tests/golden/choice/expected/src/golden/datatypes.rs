@@ -32,7 +32,7 @@ impl FhirJson for Coding {
 impl FhirStruct for Coding {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "system" => r.primitive(&mut v.system, "system"),
                     "_system" => r.primitive_ext(&mut v.system, "system"),

@@ -32,7 +32,7 @@ impl FhirJson for Gauge {
 impl FhirStruct for Gauge {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Gauge"),
                     k if Reader::is_choice_key(k, "value") => {

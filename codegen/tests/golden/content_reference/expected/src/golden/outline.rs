@@ -31,7 +31,7 @@ impl FhirJson for Outline {
 impl FhirStruct for Outline {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Outline"),
                     "item" => r.complex_list(&mut v.item, "item"),
@@ -66,7 +66,7 @@ impl FhirJson for OutlineItem {
 impl FhirStruct for OutlineItem {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "text" => r.primitive(&mut v.text, "text"),
                     "_text" => r.primitive_ext(&mut v.text, "text"),

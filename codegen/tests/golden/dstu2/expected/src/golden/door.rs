@@ -36,7 +36,7 @@ impl FhirJson for Door {
 impl FhirStruct for Door {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Door"),
                     "fhir_comments" => {
@@ -79,7 +79,7 @@ impl FhirJson for DoorHinge {
 impl FhirStruct for DoorHinge {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "fhir_comments" => {
                         r.plain_string_list(&mut v.fhir_comments, "fhir_comments")

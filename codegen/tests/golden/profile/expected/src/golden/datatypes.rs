@@ -32,7 +32,7 @@ impl FhirJson for CodeableConcept {
 impl FhirStruct for CodeableConcept {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "coding" => r.complex_list(&mut v.coding, "coding"),
                     "text" => r.primitive(&mut v.text, "text"),
@@ -70,7 +70,7 @@ impl FhirJson for Coding {
 impl FhirStruct for Coding {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "system" => r.primitive(&mut v.system, "system"),
                     "_system" => r.primitive_ext(&mut v.system, "system"),
@@ -112,7 +112,7 @@ impl FhirJson for Extension {
 impl FhirStruct for Extension {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "extension" => r.complex_list(&mut v.extension, "extension"),
                     "url" => r.plain_string(&mut v.url, "url"),

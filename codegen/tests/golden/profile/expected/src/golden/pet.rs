@@ -37,7 +37,7 @@ impl FhirJson for Pet {
 impl FhirStruct for Pet {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Pet"),
                     "extension" => r.complex_list(&mut v.extension, "extension"),

@@ -34,7 +34,7 @@ impl FhirJson for Node {
 impl FhirStruct for Node {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "label" => r.primitive(&mut v.label, "label"),
                     "_label" => r.primitive_ext(&mut v.label, "label"),

@@ -31,7 +31,7 @@ impl FhirJson for Tree {
 impl FhirStruct for Tree {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Tree"),
                     "root" => r.complex(&mut v.root, "root"),

@@ -32,7 +32,7 @@ impl FhirJson for Lamp {
 impl FhirStruct for Lamp {
     fn read_fields(r: &mut Reader<'_>, v: &mut Self) -> Result<bool, ParseError> {
         r.read_object(
-            &mut |r, key| {
+            &mut move |r, key| {
                 match key {
                     "resourceType" => r.resource_type("Lamp"),
                     "state" => r.primitive(&mut v.state, "state"),
