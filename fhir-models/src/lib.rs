@@ -17,7 +17,8 @@
 // docs.rs (`--cfg docsrs`, nightly): every item gated by a feature shows the feature it needs, from its `cfg`.
 #![cfg_attr(docsrs, feature(doc_cfg))]
 // `unsafe` only where a module or function allows it and says why (`resource_box`, `small_text`, the SSE2 test
-// of `json::reader::scan_string`, the in-place item of `json::reader::Reader::complex_list`).
+// of `json::reader::scan_string`, the in-place item of `json::reader::Reader::complex_list`, the one-check
+// append of `json::writer::append_quoted`).
 #![deny(unsafe_code)]
 
 // Generated code names the runtime by absolute paths (`::fhir_models::__private`), in this crate as in users'.

@@ -5,6 +5,30 @@ use super::reader::{has_special, scan_string, Choice};
 use super::FhirJson;
 use crate::primitives::{ElementParts, Primitive, PrimitiveValue};
 
+/// Appends `,` (when `comma`), `"`, `text` and `tail` (a closing quote, or `":` after a key) to `out` with one
+/// test of the capacity: a `push` per piece tests it again each time and keeps the length in memory between
+/// pieces, and keys and strings are most of what writing does.
+#[inline(always)]
+#[allow(unsafe_code)]
+fn append_quoted(out: &mut String, comma: bool, text: &str, tail: &'static str) {
+    let (len, comma) = (text.len(), usize::from(comma));
+    out.reserve(len + tail.len() + 2);
+    // SAFETY: `reserve` made room for the comma, the quote, `text` and `tail` after the old length, and only
+    // that room is written (the comma's byte always, overwritten by the quote when there is no comma), before
+    // the length is set to cover exactly the bytes written. All of them are whole `str`s or ASCII: UTF-8.
+    unsafe {
+        let v = out.as_mut_vec();
+        let start = v.len();
+        let p = v.as_mut_ptr().add(start);
+        p.write(b',');
+        let q = p.add(comma);
+        q.write(b'"');
+        std::ptr::copy_nonoverlapping(text.as_ptr(), q.add(1), len);
+        std::ptr::copy_nonoverlapping(tail.as_ptr(), q.add(1 + len), tail.len());
+        v.set_len(start + comma + 1 + len + tail.len());
+    }
+}
+
 /// Output buffer plus layout state.
 pub struct Writer {
     out: String,
@@ -110,8 +134,14 @@ impl Writer {
 
     #[inline(never)]
     fn name_key(&mut self, name: &str) {
-        self.open_key(name, name.len());
-        self.close_key();
+        if self.indent.is_none() {
+            // Compact output: `,"name":` in one append (a `push` per piece tests the capacity each time).
+            append_quoted(&mut self.out, !self.first, name, "\":");
+            self.first = false;
+        } else {
+            self.open_key(name, name.len());
+            self.close_key();
+        }
     }
 
     #[inline(never)]
@@ -154,14 +184,13 @@ impl Writer {
     #[doc(hidden)]
     pub fn string(&mut self, s: &str) {
         let out = &mut self.out;
-        out.reserve(s.len() + 2);
-        out.push('"');
         let bytes = s.as_bytes();
         if !has_special(bytes) {
-            out.push_str(s);
-            out.push('"');
+            append_quoted(out, false, s, "\"");
             return;
         }
+        out.reserve(s.len() + 2);
+        out.push('"');
         let mut run = 0;
         loop {
             let i = scan_string(bytes, run);
@@ -424,5 +453,39 @@ mod tests {
         w.raw("2");
         w.end_object();
         assert_eq!(w.finish(), r#"x{"_valueString":1,"a":2}"#);
+    }
+
+    /// `append_quoted` writes into reserved room: keys with and without a comma and strings with and without
+    /// escapes, into a buffer that is full at the start (so every append must grow it) and into a roomy one.
+    #[test]
+    fn keys_and_strings_appended_in_place() {
+        let expected = r#"{"a":"","name":"Zoë \"x\"","b":"plain","c":["é","\n"]}"#;
+        for start in [String::new(), String::with_capacity(1), String::with_capacity(4096)] {
+            let mut w = Writer::compact_into(start);
+            w.begin_object();
+            w.name_key("a");
+            w.string("");
+            w.name_key("name");
+            w.string("Zoë \"x\"");
+            w.name_key("b");
+            w.string("plain");
+            w.name_key("c");
+            w.begin_array();
+            w.sep();
+            w.string("é");
+            w.sep();
+            w.string("\n");
+            w.end_array();
+            w.end_object();
+            assert_eq!(w.finish(), expected);
+        }
+        let mut w = Writer::pretty(1);
+        w.begin_object();
+        w.name_key("a");
+        w.string("b");
+        w.name_key("c");
+        w.string("d");
+        w.end_object();
+        assert_eq!(w.finish(), "{\n \"a\": \"b\",\n \"c\": \"d\"\n}");
     }
 }
