@@ -14,8 +14,13 @@
 //!   and CARIN Blue Button), each claim's `item` list grown to at least 12 items (renumbered) so items and their
 //!   adjudications dominate, as they do in real claims data; replicated with varied ids.
 //! - `clinical`: a searchset Bundle of Observation, Condition and Encounter examples, replicated with varied ids.
-//! - `ndjson`: one small resource per line (Patient, Observation, Condition, Encounter, Coverage, ...), as bulk
-//!   `$export` writes them; read line by line (typed: [`fhir_models::json::NdjsonReader`]).
+//! - `ndjson`: one small resource per line (Patient, Observation, Condition, Encounter, Coverage, ...), read
+//!   line by line (typed: [`fhir_models::json::NdjsonReader`]); the types interleaved line by line (the harder
+//!   case: consecutive lines go through different readers).
+//! - `ndjson by type`: the same lines ordered by resource type (stable), as bulk `$export` writes them (one file
+//!   per type). Typed reading gains more from that order than `Value` (measured 2026-12-04 on R4: -14 % of
+//!   time against -7 %) although simulated cache misses and mispredicts barely change (-1 %, -5 %), so the
+//!   difference presumably lies in what valgrind does not model (branch target buffers, micro-op cache, L2).
 //! - `examples`: a collection Bundle of every official example of the version that its models read strictly.
 //!
 //! Each timing is the thread's CPU time (not wall time: the machine is shared), the median of the rounds (and,
@@ -189,7 +194,10 @@ fn corpora<V: FhirVersion>(version: &str, core: &str, payer_igs: &[&str], size: 
         ),
     );
     let everything = readable::<V>(&format!("{version} examples"), all.clone());
-    let ndjson: String = replicate(&small, size).iter().map(|r| canonical::<V>(r) + "\n").collect();
+    let mut stream = replicate(&small, size);
+    let ndjson: String = stream.iter().map(|r| canonical::<V>(r) + "\n").collect();
+    stream.sort_by(|a, b| resource_type(a).cmp(resource_type(b)));
+    let ndjson_by_type: String = stream.iter().map(|r| canonical::<V>(r) + "\n").collect();
     let mut everything_bundle = String::from(r#"{"resourceType":"Bundle","type":"collection","entry":["#);
     for (i, r) in everything.iter().enumerate() {
         if i > 0 {
@@ -202,6 +210,7 @@ fn corpora<V: FhirVersion>(version: &str, core: &str, payer_igs: &[&str], size: 
         Corpus { name: format!("{version} payer"), input: Input::Document(searchset::<V>(&replicate(&payer, size))) },
         Corpus { name: format!("{version} clinical"), input: Input::Document(searchset::<V>(&replicate(&clinical, size))) },
         Corpus { name: format!("{version} ndjson"), input: Input::Ndjson(ndjson) },
+        Corpus { name: format!("{version} ndjson by type"), input: Input::Ndjson(ndjson_by_type) },
         Corpus { name: format!("{version} examples"), input: Input::Document(everything_bundle) },
     ]
 }
