@@ -18,9 +18,7 @@
 //!   line by line (typed: [`fhir_models::json::NdjsonReader`]); the types interleaved line by line (the harder
 //!   case: consecutive lines go through different readers).
 //! - `ndjson by type`: the same lines ordered by resource type (stable), as bulk `$export` writes them (one file
-//!   per type). Typed reading gains more from that order than `Value` (measured 2026-12-04 on R4: -14 % of
-//!   time against -7 %) although simulated cache misses and mispredicts barely change (-1 %, -5 %), so the
-//!   difference presumably lies in what valgrind does not model (branch target buffers, micro-op cache, L2).
+//!   per type); the README's Benchmarks section says what the order changes.
 //! - `examples`: a collection Bundle of every official example of the version that its models read strictly.
 //!
 //! Each timing is the thread's CPU time (not wall time: the machine is shared), the median of the rounds (and,
@@ -194,10 +192,12 @@ fn corpora<V: FhirVersion>(version: &str, core: &str, payer_igs: &[&str], size: 
         ),
     );
     let everything = readable::<V>(&format!("{version} examples"), all.clone());
-    let mut stream = replicate(&small, size);
-    let ndjson: String = stream.iter().map(|r| canonical::<V>(r) + "\n").collect();
-    stream.sort_by(|a, b| resource_type(a).cmp(resource_type(b)));
-    let ndjson_by_type: String = stream.iter().map(|r| canonical::<V>(r) + "\n").collect();
+    // Each line is written once; the by-type stream is the same lines, stably sorted.
+    let stream = replicate(&small, size);
+    let mut lines: Vec<(&str, String)> = stream.iter().map(|r| (resource_type(r), canonical::<V>(r) + "\n")).collect();
+    let ndjson: String = lines.iter().map(|(_, line)| line.as_str()).collect();
+    lines.sort_by_key(|&(rt, _)| rt);
+    let ndjson_by_type: String = lines.into_iter().map(|(_, line)| line).collect();
     let mut everything_bundle = String::from(r#"{"resourceType":"Bundle","type":"collection","entry":["#);
     for (i, r) in everything.iter().enumerate() {
         if i > 0 {
